@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"almanac/auth"
+	"almanac/caldav"
+	"almanac/internal/server"
+	"almanac/storage"
+)
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs, data := newFlagSet("serve", stderr)
+	listen := fs.String("listen", envOr("ALMANAC_LISTEN", "127.0.0.1:8080"), "address to listen on (env ALMANAC_LISTEN)")
+	level := fs.String("log-level", envOr("ALMANAC_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ALMANAC_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() != 0 {
+		return errUsage
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("invalid log level %q", *level)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	db, err := openStore(*data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	if err := firstAccount(ctx, db, stdout); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           server.New(server.Config{Store: db, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("almanac listening", "addr", ln.Addr().String(), "data", *data)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// firstLogin is the account created on a first start with no accounts.
+const firstLogin = "admin@almanac.local"
+
+// firstAccount creates an account and prints its credentials once when
+// the database has none, so a fresh install can be used at once.
+func firstAccount(ctx context.Context, store storage.Store, stdout io.Writer) error {
+	accs, err := store.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	if len(accs) > 0 {
+		return nil
+	}
+	pw := auth.GeneratePassword()
+	acc, err := createAccount(ctx, store, firstLogin, pw, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created the first account.\n  login:    %s\n  password: %s\nThis password is shown once. Change it with: almanac user passwd %s\n", acc.Login, pw, acc.Login)
+	return nil
+}
+
+func createAccount(ctx context.Context, store storage.Store, login, password, handle string) (*storage.Account, error) {
+	if err := auth.ValidateLogin(login); err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	acc := &storage.Account{ID: handle, Login: login, PasswordHash: hash}
+	if err := store.CreateAccount(ctx, acc); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return nil, fmt.Errorf("an account with login %s (or handle %q) already exists", login, handle)
+		}
+		return nil, err
+	}
+	if err := caldav.Provision(ctx, store, acc); err != nil {
+		return nil, err
+	}
+	return acc, nil
+}

@@ -1,0 +1,30 @@
+// Package dav is almanac's WebDAV protocol core. It knows nothing of
+// calendars, address books, storage engines or users: the caldav and
+// carddav packages describe their resources to it and it does the
+// protocol work.
+//
+// What it implements:
+//
+//   - RFC 4918 9.1 PROPFIND request parsing (prop, allprop, propname,
+//     include) and 9.2 PROPPATCH (propertyupdate, ordered set/remove);
+//     13 multistatus written as a stream, so a Depth: 1 listing of a large
+//     collection never holds the whole response in memory.
+//   - RFC 4918 10.2 Depth parsing. Depth: infinity on PROPFIND is refused
+//     with 403 and DAV:propfind-finite-depth (RFC 4918 9.1, 16): a full
+//     tree walk is a denial-of-service lever and no CalDAV client needs it.
+//   - RFC 9110 13.1 conditional requests: If-Match (strong comparison,
+//     "*"), If-None-Match (weak comparison, "*"), lists, weak tags, and
+//     If-Modified-Since / If-Unmodified-Since for reads.
+//   - RFC 4918 16 preconditions as DAV:error bodies, rendered by the one
+//     error renderer WriteError; internal error text is logged, never sent.
+//   - RFC 6578 sync-collection request parsing and sync-token URIs.
+//   - RFC 8144 / RFC 7240 Prefer: return=minimal on PROPFIND.
+//   - Safe XML ingest: bodies are size-capped, DOCTYPE declarations (and so
+//     entity definitions) are refused and element nesting is bounded,
+//     each with a 400 or 413 answer.
+//
+// The multistatus writer writes XML by hand with fixed prefixes for the
+// namespaces CalDAV clients use (D, C, CR, CS, ICAL): encoding/xml's
+// reflection encoder was the bottleneck of a 10,000-member PROPFIND, and
+// fixed prefixes keep responses small and readable.
+package dav

@@ -1,0 +1,295 @@
+package dav
+
+import (
+	"bufio"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Prop is a property value ready to be written. At most one of Text and
+// XML is set; both empty renders an empty element.
+type Prop struct {
+	Name xml.Name
+	Text string // character data, escaped when written
+	// XML is pre-rendered inner XML written verbatim. It may use the fixed
+	// prefixes D, C, CR, CS, ICAL or declare its own namespaces.
+	XML string
+}
+
+// TextProp and XMLProp are shorthands.
+func TextProp(n xml.Name, s string) Prop { return Prop{Name: n, Text: s} }
+func XMLProp(n xml.Name, s string) Prop  { return Prop{Name: n, XML: s} }
+
+// HrefProp renders <D:href> children for properties such as
+// current-user-principal and calendar-home-set.
+func HrefProp(n xml.Name, hrefs ...string) Prop {
+	var sb strings.Builder
+	for _, h := range hrefs {
+		sb.WriteString("<D:href>")
+		escapeText(&sb, h)
+		sb.WriteString("</D:href>")
+	}
+	return Prop{Name: n, XML: sb.String()}
+}
+
+// PropSource describes one resource's properties to the PROPFIND engine.
+type PropSource interface {
+	// PropNames lists the properties the resource has. With allprop set
+	// it lists only those allprop returns: RFC 4791 and 6352 exclude
+	// expensive ones such as calendar-data.
+	PropNames(allprop bool) []xml.Name
+	// Prop returns a property's value; ok is false when the resource has
+	// no such property (reported as 404 in the propstat).
+	Prop(name xml.Name) (p Prop, ok bool, err error)
+}
+
+// Multistatus streams a 207 response (RFC 4918 13). The header goes out
+// with the first response, so a large listing is never held in memory.
+type Multistatus struct {
+	w       http.ResponseWriter
+	bw      *bufio.Writer
+	started bool
+	minimal bool
+	head    bool
+
+	found   []Prop // reused between responses
+	missing []xml.Name
+}
+
+// NewMultistatus starts a multistatus for r. Prefer: return=minimal drops
+// the 404 propstats (RFC 8144 2.1).
+func NewMultistatus(w http.ResponseWriter, r *http.Request) *Multistatus {
+	return &Multistatus{w: w, minimal: PreferMinimal(r), head: r.Method == http.MethodHead}
+}
+
+func (m *Multistatus) start() {
+	if m.started {
+		return
+	}
+	m.started = true
+	h := m.w.Header()
+	h.Set("Content-Type", "application/xml; charset=utf-8")
+	if m.minimal {
+		h.Set("Preference-Applied", "return=minimal")
+	}
+	m.w.WriteHeader(http.StatusMultiStatus)
+	m.bw = bufio.NewWriterSize(m.w, 32<<10)
+	m.bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<D:multistatus")
+	writeNSDecls(m.bw)
+	m.bw.WriteByte('>')
+}
+
+// Propfind writes the response for one resource as pf asks.
+func (m *Multistatus) Propfind(href string, pf *Propfind, src PropSource) error {
+	m.found, m.missing = m.found[:0], m.missing[:0]
+	switch pf.Kind {
+	case FindPropName:
+		for _, n := range src.PropNames(false) {
+			m.found = append(m.found, Prop{Name: n})
+		}
+	case FindAllProp:
+		for _, n := range src.PropNames(true) {
+			if err := m.resolve(src, n); err != nil {
+				return err
+			}
+		}
+		for _, n := range pf.Include {
+			if !containsName(src.PropNames(true), n) {
+				if err := m.resolve(src, n); err != nil {
+					return err
+				}
+			}
+		}
+	case FindProp:
+		for _, n := range pf.Props {
+			if err := m.resolve(src, n); err != nil {
+				return err
+			}
+		}
+	}
+	return m.Response(href, m.found, m.missing)
+}
+
+func (m *Multistatus) resolve(src PropSource, n xml.Name) error {
+	p, ok, err := src.Prop(n)
+	if err != nil {
+		return err
+	}
+	if ok {
+		p.Name = n
+		m.found = append(m.found, p)
+	} else {
+		m.missing = append(m.missing, n)
+	}
+	return nil
+}
+
+func containsName(names []xml.Name, n xml.Name) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Response writes one DAV:response with a 200 propstat for found and a
+// 404 propstat for missing (unless the client prefers minimal).
+func (m *Multistatus) Response(href string, found []Prop, missing []xml.Name) error {
+	m.start()
+	if m.head {
+		return nil
+	}
+	bw := m.bw
+	bw.WriteString("<D:response>")
+	writeHref(bw, href)
+	if len(found) > 0 || (len(missing) == 0 || m.minimal) {
+		bw.WriteString("<D:propstat><D:prop>")
+		for i := range found {
+			writeProp(bw, &found[i])
+		}
+		bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+	}
+	if len(missing) > 0 && !m.minimal {
+		bw.WriteString("<D:propstat><D:prop>")
+		for _, n := range missing {
+			open, _ := tagParts(n)
+			bw.WriteString(open)
+			bw.WriteString("/>")
+		}
+		bw.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
+	}
+	bw.WriteString("</D:response>")
+	return m.err()
+}
+
+// PropStat is one group of properties sharing a status (PROPPATCH).
+type PropStat struct {
+	Status int
+	Names  []xml.Name
+	Error  xml.Name // optional DAV:error condition for this propstat
+}
+
+// PropStatResponse writes a response with arbitrary propstats whose
+// properties are empty elements (the PROPPATCH answer, RFC 4918 9.2).
+func (m *Multistatus) PropStatResponse(href string, stats []PropStat) error {
+	m.start()
+	if m.head {
+		return nil
+	}
+	bw := m.bw
+	bw.WriteString("<D:response>")
+	writeHref(bw, href)
+	for _, ps := range stats {
+		bw.WriteString("<D:propstat><D:prop>")
+		for _, n := range ps.Names {
+			open, _ := tagParts(n)
+			bw.WriteString(open)
+			bw.WriteString("/>")
+		}
+		bw.WriteString("</D:prop>")
+		writeStatus(bw, ps.Status)
+		if ps.Error.Local != "" {
+			bw.WriteString("<D:error>")
+			writeEmptyOrContent(bw, ps.Error, "")
+			bw.WriteString("</D:error>")
+		}
+		bw.WriteString("</D:propstat>")
+	}
+	bw.WriteString("</D:response>")
+	return m.err()
+}
+
+// StatusResponse writes a response carrying only a status, as
+// sync-collection does for removed members (RFC 6578 3.5.2) and multiget
+// for unknown hrefs.
+func (m *Multistatus) StatusResponse(href string, status int) error {
+	m.start()
+	if m.head {
+		return nil
+	}
+	m.bw.WriteString("<D:response>")
+	writeHref(m.bw, href)
+	writeStatus(m.bw, status)
+	m.bw.WriteString("</D:response>")
+	return m.err()
+}
+
+// Close ends the document; syncToken, when not empty, is written as the
+// DAV:sync-token of a sync-collection report.
+func (m *Multistatus) Close(syncToken string) error {
+	m.start()
+	if m.head {
+		return nil
+	}
+	if syncToken != "" {
+		m.bw.WriteString("<D:sync-token>")
+		escapeText(m.bw, syncToken)
+		m.bw.WriteString("</D:sync-token>")
+	}
+	m.bw.WriteString("</D:multistatus>\n")
+	return m.bw.Flush()
+}
+
+// Started reports whether the 207 header has been sent; after that an
+// error can no longer change the status.
+func (m *Multistatus) Started() bool { return m.started }
+
+func (m *Multistatus) err() error {
+	// bufio keeps the first write error and returns it from every later
+	// Write: a client that went away stops walks over large collections.
+	_, err := m.bw.Write(nil)
+	return err
+}
+
+func writeHref(bw *bufio.Writer, href string) {
+	bw.WriteString("<D:href>")
+	escapeText(bw, href)
+	bw.WriteString("</D:href>")
+}
+
+var statusLines = map[int]string{}
+
+func init() {
+	for _, c := range []int{200, 201, 204, 403, 404, 409, 412, 424, 507} {
+		statusLines[c] = "<D:status>HTTP/1.1 " + strconv.Itoa(c) + " " + http.StatusText(c) + "</D:status>"
+	}
+}
+
+func writeStatus(bw *bufio.Writer, code int) {
+	if s, ok := statusLines[code]; ok {
+		bw.WriteString(s)
+		return
+	}
+	bw.WriteString("<D:status>HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "</D:status>")
+}
+
+func writeProp(bw *bufio.Writer, p *Prop) {
+	open, close := tagParts(p.Name)
+	bw.WriteString(open)
+	switch {
+	case p.XML != "":
+		bw.WriteByte('>')
+		bw.WriteString(p.XML)
+		bw.WriteString(close)
+	case p.Text != "":
+		bw.WriteByte('>')
+		escapeText(bw, p.Text)
+		bw.WriteString(close)
+	default:
+		bw.WriteString("/>")
+	}
+}
+
+// EscapePath percent-encodes each segment of a slash-separated path, for
+// building hrefs from member names.
+func EscapePath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}

@@ -1,0 +1,278 @@
+package dav
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// PropfindKind tells the three forms of a PROPFIND body apart.
+type PropfindKind int
+
+const (
+	FindAllProp PropfindKind = iota
+	FindPropName
+	FindProp
+)
+
+// Propfind is a parsed PROPFIND request body (RFC 4918 14.20).
+type Propfind struct {
+	Kind    PropfindKind
+	Props   []xml.Name // FindProp: the requested names, in order
+	Include []xml.Name // FindAllProp: extra properties asked for by name
+}
+
+type propfindXML struct {
+	XMLName  xml.Name  `xml:"DAV: propfind"`
+	AllProp  *struct{} `xml:"DAV: allprop"`
+	PropName *struct{} `xml:"DAV: propname"`
+	Prop     *propList `xml:"DAV: prop"`
+	Include  *propList `xml:"DAV: include"`
+}
+
+// propList collects the names of the child elements.
+type propList struct{ Names []xml.Name }
+
+func (p *propList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			p.Names = append(p.Names, t.Name)
+			if err := d.Skip(); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
+// ParsePropfind parses a body already checked by ReadXML. An empty body
+// means allprop (RFC 4918 9.1).
+func ParsePropfind(body []byte) (*Propfind, error) {
+	if body == nil {
+		return &Propfind{Kind: FindAllProp}, nil
+	}
+	var x propfindXML
+	if err := xml.Unmarshal(body, &x); err != nil {
+		return nil, BadRequest("PROPFIND body must be a DAV:propfind element")
+	}
+	n := 0
+	pf := &Propfind{}
+	if x.AllProp != nil {
+		n++
+		pf.Kind = FindAllProp
+		if x.Include != nil {
+			pf.Include = x.Include.Names
+		}
+	}
+	if x.PropName != nil {
+		n++
+		pf.Kind = FindPropName
+	}
+	if x.Prop != nil {
+		n++
+		pf.Kind = FindProp
+		pf.Props = x.Prop.Names
+	}
+	if n != 1 {
+		return nil, BadRequest("DAV:propfind must contain exactly one of prop, allprop, propname")
+	}
+	return pf, nil
+}
+
+// PatchOp is one set or remove instruction of a PROPPATCH, in document
+// order (RFC 4918 9.2: instructions are processed in order).
+type PatchOp struct {
+	Remove bool
+	Prop   RawXML
+}
+
+// ParseProppatch parses a DAV:propertyupdate body.
+func ParseProppatch(body []byte) ([]PatchOp, error) {
+	if body == nil {
+		return nil, BadRequest("PROPPATCH needs a DAV:propertyupdate body")
+	}
+	root, err := RootName(body)
+	if err != nil {
+		return nil, err
+	}
+	if root != Name(NSDAV, "propertyupdate") {
+		return nil, BadRequest("PROPPATCH body must be a DAV:propertyupdate element")
+	}
+	return parseSetRemove(body, false)
+}
+
+// ParseSetProps reads the DAV:set/DAV:prop children of an MKCOL (RFC 5689)
+// or MKCALENDAR (RFC 4791 5.3.1) body; remove is not allowed there.
+func ParseSetProps(body []byte) (root xml.Name, ops []PatchOp, err error) {
+	if root, err = RootName(body); err != nil {
+		return root, nil, err
+	}
+	ops, err = parseSetRemove(body, true)
+	return root, ops, err
+}
+
+func parseSetRemove(body []byte, setOnly bool) ([]PatchOp, error) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	var ops []PatchOp
+	depth := 0
+	var mode string // "set" or "remove" while inside one
+	inProp := false // inside set/prop or remove/prop
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// A truncated body must not become a partial update.
+			return nil, BadRequest("malformed XML in request body")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch {
+			case depth == 2 && t.Name.Space == NSDAV && (t.Name.Local == "set" || t.Name.Local == "remove"):
+				if setOnly && t.Name.Local == "remove" {
+					return nil, BadRequest("DAV:remove is not allowed here")
+				}
+				mode = t.Name.Local
+			case depth == 3 && mode != "" && t.Name == Name(NSDAV, "prop"):
+				inProp = true // the properties follow
+			case depth == 4 && inProp:
+				var raw RawXML
+				if err := raw.UnmarshalXML(d, t); err != nil {
+					return nil, BadRequest("malformed property value")
+				}
+				depth--
+				ops = append(ops, PatchOp{Remove: mode == "remove", Prop: raw})
+			case depth == 2:
+				return nil, BadRequest("unexpected element " + t.Name.Local + " in request body")
+			}
+		case xml.EndElement:
+			depth--
+			if depth == 2 {
+				inProp = false
+			}
+			if depth == 1 {
+				mode = ""
+			}
+		}
+	}
+	if !setOnly && len(ops) == 0 {
+		return nil, BadRequest("DAV:propertyupdate contains no properties")
+	}
+	return ops, nil
+}
+
+// SyncCollection is a parsed DAV:sync-collection REPORT (RFC 6578 6.1).
+type SyncCollection struct {
+	Token string // empty for the initial sync
+	Limit int    // 0: none
+	Props []xml.Name
+}
+
+type syncCollectionXML struct {
+	XMLName   xml.Name `xml:"DAV: sync-collection"`
+	SyncToken *string  `xml:"DAV: sync-token"`
+	SyncLevel string   `xml:"DAV: sync-level"`
+	Limit     *struct {
+		NResults string `xml:"DAV: nresults"`
+	} `xml:"DAV: limit"`
+	Prop *propList `xml:"DAV: prop"`
+}
+
+// ParseSyncCollection parses and checks a sync-collection request. Only
+// sync-level 1 is supported (RFC 6578 3.3: servers may refuse infinite).
+func ParseSyncCollection(body []byte) (*SyncCollection, error) {
+	var x syncCollectionXML
+	if err := xml.Unmarshal(body, &x); err != nil {
+		return nil, BadRequest("malformed DAV:sync-collection body")
+	}
+	if x.SyncToken == nil {
+		return nil, BadRequest("DAV:sync-collection needs a DAV:sync-token element")
+	}
+	switch strings.TrimSpace(x.SyncLevel) {
+	case "1":
+	case "infinite":
+		return nil, Precondition(403, Name(NSDAV, "supported-sync-level"), "sync-level infinite is not supported; use 1")
+	default:
+		return nil, BadRequest("DAV:sync-level must be 1")
+	}
+	sc := &SyncCollection{Token: strings.TrimSpace(*x.SyncToken)}
+	if x.Limit != nil {
+		n, err := strconv.Atoi(strings.TrimSpace(x.Limit.NResults))
+		if err != nil || n <= 0 {
+			return nil, BadRequest("DAV:nresults must be a positive integer")
+		}
+		sc.Limit = n
+	}
+	if x.Prop != nil {
+		sc.Props = x.Prop.Names
+	}
+	return sc, nil
+}
+
+// Sync tokens are URIs (RFC 6578 4) that name the collection incarnation
+// and the sequence number, so a token from a deleted and recreated
+// collection, or from a restored older database, is recognisably foreign.
+const syncTokenPrefix = "urn:almanac:sync:"
+
+// SyncToken renders the sync token of a collection state.
+func SyncToken(incarnation string, seq uint64) string {
+	return syncTokenPrefix + incarnation + ":" + strconv.FormatUint(seq, 10)
+}
+
+// ParseSyncToken is the inverse of SyncToken. Any other string is a
+// token this server never issued: 403 DAV:valid-sync-token.
+func ParseSyncToken(tok string) (incarnation string, seq uint64, err error) {
+	invalid := Precondition(403, CondValidSyncToken, "unknown sync token; start over with an empty token")
+	rest, ok := strings.CutPrefix(tok, syncTokenPrefix)
+	if !ok {
+		return "", 0, invalid
+	}
+	// The sequence number is the part after the last colon: the
+	// incarnation is opaque and may contain colons itself.
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", 0, invalid
+	}
+	inc, num := rest[:i], rest[i+1:]
+	seq, perr := strconv.ParseUint(num, 10, 64)
+	if perr != nil {
+		return "", 0, invalid
+	}
+	return inc, seq, nil
+}
+
+// Hrefs extracts every DAV:href child of the root (multiget bodies).
+func Hrefs(body []byte) []string {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	var out []string
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return out
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 && t.Name == Name(NSDAV, "href") {
+				var s string
+				if d.DecodeElement(&s, &t) == nil {
+					out = append(out, strings.TrimSpace(s))
+				}
+				depth--
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}

@@ -1,0 +1,435 @@
+package dav
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Namespaces spoken by CalDAV and CardDAV clients.
+const (
+	NSDAV            = "DAV:"
+	NSCalDAV         = "urn:ietf:params:xml:ns:caldav"
+	NSCardDAV        = "urn:ietf:params:xml:ns:carddav"
+	NSCalendarServer = "http://calendarserver.org/ns/"
+	NSAppleICal      = "http://apple.com/ns/ical/"
+)
+
+// prefixes are declared once on every multistatus root.
+var prefixes = []struct{ prefix, ns string }{
+	{"D", NSDAV},
+	{"C", NSCalDAV},
+	{"CR", NSCardDAV},
+	{"CS", NSCalendarServer},
+	{"ICAL", NSAppleICal},
+}
+
+func prefixOf(ns string) string {
+	for _, p := range prefixes {
+		if p.ns == ns {
+			return p.prefix
+		}
+	}
+	return ""
+}
+
+// Name is shorthand for building property names.
+func Name(ns, local string) xml.Name { return xml.Name{Space: ns, Local: local} }
+
+// Clark renders a name in Clark notation, "{ns}local", the key under which
+// dead properties are stored.
+func Clark(n xml.Name) string { return "{" + n.Space + "}" + n.Local }
+
+// ParseClark is the inverse of Clark.
+func ParseClark(s string) (xml.Name, bool) {
+	if !strings.HasPrefix(s, "{") {
+		return xml.Name{}, false
+	}
+	// "}" cannot occur in an XML local name but can in a namespace
+	// string, so the last one ends the namespace.
+	i := strings.LastIndexByte(s, '}')
+	if i < 0 {
+		return xml.Name{}, false
+	}
+	return xml.Name{Space: s[1:i], Local: s[i+1:]}, true
+}
+
+// Limits for XML request bodies.
+const (
+	// MaxXMLBody caps PROPFIND/PROPPATCH/REPORT/MKCOL bodies. A multiget of
+	// 1,000 hrefs is about 100 KB; 1 MiB leaves room without inviting abuse.
+	MaxXMLBody = 1 << 20
+	// MaxXMLDepth bounds element nesting; real requests nest fewer than 12
+	// levels, a 10,000-deep document is an attack on the decoder.
+	MaxXMLDepth = 64
+)
+
+// ReadXML reads a request body of at most limit bytes and checks it is
+// safe to decode: well-formed, no DOCTYPE (and so no entity definitions),
+// nesting at most MaxXMLDepth. It returns nil for an empty body.
+func ReadXML(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, ErrTooLarge
+		}
+		return nil, BadRequest("cannot read request body")
+	}
+	if int64(len(body)) > limit {
+		return nil, ErrTooLarge
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	if err := CheckXML(body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// CheckXML validates untrusted XML before any struct decoding sees it.
+func CheckXML(body []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	depth, roots := 0, 0
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return BadRequest("malformed XML: " + xmlErrText(err))
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+				if roots > 1 {
+					return BadRequest("malformed XML: more than one root element")
+				}
+			}
+			depth++
+			if depth > MaxXMLDepth {
+				return BadRequest(fmt.Sprintf("XML nested deeper than %d elements", MaxXMLDepth))
+			}
+		case xml.EndElement:
+			depth--
+		case xml.Directive:
+			return BadRequest("XML DOCTYPE and entity declarations are not accepted")
+		}
+	}
+	if depth != 0 || roots == 0 {
+		return BadRequest("malformed XML: unexpected end of document")
+	}
+	// RawToken does not match end tags or check entity references; a
+	// full pass catches mismatched tags and undefined entities. Neither
+	// pass checks attribute uniqueness (XML 1.0 3.1, Namespaces 6.3),
+	// which captured dead properties would otherwise replay to clients
+	// whose parsers refuse the whole response.
+	d = xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return BadRequest("malformed XML: " + xmlErrText(err))
+		}
+		if se, ok := tok.(xml.StartElement); ok && hasDuplicateAttr(se.Attr) {
+			return BadRequest("malformed XML: duplicate attribute")
+		}
+	}
+}
+
+func hasDuplicateAttr(attrs []xml.Attr) bool {
+	if len(attrs) < 2 {
+		return false
+	}
+	if len(attrs) <= 16 {
+		for i := range attrs {
+			for j := i + 1; j < len(attrs); j++ {
+				if attrs[i].Name == attrs[j].Name {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[xml.Name]bool, len(attrs))
+	for _, a := range attrs {
+		if seen[a.Name] {
+			return true
+		}
+		seen[a.Name] = true
+	}
+	return false
+}
+
+func xmlErrText(err error) string {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("line %d: %s", se.Line, se.Msg)
+	}
+	return "invalid document"
+}
+
+// RootName returns the name of the document element.
+func RootName(body []byte) (xml.Name, error) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return xml.Name{}, BadRequest("malformed XML: no root element")
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name, nil
+		}
+	}
+}
+
+// RawXML is an element captured from a request with everything inside it,
+// re-encoded so that it carries its own namespace declarations and can be
+// stored and replayed later (dead properties).
+type RawXML struct {
+	Name  xml.Name
+	Inner string // children and text, namespace-complete
+}
+
+// UnmarshalXML captures the inner content of the element.
+func (r *RawXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	r.Name = start.Name
+	var buf bytes.Buffer
+	var depth int
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			writeStart(&buf, t)
+		case xml.EndElement:
+			if depth == 0 {
+				r.Inner = buf.String()
+				return nil
+			}
+			depth--
+			writeEnd(&buf, t.Name)
+		case xml.CharData:
+			escapeText(&buf, string(t))
+		}
+	}
+}
+
+// Text returns the character data of the captured element, for properties
+// whose value is plain text (displayname, calendar-color).
+func (r *RawXML) Text() string {
+	if !strings.ContainsAny(r.Inner, "<&") {
+		return r.Inner
+	}
+	d := xml.NewDecoder(strings.NewReader("<x>" + r.Inner + "</x>"))
+	var sb strings.Builder
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return sb.String()
+		}
+		if cd, ok := tok.(xml.CharData); ok {
+			sb.Write(cd)
+		}
+	}
+}
+
+// xmlNamespace is what encoding/xml resolves the predeclared xml: prefix to.
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
+// writeStart writes a start tag declaring its own namespace, so captured
+// fragments are self-contained.
+func writeStart(buf *bytes.Buffer, t xml.StartElement) {
+	buf.WriteByte('<')
+	if t.Name.Space != "" {
+		buf.WriteString("x:")
+		buf.WriteString(t.Name.Local)
+		buf.WriteString(` xmlns:x="`)
+		escapeAttr(buf, t.Name.Space)
+		buf.WriteByte('"')
+	} else {
+		buf.WriteString(t.Name.Local)
+	}
+	n := 0
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		buf.WriteByte(' ')
+		switch a.Name.Space {
+		case "":
+		case xmlNamespace:
+			buf.WriteString("xml:")
+		default:
+			// Namespaced attributes are rare in property values; each
+			// gets its own prefix so that a:id and b:id stay distinct.
+			n++
+			p := "a" + strconv.Itoa(n)
+			buf.WriteString("xmlns:" + p + `="`)
+			escapeAttr(buf, a.Name.Space)
+			buf.WriteString(`" ` + p + ":")
+		}
+		buf.WriteString(a.Name.Local)
+		buf.WriteString(`="`)
+		escapeAttr(buf, a.Value)
+		buf.WriteByte('"')
+	}
+	buf.WriteByte('>')
+}
+
+func writeEnd(buf *bytes.Buffer, n xml.Name) {
+	buf.WriteString("</")
+	if n.Space != "" {
+		buf.WriteString("x:")
+	}
+	buf.WriteString(n.Local)
+	buf.WriteByte('>')
+}
+
+type byteWriter interface {
+	WriteString(string) (int, error)
+	WriteByte(byte) error
+}
+
+// escapeText and escapeAttr replace what XML 1.0 cannot carry at all
+// (control characters other than tab, newline and carriage return,
+// invalid UTF-8, U+FFFE, U+FFFF) with U+FFFD, as encoding/xml does:
+// stored values such as calendar-data are arbitrary bytes, and one bad
+// byte must not make a whole multistatus unparseable.
+func escapeText(w byteWriter, s string) {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '>' && c != '&' {
+			i++ // fast path: printable ASCII
+			continue
+		}
+		var esc string
+		width := 1
+		switch c {
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '&':
+			esc = "&amp;"
+		case '\r':
+			esc = "&#13;"
+		case '\t', '\n':
+			i++
+			continue
+		default:
+			if width = xmlCharWidth(s, i); width > 0 {
+				i += width
+				continue
+			}
+			width, esc = -width, "\uFFFD"
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		i += width
+		last = i
+	}
+	w.WriteString(s[last:])
+}
+
+func escapeAttr(w byteWriter, s string) {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '&' && c != '"' {
+			i++ // fast path: printable ASCII
+			continue
+		}
+		var esc string
+		width := 1
+		switch c {
+		case '<':
+			esc = "&lt;"
+		case '&':
+			esc = "&amp;"
+		case '"':
+			esc = "&quot;"
+		case '\n':
+			esc = "&#10;"
+		case '\r':
+			esc = "&#13;"
+		case '\t':
+			esc = "&#9;"
+		default:
+			if width = xmlCharWidth(s, i); width > 0 {
+				i += width
+				continue
+			}
+			width, esc = -width, "\uFFFD"
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		i += width
+		last = i
+	}
+	w.WriteString(s[last:])
+}
+
+// xmlCharWidth returns the byte width of the character at s[i] (not tab,
+// newline or carriage return), negated when XML 1.0 cannot carry it.
+func xmlCharWidth(s string, i int) int {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		if c < 0x20 {
+			return -1
+		}
+		return 1
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if (r == utf8.RuneError && n == 1) || r == 0xFFFE || r == 0xFFFF {
+		return -n
+	}
+	return n
+}
+
+// EscapeText returns s escaped as XML character data.
+func EscapeText(s string) string {
+	var sb strings.Builder
+	escapeText(&sb, s)
+	return sb.String()
+}
+
+// Children returns the names of the captured element's child elements,
+// e.g. the types inside a DAV:resourcetype.
+func (r *RawXML) Children() []xml.Name {
+	d := xml.NewDecoder(strings.NewReader("<x>" + r.Inner + "</x>"))
+	var names []xml.Name
+	depth := 0
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return names
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth == 2 {
+				names = append(names, t.Name)
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}

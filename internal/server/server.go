@@ -1,0 +1,166 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"almanac/auth"
+	"almanac/caldav"
+	"almanac/storage"
+)
+
+// Config is what the server needs.
+type Config struct {
+	Store  storage.Store
+	Logger *slog.Logger
+	// Auth overrides the authenticator (tests); nil builds one on Store.
+	Auth            *auth.Authenticator
+	MaxResourceSize int64
+}
+
+// New returns the root handler.
+func New(cfg Config) http.Handler {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	authn := cfg.Auth
+	if authn == nil {
+		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
+	}
+	dav := caldav.NewHandler(cfg.Store, caldav.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize})
+
+	r := mux.NewRouter()
+	// WebDAV paths are parsed segment by segment by the DAV core, which
+	// refuses dot segments itself; mux must not rewrite them first.
+	r.SkipClean(true)
+	r.UseEncodedPath()
+
+	wellKnown := http.RedirectHandler(caldav.Prefix, http.StatusMovedPermanently)
+	r.Handle("/.well-known/caldav", wellKnown)
+	r.Handle("/.well-known/carddav", wellKnown)
+	r.PathPrefix(caldav.Prefix).Handler(authn.Middleware(withPrincipal(dav)))
+	r.Handle("/dav", http.RedirectHandler(caldav.Prefix, http.StatusMovedPermanently))
+	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler())))
+	r.Handle("/healthz", healthz(cfg.Store))
+	r.Handle("/", http.HandlerFunc(home))
+	r.NotFoundHandler = http.HandlerFunc(notFound)
+	return logRequests(logger, r)
+}
+
+func home(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("almanac: CalDAV server.\nAdd this server to your calendar app with its address and your login; it discovers /dav/ through /.well-known/caldav.\n"))
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	http.Error(w, "not found", http.StatusNotFound)
+}
+
+func healthz(store storage.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		// A lookup that cannot exist still exercises a read transaction.
+		if _, err := store.Account(ctx, "healthz-probe"); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable"})
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+	})
+}
+
+// requestInfo is filled in by inner handlers for the log line.
+type requestInfo struct {
+	id        string
+	principal string
+}
+
+type infoKey struct{}
+
+func withPrincipal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+			if acc := auth.AccountFrom(r.Context()); acc != nil {
+				info.principal = acc.Login
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// logRequests writes the request log and turns panics into 500s. The
+// path is logged without the query string.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{id: newRequestID()}
+		rec := &recorder{ResponseWriter: w}
+		w.Header().Set("X-Request-Id", info.id)
+		defer func() {
+			p := recover()
+			if p != nil {
+				if p == http.ErrAbortHandler {
+					rec.status = 499
+				} else {
+					logger.Error("panic serving request", "req", info.id, "panic", p, "stack", string(debug.Stack()))
+					if rec.status == 0 {
+						http.Error(rec, "internal server error", http.StatusInternalServerError)
+					}
+				}
+			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			logger.Info("request", "req", info.id, "principal", info.principal, "method", r.Method,
+				"path", r.URL.Path, "status", status, "bytes", rec.bytes, "dur", time.Since(start).Round(time.Microsecond))
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+		}()
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+	})
+}

@@ -1,0 +1,22 @@
+// Package storage defines almanac's domain-level persistence interface:
+// accounts, collections (calendars and address books), the objects inside
+// them and the per-collection change log that sync-collection (RFC 6578)
+// reads. Backends live in sub-packages (storage/bolt today, storage/postgres
+// later) and must pass the conformance suite in storage/storagetest.
+//
+// Rules every backend keeps (DESIGN.md §4):
+//
+//   - Object bytes are stored exactly as the client sent them and served back
+//     unchanged; the ETag is a strong hash of those bytes (see ETagOf).
+//   - One write transaction performs the precondition check, the
+//     per-collection UID uniqueness check, the object write, the collection
+//     sequence bump and the change record. Nothing is ever half-written.
+//   - Collection.Seq is the single counter behind both getctag and the sync
+//     token. Every member change bumps it by one and records the member name
+//     under the new value; deletes leave tombstones in that log.
+//   - A change log request for a sequence older than the pruned horizon, or
+//     newer than the collection has reached, or from another incarnation of
+//     the collection, fails with ErrInvalidSyncToken; never a silent reset.
+//   - Collections are never created implicitly: writing into a collection
+//     that does not exist is ErrNotFound.
+package storage

@@ -1,0 +1,34 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Backends wrap them with %w so callers can use errors.Is.
+var (
+	// ErrNotFound: the account, collection or object does not exist.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrExists: an account login or collection name is already taken.
+	ErrExists = errors.New("storage: already exists")
+	// ErrPreconditionFailed: the caller's If-Match / If-None-Match
+	// condition did not hold against the stored state.
+	ErrPreconditionFailed = errors.New("storage: precondition failed")
+	// ErrInvalidSyncToken: the sync position is unknown to this
+	// collection (pruned, from the future, or from an earlier incarnation).
+	ErrInvalidSyncToken = errors.New("storage: invalid sync token")
+	// ErrLocked: the database is held by another process.
+	ErrLocked = errors.New("storage: database is locked by another process")
+)
+
+// UIDConflictError reports that another object in the same collection
+// already carries the UID of the object being written (RFC 4791 5.3.2.1
+// no-uid-conflict, RFC 6352 6.3.2.1).
+type UIDConflictError struct {
+	UID  string
+	Name string // member name of the object that holds the UID
+}
+
+func (e *UIDConflictError) Error() string {
+	return fmt.Sprintf("storage: uid %q already used by %q", e.UID, e.Name)
+}

@@ -1,0 +1,163 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+)
+
+// Account is a user of the server. ID is the stable handle used in URLs;
+// Login (an email address) may change without moving any URL.
+type Account struct {
+	ID           string
+	Login        string // stored in the case the user gave; unique case-insensitively
+	DisplayName  string
+	PasswordHash string // PHC-encoded argon2id; never logged
+	Created      time.Time
+}
+
+// Kind tells calendars from address books.
+type Kind uint8
+
+const (
+	KindCalendar Kind = iota + 1
+	KindAddressBook
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindCalendar:
+		return "calendar"
+	case KindAddressBook:
+		return "addressbook"
+	}
+	return "unknown"
+}
+
+// Collection is a calendar or address book owned by one account.
+type Collection struct {
+	Owner string // Account.ID
+	Name  string // URL segment, unique per owner across both kinds
+	Kind  Kind
+	// Incarnation is random per creation, so sync tokens of a deleted
+	// collection never validate against a new one of the same name.
+	Incarnation string
+	// Seq is the per-collection change counter: getctag and sync token.
+	Seq uint64
+	// Pruned is the lowest sequence a sync token may carry; older tokens
+	// get ErrInvalidSyncToken.
+	Pruned uint64
+	// Components restricts the component types a calendar accepts
+	// (VEVENT, VTODO, ...). Empty means all.
+	Components []string
+	// Props holds dead and writable properties keyed by Clark notation
+	// "{namespace}local", each value the inner XML of the property as the
+	// client sent it.
+	Props    map[string]string
+	Created  time.Time
+	Modified time.Time
+}
+
+// ObjectMeta is everything about an object except its bytes; listing it
+// never touches object data.
+type ObjectMeta struct {
+	Name        string // member name, e.g. "abc.ics"
+	UID         string
+	Component   string // VEVENT, VTODO, VCARD, ...
+	ContentType string // media type without parameters, e.g. text/calendar
+	ETag        string // strong, quoted: "\"...\""
+	Size        int64
+	Modified    time.Time
+	Seq         uint64 // collection sequence of the last write
+}
+
+// Object is a stored calendar object or vCard with its exact bytes.
+type Object struct {
+	ObjectMeta
+	Data []byte
+}
+
+// Precondition is evaluated inside the write transaction against the
+// current state of the target: exists tells whether an object is stored
+// under the name, etag is its current ETag (empty when it does not exist).
+// Returning false makes the write fail with ErrPreconditionFailed and
+// change nothing. A nil Precondition always holds.
+type Precondition func(exists bool, etag string) bool
+
+// PutObject describes one object write.
+type PutObject struct {
+	Owner, Collection, Name string
+	UID                     string
+	Component               string
+	ContentType             string
+	Data                    []byte
+	If                      Precondition
+}
+
+// Transfer describes a MOVE or COPY of one object.
+type Transfer struct {
+	FromOwner, FromCollection, FromName string
+	ToOwner, ToCollection, ToName       string
+	If                                  Precondition // on the source
+	Overwrite                           bool         // false: an existing destination is ErrPreconditionFailed
+	Copy                                bool         // keep the source
+}
+
+// Change is one entry of a collection's change log.
+type Change struct {
+	Name    string
+	Seq     uint64
+	Deleted bool
+	ETag    string // current ETag when not deleted
+}
+
+// Store is the persistence interface every backend implements.
+// All methods are safe for concurrent use.
+type Store interface {
+	// Accounts
+	CreateAccount(ctx context.Context, a *Account) error // ErrExists when the login is taken
+	Account(ctx context.Context, id string) (*Account, error)
+	AccountByLogin(ctx context.Context, login string) (*Account, error) // case-insensitive
+	UpdateAccount(ctx context.Context, a *Account) error                // login uniqueness kept
+	DeleteAccount(ctx context.Context, id string) error                 // and all its collections
+	ListAccounts(ctx context.Context) ([]Account, error)
+
+	// Collections
+	CreateCollection(ctx context.Context, c *Collection) error // fills Incarnation, Created; ErrNotFound without owner account
+	Collection(ctx context.Context, owner, name string) (*Collection, error)
+	ListCollections(ctx context.Context, owner string) ([]Collection, error)
+	// PatchCollection applies all set and remove operations atomically.
+	PatchCollection(ctx context.Context, owner, name string, set map[string]string, remove []string) (*Collection, error)
+	DeleteCollection(ctx context.Context, owner, name string) error
+
+	// Objects
+	// Put writes an object; created reports whether it was new.
+	Put(ctx context.Context, p PutObject) (meta *ObjectMeta, created bool, err error)
+	Get(ctx context.Context, owner, coll, name string) (*Object, error)
+	Stat(ctx context.Context, owner, coll, name string) (*ObjectMeta, error)
+	// List calls fn for every object's metadata in name order, without
+	// reading object bytes. Returning an error from fn stops the walk.
+	List(ctx context.Context, owner, coll string, fn func(*ObjectMeta) error) error
+	// Walk calls fn for every object with its bytes, in name order. The
+	// Data slice is only valid during the call.
+	Walk(ctx context.Context, owner, coll string, fn func(*Object) error) error
+	Delete(ctx context.Context, owner, coll, name string, cond Precondition) error
+	// Transfer moves or copies one object between names and collections
+	// in one transaction: UID uniqueness is checked in the destination,
+	// both collections get their change records.
+	Transfer(ctx context.Context, t Transfer) (created bool, err error)
+
+	// Changes returns the change log after sequence since, at most limit
+	// entries (0 = no limit) in sequence order, and the sequence the
+	// returned set reaches (the collection Seq when not truncated).
+	Changes(ctx context.Context, owner, coll, incarnation string, since uint64, limit int) (changes []Change, reached uint64, truncated bool, err error)
+
+	Close() error
+}
+
+// ETagOf returns the strong, quoted entity tag of object bytes.
+func ETagOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+}
