@@ -1,0 +1,167 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"almanac/auth"
+	"almanac/caldav"
+	"almanac/internal/server"
+	"almanac/storage"
+	"almanac/storage/bolt"
+)
+
+const password = "s3cret-Passw0rd-never-logged"
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newServer(t *testing.T) (*httptest.Server, *storage.Account, *syncBuffer) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &storage.Account{Login: "jane@example.com", PasswordHash: hash}
+	ctx := context.Background()
+	if err := db.CreateAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	if err := caldav.Provision(ctx, db, acc); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := httptest.NewServer(server.New(server.Config{Store: db, Logger: logger}))
+	t.Cleanup(srv.Close)
+	return srv, acc, logs
+}
+
+func do(t *testing.T, method, url, user, pass string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if method == "PROPFIND" {
+		req.Header.Set("Depth", "0")
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestWellKnownRedirects(t *testing.T) {
+	srv, _, _ := newServer(t)
+	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav", "/dav"} {
+		resp := do(t, "GET", srv.URL+p, "", "")
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/dav/" {
+			t.Errorf("%s: %d %q", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	// PROPFIND on the well-known URL is redirected too (clients do that).
+	if resp := do(t, "PROPFIND", srv.URL+"/.well-known/caldav", "", ""); resp.StatusCode != http.StatusMovedPermanently {
+		t.Errorf("PROPFIND well-known: %d", resp.StatusCode)
+	}
+}
+
+func TestAuthRequired(t *testing.T) {
+	srv, acc, _ := newServer(t)
+	for _, p := range []string{"/dav/", "/dav/calendars/" + acc.ID + "/default/", "/api/v1/account"} {
+		for _, cred := range [][2]string{{"", ""}, {"jane@example.com", "wrong"}, {"nobody@example.com", password}} {
+			resp := do(t, "PROPFIND", srv.URL+p, cred[0], cred[1])
+			if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
+				t.Errorf("%s as %q: %d %q", p, cred[0], resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+			}
+		}
+	}
+	if resp := do(t, "PROPFIND", srv.URL+"/dav/", "JANE@example.com", password); resp.StatusCode != http.StatusMultiStatus {
+		t.Errorf("login case-insensitive: %d", resp.StatusCode)
+	}
+}
+
+func TestAPIAccount(t *testing.T) {
+	srv, acc, _ := newServer(t)
+	resp := do(t, "GET", srv.URL+"/api/v1/account", "jane@example.com", password)
+	var got map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %v", resp.StatusCode, err)
+	}
+	if got["id"] != acc.ID || got["login"] != "jane@example.com" {
+		t.Errorf("account %v", got)
+	}
+	if _, ok := got["password_hash"]; ok {
+		t.Error("API exposes the password hash")
+	}
+	resp = do(t, "GET", srv.URL+"/api/v1/nope", "jane@example.com", password)
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	json.NewDecoder(resp.Body).Decode(&e)
+	if resp.StatusCode != 404 || e.Error.Code != "not_found" {
+		t.Errorf("unknown endpoint: %d %+v", resp.StatusCode, e)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	srv, _, _ := newServer(t)
+	resp := do(t, "GET", srv.URL+"/healthz", "", "")
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"ok"`) {
+		t.Errorf("healthz: %d %s", resp.StatusCode, b)
+	}
+	if resp := do(t, "GET", srv.URL+"/no/such/page", "", ""); resp.StatusCode != 404 {
+		t.Errorf("unknown page: %d", resp.StatusCode)
+	}
+}
+
+func TestRequestLogHasNoSecrets(t *testing.T) {
+	srv, acc, logs := newServer(t)
+	do(t, "PROPFIND", srv.URL+"/dav/calendars/"+acc.ID+"/?token=abc", "jane@example.com", password)
+	do(t, "PROPFIND", srv.URL+"/dav/", "jane@example.com", password+"x")
+	out := logs.String()
+	basic := base64.StdEncoding.EncodeToString([]byte("jane@example.com:" + password))
+	for _, secret := range []string{password, basic, "token=abc", "argon2id"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"method=PROPFIND", "status=207", "principal=jane@example.com", "status=401", "req="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
