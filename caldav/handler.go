@@ -50,27 +50,54 @@ func NewHandler(store storage.Store, opts Options) *Handler {
 // RFC 4791 5.1).
 const davHeader = "1, 3, extended-mkcol, access-control, calendar-access"
 
-const allowHeader = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, REPORT, COPY, MOVE"
-
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := h.serve(w, r); err != nil {
-		dav.WriteError(w, r, h.logger, mapError(err))
+// allow lists the methods a resource serves (Allow on OPTIONS and 405).
+func (t *target) allow() string {
+	switch t.kind {
+	case kCalendar:
+		if t.coll == nil {
+			return "OPTIONS, MKCALENDAR, MKCOL"
+		}
+		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE"
+	case kObject:
+		if t.coll == nil {
+			return "OPTIONS"
+		}
+		return "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT, COPY, MOVE"
 	}
+	return "OPTIONS, PROPFIND"
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t, err := h.serve(w, r)
+	if err == nil {
+		return
+	}
+	err = mapError(err)
+	var de *dav.Error
+	if t != nil && errors.As(err, &de) && de.Status == http.StatusMethodNotAllowed {
+		// RFC 9110 15.5.6: a 405 names what the resource does allow.
+		w.Header().Set("Allow", t.allow())
+	}
+	dav.WriteError(w, r, h.logger, err)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*target, error) {
 	acc := auth.AccountFrom(r.Context())
 	if acc == nil {
-		return errors.New("caldav: no authenticated account in context")
+		return nil, errors.New("caldav: no authenticated account in context")
 	}
 	t, err := h.resolve(r.Context(), acc, r.URL.EscapedPath())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w.Header().Set("DAV", davHeader)
+	return t, h.dispatch(w, r, t)
+}
+
+func (h *Handler) dispatch(w http.ResponseWriter, r *http.Request, t *target) error {
 	switch r.Method {
 	case http.MethodOptions:
-		w.Header().Set("Allow", allowHeader)
+		w.Header().Set("Allow", t.allow())
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return nil
@@ -117,14 +144,22 @@ type target struct {
 	collName string
 	coll     *storage.Collection
 	objName  string
+	rootHref string // set when the root is reached through "/" instead of Prefix
 }
 
 func (h *Handler) resolve(ctx context.Context, acc *storage.Account, escaped string) (*target, error) {
+	t := &target{account: acc}
+	if escaped == "/" {
+		// Clients given only the server's address (Thunderbird, GNOME)
+		// ask the root for current-user-principal before trying
+		// /.well-known; answering saves them the detour.
+		t.kind, t.rootHref = kRoot, "/"
+		return t, nil
+	}
 	segs, _, err := dav.SplitPath(escaped, strings.TrimSuffix(Prefix, "/"))
 	if err != nil {
 		return nil, err
 	}
-	t := &target{account: acc}
 	if len(segs) == 0 {
 		t.kind = kRoot
 		return t, nil
@@ -190,6 +225,9 @@ func objectHref(id, coll, name string) string {
 func (t *target) href() string {
 	switch t.kind {
 	case kRoot:
+		if t.rootHref != "" {
+			return t.rootHref
+		}
 		return Prefix
 	case kPrincipals:
 		return Prefix + "principals/"

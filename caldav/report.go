@@ -268,9 +268,9 @@ func queryError(err error) error {
 
 // syncCollection serves RFC 6578 sync-collection.
 func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, t *target, body []byte) error {
-	if d := r.Header.Get("Depth"); d != "" && d != "0" {
-		return dav.BadRequest("sync-collection requires Depth: 0")
-	}
+	// RFC 6578 3.2 asks for Depth: 0, but python-caldav and others send
+	// Depth: 1; sync-level decides the scope, so Depth is ignored, as
+	// Radicale and sabre/dav do.
 	sc, err := dav.ParseSyncCollection(body)
 	if err != nil {
 		return err

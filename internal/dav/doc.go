@@ -21,7 +21,14 @@
 //   - RFC 8144 / RFC 7240 Prefer: return=minimal on PROPFIND.
 //   - Safe XML ingest: bodies are size-capped, DOCTYPE declarations (and so
 //     entity definitions) are refused and element nesting is bounded,
-//     each with a 400 or 413 answer.
+//     each with a 400 or 413 answer. Documents that encoding/xml accepts
+//     but stricter client parsers would not (duplicate attributes, local
+//     names that are not NCNames) are refused too, because captured dead
+//     properties are replayed verbatim in later responses.
+//   - Character data XML 1.0 cannot carry (control characters other than
+//     tab, LF and CR; invalid UTF-8; U+FFFE/U+FFFF) is written as U+FFFD,
+//     so one bad stored value cannot break a whole multistatus. CR is
+//     written as &#13; so that it survives end-of-line normalization.
 //
 // The multistatus writer writes XML by hand with fixed prefixes for the
 // namespaces CalDAV clients use (D, C, CR, CS, ICAL): encoding/xml's

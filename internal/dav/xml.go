@@ -132,9 +132,9 @@ func CheckXML(body []byte) error {
 	}
 	// RawToken does not match end tags or check entity references; a
 	// full pass catches mismatched tags and undefined entities. Neither
-	// pass checks attribute uniqueness (XML 1.0 3.1, Namespaces 6.3),
-	// which captured dead properties would otherwise replay to clients
-	// whose parsers refuse the whole response.
+	// checks attribute uniqueness (XML 1.0 3.1, Namespaces 6.3) or that
+	// local names are NCNames: captured dead properties would otherwise
+	// replay to clients whose parsers refuse the whole response.
 	d = xml.NewDecoder(bytes.NewReader(body))
 	for {
 		tok, err := d.Token()
@@ -144,10 +144,36 @@ func CheckXML(body []byte) error {
 		if err != nil {
 			return BadRequest("malformed XML: " + xmlErrText(err))
 		}
-		if se, ok := tok.(xml.StartElement); ok && hasDuplicateAttr(se.Attr) {
-			return BadRequest("malformed XML: duplicate attribute")
+		if se, ok := tok.(xml.StartElement); ok {
+			if hasDuplicateAttr(se.Attr) {
+				return BadRequest("malformed XML: duplicate attribute")
+			}
+			if !validLocal(se.Name.Local) {
+				return BadRequest("malformed XML: invalid element name")
+			}
+			for _, a := range se.Attr {
+				if !validLocal(a.Name.Local) {
+					return BadRequest("malformed XML: invalid attribute name")
+				}
+			}
 		}
 	}
+}
+
+// validLocal reports whether a local name can be written back on its own
+// or after a prefix. encoding/xml splits "p:0" into a prefix and the local
+// name "0", and keeps ":a" and "a:" whole, without checking that the
+// local part could start a name (Namespaces in XML 1.0, 4: NCName).
+func validLocal(s string) bool {
+	if s == "" || strings.IndexByte(s, ':') >= 0 {
+		return false
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	// Rare: let encoding/xml's own name tables decide.
+	_, err := xml.NewDecoder(strings.NewReader("<" + s + "/>")).RawToken()
+	return err == nil
 }
 
 func hasDuplicateAttr(attrs []xml.Attr) bool {

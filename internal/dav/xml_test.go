@@ -60,6 +60,15 @@ var checkXMLCases = []struct {
 	{"DuplicateAttrMany", `<a ` + manyAttrs(40) + ` k3="dup"/>`, false},
 	{"SameLocalOtherNamespaces", `<a xmlns:p="urn:u" xmlns:q="urn:v" p:x="1" q:x="2" x="3"/>`, true},
 	{"ManyDistinctAttrs", `<a ` + manyAttrs(40) + `/>`, true},
+	{"LocalNameStartsWithDigit", `<a xmlns:D="DAV:"><D:0/></a>`, false},
+	{"LocalNameStartsWithDot", `<a xmlns:D="DAV:"><D:.x/></a>`, false},
+	{"AttrLocalStartsWithDigit", `<a xmlns:D="DAV:" D:1x="v"/>`, false},
+	{"LeadingColonName", `<:a/>`, false},
+	{"TrailingColonName", `<a:/>`, false},
+	{"TwoColons", `<a:b:c xmlns:a="u"/>`, false},
+	{"NonASCIIName", `<D:élément xmlns:D="DAV:" D:ñ="1"/>`, true},
+	{"ExtenderAfterPrefix", `<D:々 xmlns:D="DAV:"/>`, false},
+	{"UnderscoreName", `<D:_x-1.2 xmlns:D="DAV:"/>`, true},
 }
 
 func manyAttrs(n int) string {

@@ -48,8 +48,15 @@ func New(cfg Config) http.Handler {
 	wellKnown := http.RedirectHandler(caldav.Prefix, http.StatusMovedPermanently)
 	r.Handle("/.well-known/caldav", wellKnown)
 	r.Handle("/.well-known/carddav", wellKnown)
-	r.PathPrefix(caldav.Prefix).Handler(authn.Middleware(withPrincipal(dav)))
-	r.Handle("/dav", http.RedirectHandler(caldav.Prefix, http.StatusMovedPermanently))
+	davHandler := authn.Middleware(withPrincipal(dav))
+	r.PathPrefix(caldav.Prefix).Handler(davHandler)
+	// go-webdav and other clients build URLs with path.Join, which drops
+	// the trailing slash: /dav is the same collection (RFC 4918 5.2), and
+	// a redirect would turn their PROPFIND into a GET.
+	r.Handle("/dav", davHandler)
+	// PROPFIND on the server's address is how Thunderbird and GNOME look
+	// for current-user-principal; browsers still get the home page.
+	r.Methods("PROPFIND", "OPTIONS").Path("/").Handler(davHandler)
 	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler())))
 	r.Handle("/healthz", healthz(cfg.Store))
 	r.Handle("/", http.HandlerFunc(home))

@@ -86,7 +86,7 @@ func do(t *testing.T, method, url, user, pass string) *http.Response {
 
 func TestWellKnownRedirects(t *testing.T) {
 	srv, _, _ := newServer(t)
-	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav", "/dav"} {
+	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
 		resp := do(t, "GET", srv.URL+p, "", "")
 		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/dav/" {
 			t.Errorf("%s: %d %q", p, resp.StatusCode, resp.Header.Get("Location"))
@@ -95,6 +95,23 @@ func TestWellKnownRedirects(t *testing.T) {
 	// PROPFIND on the well-known URL is redirected too (clients do that).
 	if resp := do(t, "PROPFIND", srv.URL+"/.well-known/caldav", "", ""); resp.StatusCode != http.StatusMovedPermanently {
 		t.Errorf("PROPFIND well-known: %d", resp.StatusCode)
+	}
+}
+
+func TestRootAndBareDavAnswerPropfind(t *testing.T) {
+	srv, acc, _ := newServer(t)
+	for _, p := range []string{"/", "/dav"} {
+		resp := do(t, "PROPFIND", srv.URL+p, "jane@example.com", password)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(string(b), "/dav/principals/"+acc.ID+"/") {
+			t.Errorf("PROPFIND %s: %d %s", p, resp.StatusCode, b)
+		}
+	}
+	if resp := do(t, "GET", srv.URL+"/", "", ""); resp.StatusCode != 200 {
+		t.Errorf("GET /: %d", resp.StatusCode)
+	}
+	if resp := do(t, "PROPFIND", srv.URL+"/", "", ""); resp.StatusCode != 401 {
+		t.Errorf("anonymous PROPFIND /: %d", resp.StatusCode)
 	}
 }
 

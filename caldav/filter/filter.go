@@ -1,0 +1,146 @@
+package filter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// NS is the CalDAV XML namespace (RFC 4791 3).
+const NS = "urn:ietf:params:xml:ns:caldav"
+
+var (
+	// ErrInvalidFilter marks a filter the server will not evaluate; the
+	// handler answers 403 with the CALDAV:valid-filter precondition
+	// (RFC 4791 7.8). Errors wrap it with the precise reason.
+	ErrInvalidFilter = errors.New("invalid filter")
+	// ErrUnsupportedCollation marks a text-match naming a collation we do
+	// not implement; the handler answers 403 with CALDAV:supported-collation
+	// (RFC 4791 7.5.1).
+	ErrUnsupportedCollation = errors.New("unsupported collation")
+)
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidFilter, fmt.Sprintf(format, args...))
+}
+
+// Collations (RFC 4790 9.2, 9.3; RFC 5051).
+const (
+	CollationASCIICasemap   = "i;ascii-casemap"
+	CollationOctet          = "i;octet"
+	CollationUnicodeCasemap = "i;unicode-casemap"
+)
+
+// SupportedCollations is the value of the CALDAV:supported-collation-set
+// property, in the order RFC 4791 7.5.1 lists the mandatory ones.
+var SupportedCollations = []string{CollationASCIICasemap, CollationOctet, CollationUnicodeCasemap}
+
+// MaxInstances caps how many instances of one recurring component a
+// time-range test expands. A component that reaches the cap before the end
+// of the range matches: see doc.go.
+const MaxInstances = 10000
+
+// Filter is a parsed CALDAV:filter (RFC 4791 9.7).
+type Filter struct {
+	Comp CompFilter // Name is VCALENDAR
+	// Location is the time zone in which floating DATE-TIME and DATE values
+	// are read for time-range tests: the CALDAV:timezone of the query or the
+	// collection's CALDAV:calendar-timezone (RFC 4791 9.9). nil means UTC.
+	Location *time.Location
+}
+
+// CompFilter is a CALDAV:comp-filter (RFC 4791 9.7.1).
+type CompFilter struct {
+	Name         string
+	IsNotDefined bool
+	TimeRange    *TimeRange
+	Props        []PropFilter
+	Comps        []CompFilter
+}
+
+// PropFilter is a CALDAV:prop-filter (RFC 4791 9.7.2).
+type PropFilter struct {
+	Name         string
+	IsNotDefined bool
+	TimeRange    *TimeRange
+	TextMatch    *TextMatch
+	Params       []ParamFilter
+}
+
+// ParamFilter is a CALDAV:param-filter (RFC 4791 9.7.3).
+type ParamFilter struct {
+	Name         string
+	IsNotDefined bool
+	TextMatch    *TextMatch
+}
+
+// TextMatch is a CALDAV:text-match (RFC 4791 9.7.5): a substring test.
+type TextMatch struct {
+	Value           string
+	Collation       string // "" means i;ascii-casemap
+	NegateCondition bool
+}
+
+// TimeRange is a CALDAV:time-range (RFC 4791 9.9). A zero Start or End is
+// unbounded on that side; at least one is set.
+type TimeRange struct {
+	Start, End time.Time
+}
+
+// Contains reports whether the text-match condition holds for value,
+// negation included.
+func (tm *TextMatch) Contains(value string) (bool, error) {
+	var ok bool
+	switch tm.Collation {
+	case "", CollationASCIICasemap:
+		ok = strings.Contains(foldASCII(value), foldASCII(tm.Value))
+	case CollationOctet:
+		ok = strings.Contains(value, tm.Value)
+	case CollationUnicodeCasemap:
+		ok = strings.Contains(foldUnicode(value), foldUnicode(tm.Value))
+	default:
+		return false, fmt.Errorf("%w: %q", ErrUnsupportedCollation, tm.Collation)
+	}
+	return ok != tm.NegateCondition, nil
+}
+
+func supportedCollation(c string) bool {
+	return c == "" || c == CollationASCIICasemap || c == CollationOctet || c == CollationUnicodeCasemap
+}
+
+// foldASCII maps only A-Z: i;ascii-casemap (RFC 4790 9.2) leaves every
+// other octet alone, so "É" and "é" stay different.
+func foldASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// foldUnicode maps every rune to the smallest rune of its simple case
+// folding orbit, so that two strings fold equal exactly when
+// strings.EqualFold says they are equal rune by rune. RFC 5051 also
+// decomposes (NFKD) first; we do not, to stay within the standard library.
+func foldUnicode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError {
+			return r
+		}
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
+}

@@ -1,0 +1,232 @@
+package filter
+
+import (
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+
+	aical "almanac/internal/ical"
+)
+
+// Match reports whether cal passes the filter (RFC 4791 9.7). The error is
+// non-nil only for a filter that Decode would have refused (built by hand
+// with an unknown collation, an empty time-range or a root other than
+// VCALENDAR); questions the data cannot answer are settled as doc.go says.
+func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
+	if !strings.EqualFold(f.Comp.Name, "VCALENDAR") {
+		return false, invalidf("the outermost comp-filter must name VCALENDAR, not %q", f.Comp.Name)
+	}
+	if err := checkComp(&f.Comp, 1); err != nil {
+		return false, err
+	}
+	if cal == nil || cal.Component == nil {
+		return f.Comp.IsNotDefined, nil
+	}
+	loc := f.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	m := matcher{loc: loc}
+	return m.comp([]*ical.Component{cal.Component}, &f.Comp), nil
+}
+
+// checkComp validates a filter tree once, so that matching can assume it.
+func checkComp(cf *CompFilter, depth int) error {
+	if depth > maxNesting {
+		return invalidf("comp-filters nest more than %d deep", maxNesting)
+	}
+	if err := checkRange(cf.TimeRange); err != nil {
+		return err
+	}
+	for i := range cf.Props {
+		pf := &cf.Props[i]
+		if err := checkRange(pf.TimeRange); err != nil {
+			return err
+		}
+		if err := checkText(pf.TextMatch); err != nil {
+			return err
+		}
+		for j := range pf.Params {
+			if err := checkText(pf.Params[j].TextMatch); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range cf.Comps {
+		if err := checkComp(&cf.Comps[i], depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkRange(tr *TimeRange) error {
+	if tr != nil && tr.Start.IsZero() && tr.End.IsZero() {
+		return invalidf("time-range needs a start or an end")
+	}
+	return nil
+}
+
+func checkText(tm *TextMatch) error {
+	if tm != nil && !supportedCollation(tm.Collation) {
+		_, err := tm.Contains("")
+		return err
+	}
+	return nil
+}
+
+type matcher struct {
+	loc *time.Location // for floating and DATE values
+}
+
+// comp evaluates cf against the components in list (siblings, so that a
+// recurring master can see its overrides): RFC 4791 9.7.1.
+func (m *matcher) comp(list []*ical.Component, cf *CompFilter) bool {
+	found := false
+	for _, c := range list {
+		if !strings.EqualFold(c.Name, cf.Name) {
+			continue
+		}
+		found = true
+		if cf.IsNotDefined {
+			return false
+		}
+		if m.compMatches(c, list, cf) {
+			return true
+		}
+	}
+	return cf.IsNotDefined && !found
+}
+
+func (m *matcher) compMatches(c *ical.Component, siblings []*ical.Component, cf *CompFilter) bool {
+	for i := range cf.Props {
+		if !m.prop(c, &cf.Props[i]) {
+			return false
+		}
+	}
+	for i := range cf.Comps {
+		if !m.comp(c.Children, &cf.Comps[i]) {
+			return false
+		}
+	}
+	// Last, as it may expand a recurrence.
+	return cf.TimeRange == nil || m.compInRange(c, siblings, cf.TimeRange)
+}
+
+// prop evaluates pf (RFC 4791 9.7.2): some instance of the property passes
+// every test.
+func (m *matcher) prop(c *ical.Component, pf *PropFilter) bool {
+	props := c.Props[strings.ToUpper(pf.Name)]
+	if pf.IsNotDefined {
+		return len(props) == 0
+	}
+	for i := range props {
+		p := &props[i]
+		if pf.TextMatch != nil && !textMatches(pf.TextMatch, propText(p)) {
+			continue
+		}
+		if pf.TimeRange != nil && !m.propInRange(p, pf.TimeRange) {
+			continue
+		}
+		if !params(p, pf.Params) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+func params(p *ical.Prop, filters []ParamFilter) bool {
+	for i := range filters {
+		pa := &filters[i]
+		values, ok := p.Params[strings.ToUpper(pa.Name)]
+		if pa.IsNotDefined {
+			if ok {
+				return false
+			}
+			continue
+		}
+		if !ok {
+			return false
+		}
+		if pa.TextMatch == nil {
+			continue
+		}
+		hit := false
+		for _, v := range values {
+			if textMatches(pa.TextMatch, v) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			return false
+		}
+	}
+	return true
+}
+
+func textMatches(tm *TextMatch, s string) bool {
+	ok, _ := tm.Contains(s) // collations were checked by checkComp
+	return ok
+}
+
+// propText is what text-match compares against: for TEXT values (and
+// x-properties, TEXT by default) the text with RFC 5545 3.3.11 escapes
+// undone, so that "a,b" finds SUMMARY:a\,b; other values as written.
+func propText(p *ical.Prop) string {
+	switch p.ValueType() {
+	case ical.ValueText, ical.ValueDefault:
+	default:
+		return p.Value
+	}
+	if !strings.Contains(p.Value, `\`) {
+		return p.Value
+	}
+	var b strings.Builder
+	for i := 0; i < len(p.Value); i++ {
+		c := p.Value[i]
+		if c == '\\' && i+1 < len(p.Value) {
+			switch n := p.Value[i+1]; n {
+			case 'n', 'N':
+				b.WriteByte('\n')
+				i++
+				continue
+			case '\\', ';', ',':
+				b.WriteByte(n)
+				i++
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// propInRange is the time-range test of a prop-filter: the property's
+// value, as a point in time, lies in [start, end). Lists (EXDATE, RDATE)
+// match if any value does; PERIOD values by overlap. A value that is no
+// date or date-time does not match.
+func (m *matcher) propInRange(p *ical.Prop, tr *TimeRange) bool {
+	switch p.ValueType() {
+	case ical.ValueDate, ical.ValueDateTime, ical.ValuePeriod, ical.ValueDefault:
+	default:
+		return false // SUMMARY:20240101T000000Z is text, not a time
+	}
+	values, err := aical.DateList(p, m.loc)
+	if err != nil {
+		return false
+	}
+	rs, re := bounds(tr)
+	for _, v := range values {
+		end := v.Start
+		if !v.End.IsZero() {
+			end = v.End
+		}
+		if overlaps(v.Start, end, rs, re) {
+			return true
+		}
+	}
+	return false
+}

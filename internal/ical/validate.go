@@ -1,0 +1,148 @@
+package ical
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/emersion/go-ical"
+)
+
+// Component names a calendar object resource may be made of. VAVAILABILITY
+// (RFC 7953) is here so that collections that advertise it can hold it; the
+// handler still checks the collection's supported-calendar-component-set.
+const (
+	CompEvent        = "VEVENT"
+	CompToDo         = "VTODO"
+	CompJournal      = "VJOURNAL"
+	CompFreeBusy     = "VFREEBUSY"
+	CompAvailability = "VAVAILABILITY"
+	CompTimezone     = "VTIMEZONE"
+)
+
+var objectComponents = map[string]bool{
+	CompEvent: true, CompToDo: true, CompJournal: true, CompFreeBusy: true, CompAvailability: true,
+}
+
+// ObjectInfo is what the CalDAV PUT handler needs to know about a valid
+// calendar object resource.
+type ObjectInfo struct {
+	UID       string
+	Component string // VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY
+	Calendar  *ical.Calendar
+}
+
+// singular lists the properties RFC 5545 3.6.1-3.6.3 say "MUST NOT occur
+// more than once" and that we read one value of: with two DTSTARTs no
+// time-range answer would be right.
+var singular = []string{
+	ical.PropUID, ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDue,
+	ical.PropDuration, ical.PropRecurrenceID,
+}
+
+// ValidateObject checks data as a calendar object resource (RFC 4791 4.1,
+// 5.3.2.1) and returns its facts. The rules and their reasons are listed in
+// doc.go; every error is a *ValidationError.
+func ValidateObject(data []byte) (*ObjectInfo, error) {
+	cal, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range cal.Props[ical.PropVersion] {
+		if strings.TrimSpace(p.Value) != "2.0" {
+			return nil, dataErr("VERSION must be 2.0, not %s", quote(p.Value))
+		}
+	}
+	if len(cal.Props[ical.PropMethod]) > 0 {
+		return nil, objectErr("a calendar object resource must not have a METHOD property (RFC 4791 section 4.1)")
+	}
+	info := &ObjectInfo{Calendar: cal}
+	masters := 0
+	rids := make(map[string]bool)
+	for _, c := range cal.Children {
+		if c.Name == CompTimezone {
+			continue
+		}
+		if !objectComponents[c.Name] {
+			return nil, objectErr("component %s cannot be stored in a calendar collection", quote(c.Name))
+		}
+		if info.Component == "" {
+			info.Component = c.Name
+		} else if c.Name != info.Component {
+			return nil, objectErr("a calendar object resource holds components of one type, not both %s and %s", info.Component, c.Name)
+		}
+		if err := checkComponent(c); err != nil {
+			return nil, err
+		}
+		uid := c.Props.Get(ical.PropUID)
+		if uid == nil || strings.TrimSpace(uid.Value) == "" {
+			return nil, objectErr("%s has no UID", c.Name)
+		}
+		if info.UID == "" {
+			info.UID = uid.Value
+		} else if uid.Value != info.UID {
+			return nil, objectErr("all components must have the same UID, found %s and %s", quote(info.UID), quote(uid.Value))
+		}
+		rid := c.Props.Get(ical.PropRecurrenceID)
+		if rid == nil {
+			if masters++; masters > 1 {
+				return nil, objectErr("more than one %s without RECURRENCE-ID for UID %s", c.Name, quote(info.UID))
+			}
+			continue
+		}
+		t, allDay, err := DateTime(rid, nil)
+		if err != nil {
+			return nil, dataErr("%s: %s", c.Name, err)
+		}
+		key := fmt.Sprint(t.Unix(), allDay)
+		if rids[key] {
+			return nil, objectErr("two %s components have RECURRENCE-ID %s", c.Name, quote(rid.Value))
+		}
+		rids[key] = true
+	}
+	if info.Component == "" {
+		return nil, objectErr("a calendar object resource needs a VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY component")
+	}
+	return info, nil
+}
+
+// checkComponent applies the RFC 5545 rules for one component's dates.
+func checkComponent(c *ical.Component) error {
+	for _, name := range singular {
+		if len(c.Props[name]) > 1 {
+			return dataErr("%s: %s must not occur more than once", c.Name, name)
+		}
+	}
+	for _, name := range []string{ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDue} {
+		if p := c.Props.Get(name); p != nil {
+			if _, _, err := DateTime(p, nil); err != nil {
+				return dataErr("%s: %s", c.Name, err)
+			}
+		}
+	}
+	if p := c.Props.Get(ical.PropDuration); p != nil {
+		if _, err := ParseDuration(p.Value); err != nil {
+			return dataErr("%s: DURATION: %s", c.Name, err)
+		}
+	}
+	has := func(name string) bool { return c.Props.Get(name) != nil }
+	switch c.Name {
+	case CompEvent:
+		// RFC 5545 3.6.1: DTSTART is required when there is no METHOD,
+		// and a calendar object resource never has one.
+		if !has(ical.PropDateTimeStart) {
+			return dataErr("VEVENT has no DTSTART")
+		}
+		if has(ical.PropDateTimeEnd) && has(ical.PropDuration) {
+			return dataErr("VEVENT has both DTEND and DURATION")
+		}
+	case CompToDo:
+		// RFC 5545 3.6.2.
+		if has(ical.PropDue) && has(ical.PropDuration) {
+			return dataErr("VTODO has both DUE and DURATION")
+		}
+		if has(ical.PropDuration) && !has(ical.PropDateTimeStart) {
+			return dataErr("VTODO has DURATION but no DTSTART")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,22 @@
+// Package interop holds almanac's interoperability tests: real CalDAV
+// clients talking to the full application (internal/server) over HTTP on
+// a temporary bbolt store.
+//
+//   - go-webdav's caldav.Client, end to end (always runs).
+//   - vdirsyncer two-way sync against a local filesystem storage, with
+//     the calendar URL given and with discovery from the bare server
+//     address (Debian package vdirsyncer).
+//   - python3-caldav 0.11 driving MKCALENDAR, PUT, sync tokens and
+//     DELETE through testdata/caldav_scenario.py, run with
+//     /usr/bin/python3 (Debian package python3-caldav).
+//   - Golden transcripts of an Apple-style discovery (PROPFIND on
+//     /.well-known/caldav, the principal and the calendar home) under
+//     testdata/golden; rewrite them with
+//     go test ./internal/interop -run Golden -update.
+//   - Responses generic clients rely on when they probe (405 with Allow).
+//
+// Tests that need an external tool skip when it is missing, unless
+// ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.
+//
+// The package has no non-test code.
+package interop

@@ -1,0 +1,247 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"almanac/storage"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+)
+
+// accountRecord is the stored form of an Account; the JSON tags keep the
+// file format independent of the domain type's field names.
+type accountRecord struct {
+	ID           string    `json:"id"`
+	Login        string    `json:"login"`
+	DisplayName  string    `json:"display_name,omitempty"`
+	PasswordHash string    `json:"password_hash,omitempty"`
+	Created      time.Time `json:"created"`
+}
+
+// loginKey is the logins index key: logins compare case-insensitively
+// while the account keeps the spelling the user chose.
+func loginKey(login string) []byte {
+	return []byte(strings.ToLower(login))
+}
+
+func getAccount(tx *bbolt.Tx, id string) (*accountRecord, error) {
+	v := tx.Bucket(bucketAccounts).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("account %q: %w", id, storage.ErrNotFound)
+	}
+	var r accountRecord
+	if err := json.Unmarshal(v, &r); err != nil {
+		return nil, fmt.Errorf("account %q: %w", id, err)
+	}
+	return &r, nil
+}
+
+func putAccount(tx *bbolt.Tx, r *accountRecord) error {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketAccounts).Put([]byte(r.ID), v)
+}
+
+func (r *accountRecord) account() *storage.Account {
+	return &storage.Account{
+		ID:           r.ID,
+		Login:        r.Login,
+		DisplayName:  r.DisplayName,
+		PasswordHash: r.PasswordHash,
+		Created:      r.Created,
+	}
+}
+
+// CreateAccount stores a, filling a.ID with a random handle when empty and
+// a.Created when zero. A login taken in any letter case is ErrExists, as
+// is an explicit ID already in use.
+func (db *DB) CreateAccount(ctx context.Context, a *storage.Account) error {
+	const op = "create account"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if err := checkKey("login", a.Login); err != nil {
+		return wrap(op, err)
+	}
+	if a.ID != "" {
+		if err := checkKey("account id", a.ID); err != nil {
+			return wrap(op, err)
+		}
+	}
+	r := accountRecord{
+		ID:           a.ID,
+		Login:        a.Login,
+		DisplayName:  a.DisplayName,
+		PasswordHash: a.PasswordHash,
+		Created:      a.Created.UTC(),
+	}
+	if r.Created.IsZero() {
+		r.Created = time.Now().UTC()
+	}
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		accounts, logins := tx.Bucket(bucketAccounts), tx.Bucket(bucketLogins)
+		if a.ID == "" {
+			// 50 random bits make a collision rare, not impossible.
+			for r.ID = randomID(10); accounts.Get([]byte(r.ID)) != nil; r.ID = randomID(10) {
+			}
+		} else if accounts.Get([]byte(r.ID)) != nil {
+			return fmt.Errorf("account %q: %w", r.ID, storage.ErrExists)
+		}
+		lk := loginKey(r.Login)
+		if logins.Get(lk) != nil {
+			return fmt.Errorf("login %q: %w", r.Login, storage.ErrExists)
+		}
+		if err := logins.Put(lk, []byte(r.ID)); err != nil {
+			return err
+		}
+		return putAccount(tx, &r)
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	a.ID, a.Created = r.ID, r.Created
+	return nil
+}
+
+// Account returns the account with the given ID.
+func (db *DB) Account(ctx context.Context, id string) (*storage.Account, error) {
+	const op = "get account"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out *storage.Account
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
+		r, err := getAccount(tx, id)
+		if err != nil {
+			return err
+		}
+		out = r.account()
+		return nil
+	})
+	return out, wrap(op, err)
+}
+
+// AccountByLogin finds an account by login in any letter case.
+func (db *DB) AccountByLogin(ctx context.Context, login string) (*storage.Account, error) {
+	const op = "get account by login"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out *storage.Account
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
+		id := tx.Bucket(bucketLogins).Get(loginKey(login))
+		if id == nil {
+			return fmt.Errorf("login %q: %w", login, storage.ErrNotFound)
+		}
+		r, err := getAccount(tx, string(id))
+		if err != nil {
+			return err
+		}
+		out = r.account()
+		return nil
+	})
+	return out, wrap(op, err)
+}
+
+// UpdateAccount replaces the login, display name and password hash of the
+// account a.ID, moving its logins index entry when the login changes.
+// Created is immutable; a.Created is set to the stored value.
+func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
+	const op = "update account"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if err := checkKey("login", a.Login); err != nil {
+		return wrap(op, err)
+	}
+	var created time.Time
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		old, err := getAccount(tx, a.ID)
+		if err != nil {
+			return err
+		}
+		logins := tx.Bucket(bucketLogins)
+		oldKey, newKey := loginKey(old.Login), loginKey(a.Login)
+		if !bytes.Equal(oldKey, newKey) {
+			if logins.Get(newKey) != nil {
+				return fmt.Errorf("login %q: %w", a.Login, storage.ErrExists)
+			}
+			if err := logins.Delete(oldKey); err != nil {
+				return err
+			}
+			if err := logins.Put(newKey, []byte(a.ID)); err != nil {
+				return err
+			}
+		}
+		created = old.Created
+		return putAccount(tx, &accountRecord{
+			ID:           a.ID,
+			Login:        a.Login,
+			DisplayName:  a.DisplayName,
+			PasswordHash: a.PasswordHash,
+			Created:      old.Created,
+		})
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	a.Created = created
+	return nil
+}
+
+// DeleteAccount removes the account, its login and all its collections in
+// one transaction.
+func (db *DB) DeleteAccount(ctx context.Context, id string) error {
+	const op = "delete account"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		r, err := getAccount(tx, id)
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketCollections).DeleteBucket([]byte(id))
+		if err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
+			return err
+		}
+		if err := tx.Bucket(bucketLogins).Delete(loginKey(r.Login)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAccounts).Delete([]byte(id))
+	})
+	return wrap(op, err)
+}
+
+// ListAccounts returns all accounts ordered by lowercased login, the order
+// an operator listing them expects.
+func (db *DB) ListAccounts(ctx context.Context) ([]storage.Account, error) {
+	const op = "list accounts"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out []storage.Account
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketLogins).ForEach(func(_, id []byte) error {
+			r, err := getAccount(tx, string(id))
+			if err != nil {
+				return err
+			}
+			out = append(out, *r.account())
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,395 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"almanac/storage"
+
+	"go.etcd.io/bbolt"
+	bberrors "go.etcd.io/bbolt/errors"
+)
+
+// Names inside a collection bucket. Sub-buckets and plain keys share one
+// key space in bbolt, so the names must differ.
+var (
+	keyInfo  = []byte("info")
+	keyState = []byte("state")
+
+	bucketMeta    = []byte("meta")
+	bucketData    = []byte("data")
+	bucketUIDs    = []byte("uids")
+	bucketChanges = []byte("changes")
+	bucketTombs   = []byte("tombs")
+)
+
+// collInfo is the rarely written part of a collection. Owner and Name are
+// the bucket path; Seq, Pruned, Modified and Incarnation live in state.
+type collInfo struct {
+	Kind       storage.Kind      `json:"kind"`
+	Components []string          `json:"components,omitempty"`
+	Props      map[string]string `json:"props,omitempty"`
+	Created    time.Time         `json:"created"`
+}
+
+// collTx is one collection opened inside a transaction. Writers change
+// st in memory through put and remove and persist it once with save, so
+// a Transfer within one collection bumps the same counter twice.
+type collTx struct {
+	b                                *bbolt.Bucket
+	meta, data, uids, changes, tombs *bbolt.Bucket
+	st                               state
+}
+
+func collBucket(tx *bbolt.Tx, owner, name string) *bbolt.Bucket {
+	ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
+	if ob == nil {
+		return nil
+	}
+	return ob.Bucket([]byte(name))
+}
+
+// loadColl returns nil, nil when the collection does not exist.
+func loadColl(tx *bbolt.Tx, owner, name string) (*collTx, error) {
+	b := collBucket(tx, owner, name)
+	if b == nil {
+		return nil, nil
+	}
+	c := &collTx{
+		b:       b,
+		meta:    b.Bucket(bucketMeta),
+		data:    b.Bucket(bucketData),
+		uids:    b.Bucket(bucketUIDs),
+		changes: b.Bucket(bucketChanges),
+		tombs:   b.Bucket(bucketTombs),
+	}
+	if c.meta == nil || c.data == nil || c.uids == nil || c.changes == nil || c.tombs == nil {
+		return nil, fmt.Errorf("collection %s/%s: missing bucket: %w", owner, name, errCorrupt)
+	}
+	st, err := decodeState(b.Get(keyState))
+	if err != nil {
+		return nil, fmt.Errorf("collection %s/%s: %w", owner, name, err)
+	}
+	c.st = st
+	return c, nil
+}
+
+// stat returns the metadata stored under name, nil when there is none.
+func (c *collTx) stat(name string) (*storage.ObjectMeta, error) {
+	k := []byte(name)
+	v := c.meta.Get(k)
+	if v == nil {
+		return nil, nil
+	}
+	return decodeMeta(k, v)
+}
+
+// uidHolder names the member carrying uid, "" when none does.
+func (c *collTx) uidHolder(uid string) string {
+	if uid == "" {
+		return ""
+	}
+	return string(c.uids.Get([]byte(uid)))
+}
+
+// put stores m and data under m.Name, replacing old (nil when the name is
+// new). It assigns m.Seq and m.Modified and keeps the change log at one
+// record per name by deleting the record of the name's previous write.
+func (c *collTx) put(m *storage.ObjectMeta, data []byte, old *storage.ObjectMeta, now time.Time) error {
+	c.st.seq++
+	c.st.modified = now
+	m.Seq = c.st.seq
+	m.Modified = now
+	name := []byte(m.Name)
+
+	if old != nil {
+		if err := c.changes.Delete(seqKey(old.Seq)); err != nil {
+			return err
+		}
+		if old.UID != m.UID {
+			if err := c.dropUID(old.UID, m.Name); err != nil {
+				return err
+			}
+		}
+	} else if t := c.tombs.Get(name); t != nil {
+		if err := c.changes.Delete(seqKey(keySeq(t))); err != nil {
+			return err
+		}
+		if err := c.tombs.Delete(name); err != nil {
+			return err
+		}
+	}
+
+	if err := c.meta.Put(name, encodeMeta(m)); err != nil {
+		return err
+	}
+	if err := c.data.Put(name, data); err != nil {
+		return err
+	}
+	if m.UID != "" {
+		if err := c.uids.Put([]byte(m.UID), name); err != nil {
+			return err
+		}
+	}
+	return c.changes.Put(seqKey(m.Seq), encodeChange(m.Name, false))
+}
+
+// remove deletes old and leaves a tombstone in the change log.
+func (c *collTx) remove(old *storage.ObjectMeta, now time.Time) error {
+	c.st.seq++
+	c.st.modified = now
+	name := []byte(old.Name)
+	if err := c.changes.Delete(seqKey(old.Seq)); err != nil {
+		return err
+	}
+	if err := c.meta.Delete(name); err != nil {
+		return err
+	}
+	if err := c.data.Delete(name); err != nil {
+		return err
+	}
+	if err := c.dropUID(old.UID, old.Name); err != nil {
+		return err
+	}
+	seq := seqKey(c.st.seq)
+	if err := c.tombs.Put(name, seq); err != nil {
+		return err
+	}
+	return c.changes.Put(seq, encodeChange(old.Name, true))
+}
+
+// dropUID removes the index entry for uid if it still points at name; an
+// entry pointing elsewhere belongs to another member and stays.
+func (c *collTx) dropUID(uid, name string) error {
+	if uid == "" {
+		return nil
+	}
+	k := []byte(uid)
+	if string(c.uids.Get(k)) != name {
+		return nil
+	}
+	return c.uids.Delete(k)
+}
+
+func (c *collTx) save() error {
+	return c.b.Put(keyState, c.st.encode())
+}
+
+func readInfo(b *bbolt.Bucket) (collInfo, error) {
+	var info collInfo
+	v := b.Get(keyInfo)
+	if v == nil {
+		return info, fmt.Errorf("collection info: %w", errCorrupt)
+	}
+	if err := json.Unmarshal(v, &info); err != nil {
+		return info, fmt.Errorf("collection info: %w", err)
+	}
+	return info, nil
+}
+
+func readCollection(b *bbolt.Bucket, owner, name string) (*storage.Collection, error) {
+	info, err := readInfo(b)
+	if err != nil {
+		return nil, fmt.Errorf("collection %s/%s: %w", owner, name, err)
+	}
+	st, err := decodeState(b.Get(keyState))
+	if err != nil {
+		return nil, fmt.Errorf("collection %s/%s: %w", owner, name, err)
+	}
+	props := info.Props
+	if props == nil {
+		props = map[string]string{}
+	}
+	return &storage.Collection{
+		Owner:       owner,
+		Name:        name,
+		Kind:        info.Kind,
+		Incarnation: st.incarnation,
+		Seq:         st.seq,
+		Pruned:      st.pruned,
+		Components:  info.Components,
+		Props:       props,
+		Created:     info.Created,
+		Modified:    st.modified,
+	}, nil
+}
+
+// CreateCollection creates c with a fresh incarnation and Seq 0. Sync
+// token 0 of that incarnation is then the initial-sync position, which is
+// exactly "no changes seen yet", so the new collection's token is valid.
+func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error {
+	const op = "create collection"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	if err := checkKey("owner", c.Owner); err != nil {
+		return wrap(op, err)
+	}
+	if err := checkKey("collection name", c.Name); err != nil {
+		return wrap(op, err)
+	}
+	if c.Kind != storage.KindCalendar && c.Kind != storage.KindAddressBook {
+		return wrap(op, fmt.Errorf("invalid kind %d", c.Kind))
+	}
+	now := time.Now().UTC()
+	st := state{modified: now, incarnation: randomID(16)}
+	info, err := json.Marshal(collInfo{Kind: c.Kind, Components: c.Components, Props: c.Props, Created: now})
+	if err != nil {
+		return wrap(op, err)
+	}
+	err = db.bdb.Update(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(c.Owner)) == nil {
+			return fmt.Errorf("account %q: %w", c.Owner, storage.ErrNotFound)
+		}
+		ob, err := tx.Bucket(bucketCollections).CreateBucketIfNotExists([]byte(c.Owner))
+		if err != nil {
+			return err
+		}
+		b, err := ob.CreateBucket([]byte(c.Name))
+		if errors.Is(err, bberrors.ErrBucketExists) {
+			return fmt.Errorf("collection %s/%s: %w", c.Owner, c.Name, storage.ErrExists)
+		}
+		if err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs} {
+			if _, err := b.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		if err := b.Put(keyInfo, info); err != nil {
+			return err
+		}
+		return b.Put(keyState, st.encode())
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	c.Incarnation = st.incarnation
+	c.Seq, c.Pruned = 0, 0
+	c.Created, c.Modified = now, now
+	if c.Props == nil {
+		c.Props = map[string]string{}
+	}
+	return nil
+}
+
+// Collection returns one collection; ErrNotFound covers a missing owner.
+func (db *DB) Collection(ctx context.Context, owner, name string) (*storage.Collection, error) {
+	const op = "get collection"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out *storage.Collection
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
+		b := collBucket(tx, owner, name)
+		if b == nil {
+			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
+		}
+		var err error
+		out, err = readCollection(b, owner, name)
+		return err
+	})
+	return out, wrap(op, err)
+}
+
+// ListCollections returns owner's collections in name order. A missing
+// account is ErrNotFound, an account without collections an empty list.
+func (db *DB) ListCollections(ctx context.Context, owner string) ([]storage.Collection, error) {
+	const op = "list collections"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out []storage.Collection
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(owner)) == nil {
+			return fmt.Errorf("account %q: %w", owner, storage.ErrNotFound)
+		}
+		ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
+		if ob == nil {
+			return nil
+		}
+		return ob.ForEachBucket(func(k []byte) error {
+			c, err := readCollection(ob.Bucket(k), owner, string(k))
+			if err != nil {
+				return err
+			}
+			out = append(out, *c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// PatchCollection applies remove, then set, so a property named in both
+// ends up set. Property changes are not member changes: Seq stays.
+func (db *DB) PatchCollection(ctx context.Context, owner, name string, set map[string]string, remove []string) (*storage.Collection, error) {
+	const op = "patch collection"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out *storage.Collection
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		b := collBucket(tx, owner, name)
+		if b == nil {
+			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
+		}
+		info, err := readInfo(b)
+		if err != nil {
+			return err
+		}
+		st, err := decodeState(b.Get(keyState))
+		if err != nil {
+			return err
+		}
+		if info.Props == nil {
+			info.Props = make(map[string]string, len(set))
+		}
+		for _, k := range remove {
+			delete(info.Props, k)
+		}
+		maps.Copy(info.Props, set)
+		st.modified = time.Now().UTC()
+		v, err := json.Marshal(info)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(keyInfo, v); err != nil {
+			return err
+		}
+		if err := b.Put(keyState, st.encode()); err != nil {
+			return err
+		}
+		out, err = readCollection(b, owner, name)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// DeleteCollection drops the collection with its objects and change log.
+// A later collection of the same name gets a new incarnation, so tokens
+// of this one stay invalid.
+func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
+	const op = "delete collection"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
+		if ob == nil || ob.Bucket([]byte(name)) == nil {
+			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
+		}
+		return ob.DeleteBucket([]byte(name))
+	})
+	return wrap(op, err)
+}

@@ -1,0 +1,67 @@
+// Package bolt implements storage.Store on a single bbolt file.
+//
+// # File layout
+//
+//	schema/version                    "1"; Open refuses other values
+//	accounts/<id>                     JSON account record
+//	logins/<lowercased login>         account id (case-insensitive uniqueness)
+//	collections/<owner>/<name>/       one nested bucket per collection:
+//	    info                          JSON: kind, components, props, created
+//	    state                         binary: seq, pruned, modified, incarnation
+//	    meta/<member>                 binary ObjectMeta (all but the name)
+//	    data/<member>                 the exact bytes the client sent
+//	    uids/<UID>                    member name holding that UID
+//	    changes/<8-byte BE seq>       flag byte (deleted) + member name
+//	    tombs/<member>                8-byte seq of the member's deletion
+//
+// Metadata is kept apart from data so that List and PROPFIND never read
+// object bytes, and state apart from info so that a write rewrites a few
+// dozen bytes rather than the collection's properties. Deleting an account
+// or a collection is one DeleteBucket.
+//
+// # Change log
+//
+// The log keeps at most one record per member name: a write deletes the
+// record of the name's previous write (its seq is in meta, or in tombs if
+// the name was deleted) before adding the new one. Changes after a
+// position is then a cursor seek plus a walk over exactly the records it
+// returns, so an incremental sync costs the same at 1,000 or 10,000
+// members. Initial sync (position 0) lists meta instead, sorted by seq so
+// a limited answer can be continued.
+//
+// PruneChanges drops records up to a horizon and raises Collection.Pruned;
+// positions below it are answered with storage.ErrInvalidSyncToken. Live
+// members are unaffected by pruning.
+//
+// # Writes
+//
+// Put, Delete and Transfer go through a group commit (commit.go) rather
+// than bbolt's DB.Batch: a write starts a transaction at once when none is
+// running, writes arriving during a commit share the next one, and a pause
+// for returning writers happens only after a commit that carried several.
+// Every write returns after the fsync that made it durable; NoSync stays
+// off. Domain failures (not found, precondition, UID conflict) are decided
+// before the first write of a transaction function and reported through
+// its closure, so they never roll back the writers that share the
+// transaction. The freelist is a hash map and not synced: commits write
+// fewer pages, at the cost of a freelist rebuild on Open.
+//
+// Accounts and collections change rarely and use plain transactions.
+//
+// # Reads
+//
+// Get and Stat copy what they return. List and Walk copy members out in
+// chunks (1024 members or 1 MiB of data) and call back with no transaction
+// open: a callback usually streams to a client, and a read transaction
+// held for a slow client would block bbolt from growing its mmap and so
+// stall every writer. Each chunk is a consistent snapshot; across chunks a
+// walk reports every member that exists throughout exactly once, in name
+// order, and stops with storage.ErrNotFound if the collection is deleted
+// or replaced meanwhile.
+//
+// # Locking
+//
+// bbolt takes an exclusive flock on the file. Open waits Options.Timeout
+// (default one second) and then fails with storage.ErrLocked, so a CLI run
+// next to a running server fails fast instead of hanging.
+package bolt

@@ -1,0 +1,164 @@
+package bolt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"almanac/storage"
+)
+
+// The hot records (object metadata, collection state, change log) use a
+// small binary encoding rather than JSON: List decodes one per member and
+// Put rewrites the state on every write. Each starts with a format byte so
+// a later layout can be told apart.
+
+const (
+	metaFormat  = 1
+	stateFormat = 1
+)
+
+var errCorrupt = errors.New("corrupt record")
+
+func seqKey(seq uint64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, seq)
+	return k
+}
+
+func keySeq(k []byte) uint64 {
+	return binary.BigEndian.Uint64(k)
+}
+
+// state is the part of a collection that changes on every write, kept
+// apart from the JSON info so a PUT never decodes or rewrites Props.
+type state struct {
+	seq, pruned uint64
+	modified    time.Time
+	incarnation string
+}
+
+func (s *state) encode() []byte {
+	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(s.incarnation))
+	b = append(b, stateFormat)
+	b = binary.AppendUvarint(b, s.seq)
+	b = binary.AppendUvarint(b, s.pruned)
+	b = binary.AppendVarint(b, s.modified.UnixNano())
+	return append(b, s.incarnation...)
+}
+
+func decodeState(v []byte) (state, error) {
+	var s state
+	d := decoder{b: v}
+	if d.byte() != stateFormat {
+		return s, fmt.Errorf("collection state: %w", errCorrupt)
+	}
+	s.seq = d.uvarint()
+	s.pruned = d.uvarint()
+	s.modified = time.Unix(0, d.varint()).UTC()
+	if d.err {
+		return s, fmt.Errorf("collection state: %w", errCorrupt)
+	}
+	s.incarnation = string(d.b)
+	return s, nil
+}
+
+// encodeMeta stores everything of m but its Name, which is the key.
+func encodeMeta(m *storage.ObjectMeta) []byte {
+	n := 1 + 4*binary.MaxVarintLen64 + len(m.UID) + len(m.Component) + len(m.ContentType) + len(m.ETag) + 3*binary.MaxVarintLen64
+	b := make([]byte, 0, n)
+	b = append(b, metaFormat)
+	b = binary.AppendUvarint(b, m.Seq)
+	b = binary.AppendVarint(b, m.Size)
+	b = binary.AppendVarint(b, m.Modified.UnixNano())
+	for _, s := range [...]string{m.UID, m.Component, m.ContentType, m.ETag} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// decodeMeta copies everything out of v, which may point into the mmap.
+func decodeMeta(name, v []byte) (*storage.ObjectMeta, error) {
+	d := decoder{b: v}
+	if d.byte() != metaFormat {
+		return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)
+	}
+	m := &storage.ObjectMeta{Name: string(name)}
+	m.Seq = d.uvarint()
+	m.Size = d.varint()
+	m.Modified = time.Unix(0, d.varint()).UTC()
+	// One allocation for the four strings: List decodes thousands of these.
+	base := d.b
+	all := string(base)
+	for _, dst := range [...]*string{&m.UID, &m.Component, &m.ContentType, &m.ETag} {
+		n := d.uvarint()
+		if d.err || n > uint64(len(d.b)) {
+			return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)
+		}
+		start := len(base) - len(d.b)
+		*dst = all[start : start+int(n)]
+		d.b = d.b[n:]
+	}
+	if d.err || len(d.b) != 0 {
+		return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)
+	}
+	return m, nil
+}
+
+// A change record is one flag byte and the member name.
+const changeDeleted = 1
+
+func encodeChange(name string, deleted bool) []byte {
+	b := make([]byte, 1+len(name))
+	if deleted {
+		b[0] = changeDeleted
+	}
+	copy(b[1:], name)
+	return b
+}
+
+func decodeChange(v []byte) (name string, deleted bool, err error) {
+	if len(v) < 2 {
+		return "", false, fmt.Errorf("change record: %w", errCorrupt)
+	}
+	return string(v[1:]), v[0]&changeDeleted != 0, nil
+}
+
+// decoder reads varints, remembering the first failure so callers check
+// once at the end.
+type decoder struct {
+	b   []byte
+	err bool
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) == 0 {
+		d.err = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err = true
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}

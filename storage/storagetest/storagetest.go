@@ -1,0 +1,255 @@
+// Package storagetest is the conformance suite every storage.Store backend
+// runs. It checks the rules of storage/doc.go and the method contracts of
+// storage.Store from the outside, so a backend passing it can replace
+// another without the DAV layer noticing.
+//
+// Where storage.go leaves a case open, the suite pins down one answer:
+//
+//   - A new collection has Seq 0; since 0 is the initial sync and is
+//     valid at any Pruned, listing live members only. A truncated answer's
+//     position must itself be a valid position (at least Pruned).
+//   - Seq moves by one per member change: a MOVE within one collection is
+//     two changes (the old name's tombstone, then the new name).
+//   - Deleted entries in Changes carry no ETag.
+//   - Transfer onto itself fails with ErrPreconditionFailed and changes
+//     nothing; a missing source is ErrNotFound, checked before t.If.
+//   - An empty UID is never a conflict (vCard 3 does not require one).
+//   - ListCollections of a missing account is ErrNotFound; an error from
+//     a List or Walk callback stops the walk and matches with errors.Is.
+//   - Stores implement Pruner.
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"almanac/storage"
+)
+
+// Pruner is the maintenance method a backend offers to drop old change
+// records. The suite needs it to reach the "token older than the pruned
+// horizon" rule, so backends must implement it to pass.
+//
+// PruneChanges forgets the change log up to and including horizon
+// (clamped to the collection's Seq) and sets Pruned to it; a horizon at or
+// below the current Pruned changes nothing.
+type Pruner interface {
+	PruneChanges(ctx context.Context, owner, coll string, horizon uint64) error
+}
+
+// Run runs the suite. newStore must return a new, empty store each call;
+// it may be called from parallel subtests. Run closes every store it gets.
+func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
+	open := func(t *testing.T) storage.Store {
+		t.Helper()
+		s := newStore(t)
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return s
+	}
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"Accounts", accountTests},
+		{"Collections", collectionTests},
+		{"Objects", objectTests},
+		{"Changes", changeTests},
+		{"Transfer", transferTests},
+		{"Concurrency", concurrencyTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) {
+					t.Parallel()
+					tc.fn(t, open(t))
+				})
+			}
+		})
+	}
+}
+
+type test struct {
+	name string
+	fn   func(t *testing.T, s storage.Store)
+}
+
+// ics returns a small but complete iCalendar object with CRLF line ends,
+// as clients send them.
+func ics(uid, summary string) []byte {
+	return []byte("BEGIN:VCALENDAR\r\n" +
+		"VERSION:2.0\r\n" +
+		"PRODID:-//almanac//storagetest//EN\r\n" +
+		"BEGIN:VEVENT\r\n" +
+		"UID:" + uid + "\r\n" +
+		"DTSTAMP:20260101T000000Z\r\n" +
+		"DTSTART:20260105T090000Z\r\n" +
+		"DTEND:20260105T100000Z\r\n" +
+		"SUMMARY:" + summary + "\r\n" +
+		"END:VEVENT\r\n" +
+		"END:VCALENDAR\r\n")
+}
+
+// Preconditions in the shapes the DAV layer builds them.
+func ifNoneMatchAny(exists bool, _ string) bool { return !exists }
+
+func ifMatch(etag string) storage.Precondition {
+	return func(exists bool, cur string) bool { return exists && cur == etag }
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("err = %v, want %v", err, target)
+	}
+}
+
+func ok(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newAccount(t *testing.T, s storage.Store, login string) *storage.Account {
+	t.Helper()
+	a := &storage.Account{Login: login, DisplayName: login, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"}
+	ok(t, s.CreateAccount(t.Context(), a))
+	return a
+}
+
+func newCollection(t *testing.T, s storage.Store, owner, name string, kind storage.Kind) *storage.Collection {
+	t.Helper()
+	c := &storage.Collection{Owner: owner, Name: name, Kind: kind}
+	ok(t, s.CreateCollection(t.Context(), c))
+	return c
+}
+
+// fixture is one account with one calendar, the starting point of most
+// object tests.
+type fixture struct {
+	s     storage.Store
+	owner string
+	cal   string
+}
+
+func newFixture(t *testing.T, s storage.Store) *fixture {
+	t.Helper()
+	a := newAccount(t, s, "alice@example.org")
+	newCollection(t, s, a.ID, "cal", storage.KindCalendar)
+	return &fixture{s: s, owner: a.ID, cal: "cal"}
+}
+
+func (f *fixture) put(t *testing.T, coll, name, uid string, data []byte) *storage.ObjectMeta {
+	t.Helper()
+	m, _, err := f.s.Put(t.Context(), storage.PutObject{
+		Owner: f.owner, Collection: coll, Name: name, UID: uid,
+		Component: "VEVENT", ContentType: "text/calendar", Data: data,
+	})
+	if err != nil {
+		t.Fatalf("Put %s/%s: %v", coll, name, err)
+	}
+	return m
+}
+
+func (f *fixture) del(t *testing.T, coll, name string) {
+	t.Helper()
+	if err := f.s.Delete(t.Context(), f.owner, coll, name, nil); err != nil {
+		t.Fatalf("Delete %s/%s: %v", coll, name, err)
+	}
+}
+
+func (f *fixture) coll(t *testing.T, name string) *storage.Collection {
+	t.Helper()
+	c, err := f.s.Collection(t.Context(), f.owner, name)
+	if err != nil {
+		t.Fatalf("Collection %s: %v", name, err)
+	}
+	return c
+}
+
+func (f *fixture) seq(t *testing.T, coll string) uint64 {
+	t.Helper()
+	return f.coll(t, coll).Seq
+}
+
+// wantData checks the stored bytes of name, or its absence when data is
+// nil.
+func (f *fixture) wantData(t *testing.T, coll, name string, data []byte) {
+	t.Helper()
+	o, err := f.s.Get(t.Context(), f.owner, coll, name)
+	if data == nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("Get %s/%s: err = %v, want ErrNotFound", coll, name, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Get %s/%s: %v", coll, name, err)
+	}
+	if !bytes.Equal(o.Data, data) {
+		t.Fatalf("Get %s/%s: data = %q, want %q", coll, name, o.Data, data)
+	}
+}
+
+// changes returns the change log after since and fails on error.
+func (f *fixture) changes(t *testing.T, coll string, since uint64, limit int) ([]storage.Change, uint64, bool) {
+	t.Helper()
+	c := f.coll(t, coll)
+	ch, reached, truncated, err := f.s.Changes(t.Context(), f.owner, coll, c.Incarnation, since, limit)
+	if err != nil {
+		t.Fatalf("Changes(%s, since %d, limit %d): %v", coll, since, limit, err)
+	}
+	return ch, reached, truncated
+}
+
+func (f *fixture) names(t *testing.T, coll string) []string {
+	t.Helper()
+	var out []string
+	ok(t, f.s.List(t.Context(), f.owner, coll, func(m *storage.ObjectMeta) error {
+		out = append(out, m.Name)
+		return nil
+	}))
+	return out
+}
+
+// fmtChanges renders a change list compactly for failure messages and
+// comparisons: "name@seq" or "name@seq-" for a deletion.
+func fmtChanges(ch []storage.Change) string {
+	var b bytes.Buffer
+	for i, c := range ch {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s@%d", c.Name, c.Seq)
+		if c.Deleted {
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// notBefore allows for backends that store timestamps at microsecond
+// precision.
+func notBefore(t *testing.T, what string, got, min time.Time) {
+	t.Helper()
+	if got.Before(min.Add(-time.Millisecond)) {
+		t.Fatalf("%s = %v, want not before %v", what, got, min)
+	}
+}
+
+// sameMeta compares metadata field by field, timestamps by instant, so a
+// backend may hand back times in any location.
+func sameMeta(a, b storage.ObjectMeta) bool {
+	return a.Name == b.Name && a.UID == b.UID && a.Component == b.Component &&
+		a.ContentType == b.ContentType && a.ETag == b.ETag && a.Size == b.Size &&
+		a.Modified.Equal(b.Modified) && a.Seq == b.Seq
+}
