@@ -175,7 +175,10 @@ func memberName(href, base string) (string, bool) {
 
 // query serves calendar-query (RFC 4791 7.8).
 func (h *Handler) query(w http.ResponseWriter, r *http.Request, t *target, body []byte) error {
-	depth, err := dav.ParseDepth(r.Header.Get("Depth"), dav.DepthZero)
+	// Without a Depth header the query is about the members: RFC 4918
+	// would default to 0, but scripts and some clients omit the header
+	// and mean the calendar's contents, as Radicale answers them.
+	depth, err := dav.ParseDepth(r.Header.Get("Depth"), dav.DepthOne)
 	if err != nil {
 		return err
 	}
