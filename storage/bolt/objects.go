@@ -281,7 +281,7 @@ func (db *DB) Walk(ctx context.Context, owner, coll string, fn func(*storage.Obj
 	var (
 		inc   string
 		after []byte
-		arena []byte
+		arena = make([]byte, 0, walkChunkBytes)
 		items []item
 	)
 	for {
@@ -290,6 +290,9 @@ func (db *DB) Walk(ctx context.Context, owner, coll string, fn func(*storage.Obj
 		}
 		arena, items = arena[:0], items[:0]
 		more := false
+		// meta and data hold the same keys, so a data cursor stepping
+		// along with the meta cursor replaces a seek per member.
+		var dcur *bbolt.Cursor
 		err := db.scan(owner, coll, &inc, after, func(c *collTx, k, v []byte) (bool, error) {
 			if len(items) > 0 && (len(items) == listChunk || len(arena) >= walkChunkBytes) {
 				more = true
@@ -299,8 +302,15 @@ func (db *DB) Walk(ctx context.Context, owner, coll string, fn func(*storage.Obj
 			if err != nil {
 				return false, err
 			}
-			d := c.data.Get(k)
-			if d == nil && m.Size != 0 {
+			var dk, d []byte
+			if dcur != nil {
+				dk, d = dcur.Next()
+			}
+			if dcur == nil || !bytes.Equal(dk, k) {
+				dcur = c.data.Cursor()
+				dk, d = dcur.Seek(k)
+			}
+			if !bytes.Equal(dk, k) {
 				return false, fmt.Errorf("object %q: data missing: %w", k, errCorrupt)
 			}
 			off := len(arena)
