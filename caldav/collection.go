@@ -139,11 +139,13 @@ func checkTimezone(v *dav.RawXML) string {
 	return ""
 }
 
-// protectedNS are namespaces whose properties we define or refuse:
-// unknown names there are not accepted as dead properties, so a typo of
-// a live property is not silently stored.
-func protectedNS(ns string) bool {
-	return ns == dav.NSDAV || ns == dav.NSCalDAV || ns == dav.NSCardDAV
+// protected reports whether a property is computed by the server and so
+// cannot be set (RFC 4918 16 DAV:cannot-modify-protected-property). Any
+// other name is a dead property and stored as sent: Apple and Evolution
+// write properties such as CALDAV:schedule-calendar-transp alongside
+// displayname, and refusing them would fail the whole PROPPATCH.
+func protected(n xml.Name) bool {
+	return slices.Contains(calendarLive, n) || slices.Contains(objectLive, n) || slices.Contains(principalLive, n)
 }
 
 // patchResult is the per-property outcome of checking a PROPPATCH or
@@ -175,8 +177,8 @@ func checkPatch(ops []dav.PatchOp, creating bool) *patchResult {
 			res.okNames = append(res.okNames, n)
 			continue
 		}
-		check, known := writable[n]
-		if !known && protectedNS(n.Space) {
+		check := writable[n]
+		if protected(n) {
 			res.failed = append(res.failed, dav.PropStat{Status: http.StatusForbidden, Names: []xml.Name{n}, Error: dav.CondCannotModify})
 			continue
 		}

@@ -689,3 +689,68 @@ func TestGetCollectionNotAllowed(t *testing.T) {
 		t.Errorf("GET collection = %d", rec.Code)
 	}
 }
+
+func TestProppatchDeadPropertyInCalDAVNamespace(t *testing.T) {
+	e := newEnv(t, caldav.Options{})
+	p := e.cal("default")
+	// iOS sends schedule-calendar-transp with its other calendar settings.
+	rec := e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+<D:set><D:prop><C:schedule-calendar-transp><C:transparent/></C:schedule-calendar-transp><D:displayname>Apple</D:displayname></D:prop></D:set></D:propertyupdate>`})
+	if body := rec.Body.String(); rec.Code != 207 || strings.Contains(body, "403") || strings.Contains(body, "424") {
+		t.Fatalf("PROPPATCH: %d %s", rec.Code, body)
+	}
+	m := parseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-calendar-transp/></D:prop></D:propfind>`}))
+	if _, inner, ok := m.prop(p, "schedule-calendar-transp"); !ok || !strings.Contains(inner, "transparent") {
+		t.Errorf("schedule-calendar-transp = %q", inner)
+	}
+	for _, prop := range []string{"<CS:getctag>1</CS:getctag>", "<D:sync-token>x</D:sync-token>", "<C:supported-calendar-component-set/>", "<D:resourcetype/>"} {
+		rec := e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><D:set><D:prop>` + prop + `</D:prop></D:set></D:propertyupdate>`})
+		if !strings.Contains(rec.Body.String(), "403") || !strings.Contains(rec.Body.String(), "cannot-modify-protected-property") {
+			t.Errorf("%s: %s", prop, rec.Body)
+		}
+	}
+}
+
+func TestMkcalendarTimezone(t *testing.T) {
+	e := newEnv(t, caldav.Options{})
+	tz := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Zurich\r\nBEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+	body := `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>` + tz + `</C:calendar-timezone></D:prop></D:set></C:mkcalendar>`
+	if rec := e.do(req{method: "MKCALENDAR", path: e.cal("tz"), body: body}); rec.Code != 201 {
+		t.Fatalf("MKCALENDAR: %d %s", rec.Code, rec.Body)
+	}
+	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("tz"), hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-timezone/></D:prop></D:propfind>`}))
+	if txt, _, _ := m.prop(e.cal("tz"), "calendar-timezone"); !strings.Contains(txt, "TZID:Europe/Zurich") {
+		t.Errorf("calendar-timezone %q", txt)
+	}
+	bad := strings.Replace(body, "BEGIN:VTIMEZONE", "BEGIN:VEVENT", 1)
+	wantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("tz2"), body: bad}), 403, "valid-calendar-data")
+}
+
+func TestDeleteCalendarIfMatch(t *testing.T) {
+	e := newEnv(t, caldav.Options{})
+	if rec := e.do(req{method: "DELETE", path: e.cal("default"), hdr: map[string]string{"If-Match": `"stale"`}}); rec.Code != 412 {
+		t.Errorf("DELETE calendar with stale If-Match = %d", rec.Code)
+	}
+	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/></D:prop></D:propfind>`}))
+	ctag, _, _ := m.prop(e.cal("default"), "getctag")
+	if rec := e.do(req{method: "DELETE", path: e.cal("default"), hdr: map[string]string{"If-Match": ctag}}); rec.Code != 204 {
+		t.Errorf("DELETE calendar with current If-Match = %d", rec.Code)
+	}
+}
+
+func TestPutParserTraps(t *testing.T) {
+	// Lines that crash go-ical's decoder and a 10,000-deep nesting must be
+	// refused with a precise answer, not a 500.
+	e := newEnv(t, caldav.Options{})
+	for i, line := range []string{"X;P=", "X;P=a", `X;P="a"b:v`, "X;P=a,"} {
+		body := strings.Replace(event(fmt.Sprint("trap", i), "x"), "SUMMARY:x", line, 1)
+		wantError(t, e.do(put(e.obj("default", fmt.Sprintf("trap%d.ics", i)), body)), 403, "valid-calendar-data")
+	}
+	deep := "BEGIN:VCALENDAR\r\n" + strings.Repeat("BEGIN:X\r\n", 10000) + strings.Repeat("END:X\r\n", 10000) + "END:VCALENDAR\r\n"
+	if rec := e.do(put(e.obj("default", "deep.ics"), deep)); rec.Code != 403 && rec.Code != 413 {
+		t.Errorf("deep nesting = %d", rec.Code)
+	}
+	if e.seq("default") != 0 {
+		t.Error("a refused object was stored")
+	}
+}

@@ -32,14 +32,18 @@ var (
 	pSupportedData    = dav.Name(dav.NSCalDAV, "supported-calendar-data")
 	pMaxResourceSize  = dav.Name(dav.NSCalDAV, "max-resource-size")
 	pCalendarData     = dav.Name(dav.NSCalDAV, "calendar-data")
-	pScheduleInbox    = dav.Name(dav.NSCalDAV, "schedule-inbox-URL")
 	pGetCTag          = dav.Name(dav.NSCalendarServer, "getctag")
 	pEmailAddressSet  = dav.Name(dav.NSCalendarServer, "email-address-set")
 	pCalendarColor    = dav.Name(dav.NSAppleICal, "calendar-color")
 	pCalendarOrder    = dav.Name(dav.NSAppleICal, "calendar-order")
-	pQuotaAvailable   = dav.Name(dav.NSDAV, "quota-available-bytes")
 	pPrincipalCollSet = dav.Name(dav.NSDAV, "principal-collection-set")
 )
+
+// principalLive are the computed properties of principals and homes.
+var principalLive = []xml.Name{
+	pPrincipalURL, pCurrentUser, pPrincipalCollSet, pCalendarHomeSet, pCalendarUserAddr,
+	pCalendarUserType, pEmailAddressSet, pCalendarData,
+}
 
 // allComponents are the component types a calendar may hold (RFC 4791
 // 5.2.3); a calendar created without a component set accepts them all.
