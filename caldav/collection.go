@@ -206,26 +206,27 @@ func checkPatch(ops []dav.PatchOp, creating bool) *patchResult {
 }
 
 func parseComps(v *dav.RawXML) ([]string, string) {
-	d := xml.NewDecoder(strings.NewReader("<x>" + v.Inner + "</x>"))
 	var comps []string
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			break
+	msg := ""
+	dav.EachChild([]byte("<x>"+v.Inner+"</x>"), func(d *xml.Decoder, se xml.StartElement) error {
+		if se.Name != dav.Name(dav.NSCalDAV, "comp") {
+			return d.Skip()
 		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name == dav.Name(dav.NSCalDAV, "comp") {
-			for _, a := range se.Attr {
-				if a.Name.Local == "name" {
-					c := strings.ToUpper(a.Value)
-					if !slices.Contains(allComponents, c) {
-						return nil, "unsupported component " + a.Value
-					}
-					if !slices.Contains(comps, c) {
-						comps = append(comps, c)
-					}
-				}
+		for _, a := range se.Attr {
+			if a.Name.Local != "name" {
+				continue
+			}
+			c := strings.ToUpper(a.Value)
+			if !slices.Contains(allComponents, c) {
+				msg = "unsupported component " + a.Value
+			} else if !slices.Contains(comps, c) {
+				comps = append(comps, c)
 			}
 		}
+		return d.Skip()
+	})
+	if msg != "" {
+		return nil, msg
 	}
 	if len(comps) == 0 {
 		return nil, "supported-calendar-component-set names no component"

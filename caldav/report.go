@@ -1,7 +1,6 @@
 package caldav
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -55,41 +54,28 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t *target) erro
 
 // reportProps reads the DAV:prop (or allprop/propname) of a REPORT body.
 func reportProps(body []byte) (*dav.Propfind, error) {
-	d := xml.NewDecoder(bytes.NewReader(body))
 	pf := &dav.Propfind{Kind: dav.FindProp}
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return pf, nil
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth != 2 {
-				continue
+	err := dav.EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
+		switch t.Name {
+		case dav.Name(dav.NSDAV, "allprop"):
+			pf.Kind = dav.FindAllProp
+		case dav.Name(dav.NSDAV, "propname"):
+			pf.Kind = dav.FindPropName
+		case dav.Name(dav.NSDAV, "prop"):
+			var inner struct {
+				Any []struct{ XMLName xml.Name } `xml:",any"`
 			}
-			switch t.Name {
-			case dav.Name(dav.NSDAV, "allprop"):
-				pf.Kind = dav.FindAllProp
-			case dav.Name(dav.NSDAV, "propname"):
-				pf.Kind = dav.FindPropName
-			case dav.Name(dav.NSDAV, "prop"):
-				var inner struct {
-					Any []struct{ XMLName xml.Name } `xml:",any"`
-				}
-				if err := d.DecodeElement(&inner, &t); err != nil {
-					return nil, dav.BadRequest("malformed DAV:prop")
-				}
-				depth--
-				for _, a := range inner.Any {
-					pf.Props = append(pf.Props, a.XMLName)
-				}
+			if err := d.DecodeElement(&inner, &t); err != nil {
+				return dav.BadRequest("malformed DAV:prop")
 			}
-		case xml.EndElement:
-			depth--
+			for _, a := range inner.Any {
+				pf.Props = append(pf.Props, a.XMLName)
+			}
+			return nil
 		}
-	}
+		return d.Skip()
+	})
+	return pf, err
 }
 
 func wantsData(pf *dav.Propfind) bool {
@@ -235,28 +221,24 @@ func (h *Handler) query(w http.ResponseWriter, r *http.Request, t *target, body 
 }
 
 func parseQueryFilter(body []byte) (*filter.Filter, error) {
-	d := xml.NewDecoder(bytes.NewReader(body))
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			break
+	var f *filter.Filter
+	err := dav.EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
+		if t.Name != dav.Name(dav.NSCalDAV, "filter") || f != nil {
+			return d.Skip()
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 2 && t.Name == dav.Name(dav.NSCalDAV, "filter") {
-				f, err := filter.Decode(d, t)
-				if err != nil {
-					return nil, queryError(err)
-				}
-				return f, nil
-			}
-		case xml.EndElement:
-			depth--
+		var err error
+		if f, err = filter.Decode(d, t); err != nil {
+			return queryError(err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCalDAV, "valid-filter"), "calendar-query needs a CALDAV:filter")
+	if f == nil {
+		return nil, dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCalDAV, "valid-filter"), "calendar-query needs a CALDAV:filter")
+	}
+	return f, nil
 }
 
 func queryError(err error) error {

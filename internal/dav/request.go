@@ -251,28 +251,49 @@ func ParseSyncToken(tok string) (incarnation string, seq uint64, err error) {
 	return inc, seq, nil
 }
 
-// Hrefs extracts every DAV:href child of the root (multiget bodies).
-func Hrefs(body []byte) []string {
+// EachChild calls fn for every child element of the document's root, in
+// order, with the decoder positioned after the child's start tag. fn must
+// consume the child (d.DecodeElement or d.Skip). A malformed document is
+// a 400; an error from fn is returned as it is.
+func EachChild(body []byte, fn func(d *xml.Decoder, start xml.StartElement) error) error {
 	d := xml.NewDecoder(bytes.NewReader(body))
-	var out []string
 	depth := 0
 	for {
 		tok, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
-			return out
+			return BadRequest("malformed XML")
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			depth++
-			if depth == 2 && t.Name == Name(NSDAV, "href") {
-				var s string
-				if d.DecodeElement(&s, &t) == nil {
-					out = append(out, strings.TrimSpace(s))
+			if depth == 1 {
+				if err := fn(d, t); err != nil {
+					return err
 				}
-				depth--
+				continue
 			}
+			depth++
 		case xml.EndElement:
 			depth--
 		}
 	}
+}
+
+// Hrefs extracts every DAV:href child of the root (multiget bodies).
+func Hrefs(body []byte) []string {
+	var out []string
+	EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
+		if t.Name != Name(NSDAV, "href") {
+			return d.Skip()
+		}
+		var s string
+		if err := d.DecodeElement(&s, &t); err != nil {
+			return err
+		}
+		out = append(out, strings.TrimSpace(s))
+		return nil
+	})
+	return out
 }

@@ -338,66 +338,35 @@ type byteWriter interface {
 // invalid UTF-8, U+FFFE, U+FFFF) with U+FFFD, as encoding/xml does:
 // stored values such as calendar-data are arbitrary bytes, and one bad
 // byte must not make a whole multistatus unparseable.
-func escapeText(w byteWriter, s string) {
-	last := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '>' && c != '&' {
-			i++ // fast path: printable ASCII
-			continue
-		}
-		var esc string
-		width := 1
-		switch c {
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '&':
-			esc = "&amp;"
-		case '\r':
-			esc = "&#13;"
-		case '\t', '\n':
-			i++
-			continue
-		default:
-			if width = xmlCharWidth(s, i); width > 0 {
-				i += width
-				continue
-			}
-			width, esc = -width, "\uFFFD"
-		}
-		w.WriteString(s[last:i])
-		w.WriteString(esc)
-		i += width
-		last = i
+func escapeText(w byteWriter, s string) { escape(w, s, &textEscapes) }
+
+func escapeAttr(w byteWriter, s string) { escape(w, s, &attrEscapes) }
+
+// Replacements for ASCII bytes; "" leaves the byte as it is. Carriage
+// returns are escaped in text too, or XML parsers fold CRLF to LF and
+// calendar data loses its line ends.
+var textEscapes, attrEscapes [utf8.RuneSelf]string
+
+func init() {
+	for _, e := range []*[utf8.RuneSelf]string{&textEscapes, &attrEscapes} {
+		e['<'], e['&'], e['\r'] = "&lt;", "&amp;", "&#13;"
 	}
-	w.WriteString(s[last:])
+	textEscapes['>'] = "&gt;"
+	attrEscapes['"'], attrEscapes['\n'], attrEscapes['\t'] = "&quot;", "&#10;", "&#9;"
 }
 
-func escapeAttr(w byteWriter, s string) {
+func escape(w byteWriter, s string, table *[utf8.RuneSelf]string) {
 	last := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '&' && c != '"' {
-			i++ // fast path: printable ASCII
-			continue
-		}
 		var esc string
 		width := 1
-		switch c {
-		case '<':
-			esc = "&lt;"
-		case '&':
-			esc = "&amp;"
-		case '"':
-			esc = "&quot;"
-		case '\n':
-			esc = "&#10;"
-		case '\r':
-			esc = "&#13;"
-		case '\t':
-			esc = "&#9;"
+		switch {
+		case c < utf8.RuneSelf && table[c] != "":
+			esc = table[c]
+		case c >= 0x20 && c < utf8.RuneSelf, c == '\t', c == '\n', c == '\r':
+			i++
+			continue
 		default:
 			if width = xmlCharWidth(s, i); width > 0 {
 				i += width
@@ -440,22 +409,10 @@ func EscapeText(s string) string {
 // Children returns the names of the captured element's child elements,
 // e.g. the types inside a DAV:resourcetype.
 func (r *RawXML) Children() []xml.Name {
-	d := xml.NewDecoder(strings.NewReader("<x>" + r.Inner + "</x>"))
 	var names []xml.Name
-	depth := 0
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return names
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 2 {
-				names = append(names, t.Name)
-			}
-		case xml.EndElement:
-			depth--
-		}
-	}
+	EachChild([]byte("<x>"+r.Inner+"</x>"), func(d *xml.Decoder, t xml.StartElement) error {
+		names = append(names, t.Name)
+		return d.Skip()
+	})
+	return names
 }
