@@ -13,7 +13,12 @@ import (
 // {"error": {"code": "...", "message": "..."}}.
 func apiHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v1/account", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/api/v1/account", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeAPIError(w, http.StatusMethodNotAllowed, "method_not_allowed", "this endpoint answers GET")
+			return
+		}
 		acc := auth.AccountFrom(r.Context())
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id":            acc.ID,

@@ -143,6 +143,14 @@ func TestAPIAccount(t *testing.T) {
 	if _, ok := got["password_hash"]; ok {
 		t.Error("API exposes the password hash")
 	}
+	resp = do(t, "DELETE", srv.URL+"/api/v1/account", "jane@example.com", password)
+	var e405 struct {
+		Error struct{ Code, Message string }
+	}
+	json.NewDecoder(resp.Body).Decode(&e405)
+	if resp.StatusCode != 405 || e405.Error.Code != "method_not_allowed" || resp.Header.Get("Allow") == "" {
+		t.Errorf("DELETE account: %d %+v", resp.StatusCode, e405)
+	}
 	resp = do(t, "GET", srv.URL+"/api/v1/nope", "jane@example.com", password)
 	var e struct {
 		Error struct{ Code, Message string }
