@@ -59,6 +59,34 @@ type Collection struct {
 	Modified time.Time
 }
 
+// Span is the stretch of time an object's instances occupy, computed on
+// write so calendar-query can skip objects outside a time range without
+// reading or parsing them (RFC 4791 9.9). It is conservative: every
+// instance lies within it, but not every moment within it has one.
+type Span struct {
+	Known bool      // false: no span recorded (address books, old data); always a candidate
+	Start time.Time // UTC, inclusive
+	End   time.Time // UTC, exclusive; zero when Open
+	Open  bool      // the object recurs without end
+}
+
+// Overlaps reports whether the span may have an instance in [start, end);
+// a zero start or end is unbounded on that side.
+func (s Span) Overlaps(start, end time.Time) bool {
+	if !s.Known {
+		return true
+	}
+	if !end.IsZero() && !s.Start.Before(end) {
+		return false
+	}
+	// End == start still overlaps: a zero-length instance at the range
+	// start matches (RFC 4791 9.9), and a prefilter may over-include.
+	if !start.IsZero() && !s.Open && s.End.Before(start) {
+		return false
+	}
+	return true
+}
+
 // ObjectMeta is everything about an object except its bytes; listing it
 // never touches object data.
 type ObjectMeta struct {
@@ -70,6 +98,7 @@ type ObjectMeta struct {
 	Size        int64
 	Modified    time.Time
 	Seq         uint64 // collection sequence of the last write
+	Span        Span
 }
 
 // Object is a stored calendar object or vCard with its exact bytes.
@@ -91,6 +120,7 @@ type PutObject struct {
 	UID                     string
 	Component               string
 	ContentType             string
+	Span                    Span
 	Data                    []byte
 	If                      Precondition
 }
