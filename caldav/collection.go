@@ -59,7 +59,7 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t *target) er
 			}
 		}
 	case kHome:
-		if err := ms.Propfind(t.href(), pf, &plainSource{t: t, props: h.plainProps(t)}); err != nil {
+		if err := ms.Propfind(t.href(), pf, &plainSource{props: h.plainProps(t)}); err != nil {
 			return err
 		}
 		if depth == dav.DepthOne {
@@ -78,7 +78,7 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t *target) er
 			}
 		}
 	default:
-		if err := ms.Propfind(t.href(), pf, &plainSource{t: t, props: h.plainProps(t)}); err != nil {
+		if err := ms.Propfind(t.href(), pf, &plainSource{props: h.plainProps(t)}); err != nil {
 			return err
 		}
 		if depth == dav.DepthOne {
@@ -88,14 +88,14 @@ func (h *Handler) propfind(w http.ResponseWriter, r *http.Request, t *target) er
 			switch t.kind {
 			case kRoot:
 				child.kind = kPrincipals
-				ms.Propfind(child.href(), pf, &plainSource{t: child, props: h.plainProps(child)})
+				ms.Propfind(child.href(), pf, &plainSource{props: h.plainProps(child)})
 				child = &target{account: acc, kind: kCalendars}
 			case kPrincipals:
 				child.kind = kPrincipal
 			case kCalendars:
 				child.kind = kHome
 			}
-			if err := ms.Propfind(child.href(), pf, &plainSource{t: child, props: h.plainProps(child)}); err != nil {
+			if err := ms.Propfind(child.href(), pf, &plainSource{props: h.plainProps(child)}); err != nil {
 				return err
 			}
 		}
@@ -110,13 +110,14 @@ func (h *Handler) afterStart(ms *dav.Multistatus, err error) error {
 	if !ms.Started() {
 		return err
 	}
-	h.logger.Error("multistatus aborted", "err", err)
+	// Most often the client went away mid-listing, so this is a warning.
+	h.logger.Warn("multistatus aborted", "err", err)
 	panic(http.ErrAbortHandler)
 }
 
-// Writable properties of a calendar and how their values are checked.
-// Everything else in the DAV, CalDAV and CardDAV namespaces is live or
-// unknown to us and refused; other namespaces are dead properties.
+// Live properties a client may write on a calendar, with the check of
+// their value (nil: any value). Protected properties are refused and
+// every other name is stored as a dead property.
 var writable = map[xml.Name]func(*dav.RawXML) string{
 	pDisplayName:      nil,
 	pCalendarDesc:     nil,

@@ -15,7 +15,10 @@
 // MKCALENDAR and RFC 5689 extended MKCOL with their set-props applied
 // atomically, 5.3.2 PUT with the 5.3.2.1 preconditions, 6.2
 // (calendar-home-set, calendar-user-address-set), 7.8 calendar-query and
-// 7.9 calendar-multiget, RFC 6578 sync-collection, RFC 3744 5.4
+// 7.9 calendar-multiget with 9.6 partial retrieval (calendar-data comp and
+// prop selection, expand, limit-recurrence-set, limit-freebusy-set), 7.10
+// free-busy-query, 5.2.6-5.2.8 (min-date-time, max-date-time,
+// max-instances), RFC 6578 sync-collection, RFC 3744 5.4
 // current-user-privilege-set and 3.1 supported-report-set, RFC 4918 9.8
 // and 9.9 COPY and MOVE of objects between the user's calendars, and the
 // CalendarServer getctag property Apple clients poll.
@@ -33,9 +36,136 @@
 //   - MKCALENDAR or MKCOL whose set-props fail answers 403 with
 //     DAV:cannot-modify-protected-property or CALDAV:valid-calendar-data
 //     naming the property; nothing is created.
-//   - calendar-data in REPORTs is the stored bytes; partial retrieval
-//     (comp/prop selection, expand) belongs to the calendar engine and is
-//     not applied yet: clients receive the whole object.
+//   - calendar-data in REPORTs is rendered as the request's
+//     CALDAV:calendar-data asks (see below); without children it is the
+//     stored bytes, unchanged.
 //   - Address books are not served yet (CardDAV is its own issue), so the
 //     DAV header does not advertise "addressbook".
+//
+// # calendar-query (RFC 4791 7.8)
+//
+// Time zone. Floating DATE-TIME and DATE values in time-range tests are
+// read in the query's CALDAV:timezone (9.8: an iCalendar object with one
+// VTIMEZONE) or its RFC 7809 CALDAV:timezone-id (a bare TZID), else in the
+// calendar's CALDAV:calendar-timezone property (5.2.2), else in UTC
+// (9.9). The VTIMEZONE's TZID resolves like any TZID (internal/ical
+// Zones: known zone names first, then the definition's own rules). A
+// CALDAV:timezone that is not exactly one VTIMEZONE with a TZID is 403
+// CALDAV:valid-calendar-data, an unknown timezone-id 403
+// CALDAV:valid-timezone, both elements at once 400. A stored
+// calendar-timezone that no longer reads means UTC, with a warning logged.
+//
+// Prefilter. PUT stores each object's span with its metadata
+// (storage.Span, computed by internal/ical Span: from the first instance
+// start to the last instance end over masters, RDATEs and overrides; open
+// for a rule without end; widened by 14 hours each side when the object
+// has floating or DATE values, since the query decides their zone; unknown
+// when it cannot be computed). MOVE and COPY keep it. When every
+// comp-filter directly under VCALENDAR names VEVENT, VTODO, VJOURNAL or
+// VFREEBUSY and carries a time-range, no object outside the union of those
+// ranges can match; the query then lists metadata only and reads, parses
+// and matches just the members whose span overlaps that window. The window
+// is closed at its end, because 9.9's VTODO rows let a range ending at DUE
+// match (end >= DUE). Members with an unknown span (no span computed, or
+// written before spans were stored) are always read. Every other query
+// (no time-range, is-not-defined, a comp-filter without time-range next to
+// one with, VAVAILABILITY, whose 9.9 rule matches a component without
+// DTSTART and DTEND at any time) reads every member. Sibling comp-filters
+// are ANDed (9.7.1), so one time-ranged child would already bound the
+// answer; requiring all keeps the rule simple and costs only unusual
+// queries a full scan.
+//
+// # calendar-data in REPORTs (RFC 4791 9.6)
+//
+// calendar-multiget, calendar-query and sync-collection read the
+// CALDAV:calendar-data element of their DAV:prop (ParseCalendarDataRequest)
+// and render every object through it (CalendarDataRequest.Render).
+//
+//   - Media type: content-type and version default to text/calendar and
+//     2.0; anything else (jCal, xCal, version 1.0) is 403
+//     CALDAV:supported-calendar-data, before any response is streamed.
+//   - Bytes: with nothing to select, expand or limit, the stored bytes go
+//     out exactly, and so they do when a limit changes nothing in an
+//     object. Otherwise internal/ical writes the result: CRLF, lines folded
+//     at 75 octets on character boundaries, properties in the object's own
+//     order, unchanged lines as the client wrote them (parameter order and
+//     quoting included). An object the engine cannot read or expand is
+//     sent as stored.
+//   - comp/prop (9.6.1-9.6.4): the outermost comp must be VCALENDAR (400
+//     otherwise). A comp lists the properties it wants (allprop: all;
+//     novalue="yes": "NAME;PARAMS:" without value) and the subcomponents
+//     (allcomp: all, whole); a comp without any child element returns its
+//     component whole, as RFC 4791's own example 7.8.1 does for VTIMEZONE,
+//     so VTIMEZONEs come back when asked for by name or through allcomp.
+//     Names compare case-insensitively.
+//   - expand (9.6.5): every VEVENT, VTODO and VJOURNAL instance overlapping
+//     [start, end) (the 9.9 rule) becomes its own component, ordered by
+//     start; no RRULE, RDATE, EXDATE or EXRULE, no VTIMEZONE. DTSTART,
+//     DTEND, DUE and RECURRENCE-ID are the instance's, in UTC
+//     ("RECURRENCE-ID:20260310T090000Z"); every instance of a recurring set
+//     has a RECURRENCE-ID (the RFC requires it except on the first one;
+//     sabre/dav sends it on all), an object that does not recur has none.
+//     Overrides keep their own properties. Floating times are converted
+//     with the zone a calendar-query names (CALDAV:timezone or
+//     timezone-id), else the calendar-timezone, else UTC. All-day
+//     instances keep DATE values, RECURRENCE-ID;VALUE=DATE included: the
+//     9.6.5 conversion applies to "date and local time with reference to
+//     time zone information", which a DATE is not, and a UTC midnight would
+//     shift the day for clients west of Greenwich (the bug Radicale had).
+//     sabre/dav (Nextcloud) does the same, and clients such as DAVx5 match
+//     overrides of all-day series by date. A DURATION
+//     stays unless, counted from the UTC start, it would end elsewhere
+//     (P1D across a DST change); then DTEND (DUE) is written. Other
+//     properties with a TZID are rewritten in UTC. Cancelled overrides are
+//     instances like any other (STATUS:CANCELLED tells the client).
+//     Expansion stops at internal/ical's cap (DefaultMaxInstances, 10,000
+//     per object, what max-instances advertises): a rule without end gives
+//     a bounded answer, never an error.
+//   - limit-recurrence-set (9.6.6): masters stay; an override stays when
+//     its current time or its original time (RECURRENCE-ID plus the
+//     master's length) overlaps the range, or when it is
+//     RANGE=THISANDFUTURE with a RECURRENCE-ID before the range end.
+//   - limit-freebusy-set (9.6.7): FREEBUSY periods of VFREEBUSY components
+//     outside the range are removed; a FREEBUSY left empty goes.
+//   - expand and limit-recurrence-set together, missing or non-UTC
+//     start/end, end not after start, comp without name: 400 (a malformed
+//     body; 9.6 names no precondition). Times before min-date-time: 403
+//     CALDAV:min-date-time; after max-date-time: 403 CALDAV:max-date-time.
+//
+// # Date limits (RFC 4791 5.2.6-5.2.8)
+//
+// min-date-time is 19000101T000000Z, max-date-time 99991231T235959Z (the
+// last time four-digit years and rrule-go reach), max-instances 10,000
+// (the expansion cap). They are protected live properties listed by
+// allprop. max-instances is advisory: a PUT whose rule has more instances
+// is accepted (the cap bounds answers, not data).
+//
+// # free-busy-query (RFC 4791 7.10)
+//
+// On a calendar collection only (an object URL is 403, as 7.10 says; the
+// home is not a calendar, 403 DAV:supported-report). Depth is ignored:
+// RFC 4791 assumes 0 without the header, which would report nothing,
+// and Apple and others send 1 (sabre/dav ignores it too). The body must
+// hold exactly one CALDAV:time-range with valid UTC values (400
+// otherwise, 7.10 names no precondition); a missing start or end means
+// min-date-time or max-date-time. Only the owner reaches a calendar, so
+// the read-free-busy check is the ownership check. Members are listed by
+// metadata; only those holding VEVENT or VFREEBUSY whose stored span
+// overlaps the range are read. The answer is 200 text/calendar: one
+// VCALENDAR with one VFREEBUSY (DTSTAMP, DTSTART and DTEND the range, one
+// FREEBUSY per period with FBTYPE always written), built from
+//
+//   - every VEVENT instance in the range, clipped to it, with the
+//     override's own properties for overridden instances: TRANSP:TRANSPARENT
+//     and STATUS:CANCELLED are free (left out), STATUS:TENTATIVE is
+//     BUSY-TENTATIVE, anything else BUSY; an instance of no length is no
+//     busy time; all-day and floating events are read in the
+//     calendar-timezone (UTC without one);
+//   - the FREEBUSY periods of stored VFREEBUSY components with their FBTYPE
+//     (default BUSY; FREE left out).
+//
+// Periods of one type that overlap or touch are merged; periods of
+// different types may overlap, as 7.10 allows. VTODO and VJOURNAL are not
+// busy time; VAVAILABILITY (RFC 7953) is ignored: the free-busy it implies
+// outside available slots is not computed.
 package caldav

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emersion/go-ical"
+
 	"almanac/internal/dav"
 	aical "almanac/internal/ical"
 	"almanac/storage"
@@ -119,6 +121,7 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t *target) error {
 		UID:         info.UID,
 		Component:   info.Component,
 		ContentType: "text/calendar",
+		Span:        objectSpan(info.Calendar),
 		Data:        data,
 		If:          cond.WriteAllowed,
 	})
@@ -136,6 +139,22 @@ func (h *Handler) put(w http.ResponseWriter, r *http.Request, t *target) error {
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return nil
+}
+
+// objectSpan is the stretch of time an object's instances occupy, stored
+// with it so that calendar-query can pass over objects outside its range
+// unread (see query). internal/ical computes it conservatively; an object
+// it cannot bound gets an unknown span and is read by every query.
+func objectSpan(cal *ical.Calendar) storage.Span {
+	start, end, open, ok := aical.Span(cal)
+	if !ok {
+		return storage.Span{}
+	}
+	s := storage.Span{Known: true, Start: start.UTC(), Open: open}
+	if !open {
+		s.End = end.UTC()
+	}
+	return s
 }
 
 func (h *Handler) tooLarge() error {

@@ -58,12 +58,11 @@ const ownerPrivileges = "<D:privilege><D:read/></D:privilege><D:privilege><D:wri
 
 const calendarReports = "<D:supported-report><D:report><C:calendar-multiget/></D:report></D:supported-report>" +
 	"<D:supported-report><D:report><C:calendar-query/></D:report></D:supported-report>" +
-	"<D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>"
+	"<D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>" +
+	"<D:supported-report><D:report><C:free-busy-query/></D:report></D:supported-report>"
 
 // plainSource serves the simple collections (root, principals, homes).
 type plainSource struct {
-	h     *Handler
-	t     *target
 	props []dav.Prop
 }
 
@@ -130,6 +129,7 @@ type calendarSource struct {
 var calendarLive = []xml.Name{
 	pResourceType, pOwner, pCurrentUser, pPrivileges, pSupportedReports,
 	pGetCTag, pSyncToken, pSupportedComps, pSupportedData, pMaxResourceSize,
+	pMinDateTime, pMaxDateTime, pMaxInstances,
 }
 
 func (s *calendarSource) PropNames(bool) []xml.Name {
@@ -169,6 +169,12 @@ func (s *calendarSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 		return dav.XMLProp(n, `<C:calendar-data content-type="text/calendar" version="2.0"/>`), true, nil
 	case pMaxResourceSize:
 		return dav.TextProp(n, strconv.FormatInt(s.h.maxSize, 10)), true, nil
+	case pMinDateTime:
+		return dav.TextProp(n, minDateTime), true, nil
+	case pMaxDateTime:
+		return dav.TextProp(n, maxDateTime), true, nil
+	case pMaxInstances:
+		return dav.TextProp(n, maxInstances), true, nil
 	}
 	if v, ok := c.Props[dav.Clark(n)]; ok {
 		return dav.XMLProp(n, v), true, nil
@@ -189,11 +195,13 @@ func componentsOf(c *storage.Collection) []string {
 }
 
 // objectSource serves a calendar object's properties from its metadata.
-// data is loaded only when calendar-data is asked for (REPORTs).
+// data is loaded only when calendar-data is asked for (REPORTs), and
+// rendered as cd asks (nil: as stored).
 type objectSource struct {
 	acc  *storage.Account
 	meta *storage.ObjectMeta
 	data []byte // nil unless loaded
+	cd   *CalendarDataRequest
 }
 
 var objectLive = []xml.Name{pGetETag, pGetContentType, pGetContentLength, pGetLastModified, pResourceType, pOwner, pPrivileges}
@@ -226,7 +234,7 @@ func (s *objectSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 		if s.data == nil {
 			return dav.Prop{}, false, nil
 		}
-		return dav.TextProp(n, string(s.data)), true, nil
+		return s.calendarData(n), true, nil
 	}
 	return dav.Prop{}, false, nil
 }

@@ -5,7 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-ical"
 
 	"almanac/caldav/filter"
 	"almanac/internal/dav"
@@ -17,6 +23,7 @@ var (
 	rMultiget = dav.Name(dav.NSCalDAV, "calendar-multiget")
 	rQuery    = dav.Name(dav.NSCalDAV, "calendar-query")
 	rSync     = dav.Name(dav.NSDAV, "sync-collection")
+	rFreeBusy = dav.Name(dav.NSCalDAV, "free-busy-query")
 )
 
 func (h *Handler) report(w http.ResponseWriter, r *http.Request, t *target) error {
@@ -31,7 +38,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t *target) erro
 	if err != nil {
 		return err
 	}
-	if root != rMultiget && root != rQuery && root != rSync {
+	if root != rMultiget && root != rQuery && root != rSync && root != rFreeBusy {
 		return dav.Precondition(http.StatusForbidden, dav.CondSupportedReport, "unsupported report "+root.Local)
 	}
 	if t.kind != kCalendar && t.kind != kObject {
@@ -39,6 +46,12 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request, t *target) erro
 	}
 	if t.coll == nil {
 		return dav.ErrNotFound
+	}
+	if root == rFreeBusy {
+		return h.freeBusy(w, r, t, body)
+	}
+	if r, err = h.withCalendarData(r, t, body); err != nil {
+		return err
 	}
 	switch root {
 	case rMultiget:
@@ -115,7 +128,7 @@ func (h *Handler) multiget(w http.ResponseWriter, r *http.Request, t *target, bo
 			ms.StatusResponse(href, http.StatusForbidden)
 			continue
 		}
-		src := &objectSource{acc: t.account}
+		src := newObjectSource(r, t)
 		if data {
 			obj, err := h.store.Get(ctx, t.account.ID, t.collName, name)
 			if err == nil {
@@ -160,6 +173,11 @@ func memberName(href, base string) (string, bool) {
 }
 
 // query serves calendar-query (RFC 4791 7.8).
+//
+// When every way the filter can match needs a component in a time range
+// (queryWindow), the members are listed without their bytes and only
+// those whose stored span may overlap that window are read, parsed and
+// matched; the others cannot match. Otherwise every member is.
 func (h *Handler) query(w http.ResponseWriter, r *http.Request, t *target, body []byte) error {
 	// Without a Depth header the query is about the members: RFC 4918
 	// would default to 0, but scripts and some clients omit the header
@@ -172,15 +190,22 @@ func (h *Handler) query(w http.ResponseWriter, r *http.Request, t *target, body 
 	if err != nil {
 		return err
 	}
-	f, err := parseQueryFilter(body)
+	q, err := parseCalendarQuery(body)
 	if err != nil {
+		return err
+	}
+	f := q.filter
+	if f.Location, err = h.queryLocation(q, t); err != nil {
 		return err
 	}
 	ctx := r.Context()
 	ms := dav.NewMultistatus(w, r)
 	data := wantsData(pf)
-	src := &objectSource{acc: t.account}
+	src := newObjectSource(r, t)
 	visit := func(obj *storage.Object) error {
+		if hook := queryParseHook.Load(); hook != nil {
+			(*hook)(h, obj.Name)
+		}
 		cal, err := aical.Parse(obj.Data)
 		if err != nil {
 			// Stored objects were validated on PUT; one that no longer
@@ -214,31 +239,217 @@ func (h *Handler) query(w http.ResponseWriter, r *http.Request, t *target, body 
 		// which is not a calendar object: nothing matches.
 		return ms.Close("")
 	}
-	if err := h.store.Walk(ctx, t.account.ID, t.collName, visit); err != nil {
+	rs, re, windowed := queryWindow(f)
+	if !windowed {
+		err = h.store.Walk(ctx, t.account.ID, t.collName, visit)
+	} else {
+		// List runs its callback outside any read transaction, so the
+		// candidate can be read right there.
+		err = h.store.List(ctx, t.account.ID, t.collName, func(m *storage.ObjectMeta) error {
+			if !m.Span.Overlaps(rs, re) {
+				return nil
+			}
+			obj, err := h.store.Get(ctx, t.account.ID, t.collName, m.Name)
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil // deleted since the listing
+			}
+			if err != nil {
+				return err
+			}
+			return visit(obj)
+		})
+	}
+	if err != nil {
 		return h.afterStart(ms, queryError(err))
 	}
 	return ms.Close("")
 }
 
-func parseQueryFilter(body []byte) (*filter.Filter, error) {
-	var f *filter.Filter
+// queryParseHook, when set, is called with every object calendar-query
+// parses. Only tests set it (export_test.go), to prove the prefilter.
+var queryParseHook atomic.Pointer[func(h *Handler, name string)]
+
+// spanComponents are the components whose time-range tests an object's
+// stored span covers: the object types of RFC 4791 4.1 except
+// VAVAILABILITY, which 9.9 matches at any time when it lacks DTSTART or
+// DTEND (the span knows only its instances).
+var spanComponents = []string{aical.CompEvent, aical.CompToDo, aical.CompJournal, aical.CompFreeBusy}
+
+// queryWindow returns the window outside of which no object can match f,
+// when there is one: every comp-filter directly under VCALENDAR names an
+// object component type and carries a time-range; the window is the union
+// of their ranges (a zero side is unbounded). A comp-filter without a
+// time-range, with is-not-defined, or on another component (VTIMEZONE,
+// x-components, which the span does not describe) means no window.
+//
+// RFC 4791 9.7.1 ANDs sibling comp-filters, so one time-ranged child
+// would bound the answer already; requiring all of them keeps the rule
+// right under either reading and costs only unusual queries a full scan.
+func queryWindow(f *filter.Filter) (start, end time.Time, ok bool) {
+	cal := &f.Comp
+	if cal.IsNotDefined || len(cal.Comps) == 0 {
+		return time.Time{}, time.Time{}, false
+	}
+	for i := range cal.Comps {
+		cf := &cal.Comps[i]
+		tr := cf.TimeRange
+		if cf.IsNotDefined || tr == nil || (tr.Start.IsZero() && tr.End.IsZero()) ||
+			!slices.ContainsFunc(spanComponents, func(c string) bool { return strings.EqualFold(c, cf.Name) }) {
+			return time.Time{}, time.Time{}, false
+		}
+		if i == 0 {
+			start, end = tr.Start, tr.End
+			continue
+		}
+		if tr.Start.IsZero() || (!start.IsZero() && tr.Start.Before(start)) {
+			start = tr.Start
+		}
+		if tr.End.IsZero() || (!end.IsZero() && tr.End.After(end)) {
+			end = tr.End
+		}
+	}
+	if !end.IsZero() {
+		// Closed at the end: RFC 4791 9.9 lets a VTODO with only a DUE
+		// match a range that ends at DUE (end >= DUE), and a span of one
+		// instant at DUE starts at the window's end.
+		end = end.Add(time.Nanosecond)
+	}
+	return start, end, true
+}
+
+// calendarQuery is what calendar-query carries besides DAV:prop.
+type calendarQuery struct {
+	filter *filter.Filter
+	// timezone is the text of CALDAV:timezone (RFC 4791 9.8), an
+	// iCalendar object with one VTIMEZONE; timezoneID the text of
+	// RFC 7809's CALDAV:timezone-id, a bare TZID.
+	timezone, timezoneID *string
+}
+
+var (
+	eFilter     = dav.Name(dav.NSCalDAV, "filter")
+	eTimezone   = dav.Name(dav.NSCalDAV, "timezone")
+	eTimezoneID = dav.Name(dav.NSCalDAV, "timezone-id")
+	condValidTZ = dav.Name(dav.NSCalDAV, "valid-timezone")
+)
+
+func parseCalendarQuery(body []byte) (*calendarQuery, error) {
+	q := &calendarQuery{}
 	err := dav.EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
-		if t.Name != dav.Name(dav.NSCalDAV, "filter") || f != nil {
-			return d.Skip()
+		if t.Name == eFilter && q.filter == nil {
+			var err error
+			if q.filter, err = filter.Decode(d, t); err != nil {
+				return queryError(err)
+			}
+			return nil
 		}
-		var err error
-		if f, err = filter.Decode(d, t); err != nil {
-			return queryError(err)
-		}
-		return nil
+		return q.zoneElement(d, t)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if f == nil {
+	if q.filter == nil {
 		return nil, dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCalDAV, "valid-filter"), "calendar-query needs a CALDAV:filter")
 	}
-	return f, nil
+	return q, q.checkZone()
+}
+
+// parseQueryZone reads only the time-zone elements of a REPORT body, for
+// reports other than calendar-query whose calendar-data is expanded.
+func parseQueryZone(body []byte) (*calendarQuery, error) {
+	q := &calendarQuery{}
+	if err := dav.EachChild(body, q.zoneElement); err != nil {
+		return nil, err
+	}
+	return q, q.checkZone()
+}
+
+// zoneElement records CALDAV:timezone or CALDAV:timezone-id and skips
+// any other element.
+func (q *calendarQuery) zoneElement(d *xml.Decoder, t xml.StartElement) error {
+	if !(t.Name == eTimezone && q.timezone == nil) && !(t.Name == eTimezoneID && q.timezoneID == nil) {
+		return d.Skip()
+	}
+	var v struct {
+		Text string `xml:",chardata"`
+	}
+	if err := d.DecodeElement(&v, &t); err != nil {
+		return dav.BadRequest("malformed CALDAV:" + t.Name.Local)
+	}
+	if t.Name == eTimezone {
+		q.timezone = &v.Text
+	} else {
+		q.timezoneID = &v.Text
+	}
+	return nil
+}
+
+func (q *calendarQuery) checkZone() error {
+	if q.timezone != nil && q.timezoneID != nil {
+		return dav.BadRequest("a report may carry CALDAV:timezone or CALDAV:timezone-id, not both")
+	}
+	return nil
+}
+
+// queryLocation decides the zone of floating and all-day values for a
+// query (RFC 4791 9.9): the query's CALDAV:timezone (9.8) or RFC 7809
+// CALDAV:timezone-id, else the calendar's CALDAV:calendar-timezone
+// (5.2.2), else UTC (nil). A CALDAV:timezone that is not one VTIMEZONE
+// is 403 CALDAV:valid-calendar-data, an unknown timezone-id 403
+// CALDAV:valid-timezone. A stored calendar-timezone was checked when it
+// was set; if it no longer reads, UTC it is.
+func (h *Handler) queryLocation(q *calendarQuery, t *target) (*time.Location, error) {
+	switch {
+	case q.timezone != nil:
+		loc, err := timezoneLocation(*q.timezone)
+		if err != nil {
+			var ve *aical.ValidationError
+			msg := "CALDAV:timezone must be an iCalendar object with one VTIMEZONE"
+			if errors.As(err, &ve) {
+				msg = "CALDAV:timezone: " + ve.Reason
+			}
+			return nil, &dav.Error{Status: http.StatusForbidden, Condition: condValidData, Message: msg, Err: err}
+		}
+		return loc, nil
+	case q.timezoneID != nil:
+		id := strings.TrimSpace(*q.timezoneID)
+		loc, ok := aical.ZonesOf(nil).Lookup(id)
+		if !ok {
+			return nil, dav.Precondition(http.StatusForbidden, condValidTZ, "unknown time zone identifier "+strconv.Quote(id))
+		}
+		return loc, nil
+	}
+	if t.coll == nil {
+		return nil, nil
+	}
+	v, ok := t.coll.Props[dav.Clark(pCalendarTimezone)]
+	if !ok {
+		return nil, nil
+	}
+	raw := dav.RawXML{Name: pCalendarTimezone, Inner: v}
+	loc, err := timezoneLocation(raw.Text())
+	if err != nil {
+		h.logger.Warn("calendar-timezone does not read; using UTC", "collection", t.collName, "err", err)
+		return nil, nil
+	}
+	return loc, nil
+}
+
+// timezoneLocation reads an iCalendar object holding one VTIMEZONE and
+// resolves its TZID as any TZID is (internal/ical Zones: the zone names
+// we know, then the VTIMEZONE's own rules). A definition nothing can read
+// gives UTC rather than a refused query.
+func timezoneLocation(text string) (*time.Location, error) {
+	data := []byte(strings.TrimSpace(text))
+	if err := aical.ValidateTimezone(data); err != nil {
+		return nil, err
+	}
+	cal, err := aical.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	tzid := cal.Children[0].Props.Get(ical.PropTimezoneID).Value
+	return aical.ZonesOf(cal).Location(tzid), nil
 }
 
 func queryError(err error) error {
@@ -280,7 +491,7 @@ func (h *Handler) syncCollection(w http.ResponseWriter, r *http.Request, t *targ
 		}
 	}
 	ms := dav.NewMultistatus(w, r)
-	src := &objectSource{acc: t.account}
+	src := newObjectSource(r, t)
 	for _, c := range changes {
 		href := objectHref(t.account.ID, t.collName, c.Name)
 		if c.Deleted {

@@ -50,46 +50,58 @@
 // of no length when start <= s AND end > s. An unbounded side is open.
 // Floating DATE-TIMEs and DATEs are read in Filter.Location, the query's
 // CALDAV:timezone or the collection's calendar-timezone (UTC when nil);
-// TZIDs resolve as IANA names (time/tzdata is embedded) and unknown ones
-// read as UTC.
+// TZIDs resolve through internal/ical's Zones chain (IANA, Windows names,
+// vendor prefixes, X-LIC-LOCATION, the object's own VTIMEZONE rules; an
+// unknown one reads as UTC).
 //
-//   - VEVENT: the end is DTEND, else DTSTART+DURATION (nominal days), else
-//     DTSTART+1 day for a DATE, else DTSTART itself (an instant). A DTEND
-//     at or before DTSTART makes an instant too, rather than the RFC
-//     table's formula that an event with DTEND = DTSTART could never meet.
+// VEVENT, VTODO and VJOURNAL are tested instance by instance with
+// internal/ical.Instances, restricted to the instances the component
+// itself defines (InstanceOptions.Only): a master's instances that no
+// override replaces, an override's own instance at its own (possibly
+// moved) time, and for a RANGE=THISANDFUTURE override the later instances
+// it shifts and redefines. So the time-range and the prop-filters of one
+// comp-filter always apply to the same component: a moved instance is
+// found at its new time and not its old one, with its own SUMMARY.
+// Instances of a master keep its length (see internal/ical). Cancelled
+// instances (STATUS:CANCELLED) still match: they are in the data, and a
+// syncing client must see the object that holds them.
+//
+//   - VEVENT: the instance's [start, end), end per RFC 5545 3.6.1 (DTEND,
+//     DTSTART+DURATION, a DATE's day, else an instant). A DTEND at or
+//     before DTSTART makes an instant, rather than the RFC table's formula
+//     that an event with DTEND = DTSTART could never meet.
 //   - VTODO: the RFC 4791 9.9 table row by row (DTSTART/DURATION/DUE/
-//     COMPLETED/CREATED), its <= and >= kept as written.
+//     COMPLETED/CREATED), its <= and >= kept as written, applied to each
+//     instance (DUE and DURATION move with it).
 //   - VJOURNAL: a DATE DTSTART covers that day, a DATE-TIME is an instant,
 //     no DTSTART never matches.
 //   - VFREEBUSY: DTSTART..DTEND (start <= DTEND AND end > DTSTART) if both
 //     are present, else any FREEBUSY period overlaps, else no match.
-//   - Other components (VALARM, VAVAILABILITY, AVAILABLE, x-components):
+//   - VALARM: (start <= trigger-time) AND (end > trigger-time) for some
+//     trigger time: TRIGGER relative to the START (default) or END
+//     (RELATED=END; DTEND or DUE) of each instance of the component the
+//     alarm is in, nominal days (RFC 5545 3.8.6.3), or absolute
+//     (VALUE=DATE-TIME, once); each of REPEAT repetitions DURATION apart
+//     is a trigger time too.
+//   - Other components (VAVAILABILITY, AVAILABLE, x-components):
 //     DTSTART..DTEND or DTSTART+DURATION must overlap; without both they
 //     match.
-//   - Recurrence: a master (no RECURRENCE-ID) is expanded with
-//     internal/ical (RRULE via rrule-go, RDATE incl. PERIOD, EXDATE lists
-//     and repeated properties, DTSTART always included) and matches if one
-//     instance overlaps. Instances replaced by an override among the
-//     siblings (same UID, RECURRENCE-ID equal as an instant, or as a date
-//     for DATE RECURRENCE-IDs) are skipped; the override is tested on its
-//     own dates, so a moved instance is found at its new time and not its
-//     old one. Instances keep the master's length: DTEND's exact duration,
-//     DURATION's nominal one, whole days for all-day series. Expansion
-//     stops at the first instance past the range end and after
-//     MaxInstances (10,000) instances.
 //   - prop-filter time-range (e.g. DTSTAMP, COMPLETED, DUE): the value is an
 //     instant tested as above; EXDATE/RDATE lists match if any value does,
 //     PERIOD values by overlap. Non-date values (SUMMARY) never match.
 //
-// When the data cannot answer — a VEVENT without a parsable DTSTART, a
-// date property that does not parse, an RRULE we cannot expand, the
-// 10,000-instance cap reached before the range ends — the component
-// matches. A client shown one object too many re-checks it itself; one
-// that never sees an object loses it from its view.
+// Expansion skips ahead: a daily series from 1970 is not walked from 1970
+// (see internal/ical). It is capped at MaxInstances (10,000) instances in
+// the range and 10 x MaxInstances occurrences walked (a rule with a COUNT
+// above 200,000 is walked from its start).
 //
-// Left for the calendar-engine issue: TZIDs defined only by the object's
-// VTIMEZONE and Windows zone names (read as UTC), VALARM time ranges
-// (alarms match any range today), RECURRENCE-ID;RANGE=THISANDFUTURE,
-// recurring VAVAILABILITY, and expansion that skips ahead instead of
-// walking from DTSTART (long-running daily series hit the cap).
+// When the data cannot answer — a VEVENT without a parsable DTSTART, a
+// date property that does not parse (in any component of the object), an
+// RRULE we cannot expand, a VALARM without a TRIGGER or with a relative
+// one outside any component, the cap reached before the range ends — the
+// component matches. A client shown one object too many re-checks it
+// itself; one that never sees an object loses it from its view.
+//
+// Left out: recurring VAVAILABILITY (RFC 7953) and RFC 7529 RSCALE rules
+// (such objects match every range, see above).
 package filter

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	aical "almanac/internal/ical"
 )
 
 // NS is the CalDAV XML namespace (RFC 4791 3).
@@ -41,7 +43,7 @@ var SupportedCollations = []string{CollationASCIICasemap, CollationOctet, Collat
 // MaxInstances caps how many instances of one recurring component a
 // time-range test expands. A component that reaches the cap before the end
 // of the range matches: see doc.go.
-const MaxInstances = 10000
+const MaxInstances = aical.DefaultMaxInstances
 
 // Filter is a parsed CALDAV:filter (RFC 4791 9.7).
 type Filter struct {

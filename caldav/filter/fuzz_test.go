@@ -14,7 +14,7 @@ import (
 
 var sampleCalendars = []string{
 	"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART;TZID=Europe/Zurich:20240101T100000\r\nDTEND;TZID=Europe/Zurich:20240101T110000\r\nRRULE:FREQ=WEEKLY;COUNT=10\r\nEXDATE;TZID=Europe/Zurich:20240108T100000\r\nSUMMARY:Team\\, weekly\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:a@example.com\r\nBEGIN:VALARM\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:1\r\nRECURRENCE-ID;TZID=Europe/Zurich:20240115T100000\r\nDTSTART;TZID=Europe/Zurich:20240115T140000\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-	"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:2\r\nDTSTART;VALUE=DATE:20240101\r\nDUE;VALUE=DATE:20240105\r\nRRULE:FREQ=MONTHLY;BYDAY=-1FR\r\nCOMPLETED:20240103T100000Z\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
+	"BEGIN:VCALENDAR\r\nBEGIN:VTODO\r\nUID:2\r\nDTSTART;VALUE=DATE:20240101\r\nDUE;VALUE=DATE:20240105\r\nRRULE:FREQ=MONTHLY;BYDAY=-1FR\r\nCOMPLETED:20240103T100000Z\r\nBEGIN:VALARM\r\nTRIGGER;RELATED=END:-P1D\r\nREPEAT:4\r\nDURATION:PT1H\r\nEND:VALARM\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
 	"BEGIN:VCALENDAR\r\nBEGIN:VFREEBUSY\r\nUID:3\r\nFREEBUSY:20240101T100000Z/PT1H\r\nEND:VFREEBUSY\r\nBEGIN:VJOURNAL\r\nUID:3\r\nDTSTART:20240101\r\nEND:VJOURNAL\r\nEND:VCALENDAR\r\n",
 }
 
@@ -87,6 +87,8 @@ func FuzzMatchCalendar(f *testing.F) {
 		vcal(CompFilter{Name: "VJOURNAL", TimeRange: r}),
 		vcal(CompFilter{Name: "VFREEBUSY", TimeRange: r}),
 		vcal(CompFilter{Name: "VEVENT", TimeRange: &TimeRange{Start: r.Start}}),
+		vcal(CompFilter{Name: "VEVENT", Comps: []CompFilter{{Name: "VALARM", TimeRange: r}}}),
+		vcal(CompFilter{Name: "VTODO", Comps: []CompFilter{{Name: "VALARM", TimeRange: &TimeRange{End: r.End}}}}),
 		vcal(CompFilter{Name: "VEVENT", Props: []PropFilter{{Name: "DTSTART", TimeRange: r}, {Name: "SUMMARY", TextMatch: &TextMatch{Value: "a", Collation: CollationUnicodeCasemap}}}}),
 	}
 	zurich, _ := aical.LoadLocation("Europe/Zurich")

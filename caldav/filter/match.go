@@ -27,8 +27,8 @@ func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	m := matcher{loc: loc}
-	return m.comp([]*ical.Component{cal.Component}, &f.Comp), nil
+	m := matcher{loc: loc, zones: aical.ZonesOf(cal)}
+	return m.comp([]*ical.Component{cal.Component}, &f.Comp, nil), nil
 }
 
 // checkComp validates a filter tree once, so that matching can assume it.
@@ -77,12 +77,21 @@ func checkText(tm *TextMatch) error {
 }
 
 type matcher struct {
-	loc *time.Location // for floating and DATE values
+	loc   *time.Location // for floating and DATE values
+	zones *aical.Zones   // the object's TZIDs
+}
+
+// scope is where a list of components sits: their parent and the parent's
+// siblings, so that a VALARM can find the instances of its event.
+type scope struct {
+	parent   *ical.Component
+	siblings []*ical.Component
 }
 
 // comp evaluates cf against the components in list (siblings, so that a
-// recurring master can see its overrides): RFC 4791 9.7.1.
-func (m *matcher) comp(list []*ical.Component, cf *CompFilter) bool {
+// recurring master can see its overrides), children of up.parent:
+// RFC 4791 9.7.1.
+func (m *matcher) comp(list []*ical.Component, cf *CompFilter, up *scope) bool {
 	found := false
 	for _, c := range list {
 		if !strings.EqualFold(c.Name, cf.Name) {
@@ -92,26 +101,26 @@ func (m *matcher) comp(list []*ical.Component, cf *CompFilter) bool {
 		if cf.IsNotDefined {
 			return false
 		}
-		if m.compMatches(c, list, cf) {
+		if m.compMatches(c, list, cf, up) {
 			return true
 		}
 	}
 	return cf.IsNotDefined && !found
 }
 
-func (m *matcher) compMatches(c *ical.Component, siblings []*ical.Component, cf *CompFilter) bool {
+func (m *matcher) compMatches(c *ical.Component, siblings []*ical.Component, cf *CompFilter, up *scope) bool {
 	for i := range cf.Props {
 		if !m.prop(c, &cf.Props[i]) {
 			return false
 		}
 	}
 	for i := range cf.Comps {
-		if !m.comp(c.Children, &cf.Comps[i]) {
+		if !m.comp(c.Children, &cf.Comps[i], &scope{parent: c, siblings: siblings}) {
 			return false
 		}
 	}
 	// Last, as it may expand a recurrence.
-	return cf.TimeRange == nil || m.compInRange(c, siblings, cf.TimeRange)
+	return cf.TimeRange == nil || m.compInRange(c, siblings, up, cf.TimeRange)
 }
 
 // prop evaluates pf (RFC 4791 9.7.2): some instance of the property passes
@@ -214,7 +223,7 @@ func (m *matcher) propInRange(p *ical.Prop, tr *TimeRange) bool {
 	default:
 		return false // SUMMARY:20240101T000000Z is text, not a time
 	}
-	values, err := aical.DateList(p, m.loc)
+	values, err := m.zones.DateList(p, m.loc)
 	if err != nil {
 		return false
 	}

@@ -1,7 +1,7 @@
 package filter
 
 import (
-	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,11 +38,15 @@ func overlaps(s, e, rs, re time.Time) bool {
 	return !rs.After(s) && re.After(s)
 }
 
-func (m *matcher) compInRange(c *ical.Component, siblings []*ical.Component, tr *TimeRange) bool {
+func (m *matcher) compInRange(c *ical.Component, siblings []*ical.Component, up *scope, tr *TimeRange) bool {
 	rs, re := bounds(tr)
 	switch strings.ToUpper(c.Name) {
-	case aical.CompEvent, aical.CompToDo, aical.CompJournal:
-		return m.recurringInRange(c, siblings, rs, re)
+	case "VALARM":
+		return m.alarmInRange(c, up, tr, rs, re)
+	case aical.CompEvent, aical.CompJournal:
+		return m.instanceInRange(c, siblings, tr.Start, tr.End, func(aical.Instance) bool { return true })
+	case aical.CompToDo:
+		return m.todoInRange(c, siblings, tr, rs, re)
 	case aical.CompFreeBusy:
 		return m.freeBusyInRange(c, rs, re)
 	default:
@@ -50,234 +54,76 @@ func (m *matcher) compInRange(c *ical.Component, siblings []*ical.Component, tr 
 	}
 }
 
-// facts are the parsed date properties of one VEVENT, VTODO or VJOURNAL.
-type facts struct {
-	kind                  string
-	start, end, due       time.Time
-	completed, created    time.Time
-	dur                   string
-	hasStart, allDay      bool
-	hasEnd, hasDue        bool
-	hasDur                bool
-	hasCompleted, hasCrtd bool
-	// bad: a property the test needs does not parse; the component then
-	// matches, see doc.go.
-	bad bool
+// instanceInRange walks the instances c defines among its siblings (the
+// master's that no override replaces, an override's own, and those a
+// RANGE=THISANDFUTURE override governs) that overlap [from, to) by
+// RFC 4791 9.9's rule, and reports whether test holds for one. When the
+// data cannot answer (a date that does not parse, an RRULE we cannot
+// expand, the instance cap) it reports true: see doc.go.
+func (m *matcher) instanceInRange(c *ical.Component, siblings []*ical.Component, from, to time.Time, test func(aical.Instance) bool) bool {
+	cal := &ical.Calendar{Component: &ical.Component{Name: ical.CompCalendar, Children: siblings}}
+	matched := false
+	truncated, err := aical.Instances(cal, aical.InstanceOptions{
+		Floating: m.loc, From: from, To: to, Max: MaxInstances, Zones: m.zones, Only: c,
+	}, func(in aical.Instance) bool {
+		matched = test(in)
+		return !matched
+	})
+	return matched || truncated || err != nil
 }
 
-func (m *matcher) facts(c *ical.Component) *facts {
-	f := &facts{kind: strings.ToUpper(c.Name)}
-	parse := func(name string) (t time.Time, allDay, ok bool) {
+// todoInRange is the VTODO table of RFC 4791 9.9, row by row, applied to
+// each instance (DTSTART and DUE or DURATION move with the instance).
+func (m *matcher) todoInRange(c *ical.Component, siblings []*ical.Component, tr *TimeRange, rs, re time.Time) bool {
+	le := func(a, b time.Time) bool { return !a.After(b) }
+	has := func(name string) bool { return c.Props.Get(name) != nil }
+	hasStart := has(ical.PropDateTimeStart) || has(ical.PropRecurrenceID)
+	hasDue, hasDur := has(ical.PropDue), has(ical.PropDuration)
+	if hasStart || hasDue {
+		// The table's <= and >= reach one second past the overlap rule
+		// that Instances applies; iCalendar times are whole seconds.
+		from, to := tr.Start, tr.End
+		if !from.IsZero() {
+			from = from.Add(-time.Second)
+		}
+		if !to.IsZero() {
+			to = to.Add(time.Second)
+		}
+		return m.instanceInRange(c, siblings, from, to, func(in aical.Instance) bool {
+			s, e := in.Start, in.End
+			switch {
+			case hasStart && hasDur:
+				return le(rs, e) && (re.After(s) || le(e, re))
+			case hasStart && hasDue:
+				return (rs.Before(e) || le(rs, s)) && (re.After(s) || le(e, re))
+			case hasStart:
+				return le(rs, s) && re.After(s)
+			default: // DUE only
+				return rs.Before(e) && le(e, re)
+			}
+		})
+	}
+	date := func(name string) (time.Time, bool, bool) {
 		p := c.Props.Get(name)
 		if p == nil {
-			return time.Time{}, false, false
+			return time.Time{}, false, true
 		}
-		t, allDay, err := aical.DateTime(p, m.loc)
-		if err != nil {
-			f.bad = true
-			return time.Time{}, false, false
-		}
-		return t, allDay, true
+		t, _, err := m.zones.DateTime(p, m.loc)
+		return t, err == nil, err == nil
 	}
-	f.start, f.allDay, f.hasStart = parse(ical.PropDateTimeStart)
-	if !f.hasStart && !f.bad {
-		// An override without DTSTART starts where it was scheduled.
-		f.start, f.allDay, f.hasStart = parse(ical.PropRecurrenceID)
-	}
-	f.end, _, f.hasEnd = parse(ical.PropDateTimeEnd)
-	f.due, _, f.hasDue = parse(ical.PropDue)
-	f.completed, _, f.hasCompleted = parse(ical.PropCompleted)
-	f.created, _, f.hasCrtd = parse(ical.PropCreated)
-	if p := c.Props.Get(ical.PropDuration); p != nil {
-		if _, err := aical.ParseDuration(p.Value); err != nil {
-			f.bad = true
-		} else {
-			f.dur, f.hasDur = p.Value, true
-		}
-	}
-	if f.kind == aical.CompEvent && !f.hasStart {
-		f.bad = true // RFC 5545 requires it; we cannot place the event
-	}
-	return f
-}
-
-// lead is how far before an instance's start its earliest relevant time can
-// lie (a DUE before DTSTART, a negative DURATION); expansion stops once
-// instance starts pass the range end by more than this.
-func (f *facts) lead() time.Duration {
-	var d time.Duration
-	if f.hasDue && f.due.Before(f.start) {
-		d = f.start.Sub(f.due)
-	}
-	if f.hasDur {
-		if e, err := aical.AddDuration(f.start, f.dur); err == nil && e.Before(f.start) {
-			d = max(d, f.start.Sub(e))
-		}
-	}
-	return d
-}
-
-// shift moves t, a property of the master, to the instance starting at s:
-// by whole calendar days for all-day series (so an instance keeps its
-// dates across DST), by the exact offset otherwise (RFC 5545 3.8.5.3).
-func (f *facts) shift(t, s time.Time) time.Time {
-	if s.Equal(f.start) {
-		return t
-	}
-	if f.allDay {
-		days := int(math.Round(s.Sub(f.start).Hours() / 24))
-		return t.AddDate(0, 0, days)
-	}
-	return t.Add(s.Sub(f.start))
-}
-
-// inRange applies the RFC 4791 9.9 table of the component's kind to the
-// instance starting at s; end is an RDATE PERIOD's own end, or zero.
-func (f *facts) inRange(s, end, rs, re time.Time) bool {
-	if f.bad {
-		return true
-	}
-	switch f.kind {
-	case aical.CompEvent:
-		e := s
-		switch {
-		case !end.IsZero():
-			e = end
-		case f.hasEnd:
-			e = f.shift(f.end, s)
-		case f.hasDur:
-			e, _ = aical.AddDuration(s, f.dur)
-		case f.allDay:
-			e = s.AddDate(0, 0, 1)
-		}
-		return overlaps(s, e, rs, re)
-	case aical.CompToDo:
-		return f.todoInRange(s, rs, re)
-	default: // VJOURNAL
-		if !f.hasStart {
-			return false
-		}
-		if f.allDay {
-			return overlaps(s, s.AddDate(0, 0, 1), rs, re)
-		}
-		return overlaps(s, s, rs, re)
-	}
-}
-
-// todoInRange is the VTODO table of RFC 4791 9.9, row by row.
-func (f *facts) todoInRange(s, rs, re time.Time) bool {
-	le := func(a, b time.Time) bool { return !a.After(b) }
+	completed, hasCompleted, ok1 := date(ical.PropCompleted)
+	created, hasCreated, ok2 := date(ical.PropCreated)
 	switch {
-	case f.hasStart && f.hasDur:
-		e, _ := aical.AddDuration(s, f.dur)
-		return le(rs, e) && (re.After(s) || le(e, re))
-	case f.hasStart && f.hasDue:
-		due := f.shift(f.due, s)
-		return (rs.Before(due) || le(rs, s)) && (re.After(s) || le(due, re))
-	case f.hasStart:
-		return le(rs, s) && re.After(s)
-	case f.hasDue:
-		return rs.Before(f.due) && le(f.due, re)
-	case f.hasCompleted && f.hasCrtd:
-		return (le(rs, f.created) || le(rs, f.completed)) && (le(f.created, re) || le(f.completed, re))
-	case f.hasCompleted:
-		return le(rs, f.completed) && le(f.completed, re)
-	case f.hasCrtd:
-		return re.After(f.created)
+	case !ok1 || !ok2:
+		return true // a date that does not parse: see doc.go
+	case hasCompleted && hasCreated:
+		return (le(rs, created) || le(rs, completed)) && (le(created, re) || le(completed, re))
+	case hasCompleted:
+		return le(rs, completed) && le(completed, re)
+	case hasCreated:
+		return re.After(created)
 	}
 	return true
-}
-
-// recurringInRange tests a VEVENT, VTODO or VJOURNAL. An override (with
-// RECURRENCE-ID) is one instance at its own time. A master is tested
-// instance by instance, leaving out the instances its overrides among
-// siblings replace: a moved instance is found at its new time only.
-func (m *matcher) recurringInRange(c *ical.Component, siblings []*ical.Component, rs, re time.Time) bool {
-	f := m.facts(c)
-	if f.bad {
-		return true
-	}
-	if c.Props.Get(ical.PropRecurrenceID) != nil || !f.hasStart {
-		return f.inRange(f.start, time.Time{}, rs, re)
-	}
-	r, err := aical.NewRecurrence(c, m.loc)
-	if err != nil {
-		return true // an RRULE we cannot expand: see doc.go
-	}
-	replaced := m.overrides(c, siblings, f)
-	lead := f.lead()
-	n := 0
-	matched, capped := false, false
-	err = r.Each(func(o aical.Occurrence) bool {
-		if n++; n > MaxInstances {
-			capped = true
-			return false
-		}
-		if o.Start.Add(-lead).After(re) {
-			return false
-		}
-		if replaced.has(o.Start) {
-			return true
-		}
-		if f.inRange(o.Start, o.End, rs, re) {
-			matched = true
-			return false
-		}
-		return true
-	})
-	return matched || capped || err != nil
-}
-
-// overrideSet holds the RECURRENCE-IDs of a master's overrides.
-type overrideSet struct {
-	at   map[int64]bool
-	days map[[3]int]bool // DATE RECURRENCE-IDs of a DATE-TIME master
-	loc  *time.Location
-}
-
-func (o *overrideSet) has(t time.Time) bool {
-	if o.at[t.Unix()] {
-		return true
-	}
-	if o.days != nil {
-		y, m, d := t.In(o.loc).Date()
-		return o.days[[3]int{y, int(m), d}]
-	}
-	return false
-}
-
-func (m *matcher) overrides(master *ical.Component, siblings []*ical.Component, f *facts) *overrideSet {
-	set := &overrideSet{at: make(map[int64]bool), loc: f.start.Location()}
-	uid := ""
-	if p := master.Props.Get(ical.PropUID); p != nil {
-		uid = p.Value
-	}
-	for _, s := range siblings {
-		if s == master || !strings.EqualFold(s.Name, master.Name) {
-			continue
-		}
-		if p := s.Props.Get(ical.PropUID); p == nil || p.Value != uid {
-			continue
-		}
-		rid := s.Props.Get(ical.PropRecurrenceID)
-		if rid == nil {
-			continue
-		}
-		t, allDay, err := aical.DateTime(rid, m.loc)
-		if err != nil {
-			continue
-		}
-		if allDay && !f.allDay {
-			if set.days == nil {
-				set.days = make(map[[3]int]bool)
-			}
-			y, mo, d := t.Date()
-			set.days[[3]int{y, int(mo), d}] = true
-			continue
-		}
-		set.at[t.Unix()] = true
-	}
-	return set
 }
 
 // freeBusyInRange is RFC 4791 9.9's VFREEBUSY table: DTSTART and DTEND if
@@ -285,15 +131,15 @@ func (m *matcher) overrides(master *ical.Component, siblings []*ical.Component, 
 func (m *matcher) freeBusyInRange(c *ical.Component, rs, re time.Time) bool {
 	sp, ep := c.Props.Get(ical.PropDateTimeStart), c.Props.Get(ical.PropDateTimeEnd)
 	if sp != nil && ep != nil {
-		s, _, err1 := aical.DateTime(sp, m.loc)
-		e, _, err2 := aical.DateTime(ep, m.loc)
+		s, _, err1 := m.zones.DateTime(sp, m.loc)
+		e, _, err2 := m.zones.DateTime(ep, m.loc)
 		if err1 != nil || err2 != nil {
 			return true
 		}
 		return !rs.After(e) && re.After(s)
 	}
 	for i := range c.Props[ical.PropFreeBusy] {
-		periods, err := aical.DateList(&c.Props[ical.PropFreeBusy][i], m.loc)
+		periods, err := m.zones.DateList(&c.Props[ical.PropFreeBusy][i], m.loc)
 		if err != nil {
 			continue
 		}
@@ -306,21 +152,110 @@ func (m *matcher) freeBusyInRange(c *ical.Component, rs, re time.Time) bool {
 	return false
 }
 
+// alarmInRange is RFC 4791 9.9's VALARM rule: (start <= trigger-time) AND
+// (end > trigger-time) for some trigger time of the alarm, its REPEAT
+// repetitions DURATION apart included, in some instance of the component
+// the alarm belongs to (up.parent). A TRIGGER relative to START or END
+// (RFC 5545 3.8.6.3; nominal days) moves with each instance's start or
+// end; an absolute one (VALUE=DATE-TIME) fires once.
+func (m *matcher) alarmInRange(alarm *ical.Component, up *scope, tr *TimeRange, rs, re time.Time) bool {
+	trig := alarm.Props.Get(ical.PropTrigger)
+	if trig == nil {
+		return true // no trigger to test: see doc.go
+	}
+	repeat, every := 0, time.Duration(0)
+	if p := alarm.Props.Get(ical.PropRepeat); p != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(p.Value)); err == nil && n > 0 {
+			repeat = n
+		}
+	}
+	if p := alarm.Props.Get(ical.PropDuration); p != nil && repeat > 0 {
+		if d, err := aical.ParseDuration(p.Value); err == nil && d > 0 {
+			every = d
+		}
+	}
+	if every == 0 {
+		repeat = 0
+	}
+	fires := func(t0 time.Time) bool {
+		if !rs.After(t0) && re.After(t0) {
+			return true
+		}
+		if repeat == 0 || !t0.Before(re) {
+			return false
+		}
+		// The first repetition at or after rs, if it is among the REPEAT
+		// ones and before re.
+		k := int64(1)
+		if gap := rs.Sub(t0); gap > 0 {
+			k = max(1, int64((gap+every-1)/every))
+		}
+		if k > int64(repeat) || float64(k)*float64(every) > float64(re.Sub(t0))+float64(every) {
+			return false
+		}
+		t := t0.Add(time.Duration(k) * every)
+		return !rs.After(t) && re.After(t)
+	}
+	if strings.EqualFold(trig.Params.Get(ical.ParamValue), string(ical.ValueDateTime)) {
+		t0, _, err := m.zones.DateTime(trig, m.loc)
+		if err != nil {
+			return true
+		}
+		return fires(t0)
+	}
+	off, err := aical.ParseDuration(trig.Value)
+	if err != nil {
+		return true
+	}
+	if up == nil || up.parent == nil {
+		return true // a relative trigger with nothing to be relative to
+	}
+	related := strings.EqualFold(trig.Params.Get(ical.ParamRelated), "END")
+	// Instances whose trigger times can reach [rs, re): those overlapping
+	// the range moved back by the offsets, with slack for nominal days
+	// across DST.
+	const slack = 2 * time.Hour
+	from, to := tr.Start, tr.End
+	if !from.IsZero() {
+		last := off // the latest trigger offset
+		if reach := float64(repeat) * float64(every); reach < float64(1<<62)-float64(off) {
+			last = off + time.Duration(repeat)*every
+		} else {
+			last = 1 << 62
+		}
+		from = from.Add(-last - slack)
+	}
+	if !to.IsZero() {
+		to = to.Add(-off + slack)
+	}
+	return m.instanceInRange(up.parent, up.siblings, from, to, func(in aical.Instance) bool {
+		base := in.Start
+		if related {
+			base = in.End
+		}
+		t0, err := aical.AddDuration(base, trig.Value)
+		if err != nil {
+			return true
+		}
+		return fires(t0)
+	})
+}
+
 // otherInRange covers components RFC 4791 9.9 has no table for here
-// (VALARM, VAVAILABILITY, AVAILABLE, x-components): DTSTART..DTEND (or
+// (VAVAILABILITY, AVAILABLE, x-components): DTSTART..DTEND (or
 // DTSTART+DURATION) must overlap; without both, they match.
 func (m *matcher) otherInRange(c *ical.Component, rs, re time.Time) bool {
 	sp := c.Props.Get(ical.PropDateTimeStart)
 	if sp == nil {
 		return true
 	}
-	s, _, err := aical.DateTime(sp, m.loc)
+	s, _, err := m.zones.DateTime(sp, m.loc)
 	if err != nil {
 		return true
 	}
 	var e time.Time
 	if ep := c.Props.Get(ical.PropDateTimeEnd); ep != nil {
-		if e, _, err = aical.DateTime(ep, m.loc); err != nil {
+		if e, _, err = m.zones.DateTime(ep, m.loc); err != nil {
 			return true
 		}
 	} else if dp := c.Props.Get(ical.PropDuration); dp != nil {

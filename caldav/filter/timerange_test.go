@@ -231,6 +231,50 @@ func TestTimeRange_Recurring(t *testing.T) {
 			}
 		}
 	})
+	t.Run("THISANDFUTURE shifts later instances and gives them its properties", func(t *testing.T) {
+		lines := append(vevent("DTSTART:20240101T100000Z", "DTEND:20240101T110000Z", "RRULE:FREQ=DAILY;COUNT=5", "SUMMARY:old"),
+			vevent("RECURRENCE-ID;RANGE=THISANDFUTURE:20240103T100000Z", "DTSTART:20240103T140000Z", "DTEND:20240103T150000Z", "SUMMARY:new")...)
+		checkRanges(t, "VEVENT", lines, nil, []rangeCase{
+			{"before the split, old time", "20240102T100000Z", "20240102T110000Z", true},
+			{"after the split, old time gone", "20240104T100000Z", "20240104T110000Z", false},
+			{"after the split, new time", "20240105T143000Z", "20240105T144500Z", true},
+		})
+		cal := parseCal(t, lines...)
+		for _, c := range []struct {
+			summary, start, end string
+			want                bool
+		}{
+			{"new", "20240105T140000Z", "20240105T150000Z", true},
+			{"old", "20240105T140000Z", "20240105T150000Z", false},
+			{"old", "20240102T100000Z", "20240102T110000Z", true},
+			{"new", "20240102T100000Z", "20240102T110000Z", false},
+		} {
+			f := vcal(CompFilter{Name: "VEVENT", TimeRange: rng(t, c.start, c.end),
+				Props: []PropFilter{{Name: "SUMMARY", TextMatch: &TextMatch{Value: c.summary}}}})
+			if got := mustMatch(t, f, cal); got != c.want {
+				t.Errorf("%s in [%s, %s): got %v", c.summary, c.start, c.end, got)
+			}
+		}
+	})
+	t.Run("cancelled override still matches, at its own time", func(t *testing.T) {
+		checkRanges(t, "VEVENT", append(vevent("DTSTART:20240101T100000Z", "RRULE:FREQ=DAILY;COUNT=3"),
+			vevent("RECURRENCE-ID:20240102T100000Z", "DTSTART:20240102T100000Z", "STATUS:CANCELLED")...), nil, []rangeCase{
+			{"cancelled instance", "20240102T100000Z", "20240102T100001Z", true},
+		})
+	})
+	t.Run("zones: Windows name and VTIMEZONE-only zone", func(t *testing.T) {
+		vtz := []string{"BEGIN:VTIMEZONE", "TZID:Mine", "BEGIN:STANDARD", "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+			"TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD", "BEGIN:DAYLIGHT", "DTSTART:19700329T020000",
+			"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "END:DAYLIGHT", "END:VTIMEZONE"}
+		for _, tzid := range []string{"Mine", "W. Europe Standard Time 1", "/mozilla.org/20050126_1/Europe/Berlin"} {
+			checkRanges(t, "VEVENT", append(append([]string{}, vtz...), vevent("DTSTART;TZID="+tzid+":20240321T100000",
+				"DURATION:PT1H", "RRULE:FREQ=WEEKLY")...), nil, []rangeCase{
+				{tzid + ": 10:00 CET is 09:00Z", "20240328T090000Z", "20240328T091500Z", true},
+				{tzid + ": 10:00 CEST is 08:00Z", "20240404T080000Z", "20240404T081500Z", true},
+				{tzid + ": not 09:00Z in summer", "20240404T093000Z", "20240404T094500Z", false},
+			})
+		}
+	})
 	t.Run("override of an all-day series keeps dates", func(t *testing.T) {
 		lines := append(vevent("DTSTART;VALUE=DATE:20240101", "RRULE:FREQ=DAILY;COUNT=3"),
 			vevent("RECURRENCE-ID;VALUE=DATE:20240102", "DTSTART;VALUE=DATE:20240110")...)
@@ -248,16 +292,28 @@ func TestTimeRange_Recurring(t *testing.T) {
 				{"first hour of 1 April", "20240331T221500Z", "20240331T223000Z", false},
 			})
 	})
-	t.Run("instance cap", func(t *testing.T) {
-		// 30 years of daily instances come before the range: more than
-		// MaxInstances, so the object is returned rather than risk hiding
-		// it, although no instance overlaps 00:00-01:00.
+	t.Run("long series are skipped ahead, not capped", func(t *testing.T) {
+		// 30 years of daily instances come before the range; the walk
+		// starts near the range, so the answer is exact.
 		checkRanges(t, "VEVENT", vevent("DTSTART:20000101T100000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY"), nil, []rangeCase{
-			{"past the cap", "20300101T000000Z", "20300101T010000Z", true},
-			{"within the cap", "20010101T000000Z", "20010101T010000Z", false},
+			{"no instance at night", "20300101T000000Z", "20300101T010000Z", false},
+			{"the morning instance", "20300101T103000Z", "20300101T110000Z", true},
+			{"within the first year", "20010101T000000Z", "20010101T010000Z", false},
 		})
 		checkRanges(t, "VEVENT", vevent("DTSTART:20240101T100000Z", "DURATION:PT1H", "RRULE:FREQ=DAILY;COUNT=20000"), nil, []rangeCase{
-			{"before the cap, no instance", "20240101T120000Z", "20240101T130000Z", false},
+			{"COUNT series, no instance", "20240101T120000Z", "20240101T130000Z", false},
+			{"COUNT series 30 years on", "20540101T103000Z", "20540101T110000Z", true},
+		})
+	})
+	t.Run("instance cap", func(t *testing.T) {
+		// A COUNT above 200,000 is not turned into an UNTIL, so the rule
+		// is walked from its start; 175,000 hourly instances before the
+		// range are more than the walk may take (10 x MaxInstances), so
+		// the object is returned rather than risk hiding it, although no
+		// instance overlaps.
+		checkRanges(t, "VEVENT", vevent("DTSTART:20000101T100000Z", "DURATION:PT1M", "RRULE:FREQ=HOURLY;COUNT=300000"), nil, []rangeCase{
+			{"past the cap", "20200101T003000Z", "20200101T004500Z", true},
+			{"within the cap", "20010101T003000Z", "20010101T004500Z", false},
 		})
 	})
 	t.Run("impossible rule stops", func(t *testing.T) {
@@ -361,18 +417,82 @@ func TestTimeRange_FreeBusyAndOthers(t *testing.T) {
 	checkRanges(t, "VFREEBUSY", fb("FREEBUSY;FBTYPE=BUSY:20240112T100000Z/20240112T110000Z"), nil, []rangeCase{{"busy period outside", rs, re, false}})
 	checkRanges(t, "VFREEBUSY", fb("SUMMARY:x"), nil, []rangeCase{{"no times", rs, re, false}})
 
-	// VALARM ranges are left to the calendar engine: any alarm matches.
-	cal := parseCal(t, vevent("DTSTART:20200101T100000Z", "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "END:VALARM")...)
-	f := vcal(CompFilter{Name: "VEVENT", Comps: []CompFilter{{Name: "VALARM", TimeRange: rng(t, rs, re)}}})
-	if !mustMatch(t, f, cal) {
-		t.Error("VALARM with time-range did not match")
-	}
 	av := func(lines ...string) []string {
 		return append(append([]string{"BEGIN:VAVAILABILITY", "UID:a"}, lines...), "END:VAVAILABILITY")
 	}
 	checkRanges(t, "VAVAILABILITY", av("DTSTART:20240101T000000Z", "DTEND:20240105T000000Z"), nil, []rangeCase{{"other component outside", rs, re, false}})
 	checkRanges(t, "VAVAILABILITY", av("DTSTART:20240101T000000Z", "DURATION:P10D"), nil, []rangeCase{{"other component with duration", rs, re, true}})
 	checkRanges(t, "VAVAILABILITY", av("DTSTART:20240101T000000Z"), nil, []rangeCase{{"other component without end", rs, re, true}})
+}
+
+// TestTimeRange_Alarm: RFC 4791 9.9, a VALARM overlaps [start, end) when
+// start <= trigger-time < end for a trigger time of some instance.
+func TestTimeRange_Alarm(t *testing.T) {
+	alarm := func(lines ...string) []string {
+		return append(append([]string{"BEGIN:VALARM", "ACTION:DISPLAY"}, lines...), "END:VALARM")
+	}
+	check := func(t *testing.T, name string, comp string, lines []string, cases []rangeCase) {
+		t.Helper()
+		cal := parseCal(t, lines...)
+		for _, c := range cases {
+			f := vcal(CompFilter{Name: comp, Comps: []CompFilter{{Name: "VALARM", TimeRange: rng(t, c.start, c.end)}}})
+			if got := mustMatch(t, f, cal); got != c.want {
+				t.Errorf("%s: %s [%s, %s): got %v, want %v", name, c.name, c.start, c.end, got, c.want)
+			}
+		}
+	}
+	check(t, "relative to start", "VEVENT", vevent(append([]string{"DTSTART:20240110T100000Z", "DTEND:20240110T110000Z"},
+		alarm("TRIGGER:-PT15M")...)...), []rangeCase{
+		{"trigger at range start", "20240110T094500Z", "20240110T095000Z", true},
+		{"trigger at range end", "20240110T094000Z", "20240110T094500Z", false},
+		{"the event itself, not the alarm", "20240110T100000Z", "20240110T110000Z", false},
+		{"open end", "20240110T090000Z", "", true},
+		{"open start", "", "20240110T094501Z", true},
+	})
+	check(t, "relative to end", "VEVENT", vevent(append([]string{"DTSTART:20240110T100000Z", "DTEND:20240110T110000Z"},
+		alarm("TRIGGER;RELATED=END:PT5M")...)...), []rangeCase{
+		{"end + 5 min", "20240110T110500Z", "20240110T110501Z", true},
+		{"start + 5 min", "20240110T100500Z", "20240110T100501Z", false},
+	})
+	check(t, "relative to DUE of a VTODO", "VTODO", vtodo(append([]string{"DTSTART:20240110T100000Z", "DUE:20240112T170000Z"},
+		alarm("TRIGGER;RELATED=END:-P1D")...)...), []rangeCase{
+		{"a day before DUE", "20240111T170000Z", "20240111T170001Z", true},
+		{"a day before DTSTART", "20240109T100000Z", "20240109T100001Z", false},
+	})
+	check(t, "absolute", "VEVENT", vevent(append([]string{"DTSTART:20240110T100000Z", "RRULE:FREQ=DAILY"},
+		alarm("TRIGGER;VALUE=DATE-TIME:20240105T080000Z")...)...), []rangeCase{
+		{"at the absolute time", "20240105T080000Z", "20240105T080001Z", true},
+		{"before any instance, still the absolute time", "20240101T000000Z", "20240106T000000Z", true},
+		{"absolute fires once, not per instance", "20240111T080000Z", "20240111T080001Z", false},
+	})
+	check(t, "REPEAT and DURATION", "VEVENT", vevent(append([]string{"DTSTART:20240110T100000Z"},
+		alarm("TRIGGER:-PT30M", "REPEAT:3", "DURATION:PT10M")...)...), []rangeCase{
+		{"first", "20240110T093000Z", "20240110T093001Z", true},
+		{"second repetition", "20240110T094500Z", "20240110T095001Z", true},
+		{"third repetition at 10:00", "20240110T100000Z", "20240110T100001Z", true},
+		{"no fourth", "20240110T100001Z", "20240110T110000Z", false},
+		{"between repetitions", "20240110T093001Z", "20240110T094000Z", false},
+		{"before all", "20240110T080000Z", "20240110T093000Z", false},
+	})
+	check(t, "recurring: every instance's alarm", "VEVENT", vevent(append([]string{"DTSTART;TZID=Europe/Zurich:20240321T100000",
+		"RRULE:FREQ=WEEKLY;COUNT=3"}, alarm("TRIGGER:-PT1H")...)...), []rangeCase{
+		{"first instance 09:00 local = 08:00Z", "20240321T080000Z", "20240321T080001Z", true},
+		{"after DST 09:00 local = 07:00Z", "20240404T070000Z", "20240404T070001Z", true},
+		{"after DST not 08:00Z", "20240404T080000Z", "20240404T080001Z", false},
+		{"after COUNT", "20240411T070000Z", "20240411T070001Z", false},
+	})
+	check(t, "override's alarm follows the moved instance", "VEVENT", append(
+		vevent(append([]string{"DTSTART:20240101T100000Z", "RRULE:FREQ=DAILY;COUNT=3"}, alarm("TRIGGER:-PT10M")...)...),
+		vevent("RECURRENCE-ID:20240102T100000Z", "DTSTART:20240102T150000Z")...), []rangeCase{
+		{"master alarm of the moved instance is gone", "20240102T095000Z", "20240102T095001Z", false},
+		{"other instance", "20240103T095000Z", "20240103T095001Z", true},
+	})
+	check(t, "all-day", "VEVENT", vevent(append([]string{"DTSTART;VALUE=DATE:20240110"}, alarm("TRIGGER:-PT15H")...)...), []rangeCase{
+		{"09:00 the day before", "20240109T090000Z", "20240109T090001Z", true},
+	})
+	check(t, "no TRIGGER: undecidable, matches", "VEVENT", vevent(append([]string{"DTSTART:20240110T100000Z"}, alarm()...)...), []rangeCase{
+		{"anywhere", "20300101T000000Z", "20300102T000000Z", true},
+	})
 }
 
 func TestTimeRange_Property(t *testing.T) {

@@ -16,7 +16,9 @@ import (
 // DTEND, DUE or RECURRENCE-ID (RFC 5545 3.3.4, 3.3.5).
 //
 // UTC values ("...Z") are UTC whatever their TZID says. Values with a TZID
-// are read in that zone when LoadLocation knows it and in UTC otherwise.
+// are read in the zone it resolves to (IANA, Windows and vendor-prefixed
+// names; Zones.DateTime also the object's VTIMEZONEs) and in UTC
+// otherwise.
 // Floating values and DATE values (midnight, allDay true) are read in
 // floating, which defaults to UTC; RFC 4791 9.9 lets the query's time zone
 // decide what they mean.
@@ -24,6 +26,13 @@ import (
 // Without a VALUE parameter the shape of the value decides, so that a DATE
 // whose producer forgot VALUE=DATE still parses.
 func DateTime(prop *ical.Prop, floating *time.Location) (t time.Time, allDay bool, err error) {
+	return (*Zones)(nil).DateTime(prop, floating)
+}
+
+// DateTime is the package-level DateTime with TZIDs resolved through z,
+// which knows the VTIMEZONEs of its calendar. A nil z resolves TZIDs
+// without them.
+func (z *Zones) DateTime(prop *ical.Prop, floating *time.Location) (t time.Time, allDay bool, err error) {
 	if prop == nil {
 		return time.Time{}, false, errors.New("missing property")
 	}
@@ -33,7 +42,7 @@ func DateTime(prop *ical.Prop, floating *time.Location) (t time.Time, allDay boo
 	default:
 		return time.Time{}, false, fmt.Errorf("%s: VALUE=%s is not DATE or DATE-TIME", prop.Name, quote(vt))
 	}
-	t, allDay, err = parseTime(prop.Value, vt, zoneOf(prop), floating)
+	t, allDay, err = parseTime(prop.Value, vt, z.zoneOf(prop), floating)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("%s: %w", prop.Name, err)
 	}
@@ -42,15 +51,12 @@ func DateTime(prop *ical.Prop, floating *time.Location) (t time.Time, allDay boo
 
 // zoneOf returns the location named by the TZID parameter, UTC for one
 // nobody knows, or nil if there is no TZID.
-func zoneOf(prop *ical.Prop) *time.Location {
+func (z *Zones) zoneOf(prop *ical.Prop) *time.Location {
 	tzid := prop.Params.Get(ical.PropTimezoneID)
 	if tzid == "" {
 		return nil
 	}
-	if loc, ok := LoadLocation(tzid); ok {
-		return loc
-	}
-	return time.UTC
+	return z.Location(tzid)
 }
 
 func parseTime(v, valueType string, zone, floating *time.Location) (time.Time, bool, error) {
@@ -91,7 +97,35 @@ func parseTime(v, valueType string, zone, floating *time.Location) (time.Time, b
 	case zone != nil:
 		loc = zone
 	}
-	return time.Date(y, time.Month(m), d, hh, mm, ss, 0, loc), false, nil
+	return firstOccurrence(time.Date(y, time.Month(m), d, hh, mm, ss, 0, loc)), false, nil
+}
+
+// firstOccurrence returns the first of the two instants a wall-clock time
+// names in the hour a DST change repeats, as RFC 5545 3.3.5 wants ("the
+// first occurrence of the referenced time"). time.Date picks the first
+// only in zones west of UTC. A time in the gap a DST change skips is
+// already read with the offset before the gap, as RFC 5545 3.3.5 wants.
+func firstOccurrence(t time.Time) time.Time {
+	loc := t.Location()
+	if loc == time.UTC {
+		return t
+	}
+	_, before := t.Add(-26 * time.Hour).Zone()
+	_, after := t.Add(26 * time.Hour).Zone()
+	if before == after {
+		return t
+	}
+	d := before - after
+	if d < 0 {
+		d = -d
+	}
+	e := t.Add(-time.Duration(d) * time.Second)
+	y1, m1, d1 := t.Date()
+	y2, m2, d2 := e.Date()
+	if y1 == y2 && m1 == m2 && d1 == d2 && t.Hour() == e.Hour() && t.Minute() == e.Minute() && t.Second() == e.Second() {
+		return e
+	}
+	return t
 }
 
 func parseDate(s string) (y, m, d int, ok bool) {
@@ -133,13 +167,18 @@ type Period struct {
 // (RFC 5545 3.8.5.1, 3.8.5.2): DATE, DATE-TIME, or PERIOD (start/end or
 // start/duration), with the same time zone rules as DateTime.
 func DateList(prop *ical.Prop, floating *time.Location) ([]Period, error) {
+	return (*Zones)(nil).DateList(prop, floating)
+}
+
+// DateList is the package-level DateList with TZIDs resolved through z.
+func (z *Zones) DateList(prop *ical.Prop, floating *time.Location) ([]Period, error) {
 	vt := strings.ToUpper(prop.Params.Get(ical.ParamValue))
 	switch vt {
 	case "", string(ical.ValueDate), string(ical.ValueDateTime), string(ical.ValuePeriod):
 	default:
 		return nil, fmt.Errorf("%s: VALUE=%s is not DATE, DATE-TIME or PERIOD", prop.Name, quote(vt))
 	}
-	zone := zoneOf(prop)
+	zone := z.zoneOf(prop)
 	var out []Period
 	for _, v := range strings.Split(prop.Value, ",") {
 		var p Period
@@ -193,7 +232,10 @@ func AddDuration(t time.Time, v string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	return t.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second), nil
+	if days != 0 {
+		t = firstOccurrence(t.AddDate(0, 0, int(days)))
+	}
+	return t.Add(time.Duration(secs) * time.Second), nil
 }
 
 // parseDuration returns the signed day and second parts of a duration.

@@ -76,11 +76,51 @@
 // # Dates, zones, durations
 //
 // DateTime reads UTC values as UTC even with a TZID, TZID values in the
-// named IANA zone (LoadLocation; unknown names fall back to UTC), floating
-// and DATE values in a caller-given zone (the query's, RFC 4791 9.9).
-// LoadLocation caches lookups, refuses "Local", and embeds time/tzdata so a
-// bare machine resolves zones. ParseDuration is exact; AddDuration treats
-// weeks and days as nominal calendar days (RFC 5545 3.3.6).
+// zone the TZID resolves to, floating and DATE values in a caller-given
+// zone (the query's, RFC 4791 9.9). A wall-clock time that a DST change
+// skips is read with the offset before the gap, one it repeats as its
+// first occurrence (RFC 5545 3.3.5; time.Date alone picks the second in
+// zones east of UTC). LoadLocation caches IANA lookups, refuses "Local",
+// and embeds time/tzdata so a bare machine resolves zones. ParseDuration is
+// exact; AddDuration treats weeks and days as nominal calendar days
+// (RFC 5545 3.3.6).
+//
+// # Time zones (RFC 5545 3.2.19, 3.6.5)
+//
+// Zones resolves the TZIDs of one object; ZonesOf builds it once per
+// parsed calendar, and its methods DateTime, DateList and Recurrence are
+// the package functions with its resolver (the package functions use a
+// nil *Zones: every step below but the object's VTIMEZONE). The chain:
+//
+//  1. IANA names.
+//  2. Windows zone IDs through CLDR's windowsZones (territory 001 rows,
+//     windowszones.go): "W. Europe Standard Time", case-insensitive, with
+//     Outlook's numeric suffix ("Eastern Standard Time 1") or Exchange's
+//     "tzone://Microsoft/" prefix; and the Windows display names CLDR
+//     lists, "(UTC+01:00) Amsterdam, Berlin, ...", matched on their
+//     places so older "(GMT+01.00) Amsterdam / Berlin / ..." forms match
+//     too.
+//  3. Vendor prefixes: a TZID starting with "/" is tried suffix by
+//     suffix, longest first ("/freeassociation.sourceforge.net/Tzfile/
+//     Europe/Berlin", "/mozilla.org/20050126_1/Europe/Berlin",
+//     "/citadel.org/...", "/softwarestudio.org/Olson_.../...").
+//  4. The object's VTIMEZONE: its X-LIC-LOCATION through 1-3, else a
+//     *time.Location built from its STANDARD/DAYLIGHT sub-components:
+//     onsets from DTSTART, RRULE (UNTIL read as the UTC instant of the
+//     last onset) and RDATE, local times in TZOFFSETFROM, generated up to
+//     2100 (at most 4000), encoded as TZif for time.LoadLocationFromTZData
+//     with, when the open-ended rules are one STANDARD and one DAYLIGHT of
+//     the FREQ=YEARLY;BYMONTH=m;BYDAY=nDD kind (or BYDAY with a seven-day
+//     BYMONTHDAY range), a POSIX TZ footer for all later years. Before the
+//     first onset its TZOFFSETFROM holds; a VTIMEZONE with one offset is a
+//     fixed zone. Built zones are cached by content.
+//  5. A display name nobody knows: the fixed offset of its "(UTC+hh:mm)".
+//  6. Anything else reads as UTC, as before: the value keeps a definite
+//     wall-clock reading, and refusing the object would lose data.
+//
+// IANA names win over an object's VTIMEZONE of the same name, by choice:
+// IANA knows the zone's history, while clients' VTIMEZONEs often hold only
+// recent rules.
 //
 // # Recurrence (RFC 5545 3.8.5)
 //
@@ -102,9 +142,91 @@
 //     no date satisfies would be walked day by day to year 9999; a 400-year
 //     probe (the Gregorian cycle) finds that first and drops the rule.
 //     INTERVAL above 100000 is refused. rrule-go panics are recovered.
+//   - A walk that starts at a given time restarts each rule near it
+//     (skipAhead: DTSTART moved to an aligned period with the
+//     DTSTART-derived defaults written out, which yields the same
+//     occurrences; TestSkipAhead checks every frequency), so a daily series
+//     from 1970 costs the same as one from last week. A rule with COUNT
+//     (up to 200,000) is first turned into the same rule with UNTIL at its
+//     last occurrence, found by one walk and remembered for rules in UTC
+//     or an IANA zone. A walk that ends at a
+//     given time gives the rules that UNTIL, so rrule-go never searches past
+//     it for an occurrence of a sparse rule.
 //
-// Left for the calendar-engine issue: TZIDs defined only by a VTIMEZONE in
-// the object, Windows zone names and "/vendor/prefix/Europe/Berlin" style
-// names (all read as UTC today), RECURRENCE-ID;RANGE=THISANDFUTURE,
-// RFC 7529 RSCALE, RFC 6868 parameter decoding, a folding writer.
+// # Instances and Span (RFC 5545 3.6.1, 3.8.4.4, 3.8.5; RFC 4791 9.9)
+//
+// Instances walks the instances of one calendar object in a window, in
+// order of start, as Instance values (start, end, RECURRENCE-ID, the
+// component that defines them, Override, Cancelled). It is the one place
+// that knows recurrence; caldav/filter's time ranges and alarms and
+// caldav's expand, limit-recurrence-set and free-busy all use it.
+//
+//   - End: DTEND; DTSTART+DURATION (nominal); a DATE lasts a day; a
+//     DATE-TIME has no length (RFC 5545 3.6.1). VTODO: DUE, DTSTART+
+//     DURATION, else no length; without DTSTART an instant at DUE. VJOURNAL:
+//     the DATE's day or the instant. An end before the start reads as no
+//     length. Instances of a master keep its length: DTEND's exact
+//     distance (whole days for all-day series, so that they keep their
+//     dates across DST), DURATION's nominal one, an RDATE PERIOD its own.
+//   - The window: start < To AND end > From; an instance of no length when
+//     From <= start < To. Zero bounds are open.
+//   - Overrides (same UID and component name, RECURRENCE-ID) replace the
+//     instance they name, matched as an instant, or by date when one of
+//     RECURRENCE-ID and DTSTART is a DATE and the other not; they appear at
+//     their own time, moved ones included, and also when their
+//     RECURRENCE-ID is not in the set or there is no master (a client
+//     invited to one instance).
+//   - RANGE=THISANDFUTURE (RFC 5545 3.8.4.4): every later instance (up to
+//     the next THISANDFUTURE override) is shifted by the override's change
+//     of start, counted in calendar days and wall-clock time in the series'
+//     zone (so instances keep their local time across DST), lasts as long
+//     as the override, and is defined by the override: its properties
+//     replace the master's (Instance.Component is the override, Override
+//     false). Single overrides after it still replace their instances.
+//   - STATUS:CANCELLED on the defining component sets Cancelled; the
+//     instance is still yielded, the caller decides.
+//   - Cost: Max (default DefaultMaxInstances, 10,000) caps instances
+//     yielded, and 10 x Max caps occurrences walked (only a rule with a
+//     COUNT above 200,000 is walked from DTSTART); truncated reports
+//     either.
+//     Everything that can fail to parse is parsed before the first yield.
+//
+// Span is a conservative [start, end) around every instance, for the
+// storage index: masters with their RDATEs and lengths, every override at
+// its own time, THISANDFUTURE shifts (plus three hours for DST), lengths
+// plus two hours (nominal days across DST). A rule without COUNT or UNTIL
+// is open; a COUNT rule walked more than 100,000 occurrences falls back to
+// its UNTIL or is open. When any value is floating or a DATE the span is
+// widened by 14 hours on both sides, since a query may read it in any zone
+// (UTC-12 to UTC+14). ok is false when nothing can be computed; the object
+// is then always a candidate.
+//
+// # Writing (RFC 5545 3.1, 3.2)
+//
+// AppendLine folds one content line into physical lines of at most 75
+// octets ending in CRLF, continuation lines starting with one space, and
+// never cuts a UTF-8 sequence (bytes that are not UTF-8 count as one
+// character each). AppendProp/FormatProp write NAME;PARAM=v:value with
+// parameters in name order; a parameter value is quoted when it holds ":",
+// ";" or ",". Parameter values keep RFC 6868 caret escapes as Parse left
+// them; a double quote, which no parameter value can carry, becomes ^' and
+// a line break ^n; in property values a line break becomes the TEXT escape
+// \n; other control characters but HTAB are dropped, so no value can end
+// or forge a line. Encode writes a go-ical calendar (properties in name
+// order: go-ical's model keeps no order across names); what Parse
+// accepted, Encode writes and Parse reads back to the same calendar
+// (FuzzWrite).
+//
+// ParseTree parses like Parse and also returns a Node tree: each
+// component's content lines in their original order, kept as the client
+// wrote them (unfolded), paired with the go-ical component. Partial
+// retrieval and expansion (caldav) build their answers from Nodes, so
+// that untouched lines keep their parameter order and quoting and the
+// object reads like the one stored.
+//
+// Left out: RFC 7529 RSCALE/SKIP (such RRULEs are an error, so queries
+// return the object), RFC 6868 parameter decoding, EXRULE, VTIMEZONE
+// rules other than the usual yearly kind past 2100 (the last offset then
+// holds), RANGE=THISAND PRIOR (deprecated, ignored), and recurring
+// VAVAILABILITY/AVAILABLE (RFC 7953) beyond their own DTSTART..DTEND.
 package ical

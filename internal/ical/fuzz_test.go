@@ -142,3 +142,68 @@ func FuzzRecurrence(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInstances walks any parsed calendar over any window: no panic, at
+// most Max instances, in ascending order, all overlapping the window, all
+// inside Span, and the walk is bounded by Max (10 x Max occurrences).
+func FuzzInstances(f *testing.F) {
+	seeds := []string{
+		string(event("UID:a", "DTSTART;TZID=Europe/Zurich:20240101T100000", "DTEND;TZID=Europe/Zurich:20240101T110000",
+			"RRULE:FREQ=WEEKLY;BYDAY=MO,TH", "EXDATE;TZID=Europe/Zurich:20240108T100000", "RDATE;VALUE=PERIOD:20240301T100000Z/PT2H")),
+		string(object("BEGIN:VEVENT", "UID:b", "DTSTART;VALUE=DATE:20240101", "RRULE:FREQ=DAILY;COUNT=40", "END:VEVENT",
+			"BEGIN:VEVENT", "UID:b", "RECURRENCE-ID;VALUE=DATE:20240105", "DTSTART;VALUE=DATE:20231201", "STATUS:CANCELLED", "END:VEVENT",
+			"BEGIN:VEVENT", "UID:b", "RECURRENCE-ID;RANGE=THISANDFUTURE:20240110", "DTSTART:20240108T100000", "DURATION:PT3H", "END:VEVENT")),
+		string(object("BEGIN:VTODO", "UID:c", "DTSTART:20240101T100000Z", "DUE:20240101T090000Z", "RRULE:FREQ=HOURLY;INTERVAL=5", "END:VTODO")),
+		string(object("BEGIN:VTIMEZONE", "TZID:Custom", "BEGIN:STANDARD", "DTSTART:19701025T030000", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+			"TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "END:STANDARD", "BEGIN:DAYLIGHT", "DTSTART:19700329T020000",
+			"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "END:DAYLIGHT", "END:VTIMEZONE",
+			"BEGIN:VEVENT", "UID:d", "DTSTART;TZID=Custom:20240321T100000", "RRULE:FREQ=WEEKLY", "END:VEVENT")),
+	}
+	for i, s := range seeds {
+		f.Add([]byte(s), int64(1704067200+i*86400*40), uint32(86400*30), uint8(5), uint8(i))
+	}
+	zurich, _ := LoadLocation("Europe/Zurich")
+	kiritimati, _ := LoadLocation("Pacific/Kiritimati")
+	zones := []*time.Location{nil, zurich, kiritimati, time.FixedZone("-12", -12*3600)}
+	f.Fuzz(func(t *testing.T, data []byte, from int64, length uint32, max uint8, zone uint8) {
+		cal, err := Parse(data)
+		if err != nil {
+			return
+		}
+		// Windows from 1900 to 2200.
+		from = -2208988800 + (from%(300*365*86400)+300*365*86400)%(300*365*86400)
+		opts := InstanceOptions{
+			Floating: zones[int(zone)%len(zones)],
+			From:     time.Unix(from, 0).UTC(),
+			To:       time.Unix(from+int64(length)+1, 0).UTC(),
+			Max:      int(max%50) + 1,
+		}
+		if zone&0x80 != 0 {
+			opts.From = time.Time{}
+		}
+		sStart, sEnd, open, ok := Span(cal)
+		n := 0
+		var last time.Time
+		_, err = Instances(cal, opts, func(in Instance) bool {
+			n++
+			if n > opts.Max {
+				t.Fatalf("more than Max=%d instances", opts.Max)
+			}
+			if n > 1 && in.Start.Before(last) {
+				t.Fatalf("instance at %v after one at %v", in.Start, last)
+			}
+			last = in.Start
+			if in.End.Before(in.Start) || !inWindow(in.Start, in.End, opts.From, opts.To) {
+				t.Fatalf("instance [%v, %v) outside the window [%v, %v)", in.Start, in.End, opts.From, opts.To)
+			}
+			if ok && (in.Start.Before(sStart) || !open && in.End.After(sEnd)) {
+				t.Fatalf("instance [%v, %v) outside Span [%v, %v) open=%v", in.Start, in.End, sStart, sEnd, open)
+			}
+			if in.Component == nil {
+				t.Fatal("instance without component")
+			}
+			return true
+		})
+		_ = err
+	})
+}

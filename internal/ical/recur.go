@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -32,7 +35,12 @@ const maxInterval = 100000
 // values that do not parse are skipped, as a client would skip them.
 // floating is the location of floating and DATE values (nil: UTC).
 func NewRecurrence(master *ical.Component, floating *time.Location) (*Recurrence, error) {
-	start, allDay, err := DateTime(master.Props.Get(ical.PropDateTimeStart), floating)
+	return (*Zones)(nil).Recurrence(master, floating)
+}
+
+// Recurrence is NewRecurrence with TZIDs resolved through z.
+func (z *Zones) Recurrence(master *ical.Component, floating *time.Location) (*Recurrence, error) {
+	start, allDay, err := z.DateTime(master.Props.Get(ical.PropDateTimeStart), floating)
 	if err != nil {
 		return nil, err
 	}
@@ -50,13 +58,13 @@ func NewRecurrence(master *ical.Component, floating *time.Location) (*Recurrence
 	// the rule does not produce it; rrule-go would leave it out.
 	r.rdates = append(r.rdates, Period{Start: start, AllDay: allDay})
 	for _, p := range master.Props[ical.PropRecurrenceDates] {
-		if ps, err := DateList(&p, floating); err == nil {
+		if ps, err := z.DateList(&p, floating); err == nil {
 			r.rdates = append(r.rdates, ps...)
 		}
 	}
 	sort.SliceStable(r.rdates, func(i, j int) bool { return r.rdates[i].Start.Before(r.rdates[j].Start) })
 	for _, p := range master.Props[ical.PropExceptionDates] {
-		ps, err := DateList(&p, floating)
+		ps, err := z.DateList(&p, floating)
 		if err != nil {
 			continue
 		}
@@ -94,59 +102,295 @@ type Occurrence struct {
 // Each calls yield with the instances in ascending order of start, without
 // duplicates, until yield returns false or the set is exhausted. Sets with
 // an unbounded RRULE never end: the caller decides when it has seen enough.
-func (r *Recurrence) Each(yield func(Occurrence) bool) (err error) {
-	defer func() {
-		// rrule-go is a port of python-dateutil with index arithmetic we
-		// have not audited line by line; a panic there must not take the
-		// server down.
-		if p := recover(); p != nil {
-			err = fmt.Errorf("expanding RRULE: %v", p)
-		}
-	}()
-	type source struct {
-		next    rrule.Next
-		pending time.Time
-		ok      bool
-	}
-	srcs := make([]*source, 0, len(r.rules))
-	for _, rule := range r.rules {
-		s := &source{next: rule.Iterator()}
-		s.pending, s.ok = s.next()
-		srcs = append(srcs, s)
-	}
-	ri := 0
-	var last time.Time
-	first := true
+func (r *Recurrence) Each(yield func(Occurrence) bool) error {
+	c := r.cursor(time.Time{})
 	for {
-		var occ Occurrence
-		var from *source
-		if ri < len(r.rdates) {
-			occ = Occurrence{Start: r.rdates[ri].Start, End: r.rdates[ri].End}
-		}
-		for _, s := range srcs {
-			if s.ok && (from == nil && ri >= len(r.rdates) || s.pending.Before(occ.Start)) {
-				occ, from = Occurrence{Start: s.pending}, s
-			}
-		}
-		if from != nil {
-			from.pending, from.ok = from.next()
-		} else if ri < len(r.rdates) {
-			ri++
-		} else {
-			return nil
-		}
-		if !first && occ.Start.Equal(last) {
-			continue
-		}
-		first, last = false, occ.Start
-		if r.excluded(occ.Start) {
-			continue
+		occ, ok, err := c.next()
+		if err != nil || !ok {
+			return err
 		}
 		if !yield(occ) {
 			return nil
 		}
 	}
 }
+
+// cursor walks a recurrence set one occurrence at a time.
+type cursor struct {
+	r       *Recurrence
+	srcs    []*ruleSource
+	ri      int
+	last    time.Time
+	first   bool
+	started bool
+}
+
+type ruleSource struct {
+	next    rrule.Next
+	pending time.Time
+	ok      bool
+}
+
+// advance fetches the rule's next occurrence; rrule-go builds them with
+// time.Date, so an ambiguous wall time needs firstOccurrence.
+func (s *ruleSource) advance() {
+	s.pending, s.ok = s.next()
+	if s.ok {
+		s.pending = firstOccurrence(s.pending)
+	}
+}
+
+// cursor starts a walk over the whole set.
+func (r *Recurrence) cursor(from time.Time) *cursor { return r.window(from, time.Time{}) }
+
+// window starts a walk that must return every occurrence in [from, to]
+// (zero: unbounded). With a non-zero from, rules without COUNT start near
+// from instead of at DTSTART (see skipAhead); with a non-zero to, rules end
+// there, so that rrule-go never searches past it for an occurrence of a
+// sparse rule. Occurrences outside [from, to] may still be returned.
+func (r *Recurrence) window(from, to time.Time) *cursor {
+	c := &cursor{r: r, first: true}
+	for _, rule := range r.rules {
+		if !from.IsZero() {
+			rule = skipAhead(rule, from)
+		}
+		if o := rule.OrigOptions; !to.IsZero() && (o.Until.IsZero() || o.Until.After(to)) {
+			o.Until = to
+			if cut, err := rrule.NewRRule(o); err == nil {
+				rule = cut
+			}
+		}
+		c.srcs = append(c.srcs, &ruleSource{next: rule.Iterator()})
+	}
+	return c
+}
+
+// next returns the next occurrence, or ok false at the end of the set.
+func (c *cursor) next() (occ Occurrence, ok bool, err error) {
+	defer func() {
+		// rrule-go is a port of python-dateutil with index arithmetic we
+		// have not audited line by line; a panic there must not take the
+		// server down.
+		if p := recover(); p != nil {
+			occ, ok, err = Occurrence{}, false, fmt.Errorf("expanding RRULE: %v", p)
+			c.srcs, c.ri = nil, len(c.r.rdates)
+		}
+	}()
+	if !c.started {
+		c.started = true
+		for _, s := range c.srcs {
+			s.advance()
+		}
+	}
+	r := c.r
+	for {
+		var from *ruleSource
+		if c.ri < len(r.rdates) {
+			occ = Occurrence{Start: r.rdates[c.ri].Start, End: r.rdates[c.ri].End}
+		}
+		for _, s := range c.srcs {
+			if s.ok && (from == nil && c.ri >= len(r.rdates) || s.pending.Before(occ.Start)) {
+				occ, from = Occurrence{Start: s.pending}, s
+			}
+		}
+		if from != nil {
+			from.advance()
+		} else if c.ri < len(r.rdates) {
+			c.ri++
+		} else {
+			return Occurrence{}, false, nil
+		}
+		if !c.first && occ.Start.Equal(c.last) {
+			continue
+		}
+		c.first, c.last = false, occ.Start
+		if r.excluded(occ.Start) {
+			continue
+		}
+		return occ, true, nil
+	}
+}
+
+// skipAhead returns rule restarted near from, or rule itself when it
+// cannot be restarted. A rule's occurrences in one period (year, month,
+// week, day, hour, ...) depend only on that period's place in the INTERVAL
+// cycle, the BY* lists and the DTSTART-derived defaults, so a copy with
+// the defaults written out and DTSTART moved to the start of an aligned
+// period yields exactly the original's occurrences from that period on
+// (rrule-go drops what comes before DTSTART). The restart is one period
+// before the one holding from, for margin. Rules with COUNT must be
+// counted from the start and are not restarted. Periods are counted in
+// wall-clock fields, as rrule-go steps them.
+func skipAhead(rule *rrule.RRule, from time.Time) *rrule.RRule {
+	o := rule.OrigOptions
+	start := o.Dtstart
+	if !from.After(start) {
+		return rule
+	}
+	if o.Count > 0 {
+		// A rule with COUNT is the same rule with UNTIL at its last
+		// occurrence, which can then skip ahead.
+		end, ok := countEnd(rule)
+		if !ok {
+			return rule
+		}
+		o.Count = 0
+		if o.Until.IsZero() || end.Before(o.Until) {
+			o.Until = end
+		}
+	}
+	if len(o.Byweekno) == 0 && len(o.Byyearday) == 0 && len(o.Bymonthday) == 0 &&
+		len(o.Byweekday) == 0 && len(o.Byeaster) == 0 {
+		switch o.Freq {
+		case rrule.YEARLY:
+			if len(o.Bymonth) == 0 {
+				o.Bymonth = []int{int(start.Month())}
+			}
+			o.Bymonthday = []int{start.Day()}
+		case rrule.MONTHLY:
+			o.Bymonthday = []int{start.Day()}
+		case rrule.WEEKLY:
+			o.Byweekday = []rrule.Weekday{weekdays[(int(start.Weekday())+6)%7]}
+		}
+	}
+	if len(o.Byhour) == 0 && o.Freq < rrule.HOURLY {
+		o.Byhour = []int{start.Hour()}
+	}
+	if len(o.Byminute) == 0 && o.Freq < rrule.MINUTELY {
+		o.Byminute = []int{start.Minute()}
+	}
+	if len(o.Bysecond) == 0 && o.Freq < rrule.SECONDLY {
+		o.Bysecond = []int{start.Second()}
+	}
+	loc := start.Location()
+	f := from.In(loc)
+	interval := max(o.Interval, 1)
+	sy, sm, sd := start.Date()
+	fy, fm, fd := f.Date()
+	day := func(y int, m time.Month, d int) int64 {
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	}
+	sDay, fDay := day(sy, sm, sd), day(fy, fm, fd)
+	// aligned returns how many periods to move: a multiple of INTERVAL,
+	// one period short of the one holding from.
+	aligned := func(n int64) int64 { return n/int64(interval)*int64(interval) - int64(interval) }
+	var ns time.Time
+	ok := true
+	// at builds a wall-clock time in loc, noting when it does not exist.
+	at := func(y int, m time.Month, d, h, mi, sec int) time.Time {
+		u := time.Date(y, m, d, h, mi, sec, 0, time.UTC)
+		t := time.Date(y, m, d, h, mi, sec, 0, loc)
+		if t.Year() != u.Year() || t.YearDay() != u.YearDay() || t.Hour() != u.Hour() || t.Minute() != u.Minute() || t.Second() != u.Second() {
+			ok = false
+		}
+		return t
+	}
+	switch o.Freq {
+	case rrule.YEARLY:
+		k := aligned(int64(fy - sy))
+		if k <= 0 {
+			return rule
+		}
+		ns = at(sy+int(k), 1, 1, 0, 0, 0)
+	case rrule.MONTHLY:
+		k := aligned(int64((fy-sy)*12 + int(fm) - int(sm)))
+		if k <= 0 {
+			return rule
+		}
+		ns = at(sy, sm+time.Month(k), 1, 0, 0, 0)
+	case rrule.WEEKLY:
+		back := (int(start.Weekday()) + 6 - o.Wkst.Day()) % 7 // days since the week began
+		weekStart := sDay - int64(back)
+		k := aligned((fDay - weekStart) / 7)
+		if k <= 0 {
+			return rule
+		}
+		ns = at(sy, sm, sd-back+int(k)*7, 0, 0, 0)
+	case rrule.DAILY:
+		k := aligned(fDay - sDay)
+		if k <= 0 {
+			return rule
+		}
+		ns = at(sy, sm, sd+int(k), 0, 0, 0)
+	default: // HOURLY, MINUTELY, SECONDLY: naive wall-clock units
+		unit := map[rrule.Frequency]int64{rrule.HOURLY: 3600, rrule.MINUTELY: 60, rrule.SECONDLY: 1}[o.Freq]
+		wall := func(t time.Time, d int64) int64 {
+			h, m, s := t.Clock()
+			return d*86400 + int64(h*3600+m*60+s)
+		}
+		sw, fw := wall(start, sDay), wall(f, fDay)
+		k := aligned((fw - sw) / unit)
+		if k <= 0 {
+			return rule
+		}
+		// The period holding the start, moved k periods.
+		w := sw/unit*unit + k*unit
+		d, sec := w/86400, w%86400
+		date := time.Unix(d*86400, 0).UTC()
+		ns = at(date.Year(), date.Month(), date.Day(), int(sec/3600), int(sec/60%60), int(sec%60))
+	}
+	if !ok && o.Freq >= rrule.HOURLY {
+		// The restart's wall-clock time falls in a DST gap and would be
+		// read an hour off, misaligning the INTERVAL cycle. (Coarser
+		// rules take only the date from DTSTART.)
+		return rule
+	}
+	o.Dtstart = ns
+	r, err := rrule.NewRRule(o)
+	if err != nil {
+		return rule
+	}
+	return r
+}
+
+var (
+	countEnds  sync.Map // countKey → time.Time, zero when not found
+	countEndsN atomic.Int64
+)
+
+const (
+	maxCountWalk = 200000 // COUNT values above this are not converted
+	maxCountEnds = 4096   // cached conversions
+)
+
+// countEnd returns the last occurrence of a rule with COUNT, walking it
+// once and remembering the answer for rules in UTC or an IANA zone (whose
+// name identifies its rules).
+func countEnd(rule *rrule.RRule) (end time.Time, ok bool) {
+	defer func() {
+		if recover() != nil { // rrule-go; see cursor.next
+			end, ok = time.Time{}, false
+		}
+	}()
+	o := rule.OrigOptions
+	if o.Count > maxCountWalk {
+		return time.Time{}, false
+	}
+	loc := o.Dtstart.Location()
+	key := ""
+	if named, ok := LoadLocation(loc.String()); loc == time.UTC || ok && named == loc {
+		key = o.RRuleString() + "|" + o.Dtstart.Format("20060102T150405") + "|" + loc.String()
+		if v, ok := countEnds.Load(key); ok {
+			t := v.(time.Time)
+			return t, !t.IsZero()
+		}
+	}
+	var last time.Time
+	next := rule.Iterator()
+	for n := 0; n < o.Count; n++ {
+		t, ok := next()
+		if !ok {
+			break
+		}
+		last = t
+	}
+	if key != "" && countEndsN.Add(1) <= maxCountEnds {
+		countEnds.Store(key, last)
+	}
+	return last, !last.IsZero()
+}
+
+var weekdays = [...]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
 
 func (r *Recurrence) excluded(t time.Time) bool {
 	if r.exAt[t.Unix()] {
@@ -250,6 +494,26 @@ func hasDays(o *rrule.ROption) bool {
 		len(o.Bymonthday) == 0 && len(o.Byyearday) == 0 && len(o.Byweekno) == 0 && len(o.Byweekday) == 0 {
 		return true
 	}
+	key := fmt.Sprint(o.Wkst.Day(), o.Bymonth, o.Bymonthday, o.Byyearday, o.Byweekno)
+	for _, wd := range o.Byweekday {
+		key += " " + strconv.Itoa(wd.Day())
+	}
+	if v, ok := hasDaysCache.Load(key); ok {
+		return v.(bool)
+	}
+	ok := probeDays(o)
+	if hasDaysN.Add(1) <= maxCountEnds {
+		hasDaysCache.Store(key, ok)
+	}
+	return ok
+}
+
+var (
+	hasDaysCache sync.Map // day filters → whether any day meets them
+	hasDaysN     atomic.Int64
+)
+
+func probeDays(o *rrule.ROption) bool {
 	days := [...]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
 	probe := rrule.ROption{
 		Freq:       rrule.YEARLY,

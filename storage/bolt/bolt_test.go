@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -333,6 +334,34 @@ func TestEncodingRoundTrip(t *testing.T) {
 		}
 	}
 
+	spans := []storage.Span{
+		{},
+		{Known: true, Start: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)},
+		{Known: true, Start: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC), Open: true},
+		{Known: true, Start: time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{Known: true, Start: time.Date(2026, 1, 1, 0, 0, 0, 1, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 999999999, time.UTC)},
+		{Known: true, Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Known: true, Start: time.Date(1969, 12, 31, 23, 59, 59, 500, time.UTC), End: time.Date(1969, 12, 31, 23, 59, 59, 600, time.UTC)},
+	}
+	for _, sp := range spans {
+		ms := *m
+		ms.Span = sp
+		enc := encodeMeta(&ms)
+		got, err := decodeMeta([]byte(ms.Name), enc)
+		if err != nil || *got != ms {
+			t.Fatalf("span round trip %+v: %+v, %v", sp, got, err)
+		}
+		if _, err := decodeMeta([]byte("x"), enc[:len(enc)-1]); !errors.Is(err, errCorrupt) {
+			t.Fatalf("span %+v: truncated record err = %v, want errCorrupt", sp, err)
+		}
+	}
+	for _, bad := range [][]byte{{8}, {2}, {spanKnown | spanNanos, 0, 0, 0x80, 0x94, 0xeb, 0xdc, 0x03, 0}} {
+		rec := append(enc[:len(enc)-1:len(enc)-1], bad...)
+		if _, err := decodeMeta([]byte("x"), rec); !errors.Is(err, errCorrupt) {
+			t.Fatalf("span bytes %x: err = %v, want errCorrupt", bad, err)
+		}
+	}
+
 	s := state{seq: 42, pruned: 7, modified: time.Unix(1700000000, 1).UTC(), incarnation: "abcdefghijklmnop"}
 	gs, err := decodeState(s.encode())
 	if err != nil || gs != s {
@@ -345,6 +374,33 @@ func TestEncodingRoundTrip(t *testing.T) {
 	name, deleted, err := decodeChange(encodeChange("x.ics", true))
 	if err != nil || name != "x.ics" || !deleted {
 		t.Fatalf("change round trip: %q %v %v", name, deleted, err)
+	}
+}
+
+// TestDecodeMetaV1 reads a record in the layout written before spans
+// existed: it decodes with an unknown span.
+func TestDecodeMetaV1(t *testing.T) {
+	etag := storage.ETagOf([]byte("x"))
+	v1 := []byte{metaFormatV1}
+	v1 = binary.AppendUvarint(v1, 7)
+	v1 = binary.AppendVarint(v1, 1234)
+	v1 = binary.AppendVarint(v1, time.Unix(1700000000, 5).UnixNano())
+	for _, s := range []string{"uid-1", "VEVENT", "text/calendar", etag} {
+		v1 = binary.AppendUvarint(v1, uint64(len(s)))
+		v1 = append(v1, s...)
+	}
+	got, err := decodeMeta([]byte("old.ics"), v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := storage.ObjectMeta{Name: "old.ics", UID: "uid-1", Component: "VEVENT", ContentType: "text/calendar",
+		ETag: etag, Size: 1234, Modified: time.Unix(1700000000, 5).UTC(), Seq: 7}
+	if *got != want {
+		t.Fatalf("v1 meta = %+v, want %+v", *got, want)
+	}
+	// A v1 record with span bytes after it is corrupt, not a v2 record.
+	if _, err := decodeMeta([]byte("x"), append(v1, 0)); !errors.Is(err, errCorrupt) {
+		t.Fatalf("v1 with trailing byte: err = %v", err)
 	}
 }
 

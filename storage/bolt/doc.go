@@ -8,16 +8,32 @@
 //	collections/<owner>/<name>/       one nested bucket per collection:
 //	    info                          JSON: kind, components, props, created
 //	    state                         binary: seq, pruned, modified, incarnation
-//	    meta/<member>                 binary ObjectMeta (all but the name)
+//	    meta/<member>                 binary ObjectMeta (all but the name, span included)
 //	    data/<member>                 the exact bytes the client sent
 //	    uids/<UID>                    member name holding that UID
 //	    changes/<8-byte BE seq>       flag byte (deleted) + member name
 //	    tombs/<member>                8-byte seq of the member's deletion
 //
-// Metadata is kept apart from data so that List and PROPFIND never read
+// Metadata is kept apart from data so that List, PROPFIND and the
+// time-range prefilter of calendar-query (which reads Span) never read
 // object bytes, and state apart from info so that a write rewrites a few
 // dozen bytes rather than the collection's properties. Deleting an account
 // or a collection is one DeleteBucket.
+//
+// # Records
+//
+// meta and state records are binary with a leading format byte
+// (encoding.go). Object meta format 2 is: format, Seq (uvarint), Size
+// (varint), Modified (varint UnixNano), UID, Component, ContentType and
+// ETag (each uvarint length + bytes), then the span: a flag byte (known,
+// open, has nanoseconds) and for a known span the start in Unix seconds
+// (varint), unless open the length in seconds (varint), and nanoseconds
+// of start and end (uvarint) only when either has any. Seconds keep every
+// iCalendar year (UnixNano ends in 2262); an unknown span costs one byte,
+// a known one eight to ten. Format 1, written before spans, has no
+// span bytes and decodes as Span{Known: false}, so old objects are
+// candidates of every time-range query until written again; no migration
+// is needed.
 //
 // # Change log
 //

@@ -15,8 +15,25 @@ import (
 // a later layout can be told apart.
 
 const (
-	metaFormat  = 1
+	// metaFormatV1 is the meta layout before spans: decoded with
+	// Span{Known: false}, so such objects are candidates of every
+	// time-range query until they are written again.
+	metaFormatV1 = 1
+	// metaFormat appends the span: a flag byte, then for a known span the
+	// start as Unix seconds (varint), unless open the end as seconds after
+	// the start (varint), and when either has a fraction of a second both
+	// nanosecond parts (uvarint). Seconds rather than UnixNano keep the
+	// whole range of iCalendar years (UnixNano ends in 2262) and take five
+	// bytes instead of nine.
+	metaFormat  = 2
 	stateFormat = 1
+)
+
+// Span flag bits.
+const (
+	spanKnown = 1 << iota
+	spanOpen
+	spanNanos
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -66,7 +83,8 @@ func decodeState(v []byte) (state, error) {
 
 // encodeMeta stores everything of m but its Name, which is the key.
 func encodeMeta(m *storage.ObjectMeta) []byte {
-	n := 1 + 4*binary.MaxVarintLen64 + len(m.UID) + len(m.Component) + len(m.ContentType) + len(m.ETag) + 3*binary.MaxVarintLen64
+	n := 1 + 4*binary.MaxVarintLen64 + len(m.UID) + len(m.Component) + len(m.ContentType) + len(m.ETag) + 3*binary.MaxVarintLen64 +
+		1 + 4*binary.MaxVarintLen64
 	b := make([]byte, 0, n)
 	b = append(b, metaFormat)
 	b = binary.AppendUvarint(b, m.Seq)
@@ -76,13 +94,76 @@ func encodeMeta(m *storage.ObjectMeta) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
+	return appendSpan(b, m.Span)
+}
+
+func appendSpan(b []byte, s storage.Span) []byte {
+	if !s.Known {
+		return append(b, 0)
+	}
+	flags := byte(spanKnown)
+	if s.Open {
+		flags |= spanOpen
+	}
+	start := s.Start.Unix()
+	startNs, endNs := s.Start.Nanosecond(), 0
+	if !s.Open {
+		endNs = s.End.Nanosecond()
+	}
+	if startNs != 0 || endNs != 0 {
+		flags |= spanNanos
+	}
+	b = append(b, flags)
+	b = binary.AppendVarint(b, start)
+	if !s.Open {
+		b = binary.AppendVarint(b, s.End.Unix()-start)
+	}
+	if flags&spanNanos != 0 {
+		b = binary.AppendUvarint(b, uint64(startNs))
+		b = binary.AppendUvarint(b, uint64(endNs))
+	}
 	return b
+}
+
+// decodeSpan reads what appendSpan wrote; d.err reports a short or bad
+// record.
+func decodeSpan(d *decoder) storage.Span {
+	flags := d.byte()
+	if flags&spanKnown == 0 {
+		if flags != 0 {
+			d.err = true
+		}
+		return storage.Span{}
+	}
+	if flags&^(spanKnown|spanOpen|spanNanos) != 0 {
+		d.err = true
+		return storage.Span{}
+	}
+	s := storage.Span{Known: true, Open: flags&spanOpen != 0}
+	start := d.varint()
+	var length int64
+	if !s.Open {
+		length = d.varint()
+	}
+	var startNs, endNs uint64
+	if flags&spanNanos != 0 {
+		startNs, endNs = d.uvarint(), d.uvarint()
+		if startNs >= 1e9 || endNs >= 1e9 {
+			d.err = true
+		}
+	}
+	s.Start = time.Unix(start, int64(startNs)).UTC()
+	if !s.Open {
+		s.End = time.Unix(start+length, int64(endNs)).UTC()
+	}
+	return s
 }
 
 // decodeMeta copies everything out of v, which may point into the mmap.
 func decodeMeta(name, v []byte) (*storage.ObjectMeta, error) {
 	d := decoder{b: v}
-	if d.byte() != metaFormat {
+	format := d.byte()
+	if format != metaFormat && format != metaFormatV1 {
 		return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)
 	}
 	m := &storage.ObjectMeta{Name: string(name)}
@@ -100,6 +181,9 @@ func decodeMeta(name, v []byte) (*storage.ObjectMeta, error) {
 		start := len(base) - len(d.b)
 		*dst = all[start : start+int(n)]
 		d.b = d.b[n:]
+	}
+	if format == metaFormat {
+		m.Span = decodeSpan(&d)
 	}
 	if d.err || len(d.b) != 0 {
 		return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)

@@ -101,6 +101,7 @@ func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta
 			ContentType: p.ContentType,
 			ETag:        etag,
 			Size:        int64(len(data)),
+			Span:        normSpan(p.Span),
 		}
 		if err := c.put(m, data, old, time.Now().UTC()); err != nil {
 			return err
@@ -118,6 +119,22 @@ func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta
 		return nil, false, wrap(op, err)
 	}
 	return meta, created, nil
+}
+
+// normSpan is s as the encoding keeps it, so that Put returns the meta
+// that List and Stat will: UTC times, nothing but Known=false for an
+// unknown span, no end for an open one.
+func normSpan(s storage.Span) storage.Span {
+	if !s.Known {
+		return storage.Span{}
+	}
+	s.Start = s.Start.UTC()
+	if s.Open {
+		s.End = time.Time{}
+	} else {
+		s.End = s.End.UTC()
+	}
+	return s
 }
 
 // Get returns the object with a copy of its bytes.
@@ -480,6 +497,7 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 			ContentType: from.ContentType,
 			ETag:        from.ETag,
 			Size:        from.Size,
+			Span:        from.Span,
 		}
 		if err := dst.put(m, data, to, now); err != nil {
 			return err

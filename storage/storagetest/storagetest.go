@@ -17,6 +17,8 @@
 //   - ListCollections of a missing account is ErrNotFound; an error from
 //     a List or Walk callback stops the walk and matches with errors.Is.
 //   - Stores implement Pruner.
+//   - An object written without a span (Span.Known false) reads back
+//     with the zero Span; an open span reads back without an end.
 package storagetest
 
 import (
@@ -63,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Objects", objectTests},
 		{"Changes", changeTests},
 		{"Transfer", transferTests},
+		{"Spans", spanTests},
 		{"Concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
@@ -251,5 +254,17 @@ func notBefore(t *testing.T, what string, got, min time.Time) {
 func sameMeta(a, b storage.ObjectMeta) bool {
 	return a.Name == b.Name && a.UID == b.UID && a.Component == b.Component &&
 		a.ContentType == b.ContentType && a.ETag == b.ETag && a.Size == b.Size &&
-		a.Modified.Equal(b.Modified) && a.Seq == b.Seq
+		a.Modified.Equal(b.Modified) && a.Seq == b.Seq && sameSpan(a.Span, b.Span)
+}
+
+// sameSpan compares spans by instant. An unknown span carries nothing
+// else, and an open one no end.
+func sameSpan(a, b storage.Span) bool {
+	if a.Known != b.Known {
+		return false
+	}
+	if !a.Known {
+		return true
+	}
+	return a.Open == b.Open && a.Start.Equal(b.Start) && (a.Open || a.End.Equal(b.End))
 }

@@ -1,0 +1,28 @@
+package caldav
+
+import (
+	aical "almanac/internal/ical"
+	"almanac/storage"
+)
+
+// SetQueryParseHook makes calendar-query call fn for every object it
+// parses, until the returned function is called. Tests that count parses
+// filter on their own handler, so parallel tests do not disturb them.
+func SetQueryParseHook(fn func(h *Handler, name string)) (restore func()) {
+	old := queryParseHook.Swap(&fn)
+	return func() { queryParseHook.Store(old) }
+}
+
+// PutObjectOf returns the write a PUT of data makes: UID, component and
+// span computed as the handler computes them.
+func PutObjectOf(owner, coll, name string, data []byte) (storage.PutObject, error) {
+	info, err := aical.ValidateObject(data)
+	if err != nil {
+		return storage.PutObject{}, err
+	}
+	return storage.PutObject{
+		Owner: owner, Collection: coll, Name: name,
+		UID: info.UID, Component: info.Component, ContentType: "text/calendar",
+		Span: objectSpan(info.Calendar), Data: data,
+	}, nil
+}
