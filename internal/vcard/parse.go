@@ -1,0 +1,257 @@
+package vcard
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxSize caps the vCard data Parse accepts, in bytes; 0 means no cap. It
+// is a variable so that the server can apply its configured
+// max-resource-size (RFC 6352 6.2.3) at start-up; set it before serving,
+// as it is read without synchronisation.
+var MaxSize = 10 << 20
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// Parse decodes untrusted bytes holding exactly one vCard. It checks the
+// syntax of RFC 6350 3.3 (and RFC 2426/2425 for 3.0), not the meaning:
+// Validate adds the rules for a stored address object. Every error is a
+// *ValidationError; see doc.go for the rules.
+//
+// Parse does not use go-vcard's Decoder, which drops malformed lines
+// without a word; it is an iterative line scanner with a recover as a
+// backstop.
+func Parse(data []byte) (card *Card, err error) {
+	defer func() {
+		// Backstop only: the scanner has no known panic, but one found
+		// later must cost one request, not the server.
+		if r := recover(); r != nil {
+			card, err = nil, dataErr("vCard data could not be parsed")
+		}
+	}()
+	if MaxSize > 0 && len(data) > MaxSize {
+		return nil, &ValidationError{
+			Reason: fmt.Sprintf("vCard data is %d bytes, more than the limit of %d bytes", len(data), MaxSize),
+			Kind:   TooLarge,
+		}
+	}
+	if bytes.HasPrefix(data, utf8BOM) {
+		return nil, dataErr("vCard data must not start with a byte order mark")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, dataErr("vCard data is empty")
+	}
+	// One copy of the data: every Raw, Value and parameter value is a
+	// substring of it (or of an unfolded line), not an allocation of its
+	// own.
+	d := decoder{data: string(data)}
+	return d.decode()
+}
+
+type decoder struct {
+	data string
+	pos  int // offset of the next unread physical line
+	line int // number of the last physical line read
+}
+
+// readLine returns the next logical line with folding undone
+// (RFC 6350 3.2), and the number of its first physical line. Physical
+// lines end at LF with an optional preceding CR; exactly one leading space
+// or tab is removed from each continuation line.
+func (d *decoder) readLine() (string, int, bool) {
+	if d.pos >= len(d.data) {
+		return "", 0, false
+	}
+	first := d.physical()
+	start := d.line
+	if d.pos >= len(d.data) || !isFoldChar(d.data[d.pos]) {
+		return first, start, true
+	}
+	var b strings.Builder
+	b.WriteString(first)
+	for d.pos < len(d.data) && isFoldChar(d.data[d.pos]) {
+		b.WriteString(d.physical()[1:])
+	}
+	return b.String(), start, true
+}
+
+func isFoldChar(c byte) bool { return c == ' ' || c == '\t' }
+
+func (d *decoder) physical() string {
+	rest := d.data[d.pos:]
+	d.line++
+	i := strings.IndexByte(rest, '\n')
+	if i < 0 {
+		d.pos = len(d.data)
+		return strings.TrimSuffix(rest, "\r")
+	}
+	d.pos += i + 1
+	return strings.TrimSuffix(rest[:i], "\r")
+}
+
+func (d *decoder) decode() (*Card, error) {
+	var card *Card
+	for {
+		s, num, ok := d.readLine()
+		if !ok {
+			break
+		}
+		// UTF-8 is checked after unfolding: RFC 6350 3.2 has readers
+		// restore sequences that a naive writer folded in two.
+		if !utf8.ValidString(s) {
+			return nil, dataErr("line %d: vCard data is not valid UTF-8", num)
+		}
+		if strings.TrimSpace(s) == "" {
+			continue // blank lines carry nothing
+		}
+		p, err := parseContentLine(s)
+		if err != nil {
+			return nil, dataErr("line %d: %s", num, err)
+		}
+		p.Line = num
+		switch p.Name {
+		case "BEGIN":
+			if p.Group != "" || len(p.Params) > 0 {
+				return nil, dataErr("line %d: BEGIN must have no group or parameters", num)
+			}
+			if !strings.EqualFold(strings.TrimSpace(p.Value), "VCARD") {
+				if card == nil {
+					return nil, dataErr("line %d: vCard data must start with BEGIN:VCARD, not BEGIN:%s", num, quote(p.Value))
+				}
+				return nil, dataErr("line %d: BEGIN:%s inside a vCard", num, quote(p.Value))
+			}
+			if card != nil {
+				return nil, dataErr("line %d: BEGIN:VCARD inside a vCard; nested vCards are not supported", num)
+			}
+			card = &Card{}
+		case "END":
+			if card == nil {
+				return nil, dataErr("line %d: vCard data must start with BEGIN:VCARD", num)
+			}
+			if p.Group != "" || len(p.Params) > 0 {
+				return nil, dataErr("line %d: END must have no group or parameters", num)
+			}
+			if !strings.EqualFold(strings.TrimSpace(p.Value), "VCARD") {
+				return nil, dataErr("line %d: END:%s does not close BEGIN:VCARD", num, quote(p.Value))
+			}
+			if trailing := strings.TrimLeft(d.data[d.pos:], " \t\r\n"); len(trailing) > 0 {
+				at := strings.Count(d.data[:len(d.data)-len(trailing)], "\n") + 1
+				return nil, dataErr("line %d: data after END:VCARD; an address object holds exactly one vCard", at)
+			}
+			return card, nil
+		default:
+			if card == nil {
+				return nil, dataErr("line %d: vCard data must start with BEGIN:VCARD", num)
+			}
+			card.Props = append(card.Props, p)
+		}
+	}
+	if card == nil {
+		return nil, dataErr("vCard data has no BEGIN:VCARD")
+	}
+	return nil, dataErr("line %d: vCard data ends before END:VCARD", d.line)
+}
+
+// validName accepts RFC 6350 iana-token and x-name characters
+// (ALPHA, DIGIT, "-") and, leniently, "_", which some producers put in
+// x-names.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseContentLine splits `[group.]NAME;P=a,"b";Q:value` (RFC 6350 3.3).
+// Parameter values lose their quotes; RFC 6868 caret escapes are left as
+// written. Value and parameter values are substrings of s, and s is kept
+// as Raw.
+func parseContentLine(s string) (*Prop, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7F {
+			return nil, fmt.Errorf("control character %q in content line", c)
+		}
+	}
+	i := strings.IndexAny(s, ";:")
+	if i < 0 {
+		return nil, fmt.Errorf("content line %s has no colon", quote(s))
+	}
+	p := &Prop{Raw: s}
+	name := s[:i]
+	if dot := strings.IndexByte(name, '.'); dot >= 0 {
+		p.Group, name = name[:dot], name[dot+1:]
+		if !validName(p.Group) {
+			return nil, fmt.Errorf("invalid group name %s", quote(p.Group))
+		}
+	}
+	if !validName(name) {
+		return nil, fmt.Errorf("invalid property name %s", quote(name))
+	}
+	p.Name = strings.ToUpper(name)
+	for s[i] == ';' {
+		i++
+		j := strings.IndexAny(s[i:], "=;:\"")
+		if j < 0 {
+			return nil, fmt.Errorf("property %s: line ends inside a parameter", p.Name)
+		}
+		pname := s[i : i+j]
+		if !validName(pname) {
+			return nil, fmt.Errorf("property %s: invalid parameter name %s", p.Name, quote(pname))
+		}
+		if c := s[i+j]; c == ';' || c == ':' {
+			// A bare parameter (vCard 2.1 style TEL;CELL): a TYPE value.
+			p.Params = append(p.Params, Param{Name: "TYPE", Values: []string{pname}})
+			i += j
+			continue
+		} else if c == '"' {
+			return nil, fmt.Errorf("property %s: double quote in parameter name %s", p.Name, quote(pname))
+		}
+		param := Param{Name: strings.ToUpper(pname)}
+		i += j + 1
+		for {
+			var v string
+			if i < len(s) && s[i] == '"' {
+				k := strings.IndexByte(s[i+1:], '"')
+				if k < 0 {
+					return nil, fmt.Errorf("property %s: parameter %s: unterminated quoted string", p.Name, param.Name)
+				}
+				v = s[i+1 : i+1+k]
+				i += k + 2
+			} else {
+				k := strings.IndexAny(s[i:], "\";,:")
+				if k < 0 {
+					return nil, fmt.Errorf("property %s: line ends inside parameter %s", p.Name, param.Name)
+				}
+				if s[i+k] == '"' {
+					return nil, fmt.Errorf("property %s: parameter %s: double quote inside an unquoted value", p.Name, param.Name)
+				}
+				v = s[i : i+k]
+				i += k
+			}
+			param.Values = append(param.Values, v)
+			if i >= len(s) {
+				return nil, fmt.Errorf("property %s: line ends inside parameter %s", p.Name, param.Name)
+			}
+			if s[i] == ',' {
+				i++
+				continue
+			}
+			if s[i] != ';' && s[i] != ':' {
+				return nil, fmt.Errorf("property %s: parameter %s: unexpected %q after a quoted value", p.Name, param.Name, s[i])
+			}
+			break
+		}
+		p.Params = append(p.Params, param)
+	}
+	// The loop above stops only at ':' (or the name ended there).
+	p.Value = s[i+1:]
+	return p, nil
+}
