@@ -3,11 +3,9 @@ package filter
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"almanac/internal/collation"
 	aical "almanac/internal/ical"
 )
 
@@ -31,9 +29,9 @@ func invalidf(format string, args ...any) error {
 
 // Collations (RFC 4790 9.2, 9.3; RFC 5051).
 const (
-	CollationASCIICasemap   = "i;ascii-casemap"
-	CollationOctet          = "i;octet"
-	CollationUnicodeCasemap = "i;unicode-casemap"
+	CollationASCIICasemap   = collation.ASCIICasemap
+	CollationOctet          = collation.Octet
+	CollationUnicodeCasemap = collation.UnicodeCasemap
 )
 
 // SupportedCollations is the value of the CALDAV:supported-collation-set
@@ -93,56 +91,18 @@ type TimeRange struct {
 }
 
 // Contains reports whether the text-match condition holds for value,
-// negation included.
+// negation included. CalDAV text-match is a substring test (RFC 4791
+// 9.7.5) whose default collation is i;ascii-casemap.
 func (tm *TextMatch) Contains(value string) (bool, error) {
-	var ok bool
-	switch tm.Collation {
-	case "", CollationASCIICasemap:
-		ok = strings.Contains(foldASCII(value), foldASCII(tm.Value))
-	case CollationOctet:
-		ok = strings.Contains(value, tm.Value)
-	case CollationUnicodeCasemap:
-		ok = strings.Contains(foldUnicode(value), foldUnicode(tm.Value))
-	default:
+	c := tm.Collation
+	if c == "" {
+		c = CollationASCIICasemap
+	}
+	ok, err := collation.Match(c, collation.Contains, value, tm.Value)
+	if err != nil {
 		return false, fmt.Errorf("%w: %q", ErrUnsupportedCollation, tm.Collation)
 	}
 	return ok != tm.NegateCondition, nil
 }
 
-func supportedCollation(c string) bool {
-	return c == "" || c == CollationASCIICasemap || c == CollationOctet || c == CollationUnicodeCasemap
-}
-
-// foldASCII maps only A-Z: i;ascii-casemap (RFC 4790 9.2) leaves every
-// other octet alone, so "É" and "é" stay different.
-func foldASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; c >= 'A' && c <= 'Z' {
-					b[j] = c + 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-// foldUnicode maps every rune to the smallest rune of its simple case
-// folding orbit, so that two strings fold equal exactly when
-// strings.EqualFold says they are equal rune by rune. RFC 5051 also
-// decomposes (NFKD) first; we do not, to stay within the standard library.
-func foldUnicode(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError {
-			return r
-		}
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		return least
-	}, s)
-}
+func supportedCollation(c string) bool { return c == "" || collation.Supported(c) }
