@@ -32,20 +32,14 @@ func (db *DB) Changes(ctx context.Context, owner, coll, incarnation string, sinc
 		reached   uint64
 		truncated bool
 	)
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		c, err := loadColl(tx, owner, coll)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			return notFoundColl(owner, coll)
-		}
+	err := db.viewColl(owner, coll, func(c *collTx) error {
 		st := c.st
 		if incarnation != st.incarnation || since > st.seq || (since != 0 && since < st.pruned) {
 			return fmt.Errorf("position %s/%d of %s/%s (at %s/%d, pruned %d): %w",
 				incarnation, since, owner, coll, st.incarnation, st.seq, st.pruned, storage.ErrInvalidSyncToken)
 		}
 		if since == 0 {
+			var err error
 			out, reached, truncated, err = initialChanges(c, limit)
 			return err
 		}

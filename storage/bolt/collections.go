@@ -54,6 +54,21 @@ func collBucket(tx *bbolt.Tx, owner, name string) *bbolt.Bucket {
 }
 
 // loadColl returns nil, nil when the collection does not exist.
+// viewColl runs fn in a read transaction on the collection owner/coll,
+// failing with storage.ErrNotFound when it does not exist.
+func (db *DB) viewColl(owner, coll string, fn func(c *collTx) error) error {
+	return db.bdb.View(func(tx *bbolt.Tx) error {
+		c, err := loadColl(tx, owner, coll)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			return notFoundColl(owner, coll)
+		}
+		return fn(c)
+	})
+}
+
 func loadColl(tx *bbolt.Tx, owner, name string) (*collTx, error) {
 	b := collBucket(tx, owner, name)
 	if b == nil {

@@ -144,14 +144,7 @@ func (db *DB) Get(ctx context.Context, owner, coll, name string) (*storage.Objec
 		return nil, err
 	}
 	var out *storage.Object
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		c, err := loadColl(tx, owner, coll)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			return notFoundColl(owner, coll)
-		}
+	err := db.viewColl(owner, coll, func(c *collTx) error {
 		m, err := c.stat(name)
 		if err != nil {
 			return err
@@ -182,14 +175,8 @@ func (db *DB) Stat(ctx context.Context, owner, coll, name string) (*storage.Obje
 		return nil, err
 	}
 	var out *storage.ObjectMeta
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		c, err := loadColl(tx, owner, coll)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			return notFoundColl(owner, coll)
-		}
+	err := db.viewColl(owner, coll, func(c *collTx) error {
+		var err error
 		out, err = c.stat(name)
 		if err == nil && out == nil {
 			err = notFoundObject(owner, coll, name)
