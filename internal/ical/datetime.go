@@ -97,7 +97,32 @@ func parseTime(v, valueType string, zone, floating *time.Location) (time.Time, b
 	case zone != nil:
 		loc = zone
 	}
-	return firstOccurrence(time.Date(y, time.Month(m), d, hh, mm, ss, 0, loc)), false, nil
+	return wallTime(y, time.Month(m), d, hh, mm, ss, 0, loc), false, nil
+}
+
+// wallTime is time.Date with RFC 5545 3.3.5's reading of wall-clock times
+// a DST change skips or repeats: a skipped time is read with the UTC
+// offset before the gap (02:30 on the New York spring-forward day is
+// 07:30Z, shown as 03:30 EDT), a repeated one as its first occurrence.
+// time.Date guarantees neither: for a skipped time it uses the offset
+// after the gap in zones west of UTC.
+func wallTime(y int, mo time.Month, d, hh, mm, ss, ns int, loc *time.Location) time.Time {
+	t := time.Date(y, mo, d, hh, mm, ss, ns, loc)
+	if loc == time.UTC {
+		return t
+	}
+	// Normalise the requested fields (d+1, ss+3600 are allowed) through
+	// UTC, then compare with what the zone shows.
+	want := time.Date(y, mo, d, hh, mm, ss, ns, time.UTC)
+	wy, wm, wd := want.Date()
+	wh, wmi, ws := want.Clock()
+	ty, tm, td := t.Date()
+	th, tmi, ts := t.Clock()
+	if wy != ty || wm != tm || wd != td || wh != th || wmi != tmi || ws != ts {
+		_, before := t.Add(-26 * time.Hour).Zone()
+		return want.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	return firstOccurrence(t)
 }
 
 // firstOccurrence returns the first of the two instants a wall-clock time
@@ -233,7 +258,9 @@ func AddDuration(t time.Time, v string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	if days != 0 {
-		t = firstOccurrence(t.AddDate(0, 0, int(days)))
+		y, m, d := t.Date()
+		hh, mm, ss := t.Clock()
+		t = wallTime(y, m, d+int(days), hh, mm, ss, t.Nanosecond(), t.Location())
 	}
 	return t.Add(time.Duration(secs) * time.Second), nil
 }

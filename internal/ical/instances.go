@@ -272,7 +272,7 @@ func (w wallShift) apply(t time.Time) time.Time {
 	}
 	y, m, d := t.Date()
 	h, mi, s := t.Clock()
-	return firstOccurrence(time.Date(y, m, d+w.days, h, mi, s+w.secs, t.Nanosecond(), t.Location()))
+	return wallTime(y, m, d+w.days, h, mi, s+w.secs, t.Nanosecond(), t.Location())
 }
 
 // approx bounds how far the shift can move an instant, earlier (lo) and

@@ -129,15 +129,30 @@ type ruleSource struct {
 	next    rrule.Next
 	pending time.Time
 	ok      bool
+	// clock is the wall-clock time every occurrence has when the rule
+	// is DAILY or coarser and sets no BYHOUR, BYMINUTE or BYSECOND
+	// (DTSTART's); nil otherwise.
+	clock *[3]int
 }
 
-// advance fetches the rule's next occurrence; rrule-go builds them with
-// time.Date, so an ambiguous wall time needs firstOccurrence.
+// advance fetches the rule's next occurrence. rrule-go builds them with
+// time.Date, which reads a wall time in a DST gap with the offset after
+// the gap west of UTC and a repeated one as its second occurrence east of
+// it; RFC 5545 3.3.5 wants the offset before the gap and the first
+// occurrence, so the wall time is rebuilt by wallTime when it is known.
 func (s *ruleSource) advance() {
 	s.pending, s.ok = s.next()
-	if s.ok {
-		s.pending = firstOccurrence(s.pending)
+	if !s.ok {
+		return
 	}
+	if c := s.clock; c != nil {
+		if h, m, sec := s.pending.Clock(); h != c[0] || m != c[1] || sec != c[2] {
+			y, mo, d := s.pending.Date()
+			s.pending = wallTime(y, mo, d, c[0], c[1], c[2], 0, s.pending.Location())
+			return
+		}
+	}
+	s.pending = firstOccurrence(s.pending)
 }
 
 // cursor starts a walk over the whole set.
@@ -160,7 +175,12 @@ func (r *Recurrence) window(from, to time.Time) *cursor {
 				rule = cut
 			}
 		}
-		c.srcs = append(c.srcs, &ruleSource{next: rule.Iterator()})
+		src := &ruleSource{next: rule.Iterator()}
+		if o := rule.OrigOptions; o.Freq <= rrule.DAILY && len(o.Byhour) == 0 && len(o.Byminute) == 0 && len(o.Bysecond) == 0 && !r.allDay {
+			h, m, sec := r.start.Clock()
+			src.clock = &[3]int{h, m, sec}
+		}
+		c.srcs = append(c.srcs, src)
 	}
 	return c
 }
