@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +58,8 @@ type CalendarDataRequest struct {
 	// expanding: the query's CALDAV:timezone, else the calendar's
 	// calendar-timezone, else UTC (nil).
 	Floating *time.Location
+	// MaxInstances caps expansion (0: internal/ical's default).
+	MaxInstances int
 }
 
 // TimeRange is [Start, End) in UTC.
@@ -358,6 +359,7 @@ func (h *Handler) withCalendarData(r *http.Request, t *target, body []byte) (*ht
 		if cd.Floating == nil {
 			cd.Floating = time.UTC
 		}
+		cd.MaxInstances = h.maxInstances
 	}
 	return r.WithContext(context.WithValue(r.Context(), calDataKey{}, cd)), nil
 }
@@ -388,7 +390,7 @@ func (cd *CalendarDataRequest) Render(data []byte) []byte {
 	changed := false
 	switch {
 	case cd.Expand != nil:
-		if root, err = expandTree(cal, root, *cd.Expand, cd.Floating); err != nil {
+		if root, err = expandTree(cal, root, *cd.Expand, cd.Floating, cd.MaxInstances); err != nil {
 			return data
 		}
 		changed = true
@@ -480,13 +482,13 @@ func isRecurringKind(name string) bool {
 // of other kinds (VFREEBUSY, VAVAILABILITY) pass through in UTC. A
 // VTODO or VJOURNAL without the dates to place it passes through as it
 // is: RFC 4791 9.9 says it overlaps every range.
-func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location) (*aical.Node, error) {
+func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location, max int) (*aical.Node, error) {
 	if floating == nil {
 		floating = time.UTC
 	}
 	zones := aical.ZonesOf(cal)
 	var insts []aical.Instance
-	_, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones},
+	_, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
 		func(inst aical.Instance) bool {
 			if isRecurringKind(strings.ToUpper(inst.Component.Name)) {
 				insts = append(insts, inst)
@@ -852,6 +854,3 @@ var (
 	pMaxDateTime  = dav.Name(dav.NSCalDAV, "max-date-time")
 	pMaxInstances = dav.Name(dav.NSCalDAV, "max-instances")
 )
-
-// maxInstances is what CALDAV:max-instances advertises: the expansion cap.
-var maxInstances = strconv.Itoa(aical.DefaultMaxInstances)

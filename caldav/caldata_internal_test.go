@@ -527,7 +527,7 @@ func TestBusyTimesAndMerge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ps, err = busyTimes(ps, c, tr, time.UTC); err != nil {
+		if ps, err = busyTimes(ps, c, tr, time.UTC, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

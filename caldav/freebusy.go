@@ -81,7 +81,7 @@ func (h *Handler) freeBusy(w http.ResponseWriter, r *http.Request, t *target, bo
 			h.logger.Warn("stored object does not parse", "collection", t.collName, "object", name, "err", err)
 			continue
 		}
-		if periods, err = busyTimes(periods, cal, tr, floating); err != nil {
+		if periods, err = busyTimes(periods, cal, tr, floating, h.maxInstances); err != nil {
 			h.logger.Warn("free-busy: object cannot be expanded", "collection", t.collName, "object", name, "err", err)
 		}
 	}
@@ -150,7 +150,7 @@ func parseFreeBusyQuery(body []byte) (TimeRange, error) {
 //     (default BUSY; FREE periods are left out).
 //
 // VTODO, VJOURNAL and VAVAILABILITY contribute nothing.
-func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *time.Location) ([]busyPeriod, error) {
+func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *time.Location, max int) ([]busyPeriod, error) {
 	zones := aical.ZonesOf(cal)
 	for _, c := range cal.Children {
 		if !strings.EqualFold(c.Name, aical.CompFreeBusy) {
@@ -174,7 +174,7 @@ func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *tim
 			}
 		}
 	}
-	_, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones},
+	_, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
 		func(inst aical.Instance) bool {
 			c := inst.Component
 			if !strings.EqualFold(c.Name, aical.CompEvent) || inst.Cancelled {

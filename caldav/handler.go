@@ -9,6 +9,7 @@ import (
 
 	"almanac/auth"
 	"almanac/internal/dav"
+	aical "almanac/internal/ical"
 	"almanac/storage"
 )
 
@@ -22,15 +23,20 @@ const DefaultMaxResourceSize = 10 << 20
 
 // Handler serves the /dav/ tree.
 type Handler struct {
-	store   storage.Store
-	logger  *slog.Logger
-	maxSize int64
+	store        storage.Store
+	logger       *slog.Logger
+	maxSize      int64
+	maxInstances int
 }
 
 // Options configures a Handler.
 type Options struct {
 	Logger          *slog.Logger
 	MaxResourceSize int64 // 0: DefaultMaxResourceSize
+	// MaxInstances caps the instances of one object that a query, an
+	// expand or a free-busy report walks (0: 10,000). Objects with more
+	// are stored all the same; only answers are bounded.
+	MaxInstances int
 }
 
 // NewHandler returns the CalDAV handler. Requests must carry an
@@ -42,6 +48,10 @@ func NewHandler(store storage.Store, opts Options) *Handler {
 	}
 	if h.maxSize <= 0 {
 		h.maxSize = DefaultMaxResourceSize
+	}
+	h.maxInstances = opts.MaxInstances
+	if h.maxInstances <= 0 {
+		h.maxInstances = aical.DefaultMaxInstances
 	}
 	return h
 }

@@ -754,3 +754,23 @@ func TestPutParserTraps(t *testing.T) {
 		t.Error("a refused object was stored")
 	}
 }
+
+func TestMaxInstancesOption(t *testing.T) {
+	e := newEnv(t, caldav.Options{MaxInstances: 5})
+	daily := strings.Replace(event("daily", "standup"), "DTEND:20260310T110000Z", "DTEND:20260310T110000Z\r\nRRULE:FREQ=DAILY", 1)
+	if rec := e.do(put(e.obj("default", "daily.ics"), daily)); rec.Code != 201 {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "0"},
+		body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:max-instances/></D:prop></D:propfind>`}))
+	if txt, _, _ := m.prop(e.cal("default"), "max-instances"); txt != "5" {
+		t.Errorf("max-instances %q", txt)
+	}
+	body := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data>
+<C:expand start="20260301T000000Z" end="20270101T000000Z"/></C:calendar-data></D:prop><D:href>` + e.obj("default", "daily.ics") + `</D:href></C:calendar-multiget>`
+	m = parseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body}))
+	data, _, _ := m.prop(e.obj("default", "daily.ics"), "calendar-data")
+	if n := strings.Count(data, "BEGIN:VEVENT"); n != 5 {
+		t.Errorf("expanded %d instances with a cap of 5:\n%s", n, data)
+	}
+}

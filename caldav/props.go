@@ -174,7 +174,7 @@ func (s *calendarSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	case pMaxDateTime:
 		return dav.TextProp(n, maxDateTime), true, nil
 	case pMaxInstances:
-		return dav.TextProp(n, maxInstances), true, nil
+		return dav.TextProp(n, strconv.Itoa(s.h.maxInstances)), true, nil
 	}
 	if v, ok := c.Props[dav.Clark(n)]; ok {
 		return dav.XMLProp(n, v), true, nil

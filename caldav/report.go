@@ -198,6 +198,7 @@ func (h *Handler) query(w http.ResponseWriter, r *http.Request, t *target, body 
 	if f.Location, err = h.queryLocation(q, t); err != nil {
 		return err
 	}
+	f.MaxInstances = h.maxInstances
 	ctx := r.Context()
 	ms := dav.NewMultistatus(w, r)
 	data := wantsData(pf)

@@ -50,6 +50,9 @@ type Filter struct {
 	// are read for time-range tests: the CALDAV:timezone of the query or the
 	// collection's CALDAV:calendar-timezone (RFC 4791 9.9). nil means UTC.
 	Location *time.Location
+	// MaxInstances caps the instances of one component a time-range test
+	// walks (0: MaxInstances).
+	MaxInstances int
 }
 
 // CompFilter is a CALDAV:comp-filter (RFC 4791 9.7.1).

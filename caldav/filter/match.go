@@ -27,7 +27,10 @@ func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	m := matcher{loc: loc, zones: aical.ZonesOf(cal)}
+	m := matcher{loc: loc, zones: aical.ZonesOf(cal), max: f.MaxInstances}
+	if m.max <= 0 {
+		m.max = MaxInstances
+	}
 	return m.comp([]*ical.Component{cal.Component}, &f.Comp, nil), nil
 }
 
@@ -79,6 +82,7 @@ func checkText(tm *TextMatch) error {
 type matcher struct {
 	loc   *time.Location // for floating and DATE values
 	zones *aical.Zones   // the object's TZIDs
+	max   int            // instance cap per component
 }
 
 // scope is where a list of components sits: their parent and the parent's

@@ -14,14 +14,15 @@ import (
 )
 
 const usage = `usage:
-  almanac serve [-listen ADDR] [-data DIR] [-log-level LEVEL]
+  almanac serve [-listen ADDR] [-data DIR] [-log-level LEVEL] [-max-instances N]
   almanac user add [-data DIR] LOGIN       (password from stdin, or prompted)
   almanac user passwd [-data DIR] LOGIN
   almanac user list [-data DIR]
   almanac user delete [-data DIR] LOGIN
 
 environment: ALMANAC_LISTEN (default 127.0.0.1:8080), ALMANAC_DATA (default ./almanac-data),
-             ALMANAC_LOG_LEVEL (debug, info, warn, error; default info)
+             ALMANAC_LOG_LEVEL (debug, info, warn, error; default info),
+             ALMANAC_MAX_INSTANCES (default 10000)
 `
 
 func main() {

@@ -22,11 +22,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs, data := newFlagSet("serve", stderr)
 	listen := fs.String("listen", envOr("ALMANAC_LISTEN", "127.0.0.1:8080"), "address to listen on (env ALMANAC_LISTEN)")
 	level := fs.String("log-level", envOr("ALMANAC_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ALMANAC_LOG_LEVEL)")
+	maxInstances := fs.Int("max-instances", envInt("ALMANAC_MAX_INSTANCES", 10000), "instances of one recurring object a query, expand or free-busy walks at most (env ALMANAC_MAX_INSTANCES)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() != 0 {
 		return errUsage
+	}
+	if *maxInstances < 1 {
+		return fmt.Errorf("-max-instances must be at least 1")
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -52,7 +56,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Store: db, Logger: logger}),
+		Handler:           server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

@@ -25,6 +25,7 @@ type Config struct {
 	// Auth overrides the authenticator (tests); nil builds one on Store.
 	Auth            *auth.Authenticator
 	MaxResourceSize int64
+	MaxInstances    int // per-object expansion cap; 0: 10,000
 }
 
 // New returns the root handler.
@@ -37,7 +38,7 @@ func New(cfg Config) http.Handler {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
 	}
-	dav := caldav.NewHandler(cfg.Store, caldav.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize})
+	dav := caldav.NewHandler(cfg.Store, caldav.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize, MaxInstances: cfg.MaxInstances})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
