@@ -3,6 +3,7 @@ package caldav
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -147,23 +148,13 @@ func ParseCalendarDataRequest(body []byte) (*CalendarDataRequest, error) {
 }
 
 // children calls fn for each child element of the element whose start
-// tag d has just read; fn must consume the child. It returns after the
-// element's end tag.
+// tag d has just read; fn must consume the child.
 func children(d *xml.Decoder, fn func(xml.StartElement) error) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return dav.BadRequest("malformed XML")
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if err := fn(t); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			return nil
-		}
+	err := dav.EachChildOf(d, "", fn)
+	if xe := (*dav.XMLError)(nil); errors.As(err, &xe) {
+		return dav.BadRequest("malformed XML")
 	}
+	return err
 }
 
 func attrValue(se xml.StartElement, name string) (string, bool) {

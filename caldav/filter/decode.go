@@ -2,9 +2,12 @@ package filter
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"almanac/internal/dav"
 )
 
 // maxNesting bounds comp-filter nesting: iCalendar data nests at most 16
@@ -62,26 +65,11 @@ func elemName(n xml.Name) string {
 // element named parent, skipping other namespaces and character data, and
 // consumes the parent's end element. fn must consume the child whole.
 func children(d *xml.Decoder, parent string, fn func(xml.StartElement) error) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return invalidf("reading %s: %v", parent, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Space != NS {
-				if err := d.Skip(); err != nil {
-					return invalidf("reading %s: %v", parent, err)
-				}
-				continue
-			}
-			if err := fn(t); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			return nil
-		}
+	err := dav.EachChildOf(d, NS, fn)
+	if xe := (*dav.XMLError)(nil); errors.As(err, &xe) {
+		return invalidf("reading %s: %v", parent, xe.Err)
 	}
+	return err
 }
 
 // empty consumes an element that must have no CalDAV children

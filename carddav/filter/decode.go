@@ -2,11 +2,13 @@ package filter
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"almanac/internal/collation"
+	"almanac/internal/dav"
 )
 
 // Decode reads a CARDDAV:filter element whose start element the caller has
@@ -91,26 +93,11 @@ func elemName(n xml.Name) string {
 // consumes the parent's end element. fn must consume the child whole;
 // XML errors are reported with bad.
 func children(d *xml.Decoder, parent string, bad func(string, ...any) error, fn func(xml.StartElement) error) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return bad("reading %s: %v", parent, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Space != NS {
-				if err := d.Skip(); err != nil {
-					return bad("reading %s: %v", parent, err)
-				}
-				continue
-			}
-			if err := fn(t); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			return nil
-		}
+	err := dav.EachChildOf(d, NS, fn)
+	if xe := (*dav.XMLError)(nil); errors.As(err, &xe) {
+		return bad("reading %s: %v", parent, xe.Err)
 	}
+	return err
 }
 
 // readText reads the character data of an element up to its end, skipping

@@ -281,6 +281,41 @@ func EachChild(body []byte, fn func(d *xml.Decoder, start xml.StartElement) erro
 	}
 }
 
+// XMLError is a decoder failure met by EachChildOf, kept apart from the
+// errors of its callback so callers can word it for their protocol.
+type XMLError struct{ Err error }
+
+func (e *XMLError) Error() string { return "malformed XML: " + e.Err.Error() }
+func (e *XMLError) Unwrap() error { return e.Err }
+
+// EachChildOf calls fn for each child element of the element whose start
+// tag d has just read, and returns after that element's end tag. With a
+// non-empty ns, children in other namespaces are skipped (RFC 4918 17:
+// unknown elements are ignored). fn must consume the child whole; its
+// errors are returned as they are, decoder errors as *XMLError.
+func EachChildOf(d *xml.Decoder, ns string, fn func(xml.StartElement) error) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return &XMLError{err}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if ns != "" && t.Name.Space != ns {
+				if err := d.Skip(); err != nil {
+					return &XMLError{err}
+				}
+				continue
+			}
+			if err := fn(t); err != nil {
+				return err
+			}
+		case xml.EndElement:
+			return nil
+		}
+	}
+}
+
 // Hrefs extracts every DAV:href child of the root (multiget bodies).
 func Hrefs(body []byte) []string {
 	var out []string

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"encoding/xml"
+	"errors"
 	"math"
 	"net/http"
 	"slices"
@@ -458,5 +459,36 @@ func TestHrefs_Many(t *testing.T) {
 	got := Hrefs([]byte(sb.String()))
 	if len(got) != 1000 || got[0] != "/c/0.ics" || got[999] != "/c/999.ics" {
 		t.Fatalf("got %d hrefs: first %q", len(got), got[:min(1, len(got))])
+	}
+}
+
+func TestEachChildOf(t *testing.T) {
+	doc := `<r xmlns:a="urn:a" xmlns:b="urn:b"><a:one>1</a:one>text<b:two><a:inner/></b:two><a:three/></r><after/>`
+	d := xml.NewDecoder(strings.NewReader(doc))
+	d.Token() // <r>
+	var got []string
+	err := EachChildOf(d, "urn:a", func(se xml.StartElement) error {
+		got = append(got, se.Name.Local)
+		return d.Skip()
+	})
+	if err != nil || strings.Join(got, ",") != "one,three" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	// The walk stops at </r>: the next token is <after/>.
+	if tok, _ := d.Token(); tok.(xml.StartElement).Name.Local != "after" {
+		t.Errorf("next token %v", tok)
+	}
+	// Callback errors come back as they are; decoder errors as *XMLError.
+	stop := errors.New("stop")
+	d = xml.NewDecoder(strings.NewReader(`<r><x/></r>`))
+	d.Token()
+	if err := EachChildOf(d, "", func(xml.StartElement) error { return stop }); err != stop {
+		t.Errorf("callback error: %v", err)
+	}
+	d = xml.NewDecoder(strings.NewReader(`<r><x>`))
+	d.Token()
+	var xe *XMLError
+	if err := EachChildOf(d, "", func(xml.StartElement) error { return d.Skip() }); !errors.As(err, &xe) {
+		t.Errorf("truncated document: %v", err)
 	}
 }
