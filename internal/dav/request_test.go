@@ -485,7 +485,7 @@ func TestEachChildOf(t *testing.T) {
 	if err := EachChildOf(d, "", func(xml.StartElement) error { return stop }); err != stop {
 		t.Errorf("callback error: %v", err)
 	}
-	d = xml.NewDecoder(strings.NewReader(`<r><x>`))
+	d = xml.NewDecoder(strings.NewReader(`<r><x/>`))
 	d.Token()
 	var xe *XMLError
 	if err := EachChildOf(d, "", func(xml.StartElement) error { return d.Skip() }); !errors.As(err, &xe) {
