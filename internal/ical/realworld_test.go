@@ -273,6 +273,29 @@ func TestRealWorldExports(t *testing.T) {
 	}
 }
 
+// realworldZones are VTIMEZONEs as producers write them, for the DST
+// tests.
+var realworldZones = map[string][]string{
+	"America/New_York": {
+		"BEGIN:VTIMEZONE", "TZID:America/New_York",
+		"BEGIN:DAYLIGHT", "TZOFFSETFROM:-0500", "TZOFFSETTO:-0400", "TZNAME:EDT", "DTSTART:20070311T020000",
+		"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU", "END:DAYLIGHT",
+		"BEGIN:STANDARD", "TZOFFSETFROM:-0400", "TZOFFSETTO:-0500", "TZNAME:EST", "DTSTART:20071104T020000",
+		"RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU", "END:STANDARD", "END:VTIMEZONE"},
+	"Europe/Zurich": {
+		"BEGIN:VTIMEZONE", "TZID:Europe/Zurich",
+		"BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST", "DTSTART:19810329T020000",
+		"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
+		"BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET", "DTSTART:19961027T030000",
+		"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD", "END:VTIMEZONE"},
+	"Australia/Sydney": {
+		"BEGIN:VTIMEZONE", "TZID:Australia/Sydney",
+		"BEGIN:STANDARD", "TZOFFSETFROM:+1100", "TZOFFSETTO:+1000", "TZNAME:AEST", "DTSTART:20080406T030000",
+		"RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU", "END:STANDARD",
+		"BEGIN:DAYLIGHT", "TZOFFSETFROM:+1000", "TZOFFSETTO:+1100", "TZNAME:AEDT", "DTSTART:20081005T020000",
+		"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU", "END:DAYLIGHT", "END:VTIMEZONE"},
+}
+
 // TestInstances_DSTRules checks RFC 5545 3.3.5's two DST rules, by hand,
 // in zones on both sides of UTC: a local time that occurs twice (the hour
 // repeated when DST ends) is its first occurrence; a local time that does
@@ -282,26 +305,6 @@ func TestRealWorldExports(t *testing.T) {
 // repeated times out, as its oracle reads them differently; see
 // property_test.go.)
 func TestInstances_DSTRules(t *testing.T) {
-	zones := map[string][]string{
-		"America/New_York": {
-			"BEGIN:VTIMEZONE", "TZID:America/New_York",
-			"BEGIN:DAYLIGHT", "TZOFFSETFROM:-0500", "TZOFFSETTO:-0400", "TZNAME:EDT", "DTSTART:20070311T020000",
-			"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU", "END:DAYLIGHT",
-			"BEGIN:STANDARD", "TZOFFSETFROM:-0400", "TZOFFSETTO:-0500", "TZNAME:EST", "DTSTART:20071104T020000",
-			"RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU", "END:STANDARD", "END:VTIMEZONE"},
-		"Europe/Zurich": {
-			"BEGIN:VTIMEZONE", "TZID:Europe/Zurich",
-			"BEGIN:DAYLIGHT", "TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:CEST", "DTSTART:19810329T020000",
-			"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "END:DAYLIGHT",
-			"BEGIN:STANDARD", "TZOFFSETFROM:+0200", "TZOFFSETTO:+0100", "TZNAME:CET", "DTSTART:19961027T030000",
-			"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU", "END:STANDARD", "END:VTIMEZONE"},
-		"Australia/Sydney": {
-			"BEGIN:VTIMEZONE", "TZID:Australia/Sydney",
-			"BEGIN:STANDARD", "TZOFFSETFROM:+1100", "TZOFFSETTO:+1000", "TZNAME:AEST", "DTSTART:20080406T030000",
-			"RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU", "END:STANDARD",
-			"BEGIN:DAYLIGHT", "TZOFFSETFROM:+1000", "TZOFFSETTO:+1100", "TZNAME:AEDT", "DTSTART:20081005T020000",
-			"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU", "END:DAYLIGHT", "END:VTIMEZONE"},
-	}
 	tests := []struct {
 		name, tzid, dtstart, rule string
 		want                      []string
@@ -336,7 +339,7 @@ func TestInstances_DSTRules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			lines := []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//almanac//test//EN"}
-			lines = append(lines, zones[tc.tzid]...)
+			lines = append(lines, realworldZones[tc.tzid]...)
 			lines = append(lines, "BEGIN:VEVENT", "UID:dst@almanac.test", "DTSTAMP:20240101T000000Z",
 				"DTSTART;TZID="+tc.tzid+":"+tc.dtstart, "DURATION:PT1H")
 			if tc.rule != "" {
@@ -346,6 +349,61 @@ func TestInstances_DSTRules(t *testing.T) {
 			got := realworldExpand(t, ics(lines...), "", "20000101T000000Z", "20300101T000000Z")
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("DTSTART;TZID=%s:%s RRULE:%s\n got %q\nwant %q", tc.tzid, tc.dtstart, tc.rule, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestInstances_DSTGapSeries checks series whose local time is skipped on
+// some day (RFC 5545 3.3.10: "If the computed local start time of a
+// recurrence instance does not exist ... the time of the recurrence
+// instance is interpreted in the same manner as an explicit DATE-TIME
+// value describing that date and time, as specified in Section 3.3.5"):
+// the skipped instance uses the offset before the gap whatever the window
+// (a walk that starts inside the series, skipping ahead, must agree with
+// one from DTSTART), and a DTSTART that is itself skipped keeps its
+// written local time for the other instances. Found by the property test (seeds 203 and
+// 206 with -prop.n=2500).
+func TestInstances_DSTGapSeries(t *testing.T) {
+	tests := []struct {
+		name, tzid, dtstart, rule, from, to string
+		want                                []string
+	}{
+		// Weekly on Sundays at 02:45 from 6 November 2022; 12 March 2023
+		// is the day New York skips 02:00-03:00: 02:45 EST = 07:45Z.
+		{name: "weekly, window on the skipped day", tzid: "America/New_York", dtstart: "20221106T024500", rule: "FREQ=WEEKLY",
+			from: "20230311T000000Z", to: "20230314T000000Z",
+			want: []string{"20230312T074500Z/20230312T084500Z"}},
+		{name: "weekly, window from the week before", tzid: "America/New_York", dtstart: "20221106T024500", rule: "FREQ=WEEKLY",
+			from: "20230305T000000Z", to: "20230314T000000Z",
+			want: []string{"20230305T074500Z/20230305T084500Z", "20230312T074500Z/20230312T084500Z"}},
+		{name: "weekly with COUNT, window in March", tzid: "America/New_York", dtstart: "20221106T024500", rule: "FREQ=WEEKLY;COUNT=20",
+			from: "20230301T000000Z", to: "20230320T000000Z",
+			want: []string{"20230305T074500Z/20230305T084500Z", "20230312T074500Z/20230312T084500Z", "20230319T064500Z/20230319T074500Z"}},
+		// DTSTART skipped (02:30 = 03:30 EDT = 07:30Z); the next days are
+		// at 02:30 EDT (06:30Z), not 03:30.
+		{name: "DTSTART skipped, New York", tzid: "America/New_York", dtstart: "20070311T023000", rule: "FREQ=DAILY;COUNT=3",
+			from: "20070301T000000Z", to: "20070401T000000Z",
+			want: []string{"20070311T073000Z/20070311T083000Z", "20070312T063000Z/20070312T073000Z", "20070313T063000Z/20070313T073000Z"}},
+		// 02:30 skipped = 03:30 CEST = 01:30Z; then 02:30 CEST = 00:30Z.
+		{name: "DTSTART skipped, Zurich", tzid: "Europe/Zurich", dtstart: "20240331T023000", rule: "FREQ=DAILY;COUNT=3",
+			from: "20240301T000000Z", to: "20240501T000000Z",
+			want: []string{"20240331T013000Z/20240331T023000Z", "20240401T003000Z/20240401T013000Z", "20240402T003000Z/20240402T013000Z"}},
+		// 02:30 skipped = 03:30 AEDT = 16:30Z the day before; then 02:30
+		// AEDT = 15:30Z the day before.
+		{name: "DTSTART skipped, Sydney", tzid: "Australia/Sydney", dtstart: "20241006T023000", rule: "FREQ=DAILY;COUNT=3",
+			from: "20241001T000000Z", to: "20241101T000000Z",
+			want: []string{"20241005T163000Z/20241005T173000Z", "20241006T153000Z/20241006T163000Z", "20241007T153000Z/20241007T163000Z"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lines := []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//almanac//test//EN"}
+			lines = append(lines, realworldZones[tc.tzid]...)
+			lines = append(lines, "BEGIN:VEVENT", "UID:dst@almanac.test", "DTSTAMP:20240101T000000Z",
+				"DTSTART;TZID="+tc.tzid+":"+tc.dtstart, "DURATION:PT1H", "RRULE:"+tc.rule, "END:VEVENT", "END:VCALENDAR")
+			got := realworldExpand(t, ics(lines...), "", tc.from, tc.to)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("DTSTART;TZID=%s:%s RRULE:%s in [%s, %s)\n got %q\nwant %q", tc.tzid, tc.dtstart, tc.rule, tc.from, tc.to, got, tc.want)
 			}
 		})
 	}

@@ -18,6 +18,10 @@ import (
 // (RFC 5545 3.8.5): DTSTART, the instances of each RRULE and every RDATE,
 // minus every EXDATE.
 type Recurrence struct {
+	// clock is DTSTART's wall-clock time as written, which differs from
+	// start's when DTSTART falls in a DST gap (02:30 is read as 03:30
+	// EDT); later instances keep the written time (RFC 5545 3.3.10).
+	clock   *[3]int
 	start   time.Time
 	allDay  bool
 	rules   []*rrule.RRule
@@ -45,6 +49,9 @@ func (z *Zones) Recurrence(master *ical.Component, floating *time.Location) (*Re
 		return nil, err
 	}
 	r := &Recurrence{start: start, allDay: allDay, exAt: make(map[int64]bool)}
+	if !allDay {
+		r.clock = writtenClock(master.Props.Get(ical.PropDateTimeStart).Value)
+	}
 	for _, p := range master.Props[ical.PropRecurrenceRule] {
 		rule, err := parseRule(p.Value, start, allDay)
 		if err != nil {
@@ -166,6 +173,12 @@ func (r *Recurrence) cursor(from time.Time) *cursor { return r.window(from, time
 func (r *Recurrence) window(from, to time.Time) *cursor {
 	c := &cursor{r: r, first: true}
 	for _, rule := range r.rules {
+		src := &ruleSource{}
+		// Decided on the rule as written: skipAhead restarts it with
+		// BYHOUR/BYMINUTE/BYSECOND of its own.
+		if o := rule.OrigOptions; r.clock != nil && o.Freq <= rrule.DAILY && len(o.Byhour) == 0 && len(o.Byminute) == 0 && len(o.Bysecond) == 0 {
+			src.clock = r.clock
+		}
 		if !from.IsZero() {
 			rule = skipAhead(rule, from)
 		}
@@ -175,11 +188,7 @@ func (r *Recurrence) window(from, to time.Time) *cursor {
 				rule = cut
 			}
 		}
-		src := &ruleSource{next: rule.Iterator()}
-		if o := rule.OrigOptions; o.Freq <= rrule.DAILY && len(o.Byhour) == 0 && len(o.Byminute) == 0 && len(o.Bysecond) == 0 && !r.allDay {
-			h, m, sec := r.start.Clock()
-			src.clock = &[3]int{h, m, sec}
-		}
+		src.next = rule.Iterator()
 		c.srcs = append(c.srcs, src)
 	}
 	return c
@@ -570,4 +579,19 @@ func contains(list []int, v int) bool {
 		}
 	}
 	return false
+}
+
+// writtenClock reads hh, mm, ss of a DATE-TIME value as written
+// ("20070311T023000", with or without a trailing Z); nil for anything else.
+func writtenClock(v string) *[3]int {
+	if len(v) < 15 || v[8] != 'T' {
+		return nil
+	}
+	h, ok1 := digits(v[9:11])
+	m, ok2 := digits(v[11:13])
+	s, ok3 := digits(v[13:15])
+	if !ok1 || !ok2 || !ok3 {
+		return nil
+	}
+	return &[3]int{h, m, s}
 }
