@@ -13,6 +13,12 @@
 //     /.well-known/caldav, the principal and the calendar home) under
 //     testdata/golden; rewrite them with
 //     go test ./internal/interop -run Golden -update.
+//   - The calendar engine through both clients (engine_test.go,
+//     testdata/caldav_engine.py): time-range searches on a weekly series
+//     with an EXDATE and a moved override across a DST change, all-day and
+//     overnight events; server-side expand and free-busy as raw REPORTs,
+//     since go-webdav cannot send them and python-caldav expands on the
+//     client when the server does not.
 //   - Responses generic clients rely on when they probe (405 with Allow).
 //
 // Tests that need an external tool skip when it is missing, unless
