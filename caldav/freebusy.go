@@ -11,6 +11,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"almanac/internal/contentline"
 	"almanac/internal/dav"
 	aical "almanac/internal/ical"
 	"almanac/storage"
@@ -270,7 +271,7 @@ func freeBusyCalendar(ps []busyPeriod, tr TimeRange, now time.Time) []byte {
 		"DTSTART:" + tr.Start.UTC().Format(utcLayout),
 		"DTEND:" + tr.End.UTC().Format(utcLayout),
 	} {
-		b = aical.AppendLine(b, l)
+		b = contentline.AppendFolded(b, l)
 	}
 	for _, p := range ps {
 		prop := ical.Prop{
@@ -278,8 +279,8 @@ func freeBusyCalendar(ps []busyPeriod, tr TimeRange, now time.Time) []byte {
 			Params: ical.Params{ical.ParamFreeBusyType: {p.typ}},
 			Value:  p.start.Format(utcLayout) + "/" + p.end.Format(utcLayout),
 		}
-		b = aical.AppendLine(b, aical.FormatProp(&prop))
+		b = contentline.AppendFolded(b, aical.FormatProp(&prop))
 	}
-	b = aical.AppendLine(b, "END:VFREEBUSY")
-	return aical.AppendLine(b, "END:VCALENDAR")
+	b = contentline.AppendFolded(b, "END:VFREEBUSY")
+	return contentline.AppendFolded(b, "END:VCALENDAR")
 }

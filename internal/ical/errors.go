@@ -2,7 +2,8 @@ package ical
 
 import (
 	"fmt"
-	"unicode/utf8"
+
+	"almanac/internal/contentline"
 )
 
 // ErrorKind says which CalDAV precondition a rejected object violates, so the
@@ -56,17 +57,5 @@ func objectErr(format string, args ...any) *ValidationError {
 	return &ValidationError{Reason: fmt.Sprintf(format, args...), Kind: InvalidObject}
 }
 
-// quote renders a piece of client data for an error reason: quoted so that
-// control characters cannot forge lines of a response body, and cut short
-// so that a megabyte-long value does not come back in the error.
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return fmt.Sprintf("%q…", s[:cut])
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote renders client data for an error reason (contentline.Quote).
+var quote = contentline.Quote

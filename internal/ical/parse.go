@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
+
+	"almanac/internal/contentline"
 )
 
 // MaxSize caps the calendar data Parse accepts, in bytes; 0 means no cap.
@@ -55,8 +57,7 @@ func Parse(data []byte) (cal *ical.Calendar, err error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, dataErr("calendar data is empty")
 	}
-	d := decoder{data: data}
-	return d.decode()
+	return newDecoder(data).decode()
 }
 
 func invalidUTF8Line(data []byte) int {
@@ -74,53 +75,17 @@ func invalidUTF8Line(data []byte) int {
 	return line
 }
 
-type decoder struct {
-	data []byte
-	pos  int // offset of the next unread physical line
-	line int // number of the last physical line read
-}
+// decoder reads logical lines through contentline (RFC 5545 3.1
+// unfolding: LF with an optional CR ends a physical line, one leading
+// space or tab continues it, as go-ical reads them).
+type decoder struct{ *contentline.Reader }
 
-// readLine returns the next logical line with folding undone
-// (RFC 5545 3.1), and the number of its first physical line. Like go-ical,
-// it ends physical lines at LF with an optional preceding CR, and removes
-// exactly one leading space or tab from each continuation line.
-func (d *decoder) readLine() (string, int, bool) {
-	if d.pos >= len(d.data) {
-		return "", 0, false
-	}
-	first := d.physical()
-	start := d.line
-	if d.pos >= len(d.data) || !isFoldChar(d.data[d.pos]) {
-		return string(first), start, true
-	}
-	var b strings.Builder
-	b.Write(first)
-	for d.pos < len(d.data) && isFoldChar(d.data[d.pos]) {
-		b.Write(d.physical()[1:])
-	}
-	return b.String(), start, true
-}
+func newDecoder(data []byte) decoder { return decoder{contentline.NewReader(string(data))} }
 
-func isFoldChar(c byte) bool { return c == ' ' || c == '\t' }
-
-func (d *decoder) physical() []byte {
-	rest := d.data[d.pos:]
-	d.line++
-	i := bytes.IndexByte(rest, '\n')
-	if i < 0 {
-		d.pos = len(d.data)
-		// A final CR without LF is a line end too: go-ical would keep it in
-		// the value and then fail to match "END:VCALENDAR\r".
-		return bytes.TrimSuffix(rest, []byte{'\r'})
-	}
-	d.pos += i + 1
-	return bytes.TrimSuffix(rest[:i], []byte{'\r'})
-}
-
-func (d *decoder) decode() (*ical.Calendar, error) {
+func (d decoder) decode() (*ical.Calendar, error) {
 	var stack []*ical.Component
 	for {
-		s, num, ok := d.readLine()
+		s, num, ok := d.Next()
 		if !ok {
 			break
 		}
@@ -156,8 +121,7 @@ func (d *decoder) decode() (*ical.Calendar, error) {
 			}
 			stack = stack[:len(stack)-1]
 			if len(stack) == 0 {
-				if trailing := bytes.TrimLeft(d.data[d.pos:], " \t\r\n"); len(trailing) > 0 {
-					at := bytes.Count(d.data[:len(d.data)-len(trailing)], []byte{'\n'}) + 1
+				if at := d.TrailingLine(); at > 0 {
 					return nil, dataErr("line %d: data after END:VCALENDAR; a calendar object holds exactly one VCALENDAR", at)
 				}
 				return &ical.Calendar{Component: top}, nil
@@ -172,7 +136,7 @@ func (d *decoder) decode() (*ical.Calendar, error) {
 	if len(stack) == 0 {
 		return nil, dataErr("calendar data has no BEGIN:VCALENDAR")
 	}
-	return nil, dataErr("line %d: calendar data ends before END:%s", d.line, stack[len(stack)-1].Name)
+	return nil, dataErr("line %d: calendar data ends before END:%s", d.Line(), stack[len(stack)-1].Name)
 }
 
 // validName accepts RFC 5545 iana-token and x-name characters

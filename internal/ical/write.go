@@ -3,40 +3,11 @@ package ical
 import (
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
+
+	"almanac/internal/contentline"
 )
-
-// maxLineOctets is the longest physical line RFC 5545 3.1 allows, CRLF not
-// counted.
-const maxLineOctets = 75
-
-// AppendLine appends one content line (unfolded, without its line end) to
-// dst as RFC 5545 3.1 wants it on the wire: folded into physical lines of
-// at most 75 octets, each continuation starting with one space, and every
-// physical line ending in CRLF. A fold never splits a UTF-8 sequence; bytes
-// that are not UTF-8 are treated as one-byte characters.
-func AppendLine(dst []byte, line string) []byte {
-	limit := maxLineOctets
-	for len(line) > limit {
-		cut := limit
-		// Back up to the start of the character at the limit; a valid
-		// sequence is at most 4 bytes, so at most 3 steps.
-		for back := 0; back < 3 && cut > 0 && !utf8.RuneStart(line[cut]); back++ {
-			cut--
-		}
-		if !utf8.RuneStart(line[cut]) {
-			cut = limit // not UTF-8: any cut is as good
-		}
-		dst = append(dst, line[:cut]...)
-		dst = append(dst, "\r\n "...)
-		line = line[cut:]
-		limit = maxLineOctets - 1 // the leading space counts
-	}
-	dst = append(dst, line...)
-	return append(dst, "\r\n"...)
-}
 
 // AppendProp appends the content line of p, unfolded and without a line
 // end: NAME, the parameters in name order, ":" and the value (RFC 5545
@@ -118,7 +89,7 @@ func appendValue(dst []byte, v string) []byte {
 // written in name order (as go-ical's encoder does); properties of one
 // name keep their order. Use a Node to keep the order of the source.
 func AppendComponent(dst []byte, c *ical.Component) []byte {
-	dst = AppendLine(dst, "BEGIN:"+c.Name)
+	dst = contentline.AppendFolded(dst, "BEGIN:"+c.Name)
 	names := make([]string, 0, len(c.Props))
 	for k := range c.Props {
 		names = append(names, k)
@@ -128,13 +99,13 @@ func AppendComponent(dst []byte, c *ical.Component) []byte {
 	for _, k := range names {
 		for i := range c.Props[k] {
 			line = AppendProp(line[:0], &c.Props[k][i])
-			dst = AppendLine(dst, string(line))
+			dst = contentline.AppendFolded(dst, string(line))
 		}
 	}
 	for _, child := range c.Children {
 		dst = AppendComponent(dst, child)
 	}
-	return AppendLine(dst, "END:"+c.Name)
+	return contentline.AppendFolded(dst, "END:"+c.Name)
 }
 
 // Encode returns cal in iCalendar form (see AppendComponent). Unlike
@@ -185,12 +156,12 @@ func ParseTree(data []byte) (*ical.Calendar, *Node, error) {
 	// Parse accepted the data, so this second pass meets neither errors
 	// nor surprises; it pairs each BEGIN with the component Parse built
 	// for it, in document order.
-	d := decoder{data: data}
+	d := newDecoder(data)
 	var stack []*Node
 	var next []int // index of the next child component, per level
 	var root *Node
 	for {
-		s, _, ok := d.readLine()
+		s, _, ok := d.Next()
 		if !ok {
 			break
 		}
@@ -235,12 +206,12 @@ func ParseTree(data []byte) (*ical.Calendar, *Node, error) {
 // Append appends n in iCalendar form: folded lines, CRLF, properties and
 // subcomponents in their order.
 func (n *Node) Append(dst []byte) []byte {
-	dst = AppendLine(dst, "BEGIN:"+n.Name)
+	dst = contentline.AppendFolded(dst, "BEGIN:"+n.Name)
 	for i := range n.Lines {
-		dst = AppendLine(dst, n.Lines[i].Raw)
+		dst = contentline.AppendFolded(dst, n.Lines[i].Raw)
 	}
 	for _, c := range n.Children {
 		dst = c.Append(dst)
 	}
-	return AppendLine(dst, "END:"+n.Name)
+	return contentline.AppendFolded(dst, "END:"+n.Name)
 }

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	goical "github.com/emersion/go-ical"
+
+	"almanac/internal/contentline"
 )
 
 // checkFolded verifies the RFC 5545 3.1 shape of written data: CRLF line
@@ -31,7 +33,7 @@ func checkFolded(t *testing.T, out []byte) {
 	}
 }
 
-func TestAppendLine_Folding(t *testing.T) {
+func TestFolding_Folding(t *testing.T) {
 	a74 := strings.Repeat("a", 74)
 	tests := []struct {
 		name string
@@ -58,7 +60,7 @@ func TestAppendLine_Folding(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := string(AppendLine(nil, tt.line))
+			got := string(contentline.AppendFolded(nil, tt.line))
 			if got != tt.want {
 				t.Fatalf("got  %q\nwant %q", got, tt.want)
 			}
@@ -71,12 +73,12 @@ func TestAppendLine_Folding(t *testing.T) {
 	}
 }
 
-func TestAppendLine_MultiByteRuns(t *testing.T) {
+func TestFolding_MultiByteRuns(t *testing.T) {
 	// Every offset of every width across the fold points.
 	for _, r := range []string{"é", "€", "😀"} {
 		for pad := 0; pad < 8; pad++ {
 			line := "X-T:" + strings.Repeat("a", pad) + strings.Repeat(r, 120)
-			out := AppendLine(nil, line)
+			out := contentline.AppendFolded(nil, line)
 			checkFolded(t, out)
 			if un := strings.ReplaceAll(strings.TrimSuffix(string(out), "\r\n"), "\r\n ", ""); un != line {
 				t.Fatalf("%s pad %d: unfolds to %q", r, pad, un)

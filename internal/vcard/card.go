@@ -2,7 +2,8 @@ package vcard
 
 import (
 	"strings"
-	"unicode/utf8"
+
+	"almanac/internal/contentline"
 )
 
 // Versions this package stores and converts between.
@@ -207,32 +208,7 @@ func (c *Card) Encode() []byte {
 	b := make([]byte, 0, size)
 	b = append(b, "BEGIN:VCARD\r\n"...)
 	for _, p := range c.Props {
-		b = appendFolded(b, p.ContentLine())
+		b = contentline.AppendFolded(b, p.ContentLine())
 	}
 	return append(b, "END:VCARD\r\n"...)
-}
-
-// maxLine is the longest line RFC 6350 3.2 allows, CRLF excluded.
-const maxLine = 75
-
-// appendFolded appends line folded into physical lines of at most maxLine
-// octets; each continuation starts with one space, which unfolding
-// removes.
-func appendFolded(b []byte, line string) []byte {
-	limit := maxLine
-	for len(line) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(line[cut]) {
-			cut--
-		}
-		if cut == 0 { // not UTF-8, which parsed data always is
-			cut = limit
-		}
-		b = append(b, line[:cut]...)
-		b = append(b, "\r\n "...)
-		line = line[cut:]
-		limit = maxLine - 1
-	}
-	b = append(b, line...)
-	return append(b, "\r\n"...)
 }

@@ -3,7 +3,8 @@ package vcard
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"almanac/internal/contentline"
 )
 
 // NS is the CardDAV XML namespace (RFC 6352 3), in which every
@@ -62,17 +63,5 @@ func dataErr(format string, args ...any) *ValidationError {
 	return &ValidationError{Reason: fmt.Sprintf(format, args...), Kind: InvalidData}
 }
 
-// quote renders a piece of client data for an error reason: quoted so that
-// control characters cannot forge lines of a response body, and cut short
-// so that a megabyte-long value does not come back in the error.
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return fmt.Sprintf("%q…", s[:cut])
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote renders client data for an error reason (contentline.Quote).
+var quote = contentline.Quote

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"almanac/internal/contentline"
 )
 
 // MaxSize caps the vCard data Parse accepts, in bytes; 0 means no cap. It
@@ -46,55 +48,18 @@ func Parse(data []byte) (card *Card, err error) {
 	// One copy of the data: every Raw, Value and parameter value is a
 	// substring of it (or of an unfolded line), not an allocation of its
 	// own.
-	d := decoder{data: string(data)}
-	return d.decode()
+	return decoder{contentline.NewReader(string(data))}.decode()
 }
 
-type decoder struct {
-	data string
-	pos  int // offset of the next unread physical line
-	line int // number of the last physical line read
-}
+// decoder reads logical lines through contentline (RFC 6350 3.2
+// unfolding); every line is a substring of the one copy of the data
+// unless a fold had to be removed.
+type decoder struct{ *contentline.Reader }
 
-// readLine returns the next logical line with folding undone
-// (RFC 6350 3.2), and the number of its first physical line. Physical
-// lines end at LF with an optional preceding CR; exactly one leading space
-// or tab is removed from each continuation line.
-func (d *decoder) readLine() (string, int, bool) {
-	if d.pos >= len(d.data) {
-		return "", 0, false
-	}
-	first := d.physical()
-	start := d.line
-	if d.pos >= len(d.data) || !isFoldChar(d.data[d.pos]) {
-		return first, start, true
-	}
-	var b strings.Builder
-	b.WriteString(first)
-	for d.pos < len(d.data) && isFoldChar(d.data[d.pos]) {
-		b.WriteString(d.physical()[1:])
-	}
-	return b.String(), start, true
-}
-
-func isFoldChar(c byte) bool { return c == ' ' || c == '\t' }
-
-func (d *decoder) physical() string {
-	rest := d.data[d.pos:]
-	d.line++
-	i := strings.IndexByte(rest, '\n')
-	if i < 0 {
-		d.pos = len(d.data)
-		return strings.TrimSuffix(rest, "\r")
-	}
-	d.pos += i + 1
-	return strings.TrimSuffix(rest[:i], "\r")
-}
-
-func (d *decoder) decode() (*Card, error) {
+func (d decoder) decode() (*Card, error) {
 	var card *Card
 	for {
-		s, num, ok := d.readLine()
+		s, num, ok := d.Next()
 		if !ok {
 			break
 		}
@@ -136,8 +101,7 @@ func (d *decoder) decode() (*Card, error) {
 			if !strings.EqualFold(strings.TrimSpace(p.Value), "VCARD") {
 				return nil, dataErr("line %d: END:%s does not close BEGIN:VCARD", num, quote(p.Value))
 			}
-			if trailing := strings.TrimLeft(d.data[d.pos:], " \t\r\n"); len(trailing) > 0 {
-				at := strings.Count(d.data[:len(d.data)-len(trailing)], "\n") + 1
+			if at := d.TrailingLine(); at > 0 {
 				return nil, dataErr("line %d: data after END:VCARD; an address object holds exactly one vCard", at)
 			}
 			return card, nil
@@ -151,7 +115,7 @@ func (d *decoder) decode() (*Card, error) {
 	if card == nil {
 		return nil, dataErr("vCard data has no BEGIN:VCARD")
 	}
-	return nil, dataErr("line %d: vCard data ends before END:VCARD", d.line)
+	return nil, dataErr("line %d: vCard data ends before END:VCARD", d.Line())
 }
 
 // validName accepts RFC 6350 iana-token and x-name characters
