@@ -143,21 +143,27 @@ password = %q
 	}
 }
 
-// TestVdirsyncer pairs a local vdir with the default calendar and syncs
-// creations, edits, deletions and conflicts in both directions.
-func TestVdirsyncer(t *testing.T) {
+// newVdirsyncer makes a temporary directory with a local vdir and a
+// status directory, and the vdirsyncer that will use them.
+func newVdirsyncer(t *testing.T) (v vdirsyncer, local, status string) {
+	t.Helper()
 	bin := requireTool(t, "vdirsyncer")
-	e := startServer(t)
-
 	dir := t.TempDir()
-	local := filepath.Join(dir, "local")
-	status := filepath.Join(dir, "status")
+	local = filepath.Join(dir, "local")
+	status = filepath.Join(dir, "status")
 	for _, d := range []string{local, status} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 	}
-	v := vdirsyncer{bin: bin, conf: filepath.Join(dir, "config"), dir: dir}
+	return vdirsyncer{bin: bin, conf: filepath.Join(dir, "config"), dir: dir}, local, status
+}
+
+// TestVdirsyncer pairs a local vdir with the default calendar and syncs
+// creations, edits, deletions and conflicts in both directions.
+func TestVdirsyncer(t *testing.T) {
+	e := startServer(t)
+	v, local, status := newVdirsyncer(t)
 	v.writeConfig(t, e, local, status, "a wins")
 	writeLocal := func(name, data string) {
 		t.Helper()
@@ -295,18 +301,8 @@ func TestVdirsyncer(t *testing.T) {
 // it must find the calendar through /.well-known/caldav, the principal
 // and the calendar home (collections = ["from b"]), then sync both ways.
 func TestVdirsyncerDiscovery(t *testing.T) {
-	bin := requireTool(t, "vdirsyncer")
 	e := startServer(t)
-
-	dir := t.TempDir()
-	local := filepath.Join(dir, "local")
-	status := filepath.Join(dir, "status")
-	for _, d := range []string{local, status} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	v := vdirsyncer{bin: bin, conf: filepath.Join(dir, "config"), dir: dir}
+	v, local, status := newVdirsyncer(t)
 	conf := fmt.Sprintf(`[general]
 status_path = %q
 
