@@ -150,7 +150,7 @@ func BenchmarkSyncIncremental10_10k(b *testing.B) {
 func benchQueryMonth(b *testing.B, body string) {
 	e := newBenchEnv(b)
 	fillCorpus(b, e, "default", 10000)
-	parsed := countParses(b, e.h)
+	parsed := countParses(b, e.kind)
 	rec := serve(e, "REPORT", e.cal("default"), body, map[string]string{"Depth": "1"})
 	if rec.Code != 207 {
 		b.Fatalf("REPORT %d: %s", rec.Code, rec.Body)

@@ -1,7 +1,6 @@
 package caldav
 
 import (
-	"context"
 	"encoding/xml"
 	"errors"
 	"mime"
@@ -12,6 +11,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"almanac/internal/dav"
+	"almanac/internal/davtree"
 	aical "almanac/internal/ical"
 )
 
@@ -328,38 +328,35 @@ func checkDateLimits(start, end time.Time) error {
 	return nil
 }
 
-// calDataKey carries a REPORT's CalendarDataRequest to the objectSources
-// that render calendar-data.
-type calDataKey struct{}
+// DataRequest parses the calendar-data request of a REPORT body, with
+// the zone floating times are read in when it expands or limits.
+func (h *Calendars) DataRequest(r *http.Request, t *davtree.Target, body []byte) (davtree.Renderer, error) {
+	cd, err := h.calendarDataRequest(t, body)
+	if err != nil || cd == nil {
+		return nil, err
+	}
+	return cd, nil
+}
 
-// withCalendarData parses the calendar-data request of a REPORT body and
-// attaches it, with the zone floating times are read in, to r.
-func (h *Handler) withCalendarData(r *http.Request, t *target, body []byte) (*http.Request, error) {
+func (h *Calendars) calendarDataRequest(t *davtree.Target, body []byte) (*CalendarDataRequest, error) {
 	cd, err := ParseCalendarDataRequest(body)
 	if err != nil || cd == nil {
-		return r, err
+		return nil, err
 	}
 	if !cd.plain() {
 		q, err := parseQueryZone(body)
 		if err != nil {
-			return r, err
+			return nil, err
 		}
 		if cd.Floating, err = h.queryLocation(q, t); err != nil {
-			return r, err
+			return nil, err
 		}
 		if cd.Floating == nil {
 			cd.Floating = time.UTC
 		}
 		cd.MaxInstances = h.maxInstances
 	}
-	return r.WithContext(context.WithValue(r.Context(), calDataKey{}, cd)), nil
-}
-
-// newObjectSource returns the objectSource of a REPORT's responses; it
-// renders calendar-data as the request's CALDAV:calendar-data asks.
-func newObjectSource(r *http.Request, t *target) *objectSource {
-	cd, _ := r.Context().Value(calDataKey{}).(*CalendarDataRequest)
-	return &objectSource{acc: t.account, cd: cd}
+	return cd, nil
 }
 
 // Render returns the calendar data to send for an object stored as data.
@@ -832,11 +829,6 @@ func limitFreeBusy(cal *ical.Calendar, root *aical.Node, tr TimeRange) (*aical.N
 		out.Children = append(out.Children, nc)
 	}
 	return out, changed
-}
-
-// calendarData renders the calendar-data property of an objectSource.
-func (s *objectSource) calendarData(n xml.Name) dav.Prop {
-	return dav.TextProp(n, string(s.cd.Render(s.data)))
 }
 
 // Collection properties of RFC 4791 5.2.6-5.2.8.

@@ -8,7 +8,7 @@ import (
 // SetQueryParseHook makes calendar-query call fn for every object it
 // parses, until the returned function is called. Tests that count parses
 // filter on their own handler, so parallel tests do not disturb them.
-func SetQueryParseHook(fn func(h *Handler, name string)) (restore func()) {
+func SetQueryParseHook(fn func(h *Calendars, name string)) (restore func()) {
 	old := queryParseHook.Swap(&fn)
 	return func() { queryParseHook.Store(old) }
 }

@@ -13,6 +13,7 @@ import (
 
 	"almanac/internal/contentline"
 	"almanac/internal/dav"
+	"almanac/internal/davtree"
 	aical "almanac/internal/ical"
 	"almanac/storage"
 )
@@ -33,8 +34,8 @@ type busyPeriod struct {
 // freeBusy serves the CALDAV:free-busy-query REPORT (RFC 4791 7.10) on a
 // calendar collection: one VFREEBUSY for the calendar's objects in the
 // requested time range. See doc.go for the rules.
-func (h *Handler) freeBusy(w http.ResponseWriter, r *http.Request, t *target, body []byte) error {
-	if t.kind != kCalendar {
+func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.Target, body []byte) error {
+	if t.Type != davtree.Collection {
 		return dav.NewError(http.StatusForbidden, "free-busy-query runs on a calendar collection, not on a calendar object")
 	}
 	tr, err := parseFreeBusyQuery(body)
@@ -54,7 +55,7 @@ func (h *Handler) freeBusy(w http.ResponseWriter, r *http.Request, t *target, bo
 	// information, are read. The list is taken first, so that no read
 	// happens inside the listing.
 	var names []string
-	err = h.store.List(ctx, t.account.ID, t.collName, func(m *storage.ObjectMeta) error {
+	err = h.store.List(ctx, t.Account.ID, t.CollName, func(m *storage.ObjectMeta) error {
 		switch strings.ToUpper(m.Component) {
 		case "", aical.CompEvent, aical.CompFreeBusy:
 		default:
@@ -70,7 +71,7 @@ func (h *Handler) freeBusy(w http.ResponseWriter, r *http.Request, t *target, bo
 	}
 	var periods []busyPeriod
 	for _, name := range names {
-		obj, err := h.store.Get(ctx, t.account.ID, t.collName, name)
+		obj, err := h.store.Get(ctx, t.Account.ID, t.CollName, name)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // deleted since the listing
 		}
@@ -79,11 +80,11 @@ func (h *Handler) freeBusy(w http.ResponseWriter, r *http.Request, t *target, bo
 		}
 		cal, err := aical.Parse(obj.Data)
 		if err != nil {
-			h.logger.Warn("stored object does not parse", "collection", t.collName, "object", name, "err", err)
+			h.logger.Warn("stored object does not parse", "collection", t.CollName, "object", name, "err", err)
 			continue
 		}
 		if periods, err = busyTimes(periods, cal, tr, floating, h.maxInstances); err != nil {
-			h.logger.Warn("free-busy: object cannot be expanded", "collection", t.collName, "object", name, "err", err)
+			h.logger.Warn("free-busy: object cannot be expanded", "collection", t.CollName, "object", name, "err", err)
 		}
 	}
 	out := freeBusyCalendar(mergeBusy(periods), tr, time.Now())

@@ -12,6 +12,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/internal/davtree"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
@@ -20,7 +21,8 @@ import (
 type env struct {
 	t     testing.TB
 	store *bolt.DB
-	h     *caldav.Handler
+	h     http.Handler
+	kind  *caldav.Calendars
 	alice *storage.Account
 	bob   *storage.Account
 }
@@ -32,7 +34,8 @@ func newEnv(t testing.TB, opts caldav.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e := &env{t: t, store: db, h: caldav.NewHandler(db, opts)}
+	cal := caldav.New(db, opts)
+	e := &env{t: t, store: db, kind: cal, h: davtree.New(db, davtree.Options{}, cal)}
 	ctx := context.Background()
 	for _, p := range []**storage.Account{&e.alice, &e.bob} {
 		login := "alice@example.com"
@@ -359,7 +362,8 @@ func TestPutConditions(t *testing.T) {
 }
 
 func TestPutBadInput(t *testing.T) {
-	e := newEnv(t, caldav.Options{MaxResourceSize: 4096})
+	e := newEnv(t, caldav.Options{})
+	e.h = davtree.New(e.store, davtree.Options{MaxResourceSize: 4096}, e.kind)
 	two := strings.Replace(event("a", "x"), "END:VCALENDAR", "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR", 1)
 	e.do(put(e.obj("default", "taken.ics"), event("taken", "x")))
 	before := e.seq("default")

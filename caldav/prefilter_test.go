@@ -21,9 +21,9 @@ type parseCounter struct {
 	names map[string]int
 }
 
-func countParses(t testing.TB, h *caldav.Handler) *parseCounter {
+func countParses(t testing.TB, h *caldav.Calendars) *parseCounter {
 	c := &parseCounter{names: map[string]int{}}
-	restore := caldav.SetQueryParseHook(func(hh *caldav.Handler, name string) {
+	restore := caldav.SetQueryParseHook(func(hh *caldav.Calendars, name string) {
 		if hh != h {
 			return
 		}
@@ -61,7 +61,7 @@ func TestCalendarQueryPrefilter(t *testing.T) {
 	const n = 10000
 	e := newEnv(t, caldav.Options{})
 	fillCorpus(t, e, "default", n)
-	parsed := countParses(t, e.h)
+	parsed := countParses(t, e.kind)
 	monthStart := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	monthEnd := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 
@@ -201,7 +201,7 @@ func TestQueryUsesStoredSpan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	parsed := countParses(t, e.h)
+	parsed := countParses(t, e.kind)
 	// Prefiltered: the object whose span lies in 2030 is not read.
 	if got := queryNames(t, e, "default", monthQuery("")); got != "nospan" {
 		t.Errorf("prefiltered query found %q, want nospan", got)

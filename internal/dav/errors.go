@@ -164,7 +164,7 @@ func writeEmptyOrContent(bw *bufio.Writer, n xml.Name, content string) {
 // tagParts returns "<P:local" (plus an xmlns declaration when the
 // namespace has no fixed prefix) and "</P:local>".
 func tagParts(n xml.Name) (open, close string) {
-	if p := prefixOf(n.Space); p != "" {
+	if p := Prefix(n.Space); p != "" {
 		return "<" + p + ":" + n.Local, "</" + p + ":" + n.Local + ">"
 	}
 	if n.Space == "" {

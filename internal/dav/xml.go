@@ -30,7 +30,9 @@ var prefixes = []struct{ prefix, ns string }{
 	{"ICAL", NSAppleICal},
 }
 
-func prefixOf(ns string) string {
+// Prefix is the prefix the multistatus and error writers declare for a
+// namespace, "" for any other.
+func Prefix(ns string) string {
 	for _, p := range prefixes {
 		if p.ns == ns {
 			return p.prefix

@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"almanac/auth"
-	"almanac/caldav"
+	"almanac/internal/davtree"
 )
 
 // apiHandler serves /api/v1/. The account endpoint is the first; the
@@ -24,7 +24,7 @@ func apiHandler() http.Handler {
 			"id":            acc.ID,
 			"login":         acc.Login,
 			"display_name":  acc.DisplayName,
-			"principal_url": caldav.Prefix + "principals/" + acc.ID + "/",
+			"principal_url": davtree.Prefix + "principals/" + acc.ID + "/",
 			"created":       acc.Created,
 		})
 	})

@@ -15,6 +15,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/internal/davtree"
 	"almanac/storage"
 )
 
@@ -38,7 +39,9 @@ func New(cfg Config) http.Handler {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
 	}
-	dav := caldav.NewHandler(cfg.Store, caldav.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize, MaxInstances: cfg.MaxInstances})
+	dav := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize},
+		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
+	)
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -46,11 +49,11 @@ func New(cfg Config) http.Handler {
 	r.SkipClean(true)
 	r.UseEncodedPath()
 
-	wellKnown := http.RedirectHandler(caldav.Prefix, http.StatusMovedPermanently)
+	wellKnown := http.RedirectHandler(davtree.Prefix, http.StatusMovedPermanently)
 	r.Handle("/.well-known/caldav", wellKnown)
 	r.Handle("/.well-known/carddav", wellKnown)
 	davHandler := authn.Middleware(withPrincipal(dav))
-	r.PathPrefix(caldav.Prefix).Handler(davHandler)
+	r.PathPrefix(davtree.Prefix).Handler(davHandler)
 	// go-webdav and other clients build URLs with path.Join, which drops
 	// the trailing slash: /dav is the same collection (RFC 4918 5.2), and
 	// a redirect would turn their PROPFIND into a GET.

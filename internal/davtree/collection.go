@@ -1,0 +1,272 @@
+package davtree
+
+import (
+	"encoding/xml"
+	"net/http"
+	"slices"
+	"strings"
+
+	"almanac/internal/dav"
+	"almanac/storage"
+)
+
+func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) error {
+	depth, err := dav.PropfindDepth(r)
+	if err != nil {
+		return err
+	}
+	body, err := dav.ReadXML(r, dav.MaxXMLBody)
+	if err != nil {
+		return err
+	}
+	pf, err := dav.ParsePropfind(body)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	ms := dav.NewMultistatus(w, r)
+	acc := t.Account
+	switch t.Type {
+	case Member:
+		if t.Coll == nil {
+			return dav.ErrNotFound
+		}
+		meta, err := tr.store.Stat(ctx, acc.ID, t.CollName, t.ObjName)
+		if err != nil {
+			return err
+		}
+		src := NewMemberSource(t, nil)
+		src.Meta = meta
+		if err := ms.Propfind(t.Href(), pf, src); err != nil {
+			return err
+		}
+	case Collection:
+		if t.Coll == nil {
+			return dav.ErrNotFound
+		}
+		if err := ms.Propfind(t.Href(), pf, &collectionSource{tree: tr, kind: t.Kind, acc: acc, coll: t.Coll}); err != nil {
+			return err
+		}
+		if depth == dav.DepthOne {
+			src := NewMemberSource(t, nil)
+			err := tr.store.List(ctx, acc.ID, t.CollName, func(m *storage.ObjectMeta) error {
+				src.Meta = m
+				return ms.Propfind(t.MemberHref(m.Name), pf, src)
+			})
+			if err != nil {
+				return Abort(tr.logger, ms, err)
+			}
+		}
+	case Home:
+		if err := ms.Propfind(t.Href(), pf, &plainSource{props: tr.plainProps(t)}); err != nil {
+			return err
+		}
+		if depth == dav.DepthOne {
+			colls, err := tr.store.ListCollections(ctx, acc.ID)
+			if err != nil {
+				return Abort(tr.logger, ms, err)
+			}
+			for i := range colls {
+				c := &colls[i]
+				if c.Kind != t.Kind.Spec().StorageKind {
+					continue
+				}
+				child := &Target{Type: Collection, Kind: t.Kind, Account: acc, CollName: c.Name, Coll: c}
+				if err := ms.Propfind(child.Href(), pf, &collectionSource{tree: tr, kind: t.Kind, acc: acc, coll: c}); err != nil {
+					return Abort(tr.logger, ms, err)
+				}
+			}
+		}
+	default:
+		if err := ms.Propfind(t.Href(), pf, &plainSource{props: tr.plainProps(t)}); err != nil {
+			return err
+		}
+		if depth == dav.DepthOne {
+			// Only the user's own principal and homes are listed: other
+			// accounts are not discoverable.
+			var children []*Target
+			switch t.Type {
+			case Root:
+				children = append(children, &Target{Type: Principals, Account: acc})
+				for _, k := range tr.kinds {
+					children = append(children, &Target{Type: Homes, Kind: k, Account: acc})
+				}
+			case Principals:
+				children = append(children, &Target{Type: Principal, Account: acc})
+			case Homes:
+				children = append(children, &Target{Type: Home, Kind: t.Kind, Account: acc})
+			}
+			for _, c := range children {
+				if err := ms.Propfind(c.Href(), pf, &plainSource{props: tr.plainProps(c)}); err != nil {
+					return Abort(tr.logger, ms, err)
+				}
+			}
+		}
+	}
+	return ms.Close("")
+}
+
+// patchResult is the per-property outcome of checking a PROPPATCH or
+// MKCOL set-prop list.
+type patchResult struct {
+	set     map[string]string
+	remove  []string
+	failed  []dav.PropStat
+	okNames []xml.Name
+}
+
+// checkPatch validates every operation before anything is written, so
+// that PROPPATCH is all-or-nothing (RFC 4918 9.2). Computed properties
+// are refused (DAV:cannot-modify-protected-property); the kind checks the
+// values of the ones it knows; any other name is a dead property and
+// stored as sent: Apple and Evolution write properties such as
+// CALDAV:schedule-calendar-transp alongside displayname, and refusing
+// them would fail the whole PROPPATCH.
+func (tr *Tree) checkPatch(k Kind, ops []dav.PatchOp, creating bool) *patchResult {
+	res := &patchResult{set: map[string]string{}}
+	for _, op := range ops {
+		n := op.Prop.Name
+		if creating && n == pResourceType {
+			continue // checked by mkcol
+		}
+		if !op.Remove {
+			cond, ok := k.CheckProp(&op.Prop, creating)
+			if !ok {
+				if cond == (xml.Name{}) {
+					cond = dav.CondCannotModify
+				}
+				res.failed = append(res.failed, dav.PropStat{Status: http.StatusForbidden, Names: []xml.Name{n}, Error: cond})
+				continue
+			}
+		}
+		if tr.protected[n] && !(creating && !op.Remove && slices.Contains(k.Spec().CollectionLive, n)) {
+			res.failed = append(res.failed, dav.PropStat{Status: http.StatusForbidden, Names: []xml.Name{n}, Error: dav.CondCannotModify})
+			continue
+		}
+		key := dav.Clark(n)
+		if op.Remove {
+			delete(res.set, key)
+			res.remove = append(res.remove, key)
+		} else {
+			res.set[key] = op.Prop.Inner
+			res.remove = slices.DeleteFunc(res.remove, func(k string) bool { return k == key })
+		}
+		res.okNames = append(res.okNames, n)
+	}
+	return res
+}
+
+func (tr *Tree) proppatch(w http.ResponseWriter, r *http.Request, t *Target) error {
+	if t.Type != Collection {
+		if t.Type == Member && t.Coll == nil {
+			return dav.ErrNotFound
+		}
+		return dav.Precondition(http.StatusForbidden, dav.CondCannotModify, "only collections have writable properties")
+	}
+	if t.Coll == nil {
+		return dav.ErrNotFound
+	}
+	body, err := dav.ReadXML(r, dav.MaxXMLBody)
+	if err != nil {
+		return err
+	}
+	ops, err := dav.ParseProppatch(body)
+	if err != nil {
+		return err
+	}
+	res := tr.checkPatch(t.Kind, ops, false)
+	ms := dav.NewMultistatus(w, r)
+	if len(res.failed) > 0 {
+		stats := res.failed
+		if len(res.okNames) > 0 {
+			stats = append(stats, dav.PropStat{Status: http.StatusFailedDependency, Names: res.okNames})
+		}
+		ms.PropStatResponse(t.Href(), stats)
+		return ms.Close("")
+	}
+	if _, err := tr.store.PatchCollection(r.Context(), t.Account.ID, t.CollName, res.set, res.remove); err != nil {
+		return err
+	}
+	ms.PropStatResponse(t.Href(), []dav.PropStat{{Status: http.StatusOK, Names: res.okNames}})
+	return ms.Close("")
+}
+
+// mkcol serves extended MKCOL (RFC 5689) and the kind's own method
+// (MKCALENDAR, RFC 4791 5.3.1), creating a collection of the kind whose
+// home the URL is in, with its set-props applied atomically.
+func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
+	if t.Kind == nil || (r.Method != "MKCOL" && r.Method != t.Kind.Spec().MkcolMethod) {
+		return dav.ErrMethodNotAllowed
+	}
+	spec := t.Kind.Spec()
+	switch t.Type {
+	case Collection:
+	case Member:
+		if t.Coll == nil {
+			return dav.NewError(http.StatusConflict, "the parent collection does not exist")
+		}
+		return dav.Precondition(http.StatusForbidden, spec.Conditions.LocationOK, spec.Noun+" collections cannot be nested")
+	default:
+		return dav.ErrMethodNotAllowed
+	}
+	if t.Coll != nil {
+		if r.Method == "MKCOL" {
+			return dav.NewError(http.StatusMethodNotAllowed, "a collection already exists here")
+		}
+		return dav.Precondition(http.StatusForbidden, dav.CondResourceMustBeNull, "a collection already exists here")
+	}
+	body, err := dav.ReadXML(r, dav.MaxXMLBody)
+	if err != nil {
+		return err
+	}
+	var ops []dav.PatchOp
+	if body != nil {
+		root, parsed, err := dav.ParseSetProps(body)
+		if err != nil {
+			return err
+		}
+		want := dav.Name(dav.NSDAV, "mkcol")
+		if r.Method != "MKCOL" {
+			want = dav.Name(spec.ResourceType.Space, strings.ToLower(r.Method))
+		}
+		if root != want {
+			return dav.BadRequest("request body must be a " + want.Local + " element")
+		}
+		ops = parsed
+	}
+	if r.Method == "MKCOL" && !hasResourceType(ops, spec.ResourceType) {
+		return dav.Precondition(http.StatusForbidden, dav.CondValidResourceType,
+			"only "+spec.Noun+" collections can be created here (resourcetype must include "+dav.Prefix(spec.ResourceType.Space)+":"+spec.ResourceType.Local+")")
+	}
+	res := tr.checkPatch(t.Kind, ops, true)
+	if len(res.failed) > 0 {
+		names := make([]string, 0, len(res.failed))
+		for _, f := range res.failed {
+			names = append(names, f.Names[0].Local)
+		}
+		return dav.Precondition(http.StatusForbidden, res.failed[0].Error, "cannot set "+strings.Join(names, ", ")+"; nothing was created")
+	}
+	c := &storage.Collection{
+		Owner: t.Account.ID,
+		Name:  t.CollName,
+		Kind:  spec.StorageKind,
+		Props: res.set,
+	}
+	t.Kind.Prepare(c)
+	if err := tr.store.CreateCollection(r.Context(), c); err != nil {
+		return err
+	}
+	w.Header().Set("Location", t.Href())
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+func hasResourceType(ops []dav.PatchOp, want xml.Name) bool {
+	for _, op := range ops {
+		if op.Prop.Name == pResourceType {
+			return slices.Contains(op.Prop.Children(), want)
+		}
+	}
+	return false
+}

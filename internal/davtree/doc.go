@@ -1,0 +1,42 @@
+// Package davtree serves the /dav/ URL tree over storage: principals, and
+// for every kind of collection (calendars in caldav, address books in
+// carddav) its homes, collections and members. Everything the two kinds
+// share is written once here; a Kind answers only what differs (its
+// properties, validation of a PUT body, its own REPORTs, content
+// negotiation).
+//
+// URL layout (DESIGN.md §1), {user} being the stable account handle and
+// never the login ID, so a login change moves no URL:
+//
+//	/dav/                                context path (RFC 6764 target)
+//	/dav/principals/{user}/              principal (RFC 3744 2)
+//	/dav/{segment}/{user}/               home of a kind ("calendars", "addressbooks")
+//	/dav/{segment}/{user}/{collection}/  collection
+//	/dav/{segment}/{user}/{collection}/{member}
+//
+// Implemented here for every kind: RFC 4918 PROPFIND (Depth 0 and 1),
+// PROPPATCH all-or-nothing (9.2), GET/HEAD with the stored bytes (or the
+// kind's negotiated form), PUT with If-Match/If-None-Match and the size
+// cap, DELETE of members and collections, COPY and MOVE between the
+// user's collections of one kind (9.8, 9.9); RFC 5689 extended MKCOL with
+// set-props applied atomically (and the kind's own method, MKCALENDAR);
+// RFC 6578 sync-collection; the kind's multiget (RFC 4791 7.9, RFC 6352
+// 8.7) with hrefs checked against the collection; RFC 3744 5.4
+// current-user-privilege-set and 3.1 supported-report-set; the
+// CalendarServer getctag, from the same counter as the sync token; the
+// kind's max-resource-size property and precondition (RFC 4791 5.2.5,
+// RFC 6352 6.2.3).
+//
+// Choices:
+//
+//   - Another user's namespace answers 404 whether or not it exists, so
+//     handles cannot be probed (sharing will open specific collections).
+//   - Collection names are unique per account across kinds: a calendar
+//     named "work" cannot be reached under /dav/addressbooks/.
+//   - Unknown properties set on a collection are dead properties, stored
+//     as sent; computed ones are refused with
+//     DAV:cannot-modify-protected-property.
+//   - An error after a multistatus has started streaming cannot change
+//     the status: it is logged and the connection cut, so the client
+//     sees an incomplete body rather than a silently short listing.
+package davtree

@@ -1,0 +1,247 @@
+package davtree
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"almanac/internal/dav"
+	"almanac/storage"
+)
+
+func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
+	if t.Type != Member {
+		return dav.NewError(http.StatusMethodNotAllowed, "GET is served for members of collections; use PROPFIND on collections")
+	}
+	if t.Coll == nil {
+		return dav.ErrNotFound
+	}
+	cond, err := dav.ParseConditions(r)
+	if err != nil {
+		return err
+	}
+	obj, err := tr.store.Get(r.Context(), t.Account.ID, t.CollName, t.ObjName)
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("ETag", obj.ETag)
+	hd.Set("Last-Modified", obj.Modified.UTC().Format(http.TimeFormat))
+	hd.Set("Cache-Control", "private, no-cache")
+	switch status := cond.ReadStatus(obj.ETag, obj.Modified); status {
+	case http.StatusNotModified:
+		w.WriteHeader(status)
+		return nil
+	case http.StatusPreconditionFailed:
+		return dav.ErrPrecondition
+	}
+	ct, data, err := t.Kind.Represent(r, obj)
+	if err != nil {
+		return err
+	}
+	hd.Set("Content-Type", ct)
+	hd.Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(data)
+	}
+	return nil
+}
+
+func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
+	switch t.Type {
+	case Member:
+	case Collection, Home:
+		return dav.NewError(http.StatusMethodNotAllowed, "PUT needs a member URL inside a "+t.Kind.Spec().Noun)
+	default:
+		return dav.ErrMethodNotAllowed
+	}
+	spec := t.Kind.Spec()
+	if t.Coll == nil {
+		return dav.NewError(http.StatusConflict, "the "+spec.Noun+" does not exist; create it first")
+	}
+	cond, err := dav.ParseConditions(r)
+	if err != nil {
+		return err
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !acceptsMediaType(spec, mt) {
+			return &dav.Error{Status: http.StatusUnsupportedMediaType, Condition: spec.Conditions.SupportedData,
+				Message: "members of a " + spec.Noun + " must be sent as " + spec.MediaType}
+		}
+	}
+	if r.ContentLength > tr.maxSize {
+		return tr.tooLarge(spec)
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, tr.maxSize+1))
+	if err != nil {
+		return dav.BadRequest("cannot read request body")
+	}
+	if int64(len(data)) > tr.maxSize {
+		return tr.tooLarge(spec)
+	}
+	put, err := t.Kind.Ingest(t.Coll, data)
+	if err != nil {
+		return err
+	}
+	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Account.ID, t.CollName, t.ObjName, data, cond.WriteAllowed
+	meta, created, err := tr.store.Put(r.Context(), put)
+	if err != nil {
+		return uidConflict(err, t)
+	}
+	// The stored bytes are exactly the request's, so the ETag may be
+	// returned (RFC 4791 5.3.4, RFC 6352 6.3.2.3) and clients skip a GET
+	// after PUT.
+	w.Header().Set("ETag", meta.ETag)
+	w.Header().Set("Last-Modified", meta.Modified.UTC().Format(http.TimeFormat))
+	if created {
+		w.Header().Set("Location", t.Href())
+		w.WriteHeader(http.StatusCreated)
+	} else {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+// acceptsMediaType: the kind's media type, and for vCards the pre-RFC
+// text/x-vcard that older clients still send.
+func acceptsMediaType(s *Spec, mt string) bool {
+	return mt == s.MediaType || (s.MediaType == "text/vcard" && mt == "text/x-vcard")
+}
+
+func (tr *Tree) tooLarge(s *Spec) error {
+	return &dav.Error{Status: http.StatusRequestEntityTooLarge, Condition: s.Conditions.MaxSize,
+		Message: "the body exceeds the maximum resource size of " + strconv.FormatInt(tr.maxSize, 10) + " bytes"}
+}
+
+func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error {
+	cond, err := dav.ParseConditions(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	switch t.Type {
+	case Member:
+		if t.Coll == nil {
+			return dav.ErrNotFound
+		}
+		if err := tr.store.Delete(ctx, t.Account.ID, t.CollName, t.ObjName, cond.WriteAllowed); err != nil {
+			return err
+		}
+	case Collection:
+		if t.Coll == nil {
+			return dav.ErrNotFound
+		}
+		// The collection's entity tag is its ctag; checking it here and
+		// deleting is not one transaction, which is acceptable for a
+		// whole-collection delete that clients do not race.
+		if !cond.WriteAllowed(true, CTag(t.Coll)) {
+			return dav.ErrPrecondition
+		}
+		if err := tr.store.DeleteCollection(ctx, t.Account.ID, t.CollName); err != nil {
+			return err
+		}
+	default:
+		return dav.NewError(http.StatusForbidden, "this collection cannot be deleted")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// transfer serves MOVE and COPY of members between the user's collections
+// of one kind (RFC 4918 9.8, 9.9; the PUT preconditions of RFC 4791
+// 5.3.2.1 and RFC 6352 6.3.2.1 apply to the destination).
+func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) error {
+	switch t.Type {
+	case Member:
+	case Collection, Home:
+		return dav.NewError(http.StatusForbidden, "only members of collections can be moved or copied")
+	default:
+		return dav.ErrMethodNotAllowed
+	}
+	if t.Coll == nil {
+		return dav.ErrNotFound
+	}
+	cond, err := dav.ParseConditions(r)
+	if err != nil {
+		return err
+	}
+	destRaw := r.Header.Get("Destination")
+	if destRaw == "" {
+		return dav.BadRequest("missing Destination header")
+	}
+	du, err := url.Parse(destRaw)
+	if err != nil {
+		return dav.BadRequest("malformed Destination header")
+	}
+	if du.Host != "" && du.Host != r.Host {
+		return dav.NewError(http.StatusBadGateway, "Destination is on another server")
+	}
+	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
+	if err != nil {
+		if errors.Is(err, dav.ErrNotFound) {
+			return dav.NewError(http.StatusConflict, "the destination collection does not exist")
+		}
+		return err
+	}
+	if dt.Type != Member || dt.Kind != t.Kind {
+		return dav.NewError(http.StatusForbidden, "the destination must be a member URL in a "+t.Kind.Spec().Noun)
+	}
+	if dt.Coll == nil {
+		return dav.NewError(http.StatusConflict, "the destination "+t.Kind.Spec().Noun+" does not exist")
+	}
+	if dt.CollName == t.CollName && dt.ObjName == t.ObjName {
+		return dav.NewError(http.StatusForbidden, "source and destination are the same")
+	}
+	overwrite := true
+	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
+	case "", "T":
+	case "F":
+		overwrite = false
+	default:
+		return dav.BadRequest("Overwrite must be T or F")
+	}
+	if dt.CollName != t.CollName {
+		meta, err := tr.store.Stat(r.Context(), t.Account.ID, t.CollName, t.ObjName)
+		if err != nil {
+			return err
+		}
+		if err := t.Kind.Admits(dt.Coll, meta); err != nil {
+			return err
+		}
+	}
+	created, err := tr.store.Transfer(r.Context(), storage.Transfer{
+		FromOwner: t.Account.ID, FromCollection: t.CollName, FromName: t.ObjName,
+		ToOwner: dt.Account.ID, ToCollection: dt.CollName, ToName: dt.ObjName,
+		If: cond.WriteAllowed, Overwrite: overwrite, Copy: r.Method == "COPY",
+	})
+	if err != nil {
+		return uidConflict(err, dt)
+	}
+	if created {
+		w.Header().Set("Location", dt.Href())
+		w.WriteHeader(http.StatusCreated)
+	} else {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return nil
+}
+
+// uidConflict renders the kind's no-uid-conflict precondition with the
+// href of the member that holds the UID in t's collection (RFC 4791
+// 5.3.2.1, RFC 6352 6.3.2.1); other errors pass through.
+func uidConflict(err error, t *Target) error {
+	var uc *storage.UIDConflictError
+	if !errors.As(err, &uc) {
+		return err
+	}
+	spec := t.Kind.Spec()
+	return &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.NoUIDConflict,
+		ConditionXML: "<D:href>" + dav.EscapeText(t.MemberHref(uc.Name)) + "</D:href>",
+		Message:      "another member of the " + spec.Noun + " already has UID " + uc.UID, Err: err}
+}

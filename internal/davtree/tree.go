@@ -1,0 +1,321 @@
+package davtree
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"almanac/auth"
+	"almanac/internal/dav"
+	"almanac/storage"
+)
+
+// Prefix is where the DAV tree is mounted.
+const Prefix = "/dav/"
+
+// DefaultMaxResourceSize caps one member. Objects with inline attachments
+// or photos reach a few MB; 10 MiB is Radicale's order of magnitude
+// without letting one PUT exhaust memory.
+const DefaultMaxResourceSize = 10 << 20
+
+// Tree serves the /dav/ tree: principals, and the homes, collections and
+// members of every registered Kind.
+type Tree struct {
+	store     storage.Store
+	logger    *slog.Logger
+	maxSize   int64
+	kinds     []Kind
+	davHeader string
+	protected map[xml.Name]bool
+}
+
+// Options configures a Tree.
+type Options struct {
+	Logger          *slog.Logger
+	MaxResourceSize int64 // 0: DefaultMaxResourceSize
+}
+
+// New returns the tree serving kinds. Requests must carry an
+// authenticated account (auth.Middleware).
+func New(store storage.Store, opts Options, kinds ...Kind) *Tree {
+	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds}
+	if t.logger == nil {
+		t.logger = slog.New(slog.DiscardHandler)
+	}
+	if t.maxSize <= 0 {
+		t.maxSize = DefaultMaxResourceSize
+	}
+	// DAV compliance classes: RFC 4918 18, RFC 5689 3.1, RFC 3744 7.2,
+	// then the kinds' (RFC 4791 5.1, RFC 6352 6.1).
+	classes := []string{"1", "3", "extended-mkcol", "access-control"}
+	t.protected = map[xml.Name]bool{}
+	for _, n := range slices.Concat(commonCollectionLive, memberLive, principalLive) {
+		t.protected[n] = true
+	}
+	for _, k := range kinds {
+		s := k.Spec()
+		classes = append(classes, s.DAVClass)
+		for _, n := range slices.Concat(s.CollectionLive, s.PrincipalLive, []xml.Name{s.DataProp}) {
+			t.protected[n] = true
+		}
+	}
+	t.davHeader = strings.Join(classes, ", ")
+	return t
+}
+
+// MaxResourceSize is the size cap of one member.
+func (tr *Tree) MaxResourceSize() int64 { return tr.maxSize }
+
+func (tr *Tree) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	t, err := tr.serve(w, r)
+	if err == nil {
+		return
+	}
+	err = MapError(err)
+	var de *dav.Error
+	if t != nil && errors.As(err, &de) && de.Status == http.StatusMethodNotAllowed {
+		// RFC 9110 15.5.6: a 405 names what the resource does allow.
+		w.Header().Set("Allow", t.allow())
+	}
+	dav.WriteError(w, r, tr.logger, err)
+}
+
+func (tr *Tree) serve(w http.ResponseWriter, r *http.Request) (*Target, error) {
+	acc := auth.AccountFrom(r.Context())
+	if acc == nil {
+		return nil, errors.New("davtree: no authenticated account in context")
+	}
+	t, err := tr.resolve(r.Context(), acc, r.URL.EscapedPath())
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("DAV", tr.davHeader)
+	return t, tr.dispatch(w, r, t)
+}
+
+func (tr *Tree) dispatch(w http.ResponseWriter, r *http.Request, t *Target) error {
+	switch r.Method {
+	case http.MethodOptions:
+		w.Header().Set("Allow", t.allow())
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return nil
+	case "PROPFIND":
+		return tr.propfind(w, r, t)
+	case "PROPPATCH":
+		return tr.proppatch(w, r, t)
+	case "MKCOL", "MKCALENDAR":
+		return tr.mkcol(w, r, t)
+	case "REPORT":
+		return tr.report(w, r, t)
+	case http.MethodGet, http.MethodHead:
+		return tr.get(w, r, t)
+	case http.MethodPut:
+		return tr.put(w, r, t)
+	case http.MethodDelete:
+		return tr.delete(w, r, t)
+	case "MOVE", "COPY":
+		return tr.transfer(w, r, t)
+	case http.MethodPost:
+		return dav.ErrMethodNotAllowed
+	}
+	return dav.NewError(http.StatusNotImplemented, "method not implemented")
+}
+
+// Type is the type of resource a URL names.
+type Type int
+
+const (
+	Root       Type = iota // /dav/
+	Principals             // /dav/principals/
+	Principal              // /dav/principals/{user}/
+	Homes                  // /dav/{segment}/
+	Home                   // /dav/{segment}/{user}/
+	Collection             // /dav/{segment}/{user}/{collection}/
+	Member                 // /dav/{segment}/{user}/{collection}/{member}
+)
+
+// Target is a resolved request URL. Coll is nil when the collection does
+// not exist (MKCOL, or a PUT that must answer 409).
+type Target struct {
+	Type     Type
+	Kind     Kind             // nil above the homes
+	Account  *storage.Account // the authenticated user, who owns what is named
+	CollName string
+	Coll     *storage.Collection
+	ObjName  string
+	rootHref string // set when the root is reached through "/" instead of Prefix
+}
+
+// allow lists the methods a resource serves (Allow on OPTIONS and 405).
+func (t *Target) allow() string {
+	switch t.Type {
+	case Collection:
+		if t.Coll == nil {
+			if m := t.Kind.Spec().MkcolMethod; m != "" {
+				return "OPTIONS, " + m + ", MKCOL"
+			}
+			return "OPTIONS, MKCOL"
+		}
+		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE"
+	case Member:
+		if t.Coll == nil {
+			return "OPTIONS"
+		}
+		return "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT, COPY, MOVE"
+	}
+	return "OPTIONS, PROPFIND"
+}
+
+func (tr *Tree) kindAt(segment string) Kind {
+	for _, k := range tr.kinds {
+		if k.Spec().Segment == segment {
+			return k
+		}
+	}
+	return nil
+}
+
+func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped string) (*Target, error) {
+	t := &Target{Account: acc}
+	if escaped == "/" {
+		// Clients given only the server's address (Thunderbird, GNOME)
+		// ask the root for current-user-principal before trying
+		// /.well-known; answering saves them the detour.
+		t.Type, t.rootHref = Root, "/"
+		return t, nil
+	}
+	segs, _, err := dav.SplitPath(escaped, strings.TrimSuffix(Prefix, "/"))
+	if err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		t.Type = Root
+		return t, nil
+	}
+	if segs[0] == "principals" {
+		switch {
+		case len(segs) == 1:
+			t.Type = Principals
+			return t, nil
+		case len(segs) == 2 && segs[1] == acc.ID:
+			t.Type = Principal
+			return t, nil
+		}
+		return nil, dav.ErrNotFound
+	}
+	k := tr.kindAt(segs[0])
+	if k == nil {
+		return nil, dav.ErrNotFound
+	}
+	t.Kind = k
+	if len(segs) == 1 {
+		t.Type = Homes
+		return t, nil
+	}
+	if segs[1] != acc.ID || len(segs) > 4 {
+		// Other users' trees answer 404 whether or not they exist.
+		return nil, dav.ErrNotFound
+	}
+	t.Type = Home
+	if len(segs) == 2 {
+		return t, nil
+	}
+	t.Type = Collection
+	t.CollName = segs[2]
+	c, err := tr.store.Collection(ctx, acc.ID, segs[2])
+	switch {
+	case err == nil && c.Kind == k.Spec().StorageKind:
+		t.Coll = c
+	case err == nil:
+		// A collection of another kind is not reachable through this
+		// kind's home: names are unique per account across kinds.
+		return nil, dav.ErrNotFound
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, err
+	}
+	if len(segs) == 4 {
+		t.Type = Member
+		t.ObjName = segs[3]
+	}
+	return t, nil
+}
+
+// Hrefs of the tree; every href is built here.
+
+// PrincipalHref is the URL of a user's principal.
+func PrincipalHref(id string) string { return Prefix + "principals/" + dav.EscapePath(id) + "/" }
+
+// HomeHref is the URL of a user's home of a kind.
+func HomeHref(k Kind, id string) string {
+	return Prefix + k.Spec().Segment + "/" + dav.EscapePath(id) + "/"
+}
+
+// CollectionHref is the URL of the collection t names or lies in.
+func (t *Target) CollectionHref() string {
+	return HomeHref(t.Kind, t.Account.ID) + dav.EscapePath(t.CollName) + "/"
+}
+
+// MemberHref is the URL of member name of t's collection.
+func (t *Target) MemberHref(name string) string {
+	return t.CollectionHref() + dav.EscapePath(name)
+}
+
+// Href is the URL of the resource t names.
+func (t *Target) Href() string {
+	switch t.Type {
+	case Root:
+		if t.rootHref != "" {
+			return t.rootHref
+		}
+		return Prefix
+	case Principals:
+		return Prefix + "principals/"
+	case Principal:
+		return PrincipalHref(t.Account.ID)
+	case Homes:
+		return Prefix + t.Kind.Spec().Segment + "/"
+	case Home:
+		return HomeHref(t.Kind, t.Account.ID)
+	case Collection:
+		return t.CollectionHref()
+	}
+	return t.MemberHref(t.ObjName)
+}
+
+// MapError turns storage errors into protocol errors; everything else
+// passes through to dav.WriteError, the one renderer.
+func MapError(err error) error {
+	var de *dav.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return &dav.Error{Status: http.StatusNotFound, Message: "not found", Err: err}
+	case errors.Is(err, storage.ErrPreconditionFailed):
+		return &dav.Error{Status: http.StatusPreconditionFailed, Message: "precondition failed: the resource changed or exists", Err: err}
+	case errors.Is(err, storage.ErrInvalidSyncToken):
+		return &dav.Error{Status: http.StatusForbidden, Condition: dav.CondValidSyncToken, Message: "unknown or expired sync token; start over with an empty token", Err: err}
+	case errors.Is(err, storage.ErrExists):
+		return &dav.Error{Status: http.StatusMethodNotAllowed, Message: "resource already exists", Err: err}
+	}
+	return err
+}
+
+// Abort handles an error in the middle of a streamed multistatus: the
+// 207 status is already on the wire, so the error can only be logged and
+// the connection cut, which tells the client the body is incomplete.
+// Before the first byte it returns err for the renderer.
+func Abort(logger *slog.Logger, ms *dav.Multistatus, err error) error {
+	if !ms.Started() {
+		return err
+	}
+	// Most often the client went away mid-listing, so this is a warning.
+	logger.Warn("multistatus aborted", "err", err)
+	panic(http.ErrAbortHandler)
+}
