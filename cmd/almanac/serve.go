@@ -14,6 +14,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/carddav"
 	"almanac/internal/server"
 	"almanac/storage"
 )
@@ -48,6 +49,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 
 	if err := firstAccount(ctx, db, stdout); err != nil {
+		return err
+	}
+	if err := provisionAll(ctx, db); err != nil {
 		return err
 	}
 
@@ -121,5 +125,24 @@ func createAccount(ctx context.Context, store storage.Store, login, password, ha
 	if err := caldav.Provision(ctx, store, acc); err != nil {
 		return nil, err
 	}
+	if err := carddav.Provision(ctx, store, acc); err != nil {
+		return nil, err
+	}
 	return acc, nil
+}
+
+// provisionAll gives every account an address book if it has none:
+// accounts made before address books existed get theirs at the first
+// start of a version that serves them.
+func provisionAll(ctx context.Context, store storage.Store) error {
+	accs, err := store.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range accs {
+		if err := carddav.Provision(ctx, store, &accs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/carddav"
 	"almanac/internal/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
@@ -65,6 +66,9 @@ func startServer(t *testing.T) *env {
 		t.Fatal("CreateAccount left the account ID empty")
 	}
 	if err := caldav.Provision(ctx, db, acc); err != nil {
+		t.Fatalf("provision: %v", err)
+	}
+	if err := carddav.Provision(ctx, db, acc); err != nil {
 		t.Fatalf("provision: %v", err)
 	}
 

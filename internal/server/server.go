@@ -15,6 +15,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/carddav"
 	"almanac/internal/davtree"
 	"almanac/storage"
 )
@@ -41,6 +42,7 @@ func New(cfg Config) http.Handler {
 	}
 	dav := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize},
 		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
+		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
 
 	r := mux.NewRouter()
@@ -70,7 +72,7 @@ func New(cfg Config) http.Handler {
 
 func home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("almanac: CalDAV server.\nAdd this server to your calendar app with its address and your login; it discovers /dav/ through /.well-known/caldav.\n"))
+	w.Write([]byte("almanac: CalDAV and CardDAV server.\nAdd this server to your calendar or contacts app with its address and your login; it discovers /dav/ through /.well-known/caldav and /.well-known/carddav.\n"))
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {

@@ -16,6 +16,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/carddav"
 	"almanac/internal/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
@@ -57,6 +58,9 @@ func newServer(t *testing.T) (*httptest.Server, *storage.Account, *syncBuffer) {
 		t.Fatal(err)
 	}
 	if err := caldav.Provision(ctx, db, acc); err != nil {
+		t.Fatal(err)
+	}
+	if err := carddav.Provision(ctx, db, acc); err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
