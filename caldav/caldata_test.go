@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"almanac/caldav"
+	"almanac/internal/davtest"
 )
 
 func ics(lines ...string) string { return strings.Join(lines, "\r\n") + "\r\n" }
@@ -67,8 +68,8 @@ func TestReportCalendarData_PartialMultiget(t *testing.T) {
 	sel := `<C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT">` +
 		`<C:prop name="UID"/><C:prop name="RECURRENCE-ID"/><C:prop name="SUMMARY"/><C:prop name="ATTENDEE" novalue="yes"/>` +
 		`</C:comp></C:comp></C:calendar-data>`
-	m := parseMS(t, e.report(e.cal("default"), multiget(sel, p), ""))
-	got, _, ok := m.prop(p, "calendar-data")
+	m := davtest.ParseMS(t, e.report(e.cal("default"), multiget(sel, p), ""))
+	got, _, ok := m.Prop(p, "calendar-data")
 	want := ics("BEGIN:VCALENDAR", "VERSION:2.0",
 		"BEGIN:VEVENT", "UID:standup", "SUMMARY:Standup", `ATTENDEE;CN="Doe, Jane":`, "END:VEVENT",
 		"BEGIN:VEVENT", "UID:standup", "RECURRENCE-ID;TZID=Europe/Zurich:20260323T100000", "SUMMARY:Standup (moved)", "END:VEVENT",
@@ -77,8 +78,8 @@ func TestReportCalendarData_PartialMultiget(t *testing.T) {
 		t.Fatalf("calendar-data\n%s\nwant\n%s", got, want)
 	}
 	// No children: the stored bytes, exactly.
-	m = parseMS(t, e.report(e.cal("default"), multiget(`<C:calendar-data/>`, p), ""))
-	if got, _, _ := m.prop(p, "calendar-data"); got != standup {
+	m = davtest.ParseMS(t, e.report(e.cal("default"), multiget(`<C:calendar-data/>`, p), ""))
+	if got, _, _ := m.Prop(p, "calendar-data"); got != standup {
 		t.Fatalf("plain calendar-data changed:\n%q", got)
 	}
 }
@@ -90,8 +91,8 @@ func TestReportCalendarData_ExpandQuery(t *testing.T) {
 	body := `<C:calendar-query ` + nsDecl + `><D:prop><C:calendar-data><C:expand start="20260320T000000Z" end="20260401T000000Z"/></C:calendar-data></D:prop>` +
 		`<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20260320T000000Z" end="20260401T000000Z"/>` +
 		`</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
-	m := parseMS(t, e.report(e.cal("default"), body, "1"))
-	got, _, ok := m.prop(p, "calendar-data")
+	m := davtest.ParseMS(t, e.report(e.cal("default"), body, "1"))
+	got, _, ok := m.Prop(p, "calendar-data")
 	want := calendar(
 		[]string{"BEGIN:VEVENT", "UID:standup", "DTSTAMP:20260101T000000Z", "RECURRENCE-ID:20260323T090000Z",
 			"DTSTART:20260324T130000Z", "DTEND:20260324T140000Z", "SUMMARY:Standup (moved)", "END:VEVENT"},
@@ -113,8 +114,8 @@ func TestReportCalendarData_FloatingInCalendarTimezone(t *testing.T) {
 	}
 	p := e.obj("ny", "f.ics")
 	e.do(put(p, calendar([]string{"BEGIN:VEVENT", "UID:f", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T100000", "DTEND:20260310T110000", "END:VEVENT"})))
-	m := parseMS(t, e.report(e.cal("ny"), multiget(`<C:calendar-data><C:expand start="20260301T000000Z" end="20260401T000000Z"/></C:calendar-data>`, p), ""))
-	got, _, _ := m.prop(p, "calendar-data")
+	m := davtest.ParseMS(t, e.report(e.cal("ny"), multiget(`<C:calendar-data><C:expand start="20260301T000000Z" end="20260401T000000Z"/></C:calendar-data>`, p), ""))
+	got, _, _ := m.Prop(p, "calendar-data")
 	want := calendar([]string{"BEGIN:VEVENT", "UID:f", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T140000Z", "DTEND:20260310T150000Z", "END:VEVENT"})
 	if got != want {
 		t.Fatalf("calendar-data\n%s\nwant\n%s", got, want)
@@ -128,8 +129,8 @@ func TestReportCalendarData_SyncCollection(t *testing.T) {
 	body := `<D:sync-collection ` + nsDecl + `><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/>` +
 		`<C:calendar-data><C:comp name="VCALENDAR"><C:comp name="VEVENT"><C:prop name="SUMMARY"/></C:comp></C:comp></C:calendar-data>` +
 		`</D:prop></D:sync-collection>`
-	m := parseMS(t, e.report(e.cal("default"), body, "0"))
-	got, _, _ := m.prop(p, "calendar-data")
+	m := davtest.ParseMS(t, e.report(e.cal("default"), body, "0"))
+	got, _, _ := m.Prop(p, "calendar-data")
 	if want := ics("BEGIN:VCALENDAR", "BEGIN:VEVENT", "SUMMARY:Lunch", "END:VEVENT", "END:VCALENDAR"); got != want {
 		t.Fatalf("calendar-data\n%s\nwant\n%s", got, want)
 	}
@@ -161,7 +162,7 @@ func TestReportCalendarData_Errors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantError(t, e.report(e.cal("default"), tt.body, "1"), tt.status, tt.cond)
+			davtest.WantError(t, e.report(e.cal("default"), tt.body, "1"), tt.status, tt.cond)
 		})
 	}
 }
@@ -170,18 +171,18 @@ func TestCalendarDateLimitProperties(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
 	p := e.cal("default")
 	body := `<D:propfind ` + nsDecl + `><D:prop><C:min-date-time/><C:max-date-time/><C:max-instances/><D:supported-report-set/></D:prop></D:propfind>`
-	m := parseMS(t, e.do(req{method: "PROPFIND", path: p, body: body, hdr: map[string]string{"Depth": "0"}}))
+	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, body: body, hdr: map[string]string{"Depth": "0"}}))
 	for prop, want := range map[string]string{"min-date-time": "19000101T000000Z", "max-date-time": "99991231T235959Z", "max-instances": "10000"} {
-		if got, _, ok := m.prop(p, prop); !ok || got != want {
+		if got, _, ok := m.Prop(p, prop); !ok || got != want {
 			t.Errorf("%s = %q, want %q", prop, got, want)
 		}
 	}
-	if _, inner, _ := m.prop(p, "supported-report-set"); !strings.Contains(inner, "free-busy-query") {
+	if _, inner, _ := m.Prop(p, "supported-report-set"); !strings.Contains(inner, "free-busy-query") {
 		t.Errorf("supported-report-set lacks free-busy-query: %s", inner)
 	}
 	// allprop lists them; they are protected.
-	m = parseMS(t, e.do(req{method: "PROPFIND", path: p, body: `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`, hdr: map[string]string{"Depth": "0"}}))
-	if _, _, ok := m.prop(p, "max-instances"); !ok {
+	m = davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, body: `<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`, hdr: map[string]string{"Depth": "0"}}))
+	if _, _, ok := m.Prop(p, "max-instances"); !ok {
 		t.Error("allprop lacks max-instances")
 	}
 	rec := e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate ` + nsDecl + `><D:set><D:prop><C:max-date-time>20300101T000000Z</C:max-date-time></D:prop></D:set></D:propertyupdate>`})
@@ -274,14 +275,14 @@ func TestFreeBusyQuery_Errors(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
 	e.do(put(e.obj("default", "a.ics"), event("a", "x")))
 	tr := `<C:time-range start="20260310T000000Z" end="20260311T000000Z"/>`
-	wantError(t, e.report(e.cal("default"), freeBusyQuery(""), "1"), 400, "")
-	wantError(t, e.report(e.cal("default"), freeBusyQuery(`<C:time-range start="20260310" end="20260311"/>`), "1"), 400, "")
-	wantError(t, e.report(e.cal("default"), freeBusyQuery(`<C:time-range/>`), "1"), 400, "")
+	davtest.WantError(t, e.report(e.cal("default"), freeBusyQuery(""), "1"), 400, "")
+	davtest.WantError(t, e.report(e.cal("default"), freeBusyQuery(`<C:time-range start="20260310" end="20260311"/>`), "1"), 400, "")
+	davtest.WantError(t, e.report(e.cal("default"), freeBusyQuery(`<C:time-range/>`), "1"), 400, "")
 	// RFC 4791 7.10: only collections; an object URL is 403.
-	wantError(t, e.report(e.obj("default", "a.ics"), freeBusyQuery(tr), "0"), 403, "")
+	davtest.WantError(t, e.report(e.obj("default", "a.ics"), freeBusyQuery(tr), "0"), 403, "")
 	// The calendar home is not a calendar.
-	wantError(t, e.report("/dav/calendars/"+e.alice.ID+"/", freeBusyQuery(tr), "1"), 403, "supported-report")
+	davtest.WantError(t, e.report("/dav/calendars/"+e.alice.ID+"/", freeBusyQuery(tr), "1"), 403, "supported-report")
 	// Another user's calendar: 404, as for every request there.
-	wantError(t, e.report("/dav/calendars/"+e.bob.ID+"/default/", freeBusyQuery(tr), "1"), 404, "")
-	wantError(t, e.report(e.cal("missing"), freeBusyQuery(tr), "1"), 404, "")
+	davtest.WantError(t, e.report("/dav/calendars/"+e.bob.ID+"/default/", freeBusyQuery(tr), "1"), 404, "")
+	davtest.WantError(t, e.report(e.cal("missing"), freeBusyQuery(tr), "1"), 404, "")
 }

@@ -2,7 +2,6 @@ package caldav_test
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/internal/davtest"
 	"almanac/internal/davtree"
 	"almanac/storage"
 	"almanac/storage/bolt"
@@ -102,93 +102,6 @@ func put(path, body string, hdr ...string) req {
 	return req{method: "PUT", path: path, body: body, hdr: h}
 }
 
-// ms is a parsed multistatus.
-type ms struct {
-	Responses []struct {
-		Href      string `xml:"DAV: href"`
-		Status    string `xml:"DAV: status"`
-		Propstats []struct {
-			Status string `xml:"DAV: status"`
-			Prop   struct {
-				Any []struct {
-					XMLName xml.Name
-					Inner   string `xml:",innerxml"`
-					Text    string `xml:",chardata"`
-				} `xml:",any"`
-			} `xml:"DAV: prop"`
-		} `xml:"DAV: propstat"`
-	} `xml:"DAV: response"`
-	SyncToken string `xml:"DAV: sync-token"`
-}
-
-func parseMS(t *testing.T, rec *httptest.ResponseRecorder) *ms {
-	t.Helper()
-	if rec.Code != http.StatusMultiStatus {
-		t.Fatalf("status %d, want 207; body %s", rec.Code, rec.Body)
-	}
-	var m ms
-	if err := xml.Unmarshal(rec.Body.Bytes(), &m); err != nil {
-		t.Fatalf("parse multistatus: %v\n%s", err, rec.Body)
-	}
-	return &m
-}
-
-// prop returns the text (or inner XML) of a property with a 200 status
-// in the response for href, and whether it was found.
-func (m *ms) prop(href, local string) (text, inner string, ok bool) {
-	for _, r := range m.Responses {
-		if r.Href != href {
-			continue
-		}
-		for _, ps := range r.Propstats {
-			if !strings.Contains(ps.Status, "200") {
-				continue
-			}
-			for _, p := range ps.Prop.Any {
-				if p.XMLName.Local == local {
-					return p.Text, p.Inner, true
-				}
-			}
-		}
-	}
-	return "", "", false
-}
-
-func (m *ms) hrefs() []string {
-	var out []string
-	for _, r := range m.Responses {
-		out = append(out, r.Href)
-	}
-	return out
-}
-
-// wantError checks status and the DAV:error condition element.
-func wantError(t *testing.T, rec *httptest.ResponseRecorder, status int, cond string) {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body)
-	}
-	if cond == "" {
-		return
-	}
-	var doc struct {
-		XMLName xml.Name
-		Any     []struct{ XMLName xml.Name } `xml:",any"`
-	}
-	if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
-		t.Fatalf("error body is not XML: %v\n%s", err, rec.Body)
-	}
-	if doc.XMLName != (xml.Name{Space: "DAV:", Local: "error"}) {
-		t.Fatalf("root %v, want DAV:error", doc.XMLName)
-	}
-	for _, a := range doc.Any {
-		if a.XMLName.Local == cond {
-			return
-		}
-	}
-	t.Fatalf("condition %s missing in %s", cond, rec.Body)
-}
-
 func TestOptions(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
 	rec := e.do(req{method: "OPTIONS", path: e.cal("default")})
@@ -213,14 +126,14 @@ func TestPropfindPrincipal(t *testing.T) {
 <d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>
 <d:current-user-principal/><c:calendar-home-set/><c:calendar-user-address-set/><d:displayname/><d:unknown-thing/>
 </d:prop></d:propfind>`})
-	m := parseMS(t, rec)
-	if _, inner, ok := m.prop(p, "calendar-home-set"); !ok || !strings.Contains(inner, "/dav/calendars/"+e.alice.ID+"/") {
+	m := davtest.ParseMS(t, rec)
+	if _, inner, ok := m.Prop(p, "calendar-home-set"); !ok || !strings.Contains(inner, "/dav/calendars/"+e.alice.ID+"/") {
 		t.Errorf("calendar-home-set = %q", inner)
 	}
-	if _, inner, ok := m.prop(p, "calendar-user-address-set"); !ok || !strings.Contains(inner, "mailto:alice@example.com") {
+	if _, inner, ok := m.Prop(p, "calendar-user-address-set"); !ok || !strings.Contains(inner, "mailto:alice@example.com") {
 		t.Errorf("calendar-user-address-set = %q", inner)
 	}
-	if _, _, ok := m.prop(p, "unknown-thing"); ok {
+	if _, _, ok := m.Prop(p, "unknown-thing"); ok {
 		t.Error("unknown property reported as found")
 	}
 	if !strings.Contains(rec.Body.String(), "404 Not Found") {
@@ -238,24 +151,24 @@ func TestPropfindDepth(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
 	for _, d := range []string{"infinity", ""} {
 		rec := e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": d}})
-		wantError(t, rec, 403, "propfind-finite-depth")
+		davtest.WantError(t, rec, 403, "propfind-finite-depth")
 	}
 	rec := e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "2"}})
-	wantError(t, rec, 400, "")
+	davtest.WantError(t, rec, 400, "")
 }
 
 func TestPropfindHomeListsCalendars(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
 	home := "/dav/calendars/" + e.alice.ID + "/"
 	rec := e.do(req{method: "PROPFIND", path: home, hdr: map[string]string{"Depth": "1"}})
-	m := parseMS(t, rec)
-	if got := m.hrefs(); len(got) != 2 || got[1] != e.cal("default") {
+	m := davtest.ParseMS(t, rec)
+	if got := m.Hrefs(); len(got) != 2 || got[1] != e.cal("default") {
 		t.Fatalf("hrefs %v", got)
 	}
-	if _, inner, _ := m.prop(e.cal("default"), "resourcetype"); !strings.Contains(inner, "calendar") {
+	if _, inner, _ := m.Prop(e.cal("default"), "resourcetype"); !strings.Contains(inner, "calendar") {
 		t.Errorf("resourcetype %q", inner)
 	}
-	if txt, _, _ := m.prop(e.cal("default"), "displayname"); txt != "Calendar" {
+	if txt, _, _ := m.Prop(e.cal("default"), "displayname"); txt != "Calendar" {
 		t.Errorf("displayname %q", txt)
 	}
 }
@@ -384,7 +297,7 @@ func TestPutBadInput(t *testing.T) {
 		{"missing calendar", put(e.obj("nope", "x.ics"), event("m", "x")), 409, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			wantError(t, e.do(tc.r), tc.status, tc.cond)
+			davtest.WantError(t, e.do(tc.r), tc.status, tc.cond)
 		})
 	}
 	if e.seq("default") != before {
@@ -408,25 +321,25 @@ func TestMkcalendar(t *testing.T) {
 	if rec.Code != 201 {
 		t.Fatalf("MKCALENDAR = %d %s", rec.Code, rec.Body)
 	}
-	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("work"), hdr: map[string]string{"Depth": "0"}}))
-	if txt, _, _ := m.prop(e.cal("work"), "displayname"); txt != "Work & play" {
+	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: e.cal("work"), hdr: map[string]string{"Depth": "0"}}))
+	if txt, _, _ := m.Prop(e.cal("work"), "displayname"); txt != "Work & play" {
 		t.Errorf("displayname %q", txt)
 	}
-	if txt, _, _ := m.prop(e.cal("work"), "calendar-color"); txt != "#FF0000FF" {
+	if txt, _, _ := m.Prop(e.cal("work"), "calendar-color"); txt != "#FF0000FF" {
 		t.Errorf("color %q", txt)
 	}
-	if _, inner, _ := m.prop(e.cal("work"), "supported-calendar-component-set"); !strings.Contains(inner, "VTODO") || strings.Contains(inner, "VEVENT") {
+	if _, inner, _ := m.Prop(e.cal("work"), "supported-calendar-component-set"); !strings.Contains(inner, "VTODO") || strings.Contains(inner, "VEVENT") {
 		t.Errorf("components %q", inner)
 	}
-	wantError(t, e.do(put(e.obj("work", "e.ics"), event("e", "x"))), 403, "supported-calendar-component")
+	davtest.WantError(t, e.do(put(e.obj("work", "e.ics"), event("e", "x"))), 403, "supported-calendar-component")
 	if rec := e.do(put(e.obj("work", "t.ics"), todo("t"))); rec.Code != 201 {
 		t.Errorf("todo PUT = %d", rec.Code)
 	}
 
-	wantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("work")}), 403, "resource-must-be-null")
-	wantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("missing") + "sub/"}), 409, "")
-	wantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("bad"), body: `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></C:mkcalendar>`}), 403, "cannot-modify-protected-property")
-	wantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("bad2"), body: `<D:propfind xmlns:D="DAV:"/>`}), 400, "")
+	davtest.WantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("work")}), 403, "resource-must-be-null")
+	davtest.WantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("missing") + "sub/"}), 409, "")
+	davtest.WantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("bad"), body: `<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></C:mkcalendar>`}), 403, "cannot-modify-protected-property")
+	davtest.WantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("bad2"), body: `<D:propfind xmlns:D="DAV:"/>`}), 400, "")
 	for _, n := range []string{"bad", "bad2", "missing"} {
 		if _, err := e.store.Collection(context.Background(), e.alice.ID, n); err == nil {
 			t.Errorf("failed MKCALENDAR left collection %s", n)
@@ -441,8 +354,8 @@ func TestExtendedMkcol(t *testing.T) {
 	if rec.Code != 201 {
 		t.Fatalf("MKCOL = %d %s", rec.Code, rec.Body)
 	}
-	wantError(t, e.do(req{method: "MKCOL", path: e.cal("plain")}), 403, "valid-resourcetype")
-	wantError(t, e.do(req{method: "MKCOL", path: e.cal("ext")}), 405, "")
+	davtest.WantError(t, e.do(req{method: "MKCOL", path: e.cal("plain")}), 403, "valid-resourcetype")
+	davtest.WantError(t, e.do(req{method: "MKCOL", path: e.cal("ext")}), 405, "")
 }
 
 func TestProppatch(t *testing.T) {
@@ -450,15 +363,15 @@ func TestProppatch(t *testing.T) {
 	p := e.cal("default")
 	rec := e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/" xmlns:X="urn:example:x">
 <D:set><D:prop><D:displayname>Home</D:displayname><A:calendar-order>3</A:calendar-order><X:custom><X:deep a="1">v</X:deep></X:custom></D:prop></D:set></D:propertyupdate>`})
-	m := parseMS(t, rec)
+	m := davtest.ParseMS(t, rec)
 	if len(m.Responses) != 1 || !strings.Contains(m.Responses[0].Propstats[0].Status, "200") {
 		t.Fatalf("proppatch: %s", rec.Body)
 	}
-	m = parseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:X="urn:example:x"><D:prop><D:displayname/><X:custom/></D:prop></D:propfind>`}))
-	if txt, _, _ := m.prop(p, "displayname"); txt != "Home" {
+	m = davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:X="urn:example:x"><D:prop><D:displayname/><X:custom/></D:prop></D:propfind>`}))
+	if txt, _, _ := m.Prop(p, "displayname"); txt != "Home" {
 		t.Errorf("displayname %q", txt)
 	}
-	if _, inner, ok := m.prop(p, "custom"); !ok || !strings.Contains(inner, "deep") {
+	if _, inner, ok := m.Prop(p, "custom"); !ok || !strings.Contains(inner, "deep") {
 		t.Errorf("dead property %q", inner)
 	}
 	// One protected property fails the whole request.
@@ -468,19 +381,19 @@ func TestProppatch(t *testing.T) {
 	if rec.Code != 207 || !strings.Contains(body, "403") || !strings.Contains(body, "424") {
 		t.Fatalf("partial failure: %d %s", rec.Code, body)
 	}
-	m = parseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>`}))
-	if txt, _, _ := m.prop(p, "displayname"); txt != "Home" {
+	m = davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>`}))
+	if txt, _, _ := m.Prop(p, "displayname"); txt != "Home" {
 		t.Errorf("failed PROPPATCH changed displayname to %q", txt)
 	}
 	// Remove.
 	e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:example:x"><D:remove><D:prop><X:custom/></D:prop></D:remove></D:propertyupdate>`})
-	m = parseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:X="urn:example:x"><D:prop><X:custom/></D:prop></D:propfind>`}))
-	if _, _, ok := m.prop(p, "custom"); ok {
+	m = davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:X="urn:example:x"><D:prop><X:custom/></D:prop></D:propfind>`}))
+	if _, _, ok := m.Prop(p, "custom"); ok {
 		t.Error("removed property still there")
 	}
-	wantError(t, e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>garbage</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`}), 207, "")
-	wantError(t, e.do(req{method: "PROPPATCH", path: p, body: `not xml`}), 400, "")
-	wantError(t, e.do(req{method: "PROPPATCH", path: e.obj("default", "x.ics"), body: `<D:propertyupdate xmlns:D="DAV:"/>`}), 403, "cannot-modify-protected-property")
+	davtest.WantError(t, e.do(req{method: "PROPPATCH", path: p, body: `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>garbage</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`}), 207, "")
+	davtest.WantError(t, e.do(req{method: "PROPPATCH", path: p, body: `not xml`}), 400, "")
+	davtest.WantError(t, e.do(req{method: "PROPPATCH", path: e.obj("default", "x.ics"), body: `<D:propertyupdate xmlns:D="DAV:"/>`}), 403, "cannot-modify-protected-property")
 }
 
 func TestXMLAttacks(t *testing.T) {
@@ -548,7 +461,7 @@ func TestMoveCopy(t *testing.T) {
 		t.Errorf("destination after MOVE = %d", rec.Code)
 	}
 	rec = e.do(req{method: "COPY", path: dst, hdr: map[string]string{"Destination": e.obj("other", "m3.ics")}})
-	wantError(t, rec, 403, "no-uid-conflict") // same UID in the same calendar
+	davtest.WantError(t, rec, 403, "no-uid-conflict") // same UID in the same calendar
 	rec = e.do(req{method: "COPY", path: dst, hdr: map[string]string{"Destination": e.obj("default", "m.ics")}})
 	if rec.Code != 201 {
 		t.Errorf("COPY = %d %s", rec.Code, rec.Body)
@@ -587,14 +500,14 @@ func TestMultiget(t *testing.T) {
 <D:href>` + e.obj("default", "0.ics") + `</D:href><D:href>http://host` + e.obj("default", "1.ics") + `</D:href>
 <D:href>` + e.obj("default", "nope.ics") + `</D:href><D:href>` + e.obj("other", "o.ics") + `</D:href>
 <D:href>/dav/calendars/` + e.bob.ID + `/default/x.ics</D:href></C:calendar-multiget>`
-	m := parseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}}))
+	m := davtest.ParseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}}))
 	if len(m.Responses) != 5 {
 		t.Fatalf("%d responses", len(m.Responses))
 	}
-	if txt, _, ok := m.prop(e.obj("default", "0.ics"), "calendar-data"); !ok || txt != event("0", "x") {
+	if txt, _, ok := m.Prop(e.obj("default", "0.ics"), "calendar-data"); !ok || txt != event("0", "x") {
 		t.Errorf("calendar-data %q", txt)
 	}
-	if _, _, ok := m.prop(e.obj("default", "1.ics"), "getetag"); !ok {
+	if _, _, ok := m.Prop(e.obj("default", "1.ics"), "getetag"); !ok {
 		t.Error("absolute href not served")
 	}
 	want := map[string]string{e.obj("default", "nope.ics"): "404", e.obj("other", "o.ics"): "403", "/dav/calendars/" + e.bob.ID + "/default/x.ics": "403"}
@@ -612,7 +525,7 @@ func TestCalendarQueryTextMatch(t *testing.T) {
 	e.do(put(e.obj("default", "t.ics"), todo("t")))
 	q := func(filter string) []string {
 		body := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter>` + filter + `</C:filter></C:calendar-query>`
-		return parseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}})).hrefs()
+		return davtest.ParseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}})).Hrefs()
 	}
 	if got := q(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match>MEETING</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter>`); len(got) != 1 || got[0] != e.obj("default", "a.ics") {
 		t.Errorf("text-match: %v", got)
@@ -624,9 +537,9 @@ func TestCalendarQueryTextMatch(t *testing.T) {
 		t.Errorf("time-range: %v", got)
 	}
 	body := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match collation="i;klingon">x</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
-	wantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}}), 403, "supported-collation")
-	wantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>`, hdr: map[string]string{"Depth": "1"}}), 403, "valid-filter")
-	wantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<D:expand-property xmlns:D="DAV:"/>`}), 403, "supported-report")
+	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}}), 403, "supported-collation")
+	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>`, hdr: map[string]string{"Depth": "1"}}), 403, "valid-filter")
+	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<D:expand-property xmlns:D="DAV:"/>`}), 403, "supported-report")
 }
 
 func TestSyncCollection(t *testing.T) {
@@ -642,7 +555,7 @@ func TestSyncCollection(t *testing.T) {
 		return e.do(req{method: "REPORT", path: e.cal("default"), hdr: map[string]string{"Depth": "0"},
 			body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token>` + token + `</D:sync-token><D:sync-level>1</D:sync-level>` + l + `<D:prop><D:getetag/></D:prop></D:sync-collection>`})
 	}
-	m := parseMS(t, sync("", 0))
+	m := davtest.ParseMS(t, sync("", 0))
 	if len(m.Responses) != 3 || m.SyncToken == "" {
 		t.Fatalf("initial: %d responses, token %q", len(m.Responses), m.SyncToken)
 	}
@@ -650,7 +563,7 @@ func TestSyncCollection(t *testing.T) {
 	e.do(put(e.obj("default", "a.ics"), event("a", "changed")))
 	e.do(req{method: "DELETE", path: e.obj("default", "b.ics")})
 	e.do(put(e.obj("default", "d.ics"), event("d", "x")))
-	m = parseMS(t, sync(tok, 0))
+	m = davtest.ParseMS(t, sync(tok, 0))
 	got := map[string]string{}
 	for _, r := range m.Responses {
 		got[r.Href] = r.Status
@@ -662,7 +575,7 @@ func TestSyncCollection(t *testing.T) {
 		t.Error("unchanged member reported")
 	}
 	// Truncation: 507 for the collection and a token that resumes.
-	m = parseMS(t, sync(tok, 2))
+	m = davtest.ParseMS(t, sync(tok, 2))
 	n507 := 0
 	for _, r := range m.Responses {
 		if strings.Contains(r.Status, "507") {
@@ -672,13 +585,13 @@ func TestSyncCollection(t *testing.T) {
 	if n507 != 1 || len(m.Responses) != 3 {
 		t.Fatalf("limit: %d responses, %d 507s", len(m.Responses), n507)
 	}
-	rest := parseMS(t, sync(m.SyncToken, 0))
+	rest := davtest.ParseMS(t, sync(m.SyncToken, 0))
 	if len(rest.Responses) != 1 {
 		t.Errorf("resume after truncation: %d responses", len(rest.Responses))
 	}
 	// Foreign, future and malformed tokens: 403 valid-sync-token.
 	for _, bad := range []string{"http://example.com/sync/1", "urn:almanac:sync:xyz:1", tok + "99999"} {
-		wantError(t, sync(bad, 0), 403, "valid-sync-token")
+		davtest.WantError(t, sync(bad, 0), 403, "valid-sync-token")
 	}
 	// python-caldav sends Depth: 1; it is answered like Depth: 0.
 	if rec := e.do(req{method: "REPORT", path: e.cal("default"), hdr: map[string]string{"Depth": "1"},
@@ -703,8 +616,8 @@ func TestProppatchDeadPropertyInCalDAVNamespace(t *testing.T) {
 	if body := rec.Body.String(); rec.Code != 207 || strings.Contains(body, "403") || strings.Contains(body, "424") {
 		t.Fatalf("PROPPATCH: %d %s", rec.Code, body)
 	}
-	m := parseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-calendar-transp/></D:prop></D:propfind>`}))
-	if _, inner, ok := m.prop(p, "schedule-calendar-transp"); !ok || !strings.Contains(inner, "transparent") {
+	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-calendar-transp/></D:prop></D:propfind>`}))
+	if _, inner, ok := m.Prop(p, "schedule-calendar-transp"); !ok || !strings.Contains(inner, "transparent") {
 		t.Errorf("schedule-calendar-transp = %q", inner)
 	}
 	for _, prop := range []string{"<CS:getctag>1</CS:getctag>", "<D:sync-token>x</D:sync-token>", "<C:supported-calendar-component-set/>", "<D:resourcetype/>"} {
@@ -722,12 +635,12 @@ func TestMkcalendarTimezone(t *testing.T) {
 	if rec := e.do(req{method: "MKCALENDAR", path: e.cal("tz"), body: body}); rec.Code != 201 {
 		t.Fatalf("MKCALENDAR: %d %s", rec.Code, rec.Body)
 	}
-	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("tz"), hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-timezone/></D:prop></D:propfind>`}))
-	if txt, _, _ := m.prop(e.cal("tz"), "calendar-timezone"); !strings.Contains(txt, "TZID:Europe/Zurich") {
+	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: e.cal("tz"), hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-timezone/></D:prop></D:propfind>`}))
+	if txt, _, _ := m.Prop(e.cal("tz"), "calendar-timezone"); !strings.Contains(txt, "TZID:Europe/Zurich") {
 		t.Errorf("calendar-timezone %q", txt)
 	}
 	bad := strings.Replace(body, "BEGIN:VTIMEZONE", "BEGIN:VEVENT", 1)
-	wantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("tz2"), body: bad}), 403, "valid-calendar-data")
+	davtest.WantError(t, e.do(req{method: "MKCALENDAR", path: e.cal("tz2"), body: bad}), 403, "valid-calendar-data")
 }
 
 func TestDeleteCalendarIfMatch(t *testing.T) {
@@ -735,8 +648,8 @@ func TestDeleteCalendarIfMatch(t *testing.T) {
 	if rec := e.do(req{method: "DELETE", path: e.cal("default"), hdr: map[string]string{"If-Match": `"stale"`}}); rec.Code != 412 {
 		t.Errorf("DELETE calendar with stale If-Match = %d", rec.Code)
 	}
-	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/></D:prop></D:propfind>`}))
-	ctag, _, _ := m.prop(e.cal("default"), "getctag")
+	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "0"}, body: `<D:propfind xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:prop><CS:getctag/></D:prop></D:propfind>`}))
+	ctag, _, _ := m.Prop(e.cal("default"), "getctag")
 	if rec := e.do(req{method: "DELETE", path: e.cal("default"), hdr: map[string]string{"If-Match": ctag}}); rec.Code != 204 {
 		t.Errorf("DELETE calendar with current If-Match = %d", rec.Code)
 	}
@@ -748,7 +661,7 @@ func TestPutParserTraps(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
 	for i, line := range []string{"X;P=", "X;P=a", `X;P="a"b:v`, "X;P=a,"} {
 		body := strings.Replace(event(fmt.Sprint("trap", i), "x"), "SUMMARY:x", line, 1)
-		wantError(t, e.do(put(e.obj("default", fmt.Sprintf("trap%d.ics", i)), body)), 403, "valid-calendar-data")
+		davtest.WantError(t, e.do(put(e.obj("default", fmt.Sprintf("trap%d.ics", i)), body)), 403, "valid-calendar-data")
 	}
 	deep := "BEGIN:VCALENDAR\r\n" + strings.Repeat("BEGIN:X\r\n", 10000) + strings.Repeat("END:X\r\n", 10000) + "END:VCALENDAR\r\n"
 	if rec := e.do(put(e.obj("default", "deep.ics"), deep)); rec.Code != 403 && rec.Code != 413 {
@@ -765,15 +678,15 @@ func TestMaxInstancesOption(t *testing.T) {
 	if rec := e.do(put(e.obj("default", "daily.ics"), daily)); rec.Code != 201 {
 		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
 	}
-	m := parseMS(t, e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "0"},
+	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: e.cal("default"), hdr: map[string]string{"Depth": "0"},
 		body: `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:max-instances/></D:prop></D:propfind>`}))
-	if txt, _, _ := m.prop(e.cal("default"), "max-instances"); txt != "5" {
+	if txt, _, _ := m.Prop(e.cal("default"), "max-instances"); txt != "5" {
 		t.Errorf("max-instances %q", txt)
 	}
 	body := `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data>
 <C:expand start="20260301T000000Z" end="20270101T000000Z"/></C:calendar-data></D:prop><D:href>` + e.obj("default", "daily.ics") + `</D:href></C:calendar-multiget>`
-	m = parseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body}))
-	data, _, _ := m.prop(e.obj("default", "daily.ics"), "calendar-data")
+	m = davtest.ParseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body}))
+	data, _, _ := m.Prop(e.obj("default", "daily.ics"), "calendar-data")
 	if n := strings.Count(data, "BEGIN:VEVENT"); n != 5 {
 		t.Errorf("expanded %d instances with a cap of 5:\n%s", n, data)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"almanac/caldav"
 	"almanac/caldav/filter"
+	"almanac/internal/davtest"
 	aical "almanac/internal/ical"
 	"almanac/storage"
 )
@@ -215,7 +216,7 @@ func TestQueryUsesStoredSpan(t *testing.T) {
 	}
 	// A query on one object ignores spans.
 	rec := e.do(req{method: "REPORT", path: e.obj("default", "wrongspan.ics"), body: monthQuery(""), hdr: map[string]string{"Depth": "0"}})
-	if m := parseMS(t, rec); len(m.Responses) != 1 {
+	if m := davtest.ParseMS(t, rec); len(m.Responses) != 1 {
 		t.Errorf("query on the object itself: %d responses", len(m.Responses))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"almanac/caldav"
+	"almanac/internal/davtest"
 )
 
 // VTIMEZONE definitions as clients send them in CALDAV:timezone and
@@ -43,8 +44,8 @@ func setCalendarTimezone(t *testing.T, e *env, cal, vcal string) {
 	t.Helper()
 	body := `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone>` +
 		strings.NewReplacer("&", "&amp;", "<", "&lt;").Replace(vcal) + `</C:calendar-timezone></D:prop></D:set></D:propertyupdate>`
-	m := parseMS(t, e.do(req{method: "PROPPATCH", path: e.cal(cal), body: body}))
-	if _, _, ok := m.prop(e.cal(cal), "calendar-timezone"); !ok {
+	m := davtest.ParseMS(t, e.do(req{method: "PROPPATCH", path: e.cal(cal), body: body}))
+	if _, _, ok := m.Prop(e.cal(cal), "calendar-timezone"); !ok {
 		t.Fatalf("PROPPATCH calendar-timezone failed: %+v", m)
 	}
 }
@@ -53,9 +54,9 @@ func setCalendarTimezone(t *testing.T, e *env, cal, vcal string) {
 // sorted and space-separated.
 func queryNames(t *testing.T, e *env, cal, body string) string {
 	t.Helper()
-	m := parseMS(t, e.do(req{method: "REPORT", path: e.cal(cal), body: body, hdr: map[string]string{"Depth": "1"}}))
+	m := davtest.ParseMS(t, e.do(req{method: "REPORT", path: e.cal(cal), body: body, hdr: map[string]string{"Depth": "1"}}))
 	var names []string
-	for _, h := range m.hrefs() {
+	for _, h := range m.Hrefs() {
 		names = append(names, strings.TrimSuffix(strings.TrimPrefix(h, e.cal(cal)), ".ics"))
 	}
 	slices.Sort(names)
@@ -152,11 +153,11 @@ func TestQueryTimezoneErrors(t *testing.T) {
 		"no TZID":     tzElem(strings.Replace(tzZurich, "TZID:Europe/Zurich\r\n", "", 1)),
 		"broken ical": tzElem(strings.Replace(tzZurich, "END:VTIMEZONE", "END:VEVENT", 1)),
 	} {
-		t.Run(name, func(t *testing.T) { wantError(t, query(extra), 403, "valid-calendar-data") })
+		t.Run(name, func(t *testing.T) { davtest.WantError(t, query(extra), 403, "valid-calendar-data") })
 	}
-	wantError(t, query(`<C:timezone-id>Mars/Olympus_Mons</C:timezone-id>`), 403, "valid-timezone")
-	wantError(t, query(`<C:timezone-id></C:timezone-id>`), 403, "valid-timezone")
-	wantError(t, query(tzElem(tzZurich)+`<C:timezone-id>Europe/Zurich</C:timezone-id>`), 400, "")
+	davtest.WantError(t, query(`<C:timezone-id>Mars/Olympus_Mons</C:timezone-id>`), 403, "valid-timezone")
+	davtest.WantError(t, query(`<C:timezone-id></C:timezone-id>`), 403, "valid-timezone")
+	davtest.WantError(t, query(tzElem(tzZurich)+`<C:timezone-id>Europe/Zurich</C:timezone-id>`), 400, "")
 	// A good one for contrast.
 	if got := queryNames(t, e, "default", zoneQuery("20260301T000000Z", "20260401T000000Z", tzElem(tzZurich))); got != "a" {
 		t.Fatalf("query with a valid timezone found %q", got)

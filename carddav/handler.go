@@ -43,6 +43,7 @@ var spec = &davtree.Spec{
 	DAVClass:     "addressbook",
 	ResourceType: dav.Name(dav.NSCardDAV, "addressbook"),
 	MediaType:    "text/vcard",
+	Negotiated:   true,
 	DataProp:     pAddressData,
 	Multiget:     rMultiget,
 	Reports:      []xml.Name{rQuery},

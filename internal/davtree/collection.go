@@ -209,6 +209,9 @@ func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
 	default:
 		return dav.ErrMethodNotAllowed
 	}
+	if t.otherKind {
+		return dav.NewError(http.StatusMethodNotAllowed, "the name is taken by a collection of another kind")
+	}
 	if t.Coll != nil {
 		if r.Method == "MKCOL" {
 			return dav.NewError(http.StatusMethodNotAllowed, "a collection already exists here")

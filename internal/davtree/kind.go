@@ -25,6 +25,9 @@ type Spec struct {
 	ResourceType xml.Name
 	// MediaType of the members; a PUT with another Content-Type is 415.
 	MediaType string
+	// Negotiated: a GET's body depends on Accept (Kind.Represent), so
+	// responses carry Vary: Accept for caches.
+	Negotiated bool
 	// DataProp is the REPORT property that carries a member's data.
 	DataProp xml.Name
 	// Multiget is the kind's multiget REPORT, served by the tree.

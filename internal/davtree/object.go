@@ -32,6 +32,9 @@ func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
 	hd.Set("ETag", obj.ETag)
 	hd.Set("Last-Modified", obj.Modified.UTC().Format(http.TimeFormat))
 	hd.Set("Cache-Control", "private, no-cache")
+	if t.Kind.Spec().Negotiated {
+		hd.Set("Vary", "Accept")
+	}
 	switch status := cond.ReadStatus(obj.ETag, obj.Modified); status {
 	case http.StatusNotModified:
 		w.WriteHeader(status)

@@ -148,7 +148,9 @@ type Target struct {
 	CollName string
 	Coll     *storage.Collection
 	ObjName  string
-	rootHref string // set when the root is reached through "/" instead of Prefix
+	// otherKind: a collection of another kind holds CollName.
+	otherKind bool
+	rootHref  string // set when the root is reached through "/" instead of Prefix
 }
 
 // allow lists the methods a resource serves (Allow on OPTIONS and 405).
@@ -233,8 +235,9 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 		t.Coll = c
 	case err == nil:
 		// A collection of another kind is not reachable through this
-		// kind's home: names are unique per account across kinds.
-		return nil, dav.ErrNotFound
+		// kind's home (names are unique per account across kinds): it
+		// is absent here, and MKCOL says why the name cannot be used.
+		t.otherKind = true
 	case !errors.Is(err, storage.ErrNotFound):
 		return nil, err
 	}
