@@ -1,5 +1,10 @@
-// Package caldav serves calendars over CalDAV (RFC 4791) on top of the
-// protocol core in internal/dav and the domain store in storage.
+// Package caldav serves calendars over CalDAV (RFC 4791) as a Kind of the
+// shared DAV tree (internal/davtree), on top of the protocol core in
+// internal/dav and the domain store in storage. The tree serves what
+// calendars and address books have in common (PROPFIND, PROPPATCH, MKCOL,
+// GET/PUT/DELETE with conditions, COPY/MOVE, multiget, sync-collection);
+// this package adds the calendar properties, PUT validation,
+// calendar-query, free-busy-query and calendar-data rendering.
 //
 // URL layout (DESIGN.md §1), {user} being the stable account handle and
 // never the login ID, so a login change moves no URL:
@@ -39,8 +44,6 @@
 //   - calendar-data in REPORTs is rendered as the request's
 //     CALDAV:calendar-data asks (see below); without children it is the
 //     stored bytes, unchanged.
-//   - Address books are not served yet (CardDAV is its own issue), so the
-//     DAV header does not advertise "addressbook".
 //
 // # calendar-query (RFC 4791 7.8)
 //
