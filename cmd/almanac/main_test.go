@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"almanac/caldav"
+	"almanac/storage"
 )
 
 // TestMain lets the test binary act as the almanac command, so serve can
@@ -171,5 +174,39 @@ func TestServeLifecycle(t *testing.T) {
 	code, out, _ := runCmd(t, "", "user", "list", "-data", dir)
 	if code != 0 || !strings.Contains(out, login) {
 		t.Errorf("after restart: %d %q", code, out)
+	}
+}
+
+// TestProvisionAll gives an account made before address books existed
+// (one calendar, no address book) its default address book, once.
+func TestProvisionAll(t *testing.T) {
+	db, err := openStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := t.Context()
+	acc := &storage.Account{Login: "old@example.com", PasswordHash: "x"}
+	if err := db.CreateAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	if err := caldav.Provision(ctx, db, acc); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := provisionAll(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	colls, err := db.ListCollections(ctx, acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range colls {
+		got = append(got, string(c.Kind)+":"+c.Name)
+	}
+	if want := string(storage.KindAddressBook) + ":contacts " + string(storage.KindCalendar) + ":default"; strings.Join(got, " ") != want {
+		t.Errorf("collections %v, want %s", got, want)
 	}
 }
