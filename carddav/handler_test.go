@@ -360,7 +360,11 @@ func TestGetNegotiatesVersion(t *testing.T) {
 	if again := e.do("GET", e.card("contacts", "n.vcf"), ""); again.Body.String() != stored {
 		t.Errorf("stored bytes changed: %q", again.Body)
 	}
-	davtest.WantError(t, e.do("GET", e.card("contacts", "n.vcf"), "", "Accept", "text/html"), 406, "")
+	refused := e.do("GET", e.card("contacts", "n.vcf"), "", "Accept", "text/html")
+	davtest.WantError(t, refused, 406, "supported-address-data")
+	if refused.Header().Get("ETag") != "" {
+		t.Errorf("406 carries ETag %q of a representation it does not send", refused.Header().Get("ETag"))
+	}
 	if r := e.do("GET", e.card("contacts", "n.vcf"), "", "If-None-Match", etag); r.Code != 304 {
 		t.Errorf("If-None-Match: %d", r.Code)
 	}

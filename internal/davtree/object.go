@@ -29,23 +29,29 @@ func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
 		return err
 	}
 	hd := w.Header()
-	hd.Set("ETag", obj.ETag)
-	hd.Set("Last-Modified", obj.Modified.UTC().Format(http.TimeFormat))
-	hd.Set("Cache-Control", "private, no-cache")
-	if t.Kind.Spec().Negotiated {
-		hd.Set("Vary", "Accept")
+	validators := func() {
+		hd.Set("ETag", obj.ETag)
+		hd.Set("Last-Modified", obj.Modified.UTC().Format(http.TimeFormat))
+		hd.Set("Cache-Control", "private, no-cache")
+		if t.Kind.Spec().Negotiated {
+			hd.Set("Vary", "Accept")
+		}
 	}
 	switch status := cond.ReadStatus(obj.ETag, obj.Modified); status {
 	case http.StatusNotModified:
+		validators()
 		w.WriteHeader(status)
 		return nil
 	case http.StatusPreconditionFailed:
 		return dav.ErrPrecondition
 	}
+	// Negotiation may refuse (406); validators belong only to a
+	// representation that is sent.
 	ct, data, err := t.Kind.Represent(r, obj)
 	if err != nil {
 		return err
 	}
+	validators()
 	hd.Set("Content-Type", ct)
 	hd.Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(http.StatusOK)

@@ -1,5 +1,5 @@
-// Package interop holds almanac's interoperability tests: real CalDAV
-// clients talking to the full application (internal/server) over HTTP on
+// Package interop holds almanac's interoperability tests: real CalDAV and
+// CardDAV clients talking to the full application (internal/server) over HTTP on
 // a temporary bbolt store.
 //
 //   - go-webdav's caldav.Client, end to end (always runs).
@@ -20,6 +20,25 @@
 //     since go-webdav cannot send them and python-caldav expands on the
 //     client when the server does not.
 //   - Responses generic clients rely on when they probe (405 with Allow).
+//   - CardDAV, raw (carddav_raw_test.go, always runs): a client's
+//     conversation with net/http only — discovery from
+//     /.well-known/carddav to the address-book home, extended MKCOL and
+//     PROPPATCH, PUT of 3.0 and 4.0 cards and groups with their
+//     preconditions (If-None-Match, no-uid-conflict, valid- and
+//     supported-address-data), addressbook-query with non-ASCII
+//     case-insensitive text-match, partial address-data and a limit (507),
+//     addressbook-multiget converting to 4.0, GET negotiation (Accept,
+//     Vary, 406) and sync-collection with a deletion.
+//   - CardDAV with go-webdav's carddav.Client (carddav_gowebdav_test.go):
+//     discovery, FindAddressBooks, Put/Get of go-vcard 3.0 and 4.0 cards,
+//     QueryAddressBook, MultiGetAddressBook, SyncCollection, RemoveAll, and
+//     a second address book by raw extended MKCOL (the client cannot make
+//     one). Built only with -tags gowebdav_carddav until go.mod requires
+//     github.com/emersion/go-vcard (see the file's header).
+//   - CardDAV with vdirsyncer (vdirsyncer_carddav_test.go): a "carddav"
+//     storage discovered from the bare server address paired with a .vcf
+//     vdir, creations, edits and deletions both ways, then syncs that
+//     change nothing (Debian package vdirsyncer).
 //
 // Tests that need an external tool skip when it is missing, unless
 // ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.
