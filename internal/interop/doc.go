@@ -33,8 +33,8 @@
 //     discovery, FindAddressBooks, Put/Get of go-vcard 3.0 and 4.0 cards,
 //     QueryAddressBook, MultiGetAddressBook, SyncCollection, RemoveAll, and
 //     a second address book by raw extended MKCOL (the client cannot make
-//     one). Built only with -tags gowebdav_carddav until go.mod requires
-//     github.com/emersion/go-vcard (see the file's header).
+//     one; its plain MKCOL is refused with 403 valid-resourcetype). Always
+//     runs.
 //   - CardDAV with vdirsyncer (vdirsyncer_carddav_test.go): a "carddav"
 //     storage discovered from the bare server address paired with a .vcf
 //     vdir, creations, edits and deletions both ways, then syncs that
