@@ -78,9 +78,27 @@ var SupportedCollations = []string{CollationUnicodeCasemap, CollationASCIICasema
 
 // Filter is a parsed CARDDAV:filter (RFC 6352 10.5). A filter without
 // prop-filters matches every card.
+//
+// Match compiles each text-match once and keeps it for the next cards, so
+// a Filter must not be matched from several goroutines at once.
 type Filter struct {
 	Test  string // TestAnyOf (also for "") or TestAllOf, over Props
 	Props []PropFilter
+
+	matchers map[*TextMatch]*collation.Matcher // nil entry: matches nothing
+}
+
+// matcher returns tm compiled, once per filter.
+func (f *Filter) matcher(tm *TextMatch) *collation.Matcher {
+	m, ok := f.matchers[tm]
+	if !ok {
+		if f.matchers == nil {
+			f.matchers = map[*TextMatch]*collation.Matcher{}
+		}
+		m, _ = tm.compile()
+		f.matchers[tm] = m
+	}
+	return m
 }
 
 // PropFilter is a CARDDAV:prop-filter (RFC 6352 10.5.1).

@@ -17,7 +17,7 @@ func (f *Filter) Match(card *vcard.Card) bool {
 	}
 	all := f.Test == TestAllOf
 	for i := range f.Props {
-		if propMatches(card, &f.Props[i]) != all {
+		if f.propMatches(card, &f.Props[i]) != all {
 			return !all
 		}
 	}
@@ -28,7 +28,7 @@ func (f *Filter) Match(card *vcard.Card) bool {
 // is-not-defined, no instance of the property exists; without tests, one
 // does; otherwise some instance passes the text-matches and param-filters
 // combined by the filter's test.
-func propMatches(card *vcard.Card, pf *PropFilter) bool {
+func (f *Filter) propMatches(card *vcard.Card, pf *PropFilter) bool {
 	group, name, grouped := strings.Cut(pf.Name, ".")
 	if !grouped {
 		name, group = group, ""
@@ -50,17 +50,17 @@ func propMatches(card *vcard.Card, pf *PropFilter) bool {
 		if matchers == nil {
 			matchers = make([]*collation.Matcher, len(pf.TextMatches))
 			for i := range pf.TextMatches {
-				matchers[i], _ = pf.TextMatches[i].compile() // nil: matches nothing
+				matchers[i] = f.matcher(&pf.TextMatches[i])
 			}
 		}
-		if instanceMatches(p, pf, matchers) {
+		if f.instanceMatches(p, pf, matchers) {
 			return true
 		}
 	}
 	return pf.IsNotDefined && !found
 }
 
-func instanceMatches(p *vcard.Prop, pf *PropFilter, matchers []*collation.Matcher) bool {
+func (f *Filter) instanceMatches(p *vcard.Prop, pf *PropFilter, matchers []*collation.Matcher) bool {
 	all := pf.Test == TestAllOf
 	if len(pf.TextMatches) > 0 {
 		value := propText(p)
@@ -72,7 +72,7 @@ func instanceMatches(p *vcard.Prop, pf *PropFilter, matchers []*collation.Matche
 		}
 	}
 	for i := range pf.Params {
-		if paramMatches(p, &pf.Params[i]) != all {
+		if f.paramMatches(p, &pf.Params[i]) != all {
 			return !all
 		}
 	}
@@ -93,7 +93,7 @@ func propText(p *vcard.Prop) string {
 // paramMatches evaluates a param-filter (RFC 6352 10.5.2) on one property
 // instance. TYPE values are split at commas, so that TYPE="work,voice"
 // holds "work" and "voice" as TYPE=work,voice does.
-func paramMatches(p *vcard.Prop, pa *ParamFilter) bool {
+func (f *Filter) paramMatches(p *vcard.Prop, pa *ParamFilter) bool {
 	defined := p.HasParam(pa.Name)
 	switch {
 	case pa.IsNotDefined:
@@ -103,8 +103,8 @@ func paramMatches(p *vcard.Prop, pa *ParamFilter) bool {
 	case pa.TextMatch == nil:
 		return true
 	}
-	m, err := pa.TextMatch.compile()
-	if err != nil {
+	m := f.matcher(pa.TextMatch)
+	if m == nil {
 		return false
 	}
 	isType := strings.EqualFold(pa.Name, "TYPE")
