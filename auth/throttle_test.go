@@ -365,3 +365,27 @@ func TestMiddleware_Concurrent(t *testing.T) {
 		t.Errorf("cache holds %d entries, bound 3", n)
 	}
 }
+
+func TestLimiter(t *testing.T) {
+	l := NewLimiter(3, time.Minute, 100)
+	now := time.Unix(1_800_000_000, 0)
+	key := AddrKey("2001:db8::1:2:3:4%eth0")
+	if key != AddrKey("[2001:db8::ffff:1:2:3]:443") {
+		t.Errorf("one /64 gives two keys: %s", key)
+	}
+	for i := range 3 {
+		if d := l.RetryAfter(key, now); d != 0 {
+			t.Fatalf("attempt %d refused for %v", i, d)
+		}
+		l.Fail(key, now.Add(time.Duration(i)*time.Second))
+	}
+	if d := l.RetryAfter(key, now.Add(3*time.Second)); d != 57*time.Second {
+		t.Errorf("after 3 failures RetryAfter = %v, want 57s", d)
+	}
+	if d := l.RetryAfter("192.0.2.9", now); d != 0 {
+		t.Errorf("another address is slowed: %v", d)
+	}
+	if d := l.RetryAfter(key, now.Add(time.Minute)); d != 0 {
+		t.Errorf("a minute later still refused: %v", d)
+	}
+}

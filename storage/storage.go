@@ -142,6 +142,38 @@ type Change struct {
 	ETag    string // current ETag when not deleted
 }
 
+// Link is a public, read-only link to a collection (issue: public calendar
+// feeds). The token in its URL is derived from ID by package sharing with a
+// key that is not in the store; the store holds no token.
+type Link struct {
+	ID         string    // random, URL-safe, chosen by the caller (sharing); unique
+	Owner      string    // account ID
+	Collection string    // name of one of Owner's collections
+	Label      string    // the owner's name for the link
+	Tier       string    // "full", "limited" or "busy" (validated by the caller)
+	Components []string  // component types published; nil (or empty) = all
+	PastDays   *int      // window start: today minus PastDays; nil = unbounded
+	FutureDays *int      // window end: today plus FutureDays; nil = unbounded
+	Expires    time.Time // zero = never
+	Created    time.Time // set by CreateLink and ReplaceLink
+	Updated    time.Time // set by CreateLink, UpdateLink and ReplaceLink
+	// Version is 1 on create and grows by one with every UpdateLink; feeds
+	// key caches and ETags on it. AddFetches leaves it alone.
+	Version uint64
+	// Fetch statistics, only changed by AddFetches.
+	Fetches       uint64
+	LastFetched   time.Time
+	LastUserAgent string
+}
+
+// FetchStat is a batch of fetches of one link, flushed from memory.
+type FetchStat struct {
+	ID        string
+	Count     uint64
+	Last      time.Time
+	UserAgent string // of the last fetch
+}
+
 // Store is the persistence interface every backend implements.
 // All methods are safe for concurrent use.
 type Store interface {
@@ -150,7 +182,7 @@ type Store interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	AccountByLogin(ctx context.Context, login string) (*Account, error) // case-insensitive
 	UpdateAccount(ctx context.Context, a *Account) error                // login uniqueness kept
-	DeleteAccount(ctx context.Context, id string) error                 // and all its collections
+	DeleteAccount(ctx context.Context, id string) error                 // and all its collections and links
 	ListAccounts(ctx context.Context) ([]Account, error)
 
 	// Collections
@@ -159,7 +191,7 @@ type Store interface {
 	ListCollections(ctx context.Context, owner string) ([]Collection, error)
 	// PatchCollection applies all set and remove operations atomically.
 	PatchCollection(ctx context.Context, owner, name string, set map[string]string, remove []string) (*Collection, error)
-	DeleteCollection(ctx context.Context, owner, name string) error
+	DeleteCollection(ctx context.Context, owner, name string) error // and its links
 
 	// Objects
 	// Put writes an object; created reports whether it was new.
@@ -182,6 +214,34 @@ type Store interface {
 	// entries (0 = no limit) in sequence order, and the sequence the
 	// returned set reaches (the collection Seq when not truncated).
 	Changes(ctx context.Context, owner, coll, incarnation string, since uint64, limit int) (changes []Change, reached uint64, truncated bool, err error)
+
+	// Links
+	// CreateLink stores l under l.ID: ErrNotFound when l.Owner has no
+	// collection named l.Collection, ErrExists when the ID is taken. It
+	// sets Created and Updated to now, Version to 1 and zero statistics,
+	// and writes the stored link back into *l.
+	CreateLink(ctx context.Context, l *Link) error
+	Link(ctx context.Context, id string) (*Link, error)
+	// ListLinks returns owner's links ordered by Created, then ID;
+	// ErrNotFound without owner account.
+	ListLinks(ctx context.Context, owner string) ([]Link, error)
+	// UpdateLink replaces the settings of the stored link l.ID (Label,
+	// Tier, Components, PastDays, FutureDays, Expires), keeps its Owner,
+	// Collection, Created and statistics, sets Updated, adds one to
+	// Version and writes the result back into *l. ErrNotFound.
+	UpdateLink(ctx context.Context, l *Link) error
+	// ReplaceLink rotates a link in one transaction: it deletes oldID and
+	// creates l under its new ID with l's settings, fresh Created and
+	// Updated, Version 1 and zero statistics, writing the result back into
+	// *l. l.Owner and l.Collection must equal the old link's. ErrNotFound
+	// when oldID is missing, ErrExists when l.ID is taken (oldID included).
+	ReplaceLink(ctx context.Context, oldID string, l *Link) error
+	DeleteLink(ctx context.Context, id string) error // ErrNotFound
+	// AddFetches applies fetch statistics in one transaction: for each
+	// stored link it adds Count to Fetches and moves LastFetched (with
+	// LastUserAgent) forward to Last when Last is newer. Unknown IDs
+	// (links revoked meanwhile) are skipped. Version and Updated stay.
+	AddFetches(ctx context.Context, stats []FetchStat) error
 
 	Close() error
 }

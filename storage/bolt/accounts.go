@@ -198,8 +198,8 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 	return nil
 }
 
-// DeleteAccount removes the account, its login and all its collections in
-// one transaction.
+// DeleteAccount removes the account, its login, all its collections and
+// all its links in one transaction.
 func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 	const op = "delete account"
 	if err := ctxErr(ctx, op); err != nil {
@@ -212,6 +212,9 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 		}
 		err = tx.Bucket(bucketCollections).DeleteBucket([]byte(id))
 		if err != nil && !errors.Is(err, bberrors.ErrBucketNotFound) {
+			return err
+		}
+		if err := deleteLinks(tx, id, ""); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketLogins).Delete(loginKey(r.Login)); err != nil {

@@ -27,6 +27,8 @@ var (
 	bucketAccounts    = []byte("accounts")
 	bucketLogins      = []byte("logins")
 	bucketCollections = []byte("collections")
+	bucketLinks       = []byte("links")
+	bucketLinkOwners  = []byte("linkowners")
 
 	keyVersion = []byte("version")
 )
@@ -93,7 +95,7 @@ func Open(path string, opts Options) (*DB, error) {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 		}
-		for _, name := range [][]byte{bucketAccounts, bucketLogins, bucketCollections} {
+		for _, name := range [][]byte{bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

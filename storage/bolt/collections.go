@@ -391,7 +391,8 @@ func (db *DB) PatchCollection(ctx context.Context, owner, name string, set map[s
 	return out, nil
 }
 
-// DeleteCollection drops the collection with its objects and change log.
+// DeleteCollection drops the collection with its objects, change log and
+// public links.
 // A later collection of the same name gets a new incarnation, so tokens
 // of this one stay invalid.
 func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
@@ -403,6 +404,9 @@ func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
 		ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
 		if ob == nil || ob.Bucket([]byte(name)) == nil {
 			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
+		}
+		if err := deleteLinks(tx, owner, name); err != nil {
+			return err
 		}
 		return ob.DeleteBucket([]byte(name))
 	})

@@ -13,12 +13,15 @@
 //	    uids/<UID>                    member name holding that UID
 //	    changes/<8-byte BE seq>       flag byte (deleted) + member name
 //	    tombs/<member>                8-byte seq of the member's deletion
+//	links/<id>                        JSON public link record (links.go)
+//	linkowners/<owner>/<id>           collection name: index of owner's links
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range prefilter of calendar-query (which reads Span) never read
 // object bytes, and state apart from info so that a write rewrites a few
 // dozen bytes rather than the collection's properties. Deleting an account
-// or a collection is one DeleteBucket.
+// or a collection is one DeleteBucket, plus deleting its links found
+// through linkowners.
 //
 // # Records
 //
@@ -62,7 +65,9 @@
 // transaction. The freelist is a hash map and not synced: commits write
 // fewer pages, at the cost of a freelist rebuild on Open.
 //
-// Accounts and collections change rarely and use plain transactions.
+// Accounts, collections and links change rarely and use plain
+// transactions; so does AddFetches, which the caller calls only to flush
+// fetch counters it keeps in memory.
 //
 // # Reads
 //

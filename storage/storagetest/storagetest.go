@@ -19,6 +19,12 @@
 //   - Stores implement Pruner.
 //   - An object written without a span (Span.Known false) reads back
 //     with the zero Span; an open span reads back without an end.
+//   - ListLinks of a missing account is ErrNotFound, like
+//     ListCollections. A link's empty component list reads back as nil
+//     (both mean all components); a zero window (PastDays 0) stays set.
+//   - ReplaceLink onto its own ID is ErrExists; onto another owner or
+//     collection it fails (with no sentinel required) and changes nothing.
+//   - Several FetchStats for one link in one AddFetches batch all count.
 package storagetest
 
 import (
@@ -67,6 +73,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Transfer", transferTests},
 		{"Spans", spanTests},
 		{"Concurrency", concurrencyTests},
+		{"Links", linkTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
