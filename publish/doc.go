@@ -1,5 +1,58 @@
-// Package publish will serve public calendar feeds: unguessable,
-// revocable /ics/{token} links (RFC 5545 text and RFC 7265 jCal) with
-// privacy tiers, caching headers and conditional GET. Nothing is served
-// yet; the public-feed issue builds it.
+// Package publish serves public feeds: GET/HEAD /ics/{token} (also
+// {token}.ics) as one RFC 5545 VCALENDAR, {token}.json or Accept:
+// application/calendar+json as RFC 7265 jCal, and /vcf/{token} as the
+// address book's vCards. No login: the token (package sharing) is the
+// credential.
+//
+// What a calendar feed holds (Feed.Render):
+//
+//   - VERSION, PRODID, CALSCALE, METHOD:PUBLISH, X-WR-CALNAME (the
+//     calendar's displayname), X-WR-TIMEZONE (its calendar-timezone, as
+//     an IANA name), REFRESH-INTERVAL;VALUE=DURATION and X-PUBLISHED-TTL
+//     (RFC 7986 5.7; -feed-ttl, default PT1H).
+//   - One VTIMEZONE per TZID used, deduplicated: the stored definition
+//     when the objects carry one under that name, otherwise generated
+//     from the tz database (internal/ical VTimezone, 1970 to twenty years
+//     ahead). Windows ("W. Europe Standard Time") and vendor-prefixed
+//     names are rewritten to their IANA names, which every subscriber
+//     knows.
+//   - The components the link's component filter and window admit (the
+//     window is checked against each object's stored span, so objects
+//     outside it are not read; a recurring event is published whole when
+//     any instance may fall in the window).
+//   - Tiers: full publishes components as stored minus VALARMs; limited
+//     keeps an allowlist (UID, times and recurrence, status, SUMMARY,
+//     LOCATION, GEO) so that no client's extension property leaks; busy
+//     publishes VEVENTs only, with their times and SUMMARY:Busy.
+//     CLASS:PRIVATE is never published and CLASS:CONFIDENTIAL is busy in
+//     every tier.
+//   - Lines are CRLF and folded at 75 octets by our own writer; stored
+//     lines are copied, not re-encoded.
+//
+// HTTP (Handler):
+//
+//   - A rendered feed is cached per link version, collection incarnation
+//     and sequence, and window day; variants (gzip, jCal) are made once
+//     per entry. A request reads the link and the collection record only,
+//     so a 304 touches no event data. The cache is bounded (64 MiB by
+//     default), least recently used out.
+//   - ETag is strong: a hash of the link version and the published bytes
+//     (plus the variant), so it changes exactly when what a subscriber
+//     would receive changes — an edit the tier hides (an alarm, a private
+//     event) keeps it. Last-Modified is when that content was first
+//     served. If-None-Match, else If-Modified-Since, answer 304.
+//   - Cache-Control: public, max-age=0, must-revalidate: shared caches may
+//     keep a copy but ask every time, so a revoked link is closed for
+//     every cache in the same second, and asking costs a 304.
+//   - Access-Control-Allow-Origin: * (websites fetch feeds from the
+//     browser), Content-Disposition: inline, gzip when accepted.
+//   - A token that was never issued (its MAC fails) counts against the
+//     client address: 20 per 10 minutes, then 429 with Retry-After. Real
+//     tokens, including revoked ones that subscribers keep polling, never
+//     count and are never slowed. Revoked, expired and deleted-collection
+//     links are 404.
+//   - Fetch counts, last fetch time and User-Agent are kept in memory and
+//     written every 30 s (server.Server.Run), so a poll costs no disk
+//     write; the API shows stored plus pending counts.
+//   - Tokens are masked in the request log (internal/server).
 package publish

@@ -1,5 +1,29 @@
-// Package sharing will hold grants between accounts (read, read-write)
-// and the public links minted for collections, and evaluate the
-// privileges a principal has on a collection. Today every collection is
-// visible to its owner only; the sharing issue builds this package.
+// Package sharing holds what opens a collection to someone other than its
+// owner. Today that is public links; grants between accounts (read,
+// read-write) are the sharing issue's.
+//
+// Public links (RFC-free, following what Google Calendar and Nextcloud
+// offer):
+//
+//   - A link has an ID of 128 bits from crypto/rand, stored with its
+//     settings (storage.Link). Its URL token is the ID followed by an
+//     HMAC-SHA256 of it under a key kept outside the database (the
+//     -link-key file, created on first start): base64url, 43 characters,
+//     so feed URLs stay far below the 256 characters Google Calendar
+//     accepts. A copy of the database alone opens no feed; the owner can
+//     be shown a link's URL at any time. Decoding is strict, so one link
+//     has one token spelling.
+//   - LinksAPI (JSON under /api/v1/links, owner only; other accounts'
+//     links answer 404): create (collection, label, tier full/limited/
+//     busy, components, window in days around each fetch, expiry), list,
+//     show, update (settings only; the version bump changes the feed's
+//     ETag), rotate (one transaction: the old ID is deleted and a new one
+//     with the same settings created, so the old URL is dead at once) and
+//     revoke. Each calendar link lists subscribe URLs: webcal://, Google
+//     Calendar's calendar/r?cid=, Outlook.com's and Office 365's
+//     addfromweb form, and the jCal URL.
+//   - Address-book links publish every card in full; tier, components and
+//     window do not apply.
+//   - An account has at most 100 links; deleting a collection or an
+//     account deletes its links.
 package sharing

@@ -30,6 +30,15 @@ func envInt(key string, def int) int {
 	return def
 }
 
+// envDuration reads a duration environment variable; a missing or
+// unparsable value means def.
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
 func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)

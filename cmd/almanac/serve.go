@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/server"
+	"almanac/sharing"
 	"almanac/storage"
 )
 
@@ -23,12 +25,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs, data := newFlagSet("serve", stderr)
 	listen := fs.String("listen", envOr("ALMANAC_LISTEN", "127.0.0.1:8080"), "address to listen on (env ALMANAC_LISTEN)")
 	level := fs.String("log-level", envOr("ALMANAC_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ALMANAC_LOG_LEVEL)")
+	linkKey := fs.String("link-key", envOr("ALMANAC_LINK_KEY", ""), "file holding the key public-link tokens derive from, created when missing; keep it apart from the database (env ALMANAC_LINK_KEY; default DATA/link.key)")
+	publicURL := fs.String("public-url", envOr("ALMANAC_PUBLIC_URL", ""), "external base URL public links are shown with, e.g. https://cal.example.com (env ALMANAC_PUBLIC_URL; default: the request's)")
+	feedTTL := fs.Duration("feed-ttl", envDuration("ALMANAC_FEED_TTL", time.Hour), "refresh interval public feeds suggest to subscribers (env ALMANAC_FEED_TTL)")
 	maxInstances := fs.Int("max-instances", envInt("ALMANAC_MAX_INSTANCES", 10000), "instances of one recurring object a query, expand or free-busy walks at most (env ALMANAC_MAX_INSTANCES)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
 	if fs.NArg() != 0 {
 		return errUsage
+	}
+	if *feedTTL < time.Minute {
+		return fmt.Errorf("-feed-ttl must be at least 1m")
 	}
 	if *maxInstances < 1 {
 		return fmt.Errorf("-max-instances must be at least 1")
@@ -55,12 +63,26 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	if *linkKey == "" {
+		*linkKey = filepath.Join(*data, "link.key")
+	}
+	keys, err := sharing.LoadKey(*linkKey)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
 	}
+	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
+		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL})
+	appCtx, stopApp := context.WithCancel(context.Background())
+	appDone := make(chan struct{})
+	go func() { app.Run(appCtx); close(appDone) }()
+	defer func() { stopApp(); <-appDone }()
 	srv := &http.Server{
-		Handler:           server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances}),
+		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

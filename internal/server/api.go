@@ -6,13 +6,16 @@ import (
 	"almanac/auth"
 	"almanac/internal/api"
 	"almanac/internal/davtree"
+	"almanac/sharing"
 )
 
 // apiHandler serves /api/v1/. The account endpoint is the first; the
 // account-settings issue extends it. Errors share one JSON shape:
 // {"error": {"code": "...", "message": "..."}}.
-func apiHandler() http.Handler {
+func apiHandler(links http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(sharing.LinksPath, links)
+	mux.Handle(sharing.LinksPath+"/", links)
 	mux.HandleFunc("/api/v1/account", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -17,6 +18,8 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/davtree"
+	"almanac/publish"
+	"almanac/sharing"
 	"almanac/storage"
 )
 
@@ -28,10 +31,28 @@ type Config struct {
 	Auth            *auth.Authenticator
 	MaxResourceSize int64
 	MaxInstances    int // per-object expansion cap; 0: 10,000
+	// LinkKeys makes and reads public-link tokens; nil: a random key that
+	// lives as long as the process (tests).
+	LinkKeys *sharing.Keyring
+	// PublicURL is the external base URL public links are shown with;
+	// empty: each API request's own scheme and host.
+	PublicURL string
+	// FeedTTL is the refresh interval feeds suggest (0: one hour).
+	FeedTTL time.Duration
 }
 
+// Server is the root handler. Run keeps its background work going.
+type Server struct {
+	http.Handler
+	feeds *publish.Handler
+}
+
+// Run writes feed fetch statistics every 30 s until ctx is done, and
+// once more then.
+func (s *Server) Run(ctx context.Context) { s.feeds.Run(ctx, 30*time.Second) }
+
 // New returns the root handler.
-func New(cfg Config) http.Handler {
+func New(cfg Config) *Server {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -44,6 +65,15 @@ func New(cfg Config) http.Handler {
 		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
+
+	keys := cfg.LinkKeys
+	if keys == nil {
+		key := make([]byte, sharing.KeySize)
+		rand.Read(key)
+		keys, _ = sharing.NewKeyring(key)
+	}
+	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL})
+	links := sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -63,11 +93,14 @@ func New(cfg Config) http.Handler {
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal; browsers still get the home page.
 	r.Methods("PROPFIND", "OPTIONS").Path("/").Handler(davHandler)
-	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler())))
+	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler(links))))
+	// Public feeds: the token is the credential, no login.
+	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
+	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)
 	r.Handle("/healthz", healthz(cfg.Store))
 	r.Handle("/", http.HandlerFunc(home))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	return logRequests(logger, r)
+	return &Server{Handler: logRequests(logger, r), feeds: feeds}
 }
 
 func home(w http.ResponseWriter, r *http.Request) {
@@ -169,11 +202,22 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 				status = http.StatusOK
 			}
 			logger.Info("request", "req", info.id, "principal", info.principal, "method", r.Method,
-				"path", r.URL.Path, "status", status, "bytes", rec.bytes, "dur", time.Since(start).Round(time.Microsecond))
+				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", time.Since(start).Round(time.Microsecond))
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
 		}()
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
 	})
+}
+
+// logPath is a request path as logged: feed tokens are credentials, so
+// only their first characters are kept.
+func logPath(p string) string {
+	for _, prefix := range []string{publish.CalendarPrefix, publish.AddressBookPrefix} {
+		if rest, ok := strings.CutPrefix(p, prefix); ok {
+			return prefix + sharing.Mask(rest)
+		}
+	}
+	return p
 }

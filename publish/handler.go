@@ -1,0 +1,424 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"almanac/auth"
+	"almanac/internal/dav"
+	aical "almanac/internal/ical"
+	"almanac/sharing"
+	"almanac/storage"
+)
+
+// Paths of the feeds: /ics/{token}[.ics|.json] for calendars and
+// /vcf/{token}[.vcf] for address books.
+const (
+	CalendarPrefix    = "/ics/"
+	AddressBookPrefix = "/vcf/"
+)
+
+// DefaultTTL is the refresh interval feeds suggest to subscribers.
+const DefaultTTL = time.Hour
+
+// Options configures a Handler.
+type Options struct {
+	Logger *slog.Logger
+	// TTL is REFRESH-INTERVAL and X-PUBLISHED-TTL (0: DefaultTTL).
+	TTL time.Duration
+	// CacheBytes bounds the rendered feeds kept in memory (0: 64 MiB).
+	CacheBytes int64
+	// ClientAddr returns the client's address for throttling (default
+	// r.RemoteAddr; behind a proxy, read its trusted header).
+	ClientAddr func(*http.Request) string
+	// GuessLimit unknown tokens per GuessWindow from one address are
+	// answered; more get 429 (0: 20 per 10 minutes).
+	GuessLimit  int
+	GuessWindow time.Duration
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Handler serves public feeds. It needs no login: the token is the
+// credential.
+type Handler struct {
+	store      storage.Store
+	keys       *sharing.Keyring
+	logger     *slog.Logger
+	ttl        time.Duration
+	cache      *cache
+	guesses    *auth.Limiter
+	clientAddr func(*http.Request) string
+	now        func() time.Time
+	stats      fetchStats
+}
+
+// NewHandler returns the feed handler.
+func NewHandler(store storage.Store, keys *sharing.Keyring, opts Options) *Handler {
+	h := &Handler{store: store, keys: keys, logger: opts.Logger, ttl: opts.TTL, clientAddr: opts.ClientAddr, now: opts.Now}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if h.ttl <= 0 {
+		h.ttl = DefaultTTL
+	}
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = 64 << 20
+	}
+	h.cache = newCache(opts.CacheBytes)
+	if opts.GuessLimit <= 0 {
+		opts.GuessLimit = 20
+	}
+	if opts.GuessWindow <= 0 {
+		opts.GuessWindow = 10 * time.Minute
+	}
+	h.guesses = auth.NewLimiter(opts.GuessLimit, opts.GuessWindow, 100_000)
+	if h.clientAddr == nil {
+		h.clientAddr = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h
+}
+
+// Run writes fetch statistics to the store every interval until ctx is
+// done, then once more.
+func (h *Handler) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			h.Flush(flushCtx)
+			cancel()
+			return
+		case <-t.C:
+			h.Flush(ctx)
+		}
+	}
+}
+
+// Flush writes the fetch statistics gathered in memory.
+func (h *Handler) Flush(ctx context.Context) error {
+	err := h.stats.flush(ctx, h.store)
+	if err != nil {
+		h.logger.Warn("cannot write feed fetch statistics; keeping them for the next try", "err", err)
+	}
+	return err
+}
+
+// Pending returns link id's fetches not yet written to the store, which
+// the management API adds to the stored ones.
+func (h *Handler) Pending(id string) storage.FetchStat { return h.stats.Pending(id) }
+
+// Forget drops the rendered feeds of a link (revoked or rotated) at once
+// rather than when the cache needs room.
+func (h *Handler) Forget(id string) { h.cache.forget(id, id+"|") }
+
+// format is what a request asks for.
+type format int
+
+const (
+	formatICS format = iota
+	formatJCal
+	formatVCF
+)
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	// Websites read feeds from the browser: any origin may, as anyone
+	// holding the URL may anyway.
+	hd.Set("Access-Control-Allow-Origin", "*")
+	hd.Set("Access-Control-Expose-Headers", "ETag, Last-Modified")
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		hd.Set("Access-Control-Allow-Methods", "GET, HEAD")
+		hd.Set("Access-Control-Allow-Headers", "If-None-Match, If-Modified-Since")
+		hd.Set("Allow", "GET, HEAD, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	default:
+		hd.Set("Allow", "GET, HEAD, OPTIONS")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	token, f, kind, ok := parsePath(r)
+	if !ok {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	id, ok := h.keys.LinkID(token)
+	if !ok {
+		// Never issued: a guess or a typo. Guessing is slowed per
+		// address; holders of real tokens never reach this.
+		key := auth.AddrKey(h.clientAddr(r))
+		now := h.now()
+		if wait := h.guesses.RetryAfter(key, now); wait > 0 {
+			hd.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+			return
+		}
+		h.guesses.Fail(key, now)
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	if err := h.serve(w, r, id, f, kind); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		h.logger.Error("feed failed", "link", id, "err", err)
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+	}
+}
+
+// parsePath reads the token and format of a feed URL.
+func parsePath(r *http.Request) (token string, f format, kind storage.Kind, ok bool) {
+	p := r.URL.Path
+	switch {
+	case strings.HasPrefix(p, CalendarPrefix):
+		token, kind = p[len(CalendarPrefix):], storage.KindCalendar
+		switch {
+		case strings.HasSuffix(token, ".ics"):
+			token = strings.TrimSuffix(token, ".ics")
+		case strings.HasSuffix(token, ".json"):
+			token, f = strings.TrimSuffix(token, ".json"), formatJCal
+		case acceptsJCal(r.Header.Get("Accept")):
+			f = formatJCal
+		}
+	case strings.HasPrefix(p, AddressBookPrefix):
+		token, kind, f = strings.TrimSuffix(p[len(AddressBookPrefix):], ".vcf"), storage.KindAddressBook, formatVCF
+	default:
+		return "", 0, 0, false
+	}
+	return token, f, kind, !strings.Contains(token, "/")
+}
+
+// acceptsJCal: the client prefers jCal to iCalendar (websites' fetch()
+// asking for application/calendar+json).
+func acceptsJCal(accept string) bool {
+	for part := range strings.SplitSeq(accept, ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.ToLower(strings.TrimSpace(mt)) {
+		case "application/calendar+json":
+			return true
+		case "text/calendar":
+			return false
+		}
+	}
+	return false
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, f format, kind storage.Kind) error {
+	ctx := r.Context()
+	now := h.now()
+	link, err := h.store.Link(ctx, id)
+	if err != nil {
+		return err // revoked: ErrNotFound
+	}
+	if !link.Expires.IsZero() && !now.Before(link.Expires) {
+		return storage.ErrNotFound
+	}
+	coll, err := h.store.Collection(ctx, link.Owner, link.Collection)
+	if err != nil {
+		return err
+	}
+	if coll.Kind != kind {
+		return storage.ErrNotFound
+	}
+	feed := h.feed(link, coll, now)
+	// The key holds everything the rendering depends on, so a hit is
+	// answered without reading any event.
+	key := link.ID + "|" + strconv.FormatUint(link.Version, 10) + "|" + coll.Incarnation + "|" +
+		strconv.FormatUint(coll.Seq, 10) + "|" + feed.Start.Format("20060102") + "|" + feed.End.Format("20060102")
+	// Other requests may wait for this rendering: it must not end when
+	// this client goes away.
+	renderCtx := context.WithoutCancel(ctx)
+	e, err := h.cache.get(key, func() (*entry, error) { return h.render(renderCtx, link, coll, feed) })
+	if err != nil {
+		return err
+	}
+	h.stats.record(link.ID, r.UserAgent(), now)
+	return h.write(w, r, link, coll, e, f, now)
+}
+
+// feed turns a link's settings into the rendering of one day.
+func (h *Handler) feed(link *storage.Link, coll *storage.Collection, now time.Time) *Feed {
+	f := &Feed{Tier: link.Tier, Components: link.Components, TTL: h.ttl, Now: now}
+	day := now.UTC().Truncate(24 * time.Hour)
+	if link.PastDays != nil {
+		f.Start = day.AddDate(0, 0, -*link.PastDays)
+	}
+	if link.FutureDays != nil {
+		f.End = day.AddDate(0, 0, *link.FutureDays+1)
+	}
+	if v, ok := coll.Props[dav.Clark(dav.Name(dav.NSDAV, "displayname"))]; ok {
+		f.Name = (&dav.RawXML{Inner: v}).Text()
+	}
+	if v, ok := coll.Props[dav.Clark(dav.Name(dav.NSCalDAV, "calendar-timezone"))]; ok {
+		f.TimeZone = calendarZone((&dav.RawXML{Inner: v}).Text())
+	}
+	return f
+}
+
+// calendarZone is the TZID of a CALDAV:calendar-timezone value, as its
+// IANA name when it has one.
+func calendarZone(vtimezone string) string {
+	for line := range strings.SplitSeq(vtimezone, "\n") {
+		name, value := split(strings.TrimRight(line, "\r"))
+		if name == "TZID" {
+			if iana, ok := aical.IANAName(value); ok {
+				return iana
+			}
+			return value
+		}
+	}
+	return ""
+}
+
+func (h *Handler) render(ctx context.Context, link *storage.Link, coll *storage.Collection, feed *Feed) (*entry, error) {
+	walk := func(fn func(*storage.Object) error) error {
+		return h.store.Walk(ctx, link.Owner, link.Collection, fn)
+	}
+	var body []byte
+	var err error
+	if coll.Kind == storage.KindAddressBook {
+		body, err = renderCards(walk)
+	} else {
+		body, err = feed.Render(walk)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.New()
+	sum.Write([]byte(strconv.FormatUint(link.Version, 10) + "\x00"))
+	sum.Write(body)
+	tag := base64.RawURLEncoding.EncodeToString(sum.Sum(nil)[:18])
+	return &entry{tag: tag, body: body, modified: h.cache.since(link.ID, tag, h.now())}, nil
+}
+
+// write answers with e in format f: conditional requests first (a 304
+// costs no rendering and no event read), then the body, gzipped when the
+// client takes it.
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, link *storage.Link, coll *storage.Collection, e *entry, f format, now time.Time) error {
+	hd := w.Header()
+	variant, ctype, ext := "", "text/calendar; charset=utf-8", ".ics"
+	switch f {
+	case formatJCal:
+		variant, ctype, ext = "json", "application/calendar+json; charset=utf-8", ".json"
+	case formatVCF:
+		ctype, ext = "text/vcard; charset=utf-8", ".vcf"
+	}
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	if gz {
+		variant = strings.TrimPrefix(variant+"+gzip", "+")
+	}
+	etag := `"` + e.tag
+	if variant != "" {
+		etag += "-" + strings.ReplaceAll(variant, "+", "-")
+	}
+	etag += `"`
+	modified := e.modified.UTC().Truncate(time.Second)
+	hd.Set("ETag", etag)
+	hd.Set("Last-Modified", modified.Format(http.TimeFormat))
+	// Caches may keep a copy but must ask again every time: revoking a
+	// link closes it for every cache at once, and asking costs a 304.
+	hd.Set("Cache-Control", "public, max-age=0, must-revalidate")
+	hd.Set("Vary", "Accept, Accept-Encoding")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if notModified(r, etag, modified) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	body := e.body
+	if variant != "" {
+		var added int64
+		var err error
+		body, added, err = e.variant(variant, func() ([]byte, error) { return h.encode(e.body, f, gz) })
+		if err != nil {
+			return err
+		}
+		h.cache.grew(e, added)
+	}
+	hd.Set("Content-Type", ctype)
+	hd.Set("Content-Disposition", `inline; filename="`+filename(link, coll)+ext+`"`)
+	if gz {
+		hd.Set("Content-Encoding", "gzip")
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+	return nil
+}
+
+func (h *Handler) encode(ics []byte, f format, gz bool) ([]byte, error) {
+	out := ics
+	if f == formatJCal {
+		var buf bytes.Buffer
+		if err := WriteJCal(&buf, ics); err != nil {
+			return nil, err
+		}
+		out = buf.Bytes()
+	}
+	if gz {
+		return gzipped(out)
+	}
+	return out, nil
+}
+
+// notModified evaluates If-None-Match, or If-Modified-Since when there is
+// none (RFC 9110 13.1.2, 13.1.3).
+func notModified(r *http.Request, etag string, modified time.Time) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		for t := range strings.SplitSeq(inm, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			if t == etag || t == "*" {
+				return true
+			}
+		}
+		return false
+	}
+	if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil {
+		return !modified.After(ims)
+	}
+	return false
+}
+
+func acceptsGzip(ae string) bool {
+	for part := range strings.SplitSeq(ae, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			q := strings.TrimSpace(params)
+			return !(strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q="), "0.") == "")
+		}
+	}
+	return false
+}
+
+// filename is the download name of a feed: the collection's name, safe
+// for a quoted header value.
+func filename(link *storage.Link, coll *storage.Collection) string {
+	name := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '"' || r == '\\' || r == '/' || r > 0x7e {
+			return '_'
+		}
+		return r
+	}, coll.Name)
+	if name == "" {
+		return "calendar"
+	}
+	return name
+}

@@ -1,0 +1,404 @@
+package publish
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"almanac/internal/contentline"
+	aical "almanac/internal/ical"
+	"almanac/sharing"
+	"almanac/storage"
+)
+
+// Feed is what one link publishes of a calendar.
+type Feed struct {
+	Tier       string    // sharing.TierFull, TierLimited or TierBusy
+	Components []string  // component types published; nil: all
+	Start, End time.Time // window; a zero side is unbounded
+	Name       string    // X-WR-CALNAME
+	TimeZone   string    // X-WR-TIMEZONE, "" for none
+	TTL        time.Duration
+	// Now anchors the generated VTIMEZONEs' range (tests fix it).
+	Now time.Time
+}
+
+// Properties kept by the limited and busy tiers: an allowlist, so that a
+// property added by some client (X-ALT-DESC with an HTML description,
+// X-APPLE-STRUCTURED-LOCATION, CONFERENCE) never leaks by default.
+var (
+	timeProps = []string{
+		"UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", "EXDATE",
+		"RECURRENCE-ID", "SEQUENCE", "STATUS", "TRANSP", "CREATED", "LAST-MODIFIED",
+	}
+	limitedProps = append(slices.Clone(timeProps), "SUMMARY", "LOCATION", "GEO")
+	// zonedProps are the properties that may carry a TZID parameter.
+	zonedProps = []string{"DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE"}
+)
+
+// Render writes the feed of the objects walk yields (storage Walk order)
+// as one VCALENDAR: CRLF lines folded at 75 octets, the calendar-level
+// properties subscribers read, one VTIMEZONE per TZID used, then the
+// published components. Objects outside the window or of other
+// component types are passed over by their stored metadata, unread.
+func (f *Feed) Render(walk func(fn func(*storage.Object) error) error) ([]byte, error) {
+	r := &renderer{f: f, tzName: map[string]string{}, tzUsed: map[string]bool{}, tzDefs: map[string][]string{}}
+	err := walk(func(o *storage.Object) error {
+		if f.skips(&o.ObjectMeta) {
+			return nil
+		}
+		r.object(string(o.Data))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.assemble(), nil
+}
+
+// skips decides from metadata alone that an object cannot be published.
+func (f *Feed) skips(m *storage.ObjectMeta) bool {
+	comp := strings.ToUpper(m.Component)
+	if comp != "" {
+		if len(f.Components) > 0 && !slices.Contains(f.Components, comp) {
+			return true
+		}
+		if f.Tier == sharing.TierBusy && comp != aical.CompEvent {
+			return true
+		}
+	}
+	return (!f.Start.IsZero() || !f.End.IsZero()) && !m.Span.Overlaps(f.Start, f.End)
+}
+
+type renderer struct {
+	f       *Feed
+	body    []byte
+	tzName  map[string]string   // TZID as stored → as published
+	tzOrder []string            // published TZIDs in order of first use
+	tzUsed  map[string]bool     //
+	tzDefs  map[string][]string // stored VTIMEZONE lines by TZID
+}
+
+// component is one top-level component of a stored object being read.
+type component struct {
+	name  string
+	class string
+	lines []string // BEGIN, properties and kept subcomponents; no END
+}
+
+// object reads one stored calendar object line by line: VTIMEZONEs are
+// collected, VALARMs dropped, and every other top-level component is
+// published as the tier and its CLASS decide.
+func (r *renderer) object(data string) {
+	rd := contentline.NewReader(data)
+	depth := 0
+	var comp *component
+	var tz []string // lines of a VTIMEZONE being read
+	tzid := ""
+	skip := 0 // depth at which a dropped subcomponent began
+	for {
+		line, _, ok := rd.Next()
+		if !ok {
+			return
+		}
+		name, value := split(line)
+		switch name {
+		case "BEGIN":
+			depth++
+			v := strings.ToUpper(value)
+			switch {
+			case skip > 0:
+			case depth == 2 && v == "VTIMEZONE":
+				tz, tzid = []string{line}, ""
+				continue
+			case depth == 2:
+				comp = &component{name: v, lines: []string{line}}
+				continue
+			case tz != nil:
+				tz = append(tz, line)
+				continue
+			case comp != nil && (v == "VALARM" || r.f.Tier != sharing.TierFull):
+				skip = depth
+			case comp != nil:
+				comp.lines = append(comp.lines, line)
+			}
+		case "END":
+			switch {
+			case skip > 0:
+				if depth == skip {
+					skip = 0
+				}
+			case depth == 2 && tz != nil:
+				tz = append(tz, line)
+				if _, dup := r.tzDefs[tzid]; tzid != "" && !dup {
+					r.tzDefs[tzid] = tz
+				}
+				tz = nil
+			case depth == 2 && comp != nil:
+				r.publish(comp)
+				comp = nil
+			case comp != nil:
+				comp.lines = append(comp.lines, line)
+			case tz != nil:
+				tz = append(tz, line)
+			}
+			depth--
+		default:
+			switch {
+			case skip > 0 || depth < 2:
+			case tz != nil:
+				if depth == 2 && name == "TZID" {
+					tzid = value
+				}
+				tz = append(tz, line)
+			case comp != nil:
+				if depth == 2 && name == "CLASS" {
+					comp.class = strings.ToUpper(strings.TrimSpace(value))
+				}
+				comp.lines = append(comp.lines, line)
+			}
+		}
+	}
+}
+
+// publish writes one component as its tier and CLASS allow: PRIVATE is
+// never published, CONFIDENTIAL only as busy time, whatever the tier.
+func (r *renderer) publish(c *component) {
+	if len(r.f.Components) > 0 && !slices.Contains(r.f.Components, c.name) {
+		return
+	}
+	tier := r.f.Tier
+	switch c.class {
+	case "PRIVATE":
+		return
+	case "CONFIDENTIAL":
+		tier = sharing.TierBusy
+	}
+	var keep []string
+	switch tier {
+	case sharing.TierBusy:
+		if c.name != aical.CompEvent {
+			return
+		}
+		keep = timeProps
+	case sharing.TierLimited:
+		keep = limitedProps
+	}
+	r.emit(c.lines[0])
+	for _, line := range c.lines[1:] {
+		name, _ := split(line)
+		if keep != nil && !slices.Contains(keep, name) {
+			continue
+		}
+		if slices.Contains(zonedProps, name) {
+			line = r.zoned(line)
+		}
+		r.emit(line)
+	}
+	if tier == sharing.TierBusy {
+		r.emit("SUMMARY:Busy")
+	}
+	r.emit("END:" + c.name)
+}
+
+func (r *renderer) emit(line string) {
+	r.body = contentline.AppendFolded(r.body, line)
+}
+
+// zoned rewrites the TZID of a date-time property to the IANA name it
+// stands for (Windows and vendor-prefixed names), which every subscriber
+// knows, and records it for a VTIMEZONE.
+func (r *renderer) zoned(line string) string {
+	start, end, ok := tzidParam(line)
+	if !ok {
+		return line
+	}
+	stored := strings.Trim(line[start:end], `"`)
+	published, seen := r.tzName[stored]
+	if !seen {
+		published = stored
+		if iana, ok := aical.IANAName(stored); ok {
+			published = iana
+		}
+		r.tzName[stored] = published
+	}
+	if !r.tzUsed[published] {
+		r.tzUsed[published] = true
+		r.tzOrder = append(r.tzOrder, published)
+	}
+	if published == stored {
+		return line
+	}
+	return line[:start] + quoteParam(published) + line[end:]
+}
+
+// assemble writes the calendar around the published components.
+func (r *renderer) assemble() []byte {
+	f := r.f
+	out := make([]byte, 0, len(r.body)+4096)
+	line := func(s string) { out = contentline.AppendFolded(out, s) }
+	line("BEGIN:VCALENDAR")
+	line("VERSION:2.0")
+	line("PRODID:-//almanac//public feed//EN")
+	line("CALSCALE:GREGORIAN")
+	line("METHOD:PUBLISH")
+	if f.Name != "" {
+		line("X-WR-CALNAME:" + escapeText(f.Name))
+	}
+	if f.TimeZone != "" {
+		line("X-WR-TIMEZONE:" + escapeText(f.TimeZone))
+	}
+	ttl := formatDuration(f.TTL)
+	line("REFRESH-INTERVAL;VALUE=DURATION:" + ttl)
+	line("X-PUBLISHED-TTL:" + ttl)
+	for _, tzid := range r.tzOrder {
+		if def, ok := r.tzDefs[tzid]; ok {
+			for _, l := range def {
+				line(l)
+			}
+			continue
+		}
+		if loc, ok := aical.LoadLocation(tzid); ok && tzid != "" && tzid != "Local" {
+			from, to := zoneRange(f.Now)
+			out = append(out, aical.VTimezone(tzid, loc, from, to)...)
+		}
+		// A TZID that names no known zone and has no definition stays as
+		// written: there is nothing true to add.
+	}
+	out = append(out, r.body...)
+	line("END:VCALENDAR")
+	return out
+}
+
+// zoneRange is the span generated VTIMEZONEs describe: from 1970 to
+// twenty years after now, in whole years so that renders share the
+// generator's cache.
+func zoneRange(now time.Time) (time.Time, time.Time) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(now.Year()+20, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// split returns a content line's name (upper case, without group) and
+// value.
+func split(line string) (name, value string) {
+	i := strings.IndexAny(line, ";:")
+	if i < 0 {
+		return strings.ToUpper(line), ""
+	}
+	name = strings.ToUpper(line[:i])
+	if line[i] == ':' {
+		return name, line[i+1:]
+	}
+	if j := valueStart(line, i); j >= 0 {
+		return name, line[j:]
+	}
+	return name, ""
+}
+
+// valueStart is the index after the colon that ends the parameters
+// starting at i, skipping colons in quoted parameter values.
+func valueStart(line string, i int) int {
+	quoted := false
+	for ; i < len(line); i++ {
+		switch line[i] {
+		case '"':
+			quoted = !quoted
+		case ':':
+			if !quoted {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// tzidParam finds the value of a TZID parameter: line[start:end], quotes
+// included.
+func tzidParam(line string) (start, end int, ok bool) {
+	i := strings.IndexAny(line, ";:")
+	quoted := false
+	for i >= 0 && i < len(line) && line[i] == ';' {
+		i++
+		eq := strings.IndexByte(line[i:], '=')
+		if eq < 0 {
+			return 0, 0, false
+		}
+		pname := line[i : i+eq]
+		j := i + eq + 1
+		k := j
+		for ; k < len(line); k++ {
+			c := line[k]
+			if c == '"' {
+				quoted = !quoted
+			} else if !quoted && (c == ';' || c == ':') {
+				break
+			}
+		}
+		if strings.EqualFold(pname, "TZID") {
+			return j, k, true
+		}
+		i = k
+	}
+	return 0, 0, false
+}
+
+// quoteParam quotes a parameter value that holds characters RFC 5545 3.2
+// allows only in quoted strings.
+func quoteParam(v string) string {
+	if strings.ContainsAny(v, ";:,") {
+		return `"` + v + `"`
+	}
+	return v
+}
+
+var textEscaper = strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
+
+func escapeText(s string) string { return textEscaper.Replace(s) }
+
+// formatDuration writes d as an RFC 5545 3.3.6 duration (PT1H, P1D,
+// PT1H30M); at least one second.
+func formatDuration(d time.Duration) string {
+	if d < time.Second {
+		d = time.Second
+	}
+	s := int64(d / time.Second)
+	days, s := s/86400, s%86400
+	h, s := s/3600, s%3600
+	m, s := s/60, s%60
+	var b strings.Builder
+	b.WriteByte('P')
+	if days > 0 {
+		b.WriteString(strconv.FormatInt(days, 10) + "D")
+	}
+	if h > 0 || m > 0 || s > 0 {
+		b.WriteByte('T')
+		if h > 0 {
+			b.WriteString(strconv.FormatInt(h, 10) + "H")
+		}
+		if m > 0 {
+			b.WriteString(strconv.FormatInt(m, 10) + "M")
+		}
+		if s > 0 {
+			b.WriteString(strconv.FormatInt(s, 10) + "S")
+		}
+	}
+	return b.String()
+}
+
+// renderCards concatenates an address book's vCards, each as stored and
+// ended by CRLF: a .vcf file Contacts apps import as a whole.
+func renderCards(walk func(fn func(*storage.Object) error) error) ([]byte, error) {
+	var out bytes.Buffer
+	err := walk(func(o *storage.Object) error {
+		out.Write(o.Data)
+		if !bytes.HasSuffix(o.Data, []byte("\n")) {
+			out.WriteString("\r\n")
+		}
+		return nil
+	})
+	return out.Bytes(), err
+}
