@@ -1,6 +1,8 @@
 package publish
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -288,6 +290,34 @@ func BenchmarkRender10k(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.SetBytes(int64(len(out)))
+			}
+		})
+	}
+}
+
+// TestRenderedFeedAsJCal checks that every tier's feed, zones and
+// recurrences included, converts to jCal of RFC 7265's structure.
+func TestRenderedFeedAsJCal(t *testing.T) {
+	objs := []*storage.Object{
+		obj("z.ics", "VEVENT", "BEGIN:VEVENT", "UID:z", "DTSTAMP:20260101T000000Z", "DTSTART;TZID=W. Europe Standard Time:20260310T100000",
+			"DURATION:PT1H", "RRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20260401T000000Z", "EXDATE;TZID=W. Europe Standard Time:20260311T100000",
+			"SUMMARY:Standup\\, daily", "GEO:52.52;13.40", "END:VEVENT"),
+		obj("d.ics", "VEVENT", "BEGIN:VEVENT", "UID:d", "DTSTAMP:20260101T000000Z", "DTSTART;VALUE=DATE:20260320", "SUMMARY:Holiday", "END:VEVENT"),
+		obj("t.ics", "VTODO", "BEGIN:VTODO", "UID:t", "DTSTAMP:20260101T000000Z", "DUE:20260330T170000Z", "PRIORITY:1", "SUMMARY:Report", "END:VTODO"),
+	}
+	for _, tier := range sharing.Tiers {
+		t.Run(tier, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteJCal(&buf, []byte(render(t, &Feed{Tier: tier}, objs...))); err != nil {
+				t.Fatal(err)
+			}
+			var v any
+			if err := json.Unmarshal(buf.Bytes(), &v); err != nil {
+				t.Fatalf("not JSON: %v", err)
+			}
+			validateJCal(t, v)
+			if !strings.Contains(buf.String(), `["dtstart",{"tzid":"Europe/Berlin"},"date-time","2026-03-10T10:00:00"]`) {
+				t.Errorf("zoned DTSTART not in jCal form:\n%.600s", buf.String())
 			}
 		})
 	}
