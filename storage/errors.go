@@ -7,10 +7,11 @@ import (
 
 // Sentinel errors. Backends wrap them with %w so callers can use errors.Is.
 var (
-	// ErrNotFound: the account, collection, object or link does not exist.
+	// ErrNotFound: the account, collection, object, link or grant does
+	// not exist.
 	ErrNotFound = errors.New("storage: not found")
-	// ErrExists: an account login, collection name or link ID is
-	// already taken.
+	// ErrExists: an account login, collection name, mount name or link
+	// ID is already taken.
 	ErrExists = errors.New("storage: already exists")
 	// ErrPreconditionFailed: the caller's If-Match / If-None-Match
 	// condition did not hold against the stored state.

@@ -174,6 +174,33 @@ type FetchStat struct {
 	UserAgent string // of the last fetch
 }
 
+// Access levels of a grant.
+const (
+	AccessRead      = "read"
+	AccessReadWrite = "read-write"
+)
+
+// Grant opens one account's collection to another account (sharing).
+// A grant is identified by (Owner, Collection, Sharee) and, in the
+// sharee's home, by (Sharee, Mount).
+type Grant struct {
+	Owner      string // account ID of the collection's owner
+	Collection string // the owner's collection name
+	Sharee     string // account ID the collection is shared with
+	Access     string // AccessRead or AccessReadWrite (validated by the caller)
+	// ShowPrivate lets a read-only sharee see CLASS:PRIVATE and CONFIDENTIAL
+	// events as they are (read grants hide them by default).
+	ShowPrivate bool
+	// Mount is the collection's name in the sharee's home (its URL segment there);
+	// unique among the sharee's own collections and mounts.
+	Mount string
+	// Props holds the sharee's own view of the collection: displayname, color,
+	// order, keyed by Clark notation like Collection.Props.
+	Props   map[string]string
+	Created time.Time // set when PutGrant creates the grant
+	Updated time.Time // set by every PutGrant; PatchGrantProps leaves it
+}
+
 // Store is the persistence interface every backend implements.
 // All methods are safe for concurrent use.
 type Store interface {
@@ -182,16 +209,19 @@ type Store interface {
 	Account(ctx context.Context, id string) (*Account, error)
 	AccountByLogin(ctx context.Context, login string) (*Account, error) // case-insensitive
 	UpdateAccount(ctx context.Context, a *Account) error                // login uniqueness kept
-	DeleteAccount(ctx context.Context, id string) error                 // and all its collections and links
+	DeleteAccount(ctx context.Context, id string) error                 // and all its collections, links and grants (as owner and as sharee)
 	ListAccounts(ctx context.Context) ([]Account, error)
 
 	// Collections
-	CreateCollection(ctx context.Context, c *Collection) error // fills Incarnation, Created; ErrNotFound without owner account
+	// CreateCollection fills Incarnation and Created. ErrNotFound without
+	// owner account; ErrExists when the name is taken by one of the owner's
+	// collections or by a grant mounted in the owner's home (Grant.Mount).
+	CreateCollection(ctx context.Context, c *Collection) error
 	Collection(ctx context.Context, owner, name string) (*Collection, error)
 	ListCollections(ctx context.Context, owner string) ([]Collection, error)
 	// PatchCollection applies all set and remove operations atomically.
 	PatchCollection(ctx context.Context, owner, name string, set map[string]string, remove []string) (*Collection, error)
-	DeleteCollection(ctx context.Context, owner, name string) error // and its links
+	DeleteCollection(ctx context.Context, owner, name string) error // and its links and grants
 
 	// Objects
 	// Put writes an object; created reports whether it was new.
@@ -242,6 +272,36 @@ type Store interface {
 	// LastUserAgent) forward to Last when Last is newer. Unknown IDs
 	// (links revoked meanwhile) are skipped. Version and Updated stay.
 	AddFetches(ctx context.Context, stats []FetchStat) error
+
+	// Grants
+	// PutGrant creates or updates the grant (g.Owner, g.Collection,
+	// g.Sharee) in one transaction and writes the stored grant back into
+	// *g. Sharing a collection with its owner fails (no sentinel).
+	// Create: ErrNotFound when the owner has no such collection or the
+	// sharee account does not exist; ErrExists when g.Mount is taken in
+	// the sharee's home, by one of the sharee's collections or another
+	// grant's mount. It stores Access, ShowPrivate, Mount and Props and
+	// sets Created and Updated to now.
+	// Update (the grant exists): changes Access and ShowPrivate only,
+	// keeps Mount, Props and Created (g's are ignored) and sets Updated.
+	PutGrant(ctx context.Context, g *Grant) error
+	Grant(ctx context.Context, owner, coll, sharee string) (*Grant, error) // ErrNotFound
+	// GrantByMount finds the grant mounted as mount in sharee's home;
+	// ErrNotFound.
+	GrantByMount(ctx context.Context, sharee, mount string) (*Grant, error)
+	// GrantsOf returns the grants on owner's collection coll ordered by
+	// Created, then Sharee; empty when none, ErrNotFound without the
+	// collection.
+	GrantsOf(ctx context.Context, owner, coll string) ([]Grant, error)
+	// GrantsTo returns the grants to sharee ordered by Mount; empty when
+	// none, ErrNotFound without the account.
+	GrantsTo(ctx context.Context, sharee string) ([]Grant, error)
+	DeleteGrant(ctx context.Context, owner, coll, sharee string) error // ErrNotFound; frees the mount name
+	// PatchGrantProps applies remove, then set to the Props of the grant
+	// mounted as mount in sharee's home, atomically like PatchCollection,
+	// and returns the result. The owner's Collection.Props and the grant's
+	// Updated stay. ErrNotFound.
+	PatchGrantProps(ctx context.Context, sharee, mount string, set map[string]string, remove []string) (*Grant, error)
 
 	Close() error
 }

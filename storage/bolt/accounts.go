@@ -198,8 +198,9 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 	return nil
 }
 
-// DeleteAccount removes the account, its login, all its collections and
-// all its links in one transaction.
+// DeleteAccount removes the account, its login, all its collections, all
+// its links, the grants on its collections and the grants to it in one
+// transaction.
 func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 	const op = "delete account"
 	if err := ctxErr(ctx, op); err != nil {
@@ -215,6 +216,9 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 			return err
 		}
 		if err := deleteLinks(tx, id, ""); err != nil {
+			return err
+		}
+		if err := deleteAccountGrants(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketLogins).Delete(loginKey(r.Login)); err != nil {

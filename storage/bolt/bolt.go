@@ -29,6 +29,8 @@ var (
 	bucketCollections = []byte("collections")
 	bucketLinks       = []byte("links")
 	bucketLinkOwners  = []byte("linkowners")
+	bucketGrants      = []byte("grants")
+	bucketMounts      = []byte("mounts")
 
 	keyVersion = []byte("version")
 )
@@ -95,7 +97,7 @@ func Open(path string, opts Options) (*DB, error) {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 		}
-		for _, name := range [][]byte{bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners} {
+		for _, name := range [][]byte{bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -236,6 +236,8 @@ func readCollection(b *bbolt.Bucket, owner, name string) (*storage.Collection, e
 // CreateCollection creates c with a fresh incarnation and Seq 0. Sync
 // token 0 of that incarnation is then the initial-sync position, which is
 // exactly "no changes seen yet", so the new collection's token is valid.
+// The name must be free among the owner's collections and the mounts of
+// collections shared with the owner (ErrExists).
 func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error {
 	const op = "create collection"
 	if err := ctxErr(ctx, op); err != nil {
@@ -259,6 +261,9 @@ func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error
 	err = db.bdb.Update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketAccounts).Get([]byte(c.Owner)) == nil {
 			return fmt.Errorf("account %q: %w", c.Owner, storage.ErrNotFound)
+		}
+		if mountTaken(tx, c.Owner, c.Name) {
+			return fmt.Errorf("collection %s/%s: name of a shared collection's mount: %w", c.Owner, c.Name, storage.ErrExists)
 		}
 		ob, err := tx.Bucket(bucketCollections).CreateBucketIfNotExists([]byte(c.Owner))
 		if err != nil {
@@ -391,8 +396,8 @@ func (db *DB) PatchCollection(ctx context.Context, owner, name string, set map[s
 	return out, nil
 }
 
-// DeleteCollection drops the collection with its objects, change log and
-// public links.
+// DeleteCollection drops the collection with its objects, change log,
+// public links and grants, whose mounts leave the sharees' homes.
 // A later collection of the same name gets a new incarnation, so tokens
 // of this one stay invalid.
 func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
@@ -406,6 +411,9 @@ func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
 			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
 		}
 		if err := deleteLinks(tx, owner, name); err != nil {
+			return err
+		}
+		if err := deleteCollGrants(tx, owner, name); err != nil {
 			return err
 		}
 		return ob.DeleteBucket([]byte(name))

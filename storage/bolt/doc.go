@@ -15,13 +15,20 @@
 //	    tombs/<member>                8-byte seq of the member's deletion
 //	links/<id>                        JSON public link record (links.go)
 //	linkowners/<owner>/<id>           collection name: index of owner's links
+//	grants/<owner>/<coll>/<sharee>    JSON grant record (grants.go)
+//	mounts/<sharee>/<mount>           uvarint len(owner), owner, coll: the
+//	                                  sharee's mount names, index of grants to it
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range prefilter of calendar-query (which reads Span) never read
 // object bytes, and state apart from info so that a write rewrites a few
 // dozen bytes rather than the collection's properties. Deleting an account
 // or a collection is one DeleteBucket, plus deleting its links found
-// through linkowners.
+// through linkowners and its grants: grants/<owner>/<coll> (or
+// grants/<owner>) goes as a bucket after the mounts entries its records
+// name, and a deleted account's own mounts lead to the grants made to it.
+// A collection name and a mount name share the account's home: each of
+// CreateCollection and PutGrant checks the other's tree with one Get.
 //
 // # Records
 //
@@ -65,7 +72,7 @@
 // transaction. The freelist is a hash map and not synced: commits write
 // fewer pages, at the cost of a freelist rebuild on Open.
 //
-// Accounts, collections and links change rarely and use plain
+// Accounts, collections, links and grants change rarely and use plain
 // transactions; so does AddFetches, which the caller calls only to flush
 // fetch counters it keeps in memory.
 //

@@ -25,6 +25,12 @@
 //   - ReplaceLink onto its own ID is ErrExists; onto another owner or
 //     collection it fails (with no sentinel required) and changes nothing.
 //   - Several FetchStats for one link in one AddFetches batch all count.
+//   - Sharing a collection with its owner fails (with no sentinel
+//     required). A grant's mount name is checked only on create; an
+//     update ignores g.Mount, even an empty or taken one. GrantsOf and
+//     GrantsTo of nothing are empty, not errors; PatchGrantProps leaves
+//     the grant's Updated alone, and a grant's nil and empty Props are
+//     the same.
 package storagetest
 
 import (
@@ -74,6 +80,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Spans", spanTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
+		{"Grants", grantTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
