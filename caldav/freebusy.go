@@ -55,7 +55,7 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 	// information, are read. The list is taken first, so that no read
 	// happens inside the listing.
 	var names []string
-	err = h.store.List(ctx, t.Account.ID, t.CollName, func(m *storage.ObjectMeta) error {
+	err = t.List(ctx, func(m *storage.ObjectMeta) error {
 		switch strings.ToUpper(m.Component) {
 		case "", aical.CompEvent, aical.CompFreeBusy:
 		default:
@@ -71,7 +71,7 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 	}
 	var periods []busyPeriod
 	for _, name := range names {
-		obj, err := h.store.Get(ctx, t.Account.ID, t.CollName, name)
+		obj, err := t.Get(ctx, name)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue // deleted since the listing
 		}

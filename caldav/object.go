@@ -74,3 +74,7 @@ func (h *Calendars) Admits(c *storage.Collection, meta *storage.ObjectMeta) erro
 func (h *Calendars) Represent(r *http.Request, obj *storage.Object) (string, []byte, error) {
 	return h.ContentType(&obj.ObjectMeta), obj.Data, nil
 }
+
+// Redact hides CLASS:PRIVATE components and reduces CONFIDENTIAL ones to
+// busy time, for read-only sharees (internal/ical Redact).
+func (h *Calendars) Redact(data []byte) ([]byte, bool, bool) { return aical.Redact(data) }

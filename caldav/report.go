@@ -81,7 +81,7 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 		return ms.Propfind(t.MemberHref(obj.Name), pf, src)
 	}
 	if t.Type == davtree.Member {
-		obj, err := h.store.Get(ctx, t.Account.ID, t.CollName, t.ObjName)
+		obj, err := t.Get(ctx, t.ObjName)
 		if err != nil {
 			return err
 		}
@@ -97,15 +97,15 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 	}
 	rs, re, windowed := queryWindow(f)
 	if !windowed {
-		err = h.store.Walk(ctx, t.Account.ID, t.CollName, visit)
+		err = t.Walk(ctx, visit)
 	} else {
 		// List runs its callback outside any read transaction, so the
 		// candidate can be read right there.
-		err = h.store.List(ctx, t.Account.ID, t.CollName, func(m *storage.ObjectMeta) error {
+		err = t.List(ctx, func(m *storage.ObjectMeta) error {
 			if !m.Span.Overlaps(rs, re) {
 				return nil
 			}
-			obj, err := h.store.Get(ctx, t.Account.ID, t.CollName, m.Name)
+			obj, err := t.Get(ctx, m.Name)
 			if errors.Is(err, storage.ErrNotFound) {
 				return nil // deleted since the listing
 			}

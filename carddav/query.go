@@ -117,7 +117,7 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 	}
 	switch {
 	case t.Type == davtree.Member:
-		obj, err := a.store.Get(ctx, t.Account.ID, t.CollName, t.ObjName)
+		obj, err := t.Get(ctx, t.ObjName)
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 		// Depth 0 on the collection asks about the collection itself,
 		// which is no address object: nothing matches.
 	default:
-		err = a.store.Walk(ctx, t.Account.ID, t.CollName, visit)
+		err = t.Walk(ctx, visit)
 	}
 	if errors.Is(err, errTruncated) {
 		// RFC 6352 8.6.1 (by RFC 5323 5.6): the cut is reported as a 507

@@ -1,6 +1,25 @@
 // Package sharing holds what opens a collection to someone other than its
-// owner. Today that is public links; grants between accounts (read,
-// read-write) are the sharing issue's.
+// owner: grants between accounts and public links.
+//
+// Grants (SharesAPI, JSON under /api/v1/shares; the DAV side is in
+// internal/davtree):
+//
+//   - The owner shares a calendar or address book with another account by
+//     login, read or read-write, and may let a read-only sharee see
+//     private events (show_private). Sharing again updates the grant; a
+//     PATCH changes access; DELETE /shares/{collection}/{sharee} revokes.
+//     Only the owner sees or changes a grant: anyone else gets 404.
+//   - The collection appears in the sharee's home under a mount name: its
+//     own name when the sharee has nothing called that, else
+//     "{owner}-{name}" (then with a number). A sharee leaves a share with
+//     DELETE /shares/received/{owner}/{collection} or a DAV DELETE of the
+//     mount; the owner's collection stays.
+//   - A sharee cannot share or publish what was shared with them: grants
+//     and links name the caller's own collections only.
+//   - There are no pending invitations: a grant is in effect at once, as
+//     in Nextcloud's user shares. CalendarServer's invite/accept
+//     notifications for Apple clients are not implemented yet, so the DAV
+//     header does not advertise calendarserver-sharing.
 //
 // Public links (RFC-free, following what Google Calendar and Nextcloud
 // offer):

@@ -31,7 +31,7 @@ func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) erro
 		if t.Coll == nil {
 			return dav.ErrNotFound
 		}
-		meta, err := tr.store.Stat(ctx, acc.ID, t.CollName, t.ObjName)
+		meta, err := t.Stat(ctx, t.ObjName)
 		if err != nil {
 			return err
 		}
@@ -44,12 +44,12 @@ func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) erro
 		if t.Coll == nil {
 			return dav.ErrNotFound
 		}
-		if err := ms.Propfind(t.Href(), pf, &collectionSource{tree: tr, kind: t.Kind, acc: acc, coll: t.Coll}); err != nil {
+		if err := ms.Propfind(t.Href(), pf, &collectionSource{t: t}); err != nil {
 			return err
 		}
 		if depth == dav.DepthOne {
 			src := NewMemberSource(t, nil)
-			err := tr.store.List(ctx, acc.ID, t.CollName, func(m *storage.ObjectMeta) error {
+			err := t.List(ctx, func(m *storage.ObjectMeta) error {
 				src.Meta = m
 				return ms.Propfind(t.MemberHref(m.Name), pf, src)
 			})
@@ -71,8 +71,24 @@ func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) erro
 				if c.Kind != t.Kind.Spec().StorageKind {
 					continue
 				}
-				child := &Target{Type: Collection, Kind: t.Kind, Account: acc, CollName: c.Name, Coll: c}
-				if err := ms.Propfind(child.Href(), pf, &collectionSource{tree: tr, kind: t.Kind, acc: acc, coll: c}); err != nil {
+				child := &Target{Type: Collection, Kind: t.Kind, Account: acc, Owner: acc.ID, CollName: c.Name, URLName: c.Name, Coll: c, tree: tr}
+				if err := ms.Propfind(child.Href(), pf, &collectionSource{t: child}); err != nil {
+					return Abort(tr.logger, ms, err)
+				}
+			}
+			// Collections shared with the user, under their mount names.
+			grants, err := tr.store.GrantsTo(ctx, acc.ID)
+			if err != nil {
+				return Abort(tr.logger, ms, err)
+			}
+			for i := range grants {
+				g := &grants[i]
+				c, err := tr.store.Collection(ctx, g.Owner, g.Collection)
+				if err != nil || c.Kind != t.Kind.Spec().StorageKind {
+					continue // deleted meanwhile, or of the other kind
+				}
+				child := &Target{Type: Collection, Kind: t.Kind, Account: acc, Owner: g.Owner, CollName: g.Collection, URLName: g.Mount, Coll: c, Grant: g, tree: tr}
+				if err := ms.Propfind(child.Href(), pf, &collectionSource{t: child}); err != nil {
 					return Abort(tr.logger, ms, err)
 				}
 			}
@@ -184,11 +200,62 @@ func (tr *Tree) proppatch(w http.ResponseWriter, r *http.Request, t *Target) err
 		ms.PropStatResponse(t.Href(), stats)
 		return ms.Close("")
 	}
-	if _, err := tr.store.PatchCollection(r.Context(), t.Account.ID, t.CollName, res.set, res.remove); err != nil {
-		return err
+	set, remove := res.set, res.remove
+	if t.Grant != nil {
+		// A sharee's name, color and order are their own view; other
+		// properties are the owner's and need write access.
+		var viewSet map[string]string
+		var viewRemove []string
+		viewSet, set = splitView(set)
+		viewRemove, remove = splitViewNames(remove)
+		if (len(set) > 0 || len(remove) > 0) && !t.CanWrite() {
+			return t.requireWrite("write-properties")
+		}
+		if len(viewSet) > 0 || len(viewRemove) > 0 {
+			if _, err := tr.store.PatchGrantProps(r.Context(), t.Account.ID, t.URLName, viewSet, viewRemove); err != nil {
+				return err
+			}
+		}
+	}
+	if len(set) > 0 || len(remove) > 0 {
+		if _, err := tr.store.PatchCollection(r.Context(), t.Owner, t.CollName, set, remove); err != nil {
+			return err
+		}
 	}
 	ms.PropStatResponse(t.Href(), []dav.PropStat{{Status: http.StatusOK, Names: res.okNames}})
 	return ms.Close("")
+}
+
+// viewProps are the properties a sharee sets for themselves only.
+var viewProps = map[string]bool{
+	dav.Clark(pDisplayName):                                              true,
+	dav.Clark(dav.Name(dav.NSAppleICal, "calendar-color")):               true,
+	dav.Clark(dav.Name(dav.NSAppleICal, "calendar-order")):               true,
+	dav.Clark(dav.Name(dav.NSCardDAV, "addressbook-color")):              true,
+	dav.Clark(dav.Name("http://inf-it.com/ns/ab/", "addressbook-color")): true,
+}
+
+func splitView(set map[string]string) (view, rest map[string]string) {
+	view, rest = map[string]string{}, map[string]string{}
+	for k, v := range set {
+		if viewProps[k] {
+			view[k] = v
+		} else {
+			rest[k] = v
+		}
+	}
+	return view, rest
+}
+
+func splitViewNames(names []string) (view, rest []string) {
+	for _, k := range names {
+		if viewProps[k] {
+			view = append(view, k)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	return view, rest
 }
 
 // mkcol serves extended MKCOL (RFC 5689) and the kind's own method
@@ -204,6 +271,9 @@ func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
 	case Member:
 		if t.Coll == nil {
 			return dav.NewError(http.StatusConflict, "the parent collection does not exist")
+		}
+		if err := t.requireWrite("bind"); err != nil {
+			return err
 		}
 		return dav.Precondition(http.StatusForbidden, spec.Conditions.LocationOK, spec.Noun+" collections cannot be nested")
 	default:

@@ -29,13 +29,31 @@
 //
 // Choices:
 //
-//   - Another user's namespace answers 404 whether or not it exists, so
-//     handles cannot be probed (sharing will open specific collections).
 //   - Collection names are unique per account across kinds: a calendar
 //     named "work" cannot be reached under /dav/addressbooks/.
 //   - Unknown properties set on a collection are dead properties, stored
 //     as sent; computed ones are refused with
 //     DAV:cannot-modify-protected-property.
+//   - Shared collections (storage.Grant) appear in the sharee's home under
+//     the grant's mount name, listed with their own collections. The
+//     sharee's displayname, calendar-color and calendar-order are their
+//     own view; other properties, members and the sync token are the
+//     owner's, so a change by either side is in the other's next sync.
+//     current-user-privilege-set follows the grant; a read-only sharee's
+//     writes (PUT, DELETE of members, PROPPATCH of shared properties, MOVE
+//     out, COPY or MOVE in, MKCOL inside) are 403 DAV:need-privileges
+//     (RFC 3744 7.1.1). DELETE of the mount leaves the share. The owner's
+//     collection shows CS:shared-owner in its resourcetype, the mount
+//     CS:shared and CS:shared-url; both carry CS:invite (CalendarServer
+//     sharing properties).
+//   - Read-only sharees see members through the kind's Redact (calendars:
+//     CLASS:PRIVATE hidden, CONFIDENTIAL as busy time) in every method —
+//     GET, PROPFIND, multiget, query, sync (a member that becomes hidden
+//     is reported deleted) — with ETags of what they see. They cannot COPY
+//     or MOVE members out, which would hand over the stored bytes. The
+//     grant's show_private switch lifts this.
+//   - Another user's namespace answers 404 whether or not it exists;
+//     revoked, never-shared and nonexistent collections answer alike.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

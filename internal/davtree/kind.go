@@ -90,6 +90,9 @@ type Kind interface {
 	// DataRequest parses how a REPORT body asks for Spec.DataProp; nil
 	// means the stored bytes.
 	DataRequest(r *http.Request, t *Target, body []byte) (Renderer, error)
+	// Redact returns a member as a read-only sharee may see it: visible
+	// false hides it; changed false means out is data.
+	Redact(data []byte) (out []byte, visible, changed bool)
 	// Report serves one of Spec.Reports on t (a collection or member).
 	Report(w http.ResponseWriter, r *http.Request, t *Target, root xml.Name, body []byte) error
 }

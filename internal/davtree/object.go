@@ -24,7 +24,7 @@ func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if err != nil {
 		return err
 	}
-	obj, err := tr.store.Get(r.Context(), t.Account.ID, t.CollName, t.ObjName)
+	obj, err := t.Get(r.Context(), t.ObjName)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,9 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if t.Coll == nil {
 		return dav.NewError(http.StatusConflict, "the "+spec.Noun+" does not exist; create it first")
 	}
+	if err := t.requireWrite("write-content"); err != nil {
+		return err
+	}
 	cond, err := dav.ParseConditions(r)
 	if err != nil {
 		return err
@@ -98,7 +101,7 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if err != nil {
 		return err
 	}
-	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Account.ID, t.CollName, t.ObjName, data, cond.WriteAllowed
+	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Owner, t.CollName, t.ObjName, data, cond.WriteAllowed
 	meta, created, err := tr.store.Put(r.Context(), put)
 	if err != nil {
 		return uidConflict(err, t)
@@ -139,12 +142,23 @@ func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error 
 		if t.Coll == nil {
 			return dav.ErrNotFound
 		}
-		if err := tr.store.Delete(ctx, t.Account.ID, t.CollName, t.ObjName, cond.WriteAllowed); err != nil {
+		if err := t.requireWrite("unbind"); err != nil {
+			return err
+		}
+		if err := tr.store.Delete(ctx, t.Owner, t.CollName, t.ObjName, cond.WriteAllowed); err != nil {
 			return err
 		}
 	case Collection:
 		if t.Coll == nil {
 			return dav.ErrNotFound
+		}
+		if t.Grant != nil {
+			// A sharee deleting a shared collection removes it from
+			// their own home; the owner's collection stays.
+			if err := tr.store.DeleteGrant(ctx, t.Owner, t.CollName, t.Account.ID); err != nil {
+				return err
+			}
+			break
 		}
 		// The collection's entity tag is its ctag; checking it here and
 		// deleting is not one transaction, which is acceptable for a
@@ -152,7 +166,7 @@ func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error 
 		if !cond.WriteAllowed(true, CTag(t.Coll)) {
 			return dav.ErrPrecondition
 		}
-		if err := tr.store.DeleteCollection(ctx, t.Account.ID, t.CollName); err != nil {
+		if err := tr.store.DeleteCollection(ctx, t.Owner, t.CollName); err != nil {
 			return err
 		}
 	default:
@@ -175,6 +189,16 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	}
 	if t.Coll == nil {
 		return dav.ErrNotFound
+	}
+	if t.redacts() {
+		// The stored object is more than this user may see; copying it
+		// would hand over what the view hides.
+		return needPrivileges(t.Href(), "read", "members of a calendar shared with you read-only cannot be copied or moved; read and PUT them instead")
+	}
+	if r.Method == "MOVE" {
+		if err := t.requireWrite("unbind"); err != nil {
+			return err
+		}
 	}
 	cond, err := dav.ParseConditions(r)
 	if err != nil {
@@ -204,8 +228,11 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if dt.Coll == nil {
 		return dav.NewError(http.StatusConflict, "the destination "+t.Kind.Spec().Noun+" does not exist")
 	}
-	if dt.CollName == t.CollName && dt.ObjName == t.ObjName {
+	if dt.Owner == t.Owner && dt.CollName == t.CollName && dt.ObjName == t.ObjName {
 		return dav.NewError(http.StatusForbidden, "source and destination are the same")
+	}
+	if err := dt.requireWrite("bind"); err != nil {
+		return err
 	}
 	overwrite := true
 	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
@@ -215,8 +242,8 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	default:
 		return dav.BadRequest("Overwrite must be T or F")
 	}
-	if dt.CollName != t.CollName {
-		meta, err := tr.store.Stat(r.Context(), t.Account.ID, t.CollName, t.ObjName)
+	if dt.Owner != t.Owner || dt.CollName != t.CollName {
+		meta, err := t.Stat(r.Context(), t.ObjName)
 		if err != nil {
 			return err
 		}
@@ -225,8 +252,8 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 		}
 	}
 	created, err := tr.store.Transfer(r.Context(), storage.Transfer{
-		FromOwner: t.Account.ID, FromCollection: t.CollName, FromName: t.ObjName,
-		ToOwner: dt.Account.ID, ToCollection: dt.CollName, ToName: dt.ObjName,
+		FromOwner: t.Owner, FromCollection: t.CollName, FromName: t.ObjName,
+		ToOwner: dt.Owner, ToCollection: dt.CollName, ToName: dt.ObjName,
 		If: cond.WriteAllowed, Overwrite: overwrite, Copy: r.Method == "COPY",
 	})
 	if err != nil {

@@ -1,9 +1,11 @@
 package davtree
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"almanac/internal/dav"
 	"almanac/storage"
@@ -101,56 +103,147 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 	}
 }
 
-// collectionSource serves a collection's properties.
+// collectionSource serves a collection's properties as t's user sees
+// them: a sharee's own displayname and color come first, and sharing is
+// described with CalendarServer's properties (shared resourcetype,
+// shared-url, invite).
 type collectionSource struct {
-	tree *Tree
-	kind Kind
-	acc  *storage.Account
-	coll *storage.Collection
+	t      *Target
+	grants []storage.Grant // of an owned collection; loaded on demand
+	loaded bool
 }
 
 func (s *collectionSource) PropNames(bool) []xml.Name {
-	live := s.kind.Spec().CollectionLive
-	names := make([]xml.Name, 0, len(commonCollectionLive)+len(live)+len(s.coll.Props))
+	live := s.t.Kind.Spec().CollectionLive
+	c := s.t.Coll
+	names := make([]xml.Name, 0, len(commonCollectionLive)+len(live)+len(c.Props)+2)
 	names = append(append(names, commonCollectionLive...), live...)
-	for k := range s.coll.Props {
-		if n, ok := dav.ParseClark(k); ok {
-			names = append(names, n)
+	names = append(names, pInvite)
+	if s.t.Grant != nil {
+		names = append(names, pSharedURL)
+	}
+	seen := map[string]bool{}
+	for _, props := range []map[string]string{s.viewProps(), c.Props} {
+		for k := range props {
+			if n, ok := dav.ParseClark(k); ok && !seen[k] {
+				seen[k] = true
+				names = append(names, n)
+			}
 		}
 	}
 	return names
 }
 
+func (s *collectionSource) viewProps() map[string]string {
+	if s.t.Grant == nil {
+		return nil
+	}
+	return s.t.Grant.Props
+}
+
+// sharedGrants returns the grants of an owned collection.
+func (s *collectionSource) sharedGrants() []storage.Grant {
+	if !s.loaded && s.t.Grant == nil {
+		s.loaded = true
+		s.grants, _ = s.t.tree.store.GrantsOf(context.Background(), s.t.Owner, s.t.CollName)
+	}
+	return s.grants
+}
+
 func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
-	c := s.coll
+	t, c := s.t, s.t.Coll
+	spec := t.Kind.Spec()
 	switch n {
 	case pResourceType:
-		return dav.XMLProp(n, "<D:collection/>"+emptyElement(s.kind.Spec().ResourceType)), true, nil
+		rt := "<D:collection/>" + emptyElement(spec.ResourceType)
+		switch {
+		case t.Grant != nil:
+			rt += "<CS:shared/>"
+		case len(s.sharedGrants()) > 0:
+			rt += "<CS:shared-owner/>"
+		}
+		return dav.XMLProp(n, rt), true, nil
 	case pOwner:
 		return dav.HrefProp(n, PrincipalHref(c.Owner)), true, nil
 	case pCurrentUser:
-		return dav.HrefProp(n, PrincipalHref(s.acc.ID)), true, nil
+		return dav.HrefProp(n, PrincipalHref(t.Account.ID)), true, nil
 	case pPrivileges:
-		return dav.XMLProp(n, ownerPrivileges), true, nil
+		return dav.XMLProp(n, t.privilegeSet()), true, nil
 	case pSupportedReports:
-		return dav.XMLProp(n, supportedReports(s.kind.Spec())), true, nil
+		return dav.XMLProp(n, supportedReports(spec)), true, nil
 	case pGetCTag:
 		return dav.TextProp(n, CTag(c)), true, nil
 	case pSyncToken:
 		return dav.TextProp(n, dav.SyncToken(c.Incarnation, c.Seq)), true, nil
-	case s.kind.Spec().Conditions.MaxSize:
+	case spec.Conditions.MaxSize:
 		// The property and the precondition share the name (RFC 4791
 		// 5.2.5, RFC 6352 6.2.3).
-		return dav.TextProp(n, strconv.FormatInt(s.tree.maxSize, 10)), true, nil
+		return dav.TextProp(n, strconv.FormatInt(t.tree.maxSize, 10)), true, nil
+	case pSharedURL:
+		if t.Grant == nil {
+			return dav.Prop{}, false, nil
+		}
+		return dav.HrefProp(n, HomeHref(t.Kind, t.Owner)+dav.EscapePath(t.CollName)+"/"), true, nil
+	case pInvite:
+		return s.invite(n)
 	}
-	if p, ok := s.kind.CollectionProp(c, n); ok {
+	if p, ok := t.Kind.CollectionProp(c, n); ok {
 		return p, true, nil
+	}
+	if v, ok := s.viewProps()[dav.Clark(n)]; ok {
+		return dav.XMLProp(n, v), true, nil
 	}
 	if v, ok := c.Props[dav.Clark(n)]; ok {
 		return dav.XMLProp(n, v), true, nil
 	}
 	return dav.Prop{}, false, nil
 }
+
+// invite is CalendarServer's CS:invite: the owner (organizer) and every
+// sharee with their access. A collection nobody shares has none.
+func (s *collectionSource) invite(n xml.Name) (dav.Prop, bool, error) {
+	t := s.t
+	grants := s.sharedGrants()
+	if t.Grant != nil {
+		grants = []storage.Grant{*t.Grant}
+	}
+	if len(grants) == 0 {
+		return dav.Prop{}, false, nil
+	}
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("<CS:organizer><D:href>" + dav.EscapeText(PrincipalHref(t.Owner)) + "</D:href>")
+	if owner, err := t.tree.store.Account(ctx, t.Owner); err == nil {
+		b.WriteString("<CS:common-name>" + dav.EscapeText(commonName(owner)) + "</CS:common-name>")
+	}
+	b.WriteString("</CS:organizer>")
+	for _, g := range grants {
+		acc, err := t.tree.store.Account(ctx, g.Sharee)
+		if err != nil {
+			continue
+		}
+		access := "<CS:read/>"
+		if g.Access == storage.AccessReadWrite {
+			access = "<CS:read-write/>"
+		}
+		b.WriteString("<CS:user><D:href>mailto:" + dav.EscapeText(acc.Login) + "</D:href><CS:common-name>" +
+			dav.EscapeText(commonName(acc)) + "</CS:common-name><CS:invite-accepted/><CS:access>" + access + "</CS:access></CS:user>")
+	}
+	return dav.XMLProp(n, b.String()), true, nil
+}
+
+func commonName(a *storage.Account) string {
+	if a.DisplayName != "" {
+		return a.DisplayName
+	}
+	return a.Login
+}
+
+// Properties of the CalendarServer sharing extension.
+var (
+	pInvite    = dav.Name(dav.NSCalendarServer, "invite")
+	pSharedURL = dav.Name(dav.NSCalendarServer, "shared-url")
+)
 
 // emptyElement writes <P:local/> for a name in one of the multistatus
 // writer's fixed namespaces.
@@ -177,7 +270,7 @@ func CTag(c *storage.Collection) string {
 // rendered by Renderer (nil: as stored).
 type MemberSource struct {
 	kind     Kind
-	acc      *storage.Account
+	t        *Target
 	Meta     *storage.ObjectMeta
 	Data     []byte // nil unless loaded
 	Renderer Renderer
@@ -186,7 +279,7 @@ type MemberSource struct {
 // NewMemberSource returns the property source of t's collection's
 // members, rendering data with r.
 func NewMemberSource(t *Target, r Renderer) *MemberSource {
-	return &MemberSource{kind: t.Kind, acc: t.Account, Renderer: r}
+	return &MemberSource{kind: t.Kind, t: t, Renderer: r}
 }
 
 func (s *MemberSource) PropNames(allprop bool) []xml.Name {
@@ -210,9 +303,9 @@ func (s *MemberSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	case pResourceType:
 		return dav.Prop{Name: n}, true, nil
 	case pOwner:
-		return dav.HrefProp(n, PrincipalHref(s.acc.ID)), true, nil
+		return dav.HrefProp(n, PrincipalHref(s.t.Owner)), true, nil
 	case pPrivileges:
-		return dav.XMLProp(n, ownerPrivileges), true, nil
+		return dav.XMLProp(n, s.t.privilegeSet()), true, nil
 	case s.kind.Spec().DataProp:
 		if s.Data == nil {
 			return dav.Prop{}, false, nil

@@ -105,14 +105,14 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 		}
 		src := NewMemberSource(t, render)
 		if data {
-			obj, err := tr.store.Get(ctx, t.Account.ID, t.CollName, name)
+			obj, err := t.Get(ctx, name)
 			if err == nil {
 				src.Meta, src.Data = &obj.ObjectMeta, obj.Data
 			} else if !errors.Is(err, storage.ErrNotFound) {
 				return Abort(tr.logger, ms, err)
 			}
 		} else {
-			meta, err := tr.store.Stat(ctx, t.Account.ID, t.CollName, name)
+			meta, err := t.Stat(ctx, name)
 			if err == nil {
 				src.Meta = meta
 			} else if !errors.Is(err, storage.ErrNotFound) {
@@ -167,13 +167,15 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 		}
 	}
 	ctx := r.Context()
-	changes, reached, truncated, err := tr.store.Changes(ctx, t.Account.ID, t.CollName, inc, since, sc.Limit)
+	changes, reached, truncated, err := tr.store.Changes(ctx, t.Owner, t.CollName, inc, since, sc.Limit)
 	if err != nil {
 		return err
 	}
 	pf := &dav.Propfind{Kind: dav.FindProp, Props: sc.Props}
 	data := WantsData(t.Kind, pf)
-	needMeta := data
+	// A redacted view's ETags are not the change log's: read every
+	// changed member.
+	needMeta := data || t.redacts()
 	for _, n := range pf.Props {
 		if n != pGetETag {
 			needMeta = true
@@ -192,8 +194,14 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 		src.Data = nil
 		switch {
 		case data:
-			obj, err := tr.store.Get(ctx, t.Account.ID, t.CollName, c.Name)
+			obj, err := t.Get(ctx, c.Name)
 			if errors.Is(err, storage.ErrNotFound) {
+				if t.redacts() && sc.Token != "" {
+					// Hidden from this user (made private): gone for them.
+					if err := ms.StatusResponse(href, http.StatusNotFound); err != nil {
+						return Abort(tr.logger, ms, err)
+					}
+				}
 				continue // deleted after the change list was read; the next sync reports it
 			}
 			if err != nil {
@@ -201,8 +209,13 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 			}
 			src.Meta, src.Data = &obj.ObjectMeta, obj.Data
 		case needMeta:
-			meta, err := tr.store.Stat(ctx, t.Account.ID, t.CollName, c.Name)
+			meta, err := t.Stat(ctx, c.Name)
 			if errors.Is(err, storage.ErrNotFound) {
+				if t.redacts() && sc.Token != "" {
+					if err := ms.StatusResponse(href, http.StatusNotFound); err != nil {
+						return Abort(tr.logger, ms, err)
+					}
+				}
 				continue
 			}
 			if err != nil {

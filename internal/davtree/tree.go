@@ -53,7 +53,7 @@ func New(store storage.Store, opts Options, kinds ...Kind) *Tree {
 	// then the kinds' (RFC 4791 5.1, RFC 6352 6.1).
 	classes := []string{"1", "3", "extended-mkcol", "access-control"}
 	t.protected = map[xml.Name]bool{}
-	for _, n := range slices.Concat(commonCollectionLive, memberLive, principalLive) {
+	for _, n := range slices.Concat(commonCollectionLive, memberLive, principalLive, []xml.Name{pInvite, pSharedURL}) {
 		t.protected[n] = true
 	}
 	for _, k := range kinds {
@@ -141,13 +141,21 @@ const (
 
 // Target is a resolved request URL. Coll is nil when the collection does
 // not exist (MKCOL, or a PUT that must answer 409).
+//
+// A collection shared with the user appears in their home under the
+// grant's mount name: URLName is that name, while Owner and CollName
+// name the stored collection, and Grant says what the user may do.
 type Target struct {
 	Type     Type
 	Kind     Kind             // nil above the homes
-	Account  *storage.Account // the authenticated user, who owns what is named
-	CollName string
+	Account  *storage.Account // the authenticated user
+	Owner    string           // account ID of the collection's owner
+	CollName string           // the collection's stored name
+	URLName  string           // the collection's URL segment in the user's home
 	Coll     *storage.Collection
+	Grant    *storage.Grant // nil for the user's own collections
 	ObjName  string
+	tree     *Tree
 	// otherKind: a collection of another kind holds CollName.
 	otherKind bool
 	rootHref  string // set when the root is reached through "/" instead of Prefix
@@ -183,7 +191,7 @@ func (tr *Tree) kindAt(segment string) Kind {
 }
 
 func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped string) (*Target, error) {
-	t := &Target{Account: acc}
+	t := &Target{Account: acc, Owner: acc.ID, tree: tr}
 	if escaped == "/" {
 		// Clients given only the server's address (Thunderbird, GNOME)
 		// ask the root for current-user-principal before trying
@@ -228,8 +236,11 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 		return t, nil
 	}
 	t.Type = Collection
-	t.CollName = segs[2]
+	t.CollName, t.URLName = segs[2], segs[2]
 	c, err := tr.store.Collection(ctx, acc.ID, segs[2])
+	if errors.Is(err, storage.ErrNotFound) {
+		c, err = tr.mounted(ctx, t, segs[2])
+	}
 	switch {
 	case err == nil && c.Kind == k.Spec().StorageKind:
 		t.Coll = c
@@ -248,6 +259,21 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 	return t, nil
 }
 
+// mounted looks name up among the collections shared with the user and,
+// when it is one, points t at the owner's collection.
+func (tr *Tree) mounted(ctx context.Context, t *Target, name string) (*storage.Collection, error) {
+	g, err := tr.store.GrantByMount(ctx, t.Account.ID, name)
+	if err != nil {
+		return nil, err
+	}
+	c, err := tr.store.Collection(ctx, g.Owner, g.Collection)
+	if err != nil {
+		return nil, err
+	}
+	t.Owner, t.CollName, t.Grant = g.Owner, g.Collection, g
+	return c, nil
+}
+
 // Hrefs of the tree; every href is built here.
 
 // PrincipalHref is the URL of a user's principal.
@@ -260,7 +286,7 @@ func HomeHref(k Kind, id string) string {
 
 // CollectionHref is the URL of the collection t names or lies in.
 func (t *Target) CollectionHref() string {
-	return HomeHref(t.Kind, t.Account.ID) + dav.EscapePath(t.CollName) + "/"
+	return HomeHref(t.Kind, t.Account.ID) + dav.EscapePath(t.URLName) + "/"
 }
 
 // MemberHref is the URL of member name of t's collection.

@@ -12,8 +12,10 @@ import (
 // apiHandler serves /api/v1/. The account endpoint is the first; the
 // account-settings issue extends it. Errors share one JSON shape:
 // {"error": {"code": "...", "message": "..."}}.
-func apiHandler(links http.Handler) http.Handler {
+func apiHandler(links, shares http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(sharing.SharesPath, shares)
+	mux.Handle(sharing.SharesPath+"/", shares)
 	mux.Handle(sharing.LinksPath, links)
 	mux.Handle(sharing.LinksPath+"/", links)
 	mux.HandleFunc("/api/v1/account", func(w http.ResponseWriter, r *http.Request) {

@@ -93,7 +93,7 @@ func New(cfg Config) *Server {
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal; browsers still get the home page.
 	r.Methods("PROPFIND", "OPTIONS").Path("/").Handler(davHandler)
-	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler(links))))
+	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler(links, sharing.NewSharesAPI(cfg.Store, logger)))))
 	// Public feeds: the token is the credential, no login.
 	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
 	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)

@@ -1,0 +1,238 @@
+package sharing_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"almanac/auth"
+	"almanac/caldav"
+	"almanac/carddav"
+	"almanac/internal/server"
+	"almanac/storage"
+	"almanac/storage/bolt"
+)
+
+const password = "correct horse battery"
+
+var (
+	hashOnce sync.Once
+	hash     string
+)
+
+func passwordHash(t *testing.T) string {
+	hashOnce.Do(func() {
+		var err error
+		if hash, err = auth.HashPassword(password); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return hash
+}
+
+// world is alice, who owns and shares, and bob, who receives:
+//
+//	alice/team      shared with bob read-only (mount "team")
+//	alice/proj      shared with bob read-write (mount "proj")
+//	alice/old       was shared with bob, revoked
+//	alice/private   never shared
+//	bob/default     bob's own calendar; bob/inbox another one
+//
+// Every calendar holds ev.ics (SUMMARY:Secret plan).
+type world struct {
+	t          *testing.T
+	h          http.Handler
+	store      *bolt.DB
+	alice, bob *storage.Account
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w := &world{t: t, store: db}
+	ctx := context.Background()
+	for _, p := range []**storage.Account{&w.alice, &w.bob} {
+		login := "alice@example.com"
+		if p == &w.bob {
+			login = "bob@example.com"
+		}
+		acc := &storage.Account{Login: login, PasswordHash: passwordHash(t)}
+		if err := db.CreateAccount(ctx, acc); err != nil {
+			t.Fatal(err)
+		}
+		if err := caldav.Provision(ctx, db, acc); err != nil {
+			t.Fatal(err)
+		}
+		if err := carddav.Provision(ctx, db, acc); err != nil {
+			t.Fatal(err)
+		}
+		*p = acc
+	}
+	w.h = server.New(server.Config{Store: db})
+	for _, c := range []struct {
+		owner *storage.Account
+		name  string
+	}{
+		{w.alice, "team"}, {w.alice, "proj"}, {w.alice, "old"}, {w.alice, "private"}, {w.bob, "inbox"},
+	} {
+		if err := db.CreateCollection(ctx, &storage.Collection{Owner: c.owner.ID, Name: c.name, Kind: storage.KindCalendar}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		owner *storage.Account
+		name  string
+	}{
+		{w.alice, "team"}, {w.alice, "proj"}, {w.alice, "old"}, {w.alice, "private"}, {w.bob, "default"},
+	} {
+		w.expect(w.do(c.owner, "PUT", "/dav/calendars/"+c.owner.ID+"/"+c.name+"/ev.ics", event("ev-"+c.name), "Content-Type", "text/calendar"), 201)
+	}
+	for _, g := range []struct{ coll, access string }{{"team", "read"}, {"proj", "read-write"}, {"old", "read"}} {
+		w.expect(w.do(w.alice, "POST", "/api/v1/shares", fmt.Sprintf(`{"collection":%q,"login":"bob@example.com","access":%q}`, g.coll, g.access),
+			"Content-Type", "application/json"), 201)
+	}
+	w.expect(w.do(w.alice, "DELETE", "/api/v1/shares/old/"+w.bob.ID, ""), 204)
+	return w
+}
+
+func event(uid string) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+		"\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260310T100000Z\r\nDTEND:20260310T110000Z\r\nSUMMARY:Secret plan\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
+func (w *world) do(as *storage.Account, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if as != nil {
+		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(as.Login+":"+password)))
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	rec := httptest.NewRecorder()
+	w.h.ServeHTTP(rec, r)
+	return rec
+}
+
+func (w *world) expect(rec *httptest.ResponseRecorder, status int) {
+	w.t.Helper()
+	if rec.Code != status {
+		w.t.Fatalf("setup: status %d, want %d: %s", rec.Code, status, rec.Body)
+	}
+}
+
+// TestAuthorizationMatrix runs every DAV method and the sharing and link
+// API endpoints as bob against each kind of resource, each cell in a
+// fresh world. A cell states the status; besides, no answer other than a
+// successful read may carry the calendar's data.
+func TestAuthorizationMatrix(t *testing.T) {
+	resources := []string{"own", "read", "read-write", "revoked", "never", "nonexistent"}
+	// The collection each resource is, as bob addresses it.
+	coll := func(w *world, res string) string {
+		name := map[string]string{"own": "default", "read": "team", "read-write": "proj", "revoked": "old", "never": "private", "nonexistent": "nope"}[res]
+		return "/dav/calendars/" + w.bob.ID + "/" + name + "/"
+	}
+	const propfind = `<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/><D:getetag/></D:prop></D:propfind>`
+	multiget := func(c string) string {
+		return `<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop><D:href>` + c + `ev.ics</D:href></C:calendar-multiget>`
+	}
+	const syncBody = `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`
+	const query = `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>`
+	setName := `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Mine</D:displayname></D:prop></D:set></D:propertyupdate>`
+	setDesc := `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-description>x</C:calendar-description></D:prop></D:set></D:propertyupdate>`
+
+	type cell map[string]int
+	cases := []struct {
+		name string
+		req  func(w *world, c string) *httptest.ResponseRecorder
+		want cell
+	}{
+		{"PROPFIND collection", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "PROPFIND", c, propfind, "Depth", "1")
+		}, cell{"own": 207, "read": 207, "read-write": 207, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"GET member", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "GET", c+"ev.ics", "") },
+			cell{"own": 200, "read": 200, "read-write": 200, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"PUT new member", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "PUT", c+"new.ics", event("new"), "Content-Type", "text/calendar")
+		}, cell{"own": 201, "read": 403, "read-write": 201, "revoked": 409, "never": 409, "nonexistent": 409}},
+		{"PUT existing member", func(w *world, c string) *httptest.ResponseRecorder {
+			uid := "ev-" + strings.TrimSuffix(c[strings.LastIndex(strings.TrimSuffix(c, "/"), "/")+1:], "/")
+			if strings.HasSuffix(c, "/default/") {
+				uid = "ev-default"
+			}
+			return w.do(w.bob, "PUT", c+"ev.ics", strings.Replace(event(uid), "Secret plan", "Changed", 1), "Content-Type", "text/calendar")
+		}, cell{"own": 204, "read": 403, "read-write": 204, "revoked": 409, "never": 409, "nonexistent": 409}},
+		{"DELETE member", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "DELETE", c+"ev.ics", "") },
+			cell{"own": 204, "read": 403, "read-write": 204, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"PROPPATCH displayname (own view)", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "PROPPATCH", c, setName) },
+			cell{"own": 207, "read": 207, "read-write": 207, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"PROPPATCH shared property", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "PROPPATCH", c, setDesc) },
+			cell{"own": 207, "read": 403, "read-write": 207, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"REPORT multiget", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "REPORT", c, multiget(c)) },
+			cell{"own": 207, "read": 207, "read-write": 207, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"REPORT calendar-query", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "REPORT", c, query, "Depth", "1")
+		}, cell{"own": 207, "read": 207, "read-write": 207, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"REPORT sync-collection", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "REPORT", c, syncBody) },
+			cell{"own": 207, "read": 207, "read-write": 207, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"MKCALENDAR inside", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "MKCALENDAR", c+"sub/", "") },
+			cell{"own": 403, "read": 403, "read-write": 403, "revoked": 409, "never": 409, "nonexistent": 409}},
+		{"MOVE member out", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "MOVE", c+"ev.ics", "", "Destination", "/dav/calendars/"+w.bob.ID+"/inbox/moved.ics")
+		}, cell{"own": 201, "read": 403, "read-write": 201, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"COPY member out", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "COPY", c+"ev.ics", "", "Destination", "/dav/calendars/"+w.bob.ID+"/inbox/copied.ics")
+		}, cell{"own": 201, "read": 403, "read-write": 201, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"COPY into it", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "COPY", "/dav/calendars/"+w.bob.ID+"/default/ev.ics", "", "Destination", c+"in.ics")
+		}, cell{"own": 403, "read": 403, "read-write": 201, "revoked": 409, "never": 409, "nonexistent": 409}},
+		{"DELETE collection", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "DELETE", c, "") },
+			cell{"own": 204, "read": 204, "read-write": 204, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"PROPFIND alice's URL", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "PROPFIND", strings.Replace(c, w.bob.ID, w.alice.ID, 1), propfind, "Depth", "0")
+		}, cell{"own": 404, "read": 404, "read-write": 404, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"API leave share", func(w *world, c string) *httptest.ResponseRecorder {
+			name := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
+			return w.do(w.bob, "DELETE", "/api/v1/shares/received/"+w.alice.ID+"/"+name, "")
+		}, cell{"own": 404, "read": 204, "read-write": 204, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"API change alice's grant", func(w *world, c string) *httptest.ResponseRecorder {
+			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
+			return w.do(w.bob, "PATCH", "/api/v1/shares/"+coll+"/"+w.bob.ID, `{"access":"read-write"}`, "Content-Type", "application/json")
+		}, cell{"own": 404, "read": 404, "read-write": 404, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"API share it onward", func(w *world, c string) *httptest.ResponseRecorder {
+			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
+			return w.do(w.bob, "POST", "/api/v1/shares", `{"collection":"`+coll+`","login":"alice@example.com"}`, "Content-Type", "application/json")
+		}, cell{"own": 201, "read": 400, "read-write": 400, "revoked": 400, "never": 400, "nonexistent": 400}},
+		{"API publish it", func(w *world, c string) *httptest.ResponseRecorder {
+			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
+			return w.do(w.bob, "POST", "/api/v1/links", `{"collection":"`+coll+`"}`, "Content-Type", "application/json")
+		}, cell{"own": 201, "read": 400, "read-write": 400, "revoked": 400, "never": 400, "nonexistent": 400}},
+	}
+	for _, tc := range cases {
+		for _, res := range resources {
+			t.Run(tc.name+"/"+res, func(t *testing.T) {
+				w := newWorld(t)
+				c := coll(w, res)
+				rec := tc.req(w, c)
+				if want := tc.want[res]; rec.Code != want {
+					t.Errorf("status %d, want %d; body %.300s", rec.Code, want, rec.Body)
+				}
+				if rec.Code >= 300 && strings.Contains(rec.Body.String(), "Secret plan") {
+					t.Errorf("a refusal carries the calendar's data: %s", rec.Body)
+				}
+				if rec.Code == 403 && (res == "read") && strings.HasPrefix(tc.name, "PUT") && !strings.Contains(rec.Body.String(), "need-privileges") {
+					t.Errorf("403 without DAV:need-privileges: %s", rec.Body)
+				}
+			})
+		}
+	}
+}
