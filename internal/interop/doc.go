@@ -39,6 +39,17 @@
 //     storage discovered from the bare server address paired with a .vcf
 //     vdir, creations, edits and deletions both ways, then syncs that
 //     change nothing (Debian package vdirsyncer).
+//   - Sharing between accounts (sharing_test.go): a second account, bob,
+//     gets alice's default calendar through /api/v1/shares. Two
+//     vdirsyncer setups, alice on her calendar and bob on the share's URL
+//     in his home, exchange creations, edits and deletions while the
+//     share is read-write; read-only, bob's upload fails with 403
+//     need-privileges and the server copy is unchanged; revoked, the URL
+//     answers 404 and vdirsyncer reports Not Found. Raw requests check a
+//     read-only sharee's view: PROPFIND, GET, calendar-query and
+//     sync-collection hide CLASS:PRIVATE events and show CLASS:CONFIDENTIAL
+//     ones as busy with their own ETag, an event made private leaves an
+//     incremental sync as a 404, and show_private lifts the redaction.
 //
 // Tests that need an external tool skip when it is missing, unless
 // ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.
