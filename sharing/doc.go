@@ -16,10 +16,11 @@
 //     mount; the owner's collection stays.
 //   - A sharee cannot share or publish what was shared with them: grants
 //     and links name the caller's own collections only.
-//   - There are no pending invitations: a grant is in effect at once, as
-//     in Nextcloud's user shares. CalendarServer's invite/accept
-//     notifications for Apple clients are not implemented yet, so the DAV
-//     header does not advertise calendarserver-sharing.
+//   - A grant is in effect at once, as in Nextcloud's user shares, however
+//     it was made (JSON API or Apple Calendar's CalendarServer sharing,
+//     internal/davtree share.go). The sharee still gets an invite in their
+//     notification collection: accepting keeps the share, declining
+//     removes it, deleting the invite just dismisses it.
 //
 // Public links (RFC-free, following what Google Calendar and Nextcloud
 // offer):

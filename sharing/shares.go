@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -201,21 +200,9 @@ func (a *SharesAPI) create(w http.ResponseWriter, r *http.Request, acc *storage.
 }
 
 // mount stores a new grant under the first free name in the sharee's
-// home: the collection's own name, else the owner's handle before it,
-// else that with a number.
-func (a *SharesAPI) mount(r *http.Request, g *storage.Grant, owner *storage.Account) error {
-	candidates := []string{g.Collection, owner.ID + "-" + g.Collection}
-	for i := 2; i <= 9; i++ {
-		candidates = append(candidates, owner.ID+"-"+g.Collection+"-"+strconv.Itoa(i))
-	}
-	for _, name := range candidates {
-		g.Mount = name
-		err := a.store.PutGrant(r.Context(), g)
-		if !errors.Is(err, storage.ErrExists) {
-			return err
-		}
-	}
-	return api.Errorf(http.StatusConflict, "name_taken", "the sharee's home has no free name for this collection")
+// home.
+func (a *SharesAPI) mount(r *http.Request, g *storage.Grant, _ *storage.Account) error {
+	return Mount(r.Context(), a.store, g)
 }
 
 func (a *SharesAPI) update(w http.ResponseWriter, r *http.Request, g *storage.Grant) error {

@@ -46,6 +46,12 @@
 //     collection shows CS:shared-owner in its resourcetype, the mount
 //     CS:shared and CS:shared-url; both carry CS:invite (CalendarServer
 //     sharing properties).
+//   - Apple Calendar shares and answers shares with the CalendarServer
+//     sharing protocol (share.go): POST CS:share or D:share-resource on an
+//     owned collection, CS:notification-URL on the principal leading to
+//     /dav/notifications/{user}/ with one CS:invite-notification per
+//     unanswered grant, and POST CS:invite-reply on the home to accept or
+//     decline. The DAV header advertises calendarserver-sharing.
 //   - Read-only sharees see members through the kind's Redact (calendars:
 //     CLASS:PRIVATE hidden, CONFIDENTIAL as busy time) in every method —
 //     GET, PROPFIND, multiget, query, sync (a member that becomes hidden

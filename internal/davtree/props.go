@@ -29,7 +29,7 @@ var (
 )
 
 // principalLive are the computed properties every principal has.
-var principalLive = []xml.Name{pPrincipalURL, pCurrentUser, pPrincipalCollSet}
+var principalLive = []xml.Name{pPrincipalURL, pCurrentUser, pPrincipalCollSet, pNotifyURL}
 
 // commonCollectionLive are the computed properties of every collection,
 // in allprop order; the kind's follow.
@@ -87,6 +87,7 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 			dav.HrefProp(pPrincipalCollSet, Prefix+"principals/"),
 			dav.HrefProp(pOwner, PrincipalHref(acc.ID)),
 			dav.XMLProp(pSupportedReports, ""),
+			dav.HrefProp(pNotifyURL, NotificationsHref(acc.ID)),
 		)
 		for _, k := range tr.kinds {
 			props = append(props, k.PrincipalProps(acc)...)
@@ -125,6 +126,9 @@ func (s *collectionSource) PropNames(bool) []xml.Name {
 	seen := map[string]bool{}
 	for _, props := range []map[string]string{s.viewProps(), c.Props} {
 		for k := range props {
+			if hiddenProp(k) {
+				continue
+			}
 			if n, ok := dav.ParseClark(k); ok && !seen[k] {
 				seen[k] = true
 				names = append(names, n)
@@ -190,7 +194,7 @@ func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	if p, ok := t.Kind.CollectionProp(c, n); ok {
 		return p, true, nil
 	}
-	if v, ok := s.viewProps()[dav.Clark(n)]; ok {
+	if v, ok := s.viewProps()[dav.Clark(n)]; ok && !hiddenProp(dav.Clark(n)) {
 		return dav.XMLProp(n, v), true, nil
 	}
 	if v, ok := c.Props[dav.Clark(n)]; ok {

@@ -50,8 +50,9 @@ func New(store storage.Store, opts Options, kinds ...Kind) *Tree {
 		t.maxSize = DefaultMaxResourceSize
 	}
 	// DAV compliance classes: RFC 4918 18, RFC 5689 3.1, RFC 3744 7.2,
-	// then the kinds' (RFC 4791 5.1, RFC 6352 6.1).
-	classes := []string{"1", "3", "extended-mkcol", "access-control"}
+	// CalendarServer sharing (share.go), then the kinds' (RFC 4791 5.1,
+	// RFC 6352 6.1).
+	classes := []string{"1", "3", "extended-mkcol", "access-control", "calendarserver-sharing"}
 	t.protected = map[xml.Name]bool{}
 	for _, n := range slices.Concat(commonCollectionLive, memberLive, principalLive, []xml.Name{pInvite, pSharedURL}) {
 		t.protected[n] = true
@@ -98,6 +99,9 @@ func (tr *Tree) serve(w http.ResponseWriter, r *http.Request) (*Target, error) {
 }
 
 func (tr *Tree) dispatch(w http.ResponseWriter, r *http.Request, t *Target) error {
+	if t.Type == Notifications || t.Type == Notification {
+		return tr.notifications(w, r, t)
+	}
 	switch r.Method {
 	case http.MethodOptions:
 		w.Header().Set("Allow", t.allow())
@@ -121,7 +125,7 @@ func (tr *Tree) dispatch(w http.ResponseWriter, r *http.Request, t *Target) erro
 	case "MOVE", "COPY":
 		return tr.transfer(w, r, t)
 	case http.MethodPost:
-		return dav.ErrMethodNotAllowed
+		return tr.post(w, r, t)
 	}
 	return dav.NewError(http.StatusNotImplemented, "method not implemented")
 }
@@ -130,13 +134,15 @@ func (tr *Tree) dispatch(w http.ResponseWriter, r *http.Request, t *Target) erro
 type Type int
 
 const (
-	Root       Type = iota // /dav/
-	Principals             // /dav/principals/
-	Principal              // /dav/principals/{user}/
-	Homes                  // /dav/{segment}/
-	Home                   // /dav/{segment}/{user}/
-	Collection             // /dav/{segment}/{user}/{collection}/
-	Member                 // /dav/{segment}/{user}/{collection}/{member}
+	Root          Type = iota // /dav/
+	Principals                // /dav/principals/
+	Principal                 // /dav/principals/{user}/
+	Homes                     // /dav/{segment}/
+	Home                      // /dav/{segment}/{user}/
+	Collection                // /dav/{segment}/{user}/{collection}/
+	Member                    // /dav/{segment}/{user}/{collection}/{member}
+	Notifications             // /dav/notifications/{user}/
+	Notification              // /dav/notifications/{user}/{name}
 )
 
 // Target is a resolved request URL. Coll is nil when the collection does
@@ -171,7 +177,13 @@ func (t *Target) allow() string {
 			}
 			return "OPTIONS, MKCOL"
 		}
-		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE"
+		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, POST"
+	case Home:
+		return "OPTIONS, PROPFIND, POST"
+	case Notifications:
+		return "OPTIONS, PROPFIND"
+	case Notification:
+		return "OPTIONS, GET, HEAD, PROPFIND, DELETE"
 	case Member:
 		if t.Coll == nil {
 			return "OPTIONS"
@@ -205,6 +217,16 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 	}
 	if len(segs) == 0 {
 		t.Type = Root
+		return t, nil
+	}
+	if segs[0] == "notifications" {
+		if len(segs) < 2 || len(segs) > 3 || segs[1] != acc.ID {
+			return nil, dav.ErrNotFound
+		}
+		t.Type = Notifications
+		if len(segs) == 3 {
+			t.Type, t.ObjName = Notification, segs[2]
+		}
 		return t, nil
 	}
 	if segs[0] == "principals" {
@@ -279,6 +301,9 @@ func (tr *Tree) mounted(ctx context.Context, t *Target, name string) (*storage.C
 // PrincipalHref is the URL of a user's principal.
 func PrincipalHref(id string) string { return Prefix + "principals/" + dav.EscapePath(id) + "/" }
 
+// NotificationsHref is the URL of a user's notification collection.
+func NotificationsHref(id string) string { return Prefix + "notifications/" + dav.EscapePath(id) + "/" }
+
 // HomeHref is the URL of a user's home of a kind.
 func HomeHref(k Kind, id string) string {
 	return Prefix + k.Spec().Segment + "/" + dav.EscapePath(id) + "/"
@@ -306,6 +331,10 @@ func (t *Target) Href() string {
 		return Prefix + "principals/"
 	case Principal:
 		return PrincipalHref(t.Account.ID)
+	case Notifications:
+		return NotificationsHref(t.Account.ID)
+	case Notification:
+		return NotificationsHref(t.Account.ID) + dav.EscapePath(t.ObjName)
 	case Homes:
 		return Prefix + t.Kind.Spec().Segment + "/"
 	case Home:
