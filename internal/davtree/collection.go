@@ -10,16 +10,22 @@ import (
 	"almanac/storage"
 )
 
-func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) error {
+// readPropfind reads a PROPFIND's Depth and body.
+func readPropfind(r *http.Request) (dav.Depth, *dav.Propfind, error) {
 	depth, err := dav.PropfindDepth(r)
 	if err != nil {
-		return err
+		return depth, nil, err
 	}
 	body, err := dav.ReadXML(r, dav.MaxXMLBody)
 	if err != nil {
-		return err
+		return depth, nil, err
 	}
 	pf, err := dav.ParsePropfind(body)
+	return depth, pf, err
+}
+
+func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) error {
+	depth, pf, err := readPropfind(r)
 	if err != nil {
 		return err
 	}

@@ -385,15 +385,7 @@ func (tr *Tree) notifications(w http.ResponseWriter, r *http.Request, t *Target)
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	case "PROPFIND":
-		depth, err := dav.PropfindDepth(r)
-		if err != nil {
-			return err
-		}
-		body, err := dav.ReadXML(r, dav.MaxXMLBody)
-		if err != nil {
-			return err
-		}
-		pf, err := dav.ParsePropfind(body)
+		depth, pf, err := readPropfind(r)
 		if err != nil {
 			return err
 		}
