@@ -197,6 +197,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, cell{"own": 403, "read": 403, "read-write": 201, "revoked": 409, "never": 409, "nonexistent": 409}},
 		{"DELETE collection", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "DELETE", c, "") },
 			cell{"own": 204, "read": 204, "read-write": 204, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"OPTIONS collection", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "OPTIONS", c, "") },
+			cell{"own": 200, "read": 200, "read-write": 200, "revoked": 200, "never": 200, "nonexistent": 200}},
+		{"HEAD member", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "HEAD", c+"ev.ics", "") },
+			cell{"own": 200, "read": 200, "read-write": 200, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"POST CS:share onward", func(w *world, c string) *httptest.ResponseRecorder {
+			return w.do(w.bob, "POST", c, `<CS:share xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><CS:set><D:href>mailto:alice@example.com</D:href><CS:read/></CS:set></CS:share>`)
+		}, cell{"own": 200, "read": 403, "read-write": 403, "revoked": 404, "never": 404, "nonexistent": 404}},
 		{"PROPFIND alice's URL", func(w *world, c string) *httptest.ResponseRecorder {
 			return w.do(w.bob, "PROPFIND", strings.Replace(c, w.bob.ID, w.alice.ID, 1), propfind, "Depth", "0")
 		}, cell{"own": 404, "read": 404, "read-write": 404, "revoked": 404, "never": 404, "nonexistent": 404}},
@@ -208,6 +215,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
 			return w.do(w.bob, "PATCH", "/api/v1/shares/"+coll+"/"+w.bob.ID, `{"access":"read-write"}`, "Content-Type", "application/json")
 		}, cell{"own": 404, "read": 404, "read-write": 404, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"API read alice's grant", func(w *world, c string) *httptest.ResponseRecorder {
+			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
+			return w.do(w.bob, "GET", "/api/v1/shares/"+coll+"/"+w.bob.ID, "")
+		}, cell{"own": 404, "read": 404, "read-write": 404, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"API revoke alice's grant", func(w *world, c string) *httptest.ResponseRecorder {
+			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
+			return w.do(w.bob, "DELETE", "/api/v1/shares/"+coll+"/"+w.bob.ID, "")
+		}, cell{"own": 404, "read": 404, "read-write": 404, "revoked": 404, "never": 404, "nonexistent": 404}},
+		{"API list shares", func(w *world, c string) *httptest.ResponseRecorder { return w.do(w.bob, "GET", "/api/v1/shares", "") },
+			cell{"own": 200, "read": 200, "read-write": 200, "revoked": 200, "never": 200, "nonexistent": 200}},
 		{"API share it onward", func(w *world, c string) *httptest.ResponseRecorder {
 			coll := strings.TrimSuffix(strings.TrimPrefix(c, "/dav/calendars/"+w.bob.ID+"/"), "/")
 			return w.do(w.bob, "POST", "/api/v1/shares", `{"collection":"`+coll+`","login":"alice@example.com"}`, "Content-Type", "application/json")
@@ -225,6 +242,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				rec := tc.req(w, c)
 				if want := tc.want[res]; rec.Code != want {
 					t.Errorf("status %d, want %d; body %.300s", rec.Code, want, rec.Body)
+				}
+				if tc.name == "API list shares" && (strings.Contains(rec.Body.String(), `"old"`) || strings.Contains(rec.Body.String(), `"private"`)) {
+					t.Errorf("bob's share list names a collection he does not have: %s", rec.Body)
 				}
 				if rec.Code >= 300 && strings.Contains(rec.Body.String(), "Secret plan") {
 					t.Errorf("a refusal carries the calendar's data: %s", rec.Body)
