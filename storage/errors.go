@@ -7,14 +7,16 @@ import (
 
 // Sentinel errors. Backends wrap them with %w so callers can use errors.Is.
 var (
-	// ErrNotFound: the account, collection, object, link or grant does
-	// not exist.
+	// ErrNotFound: the account, collection, object, link, grant, app
+	// password, session or token does not exist (an expired session or
+	// token counts as gone).
 	ErrNotFound = errors.New("storage: not found")
-	// ErrExists: an account login, collection name, mount name or link
-	// ID is already taken.
+	// ErrExists: an account login, collection name, mount name, link ID,
+	// app password ID, session ID or token hash is already taken.
 	ErrExists = errors.New("storage: already exists")
 	// ErrPreconditionFailed: the caller's If-Match / If-None-Match
-	// condition did not hold against the stored state.
+	// condition did not hold against the stored state, or a TOTP step was
+	// not newer than the last accepted one (AcceptTOTPStep).
 	ErrPreconditionFailed = errors.New("storage: precondition failed")
 	// ErrInvalidSyncToken: the sync position is unknown to this
 	// collection (pruned, from the future, or from an earlier incarnation).

@@ -15,6 +15,20 @@ type Account struct {
 	DisplayName  string
 	PasswordHash string // PHC-encoded argon2id; never logged
 	Created      time.Time
+
+	// Account security. Records written before these fields existed read
+	// back with their zero values.
+	RecoveryEmail string // where recovery links go; "" none
+	Mobile        string // E.164 number for recovery SMS; "" none
+	// TOTPSecret is the base32 RFC 6238 secret, stored as is (verifying a
+	// code needs it); "" when 2FA was never set up. Never logged.
+	TOTPSecret   string
+	TOTPEnabled  bool  // the secret was confirmed and 2FA is on
+	TOTPLastStep int64 // last accepted TOTP time step (replay protection)
+	// RecoveryCodes holds hashes of the unused 2FA recovery codes; an empty
+	// list reads back as nil.
+	RecoveryCodes   []string
+	PasswordChanged time.Time
 }
 
 // Kind tells calendars from address books.
@@ -201,6 +215,44 @@ type Grant struct {
 	Updated time.Time // set by every PutGrant; PatchGrantProps leaves it
 }
 
+// App password scopes (validated by the caller).
+const (
+	ScopeDAV  = "dav"
+	ScopeFull = "full"
+)
+
+// AppPassword is a password for one client (a phone's calendar), shown once.
+type AppPassword struct {
+	ID         string    // public lookup part, unique per store
+	Owner      string    // account ID
+	Name       string    // the owner's name for it
+	Hash       string    // hash of the whole password (the caller's scheme); never logged
+	Scope      string    // ScopeDAV or ScopeFull (validated by the caller)
+	Created    time.Time // set by CreateAppPassword
+	LastUsed   time.Time // set by TouchAppPassword; zero = never used
+	LastClient string    // set by TouchAppPassword, e.g. a User-Agent
+}
+
+// Session is a web or API login, found by its cookie.
+type Session struct {
+	ID        string    // hash of the cookie value (the caller hashes); unique
+	Account   string    // account ID
+	CSRF      string    // token state-changing requests must echo
+	Created   time.Time // set by CreateSession
+	Expires   time.Time // required; from then on the session is gone
+	TwoFactor bool      // made with password and second factor
+}
+
+// Token is a one-time secret sent to the user: a password-reset link, a
+// login-change code.
+type Token struct {
+	Hash    string    // hash of the secret (the caller hashes); unique
+	Account string    // account ID
+	Purpose string    // required, e.g. "password-reset", "login-change"
+	Data    string    // purpose-specific (the new login)
+	Expires time.Time // required; from then on the token is gone
+}
+
 // Store is the persistence interface every backend implements.
 // All methods are safe for concurrent use.
 type Store interface {
@@ -208,9 +260,80 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account) error // ErrExists when the login is taken
 	Account(ctx context.Context, id string) (*Account, error)
 	AccountByLogin(ctx context.Context, login string) (*Account, error) // case-insensitive
-	UpdateAccount(ctx context.Context, a *Account) error                // login uniqueness kept
-	DeleteAccount(ctx context.Context, id string) error                 // and all its collections, links and grants (as owner and as sharee)
+	// UpdateAccount replaces every field of the stored account a.ID but
+	// Created (written back into a.Created), keeping logins unique
+	// (ErrExists). It writes what the caller read earlier, so a field
+	// changed meanwhile by another writer is overwritten: use
+	// AcceptTOTPStep and UseRecoveryCode on the login path.
+	UpdateAccount(ctx context.Context, a *Account) error
+	// DeleteAccount removes the account and all its collections, links,
+	// grants (as owner and as sharee), app passwords, sessions and tokens.
+	DeleteAccount(ctx context.Context, id string) error
 	ListAccounts(ctx context.Context) ([]Account, error)
+	// AccountsByMobile returns the accounts whose Mobile is exactly mobile
+	// (the caller normalizes to E.164), ordered by ID; empty when none and
+	// for "". It may scan all accounts.
+	AccountsByMobile(ctx context.Context, mobile string) ([]Account, error)
+	// AcceptTOTPStep atomically records step as account id's
+	// TOTPLastStep if it is greater than the stored one, so a TOTP code is
+	// accepted once even by concurrent logins. ErrPreconditionFailed when
+	// step is not greater (a replayed or older code), ErrNotFound.
+	AcceptTOTPStep(ctx context.Context, id string, step int64) error
+	// UseRecoveryCode atomically removes hash from account id's
+	// RecoveryCodes, so a code is used once even by concurrent logins.
+	// ErrNotFound when the account does not exist or hash is not among
+	// its codes (already used).
+	UseRecoveryCode(ctx context.Context, id, hash string) error
+
+	// App passwords
+	// CreateAppPassword stores p, sets Created to now, clears LastUsed and
+	// LastClient and writes the stored password back into *p. ErrNotFound
+	// without owner account, ErrExists when the ID is taken.
+	CreateAppPassword(ctx context.Context, p *AppPassword) error
+	AppPassword(ctx context.Context, id string) (*AppPassword, error) // ErrNotFound
+	// AppPasswords returns owner's app passwords ordered by Created, then
+	// ID; empty when none, ErrNotFound without owner account.
+	AppPasswords(ctx context.Context, owner string) ([]AppPassword, error)
+	// DeleteAppPassword removes owner's app password id; ErrNotFound also
+	// when id belongs to another account.
+	DeleteAppPassword(ctx context.Context, owner, id string) error
+	// DeleteAppPasswords removes all of owner's app passwords; ErrNotFound
+	// without owner account.
+	DeleteAppPasswords(ctx context.Context, owner string) error
+	// TouchAppPassword records a use: LastUsed becomes when and LastClient
+	// client, unless when is before the stored LastUsed (uses reported out
+	// of order keep the latest). ErrNotFound, changing nothing, when the
+	// password is gone. Callers should throttle it: each call is a write.
+	TouchAppPassword(ctx context.Context, id string, when time.Time, client string) error
+
+	// Sessions
+	// CreateSession stores s, sets Created to now and writes it back into
+	// *s; a zero Expires is refused (no sentinel). ErrNotFound without
+	// the account, ErrExists when the ID is taken. It may drop the
+	// account's expired sessions.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session id; ErrNotFound also when it has
+	// expired (Expires not after time.Now()).
+	Session(ctx context.Context, id string) (*Session, error)
+	DeleteSession(ctx context.Context, id string) error // ErrNotFound
+	// DeleteSessions removes all of account's sessions except the one
+	// with ID except ("" = none spared); ErrNotFound without the account.
+	DeleteSessions(ctx context.Context, account, except string) error
+
+	// One-time tokens
+	// CreateToken stores t; a zero Expires or empty Purpose is refused (no
+	// sentinel). ErrNotFound without the account, ErrExists when the hash
+	// is taken. It may drop the account's expired tokens.
+	CreateToken(ctx context.Context, t *Token) error
+	// TakeToken atomically deletes and returns the token hash of the given
+	// purpose, so exactly one of concurrent callers gets it. ErrNotFound
+	// when it is missing, of another purpose (then it stays) or expired
+	// (Expires not after time.Now(); then it is deleted).
+	TakeToken(ctx context.Context, hash, purpose string) (*Token, error)
+	// DeleteTokens removes account's tokens of purpose ("" = of every
+	// purpose), e.g. so a new reset link voids the older ones. ErrNotFound
+	// without the account.
+	DeleteTokens(ctx context.Context, account, purpose string) error
 
 	// Collections
 	// CreateCollection fills Incarnation and Created. ErrNotFound without

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,12 +18,43 @@ import (
 
 // accountRecord is the stored form of an Account; the JSON tags keep the
 // file format independent of the domain type's field names.
+// Fields added later are omitted when zero, so records written before them
+// decode with zero values and unused ones cost nothing.
 type accountRecord struct {
-	ID           string    `json:"id"`
-	Login        string    `json:"login"`
-	DisplayName  string    `json:"display_name,omitempty"`
-	PasswordHash string    `json:"password_hash,omitempty"`
-	Created      time.Time `json:"created"`
+	ID              string    `json:"id"`
+	Login           string    `json:"login"`
+	DisplayName     string    `json:"display_name,omitempty"`
+	PasswordHash    string    `json:"password_hash,omitempty"`
+	Created         time.Time `json:"created"`
+	RecoveryEmail   string    `json:"recovery_email,omitempty"`
+	Mobile          string    `json:"mobile,omitempty"`
+	TOTPSecret      string    `json:"totp_secret,omitempty"`
+	TOTPEnabled     bool      `json:"totp_enabled,omitempty"`
+	TOTPLastStep    int64     `json:"totp_last_step,omitempty"`
+	RecoveryCodes   []string  `json:"recovery_codes,omitempty"`
+	PasswordChanged time.Time `json:"password_changed,omitzero"`
+}
+
+// newAccountRecord is a as stored: times in UTC, no empty or shared
+// recovery code list.
+func newAccountRecord(a *storage.Account) *accountRecord {
+	r := &accountRecord{
+		ID:              a.ID,
+		Login:           a.Login,
+		DisplayName:     a.DisplayName,
+		PasswordHash:    a.PasswordHash,
+		Created:         a.Created.UTC(),
+		RecoveryEmail:   a.RecoveryEmail,
+		Mobile:          a.Mobile,
+		TOTPSecret:      a.TOTPSecret,
+		TOTPEnabled:     a.TOTPEnabled,
+		TOTPLastStep:    a.TOTPLastStep,
+		PasswordChanged: a.PasswordChanged.UTC(),
+	}
+	if len(a.RecoveryCodes) > 0 {
+		r.RecoveryCodes = slices.Clone(a.RecoveryCodes)
+	}
+	return r
 }
 
 // loginKey is the logins index key: logins compare case-insensitively
@@ -53,11 +85,18 @@ func putAccount(tx *bbolt.Tx, r *accountRecord) error {
 
 func (r *accountRecord) account() *storage.Account {
 	return &storage.Account{
-		ID:           r.ID,
-		Login:        r.Login,
-		DisplayName:  r.DisplayName,
-		PasswordHash: r.PasswordHash,
-		Created:      r.Created,
+		ID:              r.ID,
+		Login:           r.Login,
+		DisplayName:     r.DisplayName,
+		PasswordHash:    r.PasswordHash,
+		Created:         r.Created,
+		RecoveryEmail:   r.RecoveryEmail,
+		Mobile:          r.Mobile,
+		TOTPSecret:      r.TOTPSecret,
+		TOTPEnabled:     r.TOTPEnabled,
+		TOTPLastStep:    r.TOTPLastStep,
+		RecoveryCodes:   slices.Clone(r.RecoveryCodes),
+		PasswordChanged: r.PasswordChanged,
 	}
 }
 
@@ -77,13 +116,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *storage.Account) error {
 			return wrap(op, err)
 		}
 	}
-	r := accountRecord{
-		ID:           a.ID,
-		Login:        a.Login,
-		DisplayName:  a.DisplayName,
-		PasswordHash: a.PasswordHash,
-		Created:      a.Created.UTC(),
-	}
+	r := newAccountRecord(a)
 	if r.Created.IsZero() {
 		r.Created = time.Now().UTC()
 	}
@@ -103,7 +136,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *storage.Account) error {
 		if err := logins.Put(lk, []byte(r.ID)); err != nil {
 			return err
 		}
-		return putAccount(tx, &r)
+		return putAccount(tx, r)
 	})
 	if err != nil {
 		return wrap(op, err)
@@ -152,9 +185,9 @@ func (db *DB) AccountByLogin(ctx context.Context, login string) (*storage.Accoun
 	return out, wrap(op, err)
 }
 
-// UpdateAccount replaces the login, display name and password hash of the
-// account a.ID, moving its logins index entry when the login changes.
-// Created is immutable; a.Created is set to the stored value.
+// UpdateAccount replaces every field of the account a.ID but Created,
+// moving its logins index entry when the login changes. Created is
+// immutable; a.Created is set to the stored value.
 func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 	const op = "update account"
 	if err := ctxErr(ctx, op); err != nil {
@@ -183,13 +216,9 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 			}
 		}
 		created = old.Created
-		return putAccount(tx, &accountRecord{
-			ID:           a.ID,
-			Login:        a.Login,
-			DisplayName:  a.DisplayName,
-			PasswordHash: a.PasswordHash,
-			Created:      old.Created,
-		})
+		r := newAccountRecord(a)
+		r.Created = old.Created
+		return putAccount(tx, r)
 	})
 	if err != nil {
 		return wrap(op, err)
@@ -199,8 +228,8 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 }
 
 // DeleteAccount removes the account, its login, all its collections, all
-// its links, the grants on its collections and the grants to it in one
-// transaction.
+// its links, the grants on its collections, the grants to it, its app
+// passwords, sessions and tokens in one transaction.
 func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 	const op = "delete account"
 	if err := ctxErr(ctx, op); err != nil {
@@ -219,6 +248,9 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 			return err
 		}
 		if err := deleteAccountGrants(tx, id); err != nil {
+			return err
+		}
+		if err := deleteAccountSecurity(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketLogins).Delete(loginKey(r.Login)); err != nil {
@@ -251,4 +283,82 @@ func (db *DB) ListAccounts(ctx context.Context) ([]storage.Account, error) {
 		return nil, wrap(op, err)
 	}
 	return out, nil
+}
+
+// AccountsByMobile returns the accounts whose Mobile is exactly mobile, in
+// ID order. There is no index: recovery by SMS is rare, so it decodes
+// every account record rather than keep one more index in step.
+func (db *DB) AccountsByMobile(ctx context.Context, mobile string) ([]storage.Account, error) {
+	const op = "find accounts by mobile"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	out := []storage.Account{}
+	if mobile == "" {
+		return out, nil
+	}
+	err := db.bdb.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
+			var r accountRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("account %q: %w", k, err)
+			}
+			if r.Mobile == mobile {
+				out = append(out, *r.account())
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// AcceptTOTPStep sets the account's TOTPLastStep to step when step is
+// greater, in one transaction, so of two logins racing with the same code
+// one gets ErrPreconditionFailed. Nothing else of the record changes.
+func (db *DB) AcceptTOTPStep(ctx context.Context, id string, step int64) error {
+	const op = "accept totp step"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		r, err := getAccount(tx, id)
+		if err != nil {
+			return err
+		}
+		if step <= r.TOTPLastStep {
+			return fmt.Errorf("account %q: totp step %d not after %d: %w", id, step, r.TOTPLastStep, storage.ErrPreconditionFailed)
+		}
+		r.TOTPLastStep = step
+		return putAccount(tx, r)
+	})
+	return wrap(op, err)
+}
+
+// UseRecoveryCode removes hash from the account's RecoveryCodes in one
+// transaction, so a code spent by one login is ErrNotFound for any other.
+// Nothing else of the record changes.
+func (db *DB) UseRecoveryCode(ctx context.Context, id, hash string) error {
+	const op = "use recovery code"
+	if err := ctxErr(ctx, op); err != nil {
+		return err
+	}
+	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+		r, err := getAccount(tx, id)
+		if err != nil {
+			return err
+		}
+		i := slices.Index(r.RecoveryCodes, hash)
+		if hash == "" || i < 0 {
+			return fmt.Errorf("account %q: recovery code: %w", id, storage.ErrNotFound)
+		}
+		r.RecoveryCodes = slices.Delete(r.RecoveryCodes, i, i+1)
+		if len(r.RecoveryCodes) == 0 {
+			r.RecoveryCodes = nil
+		}
+		return putAccount(tx, r)
+	})
+	return wrap(op, err)
 }

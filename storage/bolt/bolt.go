@@ -32,6 +32,15 @@ var (
 	bucketGrants      = []byte("grants")
 	bucketMounts      = []byte("mounts")
 
+	// Account security (security.go): records by key, and per-account
+	// indexes of their keys.
+	bucketAppPasswords      = []byte("apppasswords")
+	bucketAppPasswordOwners = []byte("apppasswordowners")
+	bucketSessions          = []byte("sessions")
+	bucketSessionAccounts   = []byte("sessionaccounts")
+	bucketTokens            = []byte("tokens")
+	bucketTokenAccounts     = []byte("tokenaccounts")
+
 	keyVersion = []byte("version")
 )
 
@@ -97,7 +106,10 @@ func Open(path string, opts Options) (*DB, error) {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 		}
-		for _, name := range [][]byte{bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts} {
+		for _, name := range [][]byte{
+			bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
+			bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
+		} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

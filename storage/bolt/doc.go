@@ -3,7 +3,7 @@
 // # File layout
 //
 //	schema/version                    "1"; Open refuses other values
-//	accounts/<id>                     JSON account record
+//	accounts/<id>                     JSON account record (security fields included)
 //	logins/<lowercased login>         account id (case-insensitive uniqueness)
 //	collections/<owner>/<name>/       one nested bucket per collection:
 //	    info                          JSON: kind, components, props, created
@@ -18,6 +18,12 @@
 //	grants/<owner>/<coll>/<sharee>    JSON grant record (grants.go)
 //	mounts/<sharee>/<mount>           uvarint len(owner), owner, coll: the
 //	                                  sharee's mount names, index of grants to it
+//	apppasswords/<id>                 JSON app password record (security.go)
+//	apppasswordowners/<owner>/<id>    empty: index of owner's app passwords
+//	sessions/<id>                     JSON session record; id is the cookie's hash
+//	sessionaccounts/<account>/<id>    empty: index of account's sessions
+//	tokens/<hash>                     JSON one-time token record
+//	tokenaccounts/<account>/<hash>    purpose: index of account's tokens
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range prefilter of calendar-query (which reads Span) never read
@@ -29,6 +35,18 @@
 // name, and a deleted account's own mounts lead to the grants made to it.
 // A collection name and a mount name share the account's home: each of
 // CreateCollection and PutGrant checks the other's tree with one Get.
+// App passwords, sessions and tokens go by walking the account's bucket
+// in each of their indexes; an index bucket is dropped when it empties.
+// Expired sessions and tokens read as missing and are removed when met
+// (TakeToken, DeleteSession) and by the account's next CreateSession or
+// CreateToken, so they do not pile up under an account that logs in
+// again.
+//
+// Account fields added after the first release (recovery contacts, TOTP
+// state, recovery code hashes, PasswordChanged) are omitted from the JSON
+// when zero, so older records decode with zero values and no migration is
+// needed. AccountsByMobile decodes every account record: there is no
+// mobile index.
 //
 // # Records
 //
@@ -72,9 +90,13 @@
 // transaction. The freelist is a hash map and not synced: commits write
 // fewer pages, at the cost of a freelist rebuild on Open.
 //
-// Accounts, collections, links and grants change rarely and use plain
-// transactions; so does AddFetches, which the caller calls only to flush
-// fetch counters it keeps in memory.
+// Accounts, collections, links, grants, app passwords, sessions and tokens
+// change rarely and use plain transactions; so do AddFetches, which the
+// caller calls only to flush fetch counters it keeps in memory, and
+// TouchAppPassword, which the caller should throttle likewise. TakeToken,
+// AcceptTOTPStep and UseRecoveryCode read and write in one write
+// transaction; bbolt runs those one at a time, so of racing callers
+// exactly one succeeds.
 //
 // # Reads
 //

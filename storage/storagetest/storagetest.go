@@ -31,6 +31,18 @@
 //     GrantsTo of nothing are empty, not errors; PatchGrantProps leaves
 //     the grant's Updated alone, and a grant's nil and empty Props are
 //     the same.
+//   - Account fields a caller leaves zero read back zero, an empty
+//     RecoveryCodes as nil. AccountsByMobile matches exactly and finds
+//     nothing for "".
+//   - CreateAppPassword clears LastUsed and LastClient; TouchAppPassword
+//     with a time before LastUsed changes nothing. DeleteAppPasswords,
+//     DeleteSessions and DeleteTokens of a missing account are
+//     ErrNotFound, of an account with none nil; DeleteTokens with an empty
+//     purpose deletes every purpose.
+//   - CreateSession and CreateToken refuse a zero Expires, CreateToken an
+//     empty Purpose (with no sentinel required). A session or token
+//     expiring before the call is accepted and then reads as missing;
+//     DeleteSession of an expired session is ErrNotFound.
 package storagetest
 
 import (
@@ -81,6 +93,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
 		{"Grants", grantTests},
+		{"Security", securityTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
