@@ -1,0 +1,167 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Message is one email.
+type Message struct {
+	To      string // one address, "jane@example.com" or "Jane <jane@example.com>"
+	Subject string
+	Text    string // plain text body (UTF-8)
+}
+
+// Mailer sends email.
+type Mailer interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// SMS is one text message.
+type SMS struct {
+	To   string // E.164: "+" then up to 15 digits, e.g. "+14155550123"
+	Text string
+}
+
+// Texter sends text messages.
+type Texter interface {
+	SendSMS(ctx context.Context, s SMS) error
+}
+
+// ErrInvalidMessage is wrapped by the error a Mailer or Texter returns for a
+// message it refuses before sending anything (bad recipient, CR or LF in a
+// header). Retrying such a message is pointless.
+var ErrInvalidMessage = errors.New("notify: invalid message")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidMessage, fmt.Sprintf(format, args...))
+}
+
+// parseRecipient checks m.To and returns it parsed.
+func parseRecipient(to string) (*mail.Address, error) {
+	if strings.ContainsAny(to, "\r\n") {
+		return nil, invalid("recipient contains a line break")
+	}
+	addr, err := mail.ParseAddress(to)
+	if err != nil {
+		return nil, invalid("recipient %q: %v", to, err)
+	}
+	return addr, nil
+}
+
+func checkSubject(subject string) error {
+	if strings.ContainsAny(subject, "\r\n") {
+		return invalid("subject contains a line break")
+	}
+	return nil
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+func checkSMS(s SMS) error {
+	if !e164.MatchString(s.To) {
+		return invalid("SMS recipient %q is not an E.164 number", s.To)
+	}
+	return nil
+}
+
+// randomHex returns n random bytes in hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b)
+}
+
+var hostname = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
+
+// messageIDDomain returns the domain of the From address, or a stand-in when
+// it is not a plain ASCII host name (an IDN, an address literal).
+func messageIDDomain(from *mail.Address) string {
+	if i := strings.LastIndexByte(from.Address, '@'); i >= 0 {
+		if d := from.Address[i+1:]; hostname.MatchString(d) {
+			return d
+		}
+	}
+	return "almanac.invalid"
+}
+
+// format renders m as an RFC 5322 message from from, with CRLF line endings
+// and a quoted-printable text/plain body. It refuses (ErrInvalidMessage) a
+// To or Subject that would break the header.
+func format(m Message, from *mail.Address, now time.Time) (to *mail.Address, msg []byte, err error) {
+	to, err = parseRecipient(m.To)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkSubject(m.Subject); err != nil {
+		return nil, nil, err
+	}
+
+	var b bytes.Buffer
+	header := func(name, value string) {
+		b.WriteString(name)
+		b.WriteString(": ")
+		b.WriteString(value)
+		b.WriteString("\r\n")
+	}
+	header("From", from.String())
+	header("To", to.String())
+	header("Subject", fold(mime.QEncoding.Encode("utf-8", m.Subject), len("Subject: ")))
+	header("Date", now.Format(time.RFC1123Z))
+	header("Message-ID", "<"+randomHex(16)+"@"+messageIDDomain(from)+">")
+	header("MIME-Version", "1.0")
+	header("Content-Type", "text/plain; charset=utf-8")
+	header("Content-Transfer-Encoding", "quoted-printable")
+	b.WriteString("\r\n")
+
+	// One kind of line break, and a final one, whatever the caller wrote;
+	// the quoted-printable writer emits each as CRLF.
+	text := strings.ReplaceAll(m.Text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	qp := quotedprintable.NewWriter(&b)
+	if _, err := qp.Write([]byte(text)); err != nil {
+		return nil, nil, err
+	}
+	if err := qp.Close(); err != nil {
+		return nil, nil, err
+	}
+	return to, b.Bytes(), nil
+}
+
+// fold breaks a header value at spaces so that lines stay near 78
+// characters; first is the length of the "Name: " before it. Between
+// encoded-words the folding whitespace is ignored by readers, and in plain
+// text unfolding gives back the single space.
+func fold(value string, first int) string {
+	const limit = 76
+	words := strings.Split(value, " ")
+	var b strings.Builder
+	n := first
+	for i, w := range words {
+		if i > 0 {
+			if n+1+len(w) > limit && n > 1 && w != "" {
+				b.WriteString("\r\n ")
+				n = 1
+			} else {
+				b.WriteByte(' ')
+				n++
+			}
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
+}
