@@ -162,27 +162,46 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		res := a.authenticate(r)
-		switch res.kind {
-		case resOK:
-			r2 := r.WithContext(WithAccount(r.Context(), res.acc))
-			r2.Header = r.Header.Clone()
-			r2.Header.Del("Authorization")
-			next.ServeHTTP(w, r2)
-		case resThrottled:
-			w.Header().Set("Retry-After", strconv.FormatInt(retrySeconds(res.retry), 10))
-			writePlain(w, http.StatusTooManyRequests)
-		case resError:
-			writePlain(w, http.StatusInternalServerError)
-		case resGone:
-			writePlain(w, http.StatusServiceUnavailable)
-		default:
-			// The one response for every credential failure: no header,
-			// header we cannot parse, unknown login, wrong password.
-			w.Header().Set("WWW-Authenticate", a.challenge)
-			writePlain(w, http.StatusUnauthorized)
-		}
+		a.basic(w, r, func(w http.ResponseWriter, r *http.Request) {
+			// With two-factor authentication on, the account password
+			// alone no longer opens calendars and contacts: clients use
+			// app passwords, as with Nextcloud and Apple.
+			if acc := AccountFrom(r.Context()); acc.TOTPEnabled && CredentialFrom(r.Context()).Method == MethodPassword {
+				a.log.LogAttrs(r.Context(), slog.LevelInfo, "auth: account password refused on DAV with two-factor authentication on",
+					slog.String("login", logLogin(acc.Login)))
+				w.Header().Set("WWW-Authenticate", a.challenge)
+				writePlain(w, http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	})
+}
+
+// basic authenticates r with HTTP Basic and calls next with the account
+// and credential in the context, or answers the failure.
+func (a *Authenticator) basic(w http.ResponseWriter, r *http.Request, next http.HandlerFunc) {
+	res := a.authenticate(r)
+	switch res.kind {
+	case resOK:
+		ctx := WithCredential(WithAccount(r.Context(), res.acc), res.cred)
+		r2 := r.WithContext(ctx)
+		r2.Header = r.Header.Clone()
+		r2.Header.Del("Authorization")
+		next(w, r2)
+	case resThrottled:
+		w.Header().Set("Retry-After", strconv.FormatInt(retrySeconds(res.retry), 10))
+		writePlain(w, http.StatusTooManyRequests)
+	case resError:
+		writePlain(w, http.StatusInternalServerError)
+	case resGone:
+		writePlain(w, http.StatusServiceUnavailable)
+	default:
+		// The one response for every credential failure: no header,
+		// header we cannot parse, unknown login, wrong password.
+		w.Header().Set("WWW-Authenticate", a.challenge)
+		writePlain(w, http.StatusUnauthorized)
+	}
 }
 
 func writePlain(w http.ResponseWriter, code int) {
@@ -214,6 +233,7 @@ const (
 type authResult struct {
 	kind  resKind
 	acc   *storage.Account
+	cred  *Credential
 	retry time.Duration
 }
 
@@ -269,6 +289,11 @@ func (a *Authenticator) authenticate(r *http.Request) authResult {
 			slog.String("login", logLogin(login)), slog.String("err", err.Error()))
 		return authResult{kind: resError}
 	}
+	if acc != nil {
+		if cred, ok := a.appPassword(ctx, acc, pw, r.UserAgent()); ok {
+			return authResult{kind: resOK, acc: acc, cred: cred}
+		}
+	}
 	t := target{hash: a.dummyHash}
 	if acc != nil && acc.PasswordHash != "" {
 		t = target{id: acc.ID, hash: acc.PasswordHash}
@@ -276,7 +301,7 @@ func (a *Authenticator) authenticate(r *http.Request) authResult {
 
 	key := a.keyer.key(login, pw)
 	if t.id != "" && a.cache.hit(key, t.id, t.hash, a.now()) {
-		return authResult{kind: resOK, acc: acc}
+		return authResult{kind: resOK, acc: acc, cred: &Credential{Method: MethodPassword, Scope: ScopeFull}}
 	}
 
 	vr, reserved, shared := a.verifyShared(ctx, key, t, pw, lk, ak)
@@ -296,7 +321,7 @@ func (a *Authenticator) authenticate(r *http.Request) authResult {
 	}
 	if success {
 		a.cache.put(key, t.id, t.hash, now)
-		return authResult{kind: resOK, acc: acc}
+		return authResult{kind: resOK, acc: acc, cred: &Credential{Method: MethodPassword, Scope: ScopeFull}}
 	}
 
 	reason := "wrong password"

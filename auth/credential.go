@@ -1,0 +1,216 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"almanac/internal/api"
+	"almanac/storage"
+)
+
+// Ways a request authenticates (Credential.Method).
+const (
+	MethodPassword    = "password"
+	MethodAppPassword = "app-password"
+	MethodSession     = "session"
+)
+
+// Scopes of an app password (Credential.Scope).
+const (
+	ScopeFull = "full"
+	ScopeDAV  = "dav" // CalDAV and CardDAV only
+)
+
+// Credential says how a request was authenticated.
+type Credential struct {
+	Method        string
+	Scope         string
+	TwoFactor     bool   // a second factor was presented
+	AppPasswordID string // for MethodAppPassword
+	SessionID     string // for MethodSession: the stored (hashed) ID
+}
+
+type credKeyCtx struct{}
+
+// WithCredential returns ctx carrying c.
+func WithCredential(ctx context.Context, c *Credential) context.Context {
+	return context.WithValue(ctx, credKeyCtx{}, c)
+}
+
+// CredentialFrom returns how the request authenticated, or nil.
+func CredentialFrom(ctx context.Context) *Credential {
+	c, _ := ctx.Value(credKeyCtx{}).(*Credential)
+	return c
+}
+
+// Store is what the account features of authentication read and write
+// besides AccountLookup: app passwords, sessions, and the TOTP step and
+// recovery codes of an account. storage.Store satisfies it.
+type Store interface {
+	AccountLookup
+	Account(ctx context.Context, id string) (*storage.Account, error)
+	UpdateAccount(ctx context.Context, a *storage.Account) error
+	AppPassword(ctx context.Context, id string) (*storage.AppPassword, error)
+	TouchAppPassword(ctx context.Context, id string, when time.Time, client string) error
+	Session(ctx context.Context, id string) (*storage.Session, error)
+	AcceptTOTPStep(ctx context.Context, id string, step int64) error
+	UseRecoveryCode(ctx context.Context, id, hash string) error
+}
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "almanac_session"
+
+// OTPHeader carries a TOTP or recovery code with Basic authentication on
+// the API, for accounts with two-factor authentication.
+const OTPHeader = "X-Almanac-OTP"
+
+// CSRFHeader carries the session's CSRF token on state-changing requests
+// authenticated by the session cookie.
+const CSRFHeader = "X-CSRF-Token"
+
+// appPassword checks pw as one of acc's app passwords. handled is false
+// when pw is not one, so the caller goes on with the account password.
+func (a *Authenticator) appPassword(ctx context.Context, acc *storage.Account, pw, client string) (*Credential, bool) {
+	st, ok := a.lookup.(Store)
+	if !ok {
+		return nil, false
+	}
+	id, ok := AppPasswordID(pw)
+	if !ok {
+		return nil, false
+	}
+	p, err := st.AppPassword(ctx, id)
+	if err != nil || p.Owner != acc.ID || subtle.ConstantTimeCompare([]byte(HashSecret(pw)), []byte(p.Hash)) != 1 {
+		return nil, false
+	}
+	a.touch(ctx, st, p.ID, client)
+	return &Credential{Method: MethodAppPassword, Scope: p.Scope, AppPasswordID: p.ID}, true
+}
+
+// touches limits last-use writes to one per app password per minute: a
+// syncing phone makes dozens of requests a minute.
+var touches struct {
+	sync.Mutex
+	last map[string]time.Time
+}
+
+func (a *Authenticator) touch(ctx context.Context, st Store, id, client string) {
+	now := a.now()
+	touches.Lock()
+	if touches.last == nil {
+		touches.last = map[string]time.Time{}
+	}
+	due := now.Sub(touches.last[id]) >= time.Minute
+	if due {
+		touches.last[id] = now
+	}
+	touches.Unlock()
+	if due {
+		if err := st.TouchAppPassword(context.WithoutCancel(ctx), id, now, client); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			a.log.Warn("auth: cannot record app password use", "err", err)
+		}
+	}
+}
+
+// APIMiddleware authenticates /api/v1 requests: a session cookie (with
+// its CSRF token on state-changing methods) or HTTP Basic. A dav-scoped
+// app password is refused with 403; an account password of an account
+// with two-factor authentication needs the OTPHeader.
+func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			a.sessionRequest(w, r, next, c.Value)
+			return
+		}
+		a.basic(w, r, func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			acc, cred := AccountFrom(ctx), CredentialFrom(ctx)
+			switch {
+			case cred.Scope == ScopeDAV:
+				api.WriteError(w, r, a.log, api.Errorf(http.StatusForbidden, "scope",
+					"this app password is for calendars and contacts only; it cannot change the account"))
+				return
+			case cred.Method == MethodPassword && acc.TOTPEnabled:
+				if !a.secondFactor(r, acc) {
+					api.WriteError(w, r, a.log, api.Errorf(http.StatusUnauthorized, "otp_required",
+						"two-factor authentication is on: send a current code in the "+OTPHeader+" header"))
+					return
+				}
+				cred.TwoFactor = true
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+}
+
+func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, next http.Handler, token string) {
+	st, ok := a.lookup.(Store)
+	unauthorized := api.Errorf(http.StatusUnauthorized, "session_expired", "the session has ended; log in again")
+	if !ok {
+		api.WriteError(w, r, a.log, unauthorized)
+		return
+	}
+	ctx := r.Context()
+	s, err := st.Session(ctx, HashSecret(token))
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			api.WriteError(w, r, a.log, err)
+			return
+		}
+		api.WriteError(w, r, a.log, unauthorized)
+		return
+	}
+	acc, err := st.Account(ctx, s.Account)
+	if err != nil {
+		api.WriteError(w, r, a.log, unauthorized)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(s.CSRF)) != 1 || s.CSRF == "" {
+			api.WriteError(w, r, a.log, api.Errorf(http.StatusForbidden, "csrf",
+				"requests made with the session cookie must send its CSRF token in "+CSRFHeader))
+			return
+		}
+	}
+	ctx = WithAccount(ctx, acc)
+	ctx = WithCredential(ctx, &Credential{Method: MethodSession, Scope: ScopeFull, TwoFactor: s.TwoFactor, SessionID: s.ID})
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// secondFactor checks the OTPHeader: a TOTP code (each usable once) or
+// one of the account's recovery codes, which it uses up.
+func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) bool {
+	st, ok := a.lookup.(Store)
+	code := r.Header.Get(OTPHeader)
+	if !ok || code == "" {
+		return false
+	}
+	return CheckSecondFactor(r.Context(), st, acc, code, a.now())
+}
+
+// CheckSecondFactor verifies code for acc, a TOTP code or a recovery
+// code, and records its use in one store transaction each (the TOTP step
+// only moves forward, a recovery code is removed), so that one code is
+// accepted once even when two requests carry it, and nothing else of the
+// account is written.
+func CheckSecondFactor(ctx context.Context, st Store, acc *storage.Account, code string, now time.Time) bool {
+	fresh, err := st.Account(ctx, acc.ID)
+	if err != nil {
+		return false
+	}
+	if fresh.TOTPSecret != "" {
+		if step, ok := VerifyTOTP(fresh.TOTPSecret, code, now, fresh.TOTPLastStep); ok {
+			return st.AcceptTOTPStep(ctx, acc.ID, step) == nil
+		}
+	}
+	if i, ok := MatchSecret(code, fresh.RecoveryCodes); ok {
+		return st.UseRecoveryCode(ctx, acc.ID, fresh.RecoveryCodes[i]) == nil
+	}
+	return false
+}
