@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/server"
+	"almanac/notify"
 	"almanac/sharing"
 	"almanac/storage"
 )
@@ -28,6 +30,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	linkKey := fs.String("link-key", envOr("ALMANAC_LINK_KEY", ""), "file holding the key public-link tokens derive from, created when missing; keep it apart from the database (env ALMANAC_LINK_KEY; default DATA/link.key)")
 	publicURL := fs.String("public-url", envOr("ALMANAC_PUBLIC_URL", ""), "external base URL public links are shown with, e.g. https://cal.example.com (env ALMANAC_PUBLIC_URL; default: the request's)")
 	feedTTL := fs.Duration("feed-ttl", envDuration("ALMANAC_FEED_TTL", time.Hour), "refresh interval public feeds suggest to subscribers (env ALMANAC_FEED_TTL)")
+	smtpHost := fs.String("smtp-host", envOr("ALMANAC_SMTP_HOST", ""), "SMTP submission server for account mail; empty writes mail to DATA/outbox (env ALMANAC_SMTP_HOST)")
+	smtpPort := fs.Int("smtp-port", envInt("ALMANAC_SMTP_PORT", 0), "SMTP port (default 587 with starttls, 465 with tls) (env ALMANAC_SMTP_PORT)")
+	smtpSecurity := fs.String("smtp-security", envOr("ALMANAC_SMTP_SECURITY", "starttls"), "starttls, tls or none (env ALMANAC_SMTP_SECURITY)")
+	smtpUser := fs.String("smtp-user", envOr("ALMANAC_SMTP_USER", ""), "SMTP user name (env ALMANAC_SMTP_USER; the password only from env ALMANAC_SMTP_PASSWORD)")
+	smtpFrom := fs.String("smtp-from", envOr("ALMANAC_SMTP_FROM", ""), "From address of account mail (env ALMANAC_SMTP_FROM)")
 	maxInstances := fs.Int("max-instances", envInt("ALMANAC_MAX_INSTANCES", 10000), "instances of one recurring object a query, expand or free-busy walks at most (env ALMANAC_MAX_INSTANCES)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -75,8 +82,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Without SMTP, mail and SMS land in DATA/outbox, logged, so that a
+	// fresh machine works; SMS always does until a gateway is added.
+	outbox := notify.NewOutbox(filepath.Join(*data, "outbox"), logger)
+	var mailer notify.Mailer = outbox
+	if *smtpHost != "" {
+		if mailer, err = notify.NewSMTP(notify.SMTPConfig{Host: *smtpHost, Port: *smtpPort, Security: *smtpSecurity,
+			Username: *smtpUser, Password: os.Getenv("ALMANAC_SMTP_PASSWORD"), From: *smtpFrom}); err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
+	}
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
-		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL})
+		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox})
 	appCtx, stopApp := context.WithCancel(context.Background())
 	appDone := make(chan struct{})
 	go func() { app.Run(appCtx); close(appDone) }()

@@ -8,16 +8,20 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"almanac/account"
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/davtree"
+	"almanac/notify"
 	"almanac/publish"
 	"almanac/sharing"
 	"almanac/storage"
@@ -39,6 +43,10 @@ type Config struct {
 	PublicURL string
 	// FeedTTL is the refresh interval feeds suggest (0: one hour).
 	FeedTTL time.Duration
+	// Mailer and Texter send account mail and SMS; nil writes them to an
+	// outbox in the system's temporary directory (tests).
+	Mailer notify.Mailer
+	Texter notify.Texter
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -74,6 +82,17 @@ func New(cfg Config) *Server {
 	}
 	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL})
 	links := sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL})
+	mailer, texter := cfg.Mailer, cfg.Texter
+	if mailer == nil || texter == nil {
+		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
+		if mailer == nil {
+			mailer = outbox
+		}
+		if texter == nil {
+			texter = outbox
+		}
+	}
+	accounts := account.New(cfg.Store, account.Options{Logger: logger, Mailer: mailer, Texter: texter})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -93,7 +112,10 @@ func New(cfg Config) *Server {
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal; browsers still get the home page.
 	r.Methods("PROPFIND", "OPTIONS").Path("/").Handler(davHandler)
-	r.PathPrefix("/api/").Handler(authn.Middleware(withPrincipal(apiHandler(links, sharing.NewSharesAPI(cfg.Store, logger)))))
+	// Recovery and session login are for people who are not logged in.
+	r.PathPrefix(account.RecoveryPath).Handler(accounts.Public())
+	r.Path(account.SessionPath).Handler(accounts.Public())
+	r.PathPrefix("/api/").Handler(authn.APIMiddleware(withPrincipal(apiHandler(links, sharing.NewSharesAPI(cfg.Store, logger), accounts.Authenticated()))))
 	// Public feeds: the token is the credential, no login.
 	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
 	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)

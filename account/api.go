@@ -1,0 +1,416 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"almanac/auth"
+	"almanac/internal/api"
+	"almanac/notify"
+	"almanac/storage"
+)
+
+// Paths of the account API.
+const (
+	AccountPath  = "/api/v1/account"
+	RecoveryPath = "/api/v1/recovery/"
+	SessionPath  = "/api/v1/session"
+)
+
+// Token lifetimes.
+const (
+	ResetTTL       = 30 * time.Minute
+	LoginChangeTTL = 24 * time.Hour
+	SessionTTL     = 30 * 24 * time.Hour
+)
+
+// Token purposes in the store.
+const (
+	purposeReset       = "password-reset"
+	purposeLoginChange = "login-change"
+)
+
+// Options configures the API.
+type Options struct {
+	Logger *slog.Logger
+	Mailer notify.Mailer
+	Texter notify.Texter
+	// Issuer names the service in authenticator apps (default "almanac").
+	Issuer string
+	// ClientAddr returns the client's address for rate limits (default
+	// r.RemoteAddr).
+	ClientAddr func(*http.Request) string
+	Now        func() time.Time
+}
+
+// API serves the account endpoints: Authenticated (behind
+// auth.APIMiddleware) and Public (recovery and session login, no login).
+type API struct {
+	store      storage.Store
+	opts       Options
+	byTarget   *auth.Limiter // recovery requests per login or number
+	byAddr     *auth.Limiter // recovery requests per client address
+	logins     *auth.Limiter // session logins per login
+	clientAddr func(*http.Request) string
+}
+
+// New returns the account API.
+func New(store storage.Store, opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Issuer == "" {
+		opts.Issuer = "almanac"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &API{store: store, opts: opts,
+		byTarget: auth.NewLimiter(5, time.Hour, 100_000),
+		byAddr:   auth.NewLimiter(20, time.Hour, 100_000),
+		logins:   auth.NewLimiter(10, 15*time.Minute, 100_000),
+	}
+	a.clientAddr = opts.ClientAddr
+	if a.clientAddr == nil {
+		a.clientAddr = func(r *http.Request) string { return r.RemoteAddr }
+	}
+	return a
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, acc *storage.Account) error
+
+// Authenticated serves /api/v1/account and its sub-resources.
+func (a *API) Authenticated() http.Handler {
+	routes := map[string]map[string]handlerFunc{
+		"":                  {"GET": a.show, "HEAD": a.show, "PATCH": a.patch},
+		"/login":            {"POST": a.changeLogin},
+		"/login/confirm":    {"POST": a.confirmLogin},
+		"/password":         {"POST": a.changePassword},
+		"/2fa":              {"POST": a.enroll, "DELETE": a.disable2FA},
+		"/2fa/confirm":      {"POST": a.confirm2FA},
+		"/app-passwords":    {"GET": a.listAppPasswords, "HEAD": a.listAppPasswords, "POST": a.createAppPassword},
+		"/app-passwords/id": {"DELETE": a.deleteAppPassword},
+		"/sessions/others":  {"DELETE": a.endOtherSessions},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, AccountPath)
+		rest = strings.TrimSuffix(rest, "/")
+		if strings.HasPrefix(rest, "/app-passwords/") && strings.Count(rest, "/") == 2 {
+			rest = "/app-passwords/id"
+		}
+		methods := routes[rest]
+		if !ok || methods == nil {
+			api.WriteError(w, r, a.opts.Logger, api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint"))
+			return
+		}
+		h := methods[r.Method]
+		if h == nil {
+			allow := make([]string, 0, len(methods))
+			for m := range methods {
+				allow = append(allow, m)
+			}
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			api.WriteError(w, r, a.opts.Logger, api.ErrMethodNotAllowed)
+			return
+		}
+		acc := auth.AccountFrom(r.Context())
+		fresh, err := a.store.Account(r.Context(), acc.ID)
+		if err == nil {
+			err = h(w, r, fresh)
+		}
+		if err != nil {
+			api.WriteError(w, r, a.opts.Logger, err)
+		}
+	})
+}
+
+// AccountJSON is the account as its owner sees it.
+type AccountJSON struct {
+	ID            string            `json:"id"`
+	Login         string            `json:"login"`
+	DisplayName   string            `json:"display_name"`
+	RecoveryEmail string            `json:"recovery_email"`
+	Mobile        string            `json:"mobile"` // masked
+	TwoFactor     TwoFactorJSON     `json:"two_factor"`
+	AppPasswords  []AppPasswordJSON `json:"app_passwords"`
+	PrincipalURL  string            `json:"principal_url"`
+	Created       time.Time         `json:"created"`
+}
+
+// TwoFactorJSON is the account's 2FA state.
+type TwoFactorJSON struct {
+	Enabled           bool `json:"enabled"`
+	RecoveryCodesLeft int  `json:"recovery_codes_left"`
+}
+
+// AppPasswordJSON is an app password as listed (never its secret).
+type AppPasswordJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Scope      string     `json:"scope"`
+	Created    time.Time  `json:"created"`
+	LastUsed   *time.Time `json:"last_used"`
+	LastClient string     `json:"last_client"`
+	// Password is set once, in the answer to its creation.
+	Password string `json:"password,omitempty"`
+}
+
+func (a *API) show(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	v, err := a.view(r.Context(), acc)
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *API) view(ctx context.Context, acc *storage.Account) (*AccountJSON, error) {
+	pws, err := a.appPasswords(ctx, acc)
+	if err != nil {
+		return nil, err
+	}
+	return &AccountJSON{
+		ID: acc.ID, Login: acc.Login, DisplayName: acc.DisplayName, RecoveryEmail: acc.RecoveryEmail,
+		Mobile:       MaskMobile(acc.Mobile),
+		TwoFactor:    TwoFactorJSON{Enabled: acc.TOTPEnabled, RecoveryCodesLeft: len(acc.RecoveryCodes)},
+		AppPasswords: pws, PrincipalURL: "/dav/principals/" + acc.ID + "/", Created: acc.Created,
+	}, nil
+}
+
+// MaskMobile shows a number's last two digits only: "+41 ** *** ** 67"
+// style, as recovery screens do.
+func MaskMobile(m string) string {
+	if len(m) < 4 {
+		return m
+	}
+	return m[:3] + strings.Repeat("•", len(m)-5) + m[len(m)-2:]
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+type optional[T any] struct {
+	Set, Null bool
+	V         T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return jsonUnmarshal(b, &o.V)
+}
+
+func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		DisplayName   optional[string] `json:"display_name"`
+		RecoveryEmail optional[string] `json:"recovery_email"`
+		Mobile        optional[string] `json:"mobile"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	if req.DisplayName.Set {
+		name := strings.TrimSpace(req.DisplayName.V)
+		if utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return api.Invalid("display_name", "display_name must be at most 100 characters without control characters")
+		}
+		acc.DisplayName = name
+	}
+	if req.RecoveryEmail.Set {
+		email := strings.TrimSpace(req.RecoveryEmail.V)
+		if email != "" {
+			if err := auth.ValidateLogin(email); err != nil {
+				return api.Invalid("recovery_email", "recovery_email must be an email address such as jane@example.org")
+			}
+			if strings.EqualFold(email, acc.Login) {
+				return api.Invalid("recovery_email", "the recovery email must differ from the login ID: you would need the account to recover the account")
+			}
+		}
+		acc.RecoveryEmail = email
+	}
+	if req.Mobile.Set {
+		m := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(req.Mobile.V)
+		if m != "" && !e164.MatchString(m) {
+			return api.Invalid("mobile", "mobile must be an international number such as +41 79 123 45 67")
+		}
+		acc.Mobile = m
+	}
+	if err := a.store.UpdateAccount(r.Context(), acc); err != nil {
+		return err
+	}
+	return a.show(w, r, acc)
+}
+
+// requirePassword checks the current password a sensitive change carries.
+func requirePassword(acc *storage.Account, field, pw string) error {
+	if pw == "" {
+		return api.Invalid(field, "%s is required for this change", field)
+	}
+	ok, err := auth.VerifyPassword(acc.PasswordHash, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &api.Error{Status: http.StatusForbidden, Code: "wrong_password", Field: field, Message: "the current password is wrong"}
+	}
+	return nil
+}
+
+func (a *API) changeLogin(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		NewLogin string `json:"new_login"`
+		Password string `json:"password"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	login := strings.TrimSpace(req.NewLogin)
+	if err := auth.ValidateLogin(login); err != nil {
+		return api.Invalid("new_login", "%s", err.Error())
+	}
+	if strings.EqualFold(login, acc.Login) {
+		return api.Invalid("new_login", "new_login is already your login ID")
+	}
+	if strings.EqualFold(login, acc.RecoveryEmail) {
+		return api.Invalid("new_login", "the login ID must differ from the recovery email")
+	}
+	if err := requirePassword(acc, "password", req.Password); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if _, err := a.store.AccountByLogin(ctx, login); err == nil {
+		return &api.Error{Status: http.StatusConflict, Code: "login_taken", Field: "new_login", Message: "this login ID is taken"}
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	token, hash := auth.NewToken()
+	if err := a.store.DeleteTokens(ctx, acc.ID, purposeLoginChange); err != nil {
+		return err
+	}
+	if err := a.store.CreateToken(ctx, &storage.Token{Hash: hash, Account: acc.ID, Purpose: purposeLoginChange, Data: login, Expires: a.opts.Now().Add(LoginChangeTTL)}); err != nil {
+		return err
+	}
+	msg := notify.Message{To: login, Subject: "Confirm your new login ID",
+		Text: "Someone (hopefully you) asked to make " + login + " the login ID of the account " + acc.Login + ".\n\n" +
+			"To confirm, send this code within 24 hours:\n\n    " + token + "\n\n" +
+			"for example:\n\n    curl -u " + acc.Login + " -H 'Content-Type: application/json' -d '{\"code\":\"" + token + "\"}' " + baseURL(r) + AccountPath + "/login/confirm\n\n" +
+			"Until then your current login keeps working. If you did not ask for this, ignore this message.\n"}
+	if err := a.opts.Mailer.Send(ctx, msg); err != nil {
+		return fmt.Errorf("account: send login confirmation: %w", err)
+	}
+	api.WriteJSON(w, http.StatusAccepted, map[string]string{"status": "confirmation_sent", "new_login": login})
+	return nil
+}
+
+func (a *API) confirmLogin(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	t, err := a.store.TakeToken(ctx, auth.HashSecret(strings.TrimSpace(req.Code)), purposeLoginChange)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.Account != acc.ID) {
+		return api.Invalid("code", "the code is wrong, expired or already used")
+	}
+	if err != nil {
+		return err
+	}
+	acc.Login = t.Data
+	if err := a.store.UpdateAccount(ctx, acc); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return &api.Error{Status: http.StatusConflict, Code: "login_taken", Field: "code", Message: "the new login ID was taken in the meantime"}
+		}
+		return err
+	}
+	return a.show(w, r, acc)
+}
+
+// newPassword checks a new password given twice.
+func newPassword(pw, confirm, login string) error {
+	if pw == "" {
+		return api.Invalid("new_password", "new_password is required")
+	}
+	if pw != confirm {
+		return api.Invalid("new_password_confirm", "the two new passwords differ")
+	}
+	if p := auth.PasswordProblem(pw, login); p != "" {
+		return api.Invalid("new_password", "%s", p)
+	}
+	return nil
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		CurrentPassword    string `json:"current_password"`
+		NewPassword        string `json:"new_password"`
+		NewPasswordConfirm string `json:"new_password_confirm"`
+		EndSessions        bool   `json:"end_sessions"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	if err := requirePassword(acc, "current_password", req.CurrentPassword); err != nil {
+		return err
+	}
+	if err := newPassword(req.NewPassword, req.NewPasswordConfirm, acc.Login); err != nil {
+		return err
+	}
+	if err := a.setPassword(r.Context(), acc, req.NewPassword); err != nil {
+		return err
+	}
+	if req.EndSessions {
+		if err := a.endSessions(r, acc); err != nil {
+			return err
+		}
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"status": "password_changed", "sessions_ended": req.EndSessions})
+	return nil
+}
+
+func (a *API) setPassword(ctx context.Context, acc *storage.Account, pw string) error {
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	acc.PasswordHash, acc.PasswordChanged = hash, a.opts.Now().UTC()
+	return a.store.UpdateAccount(ctx, acc)
+}
+
+// endSessions ends every other session and revokes every app password.
+func (a *API) endSessions(r *http.Request, acc *storage.Account) error {
+	keep := ""
+	if c := auth.CredentialFrom(r.Context()); c != nil && c.Method == auth.MethodSession {
+		keep = c.SessionID
+	}
+	if err := a.store.DeleteSessions(r.Context(), acc.ID, keep); err != nil {
+		return err
+	}
+	return a.store.DeleteAppPasswords(r.Context(), acc.ID)
+}
+
+func (a *API) endOtherSessions(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	if err := a.endSessions(r, acc); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -1,0 +1,270 @@
+package account
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"almanac/auth"
+	"almanac/internal/api"
+	"almanac/notify"
+	"almanac/storage"
+)
+
+// Public serves the endpoints used without being logged in: password and
+// login recovery, and session login/logout.
+func (a *API) Public() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		switch path := strings.TrimSuffix(r.URL.Path, "/"); {
+		case path == RecoveryPath+"password" && r.Method == http.MethodPost:
+			err = a.recoverPassword(w, r)
+		case path == RecoveryPath+"password/reset" && r.Method == http.MethodPost:
+			err = a.resetPassword(w, r)
+		case path == RecoveryPath+"login" && r.Method == http.MethodPost:
+			err = a.recoverLogin(w, r)
+		case path == SessionPath && r.Method == http.MethodPost:
+			err = a.login(w, r)
+		case path == SessionPath && r.Method == http.MethodDelete:
+			err = a.logout(w, r)
+		case path == SessionPath, strings.HasPrefix(path, RecoveryPath+"password"), path == RecoveryPath+"login":
+			w.Header().Set("Allow", "POST")
+			if path == SessionPath {
+				w.Header().Set("Allow", "POST, DELETE")
+			}
+			err = api.ErrMethodNotAllowed
+		default:
+			err = api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint")
+		}
+		if err != nil {
+			api.WriteError(w, r, a.opts.Logger, err)
+		}
+	})
+}
+
+// limit counts one recovery request against its target and the client
+// address; over either budget the answer is 429.
+func (a *API) limit(w http.ResponseWriter, r *http.Request, target string) error {
+	now := a.opts.Now()
+	addr := auth.AddrKey(a.clientAddr(r))
+	wait := max(a.byTarget.RetryAfter(target, now), a.byAddr.RetryAfter(addr, now))
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return api.Errorf(http.StatusTooManyRequests, "too_many_requests", "too many recovery requests; try again later")
+	}
+	a.byTarget.Fail(target, now)
+	a.byAddr.Fail(addr, now)
+	return nil
+}
+
+// sameAnswer is what recovery requests answer whatever happened, so that
+// they do not tell which accounts exist.
+func sameAnswer(w http.ResponseWriter) {
+	api.WriteJSON(w, http.StatusAccepted, map[string]string{
+		"status": "if an account matches, a message is on its way",
+	})
+}
+
+func (a *API) recoverPassword(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Login string `json:"login"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	login := strings.ToLower(strings.TrimSpace(req.Login))
+	if login == "" {
+		return api.Invalid("login", "login is required")
+	}
+	if err := a.limit(w, r, "reset:"+login); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	acc, err := a.store.AccountByLogin(ctx, login)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		sameAnswer(w)
+		return nil
+	case err != nil:
+		return err
+	}
+	if acc.RecoveryEmail != "" {
+		token, hash := auth.NewToken()
+		// A new link voids the older ones.
+		if err := a.store.DeleteTokens(ctx, acc.ID, purposeReset); err != nil {
+			return err
+		}
+		if err := a.store.CreateToken(ctx, &storage.Token{Hash: hash, Account: acc.ID, Purpose: purposeReset, Expires: a.opts.Now().Add(ResetTTL)}); err != nil {
+			return err
+		}
+		msg := notify.Message{To: acc.RecoveryEmail, Subject: "Reset your password",
+			Text: "Someone (hopefully you) asked to reset the password of the account " + acc.Login + ".\n\n" +
+				"This code works once, for 30 minutes:\n\n    " + token + "\n\n" +
+				"Set a new password with it:\n\n    curl -H 'Content-Type: application/json' -d '{\"token\":\"" + token +
+				"\",\"new_password\":\"…\",\"new_password_confirm\":\"…\"}' " + baseURL(r) + RecoveryPath + "password/reset\n\n" +
+				"If you did not ask for this, ignore this message: your password stays as it is.\n"}
+		if err := a.opts.Mailer.Send(ctx, msg); err != nil {
+			a.opts.Logger.Error("account: cannot send password reset", "account", acc.ID, "err", err)
+		}
+	}
+	sameAnswer(w)
+	return nil
+}
+
+func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Token              string `json:"token"`
+		NewPassword        string `json:"new_password"`
+		NewPasswordConfirm string `json:"new_password_confirm"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	if req.NewPassword != req.NewPasswordConfirm {
+		return api.Invalid("new_password_confirm", "the two new passwords differ")
+	}
+	ctx := r.Context()
+	hash := auth.HashSecret(strings.TrimSpace(req.Token))
+	// The strength rule needs the login, which only the token names: a
+	// password it refuses gives the token back, so a weak first choice
+	// does not cost the user their link.
+	t, err := a.store.TakeToken(ctx, hash, purposeReset)
+	if errors.Is(err, storage.ErrNotFound) {
+		return api.Invalid("token", "the link is wrong, expired or already used; ask for a new one")
+	}
+	if err != nil {
+		return err
+	}
+	acc, err := a.store.Account(ctx, t.Account)
+	if err != nil {
+		return err
+	}
+	if p := auth.PasswordProblem(req.NewPassword, acc.Login); p != "" || req.NewPassword == "" {
+		// Give the token back: the user may try a better password.
+		t.Hash = hash
+		if err := a.store.CreateToken(ctx, t); err != nil {
+			return err
+		}
+		if p == "" {
+			p = "new_password is required"
+		}
+		return api.Invalid("new_password", "%s", p)
+	}
+	if err := a.setPassword(ctx, acc, req.NewPassword); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "password_changed", "login": acc.Login})
+	return nil
+}
+
+func (a *API) recoverLogin(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Mobile        string `json:"mobile"`
+		RecoveryEmail string `json:"recovery_email"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	mobile := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(req.Mobile)
+	if !e164.MatchString(mobile) {
+		return api.Invalid("mobile", "mobile must be an international number such as +41 79 123 45 67")
+	}
+	if err := a.limit(w, r, "login:"+mobile); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	accs, err := a.store.AccountsByMobile(ctx, mobile)
+	if err != nil {
+		return err
+	}
+	email := strings.TrimSpace(req.RecoveryEmail)
+	var match []storage.Account
+	for _, acc := range accs {
+		if email == "" || strings.EqualFold(acc.RecoveryEmail, email) {
+			match = append(match, acc)
+		}
+	}
+	if len(match) == 1 {
+		acc := match[0]
+		text := "Your login ID is " + acc.Login + "."
+		var err error
+		if email != "" {
+			err = a.opts.Mailer.Send(ctx, notify.Message{To: acc.RecoveryEmail, Subject: "Your login ID", Text: text + "\n"})
+		} else {
+			err = a.opts.Texter.SendSMS(ctx, notify.SMS{To: mobile, Text: text})
+		}
+		if err != nil {
+			a.opts.Logger.Error("account: cannot send login reminder", "account", acc.ID, "err", err)
+		}
+	}
+	sameAnswer(w)
+	return nil
+}
+
+// login makes a session: password, and the second factor when 2FA is on.
+func (a *API) login(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Login    string `json:"login"`
+		Password string `json:"password"`
+		OTP      string `json:"otp"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	now := a.opts.Now()
+	key := strings.ToLower(strings.TrimSpace(req.Login))
+	if wait := a.logins.RetryAfter(key, now); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return api.Errorf(http.StatusTooManyRequests, "too_many_requests", "too many failed logins; try again later")
+	}
+	wrong := api.Errorf(http.StatusUnauthorized, "wrong_credentials", "the login or password is wrong")
+	acc, err := a.store.AccountByLogin(ctx, key)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	hash := ""
+	if acc != nil {
+		hash = acc.PasswordHash
+	}
+	ok, _ := auth.VerifyPassword(hash, req.Password)
+	if acc == nil || !ok {
+		a.logins.Fail(key, now)
+		return wrong
+	}
+	twoFactor := false
+	if acc.TOTPEnabled {
+		if req.OTP == "" {
+			return &api.Error{Status: http.StatusUnauthorized, Code: "otp_required", Field: "otp", Message: "two-factor authentication is on: send a current code as otp"}
+		}
+		if !auth.CheckSecondFactor(ctx, a.store, acc, req.OTP, now) {
+			a.logins.Fail(key, now)
+			return &api.Error{Status: http.StatusUnauthorized, Code: "wrong_code", Field: "otp", Message: "the code is wrong or already used"}
+		}
+		twoFactor = true
+	}
+	token, hashed := auth.NewToken()
+	csrf, _ := auth.NewToken()
+	s := &storage.Session{ID: hashed, Account: acc.ID, CSRF: csrf, Expires: now.Add(SessionTTL), TwoFactor: twoFactor}
+	if err := a.store.CreateSession(ctx, s); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", Expires: s.Expires,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"csrf_token": csrf, "expires": s.Expires, "login": acc.Login})
+	return nil
+}
+
+func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
+	c, err := r.Cookie(auth.SessionCookie)
+	if err == nil && c.Value != "" {
+		if err := a.store.DeleteSession(r.Context(), auth.HashSecret(c.Value)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

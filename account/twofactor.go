@@ -1,0 +1,183 @@
+package account
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"almanac/auth"
+	"almanac/internal/api"
+	"almanac/storage"
+)
+
+var jsonUnmarshal = json.Unmarshal
+
+// RecoveryCodeCount is how many 2FA recovery codes an account gets.
+const RecoveryCodeCount = 10
+
+// enroll starts 2FA: a new secret, not yet in force.
+func (a *API) enroll(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	if acc.TOTPEnabled {
+		return api.Errorf(http.StatusConflict, "already_enabled", "two-factor authentication is already on; turn it off first to change the authenticator")
+	}
+	if err := requirePassword(acc, "password", req.Password); err != nil {
+		return err
+	}
+	acc.TOTPSecret = auth.NewTOTPSecret()
+	acc.TOTPLastStep = 0
+	if err := a.store.UpdateAccount(r.Context(), acc); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]string{
+		"secret":      acc.TOTPSecret,
+		"otpauth_uri": auth.TOTPURI(a.opts.Issuer, acc.Login, acc.TOTPSecret),
+		"next":        "scan the URI as a QR code, then POST a current code to " + AccountPath + "/2fa/confirm",
+	})
+	return nil
+}
+
+// confirm2FA turns 2FA on with a first code from the authenticator and
+// returns the recovery codes, once.
+func (a *API) confirm2FA(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Code string `json:"code"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	if acc.TOTPEnabled {
+		return api.Errorf(http.StatusConflict, "already_enabled", "two-factor authentication is already on")
+	}
+	if acc.TOTPSecret == "" {
+		return api.Errorf(http.StatusConflict, "not_enrolled", "start with POST "+AccountPath+"/2fa")
+	}
+	step, ok := auth.VerifyTOTP(acc.TOTPSecret, req.Code, a.opts.Now(), acc.TOTPLastStep)
+	if !ok {
+		return &api.Error{Status: http.StatusBadRequest, Code: "wrong_code", Field: "code", Message: "the code does not match; check the authenticator's clock"}
+	}
+	codes, hashes := auth.NewRecoveryCodes(RecoveryCodeCount)
+	acc.TOTPEnabled, acc.TOTPLastStep, acc.RecoveryCodes = true, step, hashes
+	if err := a.store.UpdateAccount(r.Context(), acc); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{
+		"enabled":        true,
+		"recovery_codes": codes,
+		"note":           "keep these codes somewhere safe: each opens the account once without the authenticator. Calendar and contacts apps now need app passwords.",
+	})
+	return nil
+}
+
+// disable2FA turns 2FA off with the password and a code (TOTP or
+// recovery).
+func (a *API) disable2FA(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Password string `json:"password"`
+		Code     string `json:"code"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	if !acc.TOTPEnabled {
+		return api.Errorf(http.StatusConflict, "not_enabled", "two-factor authentication is off")
+	}
+	if err := requirePassword(acc, "password", req.Password); err != nil {
+		return err
+	}
+	if !auth.CheckSecondFactor(r.Context(), a.store, acc, req.Code, a.opts.Now()) {
+		return &api.Error{Status: http.StatusBadRequest, Code: "wrong_code", Field: "code", Message: "the code is wrong or already used"}
+	}
+	fresh, err := a.store.Account(r.Context(), acc.ID)
+	if err != nil {
+		return err
+	}
+	fresh.TOTPEnabled, fresh.TOTPSecret, fresh.TOTPLastStep, fresh.RecoveryCodes = false, "", 0, nil
+	if err := a.store.UpdateAccount(r.Context(), fresh); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) appPasswords(ctx context.Context, acc *storage.Account) ([]AppPasswordJSON, error) {
+	list, err := a.store.AppPasswords(ctx, acc.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AppPasswordJSON, 0, len(list))
+	for i := range list {
+		out = append(out, appPasswordJSON(&list[i]))
+	}
+	return out, nil
+}
+
+func (a *API) listAppPasswords(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	pws, err := a.appPasswords(r.Context(), acc)
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"app_passwords": pws})
+	return nil
+}
+
+func (a *API) createAppPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Name  string `json:"name"`
+		Scope string `json:"scope"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(req.Name)
+	if name == "" || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return api.Invalid("name", "name says which device or app this is (1-100 characters)")
+	}
+	if req.Scope == "" {
+		req.Scope = auth.ScopeDAV
+	}
+	if req.Scope != auth.ScopeDAV && req.Scope != auth.ScopeFull {
+		return api.Invalid("scope", "scope must be dav (calendars and contacts only) or full")
+	}
+	if c := auth.CredentialFrom(r.Context()); c != nil && c.Method == auth.MethodAppPassword {
+		return api.Errorf(http.StatusForbidden, "app_password", "app passwords cannot make other app passwords; use the account password")
+	}
+	password, id, hash := auth.NewAppPassword()
+	p := &storage.AppPassword{ID: id, Owner: acc.ID, Name: name, Hash: hash, Scope: req.Scope}
+	if err := a.store.CreateAppPassword(r.Context(), p); err != nil {
+		return err
+	}
+	v := appPasswordJSON(p)
+	v.Password = password
+	api.WriteJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (a *API) deleteAppPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	if err := a.store.DeleteAppPassword(r.Context(), acc.ID, id); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return api.ErrNotFound
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func appPasswordJSON(p *storage.AppPassword) AppPasswordJSON {
+	v := AppPasswordJSON{ID: p.ID, Name: p.Name, Scope: p.Scope, Created: p.Created, LastClient: p.LastClient}
+	if !p.LastUsed.IsZero() {
+		t := p.LastUsed
+		v.LastUsed = &t
+	}
+	return v
+}
