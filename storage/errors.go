@@ -8,11 +8,14 @@ import (
 // Sentinel errors. Backends wrap them with %w so callers can use errors.Is.
 var (
 	// ErrNotFound: the account, collection, object, link, grant, app
-	// password, session or token does not exist (an expired session or
-	// token counts as gone).
+	// password, session, token, organization, member, mail service,
+	// mailbox, alias or mailbox link does not exist (an expired session
+	// or token counts as gone).
 	ErrNotFound = errors.New("storage: not found")
 	// ErrExists: an account login, collection name, mount name, link ID,
-	// app password ID, session ID or token hash is already taken.
+	// app password ID, session ID, token hash, organization or mail
+	// service ID, mail domain, or mailbox local part or alias is already
+	// taken.
 	ErrExists = errors.New("storage: already exists")
 	// ErrPreconditionFailed: the caller's If-Match / If-None-Match
 	// condition did not hold against the stored state, or a TOTP step was
@@ -21,6 +24,9 @@ var (
 	// ErrInvalidSyncToken: the sync position is unknown to this
 	// collection (pruned, from the future, or from an earlier incarnation).
 	ErrInvalidSyncToken = errors.New("storage: invalid sync token")
+	// ErrLimit: a quota would be exceeded, e.g. a mailbox already has the
+	// most aliases its plan allows (AddAlias).
+	ErrLimit = errors.New("storage: limit reached")
 	// ErrLocked: the database is held by another process.
 	ErrLocked = errors.New("storage: database is locked by another process")
 )

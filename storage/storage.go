@@ -253,6 +253,78 @@ type Token struct {
 	Expires time.Time // required; from then on the token is gone
 }
 
+// Mail services
+//
+// An organization holds Mail Services, one per domain; a service holds
+// mailboxes, each with aliases, and accounts are linked to mailboxes with
+// rights a manager grants. Domains, local parts and aliases compare case-
+// insensitively: domains and aliases are stored lower case, a mailbox keeps
+// its local part as created.
+
+// Roles in an organization (validated by the caller).
+const (
+	RoleOwner   = "owner"
+	RoleManager = "manager"
+	RoleMember  = "member"
+)
+
+// Mailbox rights a Mail Service manager grants a linked account.
+const (
+	RightPassword  = "password"
+	RightResponder = "responder"
+	RightAliases   = "aliases"
+)
+
+// Organization owns Mail Services; accounts belong to it as members.
+type Organization struct {
+	ID      string // set by CreateOrganization when empty (random, URL-safe)
+	Name    string
+	Created time.Time // set by CreateOrganization when zero
+}
+
+// Member is an account's membership of an organization.
+type Member struct {
+	Org     string // Organization.ID
+	Account string // Account.ID
+	Role    string // RoleOwner, RoleManager or RoleMember
+}
+
+// MailService is mail hosting for one domain.
+type MailService struct {
+	ID     string // set by CreateMailService when empty (random, URL-safe)
+	Org    string // Organization.ID
+	Domain string // lower case, e.g. "domain.xyz"; stored lower case
+	Plan   string // "free" or "standard" (validated by the caller)
+	// AliasDomains are further domains of the service: x@alias.tld
+	// delivers to x@Domain. Stored lower case, without duplicates, in
+	// the order given; an empty list reads back as nil.
+	AliasDomains []string
+	Created      time.Time // set by CreateMailService when zero
+}
+
+// Mailbox is one mailbox of a Mail Service.
+type Mailbox struct {
+	Service string // MailService.ID
+	// LocalPart is kept as created; it is unique case-insensitively
+	// among the service's local parts and aliases.
+	LocalPart    string
+	PasswordHash string // Dovecot-verifiable hash (the caller's scheme); never logged
+	// Aliases are further local parts delivering to the mailbox, lower
+	// case, in the order added; an empty list reads back as nil.
+	Aliases         []string
+	Created         time.Time // set by CreateMailbox when zero
+	PasswordChanged time.Time
+}
+
+// MailboxLink lets an account manage a mailbox within its rights.
+type MailboxLink struct {
+	Service   string    // MailService.ID
+	LocalPart string    // the mailbox's LocalPart as created
+	Account   string    // Account.ID
+	Rights    []string  // subset of Right*, stored sorted without duplicates; empty reads back as nil
+	Created   time.Time // set when PutMailboxLink creates the link
+}
+
 // Store is the persistence interface every backend implements.
 // All methods are safe for concurrent use.
 type Store interface {
@@ -267,7 +339,8 @@ type Store interface {
 	// AcceptTOTPStep and UseRecoveryCode on the login path.
 	UpdateAccount(ctx context.Context, a *Account) error
 	// DeleteAccount removes the account and all its collections, links,
-	// grants (as owner and as sharee), app passwords, sessions and tokens.
+	// grants (as owner and as sharee), app passwords, sessions, tokens,
+	// organization memberships and mailbox links.
 	DeleteAccount(ctx context.Context, id string) error
 	ListAccounts(ctx context.Context) ([]Account, error)
 	// AccountsByMobile returns the accounts whose Mobile is exactly mobile
@@ -425,6 +498,115 @@ type Store interface {
 	// and returns the result. The owner's Collection.Props and the grant's
 	// Updated stay. ErrNotFound.
 	PatchGrantProps(ctx context.Context, sharee, mount string, set map[string]string, remove []string) (*Grant, error)
+
+	// Organizations
+	// CreateOrganization stores o, filling ID (random) when empty and
+	// Created when zero, and writes them back into *o. ErrExists when an
+	// explicit ID is taken.
+	CreateOrganization(ctx context.Context, o *Organization) error
+	Organization(ctx context.Context, id string) (*Organization, error) // ErrNotFound
+	// OrganizationsOf returns the organizations account is a member of,
+	// ordered by Name, then ID; empty when none (also for an unknown
+	// account).
+	OrganizationsOf(ctx context.Context, account string) ([]Organization, error)
+	// DeleteOrganization removes the organization with its members and
+	// Mail Services (their mailboxes and links). ErrNotFound.
+	DeleteOrganization(ctx context.Context, id string) error
+
+	// Members
+	// PutMember adds account to org as m.Role or changes its role;
+	// ErrNotFound when the organization or the account is missing. An
+	// empty role is refused (no sentinel).
+	PutMember(ctx context.Context, m Member) error
+	Member(ctx context.Context, org, account string) (*Member, error) // ErrNotFound
+	// Members returns org's members ordered by Account; ErrNotFound
+	// without the organization.
+	Members(ctx context.Context, org string) ([]Member, error)
+	DeleteMember(ctx context.Context, org, account string) error // ErrNotFound
+
+	// Mail Services
+	// CreateMailService stores s, filling ID (random) when empty and
+	// Created when zero, lower-casing Domain and AliasDomains, and writes
+	// the stored service back into *s. ErrNotFound without the
+	// organization; ErrExists when the ID is taken or Domain or an alias
+	// domain is already the domain or an alias domain of any service (or
+	// repeats s.Domain): a domain is unique store-wide.
+	CreateMailService(ctx context.Context, s *MailService) error
+	MailService(ctx context.Context, id string) (*MailService, error) // ErrNotFound
+	// MailServiceByDomain finds the service whose Domain or one of whose
+	// AliasDomains is domain, case-insensitively; ErrNotFound.
+	MailServiceByDomain(ctx context.Context, domain string) (*MailService, error)
+	// MailServices returns org's services ordered by Domain; ErrNotFound
+	// without the organization.
+	MailServices(ctx context.Context, org string) ([]MailService, error)
+	// UpdateMailService changes Plan and AliasDomains of the stored
+	// service s.ID, keeping the other fields, with CreateMailService's
+	// domain uniqueness (ErrExists), and writes the result back into *s.
+	// ErrNotFound.
+	UpdateMailService(ctx context.Context, s *MailService) error
+	// DeleteMailService removes the service, its mailboxes and their
+	// links, freeing its domains. ErrNotFound.
+	DeleteMailService(ctx context.Context, id string) error
+
+	// Mailboxes
+	// CreateMailbox stores m, filling Created when zero, lower-casing
+	// Aliases, and writes the stored mailbox back into *m. ErrNotFound
+	// without the service; ErrExists when LocalPart or one of Aliases is,
+	// case-insensitively, a local part or an alias in the service (or
+	// repeats another of m's names). CreateMailbox applies no alias limit.
+	CreateMailbox(ctx context.Context, m *Mailbox) error
+	// Mailbox finds a mailbox by local part, case-insensitively (not by
+	// alias); ErrNotFound.
+	Mailbox(ctx context.Context, service, local string) (*Mailbox, error)
+	// Mailboxes returns the service's mailboxes ordered by lower-cased
+	// local part; ErrNotFound without the service.
+	Mailboxes(ctx context.Context, service string) ([]Mailbox, error)
+	// SetMailboxPassword sets the mailbox's PasswordHash to hash and
+	// PasswordChanged to when. ErrNotFound.
+	SetMailboxPassword(ctx context.Context, service, local, hash string, when time.Time) error
+	// DeleteMailbox removes the mailbox, its aliases and its links.
+	// ErrNotFound.
+	DeleteMailbox(ctx context.Context, service, local string) error
+
+	// Aliases
+	// AddAlias adds alias (stored lower case) to the mailbox in one
+	// transaction. ErrNotFound without the mailbox; ErrExists when alias
+	// is, case-insensitively, a local part or an alias in the service
+	// (this mailbox's included); ErrLimit when the mailbox already has
+	// max aliases or more (max < 0: no limit). Of concurrent callers no
+	// more than max succeed.
+	AddAlias(ctx context.Context, service, local, alias string, max int) error
+	// RemoveAlias removes alias from the mailbox; ErrNotFound when the
+	// mailbox is missing or alias is not one of its aliases.
+	RemoveAlias(ctx context.Context, service, local, alias string) error
+	// ResolveAddress splits address at its last '@', finds the service by
+	// domain or alias domain and then the mailbox by local part (alias
+	// false) or by alias (alias true), all case-insensitively.
+	// ErrNotFound when nothing matches.
+	ResolveAddress(ctx context.Context, address string) (service *MailService, mailbox *Mailbox, alias bool, err error)
+
+	// Mailbox links
+	// PutMailboxLink links account l.Account to the mailbox (l.Service,
+	// l.LocalPart) with l.Rights, or replaces the rights of the existing
+	// link (keeping Created), and writes the stored link back into *l.
+	// ErrNotFound when the mailbox or the account is missing. It sets
+	// Created to now on create.
+	PutMailboxLink(ctx context.Context, l *MailboxLink) error
+	MailboxLink(ctx context.Context, service, local, account string) (*MailboxLink, error) // ErrNotFound
+	// MailboxLinksOf returns account's links ordered by service ID, then
+	// lower-cased local part; empty when none (also for an unknown
+	// account).
+	MailboxLinksOf(ctx context.Context, account string) ([]MailboxLink, error)
+	// MailboxLinksTo returns the links to a mailbox ordered by Account;
+	// ErrNotFound without the mailbox.
+	MailboxLinksTo(ctx context.Context, service, local string) ([]MailboxLink, error)
+	DeleteMailboxLink(ctx context.Context, service, local, account string) error // ErrNotFound
+
+	// MailExport returns every service ordered by Domain and, by service
+	// ID, its mailboxes ordered like Mailboxes (an empty list for a
+	// service without any), read in one consistent transaction for
+	// writing the Dovecot and Postfix files.
+	MailExport(ctx context.Context) ([]MailService, map[string][]Mailbox, error)
 
 	Close() error
 }

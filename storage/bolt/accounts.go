@@ -229,7 +229,8 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 
 // DeleteAccount removes the account, its login, all its collections, all
 // its links, the grants on its collections, the grants to it, its app
-// passwords, sessions and tokens in one transaction.
+// passwords, sessions, tokens, organization memberships and mailbox links
+// in one transaction.
 func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 	const op = "delete account"
 	if err := ctxErr(ctx, op); err != nil {
@@ -251,6 +252,9 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 			return err
 		}
 		if err := deleteAccountSecurity(tx, id); err != nil {
+			return err
+		}
+		if err := deleteAccountMail(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketLogins).Delete(loginKey(r.Login)); err != nil {

@@ -41,6 +41,8 @@ var (
 	bucketTokens            = []byte("tokens")
 	bucketTokenAccounts     = []byte("tokenaccounts")
 
+	// Organizations and mail services: mailBuckets (mail.go).
+
 	keyVersion = []byte("version")
 )
 
@@ -106,10 +108,10 @@ func Open(path string, opts Options) (*DB, error) {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 		}
-		for _, name := range [][]byte{
+		for _, name := range append([][]byte{
 			bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
 			bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
-		} {
+		}, mailBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

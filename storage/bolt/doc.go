@@ -24,6 +24,18 @@
 //	sessionaccounts/<account>/<id>    empty: index of account's sessions
 //	tokens/<hash>                     JSON one-time token record
 //	tokenaccounts/<account>/<hash>    purpose: index of account's tokens
+//	orgs/<id>                         JSON organization record (mail.go)
+//	orgmembers/<org>/<account>        JSON member record (role)
+//	accountorgs/<account>/<org>       empty: index of account's organizations
+//	mailservices/<id>                 JSON mail service record
+//	orgservices/<org>/<id>            empty: index of org's services
+//	maildomains/<domain>              service id, for primary and alias domains
+//	mailboxes/<service>/<local>       JSON mailbox record (key lower case)
+//	mailaliases/<service>/<alias>     the mailbox's lower-cased local part
+//	mailboxlinks/<service>/<local>/<account>
+//	                                  JSON mailbox link record
+//	accountmailboxlinks/<account>/<service>/<local>
+//	                                  empty: index of account's mailbox links
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range prefilter of calendar-query (which reads Span) never read
@@ -37,6 +49,12 @@
 // CreateCollection and PutGrant checks the other's tree with one Get.
 // App passwords, sessions and tokens go by walking the account's bucket
 // in each of their indexes; an index bucket is dropped when it empties.
+// A mail domain is unique store-wide through maildomains, one Get for
+// MailServiceByDomain and ResolveAddress; a local part or alias is free in
+// a service when neither mailboxes/<service> nor mailaliases/<service>
+// holds it. Deleting an organization, service or mailbox cascades through
+// these indexes in its transaction; DeleteAccount walks accountorgs and
+// accountmailboxlinks of the account.
 // Expired sessions and tokens read as missing and are removed when met
 // (TakeToken, DeleteSession) and by the account's next CreateSession or
 // CreateToken, so they do not pile up under an account that logs in
@@ -90,13 +108,13 @@
 // transaction. The freelist is a hash map and not synced: commits write
 // fewer pages, at the cost of a freelist rebuild on Open.
 //
-// Accounts, collections, links, grants, app passwords, sessions and tokens
-// change rarely and use plain transactions; so do AddFetches, which the
+// Accounts, collections, links, grants, app passwords, sessions, tokens
+// and the mail records change rarely and use plain transactions; so do AddFetches, which the
 // caller calls only to flush fetch counters it keeps in memory, and
 // TouchAppPassword, which the caller should throttle likewise. TakeToken,
 // AcceptTOTPStep and UseRecoveryCode read and write in one write
 // transaction; bbolt runs those one at a time, so of racing callers
-// exactly one succeeds.
+// exactly one succeeds. AddAlias checks the alias limit the same way.
 //
 // # Reads
 //

@@ -43,6 +43,15 @@
 //     empty Purpose (with no sentinel required). A session or token
 //     expiring before the call is accepted and then reads as missing;
 //     DeleteSession of an expired session is ErrNotFound.
+//   - OrganizationsOf and MailboxLinksOf of an unknown account are empty,
+//     not errors; Members and MailServices of a missing organization,
+//     Mailboxes of a missing service and MailboxLinksTo of a missing
+//     mailbox are ErrNotFound. An alias domain repeating the service's
+//     own domain, or a new mailbox's alias repeating its own name, is
+//     ErrExists; repeated alias domains are merged. AddAlias with max 0
+//     refuses every alias (ErrLimit); a taken alias is ErrExists even at
+//     the limit. Aliases read back in the order added, link rights sorted
+//     without duplicates; empty lists read back as nil.
 package storagetest
 
 import (
@@ -94,6 +103,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Links", linkTests},
 		{"Grants", grantTests},
 		{"Security", securityTests},
+		{"Mail", mailTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
