@@ -141,7 +141,10 @@ type AccountJSON struct {
 	TwoFactor     TwoFactorJSON     `json:"two_factor"`
 	AppPasswords  []AppPasswordJSON `json:"app_passwords"`
 	PrincipalURL  string            `json:"principal_url"`
-	Created       time.Time         `json:"created"`
+	// LoginChangeRequired: the login is a fallback username (its mailbox
+	// was deleted) and a new login ID must be chosen.
+	LoginChangeRequired bool      `json:"login_change_required"`
+	Created             time.Time `json:"created"`
 }
 
 // TwoFactorJSON is the account's 2FA state.
@@ -181,6 +184,7 @@ func (a *API) view(ctx context.Context, acc *storage.Account) (*AccountJSON, err
 		Mobile:       MaskMobile(acc.Mobile),
 		TwoFactor:    TwoFactorJSON{Enabled: acc.TOTPEnabled, RecoveryCodesLeft: len(acc.RecoveryCodes)},
 		AppPasswords: pws, PrincipalURL: "/dav/principals/" + acc.ID + "/", Created: acc.Created,
+		LoginChangeRequired: auth.ValidateLogin(acc.Login) != nil,
 	}, nil
 }
 

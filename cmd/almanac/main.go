@@ -1,4 +1,4 @@
-// Command almanac is a CalDAV server with an embedded database.
+// Command almanac is a CalDAV/CardDAV server with an embedded database.
 //
 //	almanac serve [-listen ADDR] [-data DIR]
 //	almanac user add|passwd|list|delete [-data DIR] [LOGIN]
@@ -19,6 +19,8 @@ const usage = `usage:
   almanac user passwd [-data DIR] LOGIN
   almanac user list [-data DIR]
   almanac user delete [-data DIR] LOGIN
+  almanac mail export [-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]
+  almanac mail org [-data DIR] -owner LOGIN NAME
 
 environment: ALMANAC_LISTEN (default 127.0.0.1:8080), ALMANAC_DATA (default ./almanac-data),
              ALMANAC_LOG_LEVEL (debug, info, warn, error; default info),
@@ -43,6 +45,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = serve(args[1:], stdout, stderr)
 	case "user":
 		err = userCmd(args[1:], stdin, stdout, stderr)
+	case "mail":
+		err = mailCmd(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -210,3 +210,28 @@ func TestProvisionAll(t *testing.T) {
 		t.Errorf("collections %v, want %s", got, want)
 	}
 }
+
+func TestMailCommands(t *testing.T) {
+	dir := t.TempDir()
+	data := dir + "/data"
+	if code, _, errs := runCmd(t, "ann-long-password\n", "user", "add", "-data", data, "ann@example.com"); code != 0 {
+		t.Fatalf("user add: %d %s", code, errs)
+	}
+	code, out, _ := runCmd(t, "", "mail", "org", "-data", data, "-owner", "ann@example.com", "Ann's company")
+	if code != 0 || !strings.Contains(out, "owned by ann@example.com") {
+		t.Fatalf("mail org: %d %s", code, out)
+	}
+	if code, _, _ := runCmd(t, "", "mail", "org", "-data", data, "-owner", "nobody@example.com", "X"); code == 0 {
+		t.Error("mail org with an unknown owner succeeded")
+	}
+	passwd := dir + "/passwd"
+	if code, _, errs := runCmd(t, "", "mail", "export", "-data", data, "-dovecot-passwd", passwd, "-postfix-virtual", dir+"/virtual"); code != 0 {
+		t.Fatalf("mail export: %d %s", code, errs)
+	}
+	if _, err := os.Stat(passwd); err != nil {
+		t.Errorf("passwd-file not written: %v", err)
+	}
+	if code, _, _ := runCmd(t, "", "mail", "export", "-data", data); code == 0 {
+		t.Error("mail export without files succeeded")
+	}
+}

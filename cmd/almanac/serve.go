@@ -35,6 +35,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpSecurity := fs.String("smtp-security", envOr("ALMANAC_SMTP_SECURITY", "starttls"), "starttls, tls or none (env ALMANAC_SMTP_SECURITY)")
 	smtpUser := fs.String("smtp-user", envOr("ALMANAC_SMTP_USER", ""), "SMTP user name (env ALMANAC_SMTP_USER; the password only from env ALMANAC_SMTP_PASSWORD)")
 	smtpFrom := fs.String("smtp-from", envOr("ALMANAC_SMTP_FROM", ""), "From address of account mail (env ALMANAC_SMTP_FROM)")
+	dovecotPasswd := fs.String("dovecot-passwd", envOr("ALMANAC_DOVECOT_PASSWD", ""), "Dovecot passwd-file kept up to date with mailbox passwords (env ALMANAC_DOVECOT_PASSWD)")
+	postfixVirtual := fs.String("postfix-virtual", envOr("ALMANAC_POSTFIX_VIRTUAL", ""), "Postfix virtual alias table kept up to date (env ALMANAC_POSTFIX_VIRTUAL)")
 	maxInstances := fs.Int("max-instances", envInt("ALMANAC_MAX_INSTANCES", 10000), "instances of one recurring object a query, expand or free-busy walks at most (env ALMANAC_MAX_INSTANCES)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
@@ -93,7 +95,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
-		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox})
+		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual})
 	appCtx, stopApp := context.WithCancel(context.Background())
 	appDone := make(chan struct{})
 	go func() { app.Run(appCtx); close(appDone) }()

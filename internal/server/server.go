@@ -21,6 +21,7 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/davtree"
+	"almanac/mailbox"
 	"almanac/notify"
 	"almanac/publish"
 	"almanac/sharing"
@@ -47,6 +48,9 @@ type Config struct {
 	// outbox in the system's temporary directory (tests).
 	Mailer notify.Mailer
 	Texter notify.Texter
+	// DovecotPasswd and PostfixVirtual are the mail server files kept up
+	// to date with mailboxes and aliases; "" skips one.
+	DovecotPasswd, PostfixVirtual string
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -93,6 +97,8 @@ func New(cfg Config) *Server {
 		}
 	}
 	accounts := account.New(cfg.Store, account.Options{Logger: logger, Mailer: mailer, Texter: texter})
+	mail := mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
+		PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -115,7 +121,7 @@ func New(cfg Config) *Server {
 	// Recovery and session login are for people who are not logged in.
 	r.PathPrefix(account.RecoveryPath).Handler(accounts.Public())
 	r.Path(account.SessionPath).Handler(accounts.Public())
-	r.PathPrefix("/api/").Handler(authn.APIMiddleware(withPrincipal(apiHandler(links, sharing.NewSharesAPI(cfg.Store, logger), accounts.Authenticated()))))
+	r.PathPrefix("/api/").Handler(authn.APIMiddleware(withPrincipal(apiHandler(links, sharing.NewSharesAPI(cfg.Store, logger), accounts.Authenticated(), mail))))
 	// Public feeds: the token is the credential, no login.
 	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
 	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)

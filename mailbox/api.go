@@ -1,0 +1,277 @@
+package mailbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"almanac/auth"
+	"almanac/internal/api"
+	"almanac/notify"
+	"almanac/storage"
+)
+
+// MaxAliases is how many aliases one mailbox may have.
+const MaxAliases = 50
+
+// PlanFree is the plan without aliases; PlanStandard has them.
+const (
+	PlanFree     = "free"
+	PlanStandard = "standard"
+)
+
+// Options configures the API.
+type Options struct {
+	Logger *slog.Logger
+	Mailer notify.Mailer
+	Texter notify.Texter
+	// PasswdFile and VirtualMap are where the Dovecot passwd-file and the
+	// Postfix virtual table are kept up to date; "" skips one.
+	PasswdFile, VirtualMap string
+}
+
+// API serves organizations, mail services, mailboxes, aliases and the
+// rights of linked accounts under /api/v1.
+type API struct {
+	store storage.Store
+	opts  Options
+	// exportMu makes file updates follow the store's order.
+	exportMu sync.Mutex
+}
+
+// New returns the mail API.
+func New(store storage.Store, opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &API{store: store, opts: opts}
+}
+
+// Paths of the API.
+const (
+	OrgsPath      = "/api/v1/orgs"
+	ServicesPath  = "/api/v1/services"
+	MailboxesPath = "/api/v1/mailboxes"
+	ResolvePath   = "/api/v1/resolve"
+)
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	acc := auth.AccountFrom(r.Context())
+	if acc == nil {
+		api.WriteError(w, r, a.opts.Logger, errors.New("mailbox: no account in context"))
+		return
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[2:] // after api/v1
+	err := a.route(w, r, acc, parts)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = api.ErrNotFound
+	}
+	if err != nil {
+		api.WriteError(w, r, a.opts.Logger, err)
+	}
+}
+
+func (a *API) route(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+	m := r.Method
+	switch {
+	case len(p) == 1 && p[0] == "resolve" && m == http.MethodGet:
+		return a.resolve(w, r)
+	case len(p) == 1 && p[0] == "orgs" && m == http.MethodGet:
+		return a.listOrgs(w, r, acc)
+	case len(p) == 1 && p[0] == "orgs" && m == http.MethodPost:
+		return a.createOrg(w, r, acc)
+	case len(p) == 3 && p[0] == "orgs" && p[2] == "members" && m == http.MethodGet:
+		return a.listMembers(w, r, acc, p[1])
+	case len(p) == 3 && p[0] == "orgs" && p[2] == "members" && m == http.MethodPost:
+		return a.addMember(w, r, acc, p[1])
+	case len(p) == 4 && p[0] == "orgs" && p[2] == "members" && m == http.MethodDelete:
+		return a.removeMember(w, r, acc, p[1], p[3])
+	case len(p) == 3 && p[0] == "orgs" && p[2] == "services" && m == http.MethodGet:
+		return a.listServices(w, r, acc, p[1])
+	case len(p) == 3 && p[0] == "orgs" && p[2] == "services" && m == http.MethodPost:
+		return a.createService(w, r, acc, p[1])
+	case len(p) == 2 && p[0] == "services" && m == http.MethodPatch:
+		return a.updateService(w, r, acc, p[1])
+	case len(p) == 3 && p[0] == "services" && p[2] == "mailboxes" && m == http.MethodGet:
+		return a.listMailboxes(w, r, acc, p[1])
+	case len(p) == 3 && p[0] == "services" && p[2] == "mailboxes" && m == http.MethodPost:
+		return a.createMailbox(w, r, acc, p[1])
+	case len(p) == 4 && p[0] == "services" && p[2] == "mailboxes" && m == http.MethodDelete:
+		return a.deleteMailbox(w, r, acc, p[1], p[3])
+	case len(p) == 5 && p[0] == "services" && p[2] == "mailboxes" && p[4] == "password" && m == http.MethodPut:
+		return a.managerPassword(w, r, acc, p[1], p[3])
+	case len(p) == 5 && p[0] == "services" && p[2] == "mailboxes" && p[4] == "links" && m == http.MethodPost:
+		return a.invite(w, r, acc, p[1], p[3])
+	case len(p) == 6 && p[0] == "services" && p[2] == "mailboxes" && p[4] == "links" && m == http.MethodPatch:
+		return a.setRights(w, r, acc, p[1], p[3], p[5])
+	case len(p) == 1 && p[0] == "mailboxes" && m == http.MethodGet:
+		return a.myMailboxes(w, r, acc)
+	case len(p) == 2 && p[0] == "mailboxes" && p[1] == "link" && m == http.MethodPost:
+		return a.link(w, r, acc)
+	case len(p) == 3 && p[0] == "mailboxes" && p[2] == "password" && m == http.MethodPut:
+		return a.userPassword(w, r, acc, p[1])
+	case len(p) == 3 && p[0] == "mailboxes" && p[2] == "aliases" && m == http.MethodGet:
+		return a.listAliases(w, r, acc, p[1])
+	case len(p) == 3 && p[0] == "mailboxes" && p[2] == "aliases" && m == http.MethodPost:
+		return a.addAlias(w, r, acc, p[1])
+	case len(p) == 4 && p[0] == "mailboxes" && p[2] == "aliases" && m == http.MethodDelete:
+		return a.removeAlias(w, r, acc, p[1], p[3])
+	}
+	return api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint")
+}
+
+// role returns acc's role in org, ErrNotFound when none (not a member
+// sees the organization as absent).
+func (a *API) role(ctx context.Context, acc *storage.Account, org string) (string, error) {
+	m, err := a.store.Member(ctx, org, acc.ID)
+	if err != nil {
+		return "", err
+	}
+	return m.Role, nil
+}
+
+// manages reports whether acc is owner or manager of service's
+// organization; not a member at all is ErrNotFound.
+func (a *API) manages(ctx context.Context, acc *storage.Account, serviceID string) (*storage.MailService, error) {
+	s, err := a.store.MailService(ctx, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	role, err := a.role(ctx, acc, s.Org)
+	if err != nil {
+		return nil, err
+	}
+	if role != storage.RoleOwner && role != storage.RoleManager {
+		return nil, api.Errorf(http.StatusForbidden, "not_manager", "only the organization's owner or a Mail Service manager can do this")
+	}
+	return s, nil
+}
+
+type orgJSON struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`
+	Created time.Time `json:"created"`
+}
+
+func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	orgs, err := a.store.OrganizationsOf(r.Context(), acc.ID)
+	if err != nil {
+		return err
+	}
+	out := []orgJSON{}
+	for _, o := range orgs {
+		role, _ := a.role(r.Context(), acc, o.ID)
+		out = append(out, orgJSON{ID: o.ID, Name: o.Name, Role: role, Created: o.Created})
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"organizations": out})
+	return nil
+}
+
+func (a *API) createOrg(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(req.Name)
+	if name == "" || len(name) > 100 {
+		return api.Invalid("name", "name is required (at most 100 characters)")
+	}
+	o := &storage.Organization{Name: name}
+	ctx := r.Context()
+	if err := a.store.CreateOrganization(ctx, o); err != nil {
+		return err
+	}
+	if err := a.store.PutMember(ctx, storage.Member{Org: o.ID, Account: acc.ID, Role: storage.RoleOwner}); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusCreated, orgJSON{ID: o.ID, Name: o.Name, Role: storage.RoleOwner, Created: o.Created})
+	return nil
+}
+
+type memberJSON struct {
+	Account string `json:"account"`
+	Login   string `json:"login"`
+	Role    string `json:"role"`
+}
+
+func (a *API) listMembers(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+	ctx := r.Context()
+	if _, err := a.role(ctx, acc, org); err != nil {
+		return err
+	}
+	ms, err := a.store.Members(ctx, org)
+	if err != nil {
+		return err
+	}
+	out := []memberJSON{}
+	for _, m := range ms {
+		v := memberJSON{Account: m.Account, Role: m.Role}
+		if other, err := a.store.Account(ctx, m.Account); err == nil {
+			v.Login = other.Login
+		}
+		out = append(out, v)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"members": out})
+	return nil
+}
+
+// addMember adds an account by login: the owner adds managers and
+// members, a manager adds members.
+func (a *API) addMember(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+	var req struct {
+		Login string `json:"login"`
+		Role  string `json:"role"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	mine, err := a.role(ctx, acc, org)
+	if err != nil {
+		return err
+	}
+	if req.Role == "" {
+		req.Role = storage.RoleMember
+	}
+	switch {
+	case req.Role != storage.RoleManager && req.Role != storage.RoleMember && req.Role != storage.RoleOwner:
+		return api.Invalid("role", "role must be owner, manager or member")
+	case mine == storage.RoleMember, mine == storage.RoleManager && req.Role != storage.RoleMember:
+		return api.Errorf(http.StatusForbidden, "not_allowed", "your role in this organization cannot add a %s", req.Role)
+	}
+	other, err := a.store.AccountByLogin(ctx, strings.TrimSpace(req.Login))
+	if errors.Is(err, storage.ErrNotFound) {
+		return api.Invalid("login", "no account has the login %q", req.Login)
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.store.PutMember(ctx, storage.Member{Org: org, Account: other.ID, Role: req.Role}); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusCreated, memberJSON{Account: other.ID, Login: other.Login, Role: req.Role})
+	return nil
+}
+
+func (a *API) removeMember(w http.ResponseWriter, r *http.Request, acc *storage.Account, org, member string) error {
+	ctx := r.Context()
+	mine, err := a.role(ctx, acc, org)
+	if err != nil {
+		return err
+	}
+	if mine != storage.RoleOwner && member != acc.ID {
+		return api.Errorf(http.StatusForbidden, "not_allowed", "only the owner removes other members")
+	}
+	if err := a.store.DeleteMember(ctx, org, member); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,686 @@
+package mailbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"almanac/auth"
+	"almanac/internal/api"
+	"almanac/notify"
+	"almanac/storage"
+)
+
+type serviceJSON struct {
+	ID           string    `json:"id"`
+	Org          string    `json:"org"`
+	Domain       string    `json:"domain"`
+	Plan         string    `json:"plan"`
+	AliasDomains []string  `json:"alias_domains"`
+	Created      time.Time `json:"created"`
+}
+
+func serviceView(s *storage.MailService) serviceJSON {
+	v := serviceJSON{ID: s.ID, Org: s.Org, Domain: s.Domain, Plan: s.Plan, AliasDomains: s.AliasDomains, Created: s.Created}
+	if v.AliasDomains == nil {
+		v.AliasDomains = []string{}
+	}
+	return v
+}
+
+func (a *API) listServices(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+	ctx := r.Context()
+	if _, err := a.role(ctx, acc, org); err != nil {
+		return err
+	}
+	ss, err := a.store.MailServices(ctx, org)
+	if err != nil {
+		return err
+	}
+	out := []serviceJSON{}
+	for i := range ss {
+		out = append(out, serviceView(&ss[i]))
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"services": out})
+	return nil
+}
+
+type serviceRequest struct {
+	Domain       string    `json:"domain"`
+	Plan         string    `json:"plan"`
+	AliasDomains *[]string `json:"alias_domains"`
+}
+
+func checkDomains(req *serviceRequest) ([]string, error) {
+	if req.AliasDomains == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, d := range *req.AliasDomains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if reason, ok := ValidDomain(d); !ok {
+			return nil, api.Invalid("alias_domains", "%s: %s", d, reason)
+		}
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (a *API) createService(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+	var req serviceRequest
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	role, err := a.role(ctx, acc, org)
+	if err != nil {
+		return err
+	}
+	if role != storage.RoleOwner {
+		return api.Errorf(http.StatusForbidden, "not_owner", "only the organization's owner creates mail services")
+	}
+	domain := strings.ToLower(strings.TrimSpace(req.Domain))
+	if reason, ok := ValidDomain(domain); !ok {
+		return api.Invalid("domain", "%s", reason)
+	}
+	if req.Plan == "" {
+		req.Plan = PlanStandard
+	}
+	if req.Plan != PlanFree && req.Plan != PlanStandard {
+		return api.Invalid("plan", "plan must be free or standard")
+	}
+	aliases, err := checkDomains(&req)
+	if err != nil {
+		return err
+	}
+	s := &storage.MailService{Org: org, Domain: domain, Plan: req.Plan, AliasDomains: aliases}
+	if err := a.store.CreateMailService(ctx, s); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return &api.Error{Status: http.StatusConflict, Code: "domain_taken", Field: "domain", Message: "this domain (or an alias domain) already has a mail service"}
+		}
+		return err
+	}
+	a.export(ctx)
+	api.WriteJSON(w, http.StatusCreated, serviceView(s))
+	return nil
+}
+
+func (a *API) updateService(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
+	var req serviceRequest
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, err := a.store.MailService(ctx, id)
+	if err != nil {
+		return err
+	}
+	role, err := a.role(ctx, acc, s.Org)
+	if err != nil {
+		return err
+	}
+	if role != storage.RoleOwner {
+		return api.Errorf(http.StatusForbidden, "not_owner", "only the organization's owner changes a mail service")
+	}
+	if req.Domain != "" {
+		return api.Invalid("domain", "a mail service's domain cannot change")
+	}
+	if req.Plan != "" {
+		if req.Plan != PlanFree && req.Plan != PlanStandard {
+			return api.Invalid("plan", "plan must be free or standard")
+		}
+		s.Plan = req.Plan
+	}
+	if req.AliasDomains != nil {
+		if s.AliasDomains, err = checkDomains(&req); err != nil {
+			return err
+		}
+	}
+	if err := a.store.UpdateMailService(ctx, s); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return &api.Error{Status: http.StatusConflict, Code: "domain_taken", Field: "alias_domains", Message: "an alias domain already belongs to a mail service"}
+		}
+		return err
+	}
+	a.export(ctx)
+	api.WriteJSON(w, http.StatusOK, serviceView(s))
+	return nil
+}
+
+type mailboxJSON struct {
+	Address         string    `json:"address"`
+	Service         string    `json:"service"`
+	Aliases         []string  `json:"aliases"`
+	Created         time.Time `json:"created"`
+	PasswordChanged time.Time `json:"password_changed"`
+	Rights          []string  `json:"rights,omitempty"` // of the caller's link
+}
+
+func mailboxView(s *storage.MailService, m *storage.Mailbox) mailboxJSON {
+	v := mailboxJSON{Address: m.LocalPart + "@" + s.Domain, Service: s.ID, Aliases: m.Aliases, Created: m.Created, PasswordChanged: m.PasswordChanged}
+	if v.Aliases == nil {
+		v.Aliases = []string{}
+	}
+	return v
+}
+
+func (a *API) listMailboxes(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
+	ctx := r.Context()
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return err
+	}
+	ms, err := a.store.Mailboxes(ctx, s.ID)
+	if err != nil {
+		return err
+	}
+	out := []mailboxJSON{}
+	for i := range ms {
+		out = append(out, mailboxView(s, &ms[i]))
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"mailboxes": out})
+	return nil
+}
+
+// passwordPair reads a new mailbox password given twice and checks the
+// account password rule against the address.
+func passwordPair(pw, confirm, address string) error {
+	if pw == "" {
+		return api.Invalid("password", "password is required")
+	}
+	if pw != confirm {
+		return api.Invalid("password_confirm", "the two passwords differ")
+	}
+	if p := auth.PasswordProblem(pw, address); p != "" {
+		return api.Invalid("password", "%s", p)
+	}
+	return nil
+}
+
+func (a *API) createMailbox(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
+	var req struct {
+		LocalPart       string `json:"local_part"`
+		Password        string `json:"password"`
+		PasswordConfirm string `json:"password_confirm"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return err
+	}
+	if reason, ok := ValidLocalPart(req.LocalPart); !ok {
+		return api.Invalid("local_part", "%s", reason)
+	}
+	address := req.LocalPart + "@" + s.Domain
+	if err := passwordPair(req.Password, req.PasswordConfirm, address); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(req.Password)
+	if err != nil {
+		return err
+	}
+	m := &storage.Mailbox{Service: s.ID, LocalPart: req.LocalPart, PasswordHash: hash}
+	if err := a.store.CreateMailbox(ctx, m); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return &api.Error{Status: http.StatusConflict, Code: "address_taken", Field: "local_part", Message: address + " is already a mailbox or an alias"}
+		}
+		return err
+	}
+	a.export(ctx)
+	api.WriteJSON(w, http.StatusCreated, mailboxView(s, m))
+	return nil
+}
+
+// mailClientNote reminds that mail clients keep the old password.
+const mailClientNote = "Update the password in every mail client (Outlook, Thunderbird, phones): they keep using the old one until you do."
+
+func (a *API) managerPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
+	var req struct {
+		Password        string `json:"password"`
+		PasswordConfirm string `json:"password_confirm"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return err
+	}
+	m, err := a.store.Mailbox(ctx, s.ID, local)
+	if err != nil {
+		return err
+	}
+	return a.setPassword(w, r, s, m, req.Password, req.PasswordConfirm)
+}
+
+func (a *API) setPassword(w http.ResponseWriter, r *http.Request, s *storage.MailService, m *storage.Mailbox, pw, confirm string) error {
+	address := m.LocalPart + "@" + s.Domain
+	if err := passwordPair(pw, confirm, address); err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(pw)
+	if err != nil {
+		return err
+	}
+	if err := a.store.SetMailboxPassword(r.Context(), s.ID, m.LocalPart, hash, time.Now().UTC()); err != nil {
+		return err
+	}
+	a.export(r.Context())
+	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "password_changed", "address": address, "note": mailClientNote})
+	return nil
+}
+
+// deleteMailbox removes a mailbox. When its address is an account's
+// login ID, that account gets a fallback username (initials and digits)
+// by SMS and recovery email, logs in with it and its unchanged password,
+// and must pick a new login ID.
+func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
+	ctx := r.Context()
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return err
+	}
+	m, err := a.store.Mailbox(ctx, s.ID, local)
+	if err != nil {
+		return err
+	}
+	if err := a.store.DeleteMailbox(ctx, s.ID, m.LocalPart); err != nil {
+		return err
+	}
+	address := m.LocalPart + "@" + s.Domain
+	if owner, err := a.store.AccountByLogin(ctx, address); err == nil {
+		if err := a.fallback(ctx, owner, address); err != nil {
+			a.opts.Logger.Error("mailbox: fallback username failed", "account", owner.ID, "err", err)
+		}
+	}
+	a.export(ctx)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) fallback(ctx context.Context, owner *storage.Account, address string) error {
+	var name string
+	for range 10 {
+		name = FallbackUsername(owner.DisplayName)
+		if _, err := a.store.AccountByLogin(ctx, name); errors.Is(err, storage.ErrNotFound) {
+			break
+		}
+	}
+	owner.Login = name
+	if err := a.store.UpdateAccount(ctx, owner); err != nil {
+		return err
+	}
+	text := "The mailbox " + address + " was deleted, and it was your login ID. Log in with the username " + name +
+		" and your usual password, then choose a new login ID."
+	if owner.Mobile != "" && a.opts.Texter != nil {
+		if err := a.opts.Texter.SendSMS(ctx, notify.SMS{To: owner.Mobile, Text: text}); err != nil {
+			a.opts.Logger.Error("mailbox: fallback SMS failed", "account", owner.ID, "err", err)
+		}
+	}
+	if owner.RecoveryEmail != "" && a.opts.Mailer != nil {
+		if err := a.opts.Mailer.Send(ctx, notify.Message{To: owner.RecoveryEmail, Subject: "Your new username", Text: text + "\n"}); err != nil {
+			a.opts.Logger.Error("mailbox: fallback mail failed", "account", owner.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// invite links a member's account to a mailbox with rights (a manager
+// invites a member to manage an address).
+func (a *API) invite(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
+	var req struct {
+		Login  string    `json:"login"`
+		Rights *[]string `json:"rights"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return err
+	}
+	m, err := a.store.Mailbox(ctx, s.ID, local)
+	if err != nil {
+		return err
+	}
+	other, err := a.store.AccountByLogin(ctx, strings.TrimSpace(req.Login))
+	if errors.Is(err, storage.ErrNotFound) {
+		return api.Invalid("login", "no account has the login %q", req.Login)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := a.store.Member(ctx, s.Org, other.ID); err != nil {
+		return api.Invalid("login", "%s is not a member of the organization; add them first", req.Login)
+	}
+	rights := allRights
+	if req.Rights != nil {
+		if rights, err = checkRights(*req.Rights); err != nil {
+			return err
+		}
+	}
+	l := &storage.MailboxLink{Service: s.ID, LocalPart: m.LocalPart, Account: other.ID, Rights: rights}
+	if err := a.store.PutMailboxLink(ctx, l); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusCreated, linkView(s, l))
+	return nil
+}
+
+var allRights = []string{storage.RightPassword, storage.RightResponder, storage.RightAliases}
+
+func checkRights(rs []string) ([]string, error) {
+	var out []string
+	for _, r := range rs {
+		if !slices.Contains(allRights, r) {
+			return nil, api.Invalid("rights", "rights may be password, responder and aliases; %q is none of them", r)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, nil
+}
+
+type linkJSON struct {
+	Address string   `json:"address"`
+	Account string   `json:"account"`
+	Rights  []string `json:"rights"`
+}
+
+func linkView(s *storage.MailService, l *storage.MailboxLink) linkJSON {
+	rs := l.Rights
+	if rs == nil {
+		rs = []string{}
+	}
+	return linkJSON{Address: l.LocalPart + "@" + s.Domain, Account: l.Account, Rights: rs}
+}
+
+// setRights is how a manager takes rights away from a linked user, or
+// gives them back.
+func (a *API) setRights(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local, account string) error {
+	var req struct {
+		Rights []string `json:"rights"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return err
+	}
+	l, err := a.store.MailboxLink(ctx, s.ID, local, account)
+	if err != nil {
+		return err
+	}
+	if l.Rights, err = checkRights(req.Rights); err != nil {
+		return err
+	}
+	if err := a.store.PutMailboxLink(ctx, l); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, linkView(s, l))
+	return nil
+}
+
+// link attaches a mailbox to the caller's account by proving its
+// password. The login ID and the mailbox are different credentials even
+// when spelled the same: only the mailbox password links.
+func (a *API) link(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	var req struct {
+		Address  string `json:"address"`
+		Password string `json:"password"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	wrong := &api.Error{Status: http.StatusForbidden, Code: "wrong_mailbox_password", Field: "password", Message: "the address or its mailbox password is wrong"}
+	s, m, alias, err := a.store.ResolveAddress(ctx, strings.TrimSpace(req.Address))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && alias) {
+		auth.VerifyPassword("", req.Password) // same work either way
+		return wrong
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := auth.VerifyPassword(m.PasswordHash, req.Password)
+	if err != nil || !ok {
+		return wrong
+	}
+	l := &storage.MailboxLink{Service: s.ID, LocalPart: m.LocalPart, Account: acc.ID, Rights: allRights}
+	if err := a.store.PutMailboxLink(ctx, l); err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusCreated, linkView(s, l))
+	return nil
+}
+
+func (a *API) myMailboxes(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+	ctx := r.Context()
+	links, err := a.store.MailboxLinksOf(ctx, acc.ID)
+	if err != nil {
+		return err
+	}
+	out := []mailboxJSON{}
+	for _, l := range links {
+		s, err := a.store.MailService(ctx, l.Service)
+		if err != nil {
+			continue
+		}
+		m, err := a.store.Mailbox(ctx, l.Service, l.LocalPart)
+		if err != nil {
+			continue
+		}
+		v := mailboxView(s, m)
+		v.Rights = l.Rights
+		if v.Rights == nil {
+			v.Rights = []string{}
+		}
+		out = append(out, v)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"mailboxes": out})
+	return nil
+}
+
+// linked finds the mailbox at address and checks the caller may use
+// right on it: a linked user with the right, or a manager of its
+// service. A linked user without the right gets 403 saying the Mail
+// Service manager removed it.
+func (a *API) linked(ctx context.Context, acc *storage.Account, address, right string) (*storage.MailService, *storage.Mailbox, error) {
+	s, m, alias, err := a.store.ResolveAddress(ctx, address)
+	if err != nil || alias {
+		return nil, nil, storage.ErrNotFound
+	}
+	l, err := a.store.MailboxLink(ctx, s.ID, m.LocalPart, acc.ID)
+	if err == nil {
+		if !slices.Contains(l.Rights, right) {
+			return nil, nil, api.Errorf(http.StatusForbidden, "right_removed",
+				"the Mail Service manager removed your right to change the %s of %s; ask them to restore it", rightNoun[right], address)
+		}
+		return s, m, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, err
+	}
+	if _, err := a.manages(ctx, acc, s.ID); err != nil {
+		return nil, nil, storage.ErrNotFound
+	}
+	return s, m, nil
+}
+
+var rightNoun = map[string]string{storage.RightPassword: "password", storage.RightAliases: "aliases", storage.RightResponder: "responder"}
+
+func (a *API) userPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account, address string) error {
+	var req struct {
+		Password        string `json:"password"`
+		PasswordConfirm string `json:"password_confirm"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	s, m, err := a.linked(r.Context(), acc, address, storage.RightPassword)
+	if err != nil {
+		return err
+	}
+	return a.setPassword(w, r, s, m, req.Password, req.PasswordConfirm)
+}
+
+func (a *API) listAliases(w http.ResponseWriter, r *http.Request, acc *storage.Account, address string) error {
+	s, m, err := a.linked(r.Context(), acc, address, storage.RightAliases)
+	if err != nil {
+		return err
+	}
+	out := []string{}
+	for _, al := range m.Aliases {
+		out = append(out, al+"@"+s.Domain)
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]any{"aliases": out, "limit": MaxAliases})
+	return nil
+}
+
+func (a *API) addAlias(w http.ResponseWriter, r *http.Request, acc *storage.Account, address string) error {
+	var req struct {
+		Alias string `json:"alias"`
+	}
+	if err := api.Decode(r, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	s, m, err := a.linked(ctx, acc, address, storage.RightAliases)
+	if err != nil {
+		return err
+	}
+	if s.Plan == PlanFree {
+		return api.Errorf(http.StatusForbidden, "plan_without_aliases", "the free plan has no aliases; upgrade the mail service of %s to add one", s.Domain)
+	}
+	alias := strings.ToLower(strings.TrimSpace(req.Alias))
+	if before, _, found := strings.Cut(alias, "@"); found {
+		alias = before
+	}
+	if reason, ok := ValidLocalPart(alias); !ok {
+		return api.Invalid("alias", "%s", reason)
+	}
+	switch err := a.store.AddAlias(ctx, s.ID, m.LocalPart, alias, MaxAliases); {
+	case errors.Is(err, storage.ErrExists):
+		return &api.Error{Status: http.StatusConflict, Code: "address_taken", Field: "alias", Message: alias + "@" + s.Domain + " is already a mailbox or an alias"}
+	case errors.Is(err, storage.ErrLimit):
+		return &api.Error{Status: http.StatusConflict, Code: "too_many_aliases", Field: "alias", Message: fmt.Sprintf("a mailbox has at most %d aliases", MaxAliases)}
+	case err != nil:
+		return err
+	}
+	a.export(ctx)
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"alias": alias + "@" + s.Domain, "delivers_to": m.LocalPart + "@" + s.Domain})
+	return nil
+}
+
+func (a *API) removeAlias(w http.ResponseWriter, r *http.Request, acc *storage.Account, address, alias string) error {
+	ctx := r.Context()
+	s, m, err := a.linked(ctx, acc, address, storage.RightAliases)
+	if err != nil {
+		return err
+	}
+	alias, _, _ = strings.Cut(strings.ToLower(alias), "@")
+	if err := a.store.RemoveAlias(ctx, s.ID, m.LocalPart, alias); err != nil {
+		return err
+	}
+	a.export(ctx)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// resolve tells where an address delivers.
+func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
+	address := strings.TrimSpace(r.URL.Query().Get("address"))
+	if address == "" {
+		return api.Invalid("address", "address is required")
+	}
+	s, m, alias, err := a.store.ResolveAddress(r.Context(), address)
+	if errors.Is(err, storage.ErrNotFound) {
+		api.WriteJSON(w, http.StatusOK, map[string]string{"address": address, "kind": "unknown"})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	kind := "mailbox"
+	if alias {
+		kind = "alias"
+	}
+	api.WriteJSON(w, http.StatusOK, map[string]string{"address": address, "kind": kind, "mailbox": m.LocalPart + "@" + s.Domain})
+	return nil
+}
+
+// export rewrites the Dovecot and Postfix files after a change. A
+// failure is logged: the store holds the truth and the next change or
+// `almanac mail export` writes the files again.
+func (a *API) export(ctx context.Context) {
+	if a.opts.PasswdFile == "" && a.opts.VirtualMap == "" {
+		return
+	}
+	a.exportMu.Lock()
+	defer a.exportMu.Unlock()
+	if err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap); err != nil {
+		a.opts.Logger.Error("mailbox: cannot write the mail server files", "err", err)
+	}
+}
+
+// Export writes the Dovecot passwd-file and the Postfix virtual table
+// from the store; "" skips a file.
+func Export(ctx context.Context, store storage.Store, passwdFile, virtualMap string) error {
+	services, boxes, err := store.MailExport(ctx)
+	if err != nil {
+		return err
+	}
+	var entries []Entry
+	var routes []Route
+	for _, s := range services {
+		for _, m := range boxes[s.ID] {
+			address := strings.ToLower(m.LocalPart) + "@" + s.Domain
+			if m.PasswordHash != "" {
+				entries = append(entries, Entry{Address: address, Hash: m.PasswordHash})
+			}
+			routes = append(routes, Route{From: address, To: address})
+			for _, al := range m.Aliases {
+				routes = append(routes, Route{From: al + "@" + s.Domain, To: address})
+			}
+		}
+		for _, d := range s.AliasDomains {
+			routes = append(routes, Route{From: "@" + d, To: "@" + s.Domain})
+		}
+	}
+	if passwdFile != "" {
+		data, err := PasswdFile(entries)
+		if err != nil {
+			return err
+		}
+		if err := WriteAtomic(passwdFile, data, 0o640); err != nil {
+			return err
+		}
+	}
+	if virtualMap != "" {
+		data, err := VirtualMap(routes)
+		if err != nil {
+			return err
+		}
+		if err := WriteAtomic(virtualMap, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+// Package mailbox holds the rules for mailbox names and the exporters
+// that turn almanac's mailboxes and aliases into the files a real mail
+// server reads.
+//
+// It has no storage dependency: callers load accounts, mailboxes and
+// aliases themselves and pass plain values in.
+//
+// # Names
+//
+// ValidLocalPart and ValidDomain decide which addresses almanac accepts:
+// RFC 5321 dot-atom local parts of at most 64 octets (ASCII only, no
+// quoted strings, no leading '#') and lower-cased DNS names of at least
+// two labels. Their reasons are meant to be shown to the user.
+// FallbackUsername makes a username such as "jd4821" for an account
+// whose login mailbox was deleted.
+//
+// # Export
+//
+// PasswdFile renders a Dovecot passwd-file. Password hashes are the PHC
+// argon2id strings auth.HashPassword produces, written with the
+// "{ARGON2ID}" scheme prefix; Dovecot 2.3 (Debian 12's 2.3.19) verifies
+// them directly through libsodium, so no second hash is stored. A
+// matching dovecot.conf fragment:
+//
+//	passdb {
+//	  driver = passwd-file
+//	  args = scheme=ARGON2ID /etc/dovecot/almanac.passwd
+//	}
+//
+// The file must be readable by Dovecot's auth process (by default the
+// "dovecot" user), so write it with mode 0640 and group dovecot, or
+// 0644 if the directory is private. Dovecot re-reads a passwd-file when
+// its mtime changes; no reload is needed.
+//
+// VirtualMap renders a Postfix virtual(5) alias table, with catch-all
+// "@alias.tld @domain.xyz" lines. Postfix reads the compiled form, so
+// after writing the table run "postmap hash:/path/to/virtual" (Debian's
+// default_database_type is hash; lmdb needs the postfix-lmdb package)
+// and point virtual_alias_maps at the same type:path.
+//
+// WriteAtomic replaces a file so that the mail server never sees a
+// partial one.
+package mailbox
