@@ -1,0 +1,357 @@
+package server_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"almanac/auth"
+	"almanac/caldav"
+	"almanac/carddav"
+	"almanac/internal/server"
+	"almanac/notify"
+	"almanac/sharing"
+	"almanac/storage"
+	"almanac/storage/bolt"
+)
+
+// openapiSpec is the API description the tests below keep honest.
+const openapiSpec = "../../docs/openapi.yaml"
+
+const openapiPassword = "openapi-Passw0rd-for-tests"
+
+// openapiServed lists every (method, path) the code serves under /api/v1,
+// read from account.API.Authenticated and Public, sharing.LinksAPI and
+// sharing.SharesAPI; HEAD, served wherever GET is, is left out. Each must
+// be in the spec, and the spec must have nothing else.
+var openapiServed = []string{
+	"GET /api/v1/account",
+	"PATCH /api/v1/account",
+	"POST /api/v1/account/login",
+	"POST /api/v1/account/login/confirm",
+	"POST /api/v1/account/password",
+	"POST /api/v1/account/2fa",
+	"DELETE /api/v1/account/2fa",
+	"POST /api/v1/account/2fa/confirm",
+	"GET /api/v1/account/app-passwords",
+	"POST /api/v1/account/app-passwords",
+	"DELETE /api/v1/account/app-passwords/{id}",
+	"DELETE /api/v1/account/sessions/others",
+	"POST /api/v1/recovery/password",
+	"POST /api/v1/recovery/password/reset",
+	"POST /api/v1/recovery/login",
+	"POST /api/v1/session",
+	"DELETE /api/v1/session",
+	"GET /api/v1/links",
+	"POST /api/v1/links",
+	"GET /api/v1/links/{id}",
+	"PATCH /api/v1/links/{id}",
+	"DELETE /api/v1/links/{id}",
+	"POST /api/v1/links/{id}/rotate",
+	"GET /api/v1/shares",
+	"POST /api/v1/shares",
+	"GET /api/v1/shares/{collection}/{sharee}",
+	"PATCH /api/v1/shares/{collection}/{sharee}",
+	"DELETE /api/v1/shares/{collection}/{sharee}",
+	"DELETE /api/v1/shares/received/{owner}/{collection}",
+}
+
+// openapiOps maps path -> upper-case method -> documented status codes.
+type openapiOps map[string]map[string][]int
+
+// The spec is YAML with a fixed layout, scanned by line rather than
+// parsed (no YAML dependency): paths at 2 spaces under "paths:", methods
+// at 4, "responses:" at 6 and status codes at 8.
+var (
+	openapiPathLine     = regexp.MustCompile(`^  (/api/v1/[^\s:]*):\s*$`)
+	openapiMethodLine   = regexp.MustCompile(`^    (get|put|post|patch|delete|head|options|trace):\s*$`)
+	openapiResponsesKey = regexp.MustCompile(`^      responses:\s*$`)
+	openapiStatusLine   = regexp.MustCompile(`^        '?([1-5][0-9][0-9])'?:\s*$`)
+)
+
+func readOpenAPI(t *testing.T) openapiOps {
+	t.Helper()
+	f, err := os.Open(openapiSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ops := openapiOps{}
+	inPaths, inResponses := false, false
+	path, method := "", ""
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if strings.Contains(line, "\t") {
+			t.Fatalf("%s:%d: tab in the spec", openapiSpec, n)
+		}
+		if line[0] != ' ' { // a top-level key
+			inPaths = line == "paths:"
+			path, method, inResponses = "", "", false
+			continue
+		}
+		if !inPaths {
+			continue
+		}
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		switch {
+		case indent == 2:
+			m := openapiPathLine.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("%s:%d: a key under paths: is not an /api/v1 path: %q", openapiSpec, n, line)
+			}
+			if ops[m[1]] != nil {
+				t.Fatalf("%s:%d: path %s twice", openapiSpec, n, m[1])
+			}
+			path, method, inResponses = m[1], "", false
+			ops[path] = map[string][]int{}
+		case indent == 4:
+			method, inResponses = "", false
+			if m := openapiMethodLine.FindStringSubmatch(line); m != nil {
+				method = strings.ToUpper(m[1])
+				ops[path][method] = []int{}
+			}
+		case indent == 6:
+			inResponses = method != "" && openapiResponsesKey.MatchString(line)
+		case indent == 8 && inResponses:
+			if m := openapiStatusLine.FindStringSubmatch(line); m != nil {
+				code, _ := strconv.Atoi(m[1])
+				ops[path][method] = append(ops[path][method], code)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) == 0 {
+		t.Fatalf("%s: no paths found", openapiSpec)
+	}
+	for p, methods := range ops {
+		if len(methods) == 0 {
+			t.Errorf("%s: no operations", p)
+		}
+		for m, codes := range methods {
+			if len(codes) == 0 {
+				t.Errorf("%s %s: no responses", m, p)
+			}
+		}
+	}
+	return ops
+}
+
+func TestOpenAPIListsEveryServedRoute(t *testing.T) {
+	ops := readOpenAPI(t)
+	served := map[string]bool{}
+	for _, r := range openapiServed {
+		served[r] = true
+		method, path, _ := strings.Cut(r, " ")
+		if _, ok := ops[path][method]; !ok {
+			t.Errorf("served but not in %s: %s", openapiSpec, r)
+		}
+	}
+	for path, methods := range ops {
+		for method := range methods {
+			if !served[method+" "+path] {
+				t.Errorf("in %s but not in openapiServed: %s %s", openapiSpec, method, path)
+			}
+		}
+	}
+}
+
+// openapiEnv is a server with two accounts, jane (who makes the requests)
+// and bob, so that every path parameter can name something that exists.
+type openapiEnv struct {
+	srv       *httptest.Server
+	db        *bolt.DB
+	jane, bob *storage.Account
+}
+
+func newOpenAPIEnv(t *testing.T) *openapiEnv {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	hash, err := auth.HashPassword(openapiPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	env := &openapiEnv{db: db}
+	for _, p := range []**storage.Account{&env.jane, &env.bob} {
+		login := "jane@example.com"
+		if p == &env.bob {
+			login = "bob@example.com"
+		}
+		acc := &storage.Account{Login: login, PasswordHash: hash}
+		if err := db.CreateAccount(ctx, acc); err != nil {
+			t.Fatal(err)
+		}
+		if err := caldav.Provision(ctx, db, acc); err != nil {
+			t.Fatal(err)
+		}
+		if err := carddav.Provision(ctx, db, acc); err != nil {
+			t.Fatal(err)
+		}
+		*p = acc
+	}
+	env.srv = httptest.NewServer(server.New(server.Config{Store: db, Mailer: openapiDiscard{}, Texter: openapiDiscard{}}))
+	t.Cleanup(env.srv.Close)
+	return env
+}
+
+// resolve fills the path parameters of tmpl with things that exist now,
+// made afresh for each request (an earlier request may have deleted
+// them): an app password and a link of jane, a share of jane's calendar
+// with bob and one of bob's calendar with jane.
+func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
+	t.Helper()
+	ctx := context.Background()
+	path := tmpl
+	switch {
+	case strings.HasPrefix(tmpl, "/api/v1/account/app-passwords/{id}"):
+		_, id, hash := auth.NewAppPassword()
+		if err := e.db.CreateAppPassword(ctx, &storage.AppPassword{ID: id, Owner: e.jane.ID, Name: "openapi", Hash: hash, Scope: auth.ScopeDAV}); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(tmpl, "{id}", id, 1)
+	case strings.HasPrefix(tmpl, "/api/v1/links/{id}"):
+		l := &storage.Link{ID: sharing.NewLinkID(), Owner: e.jane.ID, Collection: caldav.DefaultCalendar, Tier: sharing.TierFull}
+		if err := e.db.CreateLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(tmpl, "{id}", l.ID, 1)
+	case tmpl == "/api/v1/shares/{collection}/{sharee}":
+		if _, _, err := sharing.Share(ctx, e.db, e.jane.ID, caldav.DefaultCalendar, e.bob.ID, storage.AccessRead); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.NewReplacer("{collection}", caldav.DefaultCalendar, "{sharee}", e.bob.ID).Replace(tmpl)
+	case tmpl == "/api/v1/shares/received/{owner}/{collection}":
+		if _, _, err := sharing.Share(ctx, e.db, e.bob.ID, caldav.DefaultCalendar, e.jane.ID, storage.AccessRead); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.NewReplacer("{owner}", e.bob.ID, "{collection}", caldav.DefaultCalendar).Replace(tmpl)
+	}
+	if strings.ContainsAny(path, "{}") {
+		t.Fatalf("%s: no test value for its path parameters", tmpl)
+	}
+	return path
+}
+
+// request sends method path as jane with HTTP Basic; state-changing
+// methods carry the body {}.
+func (e *openapiEnv) request(t *testing.T, method, path string) (*http.Response, []byte) {
+	t.Helper()
+	var body io.Reader
+	if method != http.MethodGet && method != http.MethodHead {
+		body = strings.NewReader("{}")
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.SetBasicAuth(e.jane.Login, openapiPassword)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+type openapiError struct {
+	Error *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+	} `json:"error"`
+}
+
+// TestOpenAPIRoutesExist sends every documented operation to the server
+// and checks that the route exists (no 404, no 405: every path parameter
+// names something that exists), that it does not fail (5xx), that the
+// status is one the spec lists for it, and that errors have the
+// documented shape. Each documented path must also refuse the methods the
+// spec does not list with 405 and an Allow header naming exactly the
+// documented ones (plus HEAD with GET).
+func TestOpenAPIRoutesExist(t *testing.T) {
+	ops := readOpenAPI(t)
+	env := newOpenAPIEnv(t)
+	paths := make([]string, 0, len(ops))
+	for p := range ops {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, tmpl := range paths {
+		methods := ops[tmpl]
+		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			codes, documented := methods[method]
+			resp, body := env.request(t, method, env.resolve(t, tmpl))
+			var e openapiError
+			jsonErr := json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Code != "" && e.Error.Message != ""
+			if !documented {
+				if resp.StatusCode != http.StatusMethodNotAllowed || !jsonErr || e.Error.Code != "method_not_allowed" {
+					t.Errorf("%s %s (not in the spec): %d %s, want 405 method_not_allowed", method, tmpl, resp.StatusCode, body)
+					continue
+				}
+				var want []string
+				for m := range methods {
+					want = append(want, m)
+					if m == "GET" {
+						want = append(want, "HEAD")
+					}
+				}
+				var got []string
+				for _, m := range strings.Split(resp.Header.Get("Allow"), ",") {
+					got = append(got, strings.TrimSpace(m))
+				}
+				slices.Sort(want)
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s %s: Allow %v, the spec has %v", method, tmpl, got, want)
+				}
+				continue
+			}
+			switch {
+			case resp.StatusCode == http.StatusNotFound && jsonErr && e.Error.Message == "no such API endpoint":
+				t.Errorf("%s %s: no such API endpoint", method, tmpl)
+			case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusMethodNotAllowed, resp.StatusCode >= 500:
+				t.Errorf("%s %s: %d %s", method, tmpl, resp.StatusCode, body)
+			case !slices.Contains(codes, resp.StatusCode):
+				t.Errorf("%s %s: %d %s, which the spec does not list (%v)", method, tmpl, resp.StatusCode, body, codes)
+			case resp.StatusCode >= 400 && !jsonErr:
+				t.Errorf("%s %s: %d error not of the shape {\"error\": {\"code\", \"message\"}}: %s", method, tmpl, resp.StatusCode, body)
+			default:
+				t.Logf("%s %s: %d", method, tmpl, resp.StatusCode)
+			}
+		}
+	}
+}
+
+// openapiDiscard is a Mailer and Texter that sends nothing.
+type openapiDiscard struct{}
+
+func (openapiDiscard) Send(context.Context, notify.Message) error { return nil }
+func (openapiDiscard) SendSMS(context.Context, notify.SMS) error  { return nil }
