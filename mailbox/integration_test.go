@@ -16,11 +16,8 @@ import (
 	"time"
 
 	"almanac/auth"
+	"almanac/internal/tooltest"
 )
-
-// interopRequired reports whether external tools are mandatory (CI).
-// Copied from internal/interop/helpers_test.go.
-func interopRequired() bool { return os.Getenv("ALMANAC_INTEROP") == "1" }
 
 // toolPackages names the Debian package that provides each tool.
 var toolPackages = map[string]string{
@@ -30,31 +27,9 @@ var toolPackages = map[string]string{
 	"postconf": "postfix",
 }
 
-// requireTool skips the test when the external program name is not
-// installed, or fails it when ALMANAC_INTEROP=1. It returns the
-// program's path.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	pkg := toolPackages[name]
-	if pkg == "" {
-		pkg = filepath.Base(name)
-	}
-	missing(t, filepath.Base(name), pkg)
-	return ""
-}
-
-// missing reports a missing tool: skip normally, fail in CI.
-func missing(t *testing.T, tool, pkg string) {
-	t.Helper()
-	msg := "interop: " + tool + " not installed; install with apt-get install " + pkg
-	if interopRequired() {
-		t.Fatal(msg + " (ALMANAC_INTEROP=1 makes this test mandatory)")
-	}
-	t.Skip(msg)
+	return tooltest.Require(t, name, toolPackages[name])
 }
 
 // command runs name with a 60 s deadline and returns its combined output

@@ -19,6 +19,7 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/server"
+	"almanac/internal/tooltest"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
@@ -169,9 +170,6 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// interopRequired reports whether external tools are mandatory (CI).
-func interopRequired() bool { return os.Getenv("ALMANAC_INTEROP") == "1" }
-
 // toolPackages names the Debian package that provides each tool.
 var toolPackages = map[string]string{
 	"vdirsyncer":       "vdirsyncer",
@@ -179,30 +177,16 @@ var toolPackages = map[string]string{
 }
 
 // requireTool skips the test when the external program name is not
-// installed, or fails it when ALMANAC_INTEROP=1. It returns the
-// program's path.
+// installed, or fails it when ALMANAC_INTEROP=1 (tooltest).
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	pkg := toolPackages[name]
-	if pkg == "" {
-		pkg = filepath.Base(name)
-	}
-	missing(t, filepath.Base(name), pkg)
-	return ""
+	return tooltest.Require(t, name, toolPackages[name])
 }
 
 // missing reports a missing tool: skip normally, fail in CI.
 func missing(t *testing.T, tool, pkg string) {
 	t.Helper()
-	msg := "interop: " + tool + " not installed; install with apt-get install " + pkg
-	if interopRequired() {
-		t.Fatal(msg + " (ALMANAC_INTEROP=1 makes this test mandatory)")
-	}
-	t.Skip(msg)
+	tooltest.Missing(t, tool, pkg)
 }
 
 // run executes a command with a 60 s deadline and returns its combined
