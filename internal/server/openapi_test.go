@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +21,7 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/server"
+	"almanac/mailbox"
 	"almanac/notify"
 	"almanac/sharing"
 	"almanac/storage"
@@ -32,9 +34,10 @@ const openapiSpec = "../../docs/openapi.yaml"
 const openapiPassword = "openapi-Passw0rd-for-tests"
 
 // openapiServed lists every (method, path) the code serves under /api/v1,
-// read from account.API.Authenticated and Public, sharing.LinksAPI and
-// sharing.SharesAPI; HEAD, served wherever GET is, is left out. Each must
-// be in the spec, and the spec must have nothing else.
+// read from account.API.Authenticated and Public, sharing.LinksAPI,
+// sharing.SharesAPI and mailbox.API.route; HEAD, served wherever GET is
+// except on the mail paths, is left out. Each must be in the spec, and the
+// spec must have nothing else.
 var openapiServed = []string{
 	"GET /api/v1/account",
 	"PATCH /api/v1/account",
@@ -65,6 +68,42 @@ var openapiServed = []string{
 	"PATCH /api/v1/shares/{collection}/{sharee}",
 	"DELETE /api/v1/shares/{collection}/{sharee}",
 	"DELETE /api/v1/shares/received/{owner}/{collection}",
+	"GET /api/v1/resolve",
+	"GET /api/v1/orgs",
+	"POST /api/v1/orgs",
+	"GET /api/v1/orgs/{org}/members",
+	"POST /api/v1/orgs/{org}/members",
+	"DELETE /api/v1/orgs/{org}/members/{account}",
+	"GET /api/v1/orgs/{org}/services",
+	"POST /api/v1/orgs/{org}/services",
+	"PATCH /api/v1/services/{service}",
+	"GET /api/v1/services/{service}/mailboxes",
+	"POST /api/v1/services/{service}/mailboxes",
+	"DELETE /api/v1/services/{service}/mailboxes/{local}",
+	"PUT /api/v1/services/{service}/mailboxes/{local}/password",
+	"POST /api/v1/services/{service}/mailboxes/{local}/links",
+	"PATCH /api/v1/services/{service}/mailboxes/{local}/links/{account}",
+	"GET /api/v1/mailboxes",
+	"POST /api/v1/mailboxes/link",
+	"PUT /api/v1/mailboxes/{address}/password",
+	"GET /api/v1/mailboxes/{address}/aliases",
+	"POST /api/v1/mailboxes/{address}/aliases",
+	"DELETE /api/v1/mailboxes/{address}/aliases/{alias}",
+}
+
+// openapiMailPath reports whether path is served by mailbox.API, whose
+// router matches method and path together: a method it does not serve
+// there (HEAD included) is its "no such API endpoint" 404, not a 405.
+func openapiMailPath(path string) bool {
+	if path == mailbox.ResolvePath {
+		return true
+	}
+	for _, p := range []string{mailbox.OrgsPath, mailbox.ServicesPath, mailbox.MailboxesPath} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // openapiOps maps path -> upper-case method -> documented status codes.
@@ -178,6 +217,8 @@ type openapiEnv struct {
 	srv       *httptest.Server
 	db        *bolt.DB
 	jane, bob *storage.Account
+	hash      string // of openapiPassword, for accounts and mailboxes
+	mailN     int    // mail services made so far, for unique domains
 }
 
 func newOpenAPIEnv(t *testing.T) *openapiEnv {
@@ -192,7 +233,7 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	env := &openapiEnv{db: db}
+	env := &openapiEnv{db: db, hash: hash}
 	for _, p := range []**storage.Account{&env.jane, &env.bob} {
 		login := "jane@example.com"
 		if p == &env.bob {
@@ -218,7 +259,9 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 // resolve fills the path parameters of tmpl with things that exist now,
 // made afresh for each request (an earlier request may have deleted
 // them): an app password and a link of jane, a share of jane's calendar
-// with bob and one of bob's calendar with jane.
+// with bob and one of bob's calendar with jane, and for the mail paths
+// the organization, mail service, mailbox and alias of e.mail, with bob
+// as {account} (a member of the organization, linked to the mailbox).
 func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -246,11 +289,58 @@ func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
 			t.Fatal(err)
 		}
 		path = strings.NewReplacer("{owner}", e.bob.ID, "{collection}", caldav.DefaultCalendar).Replace(tmpl)
+	case strings.Contains(tmpl, "{org}"), strings.Contains(tmpl, "{service}"), strings.Contains(tmpl, "{address}"):
+		m := e.mail(t)
+		path = strings.NewReplacer("{org}", m.org, "{account}", e.bob.ID, "{service}", m.service,
+			"{local}", m.local, "{address}", m.address, "{alias}", m.alias).Replace(tmpl)
 	}
 	if strings.ContainsAny(path, "{}") {
 		t.Fatalf("%s: no test value for its path parameters", tmpl)
 	}
 	return path
+}
+
+// openapiMail names what e.mail made.
+type openapiMail struct {
+	org, service, local, address, alias string
+}
+
+// mail makes a fresh organization owned by jane with bob as a member, a
+// standard-plan mail service (aliases allowed) of a domain of its own, a
+// mailbox "info" whose password is openapiPassword, an alias "sales" of
+// it, and links of jane and bob to the mailbox with every right.
+func (e *openapiEnv) mail(t *testing.T) openapiMail {
+	t.Helper()
+	ctx := context.Background()
+	e.mailN++
+	org := &storage.Organization{Name: "openapi"}
+	if err := e.db.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []storage.Member{{Org: org.ID, Account: e.jane.ID, Role: storage.RoleOwner}, {Org: org.ID, Account: e.bob.ID, Role: storage.RoleMember}} {
+		if err := e.db.PutMember(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &storage.MailService{Org: org.ID, Domain: fmt.Sprintf("mail%d.example.org", e.mailN), Plan: mailbox.PlanStandard}
+	if err := e.db.CreateMailService(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	m := &storage.Mailbox{Service: s.ID, LocalPart: "info", PasswordHash: e.hash}
+	if err := e.db.CreateMailbox(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.db.AddAlias(ctx, s.ID, m.LocalPart, "sales", mailbox.MaxAliases); err != nil {
+		t.Fatal(err)
+	}
+	for _, acc := range []*storage.Account{e.jane, e.bob} {
+		l := &storage.MailboxLink{Service: s.ID, LocalPart: m.LocalPart, Account: acc.ID,
+			Rights: []string{storage.RightPassword, storage.RightResponder, storage.RightAliases}}
+		if err := e.db.PutMailboxLink(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return openapiMail{org: org.ID, service: s.ID, local: m.LocalPart, address: m.LocalPart + "@" + s.Domain, alias: "sales"}
 }
 
 // request sends method path as jane with HTTP Basic; state-changing
@@ -295,7 +385,9 @@ type openapiError struct {
 // status is one the spec lists for it, and that errors have the
 // documented shape. Each documented path must also refuse the methods the
 // spec does not list with 405 and an Allow header naming exactly the
-// documented ones (plus HEAD with GET).
+// documented ones (plus HEAD with GET), except the mail paths, which
+// answer them, and HEAD, with 404 "no such API endpoint" (see
+// openapiMailPath).
 func TestOpenAPIRoutesExist(t *testing.T) {
 	ops := readOpenAPI(t)
 	env := newOpenAPIEnv(t)
@@ -306,11 +398,30 @@ func TestOpenAPIRoutesExist(t *testing.T) {
 	sort.Strings(paths)
 	for _, tmpl := range paths {
 		methods := ops[tmpl]
+		if _, ok := methods["GET"]; ok && openapiMailPath(tmpl) {
+			// Unlike the other GET endpoints, the mail ones do not
+			// serve HEAD.
+			if resp, _ := env.request(t, http.MethodHead, env.resolve(t, tmpl)); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("HEAD %s: %d, want 404 (the spec says the mail paths do not serve HEAD)", tmpl, resp.StatusCode)
+			}
+		}
 		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 			codes, documented := methods[method]
 			resp, body := env.request(t, method, env.resolve(t, tmpl))
 			var e openapiError
 			jsonErr := json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Code != "" && e.Error.Message != ""
+			if !documented && openapiMailPath(tmpl) {
+				// mailbox.API routes on method and path together, with
+				// no list of a path's methods to put in an Allow header:
+				// an unserved method falls through to its "no such API
+				// endpoint" 404, as the spec says. The 405/Allow check
+				// below cannot apply, so check that 404 instead.
+				if resp.StatusCode != http.StatusNotFound || !jsonErr || e.Error.Code != "not_found" ||
+					e.Error.Message != "no such API endpoint" || resp.Header.Get("Allow") != "" {
+					t.Errorf("%s %s (not in the spec): %d %s (Allow %q), want 404 no such API endpoint", method, tmpl, resp.StatusCode, body, resp.Header.Get("Allow"))
+				}
+				continue
+			}
 			if !documented {
 				if resp.StatusCode != http.StatusMethodNotAllowed || !jsonErr || e.Error.Code != "method_not_allowed" {
 					t.Errorf("%s %s (not in the spec): %d %s, want 405 method_not_allowed", method, tmpl, resp.StatusCode, body)
