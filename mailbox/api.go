@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"almanac/auth"
 	"almanac/internal/api"
@@ -180,7 +181,7 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 		return err
 	}
 	name := strings.TrimSpace(req.Name)
-	if name == "" || len(name) > 100 {
+	if name == "" || utf8.RuneCountInString(name) > 100 {
 		return api.Invalid("name", "name is required (at most 100 characters)")
 	}
 	o := &storage.Organization{Name: name}
@@ -253,6 +254,16 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	if err != nil {
 		return err
 	}
+	// Adding someone again changes their role: only the owner may, so a
+	// manager cannot demote the owner or another manager.
+	if existing, err := a.store.Member(ctx, org, other.ID); err == nil && mine != storage.RoleOwner && existing.Role != req.Role {
+		return api.Errorf(http.StatusForbidden, "not_allowed", "only the owner changes a member's role")
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err := a.lastOwner(ctx, org, other.ID, req.Role); err != nil {
+		return err
+	}
 	if err := a.store.PutMember(ctx, storage.Member{Org: org, Account: other.ID, Role: req.Role}); err != nil {
 		return err
 	}
@@ -269,9 +280,47 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request, acc *storage.
 	if mine != storage.RoleOwner && member != acc.ID {
 		return api.Errorf(http.StatusForbidden, "not_allowed", "only the owner removes other members")
 	}
+	if err := a.lastOwner(ctx, org, member, ""); err != nil {
+		return err
+	}
 	if err := a.store.DeleteMember(ctx, org, member); err != nil {
 		return err
 	}
+	// A member who leaves loses the organization's mailboxes too.
+	links, err := a.store.MailboxLinksOf(ctx, member)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if s, err := a.store.MailService(ctx, l.Service); err == nil && s.Org == org {
+			if err := a.store.DeleteMailboxLink(ctx, l.Service, l.LocalPart, member); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// lastOwner refuses a change that would leave org without an owner:
+// account losing the owner role (newRole "" for removal).
+func (a *API) lastOwner(ctx context.Context, org, account, newRole string) error {
+	if newRole == storage.RoleOwner {
+		return nil
+	}
+	members, err := a.store.Members(ctx, org)
+	if err != nil {
+		return err
+	}
+	owners, isOwner := 0, false
+	for _, m := range members {
+		if m.Role == storage.RoleOwner {
+			owners++
+			isOwner = isOwner || m.Account == account
+		}
+	}
+	if isOwner && owners == 1 {
+		return api.Errorf(http.StatusConflict, "last_owner", "an organization needs an owner: make someone else owner first")
+	}
 	return nil
 }

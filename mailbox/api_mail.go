@@ -453,7 +453,7 @@ func (a *API) link(w http.ResponseWriter, r *http.Request, acc *storage.Account)
 	wrong := &api.Error{Status: http.StatusForbidden, Code: "wrong_mailbox_password", Field: "password", Message: "the address or its mailbox password is wrong"}
 	s, m, alias, err := a.store.ResolveAddress(ctx, strings.TrimSpace(req.Address))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && alias) {
-		auth.VerifyPassword("", req.Password) // same work either way
+		auth.VerifyNothing(req.Password) // as long as for a real mailbox
 		return wrong
 	}
 	if err != nil {
@@ -463,11 +463,20 @@ func (a *API) link(w http.ResponseWriter, r *http.Request, acc *storage.Account)
 	if err != nil || !ok {
 		return wrong
 	}
-	l := &storage.MailboxLink{Service: s.ID, LocalPart: m.LocalPart, Account: acc.ID, Rights: allRights}
-	if err := a.store.PutMailboxLink(ctx, l); err != nil {
+	// Linking again keeps the rights a manager set: knowing the mailbox
+	// password does not undo a manager's decision.
+	l, err := a.store.MailboxLink(ctx, s.ID, m.LocalPart, acc.ID)
+	status := http.StatusOK
+	if errors.Is(err, storage.ErrNotFound) {
+		l = &storage.MailboxLink{Service: s.ID, LocalPart: m.LocalPart, Account: acc.ID, Rights: allRights}
+		if err := a.store.PutMailboxLink(ctx, l); err != nil {
+			return err
+		}
+		status = http.StatusCreated
+	} else if err != nil {
 		return err
 	}
-	api.WriteJSON(w, http.StatusCreated, linkView(s, l))
+	api.WriteJSON(w, status, linkView(s, l))
 	return nil
 }
 

@@ -274,3 +274,27 @@ func TestDeletingALoginMailbox(t *testing.T) {
 		t.Error("deleted mailbox still in the passwd-file")
 	}
 }
+
+func TestMembershipRules(t *testing.T) {
+	e := newEnv(t)
+	org, svc := e.setup("standard")
+	// A manager cannot change the owner's or a manager's role.
+	wantError(t, e.call(e.manager, "POST", "/api/v1/orgs/"+org+"/members", `{"login":"owner@example.com","role":"member"}`), 403, "not_allowed", "")
+	// The last owner cannot leave or step down.
+	wantError(t, e.call(e.owner, "DELETE", "/api/v1/orgs/"+org+"/members/"+e.owner.ID, ""), 409, "last_owner", "")
+	wantError(t, e.call(e.owner, "POST", "/api/v1/orgs/"+org+"/members", `{"login":"owner@example.com","role":"manager"}`), 409, "last_owner", "")
+	// Linking again with the mailbox password keeps the rights a manager
+	// took away.
+	e.must(e.call(e.manager, "PATCH", "/api/v1/services/"+svc+"/mailboxes/anna/links/"+e.member.ID, `{"rights":["aliases"]}`), 200)
+	r := e.must(e.call(e.member, "POST", "/api/v1/mailboxes/link", `{"address":"anna@domain.xyz","password":"mailbox pass 2026"}`), 200)
+	if rights := r.json["rights"].([]any); len(rights) != 1 || rights[0] != "aliases" {
+		t.Errorf("re-linking restored rights: %v", r.json)
+	}
+	// A member removed from the organization loses its mailboxes.
+	e.must(e.call(e.owner, "DELETE", "/api/v1/orgs/"+org+"/members/"+e.member.ID, ""), 204)
+	r = e.must(e.call(e.member, "GET", "/api/v1/mailboxes", ""), 200)
+	if boxes := r.json["mailboxes"].([]any); len(boxes) != 0 {
+		t.Errorf("a removed member still has %v", boxes)
+	}
+	wantError(t, e.call(e.member, "PUT", "/api/v1/mailboxes/anna@domain.xyz/password", `{"password":"brand new secret","password_confirm":"brand new secret"}`), 404, "not_found", "")
+}
