@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -76,53 +77,151 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// route is one pattern of the API: path segments after /api/v1/, "*"
+// matching any segment, and a handler per method.
+type route struct {
+	pattern []string
+	methods map[string]func(w http.ResponseWriter, r *http.Request, acc *storage.Account, args []string) error
+}
+
+func (a *API) routes() []route {
+	type h = func(w http.ResponseWriter, r *http.Request, acc *storage.Account, args []string) error
+	return []route{
+		{[]string{"resolve"}, map[string]h{"GET": func(w http.ResponseWriter, r *http.Request, _ *storage.Account, _ []string) error {
+			return a.resolve(w, r)
+		}}},
+		{[]string{"orgs"}, map[string]h{
+			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
+				return a.listOrgs(w, r, acc)
+			},
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
+				return a.createOrg(w, r, acc)
+			},
+		}},
+		{[]string{"orgs", "*", "members"}, map[string]h{
+			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.listMembers(w, r, acc, p[1])
+			},
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.addMember(w, r, acc, p[1])
+			},
+		}},
+		{[]string{"orgs", "*", "members", "*"}, map[string]h{
+			"DELETE": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.removeMember(w, r, acc, p[1], p[3])
+			},
+		}},
+		{[]string{"orgs", "*", "services"}, map[string]h{
+			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.listServices(w, r, acc, p[1])
+			},
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.createService(w, r, acc, p[1])
+			},
+		}},
+		{[]string{"services", "*"}, map[string]h{
+			"PATCH": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.updateService(w, r, acc, p[1])
+			},
+		}},
+		{[]string{"services", "*", "mailboxes"}, map[string]h{
+			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.listMailboxes(w, r, acc, p[1])
+			},
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.createMailbox(w, r, acc, p[1])
+			},
+		}},
+		{[]string{"services", "*", "mailboxes", "*"}, map[string]h{
+			"DELETE": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.deleteMailbox(w, r, acc, p[1], p[3])
+			},
+		}},
+		{[]string{"services", "*", "mailboxes", "*", "password"}, map[string]h{
+			"PUT": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.managerPassword(w, r, acc, p[1], p[3])
+			},
+		}},
+		{[]string{"services", "*", "mailboxes", "*", "links"}, map[string]h{
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.invite(w, r, acc, p[1], p[3])
+			},
+		}},
+		{[]string{"services", "*", "mailboxes", "*", "links", "*"}, map[string]h{
+			"PATCH": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.setRights(w, r, acc, p[1], p[3], p[5])
+			},
+		}},
+		{[]string{"mailboxes"}, map[string]h{
+			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
+				return a.myMailboxes(w, r, acc)
+			},
+		}},
+		{[]string{"mailboxes", "link"}, map[string]h{
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
+				return a.link(w, r, acc)
+			},
+		}},
+		{[]string{"mailboxes", "*", "password"}, map[string]h{
+			"PUT": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.userPassword(w, r, acc, p[1])
+			},
+		}},
+		{[]string{"mailboxes", "*", "aliases"}, map[string]h{
+			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.listAliases(w, r, acc, p[1])
+			},
+			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.addAlias(w, r, acc, p[1])
+			},
+		}},
+		{[]string{"mailboxes", "*", "aliases", "*"}, map[string]h{
+			"DELETE": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
+				return a.removeAlias(w, r, acc, p[1], p[3])
+			},
+		}},
+	}
+}
+
+// route finds the handler of a path: the first pattern that matches
+// (literal segments before "*", so /mailboxes/link is not an address),
+// 405 with Allow when the path exists but not the method.
 func (a *API) route(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-	m := r.Method
-	switch {
-	case len(p) == 1 && p[0] == "resolve" && m == http.MethodGet:
-		return a.resolve(w, r)
-	case len(p) == 1 && p[0] == "orgs" && m == http.MethodGet:
-		return a.listOrgs(w, r, acc)
-	case len(p) == 1 && p[0] == "orgs" && m == http.MethodPost:
-		return a.createOrg(w, r, acc)
-	case len(p) == 3 && p[0] == "orgs" && p[2] == "members" && m == http.MethodGet:
-		return a.listMembers(w, r, acc, p[1])
-	case len(p) == 3 && p[0] == "orgs" && p[2] == "members" && m == http.MethodPost:
-		return a.addMember(w, r, acc, p[1])
-	case len(p) == 4 && p[0] == "orgs" && p[2] == "members" && m == http.MethodDelete:
-		return a.removeMember(w, r, acc, p[1], p[3])
-	case len(p) == 3 && p[0] == "orgs" && p[2] == "services" && m == http.MethodGet:
-		return a.listServices(w, r, acc, p[1])
-	case len(p) == 3 && p[0] == "orgs" && p[2] == "services" && m == http.MethodPost:
-		return a.createService(w, r, acc, p[1])
-	case len(p) == 2 && p[0] == "services" && m == http.MethodPatch:
-		return a.updateService(w, r, acc, p[1])
-	case len(p) == 3 && p[0] == "services" && p[2] == "mailboxes" && m == http.MethodGet:
-		return a.listMailboxes(w, r, acc, p[1])
-	case len(p) == 3 && p[0] == "services" && p[2] == "mailboxes" && m == http.MethodPost:
-		return a.createMailbox(w, r, acc, p[1])
-	case len(p) == 4 && p[0] == "services" && p[2] == "mailboxes" && m == http.MethodDelete:
-		return a.deleteMailbox(w, r, acc, p[1], p[3])
-	case len(p) == 5 && p[0] == "services" && p[2] == "mailboxes" && p[4] == "password" && m == http.MethodPut:
-		return a.managerPassword(w, r, acc, p[1], p[3])
-	case len(p) == 5 && p[0] == "services" && p[2] == "mailboxes" && p[4] == "links" && m == http.MethodPost:
-		return a.invite(w, r, acc, p[1], p[3])
-	case len(p) == 6 && p[0] == "services" && p[2] == "mailboxes" && p[4] == "links" && m == http.MethodPatch:
-		return a.setRights(w, r, acc, p[1], p[3], p[5])
-	case len(p) == 1 && p[0] == "mailboxes" && m == http.MethodGet:
-		return a.myMailboxes(w, r, acc)
-	case len(p) == 2 && p[0] == "mailboxes" && p[1] == "link" && m == http.MethodPost:
-		return a.link(w, r, acc)
-	case len(p) == 3 && p[0] == "mailboxes" && p[2] == "password" && m == http.MethodPut:
-		return a.userPassword(w, r, acc, p[1])
-	case len(p) == 3 && p[0] == "mailboxes" && p[2] == "aliases" && m == http.MethodGet:
-		return a.listAliases(w, r, acc, p[1])
-	case len(p) == 3 && p[0] == "mailboxes" && p[2] == "aliases" && m == http.MethodPost:
-		return a.addAlias(w, r, acc, p[1])
-	case len(p) == 4 && p[0] == "mailboxes" && p[2] == "aliases" && m == http.MethodDelete:
-		return a.removeAlias(w, r, acc, p[1], p[3])
+	for _, rt := range a.routes() {
+		if !matches(rt.pattern, p) {
+			continue
+		}
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		if h := rt.methods[method]; h != nil {
+			return h(w, r, acc, p)
+		}
+		allow := make([]string, 0, len(rt.methods)+1)
+		for m := range rt.methods {
+			allow = append(allow, m)
+			if m == http.MethodGet {
+				allow = append(allow, http.MethodHead)
+			}
+		}
+		slices.Sort(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return api.ErrMethodNotAllowed
 	}
 	return api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint")
+}
+
+func matches(pattern, path []string) bool {
+	if len(pattern) != len(path) {
+		return false
+	}
+	for i, seg := range pattern {
+		if seg != "*" && seg != path[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // role returns acc's role in org, ErrNotFound when none (not a member

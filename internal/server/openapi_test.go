@@ -35,8 +35,8 @@ const openapiPassword = "openapi-Passw0rd-for-tests"
 
 // openapiServed lists every (method, path) the code serves under /api/v1,
 // read from account.API.Authenticated and Public, sharing.LinksAPI,
-// sharing.SharesAPI and mailbox.API.route; HEAD, served wherever GET is
-// except on the mail paths, is left out. Each must be in the spec, and the
+// sharing.SharesAPI and mailbox.API.routes; HEAD, served wherever GET is,
+// is left out. Each must be in the spec, and the
 // spec must have nothing else.
 var openapiServed = []string{
 	"GET /api/v1/account",
@@ -91,20 +91,6 @@ var openapiServed = []string{
 	"DELETE /api/v1/mailboxes/{address}/aliases/{alias}",
 }
 
-// openapiMailPath reports whether path is served by mailbox.API, whose
-// router matches method and path together: a method it does not serve
-// there (HEAD included) is its "no such API endpoint" 404, not a 405.
-func openapiMailPath(path string) bool {
-	if path == mailbox.ResolvePath {
-		return true
-	}
-	for _, p := range []string{mailbox.OrgsPath, mailbox.ServicesPath, mailbox.MailboxesPath} {
-		if path == p || strings.HasPrefix(path, p+"/") {
-			return true
-		}
-	}
-	return false
-}
 
 // openapiOps maps path -> upper-case method -> documented status codes.
 type openapiOps map[string]map[string][]int
@@ -385,9 +371,7 @@ type openapiError struct {
 // status is one the spec lists for it, and that errors have the
 // documented shape. Each documented path must also refuse the methods the
 // spec does not list with 405 and an Allow header naming exactly the
-// documented ones (plus HEAD with GET), except the mail paths, which
-// answer them, and HEAD, with 404 "no such API endpoint" (see
-// openapiMailPath).
+// documented ones (plus HEAD with GET).
 func TestOpenAPIRoutesExist(t *testing.T) {
 	ops := readOpenAPI(t)
 	env := newOpenAPIEnv(t)
@@ -398,30 +382,11 @@ func TestOpenAPIRoutesExist(t *testing.T) {
 	sort.Strings(paths)
 	for _, tmpl := range paths {
 		methods := ops[tmpl]
-		if _, ok := methods["GET"]; ok && openapiMailPath(tmpl) {
-			// Unlike the other GET endpoints, the mail ones do not
-			// serve HEAD.
-			if resp, _ := env.request(t, http.MethodHead, env.resolve(t, tmpl)); resp.StatusCode != http.StatusNotFound {
-				t.Errorf("HEAD %s: %d, want 404 (the spec says the mail paths do not serve HEAD)", tmpl, resp.StatusCode)
-			}
-		}
 		for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 			codes, documented := methods[method]
 			resp, body := env.request(t, method, env.resolve(t, tmpl))
 			var e openapiError
 			jsonErr := json.Unmarshal(body, &e) == nil && e.Error != nil && e.Error.Code != "" && e.Error.Message != ""
-			if !documented && openapiMailPath(tmpl) {
-				// mailbox.API routes on method and path together, with
-				// no list of a path's methods to put in an Allow header:
-				// an unserved method falls through to its "no such API
-				// endpoint" 404, as the spec says. The 405/Allow check
-				// below cannot apply, so check that 404 instead.
-				if resp.StatusCode != http.StatusNotFound || !jsonErr || e.Error.Code != "not_found" ||
-					e.Error.Message != "no such API endpoint" || resp.Header.Get("Allow") != "" {
-					t.Errorf("%s %s (not in the spec): %d %s (Allow %q), want 404 no such API endpoint", method, tmpl, resp.StatusCode, body, resp.Header.Get("Allow"))
-				}
-				continue
-			}
 			if !documented {
 				if resp.StatusCode != http.StatusMethodNotAllowed || !jsonErr || e.Error.Code != "method_not_allowed" {
 					t.Errorf("%s %s (not in the spec): %d %s, want 405 method_not_allowed", method, tmpl, resp.StatusCode, body)
