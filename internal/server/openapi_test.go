@@ -91,7 +91,6 @@ var openapiServed = []string{
 	"DELETE /api/v1/mailboxes/{address}/aliases/{alias}",
 }
 
-
 // openapiOps maps path -> upper-case method -> documented status codes.
 type openapiOps map[string]map[string][]int
 
