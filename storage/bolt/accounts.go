@@ -120,7 +120,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *storage.Account) error {
 	if r.Created.IsZero() {
 		r.Created = time.Now().UTC()
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		accounts, logins := tx.Bucket(bucketAccounts), tx.Bucket(bucketLogins)
 		if a.ID == "" {
 			// 50 random bits make a collision rare, not impossible.
@@ -139,7 +139,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *storage.Account) error {
 		return putAccount(tx, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	a.ID, a.Created = r.ID, r.Created
 	return nil
@@ -147,42 +147,28 @@ func (db *DB) CreateAccount(ctx context.Context, a *storage.Account) error {
 
 // Account returns the account with the given ID.
 func (db *DB) Account(ctx context.Context, id string) (*storage.Account, error) {
-	const op = "get account"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Account
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	return view(db, ctx, "get account", func(tx *bbolt.Tx) (*storage.Account, error) {
 		r, err := getAccount(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = r.account()
-		return nil
+		return r.account(), nil
 	})
-	return out, wrap(op, err)
 }
 
 // AccountByLogin finds an account by login in any letter case.
 func (db *DB) AccountByLogin(ctx context.Context, login string) (*storage.Account, error) {
-	const op = "get account by login"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Account
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	return view(db, ctx, "get account by login", func(tx *bbolt.Tx) (*storage.Account, error) {
 		id := tx.Bucket(bucketLogins).Get(loginKey(login))
 		if id == nil {
-			return fmt.Errorf("login %q: %w", login, storage.ErrNotFound)
+			return nil, fmt.Errorf("login %q: %w", login, storage.ErrNotFound)
 		}
 		r, err := getAccount(tx, string(id))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = r.account()
-		return nil
+		return r.account(), nil
 	})
-	return out, wrap(op, err)
 }
 
 // UpdateAccount replaces every field of the account a.ID but Created,
@@ -197,7 +183,7 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 		return wrap(op, err)
 	}
 	var created time.Time
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		old, err := getAccount(tx, a.ID)
 		if err != nil {
 			return err
@@ -221,7 +207,7 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 		return putAccount(tx, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	a.Created = created
 	return nil
@@ -232,11 +218,7 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 // passwords, sessions, tokens, organization memberships and mailbox links
 // in one transaction.
 func (db *DB) DeleteAccount(ctx context.Context, id string) error {
-	const op = "delete account"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "delete account", func(tx *bbolt.Tx) error {
 		r, err := getAccount(tx, id)
 		if err != nil {
 			return err
@@ -262,19 +244,14 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 		}
 		return tx.Bucket(bucketAccounts).Delete([]byte(id))
 	})
-	return wrap(op, err)
 }
 
 // ListAccounts returns all accounts ordered by lowercased login, the order
 // an operator listing them expects.
 func (db *DB) ListAccounts(ctx context.Context) ([]storage.Account, error) {
-	const op = "list accounts"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out []storage.Account
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketLogins).ForEach(func(_, id []byte) error {
+	return view(db, ctx, "list accounts", func(tx *bbolt.Tx) ([]storage.Account, error) {
+		var out []storage.Account
+		err := tx.Bucket(bucketLogins).ForEach(func(_, id []byte) error {
 			r, err := getAccount(tx, string(id))
 			if err != nil {
 				return err
@@ -282,11 +259,8 @@ func (db *DB) ListAccounts(ctx context.Context) ([]storage.Account, error) {
 			out = append(out, *r.account())
 			return nil
 		})
+		return out, err
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // AccountsByMobile returns the accounts whose Mobile is exactly mobile, in
@@ -323,11 +297,7 @@ func (db *DB) AccountsByMobile(ctx context.Context, mobile string) ([]storage.Ac
 // greater, in one transaction, so of two logins racing with the same code
 // one gets ErrPreconditionFailed. Nothing else of the record changes.
 func (db *DB) AcceptTOTPStep(ctx context.Context, id string, step int64) error {
-	const op = "accept totp step"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "accept totp step", func(tx *bbolt.Tx) error {
 		r, err := getAccount(tx, id)
 		if err != nil {
 			return err
@@ -338,18 +308,13 @@ func (db *DB) AcceptTOTPStep(ctx context.Context, id string, step int64) error {
 		r.TOTPLastStep = step
 		return putAccount(tx, r)
 	})
-	return wrap(op, err)
 }
 
 // UseRecoveryCode removes hash from the account's RecoveryCodes in one
 // transaction, so a code spent by one login is ErrNotFound for any other.
 // Nothing else of the record changes.
 func (db *DB) UseRecoveryCode(ctx context.Context, id, hash string) error {
-	const op = "use recovery code"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "use recovery code", func(tx *bbolt.Tx) error {
 		r, err := getAccount(tx, id)
 		if err != nil {
 			return err
@@ -364,5 +329,4 @@ func (db *DB) UseRecoveryCode(ctx context.Context, id, hash string) error {
 		}
 		return putAccount(tx, r)
 	})
-	return wrap(op, err)
 }

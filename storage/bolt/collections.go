@@ -300,40 +300,28 @@ func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error
 
 // Collection returns one collection; ErrNotFound covers a missing owner.
 func (db *DB) Collection(ctx context.Context, owner, name string) (*storage.Collection, error) {
-	const op = "get collection"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Collection
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	return view(db, ctx, "get collection", func(tx *bbolt.Tx) (*storage.Collection, error) {
 		b := collBucket(tx, owner, name)
 		if b == nil {
-			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
+			return nil, fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
 		}
-		var err error
-		out, err = readCollection(b, owner, name)
-		return err
+		return readCollection(b, owner, name)
 	})
-	return out, wrap(op, err)
 }
 
 // ListCollections returns owner's collections in name order. A missing
 // account is ErrNotFound, an account without collections an empty list.
 func (db *DB) ListCollections(ctx context.Context, owner string) ([]storage.Collection, error) {
-	const op = "list collections"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out []storage.Collection
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(owner)) == nil {
-			return fmt.Errorf("account %q: %w", owner, storage.ErrNotFound)
+	return view(db, ctx, "list collections", func(tx *bbolt.Tx) ([]storage.Collection, error) {
+		if err := needAccount(tx, owner); err != nil {
+			return nil, err
 		}
 		ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
 		if ob == nil {
-			return nil
+			return nil, nil
 		}
-		return ob.ForEachBucket(func(k []byte) error {
+		var out []storage.Collection
+		err := ob.ForEachBucket(func(k []byte) error {
 			c, err := readCollection(ob.Bucket(k), owner, string(k))
 			if err != nil {
 				return err
@@ -341,33 +329,25 @@ func (db *DB) ListCollections(ctx context.Context, owner string) ([]storage.Coll
 			out = append(out, *c)
 			return nil
 		})
+		return out, err
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // PatchCollection applies remove, then set, so a property named in both
 // ends up set. Property changes are not member changes: Seq stays.
 func (db *DB) PatchCollection(ctx context.Context, owner, name string, set map[string]string, remove []string) (*storage.Collection, error) {
-	const op = "patch collection"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Collection
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return update(db, ctx, "patch collection", func(tx *bbolt.Tx) (*storage.Collection, error) {
 		b := collBucket(tx, owner, name)
 		if b == nil {
-			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
+			return nil, fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
 		}
 		info, err := readInfo(b)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		st, err := decodeState(b.Get(keyState))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if info.Props == nil {
 			info.Props = make(map[string]string, len(set))
@@ -379,21 +359,16 @@ func (db *DB) PatchCollection(ctx context.Context, owner, name string, set map[s
 		st.modified = time.Now().UTC()
 		v, err := json.Marshal(info)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := b.Put(keyInfo, v); err != nil {
-			return err
+			return nil, err
 		}
 		if err := b.Put(keyState, st.encode()); err != nil {
-			return err
+			return nil, err
 		}
-		out, err = readCollection(b, owner, name)
-		return err
+		return readCollection(b, owner, name)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // DeleteCollection drops the collection with its objects, change log,
@@ -401,11 +376,7 @@ func (db *DB) PatchCollection(ctx context.Context, owner, name string, set map[s
 // A later collection of the same name gets a new incarnation, so tokens
 // of this one stay invalid.
 func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
-	const op = "delete collection"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "delete collection", func(tx *bbolt.Tx) error {
 		ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
 		if ob == nil || ob.Bucket([]byte(name)) == nil {
 			return fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrNotFound)
@@ -418,5 +389,4 @@ func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
 		}
 		return ob.DeleteBucket([]byte(name))
 	})
-	return wrap(op, err)
 }

@@ -126,6 +126,15 @@ func getGrant(tx *bbolt.Tx, owner, coll, sharee string) (*grantRecord, error) {
 	return decodeGrant(v, owner, coll, sharee)
 }
 
+// needGrant is getGrant with a missing grant ErrNotFound.
+func needGrant(tx *bbolt.Tx, owner, coll, sharee string) (*grantRecord, error) {
+	r, err := getGrant(tx, owner, coll, sharee)
+	if err == nil && r == nil {
+		return nil, notFoundGrant(owner, coll, sharee)
+	}
+	return r, err
+}
+
 // grantByMount returns the grant mounted as mount in sharee's home, nil
 // when there is none.
 func grantByMount(tx *bbolt.Tx, sharee, mount string) (*grantRecord, error) {
@@ -149,6 +158,15 @@ func grantByMount(tx *bbolt.Tx, sharee, mount string) (*grantRecord, error) {
 		return nil, fmt.Errorf("mount %s/%s: %w", sharee, mount, errCorrupt)
 	}
 	return r, nil
+}
+
+// needMount is grantByMount with a missing mount ErrNotFound.
+func needMount(tx *bbolt.Tx, sharee, mount string) (*grantRecord, error) {
+	r, err := grantByMount(tx, sharee, mount)
+	if err == nil && r == nil {
+		return nil, notFoundMount(sharee, mount)
+	}
+	return r, err
 }
 
 // mountTaken reports whether name is one of account's mounts.
@@ -364,7 +382,7 @@ func (db *DB) PutGrant(ctx context.Context, g *storage.Grant) error {
 	}
 	now := time.Now().UTC()
 	var r *grantRecord
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		var err error
 		r, err = getGrant(tx, g.Owner, g.Collection, g.Sharee)
 		if err != nil {
@@ -380,8 +398,8 @@ func (db *DB) PutGrant(ctx context.Context, g *storage.Grant) error {
 		if collBucket(tx, g.Owner, g.Collection) == nil {
 			return notFoundColl(g.Owner, g.Collection)
 		}
-		if tx.Bucket(bucketAccounts).Get([]byte(g.Sharee)) == nil {
-			return fmt.Errorf("account %q: %w", g.Sharee, storage.ErrNotFound)
+		if err := needAccount(tx, g.Sharee); err != nil {
+			return err
 		}
 		if err := checkKey("mount", g.Mount); err != nil {
 			return err
@@ -408,7 +426,7 @@ func (db *DB) PutGrant(ctx context.Context, g *storage.Grant) error {
 		return putGrant(tx, r, true)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*g = *r.grant()
 	return nil
@@ -416,50 +434,24 @@ func (db *DB) PutGrant(ctx context.Context, g *storage.Grant) error {
 
 // Grant returns the grant of owner's collection coll to sharee.
 func (db *DB) Grant(ctx context.Context, owner, coll, sharee string) (*storage.Grant, error) {
-	const op = "get grant"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Grant
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getGrant(tx, owner, coll, sharee)
+	return view(db, ctx, "get grant", func(tx *bbolt.Tx) (*storage.Grant, error) {
+		r, err := needGrant(tx, owner, coll, sharee)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundGrant(owner, coll, sharee)
-		}
-		out = r.grant()
-		return nil
+		return r.grant(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // GrantByMount returns the grant mounted as mount in sharee's home.
 func (db *DB) GrantByMount(ctx context.Context, sharee, mount string) (*storage.Grant, error) {
-	const op = "get grant by mount"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Grant
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := grantByMount(tx, sharee, mount)
+	return view(db, ctx, "get grant by mount", func(tx *bbolt.Tx) (*storage.Grant, error) {
+		r, err := needMount(tx, sharee, mount)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundMount(sharee, mount)
-		}
-		out = r.grant()
-		return nil
+		return r.grant(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // GrantsOf returns the grants on owner's collection coll ordered by
@@ -467,95 +459,58 @@ func (db *DB) GrantByMount(ctx context.Context, sharee, mount string) (*storage.
 // missing collection is ErrNotFound; one without grants gets an empty,
 // non-nil list.
 func (db *DB) GrantsOf(ctx context.Context, owner, coll string) ([]storage.Grant, error) {
-	const op = "list grants of collection"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.Grant{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	out, err := view(db, ctx, "list grants of collection", func(tx *bbolt.Tx) ([]storage.Grant, error) {
+		out := []storage.Grant{}
 		if collBucket(tx, owner, coll) == nil {
-			return notFoundColl(owner, coll)
+			return nil, notFoundColl(owner, coll)
 		}
 		b := grantBucket(tx, owner, coll)
 		if b == nil {
-			return nil
+			return out, nil
 		}
 		rs, err := collGrants(b, owner, coll)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range rs {
 			out = append(out, *r.grant())
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
 	// The bucket is in sharee order; a stable sort by Created keeps it
 	// within equal times.
 	slices.SortStableFunc(out, func(a, b storage.Grant) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.Sharee, b.Sharee))
 	})
-	return out, nil
+	return out, err
 }
 
 // GrantsTo returns the grants to sharee in mount order, walking its mount
 // index. A missing account is ErrNotFound; one without grants gets an
 // empty, non-nil list.
 func (db *DB) GrantsTo(ctx context.Context, sharee string) ([]storage.Grant, error) {
-	const op = "list grants to account"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.Grant{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(sharee)) == nil {
-			return fmt.Errorf("account %q: %w", sharee, storage.ErrNotFound)
+	return view(db, ctx, "list grants to account", func(tx *bbolt.Tx) ([]storage.Grant, error) {
+		if err := needAccount(tx, sharee); err != nil {
+			return nil, err
 		}
-		mb := tx.Bucket(bucketMounts).Bucket([]byte(sharee))
-		if mb == nil {
-			return nil
-		}
-		return mb.ForEach(func(k, _ []byte) error {
-			r, err := grantByMount(tx, sharee, string(k))
-			if err != nil {
-				return err
-			}
-			if r == nil {
-				return fmt.Errorf("mount %s/%s: %w", sharee, k, errCorrupt)
-			}
-			out = append(out, *r.grant())
-			return nil
-		})
+		return appendIndexed([]storage.Grant{}, keysOf(tx.Bucket(bucketMounts).Bucket([]byte(sharee))), "mount", sharee,
+			func(mount string) (*grantRecord, error) { return grantByMount(tx, sharee, mount) }, nil, (*grantRecord).grant)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // DeleteGrant removes the grant of owner's collection coll to sharee and
 // its mount entry, which frees the mount name in the sharee's home.
 func (db *DB) DeleteGrant(ctx context.Context, owner, coll, sharee string) error {
-	const op = "delete grant"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getGrant(tx, owner, coll, sharee)
+	return db.exec(ctx, "delete grant", func(tx *bbolt.Tx) error {
+		r, err := needGrant(tx, owner, coll, sharee)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundGrant(owner, coll, sharee)
 		}
 		if err := deleteMount(tx, r.Sharee, r.Mount); err != nil {
 			return err
 		}
 		return deleteGrantRecord(tx, r.Owner, r.Collection, r.Sharee)
 	})
-	return wrap(op, err)
 }
 
 // PatchGrantProps applies remove, then set, to the sharee's properties of
@@ -563,19 +518,10 @@ func (db *DB) DeleteGrant(ctx context.Context, owner, coll, sharee string) error
 // owner's collection and the grant's Updated are left alone: they record
 // the owner's decisions, not the sharee's view.
 func (db *DB) PatchGrantProps(ctx context.Context, sharee, mount string, set map[string]string, remove []string) (*storage.Grant, error) {
-	const op = "patch grant props"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var r *grantRecord
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		var err error
-		r, err = grantByMount(tx, sharee, mount)
+	return update(db, ctx, "patch grant props", func(tx *bbolt.Tx) (*storage.Grant, error) {
+		r, err := needMount(tx, sharee, mount)
 		if err != nil {
-			return err
-		}
-		if r == nil {
-			return notFoundMount(sharee, mount)
+			return nil, err
 		}
 		if r.Props == nil {
 			r.Props = make(map[string]string, len(set))
@@ -587,10 +533,6 @@ func (db *DB) PatchGrantProps(ctx context.Context, sharee, mount string, set map
 		if len(r.Props) == 0 {
 			r.Props = nil
 		}
-		return putGrant(tx, r, false)
+		return r.grant(), putGrant(tx, r, false)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return r.grant(), nil
 }

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,24 +108,21 @@ func notFoundLink(id string) error {
 
 // getLink returns the record stored under id, nil when there is none.
 func getLink(tx *bbolt.Tx, id string) (*linkRecord, error) {
-	v := tx.Bucket(bucketLinks).Get([]byte(id))
-	if v == nil {
-		return nil, nil
+	return getJSON[linkRecord](tx.Bucket(bucketLinks), id, "link "+strconv.Quote(id))
+}
+
+// needLink is getLink with a missing link ErrNotFound.
+func needLink(tx *bbolt.Tx, id string) (*linkRecord, error) {
+	r, err := getLink(tx, id)
+	if err == nil && r == nil {
+		err = notFoundLink(id)
 	}
-	var r linkRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("link %q: %w", id, err)
-	}
-	return &r, nil
+	return r, err
 }
 
 // putLink writes r and, when index is set, its owner index entry.
 func putLink(tx *bbolt.Tx, r *linkRecord, index bool) error {
-	v, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	if err := tx.Bucket(bucketLinks).Put([]byte(r.ID), v); err != nil {
+	if err := putJSON(tx.Bucket(bucketLinks), r.ID, r); err != nil {
 		return err
 	}
 	if !index {
@@ -209,7 +206,7 @@ func (db *DB) CreateLink(ctx context.Context, l *storage.Link) error {
 		return wrap(op, err)
 	}
 	r := newLinkRecord(l, time.Now().UTC())
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		if collBucket(tx, r.Owner, r.Collection) == nil {
 			return notFoundColl(r.Owner, r.Collection)
 		}
@@ -219,7 +216,7 @@ func (db *DB) CreateLink(ctx context.Context, l *storage.Link) error {
 		return putLink(tx, r, true)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*l = *r.link()
 	return nil
@@ -227,94 +224,52 @@ func (db *DB) CreateLink(ctx context.Context, l *storage.Link) error {
 
 // Link returns the link with the given ID.
 func (db *DB) Link(ctx context.Context, id string) (*storage.Link, error) {
-	const op = "get link"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Link
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getLink(tx, id)
+	return view(db, ctx, "get link", func(tx *bbolt.Tx) (*storage.Link, error) {
+		r, err := needLink(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundLink(id)
-		}
-		out = r.link()
-		return nil
+		return r.link(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // ListLinks returns owner's links ordered by Created, then ID, reading
 // only the owner's index. A missing account is ErrNotFound, as in
 // ListCollections; an account without links gets an empty list.
 func (db *DB) ListLinks(ctx context.Context, owner string) ([]storage.Link, error) {
-	const op = "list links"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out []storage.Link
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		if tx.Bucket(bucketAccounts).Get([]byte(owner)) == nil {
-			return fmt.Errorf("account %q: %w", owner, storage.ErrNotFound)
+	out, err := view(db, ctx, "list links", func(tx *bbolt.Tx) ([]storage.Link, error) {
+		if err := needAccount(tx, owner); err != nil {
+			return nil, err
 		}
-		ob := tx.Bucket(bucketLinkOwners).Bucket([]byte(owner))
-		if ob == nil {
-			return nil
-		}
-		return ob.ForEach(func(id, _ []byte) error {
-			r, err := getLink(tx, string(id))
-			if err != nil {
-				return err
-			}
-			if r == nil || r.Owner != owner {
-				return fmt.Errorf("link index %s/%s: %w", owner, id, errCorrupt)
-			}
-			out = append(out, *r.link())
-			return nil
-		})
+		return appendIndexed(nil, keysOf(tx.Bucket(bucketLinkOwners).Bucket([]byte(owner))), "link index", owner,
+			func(id string) (*linkRecord, error) { return getLink(tx, id) },
+			func(r *linkRecord) bool { return r.Owner == owner }, (*linkRecord).link)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
 	slices.SortFunc(out, func(a, b storage.Link) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return out, err
 }
 
 // UpdateLink replaces the settings of link l.ID, keeping its owner,
 // collection, creation time and fetch statistics, bumps Version and
 // writes the stored link back into *l.
 func (db *DB) UpdateLink(ctx context.Context, l *storage.Link) error {
-	const op = "update link"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
 	now := time.Now().UTC()
-	var r *linkRecord
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		var err error
-		r, err = getLink(tx, l.ID)
+	out, err := update(db, ctx, "update link", func(tx *bbolt.Tx) (*storage.Link, error) {
+		r, err := needLink(tx, l.ID)
 		if err != nil {
-			return err
-		}
-		if r == nil {
-			return notFoundLink(l.ID)
+			return nil, err
 		}
 		r.setSettings(l)
 		r.Updated = now
 		r.Version++
-		return putLink(tx, r, false)
+		return r.link(), putLink(tx, r, false)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
-	*l = *r.link()
+	*l = *out
 	return nil
 }
 
@@ -331,13 +286,10 @@ func (db *DB) ReplaceLink(ctx context.Context, oldID string, l *storage.Link) er
 		return wrap(op, err)
 	}
 	r := newLinkRecord(l, time.Now().UTC())
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		old, err := getLink(tx, oldID)
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
+		old, err := needLink(tx, oldID)
 		if err != nil {
 			return err
-		}
-		if old == nil {
-			return notFoundLink(oldID)
 		}
 		if old.Owner != r.Owner || old.Collection != r.Collection {
 			return fmt.Errorf("link %q belongs to %s/%s, not %s/%s", oldID, old.Owner, old.Collection, r.Owner, r.Collection)
@@ -354,7 +306,7 @@ func (db *DB) ReplaceLink(ctx context.Context, oldID string, l *storage.Link) er
 		return putLink(tx, r, true)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*l = *r.link()
 	return nil
@@ -362,21 +314,13 @@ func (db *DB) ReplaceLink(ctx context.Context, oldID string, l *storage.Link) er
 
 // DeleteLink removes the link with the given ID.
 func (db *DB) DeleteLink(ctx context.Context, id string) error {
-	const op = "delete link"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getLink(tx, id)
+	return db.exec(ctx, "delete link", func(tx *bbolt.Tx) error {
+		r, err := needLink(tx, id)
 		if err != nil {
 			return err
 		}
-		if r == nil {
-			return notFoundLink(id)
-		}
 		return deleteLink(tx, r.Owner, r.ID)
 	})
-	return wrap(op, err)
 }
 
 // AddFetches adds each stat to its link in one transaction: Count to
@@ -391,7 +335,7 @@ func (db *DB) AddFetches(ctx context.Context, stats []storage.FetchStat) error {
 	if len(stats) == 0 {
 		return nil
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.execChecked(op, func(tx *bbolt.Tx) error {
 		for _, st := range stats {
 			if st.ID == "" || len(st.ID) > bbolt.MaxKeySize {
 				continue
@@ -414,5 +358,4 @@ func (db *DB) AddFetches(ctx context.Context, stats []storage.FetchStat) error {
 		}
 		return nil
 	})
-	return wrap(op, err)
 }

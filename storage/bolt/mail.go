@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -221,31 +220,6 @@ func keysOf(b *bbolt.Bucket) []string {
 	return out
 }
 
-// getJSON decodes the value of key in b into a new T, nil when b or the
-// key is missing.
-func getJSON[T any](b *bbolt.Bucket, key, what string) (*T, error) {
-	if b == nil {
-		return nil, nil
-	}
-	v := b.Get([]byte(key))
-	if v == nil {
-		return nil, nil
-	}
-	var r T
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return &r, nil
-}
-
-func putJSON(b *bbolt.Bucket, key string, rec any) error {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return b.Put([]byte(key), v)
-}
-
 // Errors
 
 func notFoundOrg(id string) error {
@@ -286,6 +260,24 @@ func getService(tx *bbolt.Tx, id string) (*mailServiceRecord, error) {
 	return r, err
 }
 
+// needOrg is getOrg with a missing organization ErrNotFound.
+func needOrg(tx *bbolt.Tx, id string) (*orgRecord, error) {
+	r, err := getOrg(tx, id)
+	if err == nil && r == nil {
+		err = notFoundOrg(id)
+	}
+	return r, err
+}
+
+// needService is getService with a missing service ErrNotFound.
+func needService(tx *bbolt.Tx, id string) (*mailServiceRecord, error) {
+	r, err := getService(tx, id)
+	if err == nil && r == nil {
+		err = notFoundService(id)
+	}
+	return r, err
+}
+
 // serviceByDomain returns the service whose primary or alias domain is
 // domain (any case), nil when there is none.
 func serviceByDomain(tx *bbolt.Tx, domain string) (*mailServiceRecord, error) {
@@ -314,6 +306,15 @@ func getMailbox(tx *bbolt.Tx, service, local string) (*mailboxRecord, error) {
 	return r, err
 }
 
+// needMailbox is getMailbox with a missing mailbox ErrNotFound.
+func needMailbox(tx *bbolt.Tx, service, local string) (*mailboxRecord, error) {
+	r, err := getMailbox(tx, service, local)
+	if err == nil && r == nil {
+		err = notFoundMailbox(service, local)
+	}
+	return r, err
+}
+
 func putMailbox(tx *bbolt.Tx, r *mailboxRecord) error {
 	b, err := nestedCreate(tx.Bucket(bucketMailboxes), r.Service)
 	if err != nil {
@@ -335,27 +336,28 @@ func mailNameTaken(tx *bbolt.Tx, service, name string) bool {
 // serviceMailboxes decodes the service's mailboxes in key order.
 func serviceMailboxes(tx *bbolt.Tx, service string) ([]storage.Mailbox, error) {
 	out := []storage.Mailbox{}
-	b := nested(tx.Bucket(bucketMailboxes), service)
-	if b == nil {
-		return out, nil
-	}
-	err := b.ForEach(func(k, v []byte) error {
-		var r mailboxRecord
-		if v == nil {
-			return fmt.Errorf("mailbox %s/%s: nested bucket: %w", service, k, errCorrupt)
-		}
-		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("mailbox %s/%s: %w", service, k, err)
-		}
-		out = append(out, *r.mailbox())
-		return nil
-	})
+	err := eachJSON(nested(tx.Bucket(bucketMailboxes), service),
+		func(k []byte) string { return fmt.Sprintf("mailbox %s/%s", service, k) },
+		func(_ []byte, r *mailboxRecord) error {
+			out = append(out, *r.mailbox())
+			return nil
+		})
 	return out, err
 }
 
 func getMailboxLink(tx *bbolt.Tx, service, key, account string) (*mailboxLinkRecord, error) {
 	return getJSON[mailboxLinkRecord](nested(tx.Bucket(bucketMailboxLinks), service, key), account,
 		"mailbox link "+service+"/"+key+"/"+account)
+}
+
+// needMailboxLink is getMailboxLink for local part local (any case), with
+// a missing link ErrNotFound.
+func needMailboxLink(tx *bbolt.Tx, service, local, account string) (*mailboxLinkRecord, error) {
+	r, err := getMailboxLink(tx, service, mailKey(local), account)
+	if err == nil && r == nil {
+		err = notFoundMailboxLink(service, local, account)
+	}
+	return r, err
 }
 
 // deleteMailboxLinks removes every link to the mailbox key of service and
@@ -487,7 +489,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o *storage.Organization) e
 	if r.Created.IsZero() {
 		r.Created = time.Now().UTC()
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		orgs := tx.Bucket(bucketOrgs)
 		if r.ID == "" {
 			for r.ID = randomID(10); orgs.Get([]byte(r.ID)) != nil; r.ID = randomID(10) {
@@ -498,7 +500,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o *storage.Organization) e
 		return putJSON(orgs, r.ID, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*o = *r.org()
 	return nil
@@ -506,72 +508,34 @@ func (db *DB) CreateOrganization(ctx context.Context, o *storage.Organization) e
 
 // Organization returns the organization with the given ID.
 func (db *DB) Organization(ctx context.Context, id string) (*storage.Organization, error) {
-	const op = "get organization"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Organization
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getOrg(tx, id)
+	return view(db, ctx, "get organization", func(tx *bbolt.Tx) (*storage.Organization, error) {
+		r, err := needOrg(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundOrg(id)
-		}
-		out = r.org()
-		return nil
+		return r.org(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // OrganizationsOf returns the organizations account is a member of,
 // ordered by Name, then ID, walking the account's index.
 func (db *DB) OrganizationsOf(ctx context.Context, account string) ([]storage.Organization, error) {
-	const op = "list organizations of account"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.Organization{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		for _, id := range keysOf(nested(tx.Bucket(bucketAccountOrgs), account)) {
-			r, err := getOrg(tx, id)
-			if err != nil {
-				return err
-			}
-			if r == nil {
-				return fmt.Errorf("organization index %s/%s: %w", account, id, errCorrupt)
-			}
-			out = append(out, *r.org())
-		}
-		return nil
+	out, err := view(db, ctx, "list organizations of account", func(tx *bbolt.Tx) ([]storage.Organization, error) {
+		return appendIndexed([]storage.Organization{}, keysOf(nested(tx.Bucket(bucketAccountOrgs), account)), "organization index", account,
+			func(id string) (*orgRecord, error) { return getOrg(tx, id) }, nil, (*orgRecord).org)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
 	slices.SortFunc(out, func(a, b storage.Organization) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return out, err
 }
 
 // DeleteOrganization removes the organization, its Mail Services with
 // their mailboxes and links, and its memberships in one transaction.
 func (db *DB) DeleteOrganization(ctx context.Context, id string) error {
-	const op = "delete organization"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getOrg(tx, id)
-		if err != nil {
+	return db.exec(ctx, "delete organization", func(tx *bbolt.Tx) error {
+		if _, err := needOrg(tx, id); err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundOrg(id)
 		}
 		for _, sid := range keysOf(nested(tx.Bucket(bucketOrgServices), id)) {
 			s, err := getService(tx, sid)
@@ -599,7 +563,6 @@ func (db *DB) DeleteOrganization(ctx context.Context, id string) error {
 		}
 		return tx.Bucket(bucketOrgs).Delete([]byte(id))
 	})
-	return wrap(op, err)
 }
 
 // Members
@@ -619,11 +582,9 @@ func (db *DB) PutMember(ctx context.Context, m storage.Member) error {
 	if m.Role == "" {
 		return wrap(op, errors.New("empty role"))
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		if r, err := getOrg(tx, m.Org); err != nil {
+	return db.execChecked(op, func(tx *bbolt.Tx) error {
+		if _, err := needOrg(tx, m.Org); err != nil {
 			return err
-		} else if r == nil {
-			return notFoundOrg(m.Org)
 		}
 		if err := needAccount(tx, m.Account); err != nil {
 			return err
@@ -641,93 +602,56 @@ func (db *DB) PutMember(ctx context.Context, m storage.Member) error {
 		}
 		return ab.Put([]byte(m.Org), []byte{})
 	})
-	return wrap(op, err)
 }
 
-func getMember(tx *bbolt.Tx, org, account string) (*storage.Member, error) {
+// needMember returns account's membership of org, ErrNotFound when there
+// is none.
+func needMember(tx *bbolt.Tx, org, account string) (*storage.Member, error) {
 	r, err := getJSON[memberRecord](nested(tx.Bucket(bucketOrgMembers), org), account, "member "+org+"/"+account)
-	if err != nil || r == nil {
+	if err != nil {
 		return nil, err
+	}
+	if r == nil {
+		return nil, notFoundMember(org, account)
 	}
 	return &storage.Member{Org: org, Account: account, Role: r.Role}, nil
 }
 
 // Member returns account's membership of org.
 func (db *DB) Member(ctx context.Context, org, account string) (*storage.Member, error) {
-	const op = "get member"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Member
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		var err error
-		out, err = getMember(tx, org, account)
-		if err == nil && out == nil {
-			err = notFoundMember(org, account)
-		}
-		return err
+	return view(db, ctx, "get member", func(tx *bbolt.Tx) (*storage.Member, error) {
+		return needMember(tx, org, account)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // Members returns org's members ordered by account ID.
 func (db *DB) Members(ctx context.Context, org string) ([]storage.Member, error) {
-	const op = "list members"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.Member{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		if r, err := getOrg(tx, org); err != nil {
-			return err
-		} else if r == nil {
-			return notFoundOrg(org)
+	return view(db, ctx, "list members", func(tx *bbolt.Tx) ([]storage.Member, error) {
+		if _, err := needOrg(tx, org); err != nil {
+			return nil, err
 		}
-		b := nested(tx.Bucket(bucketOrgMembers), org)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var r memberRecord
-			if v == nil {
-				return fmt.Errorf("member %s/%s: nested bucket: %w", org, k, errCorrupt)
-			}
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("member %s/%s: %w", org, k, err)
-			}
-			out = append(out, storage.Member{Org: org, Account: string(k), Role: r.Role})
-			return nil
-		})
+		out := []storage.Member{}
+		err := eachJSON(nested(tx.Bucket(bucketOrgMembers), org),
+			func(k []byte) string { return fmt.Sprintf("member %s/%s", org, k) },
+			func(k []byte, r *memberRecord) error {
+				out = append(out, storage.Member{Org: org, Account: string(k), Role: r.Role})
+				return nil
+			})
+		return out, err
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // DeleteMember removes account's membership of org.
 func (db *DB) DeleteMember(ctx context.Context, org, account string) error {
-	const op = "delete member"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		m, err := getMember(tx, org, account)
-		if err != nil {
+	return db.exec(ctx, "delete member", func(tx *bbolt.Tx) error {
+		if _, err := needMember(tx, org, account); err != nil {
 			return err
-		}
-		if m == nil {
-			return notFoundMember(org, account)
 		}
 		if err := deleteNested(tx.Bucket(bucketOrgMembers), account, org); err != nil {
 			return err
 		}
 		return deleteNested(tx.Bucket(bucketAccountOrgs), org, account)
 	})
-	return wrap(op, err)
 }
 
 // Mail Services
@@ -760,11 +684,9 @@ func (db *DB) CreateMailService(ctx context.Context, s *storage.MailService) err
 	if r.Created.IsZero() {
 		r.Created = time.Now().UTC()
 	}
-	err = db.bdb.Update(func(tx *bbolt.Tx) error {
-		if o, err := getOrg(tx, r.Org); err != nil {
+	err = db.execChecked(op, func(tx *bbolt.Tx) error {
+		if _, err := needOrg(tx, r.Org); err != nil {
 			return err
-		} else if o == nil {
-			return notFoundOrg(r.Org)
 		}
 		services := tx.Bucket(bucketMailServices)
 		if r.ID == "" {
@@ -786,7 +708,7 @@ func (db *DB) CreateMailService(ctx context.Context, s *storage.MailService) err
 		return putJSON(services, r.ID, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*s = *r.service()
 	return nil
@@ -794,147 +716,89 @@ func (db *DB) CreateMailService(ctx context.Context, s *storage.MailService) err
 
 // MailService returns the service with the given ID.
 func (db *DB) MailService(ctx context.Context, id string) (*storage.MailService, error) {
-	const op = "get mail service"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.MailService
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getService(tx, id)
+	return view(db, ctx, "get mail service", func(tx *bbolt.Tx) (*storage.MailService, error) {
+		r, err := needService(tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundService(id)
-		}
-		out = r.service()
-		return nil
+		return r.service(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // MailServiceByDomain returns the service whose domain or alias domain is
 // domain, in any case.
 func (db *DB) MailServiceByDomain(ctx context.Context, domain string) (*storage.MailService, error) {
-	const op = "get mail service by domain"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.MailService
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	return view(db, ctx, "get mail service by domain", func(tx *bbolt.Tx) (*storage.MailService, error) {
 		r, err := serviceByDomain(tx, domain)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r == nil {
-			return fmt.Errorf("mail domain %q: %w", domain, storage.ErrNotFound)
+			return nil, fmt.Errorf("mail domain %q: %w", domain, storage.ErrNotFound)
 		}
-		out = r.service()
-		return nil
+		return r.service(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // MailServices returns org's services ordered by Domain.
 func (db *DB) MailServices(ctx context.Context, org string) ([]storage.MailService, error) {
-	const op = "list mail services"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.MailService{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		if o, err := getOrg(tx, org); err != nil {
-			return err
-		} else if o == nil {
-			return notFoundOrg(org)
+	out, err := view(db, ctx, "list mail services", func(tx *bbolt.Tx) ([]storage.MailService, error) {
+		if _, err := needOrg(tx, org); err != nil {
+			return nil, err
 		}
-		for _, id := range keysOf(nested(tx.Bucket(bucketOrgServices), org)) {
-			r, err := getService(tx, id)
-			if err != nil {
-				return err
-			}
-			if r == nil || r.Org != org {
-				return fmt.Errorf("service index %s/%s: %w", org, id, errCorrupt)
-			}
-			out = append(out, *r.service())
-		}
-		return nil
+		return appendIndexed([]storage.MailService{}, keysOf(nested(tx.Bucket(bucketOrgServices), org)), "service index", org,
+			func(id string) (*mailServiceRecord, error) { return getService(tx, id) },
+			func(r *mailServiceRecord) bool { return r.Org == org }, (*mailServiceRecord).service)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
 	slices.SortFunc(out, func(a, b storage.MailService) int { return strings.Compare(a.Domain, b.Domain) })
-	return out, nil
+	return out, err
 }
 
 // UpdateMailService replaces Plan and AliasDomains of the stored service
 // s.ID, moving the alias domains in the domain index, and writes the
 // result back into *s.
 func (db *DB) UpdateMailService(ctx context.Context, s *storage.MailService) error {
-	const op = "update mail service"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	var r *mailServiceRecord
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		var err error
-		r, err = getService(tx, s.ID)
+	out, err := update(db, ctx, "update mail service", func(tx *bbolt.Tx) (*storage.MailService, error) {
+		r, err := needService(tx, s.ID)
 		if err != nil {
-			return err
-		}
-		if r == nil {
-			return notFoundService(s.ID)
+			return nil, err
 		}
 		_, aliases, err := normalizeDomains(&storage.MailService{Domain: r.Domain, AliasDomains: s.AliasDomains})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := claimDomains(tx, r.ID, aliases); err != nil {
-			return err
+			return nil, err
 		}
 		domains := tx.Bucket(bucketMailDomains)
 		for _, old := range r.AliasDomains {
 			if !slices.Contains(aliases, old) {
 				if err := domains.Delete([]byte(old)); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
 		r.Plan = s.Plan
 		r.AliasDomains = aliases
-		return putJSON(tx.Bucket(bucketMailServices), r.ID, r)
+		return r.service(), putJSON(tx.Bucket(bucketMailServices), r.ID, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
-	*s = *r.service()
+	*s = *out
 	return nil
 }
 
 // DeleteMailService removes the service, its mailboxes, aliases and links
 // and frees its domains, in one transaction.
 func (db *DB) DeleteMailService(ctx context.Context, id string) error {
-	const op = "delete mail service"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getService(tx, id)
+	return db.exec(ctx, "delete mail service", func(tx *bbolt.Tx) error {
+		r, err := needService(tx, id)
 		if err != nil {
 			return err
 		}
-		if r == nil {
-			return notFoundService(id)
-		}
 		return deleteService(tx, r)
 	})
-	return wrap(op, err)
 }
 
 // Mailboxes
@@ -974,11 +838,9 @@ func (db *DB) CreateMailbox(ctx context.Context, m *storage.Mailbox) error {
 		names = append(names, a)
 		r.Aliases = append(r.Aliases, a)
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		if s, err := getService(tx, r.Service); err != nil {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
+		if _, err := needService(tx, r.Service); err != nil {
 			return err
-		} else if s == nil {
-			return notFoundService(r.Service)
 		}
 		for _, n := range names {
 			if mailNameTaken(tx, r.Service, n) {
@@ -999,7 +861,7 @@ func (db *DB) CreateMailbox(ctx context.Context, m *storage.Mailbox) error {
 		return putMailbox(tx, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*m = *r.mailbox()
 	return nil
@@ -1008,87 +870,46 @@ func (db *DB) CreateMailbox(ctx context.Context, m *storage.Mailbox) error {
 // Mailbox returns the service's mailbox with local part local, in any
 // case.
 func (db *DB) Mailbox(ctx context.Context, service, local string) (*storage.Mailbox, error) {
-	const op = "get mailbox"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Mailbox
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getMailbox(tx, service, local)
+	return view(db, ctx, "get mailbox", func(tx *bbolt.Tx) (*storage.Mailbox, error) {
+		r, err := needMailbox(tx, service, local)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundMailbox(service, local)
-		}
-		out = r.mailbox()
-		return nil
+		return r.mailbox(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // Mailboxes returns the service's mailboxes ordered by lower-cased local
 // part.
 func (db *DB) Mailboxes(ctx context.Context, service string) ([]storage.Mailbox, error) {
-	const op = "list mailboxes"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out []storage.Mailbox
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		if s, err := getService(tx, service); err != nil {
-			return err
-		} else if s == nil {
-			return notFoundService(service)
+	return view(db, ctx, "list mailboxes", func(tx *bbolt.Tx) ([]storage.Mailbox, error) {
+		if _, err := needService(tx, service); err != nil {
+			return nil, err
 		}
-		var err error
-		out, err = serviceMailboxes(tx, service)
-		return err
+		return serviceMailboxes(tx, service)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // SetMailboxPassword sets the mailbox's password hash and PasswordChanged.
 func (db *DB) SetMailboxPassword(ctx context.Context, service, local, hash string, when time.Time) error {
-	const op = "set mailbox password"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getMailbox(tx, service, local)
+	return db.exec(ctx, "set mailbox password", func(tx *bbolt.Tx) error {
+		r, err := needMailbox(tx, service, local)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundMailbox(service, local)
 		}
 		r.PasswordHash = hash
 		r.PasswordChanged = when.UTC()
 		return putMailbox(tx, r)
 	})
-	return wrap(op, err)
 }
 
 // DeleteMailbox removes the mailbox with its aliases and links in one
 // transaction.
 func (db *DB) DeleteMailbox(ctx context.Context, service, local string) error {
-	const op = "delete mailbox"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getMailbox(tx, service, local)
+	return db.exec(ctx, "delete mailbox", func(tx *bbolt.Tx) error {
+		r, err := needMailbox(tx, service, local)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundMailbox(service, local)
 		}
 		key := mailKey(r.LocalPart)
 		for _, a := range r.Aliases {
@@ -1101,7 +922,6 @@ func (db *DB) DeleteMailbox(ctx context.Context, service, local string) error {
 		}
 		return deleteNested(tx.Bucket(bucketMailboxes), key, service)
 	})
-	return wrap(op, err)
 }
 
 // Aliases
@@ -1119,13 +939,10 @@ func (db *DB) AddAlias(ctx context.Context, service, local, alias string, max in
 	if err := checkKey("alias", alias); err != nil {
 		return wrap(op, err)
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getMailbox(tx, service, local)
+	return db.execChecked(op, func(tx *bbolt.Tx) error {
+		r, err := needMailbox(tx, service, local)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundMailbox(service, local)
 		}
 		if mailNameTaken(tx, service, alias) {
 			return fmt.Errorf("address %q of service %q: %w", alias, service, storage.ErrExists)
@@ -1143,23 +960,15 @@ func (db *DB) AddAlias(ctx context.Context, service, local, alias string, max in
 		r.Aliases = append(r.Aliases, alias)
 		return putMailbox(tx, r)
 	})
-	return wrap(op, err)
 }
 
 // RemoveAlias removes alias (any case) from the mailbox.
 func (db *DB) RemoveAlias(ctx context.Context, service, local, alias string) error {
-	const op = "remove alias"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
 	alias = mailKey(alias)
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getMailbox(tx, service, local)
+	return db.exec(ctx, "remove alias", func(tx *bbolt.Tx) error {
+		r, err := needMailbox(tx, service, local)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundMailbox(service, local)
 		}
 		i := slices.Index(r.Aliases, alias)
 		if i < 0 {
@@ -1174,7 +983,6 @@ func (db *DB) RemoveAlias(ctx context.Context, service, local, alias string) err
 		}
 		return putMailbox(tx, r)
 	})
-	return wrap(op, err)
 }
 
 // ResolveAddress finds the service of address's domain (or alias domain)
@@ -1251,13 +1059,10 @@ func (db *DB) PutMailboxLink(ctx context.Context, l *storage.MailboxLink) error 
 		rights = nil
 	}
 	var r *mailboxLinkRecord
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		m, err := getMailbox(tx, l.Service, l.LocalPart)
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
+		m, err := needMailbox(tx, l.Service, l.LocalPart)
 		if err != nil {
 			return err
-		}
-		if m == nil {
-			return notFoundMailbox(l.Service, l.LocalPart)
 		}
 		if err := needAccount(tx, l.Account); err != nil {
 			return err
@@ -1289,7 +1094,7 @@ func (db *DB) PutMailboxLink(ctx context.Context, l *storage.MailboxLink) error 
 		return putJSON(lb, l.Account, r)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*l = *r.link()
 	return nil
@@ -1297,117 +1102,65 @@ func (db *DB) PutMailboxLink(ctx context.Context, l *storage.MailboxLink) error 
 
 // MailboxLink returns the link of account to the mailbox.
 func (db *DB) MailboxLink(ctx context.Context, service, local, account string) (*storage.MailboxLink, error) {
-	const op = "get mailbox link"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.MailboxLink
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getMailboxLink(tx, service, mailKey(local), account)
+	return view(db, ctx, "get mailbox link", func(tx *bbolt.Tx) (*storage.MailboxLink, error) {
+		r, err := needMailboxLink(tx, service, local, account)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return notFoundMailboxLink(service, local, account)
-		}
-		out = r.link()
-		return nil
+		return r.link(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // MailboxLinksOf returns account's links ordered by service ID, then
 // lower-cased local part, walking the account's index.
 func (db *DB) MailboxLinksOf(ctx context.Context, account string) ([]storage.MailboxLink, error) {
-	const op = "list mailbox links of account"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.MailboxLink{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	return view(db, ctx, "list mailbox links of account", func(tx *bbolt.Tx) ([]storage.MailboxLink, error) {
+		out := []storage.MailboxLink{}
 		idx := nested(tx.Bucket(bucketAccountMailboxLinks), account)
 		for _, service := range keysOf(idx) {
-			for _, key := range keysOf(nested(idx, service)) {
-				r, err := getMailboxLink(tx, service, key, account)
-				if err != nil {
-					return err
-				}
-				if r == nil {
-					return fmt.Errorf("mailbox link index %s/%s/%s: %w", account, service, key, errCorrupt)
-				}
-				out = append(out, *r.link())
+			var err error
+			out, err = appendIndexed(out, keysOf(nested(idx, service)), "mailbox link index", account+"/"+service,
+				func(key string) (*mailboxLinkRecord, error) { return getMailboxLink(tx, service, key, account) },
+				nil, (*mailboxLinkRecord).link)
+			if err != nil {
+				return nil, err
 			}
 		}
-		return nil
+		return out, nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // MailboxLinksTo returns the links to the mailbox ordered by account ID.
 func (db *DB) MailboxLinksTo(ctx context.Context, service, local string) ([]storage.MailboxLink, error) {
-	const op = "list mailbox links to mailbox"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.MailboxLink{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		m, err := getMailbox(tx, service, local)
+	return view(db, ctx, "list mailbox links to mailbox", func(tx *bbolt.Tx) ([]storage.MailboxLink, error) {
+		m, err := needMailbox(tx, service, local)
 		if err != nil {
-			return err
-		}
-		if m == nil {
-			return notFoundMailbox(service, local)
+			return nil, err
 		}
 		key := mailKey(m.LocalPart)
-		b := nested(tx.Bucket(bucketMailboxLinks), service, key)
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			var r mailboxLinkRecord
-			if v == nil {
-				return fmt.Errorf("mailbox link %s/%s/%s: nested bucket: %w", service, key, k, errCorrupt)
-			}
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("mailbox link %s/%s/%s: %w", service, key, k, err)
-			}
-			out = append(out, *r.link())
-			return nil
-		})
+		out := []storage.MailboxLink{}
+		err = eachJSON(nested(tx.Bucket(bucketMailboxLinks), service, key),
+			func(k []byte) string { return fmt.Sprintf("mailbox link %s/%s/%s", service, key, k) },
+			func(_ []byte, r *mailboxLinkRecord) error {
+				out = append(out, *r.link())
+				return nil
+			})
+		return out, err
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // DeleteMailboxLink removes the link of account to the mailbox.
 func (db *DB) DeleteMailboxLink(ctx context.Context, service, local, account string) error {
-	const op = "delete mailbox link"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
 	key := mailKey(local)
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getMailboxLink(tx, service, key, account)
-		if err != nil {
+	return db.exec(ctx, "delete mailbox link", func(tx *bbolt.Tx) error {
+		if _, err := needMailboxLink(tx, service, local, account); err != nil {
 			return err
-		}
-		if r == nil {
-			return notFoundMailboxLink(service, local, account)
 		}
 		if err := deleteNested(tx.Bucket(bucketMailboxLinks), account, service, key); err != nil {
 			return err
 		}
 		return deleteNested(tx.Bucket(bucketAccountMailboxLinks), key, account, service)
 	})
-	return wrap(op, err)
 }
 
 // MailExport returns every service ordered by Domain and the mailboxes of
@@ -1420,25 +1173,20 @@ func (db *DB) MailExport(ctx context.Context) ([]storage.MailService, map[string
 	services := []storage.MailService{}
 	mailboxes := map[string][]storage.Mailbox{}
 	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMailServices).ForEach(func(k, v []byte) error {
-			var r mailServiceRecord
-			if v == nil {
-				return fmt.Errorf("mail service %q: nested bucket: %w", k, errCorrupt)
-			}
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("mail service %q: %w", k, err)
-			}
-			if !bytes.Equal(k, []byte(r.ID)) {
-				return fmt.Errorf("mail service %q: key and record differ: %w", k, errCorrupt)
-			}
-			ms, err := serviceMailboxes(tx, r.ID)
-			if err != nil {
-				return err
-			}
-			services = append(services, *r.service())
-			mailboxes[r.ID] = ms
-			return nil
-		})
+		return eachJSON(tx.Bucket(bucketMailServices),
+			func(k []byte) string { return fmt.Sprintf("mail service %q", k) },
+			func(k []byte, r *mailServiceRecord) error {
+				if !bytes.Equal(k, []byte(r.ID)) {
+					return fmt.Errorf("mail service %q: key and record differ: %w", k, errCorrupt)
+				}
+				ms, err := serviceMailboxes(tx, r.ID)
+				if err != nil {
+					return err
+				}
+				services = append(services, *r.service())
+				mailboxes[r.ID] = ms
+				return nil
+			})
 	})
 	if err != nil {
 		return nil, nil, wrap(op, err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,25 +74,22 @@ func (k securityKind) exists(key string) error {
 // getSecurity decodes the record key of kind k into a new T, nil when
 // there is none.
 func getSecurity[T any](tx *bbolt.Tx, k securityKind, key string) (*T, error) {
-	v := tx.Bucket(k.records).Get([]byte(key))
-	if v == nil {
-		return nil, nil
+	return getJSON[T](tx.Bucket(k.records), key, k.name(key))
+}
+
+// needSecurity is getSecurity with a missing record ErrNotFound.
+func needSecurity[T any](tx *bbolt.Tx, k securityKind, key string) (*T, error) {
+	r, err := getSecurity[T](tx, k, key)
+	if err == nil && r == nil {
+		err = k.notFound(key)
 	}
-	var r T
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", k.name(key), err)
-	}
-	return &r, nil
+	return r, err
 }
 
 // put writes the record rec under key and, when index is set, the
 // account's index entry with value idx.
 func (k securityKind) put(tx *bbolt.Tx, account, key string, rec any, index bool, idx []byte) error {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	if err := tx.Bucket(k.records).Put([]byte(key), v); err != nil {
+	if err := putJSON(tx.Bucket(k.records), key, rec); err != nil {
 		return err
 	}
 	if !index {
@@ -255,7 +251,7 @@ func (db *DB) CreateAppPassword(ctx context.Context, p *storage.AppPassword) err
 		Scope:   p.Scope,
 		Created: time.Now().UTC(),
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		if err := needAccount(tx, r.Owner); err != nil {
 			return err
 		}
@@ -265,7 +261,7 @@ func (db *DB) CreateAppPassword(ctx context.Context, p *storage.AppPassword) err
 		return appPasswordKind.put(tx, r.Owner, r.ID, r, true, nil)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*p = *r.appPassword()
 	return nil
@@ -273,74 +269,43 @@ func (db *DB) CreateAppPassword(ctx context.Context, p *storage.AppPassword) err
 
 // AppPassword returns the app password with the given ID.
 func (db *DB) AppPassword(ctx context.Context, id string) (*storage.AppPassword, error) {
-	const op = "get app password"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.AppPassword
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
-		r, err := getSecurity[appPasswordRecord](tx, appPasswordKind, id)
+	return view(db, ctx, "get app password", func(tx *bbolt.Tx) (*storage.AppPassword, error) {
+		r, err := needSecurity[appPasswordRecord](tx, appPasswordKind, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if r == nil {
-			return appPasswordKind.notFound(id)
-		}
-		out = r.appPassword()
-		return nil
+		return r.appPassword(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // AppPasswords returns owner's app passwords ordered by Created, then ID,
 // reading only the owner's index. A missing account is ErrNotFound; one
 // without app passwords gets an empty, non-nil list.
 func (db *DB) AppPasswords(ctx context.Context, owner string) ([]storage.AppPassword, error) {
-	const op = "list app passwords"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	out := []storage.AppPassword{}
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	out, err := view(db, ctx, "list app passwords", func(tx *bbolt.Tx) ([]storage.AppPassword, error) {
 		if err := needAccount(tx, owner); err != nil {
-			return err
+			return nil, err
 		}
 		ids, err := appPasswordKind.keys(tx, owner)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, id := range ids {
-			r, err := getSecurity[appPasswordRecord](tx, appPasswordKind, id)
-			if err != nil {
-				return err
-			}
-			if r == nil || r.Owner != owner {
-				return fmt.Errorf("app password index %s/%s: %w", owner, id, errCorrupt)
-			}
-			out = append(out, *r.appPassword())
-		}
-		return nil
+		return appendIndexed([]storage.AppPassword{}, ids, "app password index", owner,
+			func(id string) (*appPasswordRecord, error) {
+				return getSecurity[appPasswordRecord](tx, appPasswordKind, id)
+			},
+			func(r *appPasswordRecord) bool { return r.Owner == owner }, (*appPasswordRecord).appPassword)
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
 	slices.SortFunc(out, func(a, b storage.AppPassword) int {
 		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return out, err
 }
 
 // DeleteAppPassword removes owner's app password id. An ID of another
 // account's password is ErrNotFound, as if it did not exist.
 func (db *DB) DeleteAppPassword(ctx context.Context, owner, id string) error {
-	const op = "delete app password"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "delete app password", func(tx *bbolt.Tx) error {
 		r, err := getSecurity[appPasswordRecord](tx, appPasswordKind, id)
 		if err != nil {
 			return err
@@ -350,39 +315,26 @@ func (db *DB) DeleteAppPassword(ctx context.Context, owner, id string) error {
 		}
 		return appPasswordKind.delete(tx, r.Owner, r.ID)
 	})
-	return wrap(op, err)
 }
 
 // DeleteAppPasswords removes all of owner's app passwords.
 func (db *DB) DeleteAppPasswords(ctx context.Context, owner string) error {
-	const op = "delete app passwords"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "delete app passwords", func(tx *bbolt.Tx) error {
 		if err := needAccount(tx, owner); err != nil {
 			return err
 		}
 		return appPasswordKind.deleteWhere(tx, owner, nil)
 	})
-	return wrap(op, err)
 }
 
 // TouchAppPassword records a use of app password id at when by client.
 // A use older than the recorded one changes nothing, so uses flushed out
 // of order keep the latest.
 func (db *DB) TouchAppPassword(ctx context.Context, id string, when time.Time, client string) error {
-	const op = "touch app password"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getSecurity[appPasswordRecord](tx, appPasswordKind, id)
+	return db.exec(ctx, "touch app password", func(tx *bbolt.Tx) error {
+		r, err := needSecurity[appPasswordRecord](tx, appPasswordKind, id)
 		if err != nil {
 			return err
-		}
-		if r == nil {
-			return appPasswordKind.notFound(id)
 		}
 		if when.Before(r.LastUsed) {
 			return nil
@@ -391,7 +343,6 @@ func (db *DB) TouchAppPassword(ctx context.Context, id string, when time.Time, c
 		r.LastClient = client
 		return appPasswordKind.put(tx, r.Owner, r.ID, r, false, nil)
 	})
-	return wrap(op, err)
 }
 
 // Sessions
@@ -455,7 +406,7 @@ func (db *DB) CreateSession(ctx context.Context, s *storage.Session) error {
 		Expires:   s.Expires.UTC(),
 		TwoFactor: s.TwoFactor,
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
 		if err := needAccount(tx, r.Account); err != nil {
 			return err
 		}
@@ -477,7 +428,7 @@ func (db *DB) CreateSession(ctx context.Context, s *storage.Session) error {
 		return sessionKind.put(tx, r.Account, r.ID, r, true, nil)
 	})
 	if err != nil {
-		return wrap(op, err)
+		return err
 	}
 	*s = *r.session()
 	return nil
@@ -485,60 +436,39 @@ func (db *DB) CreateSession(ctx context.Context, s *storage.Session) error {
 
 // Session returns the session id unless it has expired.
 func (db *DB) Session(ctx context.Context, id string) (*storage.Session, error) {
-	const op = "get session"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Session
-	err := db.bdb.View(func(tx *bbolt.Tx) error {
+	return view(db, ctx, "get session", func(tx *bbolt.Tx) (*storage.Session, error) {
 		r, err := getSecurity[sessionRecord](tx, sessionKind, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r == nil || expired(r.Expires, time.Now()) {
-			return sessionKind.notFound(id)
+			return nil, sessionKind.notFound(id)
 		}
-		out = r.session()
-		return nil
+		return r.session(), nil
 	})
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
 }
 
 // DeleteSession removes the session id. An expired one is removed too but
 // reported as ErrNotFound, as Session reports it.
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	const op = "delete session"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	var gone bool
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		r, err := getSecurity[sessionRecord](tx, sessionKind, id)
+	gone, err := update(db, ctx, op, func(tx *bbolt.Tx) (bool, error) {
+		r, err := needSecurity[sessionRecord](tx, sessionKind, id)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if r == nil {
-			return sessionKind.notFound(id)
-		}
-		gone = expired(r.Expires, time.Now())
-		return sessionKind.delete(tx, r.Account, r.ID)
+		gone := expired(r.Expires, time.Now())
+		return gone, sessionKind.delete(tx, r.Account, r.ID)
 	})
 	if err == nil && gone {
-		err = sessionKind.notFound(id)
+		err = wrap(op, sessionKind.notFound(id))
 	}
-	return wrap(op, err)
+	return err
 }
 
 // DeleteSessions removes all of account's sessions but except.
 func (db *DB) DeleteSessions(ctx context.Context, account, except string) error {
-	const op = "delete sessions"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "delete sessions", func(tx *bbolt.Tx) error {
 		if err := needAccount(tx, account); err != nil {
 			return err
 		}
@@ -546,7 +476,6 @@ func (db *DB) DeleteSessions(ctx context.Context, account, except string) error 
 			return except == "" || string(key) != except, nil
 		})
 	})
-	return wrap(op, err)
 }
 
 // One-time tokens
@@ -598,7 +527,7 @@ func (db *DB) CreateToken(ctx context.Context, t *storage.Token) error {
 		Data:    t.Data,
 		Expires: t.Expires.UTC(),
 	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.execChecked(op, func(tx *bbolt.Tx) error {
 		if err := needAccount(tx, r.Account); err != nil {
 			return err
 		}
@@ -626,7 +555,6 @@ func (db *DB) CreateToken(ctx context.Context, t *storage.Token) error {
 		}
 		return tokenKind.put(tx, r.Account, r.Hash, r, true, []byte(r.Purpose))
 	})
-	return wrap(op, err)
 }
 
 // TakeToken deletes and returns the token hash of the given purpose in one
@@ -635,45 +563,34 @@ func (db *DB) CreateToken(ctx context.Context, t *storage.Token) error {
 // deleted; both are ErrNotFound.
 func (db *DB) TakeToken(ctx context.Context, hash, purpose string) (*storage.Token, error) {
 	const op = "take token"
-	if err := ctxErr(ctx, op); err != nil {
-		return nil, err
-	}
-	var out *storage.Token
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	out, err := update(db, ctx, op, func(tx *bbolt.Tx) (*storage.Token, error) {
 		r, err := getSecurity[tokenRecord](tx, tokenKind, hash)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r == nil || r.Purpose != purpose {
-			return tokenKind.notFound(hash)
+			return nil, tokenKind.notFound(hash)
 		}
 		if err := tokenKind.delete(tx, r.Account, r.Hash); err != nil {
-			return err
+			return nil, err
 		}
-		if !expired(r.Expires, time.Now()) {
-			out = r.token()
+		if expired(r.Expires, time.Now()) {
+			// An expired token's deletion commits; the caller gets
+			// ErrNotFound below.
+			return nil, nil
 		}
-		// An expired token's deletion commits; the caller gets
-		// ErrNotFound below.
-		return nil
+		return r.token(), nil
 	})
 	if err == nil && out == nil {
-		err = tokenKind.notFound(hash)
+		err = wrap(op, tokenKind.notFound(hash))
 	}
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	return out, nil
+	return out, err
 }
 
 // DeleteTokens removes account's tokens of purpose, or all its tokens when
 // purpose is empty, reading only the account's index.
 func (db *DB) DeleteTokens(ctx context.Context, account, purpose string) error {
-	const op = "delete tokens"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	return db.exec(ctx, "delete tokens", func(tx *bbolt.Tx) error {
 		if err := needAccount(tx, account); err != nil {
 			return err
 		}
@@ -681,5 +598,4 @@ func (db *DB) DeleteTokens(ctx context.Context, account, purpose string) error {
 			return purpose == "" || string(p) == purpose, nil
 		})
 	})
-	return wrap(op, err)
 }
