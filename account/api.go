@@ -222,12 +222,13 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 	if err := api.Decode(r, &req); err != nil {
 		return err
 	}
+	var changes []func(*storage.Account)
 	if req.DisplayName.Set {
 		name := strings.TrimSpace(req.DisplayName.V)
 		if utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return api.Invalid("display_name", "display_name must be at most 100 characters without control characters")
 		}
-		acc.DisplayName = name
+		changes = append(changes, func(a *storage.Account) { a.DisplayName = name })
 	}
 	if req.RecoveryEmail.Set {
 		email := strings.TrimSpace(req.RecoveryEmail.V)
@@ -239,16 +240,27 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 				return api.Invalid("recovery_email", "the recovery email must differ from the login ID: you would need the account to recover the account")
 			}
 		}
-		acc.RecoveryEmail = email
+		changes = append(changes, func(a *storage.Account) { a.RecoveryEmail = email })
 	}
 	if req.Mobile.Set {
 		m := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(req.Mobile.V)
 		if m != "" && !e164.MatchString(m) {
 			return api.Invalid("mobile", "mobile must be an international number such as +41 79 123 45 67")
 		}
-		acc.Mobile = m
+		changes = append(changes, func(a *storage.Account) { a.Mobile = m })
 	}
-	if err := a.store.UpdateAccount(r.Context(), acc); err != nil {
+	// Only the fields this request sets are written, in one transaction
+	// with a fresh read: a concurrent password or 2FA change stays.
+	acc, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
+		for _, c := range changes {
+			c(a)
+		}
+		if a.RecoveryEmail != "" && strings.EqualFold(a.RecoveryEmail, a.Login) {
+			return api.Invalid("recovery_email", "the recovery email must differ from the login ID")
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	return a.show(w, r, acc)
@@ -330,8 +342,8 @@ func (a *API) confirmLogin(w http.ResponseWriter, r *http.Request, acc *storage.
 	if err != nil {
 		return err
 	}
-	acc.Login = t.Data
-	if err := a.store.UpdateAccount(ctx, acc); err != nil {
+	acc, err = a.store.ModifyAccount(ctx, acc.ID, func(a *storage.Account) error { a.Login = t.Data; return nil })
+	if err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			return &api.Error{Status: http.StatusConflict, Code: "login_taken", Field: "code", Message: "the new login ID was taken in the meantime"}
 		}
@@ -387,8 +399,12 @@ func (a *API) setPassword(ctx context.Context, acc *storage.Account, pw string) 
 	if err != nil {
 		return err
 	}
-	acc.PasswordHash, acc.PasswordChanged = hash, a.opts.Now().UTC()
-	return a.store.UpdateAccount(ctx, acc)
+	now := a.opts.Now().UTC()
+	_, err = a.store.ModifyAccount(ctx, acc.ID, func(a *storage.Account) error {
+		a.PasswordHash, a.PasswordChanged = hash, now
+		return nil
+	})
+	return err
 }
 
 // endSessions ends every other session and revokes every app password.

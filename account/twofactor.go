@@ -32,9 +32,15 @@ func (a *API) enroll(w http.ResponseWriter, r *http.Request, acc *storage.Accoun
 	if err := requirePassword(acc, "password", req.Password); err != nil {
 		return err
 	}
-	acc.TOTPSecret = auth.NewTOTPSecret()
-	acc.TOTPLastStep = 0
-	if err := a.store.UpdateAccount(r.Context(), acc); err != nil {
+	secret := auth.NewTOTPSecret()
+	acc, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
+		if a.TOTPEnabled {
+			return api.Errorf(http.StatusConflict, "already_enabled", "two-factor authentication is already on")
+		}
+		a.TOTPSecret, a.TOTPLastStep = secret, 0
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]string{
@@ -65,8 +71,14 @@ func (a *API) confirm2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 		return &api.Error{Status: http.StatusBadRequest, Code: "wrong_code", Field: "code", Message: "the code does not match; check the authenticator's clock"}
 	}
 	codes, hashes := auth.NewRecoveryCodes(RecoveryCodeCount)
-	acc.TOTPEnabled, acc.TOTPLastStep, acc.RecoveryCodes = true, step, hashes
-	if err := a.store.UpdateAccount(r.Context(), acc); err != nil {
+	_, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
+		if a.TOTPSecret != acc.TOTPSecret || a.TOTPEnabled {
+			return api.Errorf(http.StatusConflict, "enrolment_changed", "two-factor authentication changed meanwhile; start again")
+		}
+		a.TOTPEnabled, a.TOTPLastStep, a.RecoveryCodes = true, step, hashes
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{
@@ -96,12 +108,11 @@ func (a *API) disable2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 	if !auth.CheckSecondFactor(r.Context(), a.store, acc, req.Code, a.opts.Now()) {
 		return &api.Error{Status: http.StatusBadRequest, Code: "wrong_code", Field: "code", Message: "the code is wrong or already used"}
 	}
-	fresh, err := a.store.Account(r.Context(), acc.ID)
+	_, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
+		a.TOTPEnabled, a.TOTPSecret, a.TOTPLastStep, a.RecoveryCodes = false, "", 0, nil
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	fresh.TOTPEnabled, fresh.TOTPSecret, fresh.TOTPLastStep, fresh.RecoveryCodes = false, "", 0, nil
-	if err := a.store.UpdateAccount(r.Context(), fresh); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -316,8 +316,7 @@ func (a *API) fallback(ctx context.Context, owner *storage.Account, address stri
 			break
 		}
 	}
-	owner.Login = name
-	if err := a.store.UpdateAccount(ctx, owner); err != nil {
+	if _, err := a.store.ModifyAccount(ctx, owner.ID, func(a *storage.Account) error { a.Login = name; return nil }); err != nil {
 		return err
 	}
 	text := "The mailbox " + address + " was deleted, and it was your login ID. Log in with the username " + name +

@@ -338,6 +338,11 @@ type Store interface {
 	// changed meanwhile by another writer is overwritten: use
 	// AcceptTOTPStep and UseRecoveryCode on the login path.
 	UpdateAccount(ctx context.Context, a *Account) error
+	// ModifyAccount reads account id, calls change on it and writes the
+	// result in one transaction (change's error aborts and is returned):
+	// the way to change some fields without undoing a concurrent change
+	// of others. Login uniqueness is kept as in UpdateAccount.
+	ModifyAccount(ctx context.Context, id string, change func(*Account) error) (*Account, error)
 	// DeleteAccount removes the account and all its collections, links,
 	// grants (as owner and as sharee), app passwords, sessions, tokens,
 	// organization memberships and mailbox links.

@@ -213,6 +213,56 @@ func (db *DB) UpdateAccount(ctx context.Context, a *storage.Account) error {
 	return nil
 }
 
+// ModifyAccount reads account id, lets change edit it and writes the
+// result, all in one write transaction, so that concurrent changes to
+// different fields (a password and a 2FA setting) never undo each
+// other. An error from change aborts without writing; login uniqueness
+// is kept as in UpdateAccount.
+func (db *DB) ModifyAccount(ctx context.Context, id string, change func(*storage.Account) error) (*storage.Account, error) {
+	const op = "modify account"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	var out *storage.Account
+	var changeErr error
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
+		old, err := getAccount(tx, id)
+		if err != nil {
+			return err
+		}
+		a := old.account()
+		if changeErr = change(a); changeErr != nil {
+			return nil
+		}
+		a.ID, a.Created = id, old.Created
+		if err := checkKey("login", a.Login); err != nil {
+			return err
+		}
+		logins := tx.Bucket(bucketLogins)
+		oldKey, newKey := loginKey(old.Login), loginKey(a.Login)
+		if !bytes.Equal(oldKey, newKey) {
+			if logins.Get(newKey) != nil {
+				return fmt.Errorf("login %q: %w", a.Login, storage.ErrExists)
+			}
+			if err := logins.Delete(oldKey); err != nil {
+				return err
+			}
+			if err := logins.Put(newKey, []byte(id)); err != nil {
+				return err
+			}
+		}
+		out = a
+		return putAccount(tx, newAccountRecord(a))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if changeErr != nil {
+		return nil, changeErr
+	}
+	return out, nil
+}
+
 // DeleteAccount removes the account, its login, all its collections, all
 // its links, the grants on its collections, the grants to it, its app
 // passwords, sessions, tokens, organization memberships and mailbox links

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +31,56 @@ var securityTests = []test{
 	{"DeleteTokens", testDeleteTokens},
 	{"RacingTakeToken", testRacingTakeToken},
 	{"DeleteAccountCascades", testDeleteAccountSecurity},
+	{"ModifyAccount", testModifyAccount},
+}
+
+// testModifyAccount: a change sees the stored record, writes only what it
+// changes, keeps login uniqueness, aborts on its error, and concurrent
+// changes of different fields both survive.
+func testModifyAccount(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	a := newAccount(t, s, "mod@example.org")
+	newAccount(t, s, "taken@example.org")
+	got, err := s.ModifyAccount(ctx, a.ID, func(acc *storage.Account) error {
+		acc.DisplayName, acc.Mobile = "Mo D", "+15555550199"
+		return nil
+	})
+	ok(t, err)
+	if got.DisplayName != "Mo D" || got.Login != "mod@example.org" || !got.Created.Equal(a.Created) {
+		t.Fatalf("modified = %+v", got)
+	}
+	boom := errors.New("boom")
+	if _, err := s.ModifyAccount(ctx, a.ID, func(acc *storage.Account) error { acc.DisplayName = "lost"; return boom }); !errors.Is(err, boom) {
+		t.Fatalf("change error: %v", err)
+	}
+	if _, err := s.ModifyAccount(ctx, a.ID, func(acc *storage.Account) error { acc.Login = "TAKEN@example.org"; return nil }); !errors.Is(err, storage.ErrExists) {
+		t.Fatalf("taken login: %v", err)
+	}
+	if _, err := s.ModifyAccount(ctx, "nope", func(*storage.Account) error { return nil }); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("missing account: %v", err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := s.ModifyAccount(ctx, a.ID, func(acc *storage.Account) error {
+				if i%2 == 0 {
+					acc.RecoveryCodes = append(acc.RecoveryCodes, fmt.Sprint(i))
+				} else {
+					acc.PasswordHash = "h" + fmt.Sprint(i)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	final, err := s.Account(ctx, a.ID)
+	ok(t, err)
+	if len(final.RecoveryCodes) != 4 || final.DisplayName != "Mo D" || final.Login != "mod@example.org" {
+		t.Fatalf("after concurrent changes: %+v", final)
+	}
 }
 
 // sameAccount compares every field, timestamps by instant.
