@@ -1,6 +1,8 @@
 package ical
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +36,8 @@ import (
 //	TZOFFSETFROM:±hhmm[ss]
 //	TZOFFSETTO:±hhmm[ss]
 //	TZNAME:<abbreviation>            when the zone has one
-//	RDATE:<onset>,<onset>,...        the later onsets, four per line
+//	RDATE:<onset>,<onset>,...        the later onsets, four per line, or
+//	RRULE:FREQ=YEARLY;BYMONTH=m;BYDAY=nWD   for the current rule (below)
 //	END:STANDARD or DAYLIGHT
 //	END:VTIMEZONE
 //
@@ -49,8 +52,22 @@ import (
 //     is the first, RDATE the rest. Onsets are local wall times in the old
 //     offset (RFC 5545: DTSTART and RDATE of an observance are local time
 //     interpreted with TZOFFSETFROM), floating DATE-TIMEs, whole seconds.
-//   - No RRULE: after to (and before from) the last (first) offset holds,
-//     so pick a range that covers what the feed shows.
+//   - The zone's current rule is an RRULE without end, as Outlook, Exchange
+//     and Google write them: the longest run of transitions ending with the
+//     last one in (from, to] that alternates one DAYLIGHT and one STANDARD
+//     onset a year, each kind with the same offsets and name, in the same
+//     month, on the same weekday at the same local wall time, is written as
+//     two observances (see yearlyRule) when it spans at least
+//     minRuleYears years and its rule yields exactly those onsets up to to.
+//     The days are "the n-th (1-4) weekday" (BYDAY=2SU) or "the last"
+//     (BYDAY=-1SU) where they fit, else "the weekday on or after day d"
+//     (BYDAY=SU;BYMONTHDAY=d,...,d+6: tzdata's Sun>=d, as Chile's rule is).
+//     Such a zone goes on past to by its rule; the transitions before
+//     the run are RDATE observances as above. Zones without DST, or whose
+//     recent transitions follow no such rule (Ramadan changes, DST
+//     abolished before to), have no RRULE: after to (and before from) the
+//     last (first) offset holds, so pick a range that covers what the
+//     feed shows.
 //   - STANDARD or DAYLIGHT, independent of tzdata's isdst flags (which
 //     differ between tzdata's main and rearguard formats: Europe/Dublin's
 //     winter is "negative DST" in one, Africa/Casablanca's Ramadan in
@@ -83,6 +100,7 @@ const (
 	maxGenScan    = 1 << 17            // ZoneBounds steps per call, a backstop
 	maxGenCached  = 1024
 	rdatesPerLine = 4 // "RDATE:" + 4 x 15 + 3 commas = 69 octets: no fold
+	minRuleYears  = 3 // onsets of each kind a current rule must have
 )
 
 var (
@@ -270,7 +288,8 @@ type observanceKey struct {
 
 type observanceGroup struct {
 	observanceKey
-	onsets []int64 // local wall times, as Unix seconds
+	onsets []int64     // local wall times, as Unix seconds
+	rule   *yearlyRule // onsets[0] is DTSTART of this rule, without end
 }
 
 func generateVTimezone(tzid, iana string, loc *time.Location, from, to int64) []byte {
@@ -294,12 +313,17 @@ func generateVTimezone(tzid, iana string, loc *time.Location, from, to int64) []
 		}
 		g.onsets = append(g.onsets, wall)
 	}
+	last := c0 // the last change in (from, to]
+	for last+1 < len(ch) && ch[last+1].at <= to {
+		last++
+	}
+	rules, start := currentRule(ch, dst, c0, last, to)
 	add(observanceKey{dst[c0], ch[c0].off, ch[c0].off, ch[c0].name}, from+int64(ch[c0].off))
-	for i := c0 + 1; i < len(ch) && ch[i].at <= to; i++ {
+	for i := c0 + 1; i < start; i++ {
 		prev := ch[i-1].off
 		add(observanceKey{dst[i], prev, ch[i].off, ch[i].name}, ch[i].at+int64(prev))
 	}
-
+	groups = append(groups, rules...)
 	w := &vtzWriter{}
 	w.header(tzid, iana)
 	for _, g := range groups {
@@ -307,6 +331,171 @@ func generateVTimezone(tzid, iana string, loc *time.Location, from, to int64) []
 	}
 	w.lit("END:VTIMEZONE")
 	return w.out
+}
+
+// yearlyRule is a yearly onset day: in month, the week-th weekday (1-4),
+// the last one (week -1), or with week 0 the first one on or after day.
+type yearlyRule struct {
+	month   time.Month
+	weekday time.Weekday
+	week    int
+	day     int
+}
+
+// in returns the rule's day in year y.
+func (r yearlyRule) in(y int) time.Time {
+	wd := func(d int) time.Weekday { return time.Date(y, r.month, d, 0, 0, 0, 0, time.UTC).Weekday() }
+	var d int
+	switch {
+	case r.week > 0:
+		d = 1 + int(r.weekday-wd(1)+7)%7 + 7*(r.week-1)
+	case r.week < 0:
+		n := daysIn(y, int(r.month))
+		d = n - int(wd(n)-r.weekday+7)%7
+	default:
+		d = r.day + int(r.weekday-wd(r.day)+7)%7
+	}
+	return time.Date(y, r.month, d, 0, 0, 0, 0, time.UTC)
+}
+
+// appendRRULE writes the rule as an RRULE value.
+func (r yearlyRule) appendRRULE(b []byte) []byte {
+	day := [...]string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}[r.weekday]
+	b = append(b, "FREQ=YEARLY;BYMONTH="...)
+	b = strconv.AppendInt(b, int64(r.month), 10)
+	b = append(b, ";BYDAY="...)
+	if r.week != 0 {
+		b = strconv.AppendInt(b, int64(r.week), 10)
+		return append(b, day...)
+	}
+	b = append(b, day+";BYMONTHDAY="...)
+	for i := range 7 {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(r.day+i), 10)
+	}
+	return b
+}
+
+// ruleFit collects the onsets of one kind, latest first, and the yearly
+// rules all of them fit.
+type ruleFit struct {
+	key            observanceKey
+	n              int
+	first          int64 // wall time of the earliest onset so far
+	year           int
+	month          time.Month
+	weekday        time.Weekday
+	clock          int64 // seconds into the day
+	minDay, maxDay int
+	last           bool // every onset is in its month's last seven days
+}
+
+// add extends the fit by an onset a year before the earliest so far, and
+// reports whether some rule still fits them all.
+func (f *ruleFit) add(k observanceKey, wall int64) bool {
+	t := time.Unix(wall, 0).UTC()
+	y, m, d := t.Date()
+	clock := int64(t.Hour()*3600 + t.Minute()*60 + t.Second())
+	inLast := d+7 > daysIn(y, int(m))
+	if f.n == 0 {
+		*f = ruleFit{key: k, n: 1, first: wall, year: y, month: m, weekday: t.Weekday(), clock: clock, minDay: d, maxDay: d, last: inLast}
+		return true
+	}
+	if k != f.key || y != f.year-1 || m != f.month || t.Weekday() != f.weekday || clock != f.clock {
+		return false
+	}
+	g := *f
+	g.n++
+	g.first, g.year = wall, y
+	g.minDay, g.maxDay = min(g.minDay, d), max(g.maxDay, d)
+	g.last = g.last && inLast
+	if _, ok := g.rule(); !ok {
+		return false
+	}
+	*f = g
+	return true
+}
+
+// rule picks a rule that fits: the last weekday, else the n-th, else the
+// first on or after a day.
+func (f *ruleFit) rule() (yearlyRule, bool) {
+	r := yearlyRule{month: f.month, weekday: f.weekday}
+	if f.last {
+		r.week = -1
+		return r, true
+	}
+	// Day d fits the days seen when it is within six days before each.
+	lo, hi := max(1, f.maxDay-6), min(f.minDay, daysIn(2001, int(f.month))-6)
+	if lo > hi {
+		return r, false
+	}
+	for _, d := range [...]int{1, 8, 15, 22} {
+		if lo <= d && d <= hi {
+			r.week = (d-1)/7 + 1
+			return r, true
+		}
+	}
+	r.day = lo
+	return r, true
+}
+
+// currentRule finds the zone's current yearly rule: the longest run of
+// changes ch[start:last+1] (c0 < start) that alternate DAYLIGHT and
+// STANDARD onsets of one yearly rule each, for at least minRuleYears
+// years, and whose rules yield exactly those onsets in [ch[start].at, to].
+// It returns the two observances in order of their first onset, or nil
+// and start = last+1.
+func currentRule(ch []zoneChange, dst []bool, c0, last int, to int64) ([]*observanceGroup, int) {
+	var fits [2]ruleFit // STANDARD, DAYLIGHT
+	kind := func(i int) int {
+		if dst[i] {
+			return 1
+		}
+		return 0
+	}
+	start := last + 1
+	for i := last; i > c0; i-- {
+		if i < last && dst[i] == dst[i+1] {
+			break
+		}
+		prev := ch[i-1].off
+		if !fits[kind(i)].add(observanceKey{dst[i], prev, ch[i].off, ch[i].name}, ch[i].at+int64(prev)) {
+			break
+		}
+		start = i
+	}
+	std, day := &fits[0], &fits[1]
+	if std.n < minRuleYears || day.n < minRuleYears ||
+		std.key.from != day.key.to || day.key.from != std.key.to || std.key.to == day.key.to {
+		return nil, last + 1
+	}
+	var groups []*observanceGroup
+	var want []int64 // the rules' onsets in [ch[start].at, to], as instants
+	for _, f := range []*ruleFit{std, day} {
+		r, _ := f.rule()
+		groups = append(groups, &observanceGroup{observanceKey: f.key, onsets: []int64{f.first}, rule: &r})
+		for y := f.year; y <= time.Unix(to, 0).UTC().Year()+1; y++ {
+			at := r.in(y).Unix() + f.clock - int64(f.key.from)
+			if at >= ch[start].at && at <= to {
+				want = append(want, at)
+			}
+		}
+	}
+	slices.Sort(want)
+	if len(want) != last+1-start {
+		return nil, last + 1
+	}
+	for i, at := range want {
+		if ch[start+i].at != at {
+			return nil, last + 1
+		}
+	}
+	if groups[1].onsets[0] < groups[0].onsets[0] {
+		groups[0], groups[1] = groups[1], groups[0]
+	}
+	return groups, start
 }
 
 // appendFixedVTimezone writes a VTIMEZONE of one STANDARD observance:
@@ -357,6 +546,10 @@ func (w *vtzWriter) observance(g *observanceGroup) {
 	w.flush()
 	if g.name != "" {
 		w.line = appendText(append(w.line[:0], "TZNAME:"...), g.name)
+		w.flush()
+	}
+	if g.rule != nil {
+		w.line = g.rule.appendRRULE(append(w.line[:0], "RRULE:"...))
 		w.flush()
 	}
 	for rest := g.onsets[1:]; len(rest) > 0; {

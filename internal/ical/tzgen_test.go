@@ -19,6 +19,19 @@ var (
 	tzgenTo   = time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
+// tzgenRuleZones are zones with a current yearly rule, which VTimezone
+// writes as RRULEs that go on past to (tzgenRuleTo): northern and southern
+// hemisphere, a 30-minute DST (Lord Howe), negative DST (Dublin), Chile's
+// "Sunday on or after the 2nd" (Santiago), Israel's "Friday on or after
+// the 23rd" (Jerusalem), a +1245 zone changing at 02:45 (Chatham).
+var (
+	tzgenRuleZones = []string{
+		"Europe/Zurich", "America/New_York", "Australia/Sydney", "Australia/Lord_Howe",
+		"Europe/Dublin", "America/Santiago", "Asia/Jerusalem", "Pacific/Chatham",
+	}
+	tzgenRuleTo = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // tzgenZones are the zones the round trip checks: plain EU and US DST, a
 // 30-minute DST (Lord Howe), +0530 without DST, DST abolished in 2019
 // (Sao Paulo), a skipped day in 2011 (Apia), Ramadan switches
@@ -117,7 +130,7 @@ func checkFormat(t *testing.T, b []byte) {
 		}
 		logical = append(logical, l)
 	}
-	order := map[string]int{"DTSTART": 1, "TZOFFSETFROM": 2, "TZOFFSETTO": 3, "TZNAME": 4, "RDATE": 5}
+	order := map[string]int{"DTSTART": 1, "TZOFFSETFROM": 2, "TZOFFSETTO": 3, "TZNAME": 4, "RRULE": 5, "RDATE": 6}
 	var stack []string
 	last := 0 // order of the last property in the current observance
 	seen := map[string]int{}
@@ -148,6 +161,9 @@ func checkFormat(t *testing.T, b []byte) {
 					if seen[req] != 1 {
 						t.Errorf("%s has %d %s", value, seen[req], req)
 					}
+				}
+				if seen["RRULE"] > 0 && seen["RDATE"] > 0 {
+					t.Errorf("%s has both RRULE and RDATE", value)
 				}
 			}
 			stack = stack[:len(stack)-1]
@@ -383,6 +399,171 @@ func TestVTimezone_Kinds(t *testing.T) {
 	})
 }
 
+// TestVTimezone_Rule checks the RRULE form: generated over [2000, 2030],
+// the zones read back agree with tzdata up to 2040, and (the n-th/last
+// weekday rules, which the reader also turns into a POSIX footer) past
+// 2100. Zones without a current rule keep RDATEs only.
+func TestVTimezone_Rule(t *testing.T) {
+	wantRules := map[string][]string{
+		"Europe/Zurich":       {"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"},
+		"America/New_York":    {"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU", "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU"},
+		"Australia/Sydney":    {"RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU"},
+		"Australia/Lord_Howe": {"RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU"},
+		"Europe/Dublin":       {"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"},
+		"America/Santiago": {"RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=SU;BYMONTHDAY=2,3,4,5,6,7,8",
+			"RRULE:FREQ=YEARLY;BYMONTH=9;BYDAY=SU;BYMONTHDAY=2,3,4,5,6,7,8"},
+		"Asia/Jerusalem": {"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=FR;BYMONTHDAY=23,24,25,26,27,28,29",
+			"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU"},
+		"Pacific/Chatham": {"RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU", "RRULE:FREQ=YEARLY;BYMONTH=9;BYDAY=-1SU"},
+	}
+	for _, name := range tzgenRuleZones {
+		t.Run(name, func(t *testing.T) {
+			loc := genZone(t, name)
+			b := VTimezone(name, loc, tzgenFrom, tzgenRuleTo)
+			checkFormat(t, b)
+			if n := bytes.Count(b, []byte("RRULE:")); n != 2 {
+				t.Errorf("%d RRULEs, want 2:\n%s", n, b)
+			}
+			for _, r := range wantRules[name] {
+				if !bytes.Contains(b, []byte(r+"\r\n")) {
+					t.Errorf("no %s in\n%s", r, b)
+				}
+			}
+			if bytes.Contains(b, []byte("UNTIL")) || bytes.Contains(b, []byte("COUNT")) {
+				t.Errorf("the rule ends:\n%s", b)
+			}
+			// No RDATE at or after the rules' first onsets.
+			comp := parseVTimezone(t, b)
+			var ruleStart string
+			for _, c := range comp.Children {
+				if c.Props.Get(goical.PropRecurrenceRule) != nil {
+					if v := c.Props.Get(goical.PropDateTimeStart).Value; ruleStart == "" || v < ruleStart {
+						ruleStart = v
+					}
+				}
+			}
+			for _, c := range comp.Children {
+				for _, p := range c.Props[goical.PropRecurrenceDates] {
+					for _, v := range strings.Split(p.Value, ",") {
+						if v >= ruleStart {
+							t.Errorf("RDATE %s after the rule starts at %s", v, ruleStart)
+						}
+					}
+				}
+			}
+			built, ok := vtimezoneLocation("rule "+name, comp)
+			if !ok {
+				t.Fatalf("vtimezoneLocation refused:\n%s", b)
+			}
+			compareZones(t, loc, built, tzgenFrom, tzgenTo)
+			if !bytes.Contains(b, []byte("BYMONTHDAY")) {
+				compareZones(t, loc, built, time.Date(2095, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2110, 1, 1, 0, 0, 0, 0, time.UTC))
+			}
+		})
+	}
+	t.Run("New York: history before 2007 as RDATEs", func(t *testing.T) {
+		b := VTimezone("America/New_York", genZone(t, "America/New_York"), tzgenFrom, tzgenRuleTo)
+		history := map[string][]string{} // the observances without RRULE
+		for _, c := range parseVTimezone(t, b).Children {
+			if c.Props.Get(goical.PropRecurrenceRule) != nil {
+				continue
+			}
+			on := []string{c.Props.Get(goical.PropDateTimeStart).Value}
+			for _, p := range c.Props[goical.PropRecurrenceDates] {
+				on = append(on, strings.Split(p.Value, ",")...)
+			}
+			history[c.Name+" "+c.Props.Get("TZOFFSETFROM").Value+" "+c.Props.Get("TZNAME").Value] = on
+		}
+		d, s := history["DAYLIGHT -0500 EDT"], history["STANDARD -0400 EST"]
+		if len(history) != 3 || len(d) != 7 || d[6] != "20060402T020000" || len(s) != 7 || s[6] != "20061029T020000" {
+			t.Errorf("history %q, want 2000-2006", history)
+		}
+		for _, want := range []string{
+			"DTSTART:20070311T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\nTZNAME:EDT\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n",
+			"DTSTART:20071104T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nTZNAME:EST\r\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n",
+		} {
+			if !bytes.Contains(b, []byte(want)) {
+				t.Errorf("no %q in\n%s", want, b)
+			}
+		}
+	})
+	t.Run("no current rule: RDATEs only", func(t *testing.T) {
+		for _, tt := range []struct {
+			name   string
+			y1, y2 int
+		}{
+			{"Asia/Kolkata", 2000, 2030},      // no DST
+			{"Africa/Casablanca", 2000, 2030}, // Ramadan
+			{"Asia/Tehran", 2000, 2030},       // none since 2022
+			{"America/Sao_Paulo", 2000, 2030}, // none since 2019
+			{"Europe/Zurich", 2024, 2026},     // two years are not a rule
+			{"Europe/Moscow", 2000, 2030},
+		} {
+			loc := genZone(t, tt.name)
+			from, to := time.Date(tt.y1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(tt.y2, 1, 1, 0, 0, 0, 0, time.UTC)
+			b := VTimezone(tt.name, loc, from, to)
+			checkFormat(t, b)
+			if bytes.Contains(b, []byte("RRULE")) {
+				t.Errorf("%s %d-%d: RRULE in\n%s", tt.name, tt.y1, tt.y2, b)
+			}
+			built, ok := vtimezoneLocation("norule "+tt.name, parseVTimezone(t, b))
+			if !ok {
+				t.Fatalf("%s: not read back", tt.name)
+			}
+			compareZones(t, loc, built, from, to)
+		}
+	})
+	t.Run("three years are", func(t *testing.T) {
+		b := VTimezone("Europe/Zurich", genZone(t, "Europe/Zurich"), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+		if bytes.Count(b, []byte("RRULE:")) != 2 {
+			t.Errorf("no rule over 2024-2026:\n%s", b)
+		}
+	})
+	t.Run("from inside summer time", func(t *testing.T) {
+		ny := genZone(t, "America/New_York")
+		from := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+		b := VTimezone("America/New_York", ny, from, tzgenRuleTo)
+		checkFormat(t, b)
+		m := observances(t, b)
+		if len(m) != 3 || len(m["DAYLIGHT -0400 -0400 EDT"]) != 1 || m["STANDARD -0400 -0500 EST"][0] != "20241103T020000" || m["DAYLIGHT -0500 -0400 EDT"][0] != "20250309T020000" {
+			t.Errorf("observances %q", m)
+		}
+		built, ok := vtimezoneLocation("summer", parseVTimezone(t, b))
+		if !ok {
+			t.Fatal("not read back")
+		}
+		compareZones(t, ny, built, from, tzgenTo)
+	})
+}
+
+// FuzzVTimezone: any range in any of the zones gives a VTIMEZONE of the
+// documented form that the reader accepts and that agrees with tzdata over
+// the range, in at most a few years of it.
+func FuzzVTimezone(f *testing.F) {
+	zones := append(append([]string(nil), tzgenZones...), tzgenRuleZones...)
+	f.Add(uint8(0), int64(946684800), int64(1893456000))
+	f.Add(uint8(5), int64(-62135596800), int64(253402300799))
+	f.Add(uint8(13), int64(1700000000), int64(1600000000))
+	f.Fuzz(func(t *testing.T, zi uint8, a, b int64) {
+		name := zones[int(zi)%len(zones)]
+		loc := genZone(t, name)
+		from, to := time.Unix(a, 0), time.Unix(b, 0)
+		out := VTimezone(name, loc, from, to)
+		checkFormat(t, out)
+		built, ok := vtimezoneLocation("fuzz "+name, parseVTimezone(t, out))
+		if !ok {
+			t.Fatalf("not read back:\n%s", out)
+		}
+		f, e := time.Unix(clampGen(a), 0), time.Unix(clampGen(b), 0)
+		if e.Sub(f) > 3*365*24*time.Hour {
+			f = e.Add(-3 * 365 * 24 * time.Hour)
+		}
+		if f.Year() >= 1800 && e.Year() <= 2100 && !e.Before(f) {
+			compareZones(t, loc, built, f, e)
+		}
+	})
+}
+
 func TestVTimezone_Golden(t *testing.T) {
 	got := VTimezone("Europe/Zurich", genZone(t, "Europe/Zurich"),
 		time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -401,16 +582,14 @@ func TestVTimezone_Golden(t *testing.T) {
 		"TZOFFSETFROM:+0100",
 		"TZOFFSETTO:+0200",
 		"TZNAME:CEST",
-		"RDATE:20250330T020000,20260329T020000,20270328T020000,20280326T020000",
-		"RDATE:20290325T020000",
+		"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
 		"END:DAYLIGHT",
 		"BEGIN:STANDARD",
 		"DTSTART:20241027T030000",
 		"TZOFFSETFROM:+0200",
 		"TZOFFSETTO:+0100",
 		"TZNAME:CET",
-		"RDATE:20251026T030000,20261025T030000,20271031T030000,20281029T030000",
-		"RDATE:20291028T030000",
+		"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
 		"END:STANDARD",
 		"END:VTIMEZONE",
 		"",
@@ -663,18 +842,40 @@ json.dump(out, sys.stdout)
 		ICS string  `json:"ics"`
 		At  []int64 `json:"at"`
 	}
+	// python-icalendar expands an RRULE without end up to 2038-12-31 only
+	// (cal.py: "pytz.timezones don't know any transition dates after
+	// 2038"); past that it holds the last offset.
+	pyRuleEnd := time.Date(2038, 12, 1, 0, 0, 0, 0, time.UTC)
+	type pyCase struct {
+		name               string
+		genFrom, genTo     time.Time // the VTIMEZONE's range
+		checkFrom, checkTo time.Time // the instants compared
+	}
+	var cases []pyCase
+	for _, name := range tzgenZones {
+		cases = append(cases, pyCase{name, tzgenFrom, tzgenTo, tzgenFrom, tzgenTo})
+	}
+	// The RRULE form past to.
+	for _, name := range tzgenRuleZones {
+		cases = append(cases, pyCase{name, tzgenFrom, tzgenRuleTo, tzgenRuleTo, tzgenTo})
+	}
 	var reqs []zoneReq
 	var locs []*time.Location
-	for _, name := range tzgenZones {
-		loc := genZone(t, name)
+	for _, c := range cases {
+		loc := genZone(t, c.name)
+		vtz := VTimezone(c.name, loc, c.genFrom, c.genTo)
+		end := c.checkTo
+		if bytes.Contains(vtz, []byte("RRULE:")) && end.After(pyRuleEnd) {
+			end = pyRuleEnd
+		}
 		var at []int64
-		for x := tzgenFrom; x.Before(tzgenTo); x = x.Add(30 * 24 * time.Hour) {
+		for x := c.checkFrom; x.Before(end); x = x.Add(30 * 24 * time.Hour) {
 			at = append(at, x.Unix())
 		}
-		for _, tr := range bruteTransitions(loc, tzgenFrom, tzgenTo) {
+		for _, tr := range bruteTransitions(loc, c.checkFrom, end) {
 			at = append(at, tr.Unix()-1, tr.Unix(), tr.Unix()+1)
 		}
-		reqs = append(reqs, zoneReq{string(wrapCalendar(VTimezone(name, loc, tzgenFrom, tzgenTo))), at})
+		reqs = append(reqs, zoneReq{string(wrapCalendar(vtz)), at})
 		locs = append(locs, loc)
 	}
 	in, err := json.Marshal(reqs)
@@ -700,7 +901,7 @@ json.dump(out, sys.stdout)
 			_, want := time.Unix(ts, 0).In(locs[i]).Zone()
 			if got[i][j] != want && bad < 5 {
 				bad++
-				t.Errorf("%s at %s: python-icalendar says %d, tzdata %d", tzgenZones[i], time.Unix(ts, 0).UTC().Format(time.RFC3339), got[i][j], want)
+				t.Errorf("%s (generated %d-%d) at %s: python-icalendar says %d, tzdata %d", cases[i].name, cases[i].genFrom.Year(), cases[i].genTo.Year(), time.Unix(ts, 0).UTC().Format(time.RFC3339), got[i][j], want)
 			}
 			checked++
 		}
