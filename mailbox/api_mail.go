@@ -240,6 +240,20 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request, acc *storage
 	return nil
 }
 
+// managedMailbox returns mailbox local of service id when acc manages
+// the service.
+func (a *API) managedMailbox(ctx context.Context, acc *storage.Account, id, local string) (*storage.MailService, *storage.Mailbox, error) {
+	s, err := a.manages(ctx, acc, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := a.store.Mailbox(ctx, s.ID, local)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, m, nil
+}
+
 // mailClientNote reminds that mail clients keep the old password.
 const mailClientNote = "Update the password in every mail client (Outlook, Thunderbird, phones): they keep using the old one until you do."
 
@@ -252,11 +266,7 @@ func (a *API) managerPassword(w http.ResponseWriter, r *http.Request, acc *stora
 		return err
 	}
 	ctx := r.Context()
-	s, err := a.manages(ctx, acc, id)
-	if err != nil {
-		return err
-	}
-	m, err := a.store.Mailbox(ctx, s.ID, local)
+	s, m, err := a.managedMailbox(ctx, acc, id, local)
 	if err != nil {
 		return err
 	}
@@ -286,11 +296,7 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request, s *storage.Mai
 // and must pick a new login ID.
 func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
 	ctx := r.Context()
-	s, err := a.manages(ctx, acc, id)
-	if err != nil {
-		return err
-	}
-	m, err := a.store.Mailbox(ctx, s.ID, local)
+	s, m, err := a.managedMailbox(ctx, acc, id, local)
 	if err != nil {
 		return err
 	}
@@ -345,11 +351,7 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, acc *storage.Accoun
 		return err
 	}
 	ctx := r.Context()
-	s, err := a.manages(ctx, acc, id)
-	if err != nil {
-		return err
-	}
-	m, err := a.store.Mailbox(ctx, s.ID, local)
+	s, m, err := a.managedMailbox(ctx, acc, id, local)
 	if err != nil {
 		return err
 	}
