@@ -67,6 +67,7 @@ var spec = &davtree.Spec{
 	},
 	CollectionLive: calendarLive,
 	PrincipalLive:  principalLive,
+	HomeSet:        pCalendarHomeSet,
 }
 
 // Spec describes calendars to the tree.

@@ -57,6 +57,7 @@ var spec = &davtree.Spec{
 	},
 	CollectionLive: addressBookLive,
 	PrincipalLive:  principalLive,
+	HomeSet:        pAddressBookHomeSet,
 }
 
 // Spec describes address books to the tree.

@@ -256,3 +256,34 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestSharerPrincipal: the principal of someone who shares with you is
+// readable (name and addresses, no homes); anyone else's is 404, and so
+// is the sharer's once nothing is shared any more.
+func TestSharerPrincipal(t *testing.T) {
+	w := newWorld(t)
+	alice := "/dav/principals/" + w.alice.ID + "/"
+	body := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:displayname/><C:calendar-user-address-set/><C:calendar-home-set/><D:current-user-privilege-set/></D:prop></D:propfind>`
+	rec := w.do(w.bob, "PROPFIND", alice, body, "Depth", "0")
+	got := rec.Body.String()
+	if rec.Code != 207 || !strings.Contains(got, "<D:displayname>alice@example.com</D:displayname>") ||
+		!strings.Contains(got, "mailto:alice@example.com") || strings.Contains(got, "/dav/calendars/"+w.alice.ID+"/") ||
+		strings.Contains(got, "<D:write") {
+		t.Fatalf("sharer's principal: %d %s", rec.Code, got)
+	}
+	// Alice did not share with bob's principal the other way round.
+	if rec := w.do(w.alice, "PROPFIND", "/dav/principals/"+w.bob.ID+"/", body, "Depth", "0"); rec.Code != 404 {
+		t.Errorf("bob's principal for alice: %d", rec.Code)
+	}
+	if rec := w.do(w.bob, "PROPPATCH", alice, `<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>`); rec.Code != 403 {
+		t.Errorf("PROPPATCH on the sharer's principal: %d", rec.Code)
+	}
+	for _, coll := range []string{"team", "proj"} {
+		if rec := w.do(w.alice, "DELETE", "/api/v1/shares/"+coll+"/"+w.bob.ID, ""); rec.Code != 204 {
+			t.Fatalf("revoke %s: %d", coll, rec.Code)
+		}
+	}
+	if rec := w.do(w.bob, "PROPFIND", alice, body, "Depth", "0"); rec.Code != 404 {
+		t.Errorf("after every share is revoked: %d", rec.Code)
+	}
+}

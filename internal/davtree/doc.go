@@ -60,6 +60,9 @@
 //     grant's show_private switch lifts this.
 //   - Another user's namespace answers 404 whether or not it exists;
 //     revoked, never-shared and nonexistent collections answer alike.
+//     The one exception is the principal of someone who shares a
+//     collection with the user: readable (name, addresses; not their
+//     homes) so that clients can show who shared it.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

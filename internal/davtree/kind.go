@@ -44,6 +44,9 @@ type Spec struct {
 	// PrincipalLive are the computed properties the kind adds to
 	// principals (PrincipalProps returns their values).
 	PrincipalLive []xml.Name
+	// HomeSet is the principal property that names the kind's home; it
+	// is left out of other users' principals.
+	HomeSet xml.Name
 }
 
 // Conditions are the precondition elements a kind's RFC names for the

@@ -76,6 +76,9 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 	}
 	switch t.Type {
 	case Principal:
+		if t.Principal != nil {
+			return tr.foreignPrincipalProps(t)
+		}
 		name := acc.DisplayName
 		if name == "" {
 			name = acc.Login
@@ -102,6 +105,29 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 	default:
 		return append(common, dav.XMLProp(pResourceType, "<D:collection/>"))
 	}
+}
+
+// foreignPrincipalProps are what the user sees of the principal of
+// someone who shares with them: who they are and their addresses, not
+// their homes (which stay closed) nor anything writable.
+func (tr *Tree) foreignPrincipalProps(t *Target) []dav.Prop {
+	p := t.Principal
+	props := []dav.Prop{
+		dav.HrefProp(pCurrentUser, PrincipalHref(t.Account.ID)),
+		dav.XMLProp(pPrivileges, "<D:privilege><D:read/></D:privilege>"),
+		dav.XMLProp(pResourceType, "<D:principal/>"),
+		dav.TextProp(pDisplayName, commonName(p)),
+		dav.HrefProp(pPrincipalURL, PrincipalHref(p.ID)),
+		dav.HrefProp(pPrincipalCollSet, Prefix+"principals/"),
+	}
+	for _, k := range tr.kinds {
+		for _, prop := range k.PrincipalProps(p) {
+			if prop.Name != k.Spec().HomeSet {
+				props = append(props, prop)
+			}
+		}
+	}
+	return props
 }
 
 // collectionSource serves a collection's properties as t's user sees

@@ -160,8 +160,11 @@ type Target struct {
 	URLName  string           // the collection's URL segment in the user's home
 	Coll     *storage.Collection
 	Grant    *storage.Grant // nil for the user's own collections
-	ObjName  string
-	tree     *Tree
+	// Principal is the account of another user's principal the user may
+	// see (they share something with the user); nil for the user's own.
+	Principal *storage.Account
+	ObjName   string
+	tree      *Tree
 	// otherKind: a collection of another kind holds CollName.
 	otherKind bool
 	rootHref  string // set when the root is reached through "/" instead of Prefix
@@ -237,6 +240,17 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 		case len(segs) == 2 && segs[1] == acc.ID:
 			t.Type = Principal
 			return t, nil
+		case len(segs) == 2:
+			// Someone who shares a collection with the user is
+			// visible to them, so clients can show who shared it;
+			// anyone else answers 404 like a handle that does not
+			// exist.
+			other, err := tr.sharer(ctx, acc.ID, segs[1])
+			if err != nil {
+				return nil, err
+			}
+			t.Type, t.Principal = Principal, other
+			return t, nil
 		}
 		return nil, dav.ErrNotFound
 	}
@@ -279,6 +293,21 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 		t.ObjName = segs[3]
 	}
 	return t, nil
+}
+
+// sharer returns account id when it shares a collection with user;
+// ErrNotFound (dav) otherwise, the same as for a handle nobody has.
+func (tr *Tree) sharer(ctx context.Context, user, id string) (*storage.Account, error) {
+	grants, err := tr.store.GrantsTo(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
+		if g.Owner == id {
+			return tr.store.Account(ctx, id)
+		}
+	}
+	return nil, dav.ErrNotFound
 }
 
 // mounted looks name up among the collections shared with the user and,
@@ -330,6 +359,9 @@ func (t *Target) Href() string {
 	case Principals:
 		return Prefix + "principals/"
 	case Principal:
+		if t.Principal != nil {
+			return PrincipalHref(t.Principal.ID)
+		}
 		return PrincipalHref(t.Account.ID)
 	case Notifications:
 		return NotificationsHref(t.Account.ID)
