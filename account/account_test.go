@@ -455,3 +455,19 @@ func TestSessions(t *testing.T) {
 	}
 	wantError(t, e.call("GET", "/api/v1/account", "", "", "", "Cookie", c), 401, "session_expired", "")
 }
+
+// TestEnablingTwoFactorEndsOtherSessions: a session opened with the
+// password alone does not survive turning 2FA on elsewhere.
+func TestEnablingTwoFactorEndsOtherSessions(t *testing.T) {
+	e := newEnv(t)
+	r := e.call("POST", "/api/v1/session", "", "", `{"login":"jane@example.com","password":"`+password+`"}`)
+	if r.code != 200 {
+		t.Fatalf("login: %d", r.code)
+	}
+	cookie := strings.SplitN(r.hdr.Get("Set-Cookie"), ";", 2)[0]
+	secret := e.jane_("POST", "/api/v1/account/2fa", `{"password":"`+password+`"}`).json["secret"].(string)
+	if r := e.jane_("POST", "/api/v1/account/2fa/confirm", `{"code":"`+auth.TOTPCode(secret, time.Now())+`"}`); r.code != 200 {
+		t.Fatalf("confirm: %d %s", r.code, r.body)
+	}
+	wantError(t, e.call("GET", "/api/v1/account", "", "", "", "Cookie", cookie), 401, "session_expired", "")
+}

@@ -30,7 +30,8 @@
 //   - Two-factor (RFC 6238 TOTP): POST /account/2fa with the password
 //     starts enrolment (secret and otpauth:// URI for a QR code), POST
 //     /account/2fa/confirm with a code turns it on and returns ten
-//     single-use recovery codes (stored hashed), DELETE /account/2fa with
+//     single-use recovery codes (stored hashed) and ends the other
+//     sessions opened with the password alone, DELETE /account/2fa with
 //     password and code (or recovery code) turns it off. With 2FA on, the
 //     account password alone no longer opens /dav/ (clients use app
 //     passwords) and API requests need the X-Almanac-OTP header or a

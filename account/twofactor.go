@@ -81,6 +81,15 @@ func (a *API) confirm2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 	if err != nil {
 		return err
 	}
+	// Sessions opened with the password alone end: from now on a session
+	// needs both factors. The one making this request stays.
+	keep := ""
+	if c := auth.CredentialFrom(r.Context()); c != nil && c.Method == auth.MethodSession {
+		keep = c.SessionID
+	}
+	if err := a.store.DeleteSessions(r.Context(), acc.ID, keep); err != nil {
+		return err
+	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{
 		"enabled":        true,
 		"recovery_codes": codes,
