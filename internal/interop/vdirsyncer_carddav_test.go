@@ -22,29 +22,6 @@ func vcf4(uid, fn, email string) string {
 	return crlf(fmt.Sprintf("BEGIN:VCARD\nVERSION:4.0\nPRODID:-//almanac//interop vdirsyncer//EN\nUID:%s\nFN:%s\nEMAIL;TYPE=home:%s\nEND:VCARD\n", uid, fn, email))
 }
 
-// localCards reads a vdir of .vcf files: UID → item. A UID present twice
-// fails the test.
-func localCards(t *testing.T, dir string) map[string]item {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.vcf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]item{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		uid := icalValue(string(b), "UID")
-		if prev, dup := out[uid]; dup {
-			t.Fatalf("local UID %q twice: %s and %s", uid, prev.where, filepath.Base(f))
-		}
-		out[uid] = item{where: filepath.Base(f), data: string(b)}
-	}
-	return out
-}
-
 // storedCards reads the address book from the store, the bytes as
 // stored: UID → item with the member's href.
 func (e *env) storedCards(t *testing.T, book string) map[string]item {

@@ -50,11 +50,16 @@ type item struct {
 	data  string
 }
 
-// localItems reads the vdir: UID → item. A UID present twice fails the
-// test: vdirsyncer must never duplicate.
-func localItems(t *testing.T, dir string) map[string]item {
+// localItems reads the vdir's .ics files: UID → item. A UID present
+// twice fails the test: vdirsyncer must never duplicate.
+func localItems(t *testing.T, dir string) map[string]item { return localFiles(t, dir, ".ics") }
+
+// localCards is localItems for a vdir of .vcf files.
+func localCards(t *testing.T, dir string) map[string]item { return localFiles(t, dir, ".vcf") }
+
+func localFiles(t *testing.T, dir, ext string) map[string]item {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.ics"))
+	files, err := filepath.Glob(filepath.Join(dir, "*"+ext))
 	if err != nil {
 		t.Fatal(err)
 	}
