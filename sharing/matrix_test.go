@@ -287,3 +287,41 @@ func TestSharerPrincipal(t *testing.T) {
 		t.Errorf("after every share is revoked: %d", rec.Code)
 	}
 }
+
+// TestShareeViewProps: a sharee's displayname and color are their own;
+// a read-write sharee's change of a shared property is the owner's too.
+func TestShareeViewProps(t *testing.T) {
+	w := newWorld(t)
+	prop := func(as *storage.Account, path, local string) string {
+		rec := w.do(as, "PROPFIND", path, `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:ICAL="http://apple.com/ns/ical/"><D:prop><D:displayname/><ICAL:calendar-color/><C:calendar-description/></D:prop></D:propfind>`, "Depth", "0")
+		body := rec.Body.String()
+		i := strings.Index(body, local+">")
+		if i < 0 {
+			return ""
+		}
+		rest := body[i+len(local)+1:]
+		return rest[:strings.Index(rest, "<")]
+	}
+	mine := "/dav/calendars/" + w.bob.ID + "/proj/"
+	owners := "/dav/calendars/" + w.alice.ID + "/proj/"
+	set := `<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:ICAL="http://apple.com/ns/ical/"><D:set><D:prop>` +
+		`<D:displayname>Bob's view</D:displayname><ICAL:calendar-color>#FF0000FF</ICAL:calendar-color><C:calendar-description>shared note</C:calendar-description></D:prop></D:set></D:propertyupdate>`
+	if rec := w.do(w.bob, "PROPPATCH", mine, set); rec.Code != 207 || !strings.Contains(rec.Body.String(), "200 OK") {
+		t.Fatalf("PROPPATCH: %d %s", rec.Code, rec.Body)
+	}
+	if got := prop(w.bob, mine, "D:displayname"); got != "Bob's view" {
+		t.Errorf("bob's displayname %q", got)
+	}
+	if got := prop(w.bob, mine, "ICAL:calendar-color"); got != "#FF0000FF" {
+		t.Errorf("bob's color %q", got)
+	}
+	if got := prop(w.alice, owners, "D:displayname"); got == "Bob's view" {
+		t.Error("bob's displayname changed alice's calendar")
+	}
+	if got := prop(w.alice, owners, "ICAL:calendar-color"); got != "" {
+		t.Errorf("bob's color reached alice: %q", got)
+	}
+	if got := prop(w.alice, owners, "C:calendar-description"); got != "shared note" {
+		t.Errorf("a read-write sharee's description is not the owner's: %q", got)
+	}
+}
