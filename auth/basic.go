@@ -73,6 +73,8 @@ type Authenticator struct {
 
 	mu      sync.Mutex
 	flights map[credKey]*flight
+
+	touches touches // last app-password use written, per ID
 }
 
 // maxLoginLen is generous for an e-mail address (RFC 5321 caps a path at

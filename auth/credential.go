@@ -93,22 +93,22 @@ func (a *Authenticator) appPassword(ctx context.Context, acc *storage.Account, p
 
 // touches limits last-use writes to one per app password per minute: a
 // syncing phone makes dozens of requests a minute.
-var touches struct {
+type touches struct {
 	sync.Mutex
 	last map[string]time.Time
 }
 
 func (a *Authenticator) touch(ctx context.Context, st Store, id, client string) {
 	now := a.now()
-	touches.Lock()
-	if touches.last == nil {
-		touches.last = map[string]time.Time{}
+	a.touches.Lock()
+	if a.touches.last == nil {
+		a.touches.last = map[string]time.Time{}
 	}
-	due := now.Sub(touches.last[id]) >= time.Minute
+	due := now.Sub(a.touches.last[id]) >= time.Minute
 	if due {
-		touches.last[id] = now
+		a.touches.last[id] = now
 	}
-	touches.Unlock()
+	a.touches.Unlock()
 	if due {
 		if err := st.TouchAppPassword(context.WithoutCancel(ctx), id, now, client); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			a.log.Warn("auth: cannot record app password use", "err", err)
