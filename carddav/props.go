@@ -14,7 +14,6 @@ import (
 var (
 	pDisplayName          = dav.Name(dav.NSDAV, "displayname")
 	pAddressBookHomeSet   = dav.Name(dav.NSCardDAV, "addressbook-home-set")
-	pAddressBookDesc      = dav.Name(dav.NSCardDAV, "addressbook-description")
 	pSupportedAddressData = condSupportedAddressData
 	pSupportedCollations  = dav.Name(dav.NSCardDAV, "supported-collation-set")
 	pMaxResourceSize      = dav.Name(dav.NSCardDAV, "max-resource-size")

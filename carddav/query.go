@@ -117,8 +117,8 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 	}
 	switch {
 	case t.Type == davtree.Member:
-		obj, err := t.Get(ctx, t.ObjName)
-		if err != nil {
+		var obj *storage.Object
+		if obj, err = t.Get(ctx, t.ObjName); err != nil {
 			return err
 		}
 		err = visit(obj)
