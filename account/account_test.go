@@ -16,8 +16,8 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
-	"almanac/internal/server"
 	"almanac/notify"
+	"almanac/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )

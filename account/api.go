@@ -13,6 +13,7 @@ import (
 
 	"almanac/auth"
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/notify"
 	"almanac/storage"
 )
@@ -37,6 +38,19 @@ const (
 	purposeLoginChange = "login-change"
 )
 
+// Store is what the account API reads and writes: the account and what
+// secures it.
+type Store interface {
+	storage.Accounts
+	storage.Security
+}
+
+// Hrefs builds the DAV URLs the API shows; the DAV tree is the one place
+// that knows them.
+type Hrefs interface {
+	PrincipalHref(id string) string
+}
+
 // Options configures the API.
 type Options struct {
 	Logger *slog.Logger
@@ -53,7 +67,8 @@ type Options struct {
 // API serves the account endpoints: Authenticated (behind
 // auth.APIMiddleware) and Public (recovery and session login, no login).
 type API struct {
-	store      storage.Store
+	store      Store
+	hrefs      Hrefs
 	opts       Options
 	byTarget   *auth.Limiter // recovery requests per login or number
 	byAddr     *auth.Limiter // recovery requests per client address
@@ -62,7 +77,7 @@ type API struct {
 }
 
 // New returns the account API.
-func New(store storage.Store, opts Options) *API {
+func New(store Store, hrefs Hrefs, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -72,7 +87,7 @@ func New(store storage.Store, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{store: store, opts: opts,
+	a := &API{store: store, hrefs: hrefs, opts: opts,
 		byTarget: auth.NewLimiter(5, time.Hour, 100_000),
 		byAddr:   auth.NewLimiter(20, time.Hour, 100_000),
 		logins:   auth.NewLimiter(10, 15*time.Minute, 100_000),
@@ -84,51 +99,49 @@ func New(store storage.Store, opts Options) *API {
 	return a
 }
 
-type handlerFunc func(w http.ResponseWriter, r *http.Request, acc *storage.Account) error
-
-// Authenticated serves /api/v1/account and its sub-resources.
-func (a *API) Authenticated() http.Handler {
-	routes := map[string]map[string]handlerFunc{
-		"":                  {"GET": a.show, "HEAD": a.show, "PATCH": a.patch},
-		"/login":            {"POST": a.changeLogin},
-		"/login/confirm":    {"POST": a.confirmLogin},
-		"/password":         {"POST": a.changePassword},
-		"/2fa":              {"POST": a.enroll, "DELETE": a.disable2FA},
-		"/2fa/confirm":      {"POST": a.confirm2FA},
-		"/app-passwords":    {"GET": a.listAppPasswords, "HEAD": a.listAppPasswords, "POST": a.createAppPassword},
-		"/app-passwords/id": {"DELETE": a.deleteAppPassword},
-		"/sessions/others":  {"DELETE": a.endOtherSessions},
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest, ok := strings.CutPrefix(r.URL.Path, AccountPath)
-		rest = strings.TrimSuffix(rest, "/")
-		if strings.HasPrefix(rest, "/app-passwords/") && strings.Count(rest, "/") == 2 {
-			rest = "/app-passwords/id"
-		}
-		methods := routes[rest]
-		if !ok || methods == nil {
-			api.WriteError(w, r, a.opts.Logger, api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint"))
-			return
-		}
-		h := methods[r.Method]
-		if h == nil {
-			allow := make([]string, 0, len(methods))
-			for m := range methods {
-				allow = append(allow, m)
+// Routes registers the account endpoints: the account's own (with a
+// fresh read of the account), and recovery and session login, which
+// need no login. An account whose login ID was taken away reaches only
+// what it needs to choose a new one (LoginChangeGate).
+func (a *API) Routes(rt *api.Router) {
+	own := func(pattern string, h func(http.ResponseWriter, *http.Request, *storage.Account) error, opts ...api.RouteOption) {
+		rt.Handle(pattern, func(w http.ResponseWriter, r *http.Request) error {
+			acc, err := a.store.Account(r.Context(), auth.AccountFrom(r.Context()).ID)
+			if err != nil {
+				return err
 			}
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			api.WriteError(w, r, a.opts.Logger, api.ErrMethodNotAllowed)
-			return
-		}
-		acc := auth.AccountFrom(r.Context())
-		fresh, err := a.store.Account(r.Context(), acc.ID)
-		if err == nil {
-			err = h(w, r, fresh)
-		}
-		if err != nil {
-			api.WriteError(w, r, a.opts.Logger, err)
-		}
-	})
+			return h(w, r, acc)
+		}, opts...)
+	}
+	own("GET "+AccountPath, a.show, api.DuringLoginChange)
+	own("PATCH "+AccountPath, a.patch)
+	own("POST "+AccountPath+"/login", a.changeLogin, api.DuringLoginChange)
+	own("POST "+AccountPath+"/login/confirm", a.confirmLogin, api.DuringLoginChange)
+	own("POST "+AccountPath+"/password", a.changePassword)
+	own("POST "+AccountPath+"/2fa", a.enroll)
+	own("DELETE "+AccountPath+"/2fa", a.disable2FA)
+	own("POST "+AccountPath+"/2fa/confirm", a.confirm2FA)
+	own("GET "+AccountPath+"/app-passwords", a.listAppPasswords)
+	own("POST "+AccountPath+"/app-passwords", a.createAppPassword)
+	own("DELETE "+AccountPath+"/app-passwords/{id}", a.deleteAppPassword)
+	own("DELETE "+AccountPath+"/sessions/others", a.endOtherSessions)
+
+	rt.Handle("POST "+RecoveryPath+"password", a.recoverPassword, api.Public)
+	rt.Handle("POST "+RecoveryPath+"password/reset", a.resetPassword, api.Public)
+	rt.Handle("POST "+RecoveryPath+"login", a.recoverLogin, api.Public)
+	rt.Handle("POST "+SessionPath, a.login, api.Public)
+	rt.Handle("DELETE "+SessionPath, a.logout, api.Public)
+}
+
+// LoginChangeGate holds back an account whose login ID was taken away
+// (its mailbox was deleted; it logs in with a fallback username) until
+// it has chosen a new one: it is the API router's Admit hook.
+func LoginChangeGate(r *http.Request) error {
+	if acc := auth.AccountFrom(r.Context()); acc != nil && auth.ValidateLogin(acc.Login) != nil {
+		return fault.New(fault.Forbidden, "login_change_required",
+			"your login ID was removed with its mailbox: choose a new one with POST "+AccountPath+"/login")
+	}
+	return nil
 }
 
 // AccountJSON is the account as its owner sees it.
@@ -183,7 +196,7 @@ func (a *API) view(ctx context.Context, acc *storage.Account) (*AccountJSON, err
 		ID: acc.ID, Login: acc.Login, DisplayName: acc.DisplayName, RecoveryEmail: acc.RecoveryEmail,
 		Mobile:       MaskMobile(acc.Mobile),
 		TwoFactor:    TwoFactorJSON{Enabled: acc.TOTPEnabled, RecoveryCodesLeft: len(acc.RecoveryCodes)},
-		AppPasswords: pws, PrincipalURL: "/dav/principals/" + acc.ID + "/", Created: acc.Created,
+		AppPasswords: pws, PrincipalURL: a.hrefs.PrincipalHref(acc.ID), Created: acc.Created,
 		LoginChangeRequired: auth.ValidateLogin(acc.Login) != nil,
 	}, nil
 }
@@ -226,7 +239,7 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 	if req.DisplayName.Set {
 		name := strings.TrimSpace(req.DisplayName.V)
 		if utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return api.Invalid("display_name", "display_name must be at most 100 characters without control characters")
+			return fault.Invalidf("display_name", "display_name must be at most 100 characters without control characters")
 		}
 		changes = append(changes, func(a *storage.Account) { a.DisplayName = name })
 	}
@@ -234,10 +247,10 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 		email := strings.TrimSpace(req.RecoveryEmail.V)
 		if email != "" {
 			if err := auth.ValidateLogin(email); err != nil {
-				return api.Invalid("recovery_email", "recovery_email must be an email address such as jane@example.org")
+				return fault.Invalidf("recovery_email", "recovery_email must be an email address such as jane@example.org")
 			}
 			if strings.EqualFold(email, acc.Login) {
-				return api.Invalid("recovery_email", "the recovery email must differ from the login ID: you would need the account to recover the account")
+				return fault.Invalidf("recovery_email", "the recovery email must differ from the login ID: you would need the account to recover the account")
 			}
 		}
 		changes = append(changes, func(a *storage.Account) { a.RecoveryEmail = email })
@@ -245,7 +258,7 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 	if req.Mobile.Set {
 		m := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(req.Mobile.V)
 		if m != "" && !e164.MatchString(m) {
-			return api.Invalid("mobile", "mobile must be an international number such as +41 79 123 45 67")
+			return fault.Invalidf("mobile", "mobile must be an international number such as +41 79 123 45 67")
 		}
 		changes = append(changes, func(a *storage.Account) { a.Mobile = m })
 	}
@@ -256,7 +269,7 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 			c(a)
 		}
 		if a.RecoveryEmail != "" && strings.EqualFold(a.RecoveryEmail, a.Login) {
-			return api.Invalid("recovery_email", "the recovery email must differ from the login ID")
+			return fault.Invalidf("recovery_email", "the recovery email must differ from the login ID")
 		}
 		return nil
 	})
@@ -269,14 +282,14 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 // requirePassword checks the current password a sensitive change carries.
 func requirePassword(acc *storage.Account, field, pw string) error {
 	if pw == "" {
-		return api.Invalid(field, "%s is required for this change", field)
+		return fault.Invalidf(field, "%s is required for this change", field)
 	}
 	ok, err := auth.VerifyPassword(acc.PasswordHash, pw)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return &api.Error{Status: http.StatusForbidden, Code: "wrong_password", Field: field, Message: "the current password is wrong"}
+		return &fault.Error{Kind: fault.Forbidden, Code: "wrong_password", Field: field, Message: "the current password is wrong"}
 	}
 	return nil
 }
@@ -291,20 +304,20 @@ func (a *API) changeLogin(w http.ResponseWriter, r *http.Request, acc *storage.A
 	}
 	login := strings.TrimSpace(req.NewLogin)
 	if err := auth.ValidateLogin(login); err != nil {
-		return api.Invalid("new_login", "%s", err.Error())
+		return fault.Invalidf("new_login", "%s", err.Error())
 	}
 	if strings.EqualFold(login, acc.Login) {
-		return api.Invalid("new_login", "new_login is already your login ID")
+		return fault.Invalidf("new_login", "new_login is already your login ID")
 	}
 	if strings.EqualFold(login, acc.RecoveryEmail) {
-		return api.Invalid("new_login", "the login ID must differ from the recovery email")
+		return fault.Invalidf("new_login", "the login ID must differ from the recovery email")
 	}
 	if err := requirePassword(acc, "password", req.Password); err != nil {
 		return err
 	}
 	ctx := r.Context()
 	if _, err := a.store.AccountByLogin(ctx, login); err == nil {
-		return &api.Error{Status: http.StatusConflict, Code: "login_taken", Field: "new_login", Message: "this login ID is taken"}
+		return &fault.Error{Kind: fault.Conflict, Code: "login_taken", Field: "new_login", Message: "this login ID is taken"}
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
@@ -337,7 +350,7 @@ func (a *API) confirmLogin(w http.ResponseWriter, r *http.Request, acc *storage.
 	ctx := r.Context()
 	t, err := a.store.TakeToken(ctx, auth.HashSecret(strings.TrimSpace(req.Code)), purposeLoginChange)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.Account != acc.ID) {
-		return api.Invalid("code", "the code is wrong, expired or already used")
+		return fault.Invalidf("code", "the code is wrong, expired or already used")
 	}
 	if err != nil {
 		return err
@@ -345,7 +358,7 @@ func (a *API) confirmLogin(w http.ResponseWriter, r *http.Request, acc *storage.
 	acc, err = a.store.ModifyAccount(ctx, acc.ID, func(a *storage.Account) error { a.Login = t.Data; return nil })
 	if err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return &api.Error{Status: http.StatusConflict, Code: "login_taken", Field: "code", Message: "the new login ID was taken in the meantime"}
+			return &fault.Error{Kind: fault.Conflict, Code: "login_taken", Field: "code", Message: "the new login ID was taken in the meantime"}
 		}
 		return err
 	}
@@ -355,13 +368,13 @@ func (a *API) confirmLogin(w http.ResponseWriter, r *http.Request, acc *storage.
 // newPassword checks a new password given twice.
 func newPassword(pw, confirm, login string) error {
 	if pw == "" {
-		return api.Invalid("new_password", "new_password is required")
+		return fault.Invalidf("new_password", "new_password is required")
 	}
 	if pw != confirm {
-		return api.Invalid("new_password_confirm", "the two new passwords differ")
+		return fault.Invalidf("new_password_confirm", "the two new passwords differ")
 	}
 	if p := auth.PasswordProblem(pw, login); p != "" {
-		return api.Invalid("new_password", "%s", p)
+		return fault.Invalidf("new_password", "%s", p)
 	}
 	return nil
 }

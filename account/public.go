@@ -3,56 +3,23 @@ package account
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"almanac/auth"
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/notify"
 	"almanac/storage"
 )
 
-// Public serves the endpoints used without being logged in: password and
-// login recovery, and session login/logout.
-func (a *API) Public() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var err error
-		switch path := strings.TrimSuffix(r.URL.Path, "/"); {
-		case path == RecoveryPath+"password" && r.Method == http.MethodPost:
-			err = a.recoverPassword(w, r)
-		case path == RecoveryPath+"password/reset" && r.Method == http.MethodPost:
-			err = a.resetPassword(w, r)
-		case path == RecoveryPath+"login" && r.Method == http.MethodPost:
-			err = a.recoverLogin(w, r)
-		case path == SessionPath && r.Method == http.MethodPost:
-			err = a.login(w, r)
-		case path == SessionPath && r.Method == http.MethodDelete:
-			err = a.logout(w, r)
-		case path == SessionPath, strings.HasPrefix(path, RecoveryPath+"password"), path == RecoveryPath+"login":
-			w.Header().Set("Allow", "POST")
-			if path == SessionPath {
-				w.Header().Set("Allow", "POST, DELETE")
-			}
-			err = api.ErrMethodNotAllowed
-		default:
-			err = api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint")
-		}
-		if err != nil {
-			api.WriteError(w, r, a.opts.Logger, err)
-		}
-	})
-}
-
 // limit counts one recovery request against its target and the client
 // address; over either budget the answer is 429.
-func (a *API) limit(w http.ResponseWriter, r *http.Request, target string) error {
+func (a *API) limit(r *http.Request, target string) error {
 	now := a.opts.Now()
 	addr := auth.AddrKey(a.clientAddr(r))
 	wait := max(a.byTarget.RetryAfter(target, now), a.byAddr.RetryAfter(addr, now))
 	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		return api.Errorf(http.StatusTooManyRequests, "too_many_requests", "too many recovery requests; try again later")
+		return &fault.Error{Kind: fault.Throttled, Code: "too_many_requests", Message: "too many recovery requests; try again later", RetryAfter: wait}
 	}
 	a.byTarget.Fail(target, now)
 	a.byAddr.Fail(addr, now)
@@ -76,9 +43,9 @@ func (a *API) recoverPassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	login := strings.ToLower(strings.TrimSpace(req.Login))
 	if login == "" {
-		return api.Invalid("login", "login is required")
+		return fault.Invalidf("login", "login is required")
 	}
-	if err := a.limit(w, r, "reset:"+login); err != nil {
+	if err := a.limit(r, "reset:"+login); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -123,7 +90,7 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.NewPassword != req.NewPasswordConfirm {
-		return api.Invalid("new_password_confirm", "the two new passwords differ")
+		return fault.Invalidf("new_password_confirm", "the two new passwords differ")
 	}
 	ctx := r.Context()
 	hash := auth.HashSecret(strings.TrimSpace(req.Token))
@@ -132,7 +99,7 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	// does not cost the user their link.
 	t, err := a.store.TakeToken(ctx, hash, purposeReset)
 	if errors.Is(err, storage.ErrNotFound) {
-		return api.Invalid("token", "the link is wrong, expired or already used; ask for a new one")
+		return fault.Invalidf("token", "the link is wrong, expired or already used; ask for a new one")
 	}
 	if err != nil {
 		return err
@@ -150,7 +117,7 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 		if p == "" {
 			p = "new_password is required"
 		}
-		return api.Invalid("new_password", "%s", p)
+		return fault.Invalidf("new_password", "%s", p)
 	}
 	if err := a.setPassword(ctx, acc, req.NewPassword); err != nil {
 		return err
@@ -169,9 +136,9 @@ func (a *API) recoverLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	mobile := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(req.Mobile)
 	if !e164.MatchString(mobile) {
-		return api.Invalid("mobile", "mobile must be an international number such as +41 79 123 45 67")
+		return fault.Invalidf("mobile", "mobile must be an international number such as +41 79 123 45 67")
 	}
-	if err := a.limit(w, r, "login:"+mobile); err != nil {
+	if err := a.limit(r, "login:"+mobile); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -217,10 +184,9 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	now := a.opts.Now()
 	key := strings.ToLower(strings.TrimSpace(req.Login))
 	if wait := a.logins.RetryAfter(key, now); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-		return api.Errorf(http.StatusTooManyRequests, "too_many_requests", "too many failed logins; try again later")
+		return &fault.Error{Kind: fault.Throttled, Code: "too_many_requests", Message: "too many failed logins; try again later", RetryAfter: wait}
 	}
-	wrong := api.Errorf(http.StatusUnauthorized, "wrong_credentials", "the login or password is wrong")
+	wrong := fault.New(fault.Unauthenticated, "wrong_credentials", "the login or password is wrong")
 	acc, err := a.store.AccountByLogin(ctx, key)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -237,11 +203,11 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	twoFactor := false
 	if acc.TOTPEnabled {
 		if req.OTP == "" {
-			return &api.Error{Status: http.StatusUnauthorized, Code: "otp_required", Field: "otp", Message: "two-factor authentication is on: send a current code as otp"}
+			return &fault.Error{Kind: fault.Unauthenticated, Code: "otp_required", Field: "otp", Message: "two-factor authentication is on: send a current code as otp"}
 		}
 		if !auth.CheckSecondFactor(ctx, a.store, acc, req.OTP, now) {
 			a.logins.Fail(key, now)
-			return &api.Error{Status: http.StatusUnauthorized, Code: "wrong_code", Field: "otp", Message: "the code is wrong or already used"}
+			return &fault.Error{Kind: fault.Unauthenticated, Code: "wrong_code", Field: "otp", Message: "the code is wrong or already used"}
 		}
 		twoFactor = true
 	}

@@ -3,13 +3,13 @@ package account
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"almanac/auth"
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/storage"
 )
 
@@ -27,7 +27,7 @@ func (a *API) enroll(w http.ResponseWriter, r *http.Request, acc *storage.Accoun
 		return err
 	}
 	if acc.TOTPEnabled {
-		return api.Errorf(http.StatusConflict, "already_enabled", "two-factor authentication is already on; turn it off first to change the authenticator")
+		return fault.New(fault.Conflict, "already_enabled", "two-factor authentication is already on; turn it off first to change the authenticator")
 	}
 	if err := requirePassword(acc, "password", req.Password); err != nil {
 		return err
@@ -35,7 +35,7 @@ func (a *API) enroll(w http.ResponseWriter, r *http.Request, acc *storage.Accoun
 	secret := auth.NewTOTPSecret()
 	acc, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
 		if a.TOTPEnabled {
-			return api.Errorf(http.StatusConflict, "already_enabled", "two-factor authentication is already on")
+			return fault.New(fault.Conflict, "already_enabled", "two-factor authentication is already on")
 		}
 		a.TOTPSecret, a.TOTPLastStep = secret, 0
 		return nil
@@ -61,19 +61,19 @@ func (a *API) confirm2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 		return err
 	}
 	if acc.TOTPEnabled {
-		return api.Errorf(http.StatusConflict, "already_enabled", "two-factor authentication is already on")
+		return fault.New(fault.Conflict, "already_enabled", "two-factor authentication is already on")
 	}
 	if acc.TOTPSecret == "" {
-		return api.Errorf(http.StatusConflict, "not_enrolled", "start with POST "+AccountPath+"/2fa")
+		return fault.New(fault.Conflict, "not_enrolled", "start with POST "+AccountPath+"/2fa")
 	}
 	step, ok := auth.VerifyTOTP(acc.TOTPSecret, req.Code, a.opts.Now(), acc.TOTPLastStep)
 	if !ok {
-		return &api.Error{Status: http.StatusBadRequest, Code: "wrong_code", Field: "code", Message: "the code does not match; check the authenticator's clock"}
+		return &fault.Error{Kind: fault.Invalid, Code: "wrong_code", Field: "code", Message: "the code does not match; check the authenticator's clock"}
 	}
 	codes, hashes := auth.NewRecoveryCodes(RecoveryCodeCount)
 	_, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
 		if a.TOTPSecret != acc.TOTPSecret || a.TOTPEnabled {
-			return api.Errorf(http.StatusConflict, "enrolment_changed", "two-factor authentication changed meanwhile; start again")
+			return fault.New(fault.Conflict, "enrolment_changed", "two-factor authentication changed meanwhile; start again")
 		}
 		a.TOTPEnabled, a.TOTPLastStep, a.RecoveryCodes = true, step, hashes
 		return nil
@@ -109,13 +109,13 @@ func (a *API) disable2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 		return err
 	}
 	if !acc.TOTPEnabled {
-		return api.Errorf(http.StatusConflict, "not_enabled", "two-factor authentication is off")
+		return fault.New(fault.Conflict, "not_enabled", "two-factor authentication is off")
 	}
 	if err := requirePassword(acc, "password", req.Password); err != nil {
 		return err
 	}
 	if !auth.CheckSecondFactor(r.Context(), a.store, acc, req.Code, a.opts.Now()) {
-		return &api.Error{Status: http.StatusBadRequest, Code: "wrong_code", Field: "code", Message: "the code is wrong or already used"}
+		return &fault.Error{Kind: fault.Invalid, Code: "wrong_code", Field: "code", Message: "the code is wrong or already used"}
 	}
 	_, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
 		a.TOTPEnabled, a.TOTPSecret, a.TOTPLastStep, a.RecoveryCodes = false, "", 0, nil
@@ -159,16 +159,16 @@ func (a *API) createAppPassword(w http.ResponseWriter, r *http.Request, acc *sto
 	}
 	name := strings.TrimSpace(req.Name)
 	if name == "" || utf8.RuneCountInString(name) > 100 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return api.Invalid("name", "name says which device or app this is (1-100 characters)")
+		return fault.Invalidf("name", "name says which device or app this is (1-100 characters)")
 	}
 	if req.Scope == "" {
 		req.Scope = auth.ScopeDAV
 	}
 	if req.Scope != auth.ScopeDAV && req.Scope != auth.ScopeFull {
-		return api.Invalid("scope", "scope must be dav (calendars and contacts only) or full")
+		return fault.Invalidf("scope", "scope must be dav (calendars and contacts only) or full")
 	}
 	if c := auth.CredentialFrom(r.Context()); c != nil && c.Method == auth.MethodAppPassword {
-		return api.Errorf(http.StatusForbidden, "app_password", "app passwords cannot make other app passwords; use the account password")
+		return fault.New(fault.Forbidden, "app_password", "app passwords cannot make other app passwords; use the account password")
 	}
 	password, id, hash := auth.NewAppPassword()
 	p := &storage.AppPassword{ID: id, Owner: acc.ID, Name: name, Hash: hash, Scope: req.Scope}
@@ -182,11 +182,7 @@ func (a *API) createAppPassword(w http.ResponseWriter, r *http.Request, acc *sto
 }
 
 func (a *API) deleteAppPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
-	id := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	if err := a.store.DeleteAppPassword(r.Context(), acc.ID, id); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return api.ErrNotFound
-		}
+	if err := a.store.DeleteAppPassword(r.Context(), acc.ID, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/storage"
 )
 
@@ -131,12 +132,12 @@ func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
 			acc, cred := AccountFrom(ctx), CredentialFrom(ctx)
 			switch {
 			case cred.Scope == ScopeDAV:
-				api.WriteError(w, r, a.log, api.Errorf(http.StatusForbidden, "scope",
+				api.WriteError(w, r, a.log, fault.New(fault.Forbidden, "scope",
 					"this app password is for calendars and contacts only; it cannot change the account"))
 				return
 			case cred.Method == MethodPassword && acc.TOTPEnabled:
 				if !a.secondFactor(r, acc) {
-					api.WriteError(w, r, a.log, api.Errorf(http.StatusUnauthorized, "otp_required",
+					api.WriteError(w, r, a.log, fault.New(fault.Unauthenticated, "otp_required",
 						"two-factor authentication is on: send a current code in the "+OTPHeader+" header"))
 					return
 				}
@@ -149,7 +150,7 @@ func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
 
 func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, next http.Handler, token string) {
 	st, ok := a.lookup.(Store)
-	unauthorized := api.Errorf(http.StatusUnauthorized, "session_expired", "the session has ended; log in again")
+	unauthorized := fault.New(fault.Unauthenticated, "session_expired", "the session has ended; log in again")
 	if !ok {
 		api.WriteError(w, r, a.log, unauthorized)
 		return
@@ -173,7 +174,7 @@ func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, n
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(s.CSRF)) != 1 || s.CSRF == "" {
-			api.WriteError(w, r, a.log, api.Errorf(http.StatusForbidden, "csrf",
+			api.WriteError(w, r, a.log, fault.New(fault.Forbidden, "csrf",
 				"requests made with the session cookie must send its CSRF token in "+CSRFHeader))
 			return
 		}

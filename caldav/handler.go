@@ -14,7 +14,7 @@ import (
 // Calendars is the calendar kind of the /dav/ tree (davtree.Kind):
 // calendar homes, calendars and calendar object resources.
 type Calendars struct {
-	store        storage.Store
+	store        storage.DAV
 	logger       *slog.Logger
 	maxInstances int
 }
@@ -30,7 +30,7 @@ type Options struct {
 
 // New returns the calendar kind; serve it with davtree.New. Requests must
 // carry an authenticated account (auth.Middleware).
-func New(store storage.Store, opts Options) *Calendars {
+func New(store storage.DAV, opts Options) *Calendars {
 	h := &Calendars{store: store, logger: opts.Logger, maxInstances: opts.MaxInstances}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)

@@ -16,7 +16,7 @@ const DefaultCalendar = "default"
 
 // Provision creates the default calendar of a new account. It is
 // idempotent: an existing default calendar is left alone.
-func Provision(ctx context.Context, store storage.Store, acc *storage.Account) error {
+func Provision(ctx context.Context, store storage.DAV, acc *storage.Account) error {
 	err := store.CreateCollection(ctx, &storage.Collection{
 		Owner:      acc.ID,
 		Name:       DefaultCalendar,

@@ -13,7 +13,7 @@ import (
 // AddressBooks is the address-book kind of the /dav/ tree (davtree.Kind):
 // address-book homes, address books and address object resources.
 type AddressBooks struct {
-	store  storage.Store
+	store  storage.DAV
 	logger *slog.Logger
 }
 
@@ -24,7 +24,7 @@ type Options struct {
 
 // New returns the address-book kind; serve it with davtree.New. Requests
 // must carry an authenticated account (auth.Middleware).
-func New(store storage.Store, opts Options) *AddressBooks {
+func New(store storage.DAV, opts Options) *AddressBooks {
 	a := &AddressBooks{store: store, logger: opts.Logger}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

@@ -19,7 +19,7 @@ const DefaultAddressBook = "contacts"
 // account at every start: accounts created before address books existed
 // get one, and, as in Nextcloud, an account never has none — a user who
 // deletes the last one finds an empty "Contacts" after the next restart.
-func Provision(ctx context.Context, store storage.Store, acc *storage.Account) error {
+func Provision(ctx context.Context, store storage.DAV, acc *storage.Account) error {
 	colls, err := store.ListCollections(ctx, acc.ID)
 	if err != nil {
 		return fmt.Errorf("carddav: provision default address book: %w", err)

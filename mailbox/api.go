@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"almanac/auth"
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/notify"
 	"almanac/storage"
 )
@@ -25,6 +25,13 @@ const (
 	PlanFree     = "free"
 	PlanStandard = "standard"
 )
+
+// Store is what the mail API reads and writes: organizations and mail
+// services, and accounts, whose login a deleted mailbox can take away.
+type Store interface {
+	storage.Mail
+	storage.Accounts
+}
 
 // Options configures the API.
 type Options struct {
@@ -39,14 +46,14 @@ type Options struct {
 // API serves organizations, mail services, mailboxes, aliases and the
 // rights of linked accounts under /api/v1.
 type API struct {
-	store storage.Store
+	store Store
 	opts  Options
 	// exportMu makes file updates follow the store's order.
 	exportMu sync.Mutex
 }
 
 // New returns the mail API.
-func New(store storage.Store, opts Options) *API {
+func New(store Store, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -61,167 +68,30 @@ const (
 	ResolvePath   = "/api/v1/resolve"
 )
 
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	acc := auth.AccountFrom(r.Context())
-	if acc == nil {
-		api.WriteError(w, r, a.opts.Logger, errors.New("mailbox: no account in context"))
-		return
-	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")[2:] // after api/v1
-	err := a.route(w, r, acc, parts)
-	if errors.Is(err, storage.ErrNotFound) {
-		err = api.ErrNotFound
-	}
-	if err != nil {
-		api.WriteError(w, r, a.opts.Logger, err)
-	}
-}
-
-// route is one pattern of the API: path segments after /api/v1/, "*"
-// matching any segment, and a handler per method.
-type route struct {
-	pattern []string
-	methods map[string]func(w http.ResponseWriter, r *http.Request, acc *storage.Account, args []string) error
-}
-
-func (a *API) routes() []route {
-	type h = func(w http.ResponseWriter, r *http.Request, acc *storage.Account, args []string) error
-	return []route{
-		{[]string{"resolve"}, map[string]h{"GET": func(w http.ResponseWriter, r *http.Request, _ *storage.Account, _ []string) error {
-			return a.resolve(w, r)
-		}}},
-		{[]string{"orgs"}, map[string]h{
-			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
-				return a.listOrgs(w, r, acc)
-			},
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
-				return a.createOrg(w, r, acc)
-			},
-		}},
-		{[]string{"orgs", "*", "members"}, map[string]h{
-			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.listMembers(w, r, acc, p[1])
-			},
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.addMember(w, r, acc, p[1])
-			},
-		}},
-		{[]string{"orgs", "*", "members", "*"}, map[string]h{
-			"DELETE": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.removeMember(w, r, acc, p[1], p[3])
-			},
-		}},
-		{[]string{"orgs", "*", "services"}, map[string]h{
-			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.listServices(w, r, acc, p[1])
-			},
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.createService(w, r, acc, p[1])
-			},
-		}},
-		{[]string{"services", "*"}, map[string]h{
-			"PATCH": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.updateService(w, r, acc, p[1])
-			},
-		}},
-		{[]string{"services", "*", "mailboxes"}, map[string]h{
-			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.listMailboxes(w, r, acc, p[1])
-			},
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.createMailbox(w, r, acc, p[1])
-			},
-		}},
-		{[]string{"services", "*", "mailboxes", "*"}, map[string]h{
-			"DELETE": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.deleteMailbox(w, r, acc, p[1], p[3])
-			},
-		}},
-		{[]string{"services", "*", "mailboxes", "*", "password"}, map[string]h{
-			"PUT": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.managerPassword(w, r, acc, p[1], p[3])
-			},
-		}},
-		{[]string{"services", "*", "mailboxes", "*", "links"}, map[string]h{
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.invite(w, r, acc, p[1], p[3])
-			},
-		}},
-		{[]string{"services", "*", "mailboxes", "*", "links", "*"}, map[string]h{
-			"PATCH": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.setRights(w, r, acc, p[1], p[3], p[5])
-			},
-		}},
-		{[]string{"mailboxes"}, map[string]h{
-			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
-				return a.myMailboxes(w, r, acc)
-			},
-		}},
-		{[]string{"mailboxes", "link"}, map[string]h{
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, _ []string) error {
-				return a.link(w, r, acc)
-			},
-		}},
-		{[]string{"mailboxes", "*", "password"}, map[string]h{
-			"PUT": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.userPassword(w, r, acc, p[1])
-			},
-		}},
-		{[]string{"mailboxes", "*", "aliases"}, map[string]h{
-			"GET": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.listAliases(w, r, acc, p[1])
-			},
-			"POST": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.addAlias(w, r, acc, p[1])
-			},
-		}},
-		{[]string{"mailboxes", "*", "aliases", "*"}, map[string]h{
-			"DELETE": func(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-				return a.removeAlias(w, r, acc, p[1], p[3])
-			},
-		}},
-	}
-}
-
-// route finds the handler of a path: the first pattern that matches
-// (literal segments before "*", so /mailboxes/link is not an address),
-// 405 with Allow when the path exists but not the method.
-func (a *API) route(w http.ResponseWriter, r *http.Request, acc *storage.Account, p []string) error {
-	for _, rt := range a.routes() {
-		if !matches(rt.pattern, p) {
-			continue
-		}
-		method := r.Method
-		if method == http.MethodHead {
-			method = http.MethodGet
-		}
-		if h := rt.methods[method]; h != nil {
-			return h(w, r, acc, p)
-		}
-		allow := make([]string, 0, len(rt.methods)+1)
-		for m := range rt.methods {
-			allow = append(allow, m)
-			if m == http.MethodGet {
-				allow = append(allow, http.MethodHead)
-			}
-		}
-		slices.Sort(allow)
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		return api.ErrMethodNotAllowed
-	}
-	return api.Errorf(http.StatusNotFound, "not_found", "no such API endpoint")
-}
-
-func matches(pattern, path []string) bool {
-	if len(pattern) != len(path) {
-		return false
-	}
-	for i, seg := range pattern {
-		if seg != "*" && seg != path[i] {
-			return false
-		}
-	}
-	return true
+// Routes registers the mail endpoints. Accounts in paths are named by
+// handle, login or "me" (api.ResolveAccount).
+func (a *API) Routes(rt *api.Router) {
+	rt.Handle("GET "+ResolvePath, a.resolve)
+	rt.Handle("GET "+OrgsPath, a.listOrgs)
+	rt.Handle("POST "+OrgsPath, a.createOrg)
+	rt.Handle("GET "+OrgsPath+"/{org}/members", a.listMembers)
+	rt.Handle("POST "+OrgsPath+"/{org}/members", a.addMember)
+	rt.Handle("DELETE "+OrgsPath+"/{org}/members/{account}", a.removeMember)
+	rt.Handle("GET "+OrgsPath+"/{org}/services", a.listServices)
+	rt.Handle("POST "+OrgsPath+"/{org}/services", a.createService)
+	rt.Handle("PATCH "+ServicesPath+"/{service}", a.updateService)
+	rt.Handle("GET "+ServicesPath+"/{service}/mailboxes", a.listMailboxes)
+	rt.Handle("POST "+ServicesPath+"/{service}/mailboxes", a.createMailbox)
+	rt.Handle("DELETE "+ServicesPath+"/{service}/mailboxes/{local}", a.deleteMailbox)
+	rt.Handle("PUT "+ServicesPath+"/{service}/mailboxes/{local}/password", a.managerPassword)
+	rt.Handle("POST "+ServicesPath+"/{service}/mailboxes/{local}/links", a.invite)
+	rt.Handle("PATCH "+ServicesPath+"/{service}/mailboxes/{local}/links/{account}", a.setRights)
+	rt.Handle("GET "+MailboxesPath, a.myMailboxes)
+	rt.Handle("POST "+MailboxesPath+"/link", a.link)
+	rt.Handle("PUT "+MailboxesPath+"/{address}/password", a.userPassword)
+	rt.Handle("GET "+MailboxesPath+"/{address}/aliases", a.listAliases)
+	rt.Handle("POST "+MailboxesPath+"/{address}/aliases", a.addAlias)
+	rt.Handle("DELETE "+MailboxesPath+"/{address}/aliases/{alias}", a.removeAlias)
 }
 
 // role returns acc's role in org, ErrNotFound when none (not a member
@@ -246,7 +116,7 @@ func (a *API) manages(ctx context.Context, acc *storage.Account, serviceID strin
 		return nil, err
 	}
 	if role != storage.RoleOwner && role != storage.RoleManager {
-		return nil, api.Errorf(http.StatusForbidden, "not_manager", "only the organization's owner or a Mail Service manager can do this")
+		return nil, fault.New(fault.Forbidden, "not_manager", "only the organization's owner or a Mail Service manager can do this")
 	}
 	return s, nil
 }
@@ -258,7 +128,8 @@ type orgJSON struct {
 	Created time.Time `json:"created"`
 }
 
-func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+func (a *API) listOrgs(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
 	orgs, err := a.store.OrganizationsOf(r.Context(), acc.ID)
 	if err != nil {
 		return err
@@ -272,7 +143,8 @@ func (a *API) listOrgs(w http.ResponseWriter, r *http.Request, acc *storage.Acco
 	return nil
 }
 
-func (a *API) createOrg(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+func (a *API) createOrg(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
 	var req struct {
 		Name string `json:"name"`
 	}
@@ -281,7 +153,7 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	}
 	name := strings.TrimSpace(req.Name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return api.Invalid("name", "name is required (at most 100 characters)")
+		return fault.Invalidf("name", "name is required (at most 100 characters)")
 	}
 	o := &storage.Organization{Name: name}
 	ctx := r.Context()
@@ -301,7 +173,9 @@ type memberJSON struct {
 	Role    string `json:"role"`
 }
 
-func (a *API) listMembers(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+func (a *API) listMembers(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	org := r.PathValue("org")
 	ctx := r.Context()
 	if _, err := a.role(ctx, acc, org); err != nil {
 		return err
@@ -324,7 +198,9 @@ func (a *API) listMembers(w http.ResponseWriter, r *http.Request, acc *storage.A
 
 // addMember adds an account by login: the owner adds managers and
 // members, a manager adds members.
-func (a *API) addMember(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+func (a *API) addMember(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	org := r.PathValue("org")
 	var req struct {
 		Login string `json:"login"`
 		Role  string `json:"role"`
@@ -342,13 +218,13 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	}
 	switch {
 	case req.Role != storage.RoleManager && req.Role != storage.RoleMember && req.Role != storage.RoleOwner:
-		return api.Invalid("role", "role must be owner, manager or member")
+		return fault.Invalidf("role", "role must be owner, manager or member")
 	case mine == storage.RoleMember, mine == storage.RoleManager && req.Role != storage.RoleMember:
-		return api.Errorf(http.StatusForbidden, "not_allowed", "your role in this organization cannot add a %s", req.Role)
+		return fault.New(fault.Forbidden, "not_allowed", "your role in this organization cannot add a %s", req.Role)
 	}
 	other, err := a.store.AccountByLogin(ctx, strings.TrimSpace(req.Login))
 	if errors.Is(err, storage.ErrNotFound) {
-		return api.Invalid("login", "no account has the login %q", req.Login)
+		return fault.Invalidf("login", "no account has the login %q", req.Login)
 	}
 	if err != nil {
 		return err
@@ -356,7 +232,7 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	// Adding someone again changes their role: only the owner may, so a
 	// manager cannot demote the owner or another manager.
 	if existing, err := a.store.Member(ctx, org, other.ID); err == nil && mine != storage.RoleOwner && existing.Role != req.Role {
-		return api.Errorf(http.StatusForbidden, "not_allowed", "only the owner changes a member's role")
+		return fault.New(fault.Forbidden, "not_allowed", "only the owner changes a member's role")
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
@@ -370,14 +246,21 @@ func (a *API) addMember(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	return nil
 }
 
-func (a *API) removeMember(w http.ResponseWriter, r *http.Request, acc *storage.Account, org, member string) error {
+func (a *API) removeMember(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	org := r.PathValue("org")
 	ctx := r.Context()
+	other, err := api.ResolveAccount(ctx, a.store, acc, r.PathValue("account"))
+	if err != nil {
+		return err
+	}
+	member := other.ID
 	mine, err := a.role(ctx, acc, org)
 	if err != nil {
 		return err
 	}
 	if mine != storage.RoleOwner && member != acc.ID {
-		return api.Errorf(http.StatusForbidden, "not_allowed", "only the owner removes other members")
+		return fault.New(fault.Forbidden, "not_allowed", "only the owner removes other members")
 	}
 	if err := a.lastOwner(ctx, org, member, ""); err != nil {
 		return err
@@ -419,7 +302,7 @@ func (a *API) lastOwner(ctx context.Context, org, account, newRole string) error
 		}
 	}
 	if isOwner && owners == 1 {
-		return api.Errorf(http.StatusConflict, "last_owner", "an organization needs an owner: make someone else owner first")
+		return fault.New(fault.Conflict, "last_owner", "an organization needs an owner: make someone else owner first")
 	}
 	return nil
 }

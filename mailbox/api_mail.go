@@ -11,6 +11,7 @@ import (
 
 	"almanac/auth"
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/notify"
 	"almanac/storage"
 )
@@ -32,7 +33,9 @@ func serviceView(s *storage.MailService) serviceJSON {
 	return v
 }
 
-func (a *API) listServices(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+func (a *API) listServices(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	org := r.PathValue("org")
 	ctx := r.Context()
 	if _, err := a.role(ctx, acc, org); err != nil {
 		return err
@@ -63,7 +66,7 @@ func checkDomains(req *serviceRequest) ([]string, error) {
 	for _, d := range *req.AliasDomains {
 		d = strings.ToLower(strings.TrimSpace(d))
 		if reason, ok := ValidDomain(d); !ok {
-			return nil, api.Invalid("alias_domains", "%s: %s", d, reason)
+			return nil, fault.Invalidf("alias_domains", "%s: %s", d, reason)
 		}
 		if !slices.Contains(out, d) {
 			out = append(out, d)
@@ -72,7 +75,9 @@ func checkDomains(req *serviceRequest) ([]string, error) {
 	return out, nil
 }
 
-func (a *API) createService(w http.ResponseWriter, r *http.Request, acc *storage.Account, org string) error {
+func (a *API) createService(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	org := r.PathValue("org")
 	var req serviceRequest
 	if err := api.Decode(r, &req); err != nil {
 		return err
@@ -83,17 +88,17 @@ func (a *API) createService(w http.ResponseWriter, r *http.Request, acc *storage
 		return err
 	}
 	if role != storage.RoleOwner {
-		return api.Errorf(http.StatusForbidden, "not_owner", "only the organization's owner creates mail services")
+		return fault.New(fault.Forbidden, "not_owner", "only the organization's owner creates mail services")
 	}
 	domain := strings.ToLower(strings.TrimSpace(req.Domain))
 	if reason, ok := ValidDomain(domain); !ok {
-		return api.Invalid("domain", "%s", reason)
+		return fault.Invalidf("domain", "%s", reason)
 	}
 	if req.Plan == "" {
 		req.Plan = PlanStandard
 	}
 	if req.Plan != PlanFree && req.Plan != PlanStandard {
-		return api.Invalid("plan", "plan must be free or standard")
+		return fault.Invalidf("plan", "plan must be free or standard")
 	}
 	aliases, err := checkDomains(&req)
 	if err != nil {
@@ -102,7 +107,7 @@ func (a *API) createService(w http.ResponseWriter, r *http.Request, acc *storage
 	s := &storage.MailService{Org: org, Domain: domain, Plan: req.Plan, AliasDomains: aliases}
 	if err := a.store.CreateMailService(ctx, s); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return &api.Error{Status: http.StatusConflict, Code: "domain_taken", Field: "domain", Message: "this domain (or an alias domain) already has a mail service"}
+			return &fault.Error{Kind: fault.Conflict, Code: "domain_taken", Field: "domain", Message: "this domain (or an alias domain) already has a mail service"}
 		}
 		return err
 	}
@@ -111,7 +116,9 @@ func (a *API) createService(w http.ResponseWriter, r *http.Request, acc *storage
 	return nil
 }
 
-func (a *API) updateService(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
+func (a *API) updateService(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
 	var req serviceRequest
 	if err := api.Decode(r, &req); err != nil {
 		return err
@@ -126,14 +133,14 @@ func (a *API) updateService(w http.ResponseWriter, r *http.Request, acc *storage
 		return err
 	}
 	if role != storage.RoleOwner {
-		return api.Errorf(http.StatusForbidden, "not_owner", "only the organization's owner changes a mail service")
+		return fault.New(fault.Forbidden, "not_owner", "only the organization's owner changes a mail service")
 	}
 	if req.Domain != "" {
-		return api.Invalid("domain", "a mail service's domain cannot change")
+		return fault.Invalidf("domain", "a mail service's domain cannot change")
 	}
 	if req.Plan != "" {
 		if req.Plan != PlanFree && req.Plan != PlanStandard {
-			return api.Invalid("plan", "plan must be free or standard")
+			return fault.Invalidf("plan", "plan must be free or standard")
 		}
 		s.Plan = req.Plan
 	}
@@ -144,7 +151,7 @@ func (a *API) updateService(w http.ResponseWriter, r *http.Request, acc *storage
 	}
 	if err := a.store.UpdateMailService(ctx, s); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return &api.Error{Status: http.StatusConflict, Code: "domain_taken", Field: "alias_domains", Message: "an alias domain already belongs to a mail service"}
+			return &fault.Error{Kind: fault.Conflict, Code: "domain_taken", Field: "alias_domains", Message: "an alias domain already belongs to a mail service"}
 		}
 		return err
 	}
@@ -170,7 +177,9 @@ func mailboxView(s *storage.MailService, m *storage.Mailbox) mailboxJSON {
 	return v
 }
 
-func (a *API) listMailboxes(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
+func (a *API) listMailboxes(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
 	ctx := r.Context()
 	s, err := a.manages(ctx, acc, id)
 	if err != nil {
@@ -192,18 +201,20 @@ func (a *API) listMailboxes(w http.ResponseWriter, r *http.Request, acc *storage
 // account password rule against the address.
 func passwordPair(pw, confirm, address string) error {
 	if pw == "" {
-		return api.Invalid("password", "password is required")
+		return fault.Invalidf("password", "password is required")
 	}
 	if pw != confirm {
-		return api.Invalid("password_confirm", "the two passwords differ")
+		return fault.Invalidf("password_confirm", "the two passwords differ")
 	}
 	if p := auth.PasswordProblem(pw, address); p != "" {
-		return api.Invalid("password", "%s", p)
+		return fault.Invalidf("password", "%s", p)
 	}
 	return nil
 }
 
-func (a *API) createMailbox(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
+func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
 	var req struct {
 		LocalPart       string `json:"local_part"`
 		Password        string `json:"password"`
@@ -218,7 +229,7 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request, acc *storage
 		return err
 	}
 	if reason, ok := ValidLocalPart(req.LocalPart); !ok {
-		return api.Invalid("local_part", "%s", reason)
+		return fault.Invalidf("local_part", "%s", reason)
 	}
 	address := req.LocalPart + "@" + s.Domain
 	if err := passwordPair(req.Password, req.PasswordConfirm, address); err != nil {
@@ -231,7 +242,7 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request, acc *storage
 	m := &storage.Mailbox{Service: s.ID, LocalPart: req.LocalPart, PasswordHash: hash}
 	if err := a.store.CreateMailbox(ctx, m); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return &api.Error{Status: http.StatusConflict, Code: "address_taken", Field: "local_part", Message: address + " is already a mailbox or an alias"}
+			return &fault.Error{Kind: fault.Conflict, Code: "address_taken", Field: "local_part", Message: address + " is already a mailbox or an alias"}
 		}
 		return err
 	}
@@ -257,7 +268,10 @@ func (a *API) managedMailbox(ctx context.Context, acc *storage.Account, id, loca
 // mailClientNote reminds that mail clients keep the old password.
 const mailClientNote = "Update the password in every mail client (Outlook, Thunderbird, phones): they keep using the old one until you do."
 
-func (a *API) managerPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
+func (a *API) managerPassword(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
+	local := r.PathValue("local")
 	var req struct {
 		Password        string `json:"password"`
 		PasswordConfirm string `json:"password_confirm"`
@@ -294,7 +308,10 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request, s *storage.Mai
 // login ID, that account gets a fallback username (initials and digits)
 // by SMS and recovery email, logs in with it and its unchanged password,
 // and must pick a new login ID.
-func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
+func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
+	local := r.PathValue("local")
 	ctx := r.Context()
 	s, m, err := a.managedMailbox(ctx, acc, id, local)
 	if err != nil {
@@ -342,7 +359,10 @@ func (a *API) fallback(ctx context.Context, owner *storage.Account, address stri
 
 // invite links a member's account to a mailbox with rights (a manager
 // invites a member to manage an address).
-func (a *API) invite(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local string) error {
+func (a *API) invite(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
+	local := r.PathValue("local")
 	var req struct {
 		Login  string    `json:"login"`
 		Rights *[]string `json:"rights"`
@@ -357,13 +377,13 @@ func (a *API) invite(w http.ResponseWriter, r *http.Request, acc *storage.Accoun
 	}
 	other, err := a.store.AccountByLogin(ctx, strings.TrimSpace(req.Login))
 	if errors.Is(err, storage.ErrNotFound) {
-		return api.Invalid("login", "no account has the login %q", req.Login)
+		return fault.Invalidf("login", "no account has the login %q", req.Login)
 	}
 	if err != nil {
 		return err
 	}
 	if _, err := a.store.Member(ctx, s.Org, other.ID); err != nil {
-		return api.Invalid("login", "%s is not a member of the organization; add them first", req.Login)
+		return fault.Invalidf("login", "%s is not a member of the organization; add them first", req.Login)
 	}
 	rights := allRights
 	if req.Rights != nil {
@@ -385,7 +405,7 @@ func checkRights(rs []string) ([]string, error) {
 	var out []string
 	for _, r := range rs {
 		if !slices.Contains(allRights, r) {
-			return nil, api.Invalid("rights", "rights may be password, responder and aliases; %q is none of them", r)
+			return nil, fault.Invalidf("rights", "rights may be password, responder and aliases; %q is none of them", r)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -413,7 +433,10 @@ func linkView(s *storage.MailService, l *storage.MailboxLink) linkJSON {
 
 // setRights is how a manager takes rights away from a linked user, or
 // gives them back.
-func (a *API) setRights(w http.ResponseWriter, r *http.Request, acc *storage.Account, id, local, account string) error {
+func (a *API) setRights(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	id := r.PathValue("service")
+	local := r.PathValue("local")
 	var req struct {
 		Rights []string `json:"rights"`
 	}
@@ -425,7 +448,11 @@ func (a *API) setRights(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	if err != nil {
 		return err
 	}
-	l, err := a.store.MailboxLink(ctx, s.ID, local, account)
+	linked, err := api.ResolveAccount(ctx, a.store, acc, r.PathValue("account"))
+	if err != nil {
+		return err
+	}
+	l, err := a.store.MailboxLink(ctx, s.ID, local, linked.ID)
 	if err != nil {
 		return err
 	}
@@ -442,7 +469,8 @@ func (a *API) setRights(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 // link attaches a mailbox to the caller's account by proving its
 // password. The login ID and the mailbox are different credentials even
 // when spelled the same: only the mailbox password links.
-func (a *API) link(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+func (a *API) link(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
 	var req struct {
 		Address  string `json:"address"`
 		Password string `json:"password"`
@@ -451,7 +479,7 @@ func (a *API) link(w http.ResponseWriter, r *http.Request, acc *storage.Account)
 		return err
 	}
 	ctx := r.Context()
-	wrong := &api.Error{Status: http.StatusForbidden, Code: "wrong_mailbox_password", Field: "password", Message: "the address or its mailbox password is wrong"}
+	wrong := &fault.Error{Kind: fault.Forbidden, Code: "wrong_mailbox_password", Field: "password", Message: "the address or its mailbox password is wrong"}
 	s, m, alias, err := a.store.ResolveAddress(ctx, strings.TrimSpace(req.Address))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && alias) {
 		auth.VerifyNothing(req.Password) // as long as for a real mailbox
@@ -481,7 +509,8 @@ func (a *API) link(w http.ResponseWriter, r *http.Request, acc *storage.Account)
 	return nil
 }
 
-func (a *API) myMailboxes(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+func (a *API) myMailboxes(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
 	ctx := r.Context()
 	links, err := a.store.MailboxLinksOf(ctx, acc.ID)
 	if err != nil {
@@ -520,7 +549,7 @@ func (a *API) linked(ctx context.Context, acc *storage.Account, address, right s
 	l, err := a.store.MailboxLink(ctx, s.ID, m.LocalPart, acc.ID)
 	if err == nil {
 		if !slices.Contains(l.Rights, right) {
-			return nil, nil, api.Errorf(http.StatusForbidden, "right_removed",
+			return nil, nil, fault.New(fault.Forbidden, "right_removed",
 				"the Mail Service manager removed your right to change the %s of %s; ask them to restore it", rightNoun[right], address)
 		}
 		return s, m, nil
@@ -536,7 +565,9 @@ func (a *API) linked(ctx context.Context, acc *storage.Account, address, right s
 
 var rightNoun = map[string]string{storage.RightPassword: "password", storage.RightAliases: "aliases", storage.RightResponder: "responder"}
 
-func (a *API) userPassword(w http.ResponseWriter, r *http.Request, acc *storage.Account, address string) error {
+func (a *API) userPassword(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	address := r.PathValue("address")
 	var req struct {
 		Password        string `json:"password"`
 		PasswordConfirm string `json:"password_confirm"`
@@ -551,7 +582,9 @@ func (a *API) userPassword(w http.ResponseWriter, r *http.Request, acc *storage.
 	return a.setPassword(w, r, s, m, req.Password, req.PasswordConfirm)
 }
 
-func (a *API) listAliases(w http.ResponseWriter, r *http.Request, acc *storage.Account, address string) error {
+func (a *API) listAliases(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	address := r.PathValue("address")
 	s, m, err := a.linked(r.Context(), acc, address, storage.RightAliases)
 	if err != nil {
 		return err
@@ -564,7 +597,9 @@ func (a *API) listAliases(w http.ResponseWriter, r *http.Request, acc *storage.A
 	return nil
 }
 
-func (a *API) addAlias(w http.ResponseWriter, r *http.Request, acc *storage.Account, address string) error {
+func (a *API) addAlias(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	address := r.PathValue("address")
 	var req struct {
 		Alias string `json:"alias"`
 	}
@@ -577,20 +612,20 @@ func (a *API) addAlias(w http.ResponseWriter, r *http.Request, acc *storage.Acco
 		return err
 	}
 	if s.Plan == PlanFree {
-		return api.Errorf(http.StatusForbidden, "plan_without_aliases", "the free plan has no aliases; upgrade the mail service of %s to add one", s.Domain)
+		return fault.New(fault.Forbidden, "plan_without_aliases", "the free plan has no aliases; upgrade the mail service of %s to add one", s.Domain)
 	}
 	alias := strings.ToLower(strings.TrimSpace(req.Alias))
 	if before, _, found := strings.Cut(alias, "@"); found {
 		alias = before
 	}
 	if reason, ok := ValidLocalPart(alias); !ok {
-		return api.Invalid("alias", "%s", reason)
+		return fault.Invalidf("alias", "%s", reason)
 	}
 	switch err := a.store.AddAlias(ctx, s.ID, m.LocalPart, alias, MaxAliases); {
 	case errors.Is(err, storage.ErrExists):
-		return &api.Error{Status: http.StatusConflict, Code: "address_taken", Field: "alias", Message: alias + "@" + s.Domain + " is already a mailbox or an alias"}
+		return &fault.Error{Kind: fault.Conflict, Code: "address_taken", Field: "alias", Message: alias + "@" + s.Domain + " is already a mailbox or an alias"}
 	case errors.Is(err, storage.ErrLimit):
-		return &api.Error{Status: http.StatusConflict, Code: "too_many_aliases", Field: "alias", Message: fmt.Sprintf("a mailbox has at most %d aliases", MaxAliases)}
+		return &fault.Error{Kind: fault.Conflict, Code: "too_many_aliases", Field: "alias", Message: fmt.Sprintf("a mailbox has at most %d aliases", MaxAliases)}
 	case err != nil:
 		return err
 	}
@@ -599,7 +634,10 @@ func (a *API) addAlias(w http.ResponseWriter, r *http.Request, acc *storage.Acco
 	return nil
 }
 
-func (a *API) removeAlias(w http.ResponseWriter, r *http.Request, acc *storage.Account, address, alias string) error {
+func (a *API) removeAlias(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
+	address := r.PathValue("address")
+	alias := r.PathValue("alias")
 	ctx := r.Context()
 	s, m, err := a.linked(ctx, acc, address, storage.RightAliases)
 	if err != nil {
@@ -618,7 +656,7 @@ func (a *API) removeAlias(w http.ResponseWriter, r *http.Request, acc *storage.A
 func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 	address := strings.TrimSpace(r.URL.Query().Get("address"))
 	if address == "" {
-		return api.Invalid("address", "address is required")
+		return fault.Invalidf("address", "address is required")
 	}
 	s, m, alias, err := a.store.ResolveAddress(r.Context(), address)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -652,7 +690,7 @@ func (a *API) export(ctx context.Context) {
 
 // Export writes the Dovecot passwd-file and the Postfix virtual table
 // from the store; "" skips a file.
-func Export(ctx context.Context, store storage.Store, passwdFile, virtualMap string) error {
+func Export(ctx context.Context, store storage.Mail, passwdFile, virtualMap string) error {
 	services, boxes, err := store.MailExport(ctx)
 	if err != nil {
 		return err

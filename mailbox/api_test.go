@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"almanac/auth"
-	"almanac/internal/server"
 	"almanac/notify"
+	"almanac/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )

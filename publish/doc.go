@@ -54,5 +54,5 @@
 //   - Fetch counts, last fetch time and User-Agent are kept in memory and
 //     written every 30 s (server.Server.Run), so a poll costs no disk
 //     write; the API shows stored plus pending counts.
-//   - Tokens are masked in the request log (internal/server).
+//   - Tokens are masked in the request log (package server).
 package publish

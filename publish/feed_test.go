@@ -18,7 +18,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
-	"almanac/internal/server"
+	"almanac/server"
 	"almanac/sharing"
 	"almanac/storage"
 	"almanac/storage/bolt"

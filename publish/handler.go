@@ -47,10 +47,17 @@ type Options struct {
 	Now func() time.Time
 }
 
+// Store is what feeds read: links and their statistics, and the
+// collections they publish.
+type Store interface {
+	storage.Sharing
+	storage.DAV
+}
+
 // Handler serves public feeds. It needs no login: the token is the
 // credential.
 type Handler struct {
-	store      storage.Store
+	store      Store
 	keys       *sharing.Keyring
 	logger     *slog.Logger
 	ttl        time.Duration
@@ -62,7 +69,7 @@ type Handler struct {
 }
 
 // NewHandler returns the feed handler.
-func NewHandler(store storage.Store, keys *sharing.Keyring, opts Options) *Handler {
+func NewHandler(store Store, keys *sharing.Keyring, opts Options) *Handler {
 	h := &Handler{store: store, keys: keys, logger: opts.Logger, ttl: opts.TTL, clientAddr: opts.ClientAddr, now: opts.Now}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)

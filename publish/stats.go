@@ -45,7 +45,7 @@ func (s *fetchStats) Pending(id string) storage.FetchStat {
 
 // flush writes the pending counts; on failure they are kept for the next
 // flush.
-func (s *fetchStats) flush(ctx context.Context, store storage.Store) error {
+func (s *fetchStats) flush(ctx context.Context, store storage.Sharing) error {
 	s.mu.Lock()
 	batch := make([]storage.FetchStat, 0, len(s.pending))
 	for _, st := range s.pending {

@@ -13,6 +13,7 @@ import (
 
 	"almanac/auth"
 	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/storage"
 )
 
@@ -34,10 +35,18 @@ type FeedState interface {
 	Forget(id string)
 }
 
+// Store is what the sharing API reads and writes: the caller's
+// collections, links and grants, and accounts by login.
+type Store interface {
+	storage.Accounts
+	storage.DAV
+	storage.Sharing
+}
+
 // LinksAPI serves the owner's management of public links (JSON, behind
 // authentication): create, list, show, update, rotate, revoke.
 type LinksAPI struct {
-	store  storage.Store
+	store  Store
 	keys   *Keyring
 	feeds  FeedState
 	logger *slog.Logger
@@ -55,7 +64,7 @@ type APIOptions struct {
 }
 
 // NewLinksAPI returns the link management API.
-func NewLinksAPI(store storage.Store, keys *Keyring, feeds FeedState, opts APIOptions) *LinksAPI {
+func NewLinksAPI(store Store, keys *Keyring, feeds FeedState, opts APIOptions) *LinksAPI {
 	a := &LinksAPI{store: store, keys: keys, feeds: feeds, logger: opts.Logger, publicURL: strings.TrimSuffix(opts.PublicURL, "/"), now: opts.Now}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
@@ -126,82 +135,40 @@ type linkRequest struct {
 	Expires    optional[time.Time] `json:"expires"`
 }
 
-func (a *LinksAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := a.serve(w, r); err != nil {
-		api.WriteError(w, r, a.logger, mapStoreError(err))
-	}
-}
-
-func mapStoreError(err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return api.ErrNotFound
-	}
-	return err
-}
-
-func (a *LinksAPI) serve(w http.ResponseWriter, r *http.Request) error {
-	acc := auth.AccountFrom(r.Context())
-	if acc == nil {
-		return errors.New("sharing: no authenticated account in context")
-	}
-	rest, ok := strings.CutPrefix(r.URL.Path, LinksPath)
-	if !ok {
-		return api.ErrNotFound
-	}
-	rest = strings.Trim(rest, "/")
-	id, action, _ := strings.Cut(rest, "/")
-	switch {
-	case id == "":
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			return a.list(w, r, acc)
-		case http.MethodPost:
-			return a.create(w, r, acc)
-		}
-		return notAllowed(w, "GET, HEAD, POST")
-	case action == "":
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			l, err := a.owned(r, acc, id)
-			if err != nil {
-				return err
-			}
-			api.WriteJSON(w, http.StatusOK, a.view(r, l))
-			return nil
-		case http.MethodPatch:
-			return a.update(w, r, acc, id)
-		case http.MethodDelete:
-			return a.revoke(w, r, acc, id)
-		}
-		return notAllowed(w, "GET, HEAD, PATCH, DELETE")
-	case action == "rotate":
-		if r.Method != http.MethodPost {
-			return notAllowed(w, "POST")
-		}
-		return a.rotate(w, r, acc, id)
-	}
-	return api.ErrNotFound
-}
-
-func notAllowed(w http.ResponseWriter, allow string) error {
-	w.Header().Set("Allow", allow)
-	return api.ErrMethodNotAllowed
+// Routes registers the link endpoints.
+func (a *LinksAPI) Routes(rt *api.Router) {
+	rt.Handle("GET "+LinksPath, a.list)
+	rt.Handle("POST "+LinksPath, a.create)
+	rt.Handle("GET "+LinksPath+"/{id}", a.show)
+	rt.Handle("PATCH "+LinksPath+"/{id}", a.update)
+	rt.Handle("DELETE "+LinksPath+"/{id}", a.revoke)
+	rt.Handle("POST "+LinksPath+"/{id}/rotate", a.rotate)
 }
 
 // owned returns link id when acc owns it; another account's link is
 // ErrNotFound, as a link that does not exist.
-func (a *LinksAPI) owned(r *http.Request, acc *storage.Account, id string) (*storage.Link, error) {
-	l, err := a.store.Link(r.Context(), id)
+func (a *LinksAPI) owned(r *http.Request) (*storage.Link, error) {
+	l, err := a.store.Link(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
-	if l.Owner != acc.ID {
+	if l.Owner != auth.AccountFrom(r.Context()).ID {
 		return nil, storage.ErrNotFound
 	}
 	return l, nil
 }
 
-func (a *LinksAPI) list(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+func (a *LinksAPI) show(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.owned(r)
+	if err != nil {
+		return err
+	}
+	api.WriteJSON(w, http.StatusOK, a.view(r, l))
+	return nil
+}
+
+func (a *LinksAPI) list(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
 	links, err := a.store.ListLinks(r.Context(), acc.ID)
 	if err != nil {
 		return err
@@ -214,18 +181,19 @@ func (a *LinksAPI) list(w http.ResponseWriter, r *http.Request, acc *storage.Acc
 	return nil
 }
 
-func (a *LinksAPI) create(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
+func (a *LinksAPI) create(w http.ResponseWriter, r *http.Request) error {
+	acc := auth.AccountFrom(r.Context())
 	var req linkRequest
 	if err := api.Decode(r, &req); err != nil {
 		return err
 	}
 	if !req.Collection.Set || req.Collection.Null || req.Collection.V == "" {
-		return api.Invalid("collection", "collection names the calendar or address book to publish")
+		return fault.Invalidf("collection", "collection names the calendar or address book to publish")
 	}
 	ctx := r.Context()
 	coll, err := a.store.Collection(ctx, acc.ID, req.Collection.V)
 	if errors.Is(err, storage.ErrNotFound) {
-		return api.Invalid("collection", "you have no calendar or address book named %q", req.Collection.V)
+		return fault.Invalidf("collection", "you have no calendar or address book named %q", req.Collection.V)
 	}
 	if err != nil {
 		return err
@@ -235,7 +203,7 @@ func (a *LinksAPI) create(w http.ResponseWriter, r *http.Request, acc *storage.A
 		return err
 	}
 	if len(existing) >= MaxLinksPerAccount {
-		return api.Errorf(http.StatusConflict, "too_many_links", "an account has at most %d public links; revoke one first", MaxLinksPerAccount)
+		return fault.New(fault.Limit, "too_many_links", "an account has at most %d public links; revoke one first", MaxLinksPerAccount)
 	}
 	l := &storage.Link{ID: NewLinkID(), Owner: acc.ID, Collection: coll.Name, Tier: TierFull}
 	if err := a.apply(l, coll.Kind, &req); err != nil {
@@ -249,8 +217,8 @@ func (a *LinksAPI) create(w http.ResponseWriter, r *http.Request, acc *storage.A
 	return nil
 }
 
-func (a *LinksAPI) update(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
-	l, err := a.owned(r, acc, id)
+func (a *LinksAPI) update(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.owned(r)
 	if err != nil {
 		return err
 	}
@@ -259,9 +227,9 @@ func (a *LinksAPI) update(w http.ResponseWriter, r *http.Request, acc *storage.A
 		return err
 	}
 	if req.Collection.Set {
-		return api.Invalid("collection", "a link's collection cannot change; create another link")
+		return fault.Invalidf("collection", "a link's collection cannot change; create another link")
 	}
-	coll, err := a.store.Collection(r.Context(), acc.ID, l.Collection)
+	coll, err := a.store.Collection(r.Context(), l.Owner, l.Collection)
 	if err != nil {
 		return err
 	}
@@ -277,8 +245,8 @@ func (a *LinksAPI) update(w http.ResponseWriter, r *http.Request, acc *storage.A
 
 // rotate replaces a link by one with the same settings and a new URL: the
 // old URL stops working at once.
-func (a *LinksAPI) rotate(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
-	old, err := a.owned(r, acc, id)
+func (a *LinksAPI) rotate(w http.ResponseWriter, r *http.Request) error {
+	old, err := a.owned(r)
 	if err != nil {
 		return err
 	}
@@ -293,14 +261,15 @@ func (a *LinksAPI) rotate(w http.ResponseWriter, r *http.Request, acc *storage.A
 	return nil
 }
 
-func (a *LinksAPI) revoke(w http.ResponseWriter, r *http.Request, acc *storage.Account, id string) error {
-	if _, err := a.owned(r, acc, id); err != nil {
+func (a *LinksAPI) revoke(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.owned(r)
+	if err != nil {
 		return err
 	}
-	if err := a.store.DeleteLink(r.Context(), id); err != nil {
+	if err := a.store.DeleteLink(r.Context(), l.ID); err != nil {
 		return err
 	}
-	a.feeds.Forget(id)
+	a.feeds.Forget(l.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -310,13 +279,13 @@ func (a *LinksAPI) apply(l *storage.Link, kind storage.Kind, req *linkRequest) e
 	if req.Label.Set {
 		label := strings.TrimSpace(req.Label.V)
 		if utf8.RuneCountInString(label) > MaxLabel || strings.ContainsFunc(label, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return api.Invalid("label", "label must be at most %d characters without control characters", MaxLabel)
+			return fault.Invalidf("label", "label must be at most %d characters without control characters", MaxLabel)
 		}
 		l.Label = label
 	}
 	if req.Tier.Set {
 		if req.Tier.Null || !slices.Contains(Tiers, req.Tier.V) {
-			return api.Invalid("tier", "tier must be one of full, limited, busy")
+			return fault.Invalidf("tier", "tier must be one of full, limited, busy")
 		}
 		l.Tier = req.Tier.V
 	}
@@ -328,7 +297,7 @@ func (a *LinksAPI) apply(l *storage.Link, kind storage.Kind, req *linkRequest) e
 			for _, c := range req.Components.V {
 				c = strings.ToUpper(strings.TrimSpace(c))
 				if c != "VEVENT" && c != "VTODO" && c != "VJOURNAL" {
-					return api.Invalid("components", "components may list VEVENT, VTODO and VJOURNAL; %q is none of them", c)
+					return fault.Invalidf("components", "components may list VEVENT, VTODO and VJOURNAL; %q is none of them", c)
 				}
 				if !slices.Contains(comps, c) {
 					comps = append(comps, c)
@@ -342,7 +311,7 @@ func (a *LinksAPI) apply(l *storage.Link, kind storage.Kind, req *linkRequest) e
 		if !req.Window.Null {
 			for _, d := range []*int{req.Window.V.PastDays, req.Window.V.FutureDays} {
 				if d != nil && (*d < 0 || *d > MaxWindowDays) {
-					return api.Invalid("window", "window days must be between 0 and %d", MaxWindowDays)
+					return fault.Invalidf("window", "window days must be between 0 and %d", MaxWindowDays)
 				}
 			}
 			l.PastDays, l.FutureDays = req.Window.V.PastDays, req.Window.V.FutureDays
@@ -352,13 +321,13 @@ func (a *LinksAPI) apply(l *storage.Link, kind storage.Kind, req *linkRequest) e
 		l.Expires = time.Time{}
 		if !req.Expires.Null {
 			if !req.Expires.V.After(a.now()) {
-				return api.Invalid("expires", "expires must be in the future")
+				return fault.Invalidf("expires", "expires must be in the future")
 			}
 			l.Expires = req.Expires.V.UTC()
 		}
 	}
 	if kind == storage.KindAddressBook && (l.Tier != TierFull || l.Components != nil || l.PastDays != nil || l.FutureDays != nil) {
-		return api.Invalid("tier", "address-book links publish every card in full: tier, components and window do not apply")
+		return fault.Invalidf("tier", "address-book links publish every card in full: tier, components and window do not apply")
 	}
 	return nil
 }
@@ -404,7 +373,8 @@ func (a *LinksAPI) view(r *http.Request, l *storage.Link) *LinkJSON {
 		v.LastFetched = &last
 	}
 	if kind == "calendar" {
-		webcal := "webcal://" + strings.SplitN(feed, "://", 2)[1]
+		_, rest, _ := strings.Cut(feed, "://")
+		webcal := "webcal://" + rest
 		name := l.Label
 		if name == "" {
 			name = l.Collection

@@ -3,10 +3,9 @@ package sharing
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 
-	"almanac/internal/api"
+	"almanac/internal/fault"
 	"almanac/storage"
 )
 
@@ -14,7 +13,7 @@ import (
 // sharee's home: the collection's own name, else the owner's handle
 // before it, else that with a number. The JSON API and the
 // CalendarServer sharing requests both share through it.
-func Mount(ctx context.Context, store storage.Store, g *storage.Grant) error {
+func Mount(ctx context.Context, store storage.Sharing, g *storage.Grant) error {
 	candidates := []string{g.Collection, g.Owner + "-" + g.Collection}
 	for i := 2; i <= 9; i++ {
 		candidates = append(candidates, g.Owner+"-"+g.Collection+"-"+strconv.Itoa(i))
@@ -26,12 +25,12 @@ func Mount(ctx context.Context, store storage.Store, g *storage.Grant) error {
 			return err
 		}
 	}
-	return api.Errorf(http.StatusConflict, "name_taken", "the sharee's home has no free name for this collection")
+	return fault.New(fault.Conflict, "name_taken", "the sharee's home has no free name for this collection")
 }
 
 // Share gives sharee access to the owner's collection: a new grant, or
 // the access of an existing one changed. created reports a new grant.
-func Share(ctx context.Context, store storage.Store, owner, coll, sharee, access string) (g *storage.Grant, created bool, err error) {
+func Share(ctx context.Context, store storage.Sharing, owner, coll, sharee, access string) (g *storage.Grant, created bool, err error) {
 	g, err = store.Grant(ctx, owner, coll, sharee)
 	switch {
 	case err == nil:

@@ -14,7 +14,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
-	"almanac/internal/server"
+	"almanac/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )

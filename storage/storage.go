@@ -325,10 +325,9 @@ type MailboxLink struct {
 	Created   time.Time // set when PutMailboxLink creates the link
 }
 
-// Store is the persistence interface every backend implements.
-// All methods are safe for concurrent use.
-type Store interface {
-	// Accounts
+// Accounts is the account records: logins, names, password hashes and
+// the security fields read at login.
+type Accounts interface {
 	CreateAccount(ctx context.Context, a *Account) error // ErrExists when the login is taken
 	Account(ctx context.Context, id string) (*Account, error)
 	AccountByLogin(ctx context.Context, login string) (*Account, error) // case-insensitive
@@ -352,6 +351,11 @@ type Store interface {
 	// (the caller normalizes to E.164), ordered by ID; empty when none and
 	// for "". It may scan all accounts.
 	AccountsByMobile(ctx context.Context, mobile string) ([]Account, error)
+}
+
+// Security is what protects an account besides its password: second
+// factors used once, app passwords, sessions and one-time tokens.
+type Security interface {
 	// AcceptTOTPStep atomically records step as account id's
 	// TOTPLastStep if it is greater than the stored one, so a TOTP code is
 	// accepted once even by concurrent logins. ErrPreconditionFailed when
@@ -412,7 +416,11 @@ type Store interface {
 	// purpose), e.g. so a new reset link voids the older ones. ErrNotFound
 	// without the account.
 	DeleteTokens(ctx context.Context, account, purpose string) error
+}
 
+// DAV is calendars and address books: collections, the objects in them
+// and each collection's change log (RFC 6578).
+type DAV interface {
 	// Collections
 	// CreateCollection fills Incarnation and Created. ErrNotFound without
 	// owner account; ErrExists when the name is taken by one of the owner's
@@ -445,7 +453,11 @@ type Store interface {
 	// entries (0 = no limit) in sequence order, and the sequence the
 	// returned set reaches (the collection Seq when not truncated).
 	Changes(ctx context.Context, owner, coll, incarnation string, since uint64, limit int) (changes []Change, reached uint64, truncated bool, err error)
+}
 
+// Sharing is what opens a collection to others: public links and grants
+// between accounts.
+type Sharing interface {
 	// Links
 	// CreateLink stores l under l.ID: ErrNotFound when l.Owner has no
 	// collection named l.Collection, ErrExists when the ID is taken. It
@@ -503,7 +515,11 @@ type Store interface {
 	// and returns the result. The owner's Collection.Props and the grant's
 	// Updated stay. ErrNotFound.
 	PatchGrantProps(ctx context.Context, sharee, mount string, set map[string]string, remove []string) (*Grant, error)
+}
 
+// Mail is organizations, their members and Mail Services with
+// mailboxes, aliases and the links that let accounts manage them.
+type Mail interface {
 	// Organizations
 	// CreateOrganization stores o, filling ID (random) when empty and
 	// Created when zero, and writes them back into *o. ErrExists when an
@@ -612,7 +628,18 @@ type Store interface {
 	// service without any), read in one consistent transaction for
 	// writing the Dovecot and Postfix files.
 	MailExport(ctx context.Context) ([]MailService, map[string][]Mailbox, error)
+}
 
+// Store is the persistence interface every backend implements: every
+// role in one. Packages ask for the roles they use (or a small interface of
+// their own over them), so that what a package can touch shows in its
+// constructor. All methods are safe for concurrent use.
+type Store interface {
+	Accounts
+	Security
+	DAV
+	Sharing
+	Mail
 	Close() error
 }
 

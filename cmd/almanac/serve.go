@@ -17,8 +17,8 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
-	"almanac/internal/server"
 	"almanac/notify"
+	"almanac/server"
 	"almanac/sharing"
 	"almanac/storage"
 )

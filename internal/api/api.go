@@ -1,11 +1,8 @@
-// Package api holds what every JSON endpoint under /api/v1 shares: one
-// error shape, {"error": {"code", "message", "field"}}, strict decoding
-// of request bodies with a size cap, and JSON responses that caches do
-// not keep.
 package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +11,10 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
+
+	"almanac/internal/fault"
+	"almanac/storage"
 )
 
 // MaxBody caps a JSON request body.
@@ -26,25 +27,21 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RetryAfter is sent as the Retry-After header (429).
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// Errorf makes an *Error.
-func Errorf(status int, code, format string, args ...any) *Error {
+// errorf makes an *Error.
+func errorf(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Invalid is a 400 about one field.
-func Invalid(field, format string, args ...any) *Error {
+// invalid is a 400 about one field.
+func invalid(field, format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_field", Field: field, Message: fmt.Sprintf(format, args...)}
 }
-
-// Common errors.
-var (
-	ErrNotFound         = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"}
-	ErrMethodNotAllowed = &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this resource"}
-)
 
 // WriteJSON writes v with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
@@ -54,17 +51,44 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// WriteError renders err: an *Error as it is, anything else as a 500
-// whose text is logged and not sent.
+// WriteError renders err in the JSON error shape. It is the one place
+// where errors become statuses: an *Error as it is, domain faults and
+// storage sentinels by kind, anything else a 500 whose text is logged and
+// not sent.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
-	var ae *Error
-	if !errors.As(err, &ae) {
-		if logger != nil {
-			logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
-		ae = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	e := classify(err)
+	if e == nil {
+		return // the client went away; nobody reads the answer
 	}
-	WriteJSON(w, ae.Status, map[string]*Error{"error": ae})
+	if e.Status >= 500 && logger != nil {
+		logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfterValue(e.RetryAfter))
+	}
+	WriteJSON(w, e.Status, map[string]*Error{"error": e})
+}
+
+func classify(err error) *Error {
+	var ae *Error
+	var fe *fault.Error
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &fe) && faultStatus(fe.Kind) < 500:
+		return &Error{Status: faultStatus(fe.Kind), Code: fe.Code, Message: fe.Message, Field: fe.Field, RetryAfter: fe.RetryAfter}
+	case errors.Is(err, storage.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource"}
+	case errors.Is(err, storage.ErrExists):
+		return &Error{Status: http.StatusConflict, Code: "exists", Message: "it already exists"}
+	case errors.Is(err, storage.ErrPreconditionFailed):
+		return &Error{Status: http.StatusPreconditionFailed, Code: "changed", Message: "it changed meanwhile; read it again and retry"}
+	case errors.Is(err, storage.ErrLimit):
+		return &Error{Status: http.StatusConflict, Code: "limit_reached", Message: "a limit is reached"}
+	case errors.Is(err, context.Canceled):
+		return nil
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 }
 
 // Decode reads a JSON request body into v: application/json (or no
@@ -78,10 +102,10 @@ func Decode(r *http.Request, v any) error {
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	if err != nil {
-		return Errorf(http.StatusBadRequest, "invalid_body", "cannot read the request body")
+		return errorf(http.StatusBadRequest, "invalid_body", "cannot read the request body")
 	}
 	if len(data) > MaxBody {
-		return Errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body exceeds %d bytes", MaxBody)
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body exceeds %d bytes", MaxBody)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -90,19 +114,40 @@ func Decode(r *http.Request, v any) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			return Invalid(te.Field, "%s must be a JSON %s", te.Field, te.Type.Kind())
+			return invalid(te.Field, "%s must be a JSON %s", te.Field, te.Type.Kind())
 		case errors.Is(err, io.EOF):
-			return Errorf(http.StatusBadRequest, "invalid_json", "the request body is empty")
+			return errorf(http.StatusBadRequest, "invalid_json", "the request body is empty")
 		case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-			return Errorf(http.StatusBadRequest, "invalid_json", "the request body is not valid JSON")
+			return errorf(http.StatusBadRequest, "invalid_json", "the request body is not valid JSON")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return Invalid(field, "unknown field %q", field)
+			return invalid(field, "unknown field %q", field)
 		}
-		return Errorf(http.StatusBadRequest, "invalid_json", "the request body is not a JSON object of the expected shape")
+		return errorf(http.StatusBadRequest, "invalid_json", "the request body is not a JSON object of the expected shape")
 	}
 	if dec.More() {
-		return Errorf(http.StatusBadRequest, "invalid_json", "the request body holds more than one JSON value")
+		return errorf(http.StatusBadRequest, "invalid_json", "the request body holds more than one JSON value")
 	}
 	return nil
+}
+
+// AccountRef names an account in answers: its stable handle and its
+// login.
+type AccountRef struct {
+	ID    string `json:"id"`
+	Login string `json:"login"`
+}
+
+// ResolveAccount finds the account a path segment names: "me" (the
+// caller), a login (anything with an @) or a handle. Users know their own
+// and each other's logins, and handles appear in DAV URLs; both work.
+// ErrNotFound when none matches.
+func ResolveAccount(ctx context.Context, store storage.Accounts, caller *storage.Account, ref string) (*storage.Account, error) {
+	switch {
+	case ref == "me":
+		return caller, nil
+	case strings.Contains(ref, "@"):
+		return store.AccountByLogin(ctx, ref)
+	}
+	return store.Account(ctx, ref)
 }

@@ -59,7 +59,7 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("internal error leaked: %d %s", rec.Code, rec.Body)
 	}
 	rec = httptest.NewRecorder()
-	WriteError(rec, httptest.NewRequest("GET", "/", nil), nil, Invalid("tier", "tier must be full, limited or busy"))
+	WriteError(rec, httptest.NewRequest("GET", "/", nil), nil, invalid("tier", "tier must be full, limited or busy"))
 	var got struct {
 		Error Error `json:"error"`
 	}

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"almanac/auth"
 	"almanac/internal/dav"
+	"almanac/internal/fault"
 	"almanac/storage"
 )
 
@@ -22,10 +25,18 @@ const Prefix = "/dav/"
 // without letting one PUT exhaust memory.
 const DefaultMaxResourceSize = 10 << 20
 
+// Store is what the tree reads and writes: collections and objects,
+// the grants that mount shared collections, and accounts for principals.
+type Store interface {
+	storage.DAV
+	storage.Sharing
+	storage.Accounts
+}
+
 // Tree serves the /dav/ tree: principals, and the homes, collections and
 // members of every registered Kind.
 type Tree struct {
-	store     storage.Store
+	store     Store
 	logger    *slog.Logger
 	maxSize   int64
 	kinds     []Kind
@@ -41,7 +52,7 @@ type Options struct {
 
 // New returns the tree serving kinds. Requests must carry an
 // authenticated account (auth.Middleware).
-func New(store storage.Store, opts Options, kinds ...Kind) *Tree {
+func New(store Store, opts Options, kinds ...Kind) *Tree {
 	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
@@ -338,6 +349,21 @@ func HomeHref(k Kind, id string) string {
 	return Prefix + k.Spec().Segment + "/" + dav.EscapePath(id) + "/"
 }
 
+// PrincipalHref is PrincipalHref as a method, for packages that are
+// handed the tree as their builder of DAV URLs.
+func (tr *Tree) PrincipalHref(id string) string { return PrincipalHref(id) }
+
+// CollectionHref is the URL of collection name in home's home of the
+// kind that stores kind; "" when no registered Kind does.
+func (tr *Tree) CollectionHref(kind storage.Kind, home, name string) string {
+	for _, k := range tr.kinds {
+		if k.Spec().StorageKind == kind {
+			return HomeHref(k, home) + dav.EscapePath(name) + "/"
+		}
+	}
+	return ""
+}
+
 // CollectionHref is the URL of the collection t names or lies in.
 func (t *Target) CollectionHref() string {
 	return HomeHref(t.Kind, t.Account.ID) + dav.EscapePath(t.URLName) + "/"
@@ -377,7 +403,27 @@ func (t *Target) Href() string {
 	return t.MemberHref(t.ObjName)
 }
 
-// MapError turns storage errors into protocol errors; everything else
+// faultStatus is WebDAV's reading of a domain fault: a conflict with
+// stored state is 409 as for MKCOL (RFC 4918 9.3.1), refusals 403.
+func faultStatus(k fault.Kind) int {
+	switch k {
+	case fault.Invalid:
+		return http.StatusBadRequest
+	case fault.Unauthenticated:
+		return http.StatusUnauthorized
+	case fault.Forbidden, fault.Limit:
+		return http.StatusForbidden
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	case fault.Throttled:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// MapError turns storage errors and domain faults into protocol errors; everything else
 // passes through to dav.WriteError, the one renderer.
 func MapError(err error) error {
 	var de *dav.Error
@@ -393,6 +439,14 @@ func MapError(err error) error {
 		return &dav.Error{Status: http.StatusForbidden, Condition: dav.CondValidSyncToken, Message: "unknown or expired sync token; start over with an empty token", Err: err}
 	case errors.Is(err, storage.ErrExists):
 		return &dav.Error{Status: http.StatusMethodNotAllowed, Message: "resource already exists", Err: err}
+	}
+	var fe *fault.Error
+	if errors.As(err, &fe) {
+		e := &dav.Error{Status: faultStatus(fe.Kind), Message: fe.Message, Err: err}
+		if fe.Kind == fault.Throttled {
+			e.Headers = map[string]string{"Retry-After": strconv.FormatInt(max(int64((fe.RetryAfter+time.Second-1)/time.Second), 1), 10)}
+		}
+		return e
 	}
 	return err
 }

@@ -1,5 +1,5 @@
 // Package interop holds almanac's interoperability tests: real CalDAV and
-// CardDAV clients talking to the full application (internal/server) over HTTP on
+// CardDAV clients talking to the full application (package server) over HTTP on
 // a temporary bbolt store.
 //
 //   - go-webdav's caldav.Client, end to end (always runs).

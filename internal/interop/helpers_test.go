@@ -18,8 +18,8 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
-	"almanac/internal/server"
 	"almanac/internal/tooltest"
+	"almanac/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )

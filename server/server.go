@@ -20,6 +20,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/internal/api"
 	"almanac/internal/davtree"
 	"almanac/mailbox"
 	"almanac/notify"
@@ -57,7 +58,11 @@ type Config struct {
 type Server struct {
 	http.Handler
 	feeds *publish.Handler
+	api   *api.Router
 }
+
+// APIRoutes lists the JSON API's routes, "METHOD /path/{param}".
+func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run writes feed fetch statistics every 30 s until ctx is done, and
 // once more then.
@@ -85,7 +90,6 @@ func New(cfg Config) *Server {
 		keys, _ = sharing.NewKeyring(key)
 	}
 	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL})
-	links := sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL})
 	mailer, texter := cfg.Mailer, cfg.Texter
 	if mailer == nil || texter == nil {
 		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
@@ -96,9 +100,22 @@ func New(cfg Config) *Server {
 			texter = outbox
 		}
 	}
-	accounts := account.New(cfg.Store, account.Options{Logger: logger, Mailer: mailer, Texter: texter})
-	mail := mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-		PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual})
+
+	// The JSON API: one router, each feature registering its routes.
+	apiRouter := api.NewRouter(api.Options{
+		Logger:       logger,
+		Authenticate: func(next http.Handler) http.Handler { return authn.APIMiddleware(withPrincipal(next)) },
+		Admit:        account.LoginChangeGate,
+	})
+	for _, f := range []interface{ Routes(*api.Router) }{
+		account.New(cfg.Store, dav, account.Options{Logger: logger, Mailer: mailer, Texter: texter}),
+		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
+		sharing.NewSharesAPI(cfg.Store, dav, logger),
+		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
+			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual}),
+	} {
+		f.Routes(apiRouter)
+	}
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -118,17 +135,14 @@ func New(cfg Config) *Server {
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal; browsers still get the home page.
 	r.Methods("PROPFIND", "OPTIONS").Path("/").Handler(davHandler)
-	// Recovery and session login are for people who are not logged in.
-	r.PathPrefix(account.RecoveryPath).Handler(accounts.Public())
-	r.Path(account.SessionPath).Handler(accounts.Public())
-	r.PathPrefix("/api/").Handler(authn.APIMiddleware(withPrincipal(apiHandler(links, sharing.NewSharesAPI(cfg.Store, logger), accounts.Authenticated(), mail))))
+	r.PathPrefix("/api/").Handler(apiRouter)
 	// Public feeds: the token is the credential, no login.
 	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
 	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)
 	r.Handle("/healthz", healthz(cfg.Store))
 	r.Handle("/", http.HandlerFunc(home))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	return &Server{Handler: logRequests(logger, r), feeds: feeds}
+	return &Server{Handler: logRequests(logger, r), feeds: feeds, api: apiRouter}
 }
 
 func home(w http.ResponseWriter, r *http.Request) {

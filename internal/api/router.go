@@ -1,0 +1,152 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"almanac/internal/fault"
+)
+
+// Handler is one endpoint: it writes its answer, or returns an error for
+// the router to render. It writes nothing before returning an error.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// RouteOption changes who may call a route.
+type RouteOption uint8
+
+const (
+	// Public routes need no login: recovery, session login.
+	Public RouteOption = iota + 1
+	// DuringLoginChange routes stay open to an account the Admit hook
+	// holds back, so that it can do what Admit asks of it.
+	DuringLoginChange
+)
+
+// Options configures a Router.
+type Options struct {
+	Logger *slog.Logger
+	// Authenticate wraps every route but the Public ones; it puts the
+	// account in the request's context or answers the failure itself.
+	Authenticate func(http.Handler) http.Handler
+	// Admit, when set, runs after Authenticate on every route not marked
+	// DuringLoginChange; an error refuses the request.
+	Admit func(*http.Request) error
+}
+
+// Router is the one router of /api/v1: method patterns of Go's ServeMux
+// ("GET /api/v1/links/{id}"), each feature registering its own, and one
+// renderer for every error any of them returns. A path that exists with
+// other methods answers 405 with Allow, one that does not 404, both in
+// the JSON error shape.
+type Router struct {
+	mux    *http.ServeMux
+	opts   Options
+	routes []string
+}
+
+// NewRouter returns an empty router.
+func NewRouter(opts Options) *Router {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Authenticate == nil {
+		opts.Authenticate = func(h http.Handler) http.Handler { return h }
+	}
+	return &Router{mux: http.NewServeMux(), opts: opts}
+}
+
+// Handle registers h for pattern, "METHOD /path/{param}". A GET route
+// answers HEAD too.
+func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
+	public, duringChange := slices.Contains(opts, Public), slices.Contains(opts, DuringLoginChange)
+	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.opts.Admit != nil && !public && !duringChange {
+			if err := rt.opts.Admit(r); err != nil {
+				rt.Render(w, r, err)
+				return
+			}
+		}
+		if err := h(w, r); err != nil {
+			rt.Render(w, r, err)
+		}
+	})
+	if !public {
+		next = rt.opts.Authenticate(next)
+	}
+	rt.mux.Handle(pattern, next)
+	rt.routes = append(rt.routes, pattern)
+}
+
+// Routes lists the registered patterns in registration order.
+func (rt *Router) Routes() []string { return slices.Clone(rt.routes) }
+
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// "/api/v1/links/" is "/api/v1/links": clients and shells add the
+	// slash, and no route tells the two apart.
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r2 := *r
+		u := *r.URL
+		u.Path = strings.TrimSuffix(p, "/")
+		u.RawPath = ""
+		r2.URL = &u
+		r = &r2
+	}
+	if _, pattern := rt.mux.Handler(r); pattern != "" {
+		rt.mux.ServeHTTP(w, r)
+		return
+	}
+	// No route: ServeMux knows whether the path exists with other
+	// methods (405 with Allow) or not at all; its plain-text answer is
+	// replaced by the JSON shape.
+	probe := &statusProbe{header: http.Header{}}
+	rt.mux.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		rt.Render(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this resource"})
+		return
+	}
+	rt.Render(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such API endpoint"})
+}
+
+// statusProbe records what ServeMux answers a request it has no route for.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+
+// Render writes err through WriteError with the router's logger.
+func (rt *Router) Render(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(w, r, rt.opts.Logger, err)
+}
+
+// faultStatus is the JSON API's reading of each fault kind.
+func faultStatus(k fault.Kind) int {
+	if s, ok := faultStatuses[k]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+var faultStatuses = map[fault.Kind]int{
+	fault.Invalid:         http.StatusBadRequest,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.Limit:           http.StatusConflict,
+	fault.Throttled:       http.StatusTooManyRequests,
+}
+
+// retryAfterValue is a Retry-After header in whole seconds, rounded up:
+// a client retrying after a rounded-down value would be refused again.
+func retryAfterValue(d time.Duration) string {
+	return strconv.FormatInt(max(int64((d+time.Second-1)/time.Second), 1), 10)
+}

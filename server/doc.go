@@ -1,0 +1,20 @@
+// Package server is the composition root: it builds the features on one
+// store and wires them into one http.Handler, so it stands above every
+// package it imports (nothing imports it but cmd/almanac and tests).
+//
+//   - /.well-known/caldav and /.well-known/carddav: RFC 6764 redirects;
+//   - /dav/: the authenticated DAV tree (internal/davtree) with the
+//     calendar and address-book Kinds (caldav, carddav);
+//   - /api/v1/: the JSON API, one internal/api.Router on which account,
+//     sharing (links and shares) and mailbox register their routes;
+//     authentication (auth.Authenticator.APIMiddleware) wraps every
+//     route not registered as public, and account.LoginChangeGate holds
+//     back an account that must choose a new login ID;
+//   - /ics/ and /vcf/: public feeds (publish), no login;
+//   - /healthz and the request log.
+//
+// Every request gets one log line (request id, principal, method, path,
+// status, duration, bytes) through log/slog. Nothing secret is logged:
+// not the Authorization header, not query strings, and public feed
+// tokens in paths only by their first characters.
+package server
