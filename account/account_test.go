@@ -6,90 +6,34 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"almanac/auth"
-	"almanac/caldav"
-	"almanac/carddav"
 	"almanac/notify"
-	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
 
-const password = "correct horse battery"
-
-// postbox records what the server sends.
-type postbox struct {
-	mu   sync.Mutex
-	mail []notify.Message
-	sms  []notify.SMS
-}
-
-func (p *postbox) Send(_ context.Context, m notify.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mail = append(p.mail, m)
-	return nil
-}
-
-func (p *postbox) SendSMS(_ context.Context, s notify.SMS) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sms = append(p.sms, s)
-	return nil
-}
-
-func (p *postbox) lastMail(t *testing.T) notify.Message {
-	t.Helper()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.mail) == 0 {
-		t.Fatal("no mail sent")
-	}
-	return p.mail[len(p.mail)-1]
-}
+const password = servertest.Password
 
 type env struct {
 	t     *testing.T
 	h     http.Handler
 	store *bolt.DB
 	jane  *storage.Account
-	box   *postbox
+	box   *servertest.Postbox
 }
-
-var (
-	hashOnce sync.Once
-	pwHash   string
-)
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	hashOnce.Do(func() { pwHash, _ = auth.HashPassword(password) })
-	ctx := context.Background()
-	e := &env{t: t, store: db, box: &postbox{}}
-	for _, login := range []string{"jane@example.com", "taken@example.com"} {
-		acc := &storage.Account{Login: login, PasswordHash: pwHash}
-		if err := db.CreateAccount(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-		caldav.Provision(ctx, db, acc)
-		carddav.Provision(ctx, db, acc)
-		if e.jane == nil {
-			e.jane = acc
-		}
-	}
-	e.h = server.New(server.Config{Store: db, Mailer: e.box, Texter: e.box})
+	srv := servertest.New(t)
+	e := &env{t: t, h: srv.Server, store: srv.Store, box: srv.Post}
+	e.jane = srv.Account("jane@example.com")
+	srv.Account("taken@example.com")
 	return e
 }
 
@@ -197,14 +141,14 @@ func TestLoginChange(t *testing.T) {
 			wantError(t, e.jane_("POST", "/api/v1/account/login", tc.body), tc.status, tc.code, tc.field)
 		})
 	}
-	if len(e.box.mail) != 0 {
-		t.Fatalf("refused requests sent mail: %v", e.box.mail)
+	if len(e.box.Mail()) != 0 {
+		t.Fatalf("refused requests sent mail: %v", e.box.Mail())
 	}
 	r := e.jane_("POST", "/api/v1/account/login", `{"new_login":"jane.doe@example.com","password":"`+password+`"}`)
 	if r.code != 202 {
 		t.Fatalf("change: %d %s", r.code, r.body)
 	}
-	m := e.box.lastMail(t)
+	m := e.box.LastMail(t)
 	if m.To != "jane.doe@example.com" {
 		t.Fatalf("confirmation went to %s", m.To)
 	}
@@ -276,15 +220,15 @@ func TestPasswordRecovery(t *testing.T) {
 	if unknown.code != 202 || known.code != 202 || unknown.body != known.body {
 		t.Fatalf("answers differ: %d %q / %d %q", unknown.code, unknown.body, known.code, known.body)
 	}
-	m := e.box.lastMail(t)
-	if m.To != "jane@backup.example.org" || len(e.box.mail) != 1 {
-		t.Fatalf("reset mail to %s (%d mails)", m.To, len(e.box.mail))
+	m := e.box.LastMail(t)
+	if m.To != "jane@backup.example.org" || len(e.box.Mail()) != 1 {
+		t.Fatalf("reset mail to %s (%d mails)", m.To, len(e.box.Mail()))
 	}
 	token := tokenIn(t, m)
 	// A second request voids the first link.
 	e.call("POST", "/api/v1/recovery/password", "", "", `{"login":"jane@example.com"}`)
 	wantError(t, e.call("POST", "/api/v1/recovery/password/reset", "", "", `{"token":"`+token+`","new_password":"fresh start 2026","new_password_confirm":"fresh start 2026"}`), 400, "invalid_field", "token")
-	token = tokenIn(t, e.box.lastMail(t))
+	token = tokenIn(t, e.box.LastMail(t))
 	// A weak password does not use the link up.
 	wantError(t, e.call("POST", "/api/v1/recovery/password/reset", "", "", `{"token":"`+token+`","new_password":"short","new_password_confirm":"short"}`), 400, "invalid_field", "new_password")
 	wantError(t, e.call("POST", "/api/v1/recovery/password/reset", "", "", `{"token":"`+token+`","new_password":"fresh start 2026","new_password_confirm":"fresh start 2027"}`), 400, "invalid_field", "new_password_confirm")
@@ -317,24 +261,24 @@ func TestLoginRecovery(t *testing.T) {
 	e := newEnv(t)
 	e.jane_("PATCH", "/api/v1/account", `{"mobile":"+41791234567","recovery_email":"jane@backup.example.org"}`)
 	a := e.call("POST", "/api/v1/recovery/login", "", "", `{"mobile":"+41 79 123 45 67"}`)
-	if a.code != 202 || len(e.box.sms) != 1 || e.box.sms[0].To != "+41791234567" || !strings.Contains(e.box.sms[0].Text, "jane@example.com") {
-		t.Fatalf("SMS: %d %v", a.code, e.box.sms)
+	if a.code != 202 || len(e.box.SMS()) != 1 || e.box.SMS()[0].To != "+41791234567" || !strings.Contains(e.box.SMS()[0].Text, "jane@example.com") {
+		t.Fatalf("SMS: %d %v", a.code, e.box.SMS())
 	}
 	b := e.call("POST", "/api/v1/recovery/login", "", "", `{"mobile":"+41790000000"}`)
-	if b.code != 202 || b.body != a.body || len(e.box.sms) != 1 {
+	if b.code != 202 || b.body != a.body || len(e.box.SMS()) != 1 {
 		t.Errorf("unknown number answered differently or sent: %d %s", b.code, b.body)
 	}
 	c := e.call("POST", "/api/v1/recovery/login", "", "", `{"mobile":"+41791234567","recovery_email":"jane@backup.example.org"}`)
-	if c.code != 202 || e.box.lastMail(t).To != "jane@backup.example.org" {
+	if c.code != 202 || e.box.LastMail(t).To != "jane@backup.example.org" {
 		t.Errorf("mail recovery: %d", c.code)
 	}
 	// Two accounts on one number: nothing is sent.
 	taken, _ := e.store.AccountByLogin(context.Background(), "taken@example.com")
 	taken.Mobile = "+41791234567"
 	e.store.UpdateAccount(context.Background(), taken)
-	n := len(e.box.sms)
+	n := len(e.box.SMS())
 	e.call("POST", "/api/v1/recovery/login", "", "", `{"mobile":"+41791234567"}`)
-	if len(e.box.sms) != n {
+	if len(e.box.SMS()) != n {
 		t.Error("an ambiguous number got an SMS")
 	}
 	wantError(t, e.call("POST", "/api/v1/recovery/login", "", "", `{"mobile":"abc"}`), 400, "invalid_field", "mobile")

@@ -10,42 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"almanac/auth"
-	"almanac/notify"
 	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
 
-const password = "correct horse battery"
-
-type postbox struct {
-	mu   sync.Mutex
-	mail []notify.Message
-	sms  []notify.SMS
-}
-
-func (p *postbox) Send(_ context.Context, m notify.Message) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mail = append(p.mail, m)
-	return nil
-}
-
-func (p *postbox) SendSMS(_ context.Context, s notify.SMS) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.sms = append(p.sms, s)
-	return nil
-}
-
-var (
-	hashOnce sync.Once
-	pwHash   string
-)
+const password = servertest.Password
 
 type env struct {
 	t                      *testing.T
@@ -53,30 +26,25 @@ type env struct {
 	store                  *bolt.DB
 	owner, manager, member *storage.Account
 	passwd, virtual        string
-	box                    *postbox
+	box                    *servertest.Postbox
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := bolt.Open(filepath.Join(dir, "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	hashOnce.Do(func() { pwHash, _ = auth.HashPassword(password) })
-	e := &env{t: t, store: db, passwd: filepath.Join(dir, "passwd"), virtual: filepath.Join(dir, "virtual"), box: &postbox{}}
+	e := &env{t: t}
+	srv := servertest.New(t, func(c *server.Config) {
+		e.passwd, e.virtual = filepath.Join(t.TempDir(), "passwd"), filepath.Join(t.TempDir(), "virtual")
+		c.DovecotPasswd, c.PostfixVirtual = e.passwd, e.virtual
+	})
+	e.h, e.store, e.box = srv.Server, srv.Store, srv.Post
 	for _, p := range []struct {
 		acc   **storage.Account
 		login string
 	}{{&e.owner, "owner@example.com"}, {&e.manager, "manager@example.com"}, {&e.member, "anna@domain.xyz"}} {
-		acc := &storage.Account{Login: p.login, DisplayName: "Anna Bell", PasswordHash: pwHash, Mobile: "+41791112233", RecoveryEmail: "anna@backup.example.org"}
-		if err := db.CreateAccount(context.Background(), acc); err != nil {
-			t.Fatal(err)
-		}
-		*p.acc = acc
+		*p.acc = srv.Account(p.login, func(a *storage.Account) {
+			a.DisplayName, a.Mobile, a.RecoveryEmail = "Anna Bell", "+41791112233", "anna@backup.example.org"
+		})
 	}
-	e.h = server.New(server.Config{Store: db, Mailer: e.box, Texter: e.box, DovecotPasswd: e.passwd, PostfixVirtual: e.virtual})
 	return e
 }
 
@@ -224,7 +192,7 @@ func TestRightsAndPasswords(t *testing.T) {
 	wantError(t, e.call(e.member, "GET", "/api/v1/services/"+svc+"/mailboxes", ""), 403, "not_manager", "")
 	wantError(t, e.call(e.member, "POST", "/api/v1/orgs/"+org+"/members", `{"login":"owner@example.com","role":"manager"}`), 403, "not_allowed", "")
 	wantError(t, e.call(e.manager, "POST", "/api/v1/orgs/"+org+"/services", `{"domain":"other.xyz"}`), 403, "not_owner", "")
-	stranger := &storage.Account{Login: "stranger@example.com", PasswordHash: pwHash}
+	stranger := &storage.Account{Login: "stranger@example.com", PasswordHash: servertest.PasswordHash(t)}
 	e.store.CreateAccount(context.Background(), stranger)
 	wantError(t, e.call(stranger, "GET", "/api/v1/services/"+svc+"/mailboxes", ""), 404, "not_found", "")
 	wantError(t, e.call(stranger, "PUT", "/api/v1/mailboxes/anna@domain.xyz/password", `{"password":"x1234567890","password_confirm":"x1234567890"}`), 404, "not_found", "")
@@ -256,8 +224,8 @@ func TestDeletingALoginMailbox(t *testing.T) {
 	if acc.Login == "anna@domain.xyz" || !strings.HasPrefix(acc.Login, "ab") || len(acc.Login) != 6 {
 		t.Fatalf("fallback username %q", acc.Login)
 	}
-	if len(e.box.sms) != 1 || !strings.Contains(e.box.sms[0].Text, acc.Login) || len(e.box.mail) != 1 || e.box.mail[0].To != "anna@backup.example.org" {
-		t.Fatalf("notifications: %v %v", e.box.sms, e.box.mail)
+	if len(e.box.SMS()) != 1 || !strings.Contains(e.box.SMS()[0].Text, acc.Login) || len(e.box.Mail()) != 1 || e.box.Mail()[0].To != "anna@backup.example.org" {
+		t.Fatalf("notifications: %v %v", e.box.SMS(), e.box.Mail())
 	}
 	fallback := &storage.Account{Login: acc.Login}
 	r := e.must(e.call(fallback, "GET", "/api/v1/account", ""), 200)

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -19,10 +17,8 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
-	"almanac/carddav"
 	"almanac/mailbox"
-	"almanac/notify"
-	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/sharing"
 	"almanac/storage"
 	"almanac/storage/bolt"
@@ -31,20 +27,12 @@ import (
 // openapiSpec is the API description the tests below keep honest.
 const openapiSpec = "../docs/openapi.yaml"
 
-const openapiPassword = "openapi-Passw0rd-for-tests"
-
 // openapiServed lists every (method, path) the router serves under
 // /api/v1, as the features registered them; HEAD, served wherever GET is,
 // is left out. Each must be in the spec, and the spec must have nothing
 // else.
 func openapiServed(t *testing.T) []string {
-	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return server.New(server.Config{Store: db}).APIRoutes()
+	return servertest.New(t).Server.APIRoutes()
 }
 
 // openapiOps maps path -> upper-case method -> documented status codes.
@@ -155,45 +143,19 @@ func TestOpenAPIListsEveryServedRoute(t *testing.T) {
 // openapiEnv is a server with two accounts, jane (who makes the requests)
 // and bob, so that every path parameter can name something that exists.
 type openapiEnv struct {
-	srv       *httptest.Server
+	url       string
 	db        *bolt.DB
 	jane, bob *storage.Account
-	hash      string // of openapiPassword, for accounts and mailboxes
+	hash      string // of servertest.Password, for accounts and mailboxes
 	mailN     int    // mail services made so far, for unique domains
 }
 
 func newOpenAPIEnv(t *testing.T) *openapiEnv {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	hash, err := auth.HashPassword(openapiPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	env := &openapiEnv{db: db, hash: hash}
-	for _, p := range []**storage.Account{&env.jane, &env.bob} {
-		login := "jane@example.com"
-		if p == &env.bob {
-			login = "bob@example.com"
-		}
-		acc := &storage.Account{Login: login, PasswordHash: hash}
-		if err := db.CreateAccount(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := caldav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := carddav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		*p = acc
-	}
-	env.srv = httptest.NewServer(server.New(server.Config{Store: db, Mailer: openapiDiscard{}, Texter: openapiDiscard{}}))
-	t.Cleanup(env.srv.Close)
+	srv := servertest.New(t)
+	env := &openapiEnv{db: srv.Store, hash: servertest.PasswordHash(t)}
+	env.jane, env.bob = srv.Account("jane@example.com"), srv.Account("bob@example.com")
+	env.url = srv.Start()
 	return env
 }
 
@@ -248,7 +210,7 @@ type openapiMail struct {
 
 // mail makes a fresh organization owned by jane with bob as a member, a
 // standard-plan mail service (aliases allowed) of a domain of its own, a
-// mailbox "info" whose password is openapiPassword, an alias "sales" of
+// mailbox "info" whose password is servertest.Password, an alias "sales" of
 // it, and links of jane and bob to the mailbox with every right.
 func (e *openapiEnv) mail(t *testing.T) openapiMail {
 	t.Helper()
@@ -292,15 +254,15 @@ func (e *openapiEnv) request(t *testing.T, method, path string) (*http.Response,
 	if method != http.MethodGet && method != http.MethodHead {
 		body = strings.NewReader("{}")
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	req, err := http.NewRequest(method, e.url+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.SetBasicAuth(e.jane.Login, openapiPassword)
-	resp, err := e.srv.Client().Do(req)
+	req.SetBasicAuth(e.jane.Login, servertest.Password)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,9 +342,3 @@ func TestOpenAPIRoutesExist(t *testing.T) {
 		}
 	}
 }
-
-// openapiDiscard is a Mailer and Texter that sends nothing.
-type openapiDiscard struct{}
-
-func (openapiDiscard) Send(context.Context, notify.Message) error { return nil }
-func (openapiDiscard) SendSMS(context.Context, notify.SMS) error  { return nil }

@@ -1,73 +1,26 @@
 package server_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"almanac/auth"
-	"almanac/caldav"
-	"almanac/carddav"
-	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/storage"
-	"almanac/storage/bolt"
 )
 
-const password = "s3cret-Passw0rd-never-logged"
+const password = servertest.Password
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newServer(t *testing.T) (*httptest.Server, *storage.Account, *syncBuffer) {
+// newServer runs the server with one account, jane, on a loopback
+// listener.
+func newServer(t *testing.T) (url string, acc *storage.Account, logs *servertest.Logs) {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	acc := &storage.Account{Login: "jane@example.com", PasswordHash: hash}
-	ctx := context.Background()
-	if err := db.CreateAccount(ctx, acc); err != nil {
-		t.Fatal(err)
-	}
-	if err := caldav.Provision(ctx, db, acc); err != nil {
-		t.Fatal(err)
-	}
-	if err := carddav.Provision(ctx, db, acc); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(server.New(server.Config{Store: db, Logger: logger}))
-	t.Cleanup(srv.Close)
-	return srv, acc, logs
+	env := servertest.New(t)
+	acc = env.Account("jane@example.com")
+	return env.Start(), acc, env.Logs
 }
 
 func do(t *testing.T, method, url, user, pass string) *http.Response {
@@ -91,13 +44,13 @@ func do(t *testing.T, method, url, user, pass string) *http.Response {
 func TestWellKnownRedirects(t *testing.T) {
 	srv, _, _ := newServer(t)
 	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
-		resp := do(t, "GET", srv.URL+p, "", "")
+		resp := do(t, "GET", srv+p, "", "")
 		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/dav/" {
 			t.Errorf("%s: %d %q", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
 	// PROPFIND on the well-known URL is redirected too (clients do that).
-	if resp := do(t, "PROPFIND", srv.URL+"/.well-known/caldav", "", ""); resp.StatusCode != http.StatusMovedPermanently {
+	if resp := do(t, "PROPFIND", srv+"/.well-known/caldav", "", ""); resp.StatusCode != http.StatusMovedPermanently {
 		t.Errorf("PROPFIND well-known: %d", resp.StatusCode)
 	}
 }
@@ -105,16 +58,16 @@ func TestWellKnownRedirects(t *testing.T) {
 func TestRootAndBareDavAnswerPropfind(t *testing.T) {
 	srv, acc, _ := newServer(t)
 	for _, p := range []string{"/", "/dav"} {
-		resp := do(t, "PROPFIND", srv.URL+p, "jane@example.com", password)
+		resp := do(t, "PROPFIND", srv+p, "jane@example.com", password)
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusMultiStatus || !strings.Contains(string(b), "/dav/principals/"+acc.ID+"/") {
 			t.Errorf("PROPFIND %s: %d %s", p, resp.StatusCode, b)
 		}
 	}
-	if resp := do(t, "GET", srv.URL+"/", "", ""); resp.StatusCode != 200 {
+	if resp := do(t, "GET", srv+"/", "", ""); resp.StatusCode != 200 {
 		t.Errorf("GET /: %d", resp.StatusCode)
 	}
-	if resp := do(t, "PROPFIND", srv.URL+"/", "", ""); resp.StatusCode != 401 {
+	if resp := do(t, "PROPFIND", srv+"/", "", ""); resp.StatusCode != 401 {
 		t.Errorf("anonymous PROPFIND /: %d", resp.StatusCode)
 	}
 }
@@ -127,20 +80,20 @@ func TestAuthRequired(t *testing.T) {
 			if strings.HasPrefix(p, "/api/") {
 				method = "GET"
 			}
-			resp := do(t, method, srv.URL+p, cred[0], cred[1])
+			resp := do(t, method, srv+p, cred[0], cred[1])
 			if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic ") {
 				t.Errorf("%s as %q: %d %q", p, cred[0], resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 			}
 		}
 	}
-	if resp := do(t, "PROPFIND", srv.URL+"/dav/", "JANE@example.com", password); resp.StatusCode != http.StatusMultiStatus {
+	if resp := do(t, "PROPFIND", srv+"/dav/", "JANE@example.com", password); resp.StatusCode != http.StatusMultiStatus {
 		t.Errorf("login case-insensitive: %d", resp.StatusCode)
 	}
 }
 
 func TestAPIAccount(t *testing.T) {
 	srv, acc, _ := newServer(t)
-	resp := do(t, "GET", srv.URL+"/api/v1/account", "jane@example.com", password)
+	resp := do(t, "GET", srv+"/api/v1/account", "jane@example.com", password)
 	var got map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%d %v", resp.StatusCode, err)
@@ -151,7 +104,7 @@ func TestAPIAccount(t *testing.T) {
 	if _, ok := got["password_hash"]; ok {
 		t.Error("API exposes the password hash")
 	}
-	resp = do(t, "DELETE", srv.URL+"/api/v1/account", "jane@example.com", password)
+	resp = do(t, "DELETE", srv+"/api/v1/account", "jane@example.com", password)
 	var e405 struct {
 		Error struct{ Code, Message string }
 	}
@@ -159,7 +112,7 @@ func TestAPIAccount(t *testing.T) {
 	if resp.StatusCode != 405 || e405.Error.Code != "method_not_allowed" || resp.Header.Get("Allow") == "" {
 		t.Errorf("DELETE account: %d %+v", resp.StatusCode, e405)
 	}
-	resp = do(t, "GET", srv.URL+"/api/v1/nope", "jane@example.com", password)
+	resp = do(t, "GET", srv+"/api/v1/nope", "jane@example.com", password)
 	var e struct {
 		Error struct{ Code, Message string }
 	}
@@ -171,20 +124,20 @@ func TestAPIAccount(t *testing.T) {
 
 func TestHealthz(t *testing.T) {
 	srv, _, _ := newServer(t)
-	resp := do(t, "GET", srv.URL+"/healthz", "", "")
+	resp := do(t, "GET", srv+"/healthz", "", "")
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"ok"`) {
 		t.Errorf("healthz: %d %s", resp.StatusCode, b)
 	}
-	if resp := do(t, "GET", srv.URL+"/no/such/page", "", ""); resp.StatusCode != 404 {
+	if resp := do(t, "GET", srv+"/no/such/page", "", ""); resp.StatusCode != 404 {
 		t.Errorf("unknown page: %d", resp.StatusCode)
 	}
 }
 
 func TestRequestLogHasNoSecrets(t *testing.T) {
 	srv, acc, logs := newServer(t)
-	do(t, "PROPFIND", srv.URL+"/dav/calendars/"+acc.ID+"/?token=abc", "jane@example.com", password)
-	do(t, "PROPFIND", srv.URL+"/dav/", "jane@example.com", password+"x")
+	do(t, "PROPFIND", srv+"/dav/calendars/"+acc.ID+"/?token=abc", "jane@example.com", password)
+	do(t, "PROPFIND", srv+"/dav/", "jane@example.com", password+"x")
 	out := logs.String()
 	basic := base64.StdEncoding.EncodeToString([]byte("jane@example.com:" + password))
 	for _, secret := range []string{password, basic, "token=abc", "argon2id"} {

@@ -2,39 +2,16 @@ package sharing_test
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"almanac/auth"
-	"almanac/caldav"
-	"almanac/carddav"
-	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
-
-const password = "correct horse battery"
-
-var (
-	hashOnce sync.Once
-	hash     string
-)
-
-func passwordHash(t *testing.T) string {
-	hashOnce.Do(func() {
-		var err error
-		if hash, err = auth.HashPassword(password); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return hash
-}
 
 // world is alice, who owns and shares, and bob, who receives:
 //
@@ -54,31 +31,11 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	w := &world{t: t, store: db}
+	srv := servertest.New(t)
+	w := &world{t: t, store: srv.Store, h: srv.Server}
+	w.alice, w.bob = srv.Account("alice@example.com"), srv.Account("bob@example.com")
 	ctx := context.Background()
-	for _, p := range []**storage.Account{&w.alice, &w.bob} {
-		login := "alice@example.com"
-		if p == &w.bob {
-			login = "bob@example.com"
-		}
-		acc := &storage.Account{Login: login, PasswordHash: passwordHash(t)}
-		if err := db.CreateAccount(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := caldav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := carddav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		*p = acc
-	}
-	w.h = server.New(server.Config{Store: db})
+	db := srv.Store
 	for _, c := range []struct {
 		owner *storage.Account
 		name  string
@@ -113,7 +70,7 @@ func event(uid string) string {
 func (w *world) do(as *storage.Account, method, path, body string, hdr ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if as != nil {
-		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(as.Login+":"+password)))
+		r.Header.Set("Authorization", servertest.BasicAuth(as.Login, servertest.Password))
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		r.Header.Set(hdr[i], hdr[i+1])
