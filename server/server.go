@@ -21,6 +21,7 @@ import (
 	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/internal/api"
+	"almanac/internal/dav"
 	"almanac/internal/davtree"
 	"almanac/mailbox"
 	"almanac/notify"
@@ -52,6 +53,9 @@ type Config struct {
 	// DovecotPasswd and PostfixVirtual are the mail server files kept up
 	// to date with mailboxes and aliases; "" skips one.
 	DovecotPasswd, PostfixVirtual string
+	// BodyLimits bound request bodies in time and size; zero fields take
+	// their defaults.
+	BodyLimits BodyLimits
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -78,7 +82,7 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
 	}
-	dav := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize},
+	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize},
 		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
@@ -101,16 +105,20 @@ func New(cfg Config) *Server {
 		}
 	}
 
+	bodies := cfg.BodyLimits.withDefaults()
+
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
-		Logger:       logger,
-		Authenticate: func(next http.Handler) http.Handler { return authn.APIMiddleware(withPrincipal(next)) },
-		Admit:        account.LoginChangeGate,
+		Logger: logger,
+		Authenticate: func(next http.Handler) http.Handler {
+			return authn.APIMiddleware(bodies.allow(api.MaxBody)(withPrincipal(next)))
+		},
+		Admit: account.LoginChangeGate,
 	})
 	for _, f := range []interface{ Routes(*api.Router) }{
-		account.New(cfg.Store, dav, account.Options{Logger: logger, Mailer: mailer, Texter: texter}),
+		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter}),
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
-		sharing.NewSharesAPI(cfg.Store, dav, logger),
+		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
 			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual}),
 	} {
@@ -126,7 +134,7 @@ func New(cfg Config) *Server {
 	wellKnown := http.RedirectHandler(davtree.Prefix, http.StatusMovedPermanently)
 	r.Handle("/.well-known/caldav", wellKnown)
 	r.Handle("/.well-known/carddav", wellKnown)
-	davHandler := authn.Middleware(withPrincipal(dav))
+	davHandler := authn.Middleware(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree)))
 	r.PathPrefix(davtree.Prefix).Handler(davHandler)
 	// go-webdav and other clients build URLs with path.Join, which drops
 	// the trailing slash: /dav is the same collection (RFC 4918 5.2), and
@@ -142,7 +150,7 @@ func New(cfg Config) *Server {
 	r.Handle("/healthz", healthz(cfg.Store))
 	r.Handle("/", http.HandlerFunc(home))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	return &Server{Handler: logRequests(logger, r), feeds: feeds, api: apiRouter}
+	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter}
 }
 
 func home(w http.ResponseWriter, r *http.Request) {

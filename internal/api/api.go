@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -101,6 +102,14 @@ func Decode(r *http.Request, v any) error {
 		}
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body exceeds %d bytes", tooLarge.Limit)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The server's read deadline passed (RFC 9110 15.5.9).
+		return errorf(http.StatusRequestTimeout, "body_timeout", "the request body came too slowly")
+	}
 	if err != nil {
 		return errorf(http.StatusBadRequest, "invalid_body", "cannot read the request body")
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -56,6 +57,16 @@ func Precondition(status int, cond xml.Name, msg string) *Error {
 
 // BadRequest is a 400 with a client-safe reason.
 func BadRequest(msg string) *Error { return &Error{Status: http.StatusBadRequest, Message: msg} }
+
+// BodyError is the answer to a request body that could not be read: 408
+// when it came too slowly (the server's read deadline passed; the
+// connection is closed, RFC 9110 15.5.9), else 400.
+func BodyError(err error) *Error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &Error{Status: http.StatusRequestTimeout, Message: "the request body came too slowly", Headers: map[string]string{"Connection": "close"}, Err: err}
+	}
+	return &Error{Status: http.StatusBadRequest, Message: "cannot read request body", Err: err}
+}
 
 // Common errors.
 var (

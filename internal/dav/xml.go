@@ -85,7 +85,7 @@ func ReadXML(r *http.Request, limit int64) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, ErrTooLarge
 		}
-		return nil, BadRequest("cannot read request body")
+		return nil, BodyError(err)
 	}
 	if int64(len(body)) > limit {
 		return nil, ErrTooLarge

@@ -92,7 +92,7 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	}
 	data, err := io.ReadAll(io.LimitReader(r.Body, tr.maxSize+1))
 	if err != nil {
-		return dav.BadRequest("cannot read request body")
+		return dav.BodyError(err)
 	}
 	if int64(len(data)) > tr.maxSize {
 		return tr.tooLarge(spec)
