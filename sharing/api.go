@@ -404,7 +404,12 @@ func (a *LinksAPI) view(r *http.Request, l *storage.Link) *LinkJSON {
 		v.LastFetched = &last
 	}
 	if kind == "calendar" {
-		webcal := "webcal://" + strings.SplitN(feed, "://", 2)[1]
+		// A base without a scheme is refused at start (cmd/almanac);
+		// should one get here anyway, a wrong link beats a panic.
+		webcal := "webcal://" + feed
+		if _, rest, ok := strings.Cut(feed, "://"); ok {
+			webcal = "webcal://" + rest
+		}
 		name := l.Label
 		if name == "" {
 			name = l.Collection
