@@ -373,8 +373,12 @@ func (a *LinksAPI) view(r *http.Request, l *storage.Link) *LinkJSON {
 		v.LastFetched = &last
 	}
 	if kind == "calendar" {
-		_, rest, _ := strings.Cut(feed, "://")
-		webcal := "webcal://" + rest
+		// A base without a scheme is refused at start (cmd/almanac);
+		// should one get here anyway, a wrong link beats a panic.
+		webcal := "webcal://" + feed
+		if _, rest, ok := strings.Cut(feed, "://"); ok {
+			webcal = "webcal://" + rest
+		}
 		name := l.Label
 		if name == "" {
 			name = l.Collection

@@ -5,45 +5,327 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
+// usageError is a mistake in the command line or the environment: run
+// prints it with the synopsis of cmd and exits 2.
+type usageError struct {
+	cmd string // "serve", "user add", "user"; "" for almanac itself
+	msg string // "" prints the synopsis alone
 }
 
-// envInt reads an integer environment variable; a missing or unparsable
-// value means def.
-func envInt(key string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return v
-	}
-	return def
+func (e *usageError) Error() string { return e.msg }
+
+// errHelp reports that -h printed a command's help to stdout: exit 0.
+var errHelp = errors.New("help requested")
+
+// cmdline is the command line and environment of one command. Each
+// setting is a flag with an optional ALMANAC_* fallback, and one parse
+// function checks it whichever of flag, environment or default it came
+// from, so no source can slip a value past the checks.
+type cmdline struct {
+	name     string
+	fs       *flag.FlagSet
+	stdout   io.Writer
+	settings []*setting
 }
 
-// envDuration reads a duration environment variable; a missing or
-// unparsable value means def.
-func envDuration(key string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
-		return v
-	}
-	return def
+// setting is one flag's text as given, and how to turn it into a value.
+// As a flag.Value it only records the text: the checks run in parse,
+// after the environment is consulted, so that an error names both the
+// flag and its variable in one format.
+type setting struct {
+	flag, env, def string
+	raw            string
+	given          bool
+	apply          func(string) error
 }
 
-func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", envOr("ALMANAC_DATA", "./almanac-data"), "data directory (env ALMANAC_DATA)")
-	return fs, data
+func (s *setting) Set(v string) error { s.raw, s.given = v, true; return nil }
+
+func (s *setting) String() string {
+	if s == nil {
+		return ""
+	}
+	return s.def
+}
+
+func newCmdline(name string, stdout io.Writer) *cmdline {
+	fs := flag.NewFlagSet("almanac "+name, flag.ContinueOnError)
+	// parse reports errors itself, and -h goes to stdout.
+	fs.SetOutput(io.Discard)
+	return &cmdline{name: name, fs: fs, stdout: stdout}
+}
+
+// value defines flag name with fallback env ("" for none) and default
+// def; parse checks the text and converts it. The usage may name the
+// argument in backquotes, as flag.PrintDefaults shows it.
+func value[T any](c *cmdline, name, env, def, usage string, parse func(string) (T, error)) *T {
+	p := new(T)
+	s := &setting{flag: name, env: env, def: def}
+	s.apply = func(text string) error {
+		v, err := parse(text)
+		if err != nil {
+			return err
+		}
+		*p = v
+		return nil
+	}
+	if env != "" {
+		usage += " (env " + env + ")"
+	}
+	c.fs.Var(s, name, usage)
+	c.settings = append(c.settings, s)
+	return p
+}
+
+// str is a string setting; check (nil: anything goes) may normalise it.
+func (c *cmdline) str(name, env, def, usage string, check func(string) (string, error)) *string {
+	if check == nil {
+		check = func(s string) (string, error) { return s, nil }
+	}
+	return value(c, name, env, def, usage, check)
+}
+
+// integer is an int setting in [lo, hi].
+func (c *cmdline) integer(name, env string, def, lo, hi int, usage string) *int {
+	return value(c, name, env, strconv.Itoa(def), usage, func(s string) (int, error) { return parseInt(s, lo, hi) })
+}
+
+// duration is a duration setting in [lo, hi].
+func (c *cmdline) duration(name, env string, def, lo, hi time.Duration, usage string) *time.Duration {
+	return value(c, name, env, formatDuration(def), usage, func(s string) (time.Duration, error) { return parseDuration(s, lo, hi) })
+}
+
+// dataDir is the -data setting every command has.
+func (c *cmdline) dataDir() *string {
+	return c.str("data", "ALMANAC_DATA", "./almanac-data", "data directory `DIR`; the database is DIR/almanac.db", checkDir)
+}
+
+// parse reads args, then gives every setting its value: the flag if
+// given, else its environment variable if set and not empty, else the
+// default. It wants between minArgs and maxArgs positional arguments.
+func (c *cmdline) parse(args []string, minArgs, maxArgs int) error {
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			c.help()
+			return errHelp
+		}
+		return &usageError{cmd: c.name, msg: err.Error()}
+	}
+	switch n := c.fs.NArg(); {
+	case n < minArgs:
+		return &usageError{cmd: c.name, msg: "missing argument"}
+	case n > maxArgs:
+		return &usageError{cmd: c.name, msg: fmt.Sprintf("unexpected argument %q", c.fs.Arg(maxArgs))}
+	}
+	for _, s := range c.settings {
+		// The message names the source first, then the other name.
+		var text, source string
+		switch v := os.Getenv(s.env); {
+		case s.given:
+			text, source = s.raw, fmt.Sprintf("-%s=%q", s.flag, s.raw)
+		case s.env != "" && v != "":
+			text, source = v, fmt.Sprintf("%s=%q (flag -%s)", s.env, v, s.flag)
+		default:
+			text, source = s.def, fmt.Sprintf("-%s default %q", s.flag, s.def)
+		}
+		if s.env != "" && !strings.HasPrefix(source, s.env) {
+			source += " (env " + s.env + ")"
+		}
+		if err := s.apply(text); err != nil {
+			return &usageError{cmd: c.name, msg: source + ": " + err.Error()}
+		}
+	}
+	return nil
+}
+
+// help prints the command's synopsis, what it does and its flags.
+func (c *cmdline) help() {
+	fmt.Fprint(c.stdout, synopsis(c.name))
+	if cmd := findCommand(c.name); cmd != nil && cmd.about != "" {
+		fmt.Fprintf(c.stdout, "\n%s\n", cmd.about)
+	}
+	fmt.Fprintln(c.stdout, "\nflags:")
+	c.fs.SetOutput(c.stdout)
+	c.fs.PrintDefaults()
+	c.fs.SetOutput(io.Discard)
+}
+
+// The parsers below check operator input before serve opens anything;
+// their errors follow the source in the message, so they say only what
+// is wrong with the value.
+
+func parseInt(s string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("out of range (%d to %d)", lo, hi)
+		}
+		return 0, errors.New("not a number")
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("out of range (%d to %d)", lo, hi)
+	}
+	return n, nil
+}
+
+func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, errors.New("not a duration (e.g. 30m, 1h, 2h30m)")
+	}
+	if d < lo || d > hi {
+		return 0, fmt.Errorf("out of range (%s to %s)", formatDuration(lo), formatDuration(hi))
+	}
+	return d, nil
+}
+
+// formatDuration drops time.Duration's zero units: 1h, not 1h0m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// parsePublicURL accepts the base URL public links are built on: an
+// absolute http or https URL with a host and an optional path prefix (a
+// proxy's mount point), without credentials, query or fragment, which
+// would end up inside every link. It returns it without trailing
+// slashes, as links append "/ics/TOKEN". "" means unset.
+func parsePublicURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("must start with https:// or http://")
+	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
+		return "", errors.New("must name a host, e.g. https://cal.example.com")
+	case u.User != nil:
+		return "", errors.New("must not contain a user name or password")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(s, "?#"):
+		return "", errors.New("must not contain a query (?) or fragment (#)")
+	}
+	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+// parseListen accepts host:port with a numeric port (0: any free port);
+// the host, a name or an address, is left to net.Listen, which runs
+// before anything is written.
+func parseListen(s string) (string, error) {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", errors.New("not a host:port address (e.g. 127.0.0.1:8080, :8080, [::1]:8080)")
+	}
+	if _, err := parseInt(port, 0, 65535); err != nil || strings.TrimSpace(port) != port {
+		return "", errors.New("the port must be a number from 0 to 65535")
+	}
+	return s, nil
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, errors.New("not one of debug, info, warn, error")
+	}
+	return l, nil
+}
+
+// parseSMTPSecurity accepts notify's three modes, in any case.
+func parseSMTPSecurity(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "starttls", "tls", "none":
+		return v, nil
+	}
+	return "", errors.New("not one of starttls, tls, none")
+}
+
+// parseSMTPHost rejects what cannot be a host name before a first mail
+// would fail in the background. An IPv6 literal has colons, host:port
+// has one (or brackets).
+func parseSMTPHost(s string) (string, error) {
+	if strings.ContainsAny(s, " \t\r\n/@") {
+		return "", errors.New("not a host name")
+	}
+	if _, _, err := net.SplitHostPort(s); err == nil {
+		return "", errors.New("a host name without the port (give the port with -smtp-port)")
+	}
+	return s, nil
+}
+
+func parseAddress(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return "", errors.New("contains a line break")
+	}
+	if _, err := mail.ParseAddress(s); err != nil {
+		return "", errors.New("not a mail address (e.g. Almanac <almanac@example.com>)")
+	}
+	return s, nil
+}
+
+// checkDir accepts a directory that exists or can be created.
+func checkDir(p string) (string, error) {
+	if p == "" {
+		return "", errors.New("empty")
+	}
+	fi, err := os.Stat(p)
+	if err == nil && !fi.IsDir() {
+		return "", errors.New("not a directory")
+	}
+	return p, nil
+}
+
+// checkFile accepts a file that exists or that the server creates,
+// itself with its directory: only a directory in its place is wrong.
+func checkFile(p string) (string, error) {
+	if fi, err := os.Stat(p); p != "" && err == nil && fi.IsDir() {
+		return "", errors.New("is a directory")
+	}
+	return p, nil
+}
+
+// checkOutputFile accepts a file the server replaces atomically, by a
+// temporary file in the same directory: that directory must exist, or
+// every write would fail later, in the background.
+func checkOutputFile(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	if _, err := checkFile(p); err != nil {
+		return "", err
+	}
+	dir := filepath.Dir(p)
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("directory %s does not exist", dir)
+	}
+	return p, nil
 }
 
 // lockWait is how long a command waits for the database lock before
@@ -51,9 +333,33 @@ func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 // answer within 2 s, never a hang).
 const lockWait = 1500 * time.Millisecond
 
+// openStore opens the database in dataDir, creating it when missing:
+// for serve and user add, which make a fresh install usable.
 func openStore(dataDir string) (*bolt.DB, error) {
+	return openDB(dataDir, bolt.Options{Timeout: lockWait})
+}
+
+// openExisting opens the database in dataDir only if it exists, so a
+// command run in the wrong directory fails instead of leaving an empty
+// database there; readOnly for commands that only read.
+func openExisting(dataDir string, readOnly bool) (*bolt.DB, error) {
+	if _, err := os.Stat(filepath.Join(dataDir, "almanac.db")); errors.Is(err, fs.ErrNotExist) {
+		return nil, noDatabase(dataDir)
+	}
+	db, err := openDB(dataDir, bolt.Options{Timeout: lockWait, ReadOnly: readOnly})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, noDatabase(dataDir)
+	}
+	return db, err
+}
+
+func noDatabase(dataDir string) error {
+	return fmt.Errorf("no database in %s: start the server once or run `almanac user add -data %s LOGIN` to create one", dataDir, dataDir)
+}
+
+func openDB(dataDir string, opts bolt.Options) (*bolt.DB, error) {
 	path := filepath.Join(dataDir, "almanac.db")
-	db, err := bolt.Open(path, bolt.Options{Timeout: lockWait})
+	db, err := bolt.Open(path, opts)
 	if errors.Is(err, storage.ErrLocked) {
 		return nil, fmt.Errorf("database %s is in use by another almanac process (is the server running? stop it first)", path)
 	}

@@ -13,18 +13,33 @@ import (
 // the Postfix virtual table now) and `almanac mail org` (create an
 // organization owned by an account: the server admin's entry point; the
 // owner does the rest over the API).
-func mailCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errUsage
+func mailCmd(args []string, stdout io.Writer) error {
+	name, err := subcommand("mail", args, stdout, "export", "org")
+	if err != nil {
+		return err
 	}
-	fs, data := newFlagSet("mail "+args[0], stderr)
-	passwd := fs.String("dovecot-passwd", envOr("ALMANAC_DOVECOT_PASSWD", ""), "Dovecot passwd-file to write (env ALMANAC_DOVECOT_PASSWD)")
-	virtual := fs.String("postfix-virtual", envOr("ALMANAC_POSTFIX_VIRTUAL", ""), "Postfix virtual alias table to write (env ALMANAC_POSTFIX_VIRTUAL)")
-	owner := fs.String("owner", "", "login of the organization's owner (mail org)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	c := newCmdline(name, stdout)
+	data := c.dataDir()
+	var passwd, virtual, owner *string
+	nargs := 0
+	if args[0] == "export" {
+		passwd = c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` to write; its directory must exist", checkOutputFile)
+		virtual = c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` to write; its directory must exist", checkOutputFile)
+	} else {
+		owner = c.fs.String("owner", "", "`LOGIN` of the organization's owner")
+		nargs = 1
 	}
-	db, err := openStore(*data)
+	if err := c.parse(args[1:], nargs, nargs); err != nil {
+		return err
+	}
+	if args[0] == "export" && *passwd == "" && *virtual == "" {
+		return &usageError{cmd: name, msg: "give -dovecot-passwd, -postfix-virtual or both"}
+	}
+	if args[0] == "org" && *owner == "" {
+		return &usageError{cmd: name, msg: "missing -owner"}
+	}
+	// export only reads the database.
+	db, err := openExisting(*data, args[0] == "export")
 	if err != nil {
 		return err
 	}
@@ -32,23 +47,17 @@ func mailCmd(args []string, stdout, stderr io.Writer) error {
 	ctx := context.Background()
 	switch args[0] {
 	case "export":
-		if *passwd == "" && *virtual == "" {
-			return fmt.Errorf("give -dovecot-passwd, -postfix-virtual or both")
-		}
 		if err := mailbox.Export(ctx, db, *passwd, *virtual); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "mail server files written")
 		return nil
-	case "org":
-		if fs.NArg() != 1 || *owner == "" {
-			return errUsage
-		}
+	default: // org
 		acc, err := db.AccountByLogin(ctx, *owner)
 		if err != nil {
 			return fmt.Errorf("no account %s: %w", *owner, err)
 		}
-		o := &storage.Organization{Name: fs.Arg(0)}
+		o := &storage.Organization{Name: c.fs.Arg(0)}
 		if err := db.CreateOrganization(ctx, o); err != nil {
 			return err
 		}
@@ -58,5 +67,4 @@ func mailCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "organization %s (%s) owned by %s\n", o.ID, o.Name, acc.Login)
 		return nil
 	}
-	return errUsage
 }

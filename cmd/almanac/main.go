@@ -1,9 +1,3 @@
-// Command almanac is a CalDAV/CardDAV server with an embedded database.
-//
-//	almanac serve [-listen ADDR] [-data DIR]
-//	almanac user add|passwd|list|delete [-data DIR] [LOGIN]
-//
-// Flags fall back to ALMANAC_LISTEN, ALMANAC_DATA and ALMANAC_LOG_LEVEL.
 package main
 
 import (
@@ -11,55 +5,114 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
-const usage = `usage:
-  almanac serve [-listen ADDR] [-data DIR] [-log-level LEVEL] [-max-instances N]
-  almanac user add [-data DIR] LOGIN       (password from stdin, or prompted)
-  almanac user passwd [-data DIR] LOGIN
-  almanac user list [-data DIR]
-  almanac user delete [-data DIR] LOGIN
-  almanac mail export [-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]
-  almanac mail org [-data DIR] -owner LOGIN NAME
+// command is one line of the usage: how to call it and what it does.
+type command struct {
+	name, args, about string
+}
 
-environment: ALMANAC_LISTEN (default 127.0.0.1:8080), ALMANAC_DATA (default ./almanac-data),
-             ALMANAC_LOG_LEVEL (debug, info, warn, error; default info),
-             ALMANAC_MAX_INSTANCES (default 10000)
-`
+var commands = []command{
+	{"serve", "[flags]", "Runs the server. On the first start with no accounts it creates one and prints its password once."},
+	{"user add", "[-data DIR] [-handle H] LOGIN", "Creates an account. The password is read from standard input, or prompted for twice on a terminal."},
+	{"user passwd", "[-data DIR] LOGIN", "Sets an account's password, read like user add's."},
+	{"user list", "[-data DIR]", "Lists the accounts. It only reads: without a database it fails and creates none."},
+	{"user delete", "[-data DIR] LOGIN", "Deletes an account with its calendars and address books."},
+	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]", "Writes the Dovecot passwd-file and the Postfix virtual table now. It only reads the database."},
+	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
+}
+
+func findCommand(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// synopsis is the usage of name: one command, a group ("user") or, for
+// "", all of them.
+func synopsis(name string) string {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	for _, c := range commands {
+		if name == "" || c.name == name || strings.HasPrefix(c.name, name+" ") {
+			fmt.Fprintf(&b, "  almanac %s %s\n", c.name, c.args)
+		}
+	}
+	if name == "" {
+		b.WriteString(`
+Run 'almanac COMMAND -h' for a command's flags; every flag of serve also
+has an ALMANAC_* environment variable, which the flag overrides.
+Exit status: 0 done, 1 failed, 2 usage error (unknown command or flag,
+missing argument, a flag or environment value that is invalid).
+`)
+	}
+	return b.String()
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// errUsage makes run print the usage text.
-var errUsage = errors.New("usage")
-
+// run is the command with its exit status: 0 done (or help asked for),
+// 1 failed, 2 usage error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	var err error
-	switch args[0] {
-	case "serve":
-		err = serve(args[1:], stdout, stderr)
-	case "user":
-		err = userCmd(args[1:], stdin, stdout, stderr)
-	case "mail":
-		err = mailCmd(args[1:], stdout, stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+	err := dispatch(args, stdin, stdout, stderr)
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
 		return 0
-	default:
-		err = errUsage
-	}
-	if errors.Is(err, errUsage) {
-		fmt.Fprint(stderr, usage)
+	case errors.As(err, &ue):
+		if ue.msg != "" {
+			fmt.Fprintln(stderr, "almanac:", ue.msg)
+		}
+		fmt.Fprint(stderr, synopsis(ue.cmd))
+		if findCommand(ue.cmd) != nil {
+			fmt.Fprintf(stderr, "Run 'almanac %s -h' for its flags.\n", ue.cmd)
+		}
 		return 2
-	}
-	if err != nil {
+	default:
 		fmt.Fprintln(stderr, "almanac:", err)
 		return 1
 	}
-	return 0
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return &usageError{}
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "user":
+		return userCmd(args[1:], stdin, stdout, stderr)
+	case "mail":
+		return mailCmd(args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, synopsis(""))
+		return nil
+	}
+	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// subcommand picks the subcommand of group ("user", "mail") from args:
+// "" with errHelp or a usage error when there is none to run.
+func subcommand(group string, args []string, stdout io.Writer, known ...string) (string, error) {
+	if len(args) == 0 {
+		return "", &usageError{cmd: group, msg: fmt.Sprintf("missing %s command", group)}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, synopsis(group))
+		return "", errHelp
+	}
+	for _, k := range known {
+		if args[0] == k {
+			return group + " " + k, nil
+		}
+	}
+	return "", &usageError{cmd: group, msg: fmt.Sprintf("unknown command %q", group+" "+args[0])}
 }

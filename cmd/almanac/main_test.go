@@ -70,7 +70,7 @@ func TestUserCommandErrors(t *testing.T) {
 		{"unknown subcommand", "", []string{"user", "frob", "-data", dir}, 2, "usage"},
 		{"missing login", "", []string{"user", "add", "-data", dir}, 2, "usage"},
 		{"no command", "", nil, 2, "usage"},
-		{"bad max-instances", "", []string{"serve", "-data", dir, "-max-instances", "0"}, 1, "max-instances"},
+		{"bad max-instances", "", []string{"serve", "-data", dir, "-max-instances", "0"}, 2, "max-instances"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCmd(t, tc.stdin, tc.args...)

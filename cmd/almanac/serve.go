@@ -24,43 +24,61 @@ import (
 )
 
 func serve(args []string, stdout, stderr io.Writer) error {
-	fs, data := newFlagSet("serve", stderr)
-	listen := fs.String("listen", envOr("ALMANAC_LISTEN", "127.0.0.1:8080"), "address to listen on (env ALMANAC_LISTEN)")
-	level := fs.String("log-level", envOr("ALMANAC_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env ALMANAC_LOG_LEVEL)")
-	linkKey := fs.String("link-key", envOr("ALMANAC_LINK_KEY", ""), "file holding the key public-link tokens derive from, created when missing; keep it apart from the database (env ALMANAC_LINK_KEY; default DATA/link.key)")
-	publicURL := fs.String("public-url", envOr("ALMANAC_PUBLIC_URL", ""), "external base URL public links are shown with, e.g. https://cal.example.com (env ALMANAC_PUBLIC_URL; default: the request's)")
-	feedTTL := fs.Duration("feed-ttl", envDuration("ALMANAC_FEED_TTL", time.Hour), "refresh interval public feeds suggest to subscribers (env ALMANAC_FEED_TTL)")
-	smtpHost := fs.String("smtp-host", envOr("ALMANAC_SMTP_HOST", ""), "SMTP submission server for account mail; empty writes mail to DATA/outbox (env ALMANAC_SMTP_HOST)")
-	smtpPort := fs.Int("smtp-port", envInt("ALMANAC_SMTP_PORT", 0), "SMTP port (default 587 with starttls, 465 with tls) (env ALMANAC_SMTP_PORT)")
-	smtpSecurity := fs.String("smtp-security", envOr("ALMANAC_SMTP_SECURITY", "starttls"), "starttls, tls or none (env ALMANAC_SMTP_SECURITY)")
-	smtpUser := fs.String("smtp-user", envOr("ALMANAC_SMTP_USER", ""), "SMTP user name (env ALMANAC_SMTP_USER; the password only from env ALMANAC_SMTP_PASSWORD)")
-	smtpFrom := fs.String("smtp-from", envOr("ALMANAC_SMTP_FROM", ""), "From address of account mail (env ALMANAC_SMTP_FROM)")
-	dovecotPasswd := fs.String("dovecot-passwd", envOr("ALMANAC_DOVECOT_PASSWD", ""), "Dovecot passwd-file kept up to date with mailbox passwords (env ALMANAC_DOVECOT_PASSWD)")
-	postfixVirtual := fs.String("postfix-virtual", envOr("ALMANAC_POSTFIX_VIRTUAL", ""), "Postfix virtual alias table kept up to date (env ALMANAC_POSTFIX_VIRTUAL)")
-	maxInstances := fs.Int("max-instances", envInt("ALMANAC_MAX_INSTANCES", 10000), "instances of one recurring object a query, expand or free-busy walks at most (env ALMANAC_MAX_INSTANCES)")
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	c := newCmdline("serve", stdout)
+	data := c.dataDir()
+	listen := c.str("listen", "ALMANAC_LISTEN", "127.0.0.1:8080", "address to listen on, `ADDR` = host:port", parseListen)
+	level := value(c, "log-level", "ALMANAC_LOG_LEVEL", "info", "log `LEVEL`: debug, info, warn, error", parseLogLevel)
+	linkKey := c.str("link-key", "ALMANAC_LINK_KEY", "", "`FILE` holding the key public-link tokens derive from, created when missing; keep it apart from the database (default DATA/link.key)", checkFile)
+	publicURL := c.str("public-url", "ALMANAC_PUBLIC_URL", "", "external base `URL` public links are shown with, e.g. https://cal.example.com (default: the request's)", parsePublicURL)
+	feedTTL := c.duration("feed-ttl", "ALMANAC_FEED_TTL", time.Hour, time.Minute, 7*24*time.Hour, "refresh interval public feeds suggest to subscribers, a `DURATION` from 1m to 168h")
+	smtpHost := c.str("smtp-host", "ALMANAC_SMTP_HOST", "", "SMTP submission server `HOST` for account mail; empty writes mail to DATA/outbox", parseSMTPHost)
+	smtpPort := c.integer("smtp-port", "ALMANAC_SMTP_PORT", 0, 0, 65535, "SMTP `PORT` (0: 587 with starttls, 465 with tls, 25 with none)")
+	smtpSecurity := c.str("smtp-security", "ALMANAC_SMTP_SECURITY", "starttls", "SMTP security `MODE`: starttls, tls or none", parseSMTPSecurity)
+	smtpUser := c.str("smtp-user", "ALMANAC_SMTP_USER", "", "SMTP user `NAME` (the password only from env ALMANAC_SMTP_PASSWORD)", nil)
+	smtpFrom := c.str("smtp-from", "ALMANAC_SMTP_FROM", "", "From `ADDRESS` of account mail (required with -smtp-host)", parseAddress)
+	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist", checkOutputFile)
+	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist", checkOutputFile)
+	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
+	if err := c.parse(args, 0, 0); err != nil {
+		return err
 	}
-	if fs.NArg() != 0 {
-		return errUsage
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: *level}))
+	// Without SMTP, mail and SMS land in DATA/outbox, logged, so that a
+	// fresh machine works; SMS always does until a gateway is added.
+	outbox := notify.NewOutbox(filepath.Join(*data, "outbox"), logger)
+	var mailer notify.Mailer = outbox
+	if *smtpHost != "" {
+		if *smtpFrom == "" {
+			return &usageError{cmd: "serve", msg: "-smtp-host needs -smtp-from (env ALMANAC_SMTP_FROM)"}
+		}
+		var err error
+		if mailer, err = notify.NewSMTP(notify.SMTPConfig{Host: *smtpHost, Port: *smtpPort, Security: *smtpSecurity,
+			Username: *smtpUser, Password: os.Getenv("ALMANAC_SMTP_PASSWORD"), From: *smtpFrom}); err != nil {
+			return &usageError{cmd: "serve", msg: fmt.Sprintf("-smtp-* (env ALMANAC_SMTP_*): %v", err)}
+		}
 	}
-	if *feedTTL < time.Minute {
-		return fmt.Errorf("-feed-ttl must be at least 1m")
+
+	// Bind before anything is written: a port in use must not leave a
+	// first account (whose password was printed to a failing run) behind.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
 	}
-	if *maxInstances < 1 {
-		return fmt.Errorf("-max-instances must be at least 1")
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("invalid log level %q", *level)
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	defer ln.Close()
 
 	db, err := openStore(*data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+
+	if *linkKey == "" {
+		*linkKey = filepath.Join(*data, "link.key")
+	}
+	keys, err := sharing.LoadKey(*linkKey)
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -72,28 +90,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	if *linkKey == "" {
-		*linkKey = filepath.Join(*data, "link.key")
-	}
-	keys, err := sharing.LoadKey(*linkKey)
-	if err != nil {
-		return err
-	}
-
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	// Without SMTP, mail and SMS land in DATA/outbox, logged, so that a
-	// fresh machine works; SMS always does until a gateway is added.
-	outbox := notify.NewOutbox(filepath.Join(*data, "outbox"), logger)
-	var mailer notify.Mailer = outbox
-	if *smtpHost != "" {
-		if mailer, err = notify.NewSMTP(notify.SMTPConfig{Host: *smtpHost, Port: *smtpPort, Security: *smtpSecurity,
-			Username: *smtpUser, Password: os.Getenv("ALMANAC_SMTP_PASSWORD"), From: *smtpFrom}); err != nil {
-			return fmt.Errorf("smtp: %w", err)
-		}
-	}
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual})

@@ -17,31 +17,28 @@ import (
 )
 
 func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errUsage
+	name, err := subcommand("user", args, stdout, "add", "passwd", "list", "delete")
+	if err != nil {
+		return err
 	}
 	sub := args[0]
-	fs, data := newFlagSet("user "+sub, stderr)
+	c := newCmdline(name, stdout)
+	data := c.dataDir()
 	var handle *string
 	if sub == "add" {
-		handle = fs.String("handle", "", "URL handle of the new account (default: random); fixed handles keep URLs from an earlier server")
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+		handle = c.fs.String("handle", "", "URL handle `H` of the new account (default: random); fixed handles keep URLs from an earlier server")
 	}
 	want := 1
 	if sub == "list" {
 		want = 0
 	}
-	if fs.NArg() != want {
-		return errUsage
+	if err := c.parse(args[1:], want, want); err != nil {
+		return err
 	}
-	switch sub {
-	case "add", "passwd", "list", "delete":
-	default:
-		return errUsage
+	if sub == "add" {
+		return userAdd(*data, c.fs.Arg(0), *handle, stdin, stdout, stderr)
 	}
-	db, err := openStore(*data)
+	db, err := openExisting(*data, sub == "list")
 	if err != nil {
 		return err
 	}
@@ -59,33 +56,15 @@ func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Login, a.ID, a.Created.Format("2006-01-02"))
 		}
 		return tw.Flush()
-	case "add":
-		login := fs.Arg(0)
-		if err := auth.ValidateLogin(login); err != nil {
-			return err
-		}
-		pw, err := readPassword(stdin, stderr)
-		if err != nil {
-			return err
-		}
-		if err := validHandle(*handle); err != nil {
-			return err
-		}
-		acc, err := createAccount(ctx, db, login, pw, *handle)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "created %s (handle %s)\n", acc.Login, acc.ID)
-		return nil
 	case "passwd":
-		acc, err := db.AccountByLogin(ctx, fs.Arg(0))
+		acc, err := db.AccountByLogin(ctx, c.fs.Arg(0))
 		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no account with login %s", fs.Arg(0))
+			return fmt.Errorf("no account with login %s", c.fs.Arg(0))
 		}
 		if err != nil {
 			return err
 		}
-		pw, err := readPassword(stdin, stderr)
+		pw, err := readNewPassword(stdin, stderr, acc.Login)
 		if err != nil {
 			return err
 		}
@@ -97,10 +76,10 @@ func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "password changed for %s\n", acc.Login)
 		return nil
-	case "delete":
-		acc, err := db.AccountByLogin(ctx, fs.Arg(0))
+	default: // delete
+		acc, err := db.AccountByLogin(ctx, c.fs.Arg(0))
 		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no account with login %s", fs.Arg(0))
+			return fmt.Errorf("no account with login %s", c.fs.Arg(0))
 		}
 		if err != nil {
 			return err
@@ -111,12 +90,47 @@ func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "deleted %s and all its calendars\n", acc.Login)
 		return nil
 	}
-	return errUsage
 }
 
-// minPasswordLen is a floor, not a policy: the account-settings work
-// brings the strength rules.
-const minPasswordLen = 8
+// userAdd checks everything it can before it opens the database, so a
+// refused account leaves no database behind in a fresh directory.
+func userAdd(dataDir, login, handle string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := auth.ValidateLogin(login); err != nil {
+		return err
+	}
+	if err := validHandle(handle); err != nil {
+		return err
+	}
+	pw, err := readNewPassword(stdin, stderr, login)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	acc, err := createAccount(context.Background(), db, login, pw, handle)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s (handle %s)\n", acc.Login, acc.ID)
+	return nil
+}
+
+// readNewPassword reads a password for login and applies the API's rule
+// to it (auth.PasswordProblem), so the command line is no back door for
+// a password the account settings would refuse.
+func readNewPassword(stdin io.Reader, stderr io.Writer, login string) (string, error) {
+	pw, err := readPassword(stdin, stderr)
+	if err != nil {
+		return "", err
+	}
+	if p := auth.PasswordProblem(pw, login); p != "" {
+		return "", errors.New(p)
+	}
+	return pw, nil
+}
 
 // readPassword prompts twice on a terminal, and otherwise reads one line
 // from stdin, so scripts can pipe a password in.
@@ -145,9 +159,6 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 			return "", errors.New("expected the password on standard input")
 		}
 		pw = strings.TrimRight(line, "\r\n")
-	}
-	if len(pw) < minPasswordLen {
-		return "", fmt.Errorf("the password must have at least %d characters", minPasswordLen)
 	}
 	return pw, nil
 }

@@ -54,6 +54,12 @@ type Options struct {
 	Timeout time.Duration
 	// Logger receives operational messages; nil discards them.
 	Logger *slog.Logger
+	// ReadOnly opens an existing file for reading only: nothing is
+	// created (no directory, no file, no bucket), the lock is shared
+	// with other readers, and every write fails. A missing file is an
+	// error wrapping fs.ErrNotExist, so a command that only reads can
+	// tell "no database here" from a real failure.
+	ReadOnly bool
 }
 
 // DB is a storage.Store backed by one bbolt file.
@@ -66,9 +72,9 @@ type DB struct {
 var _ storage.Store = (*DB)(nil)
 
 // Open opens or creates the database file at path, creating its parent
-// directory (0700) when missing. It fails with an error wrapping
-// storage.ErrLocked when another process holds the file for longer than
-// opts.Timeout.
+// directory (0700) when missing; with opts.ReadOnly it only opens an
+// existing file. It fails with an error wrapping storage.ErrLocked when
+// another process holds the file for longer than opts.Timeout.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
@@ -77,11 +83,22 @@ func Open(path string, opts Options) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if opts.ReadOnly {
+		// bbolt turns an empty file into a fresh database even when
+		// read-only (and fails obscurely doing so): refuse it here.
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
+		}
+		if !fi.Mode().IsRegular() || fi.Size() == 0 {
+			return nil, fmt.Errorf("storage/bolt: open %s: not a database file", path)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("storage/bolt: open: %w", err)
 	}
 	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout: opts.Timeout,
+		Timeout:  opts.Timeout,
+		ReadOnly: opts.ReadOnly,
 		// The map freelist keeps allocation O(1) as the file fragments;
 		// not syncing it saves a page write per commit at the price of
 		// a freelist rebuild on open.
@@ -95,6 +112,14 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
 
+	if opts.ReadOnly {
+		if err := bdb.View(checkSchema); err != nil {
+			bdb.Close()
+			return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
+		}
+		log.Debug("storage opened read-only", "path", path)
+		return &DB{bdb: bdb, log: log, commit: newCommitter(bdb)}, nil
+	}
 	err = bdb.Update(func(tx *bbolt.Tx) error {
 		sb, err := tx.CreateBucketIfNotExists(bucketSchema)
 		if err != nil {
@@ -108,10 +133,7 @@ func Open(path string, opts Options) (*DB, error) {
 		case string(v) != schemaVersion:
 			return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 		}
-		for _, name := range append([][]byte{
-			bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
-			bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
-		}, mailBuckets...) {
+		for _, name := range buckets() {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -124,6 +146,33 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	log.Debug("storage opened", "path", path)
 	return &DB{bdb: bdb, log: log, commit: newCommitter(bdb)}, nil
+}
+
+// buckets are the top-level buckets every method assumes exist.
+func buckets() [][]byte {
+	return append([][]byte{
+		bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
+		bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
+	}, mailBuckets...)
+}
+
+// checkSchema is Open's schema step for a read-only file: what the
+// read-write open would stamp or create is an error here, since a
+// read-only transaction cannot make the buckets the methods assume.
+func checkSchema(tx *bbolt.Tx) error {
+	sb := tx.Bucket(bucketSchema)
+	if sb == nil {
+		return errors.New("not an almanac database (no schema version)")
+	}
+	if v := sb.Get(keyVersion); string(v) != schemaVersion {
+		return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
+	}
+	for _, name := range buckets() {
+		if tx.Bucket(name) == nil {
+			return fmt.Errorf("bucket %s missing: the file was written by an older version; open it read-write once", name)
+		}
+	}
+	return nil
 }
 
 // Close waits for running transactions and releases the file lock.

@@ -132,4 +132,10 @@
 // bbolt takes an exclusive flock on the file. Open waits Options.Timeout
 // (default one second) and then fails with storage.ErrLocked, so a CLI run
 // next to a running server fails fast instead of hanging.
+//
+// Options.ReadOnly is for commands that only read (almanac user list,
+// mail export): it never creates the directory, the file or a bucket, so
+// running one in the wrong directory leaves nothing behind; a missing
+// file fails with fs.ErrNotExist. Its lock is shared: readers exclude a
+// writer (the server) but not each other.
 package bolt
