@@ -212,25 +212,11 @@ func MaskMobile(m string) string {
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-type optional[T any] struct {
-	Set, Null bool
-	V         T
-}
-
-func (o *optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Null = true
-		return nil
-	}
-	return jsonUnmarshal(b, &o.V)
-}
-
 func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
 	var req struct {
-		DisplayName   optional[string] `json:"display_name"`
-		RecoveryEmail optional[string] `json:"recovery_email"`
-		Mobile        optional[string] `json:"mobile"`
+		DisplayName   api.Optional[string] `json:"display_name"`
+		RecoveryEmail api.Optional[string] `json:"recovery_email"`
+		Mobile        api.Optional[string] `json:"mobile"`
 	}
 	if err := api.Decode(r, &req); err != nil {
 		return err

@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -12,8 +11,6 @@ import (
 	"almanac/internal/fault"
 	"almanac/storage"
 )
-
-var jsonUnmarshal = json.Unmarshal
 
 // RecoveryCodeCount is how many 2FA recovery codes an account gets.
 const RecoveryCodeCount = 10

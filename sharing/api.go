@@ -1,7 +1,6 @@
 package sharing
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -110,29 +109,14 @@ type Subscribe struct {
 	Office  string `json:"outlook_office365,omitempty"`
 }
 
-// optional is a JSON field that may be absent, null or set.
-type optional[T any] struct {
-	Set, Null bool
-	V         T
-}
-
-func (o *optional[T]) UnmarshalJSON(b []byte) error {
-	o.Set = true
-	if string(b) == "null" {
-		o.Null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.V)
-}
-
 // linkRequest is the body of create and update.
 type linkRequest struct {
-	Collection optional[string]    `json:"collection"`
-	Label      optional[string]    `json:"label"`
-	Tier       optional[string]    `json:"tier"`
-	Components optional[[]string]  `json:"components"`
-	Window     optional[Window]    `json:"window"`
-	Expires    optional[time.Time] `json:"expires"`
+	Collection api.Optional[string]    `json:"collection"`
+	Label      api.Optional[string]    `json:"label"`
+	Tier       api.Optional[string]    `json:"tier"`
+	Components api.Optional[[]string]  `json:"components"`
+	Window     api.Optional[Window]    `json:"window"`
+	Expires    api.Optional[time.Time] `json:"expires"`
 }
 
 // Routes registers the link endpoints.

@@ -59,10 +59,10 @@ type ShareJSON struct {
 }
 
 type shareRequest struct {
-	Collection  optional[string] `json:"collection"`
-	Login       optional[string] `json:"login"`
-	Access      optional[string] `json:"access"`
-	ShowPrivate optional[bool]   `json:"show_private"`
+	Collection  api.Optional[string] `json:"collection"`
+	Login       api.Optional[string] `json:"login"`
+	Access      api.Optional[string] `json:"access"`
+	ShowPrivate api.Optional[bool]   `json:"show_private"`
 }
 
 // Routes registers the sharing endpoints. Accounts in paths are named by

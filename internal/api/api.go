@@ -140,6 +140,22 @@ func Decode(r *http.Request, v any) error {
 	return nil
 }
 
+// Optional is a request field that may be absent, null or set, so that
+// a PATCH changes only what it names and null can clear a value.
+type Optional[T any] struct {
+	Set, Null bool
+	V         T
+}
+
+func (o *Optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.V)
+}
+
 // AccountRef names an account in answers: its stable handle and its
 // login.
 type AccountRef struct {
