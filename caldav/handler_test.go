@@ -35,7 +35,7 @@ func newEnv(t testing.TB, opts caldav.Options) *env {
 	}
 	t.Cleanup(func() { db.Close() })
 	cal := caldav.New(db, opts)
-	e := &env{t: t, store: db, kind: cal, h: davtree.New(db, davtree.Options{}, cal)}
+	e := &env{t: t, store: db, kind: cal, h: davtree.New(db, davtree.Options{Principal: auth.AccountFrom}, cal)}
 	ctx := context.Background()
 	for _, p := range []**storage.Account{&e.alice, &e.bob} {
 		login := "alice@example.com"
@@ -276,7 +276,7 @@ func TestPutConditions(t *testing.T) {
 
 func TestPutBadInput(t *testing.T) {
 	e := newEnv(t, caldav.Options{})
-	e.h = davtree.New(e.store, davtree.Options{MaxResourceSize: 4096}, e.kind)
+	e.h = davtree.New(e.store, davtree.Options{MaxResourceSize: 4096, Principal: auth.AccountFrom}, e.kind)
 	two := strings.Replace(event("a", "x"), "END:VCALENDAR", "BEGIN:VEVENT\r\nUID:b\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260101T000000Z\r\nEND:VEVENT\r\nEND:VCALENDAR", 1)
 	e.do(put(e.obj("default", "taken.ics"), event("taken", "x")))
 	before := e.seq("default")

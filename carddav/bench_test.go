@@ -293,7 +293,7 @@ func newCBEnv(b *testing.B) *cbEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &cbEnv{store: db, h: davtree.New(db, davtree.Options{}, carddav.New(db, carddav.Options{})), acc: acc, cards: cbCards(), metrics: map[string]float64{}}
+	return &cbEnv{store: db, h: davtree.New(db, davtree.Options{Principal: auth.AccountFrom}, carddav.New(db, carddav.Options{})), acc: acc, cards: cbCards(), metrics: map[string]float64{}}
 }
 
 func (e *cbEnv) book() string {

@@ -31,6 +31,7 @@ type env struct {
 
 func newEnv(t testing.TB, opts davtree.Options) *env {
 	t.Helper()
+	opts.Principal = auth.AccountFrom
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)

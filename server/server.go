@@ -82,7 +82,12 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
 	}
-	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize},
+	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
+		Principal: auth.AccountFrom,
+		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
+			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
+			return err
+		}},
 		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)

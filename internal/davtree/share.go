@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"almanac/internal/dav"
-	"almanac/sharing"
 	"almanac/storage"
 )
 
@@ -142,6 +141,9 @@ func (tr *Tree) share(w http.ResponseWriter, r *http.Request, t *Target, root xm
 	if len(changes) == 0 {
 		return dav.BadRequest("the sharing request names no sharee")
 	}
+	if tr.grant == nil {
+		return dav.NewError(http.StatusForbidden, "this server does not share collections")
+	}
 	ctx := r.Context()
 	sharees := make([]*storage.Account, len(changes))
 	for i, c := range changes {
@@ -161,7 +163,7 @@ func (tr *Tree) share(w http.ResponseWriter, r *http.Request, t *Target, root xm
 			}
 			continue
 		}
-		if _, _, err := sharing.Share(ctx, tr.store, t.Owner, t.CollName, sharees[i].ID, c.access); err != nil {
+		if err := tr.grant(ctx, t.Owner, t.CollName, sharees[i].ID, c.access); err != nil {
 			return err
 		}
 	}

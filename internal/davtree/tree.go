@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"almanac/auth"
 	"almanac/internal/dav"
 	"almanac/internal/fault"
 	"almanac/storage"
@@ -40,6 +39,8 @@ type Tree struct {
 	logger    *slog.Logger
 	maxSize   int64
 	kinds     []Kind
+	principal func(context.Context) *storage.Account
+	grant     func(ctx context.Context, owner, coll, sharee, access string) error
 	davHeader string
 	protected map[xml.Name]bool
 }
@@ -48,12 +49,23 @@ type Tree struct {
 type Options struct {
 	Logger          *slog.Logger
 	MaxResourceSize int64 // 0: DefaultMaxResourceSize
+	// Principal returns the account a request was authenticated as (the
+	// authentication middleware put it in the context); nil refuses the
+	// request. Required: the tree does not authenticate.
+	Principal func(context.Context) *storage.Account
+	// Share gives sharee access to the owner's collection, or changes the
+	// access of an existing grant, for CalendarServer sharing requests:
+	// the same domain rule the JSON API follows (package sharing). Nil
+	// refuses such requests.
+	Share func(ctx context.Context, owner, coll, sharee, access string) error
 }
 
-// New returns the tree serving kinds. Requests must carry an
-// authenticated account (auth.Middleware).
+// New returns the tree serving kinds.
 func New(store Store, opts Options, kinds ...Kind) *Tree {
-	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds}
+	if opts.Principal == nil {
+		panic("davtree: Options.Principal is required")
+	}
+	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
 	}
@@ -97,7 +109,7 @@ func (tr *Tree) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (tr *Tree) serve(w http.ResponseWriter, r *http.Request) (*Target, error) {
-	acc := auth.AccountFrom(r.Context())
+	acc := tr.principal(r.Context())
 	if acc == nil {
 		return nil, errors.New("davtree: no authenticated account in context")
 	}
