@@ -22,10 +22,13 @@
 //     any instance may fall in the window).
 //   - Tiers: full publishes components as stored minus VALARMs; limited
 //     keeps an allowlist (UID, times and recurrence, status, SUMMARY,
-//     LOCATION, GEO) so that no client's extension property leaks; busy
-//     publishes VEVENTs only, with their times and SUMMARY:Busy.
-//     CLASS:PRIVATE is never published and CLASS:CONFIDENTIAL is busy in
-//     every tier.
+//     LOCATION, GEO) and no subcomponents, so that no client's extension
+//     property leaks; busy publishes VEVENTs only, with their times and
+//     SUMMARY:Busy. Which of these each component gets is internal/ical's
+//     privacy policy, the one read-only sharees see through too: the
+//     tier, capped by CLASS — PRIVATE (and any CLASS value but PUBLIC and
+//     CONFIDENTIAL) never published, CONFIDENTIAL busy in every tier, an
+//     override never more visible than its master.
 //   - Lines are CRLF and folded at 75 octets by our own writer; stored
 //     lines are copied, not re-encoded.
 //
