@@ -6,17 +6,15 @@ import (
 	"container/list"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // entry is one rendered feed: the bytes of one link at one collection
-// sequence (and window day), with its variants made on first use.
+// state (and window day), with its variants made on first use.
 type entry struct {
-	key      string
-	tag      string // ETag base: a hash of the link version and the content
-	modified time.Time
-	body     []byte
-	size     atomic.Int64 // bytes held, variants included
+	key  string
+	tag  string // ETag base: a hash of the link version and the content
+	body []byte
+	size atomic.Int64 // bytes held, variants included
 
 	mu       sync.Mutex
 	variants map[string][]byte // "gzip", "json", "json+gzip"
@@ -54,21 +52,14 @@ func gzipped(b []byte) ([]byte, error) {
 }
 
 // cache keeps rendered feeds, least recently used first out, within a
-// byte budget; it also remembers per link the last content tag and since
-// when it holds, which is the feed's Last-Modified.
+// byte budget.
 type cache struct {
-	mu      sync.Mutex
-	max     int64
-	used    int64
-	lru     *list.List // of *entry, most recent in front
-	byKey   map[string]*list.Element
-	lastTag map[string]seen // link ID → last tag served
-	calls   map[string]*call
-}
-
-type seen struct {
-	tag   string
-	since time.Time
+	mu    sync.Mutex
+	max   int64
+	used  int64
+	lru   *list.List // of *entry, most recent in front
+	byKey map[string]*list.Element
+	calls map[string]*call
 }
 
 // call is a render in progress, which concurrent requests for the same
@@ -80,7 +71,7 @@ type call struct {
 }
 
 func newCache(max int64) *cache {
-	return &cache{max: max, lru: list.New(), byKey: map[string]*list.Element{}, lastTag: map[string]seen{}, calls: map[string]*call{}}
+	return &cache{max: max, lru: list.New(), byKey: map[string]*list.Element{}, calls: map[string]*call{}}
 }
 
 // get returns the entry for key, rendering it with render once however
@@ -116,18 +107,6 @@ func (c *cache) get(key string, render func() (*entry, error)) (*entry, error) {
 	return cl.e, cl.err
 }
 
-// since returns when link id's content took tag: now if it differs from
-// the last tag served for the link.
-func (c *cache) since(id, tag string, now time.Time) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.lastTag[id]; ok && s.tag == tag {
-		return s.since
-	}
-	c.lastTag[id] = seen{tag: tag, since: now}
-	return now
-}
-
 // grew accounts for a variant of added bytes made after e was stored.
 func (c *cache) grew(e *entry, added int64) {
 	if added == 0 {
@@ -141,11 +120,11 @@ func (c *cache) grew(e *entry, added int64) {
 	}
 }
 
-// forget drops what is kept for link id (revoked or rotated).
-func (c *cache) forget(id string, keyPrefix string) {
+// forget drops the entries whose keys start with keyPrefix (those of a
+// revoked or rotated link).
+func (c *cache) forget(keyPrefix string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.lastTag, id)
 	for key, el := range c.byKey {
 		if len(key) >= len(keyPrefix) && key[:len(keyPrefix)] == keyPrefix {
 			c.remove(el)

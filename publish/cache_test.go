@@ -40,7 +40,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	if _, ok := c.byKey["a"]; ok || c.used != 100 {
 		t.Errorf("after a variant: used %d, a kept %v", c.used, ok)
 	}
-	c.forget("id", "c")
+	c.forget("c")
 	if c.lru.Len() != 0 || c.used != 0 {
 		t.Errorf("forget left %d entries, %d bytes", c.lru.Len(), c.used)
 	}
@@ -76,20 +76,6 @@ func TestCacheRendersOnce(t *testing.T) {
 	}
 	if _, ok := c.byKey["bad"]; ok {
 		t.Error("failed render cached")
-	}
-}
-
-func TestCacheSince(t *testing.T) {
-	c := newCache(1)
-	t0 := time.Unix(1_800_000_000, 0)
-	if got := c.since("l", "tag1", t0); !got.Equal(t0) {
-		t.Errorf("first since %v", got)
-	}
-	if got := c.since("l", "tag1", t0.Add(time.Hour)); !got.Equal(t0) {
-		t.Errorf("same content moved Last-Modified to %v", got)
-	}
-	if got := c.since("l", "tag2", t0.Add(time.Hour)); !got.Equal(t0.Add(time.Hour)) {
-		t.Errorf("new content kept %v", got)
 	}
 }
 

@@ -22,25 +22,43 @@
 //     any instance may fall in the window).
 //   - Tiers: full publishes components as stored minus VALARMs; limited
 //     keeps an allowlist (UID, times and recurrence, status, SUMMARY,
-//     LOCATION, GEO) so that no client's extension property leaks; busy
-//     publishes VEVENTs only, with their times and SUMMARY:Busy.
-//     CLASS:PRIVATE is never published and CLASS:CONFIDENTIAL is busy in
-//     every tier.
+//     LOCATION, GEO) and no subcomponents, so that no client's extension
+//     property leaks; busy publishes VEVENTs only, with their times and
+//     SUMMARY:Busy. Which of these each component gets is internal/ical's
+//     privacy policy, the one read-only sharees see through too: the
+//     tier, capped by CLASS — PRIVATE (and any CLASS value but PUBLIC and
+//     CONFIDENTIAL) never published, CONFIDENTIAL busy in every tier, an
+//     override never more visible than its master.
 //   - Lines are CRLF and folded at 75 octets by our own writer; stored
 //     lines are copied, not re-encoded.
 //
 // HTTP (Handler):
 //
-//   - A rendered feed is cached per link version, collection incarnation
-//     and sequence, and window day; variants (gzip, jCal) are made once
-//     per entry. A request reads the link and the collection record only,
-//     so a 304 touches no event data. The cache is bounded (64 MiB by
+//   - A rendered feed is cached per link version, collection incarnation,
+//     sequence and Modified (a property change, such as a new
+//     displayname, leaves the sequence alone), window day and the year
+//     generated zones count from; variants (gzip, jCal) are made once per
+//     entry. A request reads the link and the collection record only, so
+//     a 304 touches no event data. The cache is bounded (64 MiB by
 //     default), least recently used out.
 //   - ETag is strong: a hash of the link version and the published bytes
 //     (plus the variant), so it changes exactly when what a subscriber
 //     would receive changes — an edit the tier hides (an alarm, a private
-//     event) keeps it. Last-Modified is when that content was first
-//     served. If-None-Match, else If-Modified-Since, answer 304.
+//     event) keeps it. If-None-Match, else If-Modified-Since, answer 304.
+//   - Last-Modified comes from the data, the same on every server and
+//     after a restart: the latest of the collection's Modified (every
+//     member write and property change), the link's Updated, and for
+//     calendars the dates the rendering reads (the window's day, the
+//     zones' year). An edit the tier hides moves it too: a needless 200
+//     for date-only clients, never a missed change. A date has whole
+//     seconds and a second can hold two versions, so a date is a weak
+//     validator (RFC 9110 8.8.2.2): Last-Modified is the whole second at
+//     or after the change, never later than now (8.8.2.1), and
+//     If-Modified-Since validates only when the change is at or before
+//     it, to the nanosecond. A copy served within the second of its
+//     change carries the second before it and is never validated by date;
+//     the ETag still validates it. Without a recorded time of change no
+//     Last-Modified is sent.
 //   - Cache-Control: public, max-age=0, must-revalidate: shared caches may
 //     keep a copy but ask every time, so a revoked link is closed for
 //     every cache in the same second, and asking costs a 304.

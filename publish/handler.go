@@ -130,7 +130,7 @@ func (h *Handler) Pending(id string) storage.FetchStat { return h.stats.Pending(
 
 // Forget drops the rendered feeds of a link (revoked or rotated) at once
 // rather than when the cache needs room.
-func (h *Handler) Forget(id string) { h.cache.forget(id, id+"|") }
+func (h *Handler) Forget(id string) { h.cache.forget(id + "|") }
 
 // format is what a request asks for.
 type format int
@@ -246,9 +246,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, f for
 	}
 	feed := h.feed(link, coll, now)
 	// The key holds everything the rendering depends on, so a hit is
-	// answered without reading any event.
+	// answered without reading any event: the link, the members (Seq),
+	// the collection's properties (Modified: a property change leaves Seq
+	// alone), the window's days and the year generated zones start from.
 	key := link.ID + "|" + strconv.FormatUint(link.Version, 10) + "|" + coll.Incarnation + "|" +
-		strconv.FormatUint(coll.Seq, 10) + "|" + feed.Start.Format("20060102") + "|" + feed.End.Format("20060102")
+		strconv.FormatUint(coll.Seq, 10) + "|" + strconv.FormatInt(coll.Modified.UnixNano(), 10) + "|" +
+		feed.Start.Format("20060102") + "|" + feed.End.Format("20060102") + "|" + strconv.Itoa(now.Year())
 	// Other requests may wait for this rendering: it must not end when
 	// this client goes away.
 	renderCtx := context.WithoutCancel(ctx)
@@ -257,13 +260,55 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, f for
 		return err
 	}
 	h.stats.record(link.ID, r.UserAgent(), now)
-	return h.write(w, r, link, coll, e, f, now)
+	return h.write(w, r, link, coll, e, f, changedAt(link, coll, now), now)
+}
+
+// changedAt is when what a feed shows last changed, as far as its inputs
+// tell: the collection's last write (a member or a property), the link's
+// last update and, for calendars, the dates the rendering reads at now —
+// the day of a window, the year generated VTIMEZONEs count from
+// (zoneRange). It is later than the content's change when a write changed
+// nothing published, never earlier.
+func changedAt(link *storage.Link, coll *storage.Collection, now time.Time) time.Time {
+	changed := coll.Modified
+	if link.Updated.After(changed) {
+		changed = link.Updated
+	}
+	if coll.Kind != storage.KindCalendar {
+		return changed
+	}
+	if year := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, now.Location()); year.After(changed) {
+		changed = year
+	}
+	if day := windowDay(now); (link.PastDays != nil || link.FutureDays != nil) && day.After(changed) {
+		changed = day
+	}
+	return changed
+}
+
+// windowDay is the day a link's window is counted from.
+func windowDay(now time.Time) time.Time { return now.UTC().Truncate(24 * time.Hour) }
+
+// lastModified is the Last-Modified of content that changed at changed:
+// the whole second at or after the change, so that the date a client
+// keeps is never earlier than the change it has seen, but not later than
+// now (RFC 9110 8.8.2.1). Within the second of a change that is the
+// second before it, which notModified then never takes for this version.
+func lastModified(changed, now time.Time) time.Time {
+	lm := changed.Truncate(time.Second)
+	if lm.Before(changed) {
+		lm = lm.Add(time.Second)
+	}
+	if lm.After(now) {
+		lm = now.Truncate(time.Second)
+	}
+	return lm.UTC()
 }
 
 // feed turns a link's settings into the rendering of one day.
 func (h *Handler) feed(link *storage.Link, coll *storage.Collection, now time.Time) *Feed {
 	f := &Feed{Tier: link.Tier, Components: link.Components, TTL: h.ttl, Now: now}
-	day := now.UTC().Truncate(24 * time.Hour)
+	day := windowDay(now)
 	if link.PastDays != nil {
 		f.Start = day.AddDate(0, 0, -*link.PastDays)
 	}
@@ -312,13 +357,13 @@ func (h *Handler) render(ctx context.Context, link *storage.Link, coll *storage.
 	sum.Write([]byte(strconv.FormatUint(link.Version, 10) + "\x00"))
 	sum.Write(body)
 	tag := base64.RawURLEncoding.EncodeToString(sum.Sum(nil)[:18])
-	return &entry{tag: tag, body: body, modified: h.cache.since(link.ID, tag, h.now())}, nil
+	return &entry{tag: tag, body: body}, nil
 }
 
 // write answers with e in format f: conditional requests first (a 304
 // costs no rendering and no event read), then the body, gzipped when the
 // client takes it.
-func (h *Handler) write(w http.ResponseWriter, r *http.Request, link *storage.Link, coll *storage.Collection, e *entry, f format, now time.Time) error {
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, link *storage.Link, coll *storage.Collection, e *entry, f format, changed, now time.Time) error {
 	hd := w.Header()
 	variant, ctype, ext := "", "text/calendar; charset=utf-8", ".ics"
 	switch f {
@@ -336,15 +381,16 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, link *storage.Li
 		etag += "-" + strings.ReplaceAll(variant, "+", "-")
 	}
 	etag += `"`
-	modified := e.modified.UTC().Truncate(time.Second)
 	hd.Set("ETag", etag)
-	hd.Set("Last-Modified", modified.Format(http.TimeFormat))
+	if !changed.IsZero() {
+		hd.Set("Last-Modified", lastModified(changed, now).Format(http.TimeFormat))
+	}
 	// Caches may keep a copy but must ask again every time: revoking a
 	// link closes it for every cache at once, and asking costs a 304.
 	hd.Set("Cache-Control", "public, max-age=0, must-revalidate")
 	hd.Set("Vary", "Accept, Accept-Encoding")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	if notModified(r, etag, modified) {
+	if notModified(r, etag, changed) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -387,8 +433,11 @@ func (h *Handler) encode(ics []byte, f format, gz bool) ([]byte, error) {
 }
 
 // notModified evaluates If-None-Match, or If-Modified-Since when there is
-// none (RFC 9110 13.1.2, 13.1.3).
-func notModified(r *http.Request, etag string, modified time.Time) bool {
+// none (RFC 9110 13.1.2, 13.1.3). The date validates only when the content
+// changed at or before it, compared to the nanosecond: a date is a weak
+// validator, and one second can hold two versions (RFC 9110 8.8.2.2).
+// Without a time of change (zero), dates validate nothing.
+func notModified(r *http.Request, etag string, changed time.Time) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
 		for t := range strings.SplitSeq(inm, ",") {
 			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
@@ -399,7 +448,7 @@ func notModified(r *http.Request, etag string, modified time.Time) bool {
 		return false
 	}
 	if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil {
-		return !modified.After(ims)
+		return !changed.IsZero() && !changed.After(ims)
 	}
 	return false
 }

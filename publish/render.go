@@ -44,12 +44,12 @@ var (
 // published components. Objects outside the window or of other
 // component types are passed over by their stored metadata, unread.
 func (f *Feed) Render(walk func(fn func(*storage.Object) error) error) ([]byte, error) {
-	r := &renderer{f: f, tzName: map[string]string{}, tzUsed: map[string]bool{}, tzDefs: map[string][]string{}}
+	r := &renderer{f: f, viewer: viewerOf(f.Tier), tzName: map[string]string{}, tzUsed: map[string]bool{}, tzDefs: map[string][]string{}}
 	err := walk(func(o *storage.Object) error {
 		if f.skips(&o.ObjectMeta) {
 			return nil
 		}
-		r.object(string(o.Data))
+		r.object(o.Data)
 		return nil
 	})
 	if err != nil {
@@ -72,8 +72,21 @@ func (f *Feed) skips(m *storage.ObjectMeta) bool {
 	return (!f.Start.IsZero() || !f.End.IsZero()) && !m.Span.Overlaps(f.Start, f.End)
 }
 
+// viewerOf is the privacy viewer of a link tier; a tier it does not know
+// sees what the busy tier sees.
+func viewerOf(tier string) aical.Viewer {
+	switch tier {
+	case sharing.TierFull:
+		return aical.ViewerFeedFull
+	case sharing.TierLimited:
+		return aical.ViewerFeedLimited
+	}
+	return aical.ViewerFeedBusy
+}
+
 type renderer struct {
 	f       *Feed
+	viewer  aical.Viewer
 	body    []byte
 	tzName  map[string]string   // TZID as stored → as published
 	tzOrder []string            // published TZIDs in order of first use
@@ -81,126 +94,97 @@ type renderer struct {
 	tzDefs  map[string][]string // stored VTIMEZONE lines by TZID
 }
 
-// component is one top-level component of a stored object being read.
-type component struct {
-	name  string
-	class string
-	lines []string // BEGIN, properties and kept subcomponents; no END
+// object publishes one stored calendar object: its VTIMEZONEs are
+// collected, and every other top-level component is published as
+// internal/ical's privacy policy lets the link's tier see it. An object
+// that is not line-parseable, which validation keeps out of the store, is
+// not published.
+func (r *renderer) object(data []byte) {
+	o, ok := aical.ReadOutline(data)
+	if !ok {
+		return
+	}
+	for i := range o.Components {
+		c := &o.Components[i]
+		lines := o.Lines[c.From : c.To+1]
+		if c.Name == aical.CompTimezone {
+			r.timezone(lines)
+			continue
+		}
+		r.publish(c.Name, lines, c.Visibility(r.viewer))
+	}
 }
 
-// object reads one stored calendar object line by line: VTIMEZONEs are
-// collected, VALARMs dropped, and every other top-level component is
-// published as the tier and its CLASS decide.
-func (r *renderer) object(data string) {
-	rd := contentline.NewReader(data)
-	depth := 0
-	var comp *component
-	var tz []string // lines of a VTIMEZONE being read
-	tzid := ""
-	skip := 0 // depth at which a dropped subcomponent began
-	for {
-		line, _, ok := rd.Next()
-		if !ok {
-			return
-		}
-		name, value := split(line)
-		switch name {
-		case "BEGIN":
+// timezone keeps the first definition of each TZID, for the zones that
+// published lines use.
+func (r *renderer) timezone(lines []string) {
+	tzid, depth := "", 0
+	for _, line := range lines[1 : len(lines)-1] {
+		switch name, value := split(line); {
+		case name == "BEGIN":
 			depth++
-			v := strings.ToUpper(value)
-			switch {
-			case skip > 0:
-			case depth == 2 && v == "VTIMEZONE":
-				tz, tzid = []string{line}, ""
-				continue
-			case depth == 2:
-				comp = &component{name: v, lines: []string{line}}
-				continue
-			case tz != nil:
-				tz = append(tz, line)
-				continue
-			case comp != nil && (v == "VALARM" || r.f.Tier != sharing.TierFull):
-				skip = depth
-			case comp != nil:
-				comp.lines = append(comp.lines, line)
-			}
-		case "END":
-			switch {
-			case skip > 0:
-				if depth == skip {
-					skip = 0
-				}
-			case depth == 2 && tz != nil:
-				tz = append(tz, line)
-				if _, dup := r.tzDefs[tzid]; tzid != "" && !dup {
-					r.tzDefs[tzid] = tz
-				}
-				tz = nil
-			case depth == 2 && comp != nil:
-				r.publish(comp)
-				comp = nil
-			case comp != nil:
-				comp.lines = append(comp.lines, line)
-			case tz != nil:
-				tz = append(tz, line)
-			}
+		case name == "END":
 			depth--
-		default:
-			switch {
-			case skip > 0 || depth < 2:
-			case tz != nil:
-				if depth == 2 && name == "TZID" {
-					tzid = value
-				}
-				tz = append(tz, line)
-			case comp != nil:
-				if depth == 2 && name == "CLASS" {
-					comp.class = strings.ToUpper(strings.TrimSpace(value))
-				}
-				comp.lines = append(comp.lines, line)
-			}
+		case depth == 0 && name == "TZID":
+			tzid = value
 		}
+	}
+	if _, dup := r.tzDefs[tzid]; tzid != "" && !dup {
+		r.tzDefs[tzid] = slices.Clone(lines)
 	}
 }
 
-// publish writes one component as its tier and CLASS allow: PRIVATE is
-// never published, CONFIDENTIAL only as busy time, whatever the tier.
-func (r *renderer) publish(c *component) {
-	if len(r.f.Components) > 0 && !slices.Contains(r.f.Components, c.name) {
+// publish writes one component (lines from its BEGIN to its END) in the
+// form of its visibility: full as stored without alarms, limited and busy
+// with their allowlists and without subcomponents, busy time of events
+// only.
+func (r *renderer) publish(name string, lines []string, vis aical.Visibility) {
+	if len(r.f.Components) > 0 && !slices.Contains(r.f.Components, name) {
 		return
-	}
-	tier := r.f.Tier
-	switch c.class {
-	case "PRIVATE":
-		return
-	case "CONFIDENTIAL":
-		tier = sharing.TierBusy
 	}
 	var keep []string
-	switch tier {
-	case sharing.TierBusy:
-		if c.name != aical.CompEvent {
+	switch vis {
+	case aical.VisFull:
+	case aical.VisLimited:
+		keep = limitedProps
+	case aical.VisBusy:
+		if name != aical.CompEvent {
 			return
 		}
 		keep = timeProps
-	case sharing.TierLimited:
-		keep = limitedProps
+	default:
+		return
 	}
-	r.emit(c.lines[0])
-	for _, line := range c.lines[1:] {
-		name, _ := split(line)
-		if keep != nil && !slices.Contains(keep, name) {
+	r.emit(lines[0])
+	depth := 0
+	skip := 0 // depth at which a dropped subcomponent began
+	for _, line := range lines[1 : len(lines)-1] {
+		pname, value := split(line)
+		if pname == "BEGIN" {
+			depth++
+			if skip == 0 && (vis != aical.VisFull || strings.ToUpper(value) == "VALARM") {
+				skip = depth
+			}
+		}
+		dropped := skip > 0
+		if pname == "END" {
+			if depth == skip {
+				skip = 0
+			}
+			depth--
+		}
+		if dropped || keep != nil && !slices.Contains(keep, pname) {
 			continue
 		}
-		if slices.Contains(zonedProps, name) {
+		if slices.Contains(zonedProps, pname) {
 			line = r.zoned(line)
 		}
 		r.emit(line)
 	}
-	if tier == sharing.TierBusy {
+	if vis == aical.VisBusy {
 		r.emit("SUMMARY:Busy")
 	}
-	r.emit("END:" + c.name)
+	r.emit("END:" + name)
 }
 
 func (r *renderer) emit(line string) {

@@ -70,7 +70,7 @@ type Collection struct {
 	// client sent it.
 	Props    map[string]string
 	Created  time.Time
-	Modified time.Time
+	Modified time.Time // last member write, move or delete, or property change (feeds' Last-Modified)
 }
 
 // Span is the stretch of time an object's instances occupy, computed on

@@ -53,6 +53,7 @@
 //     unanswered grant, and POST CS:invite-reply on the home to accept or
 //     decline. The DAV header advertises calendarserver-sharing.
 //   - Read-only sharees see members through the kind's Redact (calendars:
+//     internal/ical's privacy policy, the one public feeds follow too:
 //     CLASS:PRIVATE hidden, CONFIDENTIAL as busy time) in every method —
 //     GET, PROPFIND, multiget, query, sync (a member that becomes hidden
 //     is reported deleted) — with ETags of what they see. They cannot COPY

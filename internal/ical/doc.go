@@ -201,6 +201,41 @@
 // (UTC-12 to UTC+14). ok is false when nothing can be computed; the object
 // is then always a candidate.
 //
+// # Privacy (RFC 5545 3.8.1.3)
+//
+// One policy decides what each viewer sees of a calendar object; every
+// view asks it (Viewer.Sees, ReadOutline) and reads no CLASS itself:
+// davtree's read-only sharees through Redact (everyone else davtree
+// serves is ViewerAll and gets the stored bytes), publish's feeds through
+// their renderer. A view decides only the form of each level (the feed's
+// allowlists, Redact's busy form that keeps CLASS).
+//
+//	viewer                              PUBLIC   CONFIDENTIAL  PRIVATE
+//	owner, read-write sharee,
+//	read-only sharee with show_private  full     full          full
+//	read-only sharee                    full     busy          hidden
+//	link, full tier                     full     busy          hidden
+//	link, limited tier                  limited  busy          hidden
+//	link, busy tier                     busy     busy          hidden
+//
+// Rules:
+//
+//   - CLASS values are compared trimmed and ASCII case-insensitively;
+//     x-name and unknown iana-token values, and an empty one, are
+//     PRIVATE, as 3.8.1.3 requires; with several CLASS properties the
+//     most restrictive wins. Only a top-level component's own CLASS
+//     counts, not a VALARM's or the VCALENDAR's.
+//   - A series is never more visible than its master: an override takes
+//     its master's class when that is more restrictive than its own.
+//     RFC 5545 leaves it open; we decide so because clients leave CLASS
+//     off overrides or write CLASS:PUBLIC on every component, and neither
+//     means the owner opened one instance of a confidential or private
+//     series. An override more restrictive than its master hides or
+//     reduces that instance only.
+//   - VTIMEZONEs are always shown: they name a zone, nothing of an event.
+//   - The zero Viewer, and any value out of range, sees nothing, so a
+//     view that forgets to say who reads fails closed.
+//
 // # Writing (RFC 5545 3.1, 3.2)
 //
 // AppendLine folds one content line into physical lines of at most 75

@@ -7,13 +7,15 @@ import (
 	"almanac/internal/contentline"
 )
 
-// Redact returns a calendar object resource as a read-only sharee may see it
-// (RFC 5545 3.8.1.3 CLASS): components with CLASS:PRIVATE are removed,
-// CLASS:CONFIDENTIAL ones are reduced to their time (busy form), others kept.
-// visible is false when nothing of the object remains to show (its every
-// component is private), in which case the caller answers as if the object did
-// not exist. changed reports whether out differs from data; when it does not,
-// out is data itself (same slice), so the stored ETag still holds.
+// Redact returns a calendar object resource as a read-only sharee
+// (ViewerSharee) may see it, under the package's privacy policy (Viewer,
+// ReadOutline): PRIVATE components are removed, CONFIDENTIAL ones reduced
+// to their time (busy form), others kept, a series never more visible
+// than its master. visible is false when nothing of the object remains to
+// show (its every component is hidden), in which case the caller answers
+// as if the object did not exist. changed reports whether out differs
+// from data; when it does not, out is data itself (same slice), so the
+// stored ETag still holds.
 //
 // It works on content lines, like publish's feed renderer: the lines it
 // keeps are the client's, unfolded and folded again (75 octets, CRLF) only
@@ -24,59 +26,24 @@ import (
 //     through) with a value other than PUBLIC, the object is returned as
 //     it is without being read further: no allocation, one IndexByte per
 //     physical line. Many clients write CLASS:PUBLIC on every component.
-//   - The class of a top-level component is that of its own CLASS
-//     properties (not those of a VALARM or other subcomponent), compared
-//     after trimming, ASCII case-insensitively. x-name and unknown values
-//     count as PRIVATE (RFC 5545 3.8.1.3: "applications MUST treat x-name
-//     and iana-token values they don't recognize the same way as they
-//     would the PRIVATE value"), and so does an empty one; with several
-//     CLASS properties the most restrictive wins. VTIMEZONEs and the
-//     VCALENDAR's own properties are always kept.
-//   - A series is never more visible than its master: a component with a
-//     RECURRENCE-ID is treated with the class of the master of its UID
-//     when that is more restrictive than its own. So a private master
-//     takes its overrides with it (an orphaned override would show that a
-//     recurring event exists, in a confusing form), and the overrides of
-//     a confidential master, which clients often leave without CLASS, are
-//     busy time too.
 //   - Busy form: BEGIN and END, the component's own time, identity and
 //     status properties (busyProps, as written: TZID and other parameters
 //     stay), then SUMMARY:Busy (not in VFREEBUSY, where RFC 5545 3.6.4
 //     has no SUMMARY); every other property and every subcomponent
 //     (VALARM, RFC 9073 PARTICIPANT/VLOCATION, ...) is dropped.
-//   - Not removed: VTIMEZONEs only the dropped components used. They tell
-//     a time zone the owner uses, not anything about the event.
+//   - VTIMEZONEs and the VCALENDAR's own properties are always kept, also
+//     VTIMEZONEs only the dropped components used. They tell a time zone
+//     the owner uses, not anything about the event.
 //
-// Redact never panics. Data that is not line-parseable — its first line is
-// not BEGIN:VCALENDAR, an END does not close the innermost BEGIN, it ends
-// before END:VCALENDAR or has lines after it — is returned as it is
-// (data, true, false): the server stores only objects that ValidateObject
-// accepted, which are all line-parseable, so this is a safe default for
-// what cannot happen rather than a way around the rules.
+// Redact never panics. Data that is not line-parseable (ReadOutline) is
+// returned as it is (data, true, false): the server stores only objects
+// that ValidateObject accepted, which are all line-parseable, so this is a
+// safe default for what cannot happen rather than a way around the rules.
 func Redact(data []byte) (out []byte, visible, changed bool) {
 	if !mayRedact(data) {
 		return data, true, false
 	}
 	return redactLines(data)
-}
-
-// Class levels, ordered by how much they hide.
-const (
-	classPublic = iota
-	classConfidential
-	classPrivate
-)
-
-// classOf reads a CLASS value (RFC 5545 3.8.1.3).
-func classOf(value string) int {
-	v := strings.TrimSpace(value)
-	switch {
-	case asciiEqualFold(v, "PUBLIC"):
-		return classPublic
-	case asciiEqualFold(v, "CONFIDENTIAL"):
-		return classConfidential
-	}
-	return classPrivate
 }
 
 // busyProps says which properties a confidential component keeps: its
@@ -192,105 +159,26 @@ func (c *logicalCursor) next() (byte, bool) {
 	return 0, false
 }
 
-// redactComponent is one top-level component: lines[from] is its BEGIN,
-// lines[to] its END.
-type redactComponent struct {
-	name     string // upper case
-	from, to int
-	uid      string
-	master   bool // no RECURRENCE-ID
-	class    int
-}
-
-// redactLines is Redact's slow path: it reads data line by line, decides
-// each top-level component's class and writes what is left.
+// redactLines is Redact's slow path: it reads data as an outline and
+// writes what the sharee sees of each top-level component.
 func redactLines(data []byte) (out []byte, visible, changed bool) {
-	rd := contentline.NewReader(string(data))
-	var (
-		lines  = make([]string, 0, bytes.Count(data, []byte{'\n'})+1)
-		comps  []redactComponent
-		stack  []string // names of the open components
-		closed bool     // END:VCALENDAR seen
-	)
-	for {
-		line, _, ok := rd.Next()
-		if !ok {
-			break
-		}
-		if strings.TrimSpace(line) == "" {
-			continue // Parse skips empty lines, and allows blanks at the end
-		}
-		if closed {
-			return data, true, false
-		}
-		name, value := splitLine(line)
-		switch {
-		case asciiEqualFold(name, "BEGIN"):
-			v := asciiUpper(value)
-			if len(stack) == 0 && v != "VCALENDAR" {
-				return data, true, false
-			}
-			stack = append(stack, v)
-			if len(stack) == 2 {
-				comps = append(comps, redactComponent{name: v, from: len(lines), master: true})
-			}
-		case len(stack) == 0:
-			return data, true, false
-		case asciiEqualFold(name, "END"):
-			// strings.EqualFold as in Parse, which accepts "END:X-ſ" for
-			// BEGIN:X-S: what Parse accepts must be redacted.
-			if !strings.EqualFold(value, stack[len(stack)-1]) {
-				return data, true, false
-			}
-			if len(stack) == 2 {
-				comps[len(comps)-1].to = len(lines)
-			}
-			stack = stack[:len(stack)-1]
-			closed = len(stack) == 0
-		case len(stack) == 2:
-			c := &comps[len(comps)-1]
-			switch {
-			case asciiEqualFold(name, "CLASS"):
-				c.class = max(c.class, classOf(value))
-			case asciiEqualFold(name, "UID"):
-				if c.uid == "" {
-					c.uid = value
-				}
-			case asciiEqualFold(name, "RECURRENCE-ID"):
-				c.master = false
-			}
-		}
-		lines = append(lines, line)
-	}
-	if !closed {
+	o, ok := ReadOutline(data)
+	if !ok {
 		return data, true, false
 	}
-
-	// A series is no more visible than its master.
-	var masterClass map[string]int
-	for _, c := range comps {
-		if c.master && c.class > classPublic && c.name != CompTimezone {
-			if masterClass == nil {
-				masterClass = make(map[string]int)
-			}
-			masterClass[c.uid] = max(masterClass[c.uid], c.class)
-		}
-	}
+	comps := o.Components
 	objects, kept := 0, 0
 	for i := range comps {
 		c := &comps[i]
-		if c.name == CompTimezone {
-			c.class = classPublic
+		if c.Name == CompTimezone {
 			continue
 		}
-		if !c.master {
-			c.class = max(c.class, masterClass[c.uid])
-		}
 		objects++
-		if c.class != classPrivate {
+		vis := c.Visibility(ViewerSharee)
+		if vis != VisHidden {
 			kept++
 		}
-		if c.class != classPublic {
+		if vis != VisFull {
 			changed = true
 		}
 	}
@@ -301,26 +189,30 @@ func redactLines(data []byte) (out []byte, visible, changed bool) {
 		return nil, false, true
 	}
 
+	lines := o.Lines
 	out = make([]byte, 0, len(data))
 	next := 0 // index into comps
 	for i := 0; i < len(lines); {
-		if next >= len(comps) || comps[next].from != i {
+		if next >= len(comps) || comps[next].From != i {
 			out = contentline.AppendFolded(out, lines[i])
 			i++
 			continue
 		}
 		c := comps[next]
 		next++
-		i = c.to + 1
-		switch c.class {
-		case classPublic:
-			for _, l := range lines[c.from : c.to+1] {
+		i = c.To + 1
+		switch c.Visibility(ViewerSharee) {
+		case VisHidden:
+		case VisFull:
+			for _, l := range lines[c.From : c.To+1] {
 				out = contentline.AppendFolded(out, l)
 			}
-		case classConfidential:
-			out = contentline.AppendFolded(out, lines[c.from])
+		default:
+			// A sharee has no limited form: what is less than full is
+			// busy time.
+			out = contentline.AppendFolded(out, lines[c.From])
 			depth := 0 // of subcomponents
-			for _, l := range lines[c.from+1 : c.to] {
+			for _, l := range lines[c.From+1 : c.To] {
 				name, _ := splitLine(l)
 				switch {
 				case asciiEqualFold(name, "BEGIN"):
@@ -331,10 +223,10 @@ func redactLines(data []byte) (out []byte, visible, changed bool) {
 					out = contentline.AppendFolded(out, l)
 				}
 			}
-			if c.name != CompFreeBusy {
+			if c.Name != CompFreeBusy {
 				out = contentline.AppendFolded(out, "SUMMARY:Busy")
 			}
-			out = contentline.AppendFolded(out, lines[c.to])
+			out = contentline.AppendFolded(out, lines[c.To])
 		}
 	}
 	if bytes.Equal(out, data) {
