@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"almanac/caldav"
 	aical "almanac/internal/ical"
 	"almanac/publish"
+	"almanac/server/servertest"
 	"almanac/sharing"
 	"almanac/storage"
 	"almanac/storage/bolt"
@@ -29,19 +29,9 @@ type feedBench struct {
 
 func newFeedBench(b *testing.B) *feedBench {
 	b.Helper()
-	db, err := bolt.Open(filepath.Join(b.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
+	db := servertest.Store(b)
 	ctx := context.Background()
-	acc := &storage.Account{Login: "bench@example.com", PasswordHash: "x"}
-	if err := db.CreateAccount(ctx, acc); err != nil {
-		b.Fatal(err)
-	}
-	if err := caldav.Provision(ctx, db, acc); err != nil {
-		b.Fatal(err)
-	}
+	acc := servertest.Account(b, db, "bench@example.com")
 	// Concurrent writers share fsyncs (group commit), so setup is quick.
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)

@@ -6,42 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"almanac/auth"
-	"almanac/caldav"
-	"almanac/carddav"
-	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/sharing"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
 
-const password = "correct horse battery"
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+const password = servertest.Password
 
 type env struct {
 	t     *testing.T
@@ -49,43 +25,15 @@ type env struct {
 	store *bolt.DB
 	jane  *storage.Account
 	bob   *storage.Account
-	logs  *lockedBuffer
+	logs  *servertest.Logs
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, store: db, logs: &lockedBuffer{}}
-	ctx := context.Background()
-	for _, p := range []**storage.Account{&e.jane, &e.bob} {
-		login := "jane@example.com"
-		if p == &e.bob {
-			login = "bob@example.com"
-		}
-		acc := &storage.Account{Login: login, PasswordHash: hash}
-		if err := db.CreateAccount(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := caldav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := carddav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		*p = acc
-	}
-	logger := slog.New(slog.NewTextHandler(e.logs, nil))
-	srv := httptest.NewServer(server.New(server.Config{Store: db, Logger: logger}))
-	t.Cleanup(srv.Close)
-	e.url = srv.URL
+	srv := servertest.New(t)
+	e := &env{t: t, store: srv.Store, logs: srv.Logs}
+	e.jane, e.bob = srv.Account("jane@example.com"), srv.Account("bob@example.com")
+	e.url = srv.Start()
 	return e
 }
 
