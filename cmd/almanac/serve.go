@@ -38,6 +38,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dovecotPasswd := fs.String("dovecot-passwd", envOr("ALMANAC_DOVECOT_PASSWD", ""), "Dovecot passwd-file kept up to date with mailbox passwords (env ALMANAC_DOVECOT_PASSWD)")
 	postfixVirtual := fs.String("postfix-virtual", envOr("ALMANAC_POSTFIX_VIRTUAL", ""), "Postfix virtual alias table kept up to date (env ALMANAC_POSTFIX_VIRTUAL)")
 	maxInstances := fs.Int("max-instances", envInt("ALMANAC_MAX_INSTANCES", 10000), "instances of one recurring object a query, expand or free-busy walks at most (env ALMANAC_MAX_INSTANCES)")
+	syncRetention := fs.Duration("sync-retention", envDuration("ALMANAC_SYNC_RETENTION", defaultSyncRetention), "how long sync tokens stay valid; older change history is pruned hourly and a client with an older token resynchronises; 0 keeps all (env ALMANAC_SYNC_RETENTION)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
@@ -49,6 +50,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	if *maxInstances < 1 {
 		return fmt.Errorf("-max-instances must be at least 1")
+	}
+	if *syncRetention != 0 && *syncRetention < minSyncRetention {
+		return fmt.Errorf("-sync-retention must be 0 (keep all history) or at least %v", minSyncRetention)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -96,7 +100,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual})
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention})
 	appCtx, stopApp := context.WithCancel(context.Background())
 	appDone := make(chan struct{})
 	go func() { app.Run(appCtx); close(appDone) }()
@@ -126,6 +130,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// defaultSyncRetention keeps sync tokens valid for a year, longer than
+// Radicale (30 days) or Nextcloud (60): a token is only history, one small
+// record per deleted member, and a year covers a laptop or a phone left
+// unused for a season, which then syncs what changed instead of
+// downloading every calendar again.
+const defaultSyncRetention = 365 * 24 * time.Hour
+
+// minSyncRetention refuses a retention that would send clients which sync
+// daily into full resyncs.
+const minSyncRetention = 24 * time.Hour
 
 // firstLogin is the account created on a first start with no accounts.
 const firstLogin = "admin@almanac.local"

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -51,17 +52,29 @@ type Config struct {
 	// DovecotPasswd and PostfixVirtual are the mail server files kept up
 	// to date with mailboxes and aliases; "" skips one.
 	DovecotPasswd, PostfixVirtual string
+	// SyncRetention is how long change history, and so a sync token,
+	// is kept: Run prunes what is older. 0 keeps it all.
+	SyncRetention time.Duration
 }
 
 // Server is the root handler. Run keeps its background work going.
 type Server struct {
 	http.Handler
 	feeds *publish.Handler
+	prune pruner
 }
 
-// Run writes feed fetch statistics every 30 s until ctx is done, and
-// once more then.
-func (s *Server) Run(ctx context.Context) { s.feeds.Run(ctx, 30*time.Second) }
+// Run does the background work until ctx is done: it writes feed fetch
+// statistics every 30 s, and once more then, and prunes the change log
+// (prune.go).
+func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if s.prune.retention > 0 {
+		wg.Go(func() { s.prune.run(ctx) })
+	}
+	s.feeds.Run(ctx, 30*time.Second)
+	wg.Wait()
+}
 
 // New returns the root handler.
 func New(cfg Config) *Server {
@@ -128,7 +141,8 @@ func New(cfg Config) *Server {
 	r.Handle("/healthz", healthz(cfg.Store))
 	r.Handle("/", http.HandlerFunc(home))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	return &Server{Handler: logRequests(logger, r), feeds: feeds}
+	return &Server{Handler: logRequests(logger, r), feeds: feeds,
+		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}}
 }
 
 func home(w http.ResponseWriter, r *http.Request) {
