@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -56,6 +57,9 @@ type Config struct {
 	// BodyLimits bound request bodies in time and size; zero fields take
 	// their defaults.
 	BodyLimits BodyLimits
+	// SyncRetention is how long change history, and so a sync token,
+	// is kept: Run prunes what is older. 0 keeps it all.
+	SyncRetention time.Duration
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -63,14 +67,23 @@ type Server struct {
 	http.Handler
 	feeds *publish.Handler
 	api   *api.Router
+	prune pruner
 }
 
 // APIRoutes lists the JSON API's routes, "METHOD /path/{param}".
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
-// Run writes feed fetch statistics every 30 s until ctx is done, and
-// once more then.
-func (s *Server) Run(ctx context.Context) { s.feeds.Run(ctx, 30*time.Second) }
+// Run does the background work until ctx is done: it writes feed fetch
+// statistics every 30 s, and once more then, and prunes the change log
+// (prune.go).
+func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	if s.prune.retention > 0 {
+		wg.Go(func() { s.prune.run(ctx) })
+	}
+	s.feeds.Run(ctx, 30*time.Second)
+	wg.Wait()
+}
 
 // New returns the root handler.
 func New(cfg Config) *Server {
@@ -155,7 +168,8 @@ func New(cfg Config) *Server {
 	r.Handle("/healthz", healthz(cfg.Store))
 	r.Handle("/", http.HandlerFunc(home))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter}
+	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
+		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}}
 }
 
 func home(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,10 @@
 //   - A change log request for a sequence older than the pruned horizon, or
 //     newer than the collection has reached, or from another incarnation of
 //     the collection, fails with ErrInvalidSyncToken; never a silent reset.
+//   - Every change is dated by its write. PruneChanges forgets history
+//     older than a cutoff, moving the horizon only over changes written
+//     before it, so a position handed out after the cutoff stays valid and
+//     the retention the caller chooses is how long a token lives.
 //   - Collections are never created implicitly: writing into a collection
 //     that does not exist is ErrNotFound.
 package storage

@@ -156,6 +156,12 @@ type Change struct {
 	ETag    string // current ETag when not deleted
 }
 
+// PruneStats reports what one PruneChanges call did.
+type PruneStats struct {
+	Collections int // collections whose Pruned moved forward
+	Tombstones  int // deletions forgotten
+}
+
 // Link is a public, read-only link to a collection (issue: public calendar
 // feeds). The token in its URL is derived from ID by package sharing with a
 // key that is not in the store; the store holds no token.
@@ -453,6 +459,20 @@ type DAV interface {
 	// entries (0 = no limit) in sequence order, and the sequence the
 	// returned set reaches (the collection Seq when not truncated).
 	Changes(ctx context.Context, owner, coll, incarnation string, since uint64, limit int) (changes []Change, reached uint64, truncated bool, err error)
+	// PruneChanges forgets, in every collection, the history written
+	// before cutoff. Each change is dated by its write (the Modified it
+	// gives the object and the collection). A collection's Pruned moves
+	// forward to the sequence of the newest change in its log (each
+	// name's latest change) that was, like every change before it,
+	// written before cutoff, and never past a change written at or after
+	// cutoff; the tombstones at or below Pruned are dropped. Positions
+	// below Pruned then fail with ErrInvalidSyncToken, positions at or
+	// above it keep getting exact changes, and a position handed out at
+	// or after cutoff therefore stays valid. Live objects and the initial
+	// sync are unaffected. The work is split into bounded transactions
+	// that leave every collection consistent, so an error (the context
+	// ending) keeps what was done.
+	PruneChanges(ctx context.Context, cutoff time.Time) (PruneStats, error)
 }
 
 // Sharing is what opens a collection to others: public links and grants

@@ -71,6 +71,8 @@ func TestUserCommandErrors(t *testing.T) {
 		{"missing login", "", []string{"user", "add", "-data", dir}, 2, "usage"},
 		{"no command", "", nil, 2, "usage"},
 		{"bad max-instances", "", []string{"serve", "-data", dir, "-max-instances", "0"}, 2, "max-instances"},
+		{"short sync-retention", "", []string{"serve", "-data", dir, "-sync-retention", "1h"}, 2, "sync-retention"},
+		{"negative sync-retention", "", []string{"serve", "-data", dir, "-sync-retention", "-8760h"}, 2, "sync-retention"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := runCmd(t, tc.stdin, tc.args...)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,6 +40,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist", checkOutputFile)
 	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist", checkOutputFile)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
+	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
+		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
+		parseRetention)
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -92,7 +96,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual})
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention})
 	appCtx, stopApp := context.WithCancel(context.Background())
 	appDone := make(chan struct{})
 	go func() { app.Run(appCtx); close(appDone) }()
@@ -121,6 +125,30 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// defaultSyncRetention keeps sync tokens valid for a year, longer than
+// Radicale (30 days) or Nextcloud (60): a token is only history, one small
+// record per deleted member, and a year covers a laptop or a phone left
+// unused for a season, which then syncs what changed instead of
+// downloading every calendar again.
+const defaultSyncRetention = 365 * 24 * time.Hour
+
+// minSyncRetention refuses a retention that would send clients which sync
+// daily into full resyncs.
+const minSyncRetention = 24 * time.Hour
+
+// parseRetention reads -sync-retention: 0 (keep all history) or a
+// duration of at least minSyncRetention.
+func parseRetention(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "0" {
+		return 0, nil
+	}
+	d, err := parseDuration(s, minSyncRetention, 100*365*24*time.Hour)
+	if err != nil {
+		return 0, fmt.Errorf("%v; or 0 to keep all history", err)
+	}
+	return d, nil
 }
 
 // firstLogin is the account created on a first start with no accounts.

@@ -64,6 +64,12 @@
 //     The one exception is the principal of someone who shares a
 //     collection with the user: readable (name, addresses; not their
 //     homes) so that clients can show who shared it.
+//   - sync-collection from a token below the collection's pruned horizon
+//     (the server prunes change history older than its retention, see
+//     storage.Store.PruneChanges) is 403 DAV:valid-sync-token (RFC 6578
+//     3.2) with nothing else: never a silent full listing, which a client
+//     would take for "nothing was deleted". Tokens at or above the horizon
+//     get exact changes; getctag and sync-token are not changed by pruning.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

@@ -50,6 +50,14 @@
 //     sync-collection hide CLASS:PRIVATE events and show CLASS:CONFIDENTIAL
 //     ones as busy with their own ETag, an event made private leaves an
 //     incremental sync as a 404, and show_private lifts the redaction.
+//   - Pruned change history (prune_test.go): vdirsyncer syncs, the
+//     server changes, deletes and prunes its whole change log, and the
+//     next sync still converges (vdirsyncer 0.19 lists ETags rather than
+//     using sync tokens, so the pruning is invisible to it); python-caldav
+//     keeps a sync token across the pruning, gets AuthorizationError
+//     "Forbidden" for it (0.11's rendering of 403 valid-sync-token), and
+//     a full sync without token then lists exactly the server's events
+//     (testdata/caldav_prune.py).
 //
 // Tests that need an external tool skip when it is missing, unless
 // ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.

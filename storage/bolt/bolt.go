@@ -19,8 +19,13 @@ import (
 
 // schemaVersion is bumped whenever the on-disk layout changes in a way an
 // older binary would misread; Open refuses files from the future instead
-// of corrupting them.
-const schemaVersion = "1"
+// of corrupting them. 2: change records carry their write time, which a
+// version 1 binary would take for part of the member name.
+const schemaVersion = "2"
+
+// schemaUpgradable is the older version Open upgrades by stamping the new
+// one: nothing needs rewriting, as version 2 reads untimed change records.
+const schemaUpgradable = "1"
 
 var (
 	bucketSchema      = []byte("schema")
@@ -126,7 +131,7 @@ func Open(path string, opts Options) (*DB, error) {
 			return err
 		}
 		switch v := sb.Get(keyVersion); {
-		case v == nil:
+		case v == nil, string(v) == schemaUpgradable:
 			if err := sb.Put(keyVersion, []byte(schemaVersion)); err != nil {
 				return err
 			}

@@ -136,7 +136,7 @@ func TestReopen(t *testing.T) {
 	if err := db.Delete(ctx, a.ID, "cal", "b.ics", nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PruneChanges(ctx, a.ID, "cal", 1); err != nil {
+	if err := pruneColl(db, a.ID, "cal", 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -371,9 +371,10 @@ func TestEncodingRoundTrip(t *testing.T) {
 		t.Fatalf("decodeState(nil) err = %v", err)
 	}
 
-	name, deleted, err := decodeChange(encodeChange("x.ics", true))
-	if err != nil || name != "x.ics" || !deleted {
-		t.Fatalf("change round trip: %q %v %v", name, deleted, err)
+	when := time.Unix(1700000000, 9).UTC()
+	ch, err := decodeChange(encodeChange("x.ics", true, when))
+	if err != nil || ch != (change{name: "x.ics", deleted: true, when: when}) {
+		t.Fatalf("change round trip: %+v %v", ch, err)
 	}
 }
 

@@ -1,14 +1,11 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
 
 	"almanac/storage"
-
-	"go.etcd.io/bbolt"
 )
 
 // Changes reports what changed in a collection after since.
@@ -51,18 +48,15 @@ func (db *DB) Changes(ctx context.Context, owner, coll, incarnation string, sinc
 				reached = out[len(out)-1].Seq
 				break
 			}
-			name, deleted, err := decodeChange(v)
+			rec, err := decodeChange(v)
 			if err != nil {
 				return err
 			}
-			ch := storage.Change{Name: name, Seq: keySeq(k), Deleted: deleted}
-			if !deleted {
-				m, err := c.stat(name)
+			ch := storage.Change{Name: rec.name, Seq: keySeq(k), Deleted: rec.deleted}
+			if !rec.deleted {
+				m, err := c.liveMeta(rec.name, ch.Seq)
 				if err != nil {
 					return err
-				}
-				if m == nil || m.Seq != ch.Seq {
-					return fmt.Errorf("change %d for %q disagrees with its object: %w", ch.Seq, name, errCorrupt)
 				}
 				ch.ETag = m.ETag
 			}
@@ -111,62 +105,15 @@ func initialChanges(c *collTx, limit int) ([]storage.Change, uint64, bool, error
 	return out[:n], out[n-1].Seq, true, nil
 }
 
-// PruneChanges forgets the change log up to and including horizon
-// (clamped to the collection's Seq) and raises Pruned to it: tombstones
-// and change records at or below it are dropped, and sync positions below
-// it fail with storage.ErrInvalidSyncToken from then on. Live objects are
-// unaffected, and an initial sync still lists all of them. A horizon at or
-// below the current Pruned changes nothing. The work is proportional to the
-// number of records dropped.
-func (db *DB) PruneChanges(ctx context.Context, owner, coll string, horizon uint64) error {
-	const op = "prune changes"
-	if err := ctxErr(ctx, op); err != nil {
-		return err
-	}
-	var dropped int
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
-		c, err := loadColl(tx, owner, coll)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			return notFoundColl(owner, coll)
-		}
-		horizon = min(horizon, c.st.seq)
-		if horizon <= c.st.pruned {
-			return nil
-		}
-		// Deleting under a bbolt cursor can skip the next key, so the
-		// keys are collected (copied, as deletes rewrite nodes) first.
-		var keys, tombs [][]byte
-		cur := c.changes.Cursor()
-		for k, v := cur.First(); k != nil && keySeq(k) <= horizon; k, v = cur.Next() {
-			keys = append(keys, bytes.Clone(k))
-			name, deleted, err := decodeChange(v)
-			if err != nil {
-				return err
-			}
-			if deleted {
-				tombs = append(tombs, []byte(name))
-			}
-		}
-		for _, name := range tombs {
-			if err := c.tombs.Delete(name); err != nil {
-				return err
-			}
-		}
-		for _, k := range keys {
-			if err := c.changes.Delete(k); err != nil {
-				return err
-			}
-		}
-		dropped = len(keys)
-		c.st.pruned = horizon
-		return c.save()
-	})
+// liveMeta returns the metadata of the live member name whose change
+// record is at seq; a record its member does not confirm is corruption.
+func (c *collTx) liveMeta(name string, seq uint64) (*storage.ObjectMeta, error) {
+	m, err := c.stat(name)
 	if err != nil {
-		return wrap(op, err)
+		return nil, err
 	}
-	db.log.Info("pruned change log", "owner", owner, "collection", coll, "horizon", horizon, "dropped", dropped)
-	return nil
+	if m == nil || m.Seq != seq {
+		return nil, fmt.Errorf("change %d for %q disagrees with its object: %w", seq, name, errCorrupt)
+	}
+	return m, nil
 }

@@ -150,7 +150,7 @@ func (c *collTx) put(m *storage.ObjectMeta, data []byte, old *storage.ObjectMeta
 			return err
 		}
 	}
-	return c.changes.Put(seqKey(m.Seq), encodeChange(m.Name, false))
+	return c.changes.Put(seqKey(m.Seq), encodeChange(m.Name, false, now))
 }
 
 // remove deletes old and leaves a tombstone in the change log.
@@ -174,7 +174,7 @@ func (c *collTx) remove(old *storage.ObjectMeta, now time.Time) error {
 	if err := c.tombs.Put(name, seq); err != nil {
 		return err
 	}
-	return c.changes.Put(seq, encodeChange(old.Name, true))
+	return c.changes.Put(seq, encodeChange(old.Name, true, now))
 }
 
 // dropUID removes the index entry for uid if it still points at name; an

@@ -2,7 +2,8 @@
 //
 // # File layout
 //
-//	schema/version                    "1"; Open refuses other values
+//	schema/version                    "2"; Open stamps "1" as "2" (no
+//	                                  rewrite needed) and refuses others
 //	accounts/<id>                     JSON account record (security fields included)
 //	logins/<lowercased login>         account id (case-insensitive uniqueness)
 //	collections/<owner>/<name>/       one nested bucket per collection:
@@ -11,7 +12,8 @@
 //	    meta/<member>                 binary ObjectMeta (all but the name, span included)
 //	    data/<member>                 the exact bytes the client sent
 //	    uids/<UID>                    member name holding that UID
-//	    changes/<8-byte BE seq>       flag byte (deleted) + member name
+//	    changes/<8-byte BE seq>       flag byte (deleted, timed), write time
+//	                                  (varint UnixNano) when timed, member name
 //	    tombs/<member>                8-byte seq of the member's deletion
 //	links/<id>                        JSON public link record (links.go)
 //	linkowners/<owner>/<id>           collection name: index of owner's links
@@ -91,9 +93,25 @@
 // members. Initial sync (position 0) lists meta instead, sorted by seq so
 // a limited answer can be continued.
 //
-// PruneChanges drops records up to a horizon and raises Collection.Pruned;
-// positions below it are answered with storage.ErrInvalidSyncToken. Live
-// members are unaffected by pruning.
+// Each record carries the time of its write. PruneChanges (prune.go)
+// raises Collection.Pruned to the newest record that, like every record
+// before it, was written before the cutoff, and drops the tombstones up to
+// it; positions below it are answered with storage.ErrInvalidSyncToken.
+// Live members keep their records (one per member, never read again below
+// Pruned), so a pass writes only the garbage it drops. Records written
+// before they carried a time have no timed flag and need no migration: a
+// live member's is dated by its meta Modified, a tombstone as no later than
+// the next dated record or, at the end of the log, the collection's
+// Modified.
+//
+// A pass reads at most 256 collections per read transaction to find the
+// horizons (from Pruned on, so a pass reads what was written since the
+// last) and drops tombstones in write transactions of at most 1024
+// examined records: about 8 ms each against 2-4 ms for a PUT's commit
+// (BenchmarkPrune10kTombstones, BenchmarkPut), where 4096 took 25 ms for
+// the same total. A collection with a longer history takes several, with
+// Pruned stopping below the first record left, so a pass interrupted
+// between transactions leaves every position exact.
 //
 // # Writes
 //

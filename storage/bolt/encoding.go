@@ -191,23 +191,48 @@ func decodeMeta(name, v []byte) (*storage.ObjectMeta, error) {
 	return m, nil
 }
 
-// A change record is one flag byte and the member name.
-const changeDeleted = 1
+// A change record is a flag byte, for changeTimed the time of the write
+// (varint UnixNano), then the member name. Records written before changes
+// carried their time lack the flag; PruneChanges dates them from their
+// neighbours (prune.go).
+const (
+	changeDeleted = 1 << iota
+	changeTimed
+)
 
-func encodeChange(name string, deleted bool) []byte {
-	b := make([]byte, 1+len(name))
+func encodeChange(name string, deleted bool, when time.Time) []byte {
+	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(name))
+	flags := byte(changeTimed)
 	if deleted {
-		b[0] = changeDeleted
+		flags |= changeDeleted
 	}
-	copy(b[1:], name)
-	return b
+	b = append(b, flags)
+	b = binary.AppendVarint(b, when.UnixNano())
+	return append(b, name...)
 }
 
-func decodeChange(v []byte) (name string, deleted bool, err error) {
-	if len(v) < 2 {
-		return "", false, fmt.Errorf("change record: %w", errCorrupt)
+// change is a decoded change record; when is zero for an untimed one.
+type change struct {
+	name    string
+	deleted bool
+	when    time.Time
+}
+
+func decodeChange(v []byte) (change, error) {
+	d := decoder{b: v}
+	flags := d.byte()
+	if flags&^(changeDeleted|changeTimed) != 0 {
+		return change{}, fmt.Errorf("change record: %w", errCorrupt)
 	}
-	return string(v[1:]), v[0]&changeDeleted != 0, nil
+	c := change{deleted: flags&changeDeleted != 0}
+	if flags&changeTimed != 0 {
+		c.when = time.Unix(0, d.varint()).UTC()
+	}
+	if d.err || len(d.b) == 0 {
+		return change{}, fmt.Errorf("change record: %w", errCorrupt)
+	}
+	c.name = string(d.b)
+	return c, nil
 }
 
 // decoder reads varints, remembering the first failure so callers check

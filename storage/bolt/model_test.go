@@ -67,7 +67,7 @@ func TestRandomOpsMatchModel(t *testing.T) {
 		default:
 			horizon := rng.Uint64N(m.seq + 2)
 			desc = fmt.Sprintf("prune %s at %d", coll, horizon)
-			got = db.PruneChanges(ctx, a.ID, coll, horizon)
+			got = pruneColl(db, a.ID, coll, horizon)
 			m.prune(horizon)
 		}
 		if !sameOutcome(got, want) {
@@ -231,7 +231,8 @@ func compareModel(t *testing.T, db *DB, owner, coll string, m *modelColl, where 
 // checkInvariants verifies the indexes of one collection against each
 // other: data and meta hold the same names, uids maps exactly the live
 // UIDs, tombs holds exactly the deleted names still in the log, and the
-// change log holds one record per name above the pruned horizon.
+// change log holds one record per live name, at its Seq, and one per
+// tombstone, above the pruned horizon.
 func checkInvariants(db *DB, owner, coll string) error {
 	return db.bdb.View(func(tx *bbolt.Tx) error {
 		c, err := loadColl(tx, owner, coll)
@@ -251,11 +252,9 @@ func checkInvariants(db *DB, owner, coll string) error {
 			if m.UID != "" && string(c.uids.Get([]byte(m.UID))) != m.Name {
 				return fmt.Errorf("%s: uid %s not indexed", k, m.UID)
 			}
-			if m.Seq > c.st.pruned {
-				rec := c.changes.Get(seqKey(m.Seq))
-				if name, deleted, err := decodeChange(rec); err != nil || name != m.Name || deleted {
-					return fmt.Errorf("%s: change record at %d is %q", k, m.Seq, rec)
-				}
+			rec := c.changes.Get(seqKey(m.Seq))
+			if ch, err := decodeChange(rec); err != nil || ch.name != m.Name || ch.deleted || !ch.when.IsZero() && !ch.when.Equal(m.Modified) {
+				return fmt.Errorf("%s: change record at %d is %q", k, m.Seq, rec)
 			}
 			live[m.Name] = m
 			return nil
@@ -282,7 +281,7 @@ func checkInvariants(db *DB, owner, coll string) error {
 				return fmt.Errorf("tombstone for live %s", name)
 			}
 			rec := c.changes.Get(seq)
-			if n, deleted, err := decodeChange(rec); err != nil || n != string(name) || !deleted || keySeq(seq) <= c.st.pruned {
+			if ch, err := decodeChange(rec); err != nil || ch.name != string(name) || !ch.deleted || keySeq(seq) <= c.st.pruned {
 				return fmt.Errorf("tombstone %s at %d: record %q (pruned %d)", name, keySeq(seq), rec, c.st.pruned)
 			}
 			return nil
@@ -290,24 +289,19 @@ func checkInvariants(db *DB, owner, coll string) error {
 		if err != nil {
 			return err
 		}
-		records, liveAbove := 0, 0
-		for _, m := range live {
-			if m.Seq > c.st.pruned {
-				liveAbove++
-			}
-		}
+		records := 0
 		err = c.changes.ForEach(func(k, _ []byte) error {
 			records++
-			if s := keySeq(k); s <= c.st.pruned || s > c.st.seq {
-				return fmt.Errorf("change record at %d outside (%d, %d]", s, c.st.pruned, c.st.seq)
+			if s := keySeq(k); s > c.st.seq {
+				return fmt.Errorf("change record at %d beyond Seq %d", s, c.st.seq)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		if records != liveAbove+tombs {
-			return fmt.Errorf("%d change records, want %d live + %d tombstones", records, liveAbove, tombs)
+		if records != len(live)+tombs {
+			return fmt.Errorf("%d change records, want %d live + %d tombstones", records, len(live), tombs)
 		}
 		return nil
 	})

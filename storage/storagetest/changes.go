@@ -16,8 +16,6 @@ var changeTests = []test{
 	{"LimitPaging", testChangesPaging},
 	{"InitialSyncPaging", testInitialSyncPaging},
 	{"InvalidTokens", testInvalidTokens},
-	{"Prune", testPrune},
-	{"InitialSyncPagingAfterPrune", testInitialPagingAfterPrune},
 }
 
 func testChangeLog(t *testing.T, s storage.Store) {
@@ -214,101 +212,5 @@ func testInvalidTokens(t *testing.T, s storage.Store) {
 	ch, reached, _ := f.changes(t, f.cal, c.Seq, 0)
 	if len(ch) != 0 || reached != c.Seq {
 		t.Fatalf("since Seq: %q reached %d", fmtChanges(ch), reached)
-	}
-}
-
-func pruner(t *testing.T, s storage.Store) Pruner {
-	t.Helper()
-	p, ok := s.(Pruner)
-	if !ok {
-		t.Fatalf("%T does not implement storagetest.Pruner", s)
-	}
-	return p
-}
-
-func testPrune(t *testing.T, s storage.Store) {
-	f := newFixture(t, s)
-	ctx := t.Context()
-	p := pruner(t, s)
-	f.put(t, f.cal, "a.ics", "uid-a", ics("uid-a", "1")) // 1
-	f.put(t, f.cal, "b.ics", "uid-b", ics("uid-b", "1")) // 2
-	f.del(t, f.cal, "b.ics")                             // 3
-	f.put(t, f.cal, "c.ics", "uid-c", ics("uid-c", "1")) // 4
-	f.del(t, f.cal, "c.ics")                             // 5
-	f.put(t, f.cal, "d.ics", "uid-d", ics("uid-d", "1")) // 6
-	c := f.coll(t, f.cal)
-
-	ok(t, p.PruneChanges(ctx, f.owner, f.cal, 3))
-	after := f.coll(t, f.cal)
-	if after.Pruned != 3 || after.Seq != c.Seq || after.Incarnation != c.Incarnation {
-		t.Fatalf("after pruning at 3: %+v", after)
-	}
-	for _, since := range []uint64{1, 2} {
-		_, _, _, err := s.Changes(ctx, f.owner, f.cal, c.Incarnation, since, 0)
-		wantErr(t, err, storage.ErrInvalidSyncToken)
-	}
-	for since, want := range map[uint64]string{
-		0: "a.ics@1 d.ics@6", // initial sync is unaffected
-		3: "c.ics@5- d.ics@6",
-		5: "d.ics@6",
-	} {
-		ch, _, _ := f.changes(t, f.cal, since, 0)
-		if got := fmtChanges(ch); got != want {
-			t.Fatalf("since %d after prune: %q, want %q", since, got, want)
-		}
-	}
-	// Live objects below the horizon are untouched.
-	f.wantData(t, f.cal, "a.ics", ics("uid-a", "1"))
-
-	// A lower horizon is a no-op; a higher one is clamped to Seq.
-	ok(t, p.PruneChanges(ctx, f.owner, f.cal, 1))
-	if got := f.coll(t, f.cal).Pruned; got != 3 {
-		t.Fatalf("pruning below the horizon moved it to %d", got)
-	}
-	ok(t, p.PruneChanges(ctx, f.owner, f.cal, 1000))
-	if got := f.coll(t, f.cal); got.Pruned != got.Seq {
-		t.Fatalf("pruning past Seq: Pruned %d, Seq %d", got.Pruned, got.Seq)
-	}
-	ch, reached, _ := f.changes(t, f.cal, 6, 0)
-	if len(ch) != 0 || reached != 6 {
-		t.Fatalf("since Seq after full prune: %q reached %d", fmtChanges(ch), reached)
-	}
-
-	// Writing names whose records were pruned works and is logged again.
-	f.put(t, f.cal, "b.ics", "uid-b", ics("uid-b", "2")) // 7
-	f.put(t, f.cal, "a.ics", "uid-a", ics("uid-a", "2")) // 8
-	f.del(t, f.cal, "d.ics")                             // 9
-	ch, _, _ = f.changes(t, f.cal, 6, 0)
-	if got := fmtChanges(ch); got != "b.ics@7 a.ics@8 d.ics@9-" {
-		t.Fatalf("after writes past the horizon: %q", got)
-	}
-
-	wantErr(t, p.PruneChanges(ctx, f.owner, "missing", 1), storage.ErrNotFound)
-}
-
-func testInitialPagingAfterPrune(t *testing.T, s storage.Store) {
-	f := newFixture(t, s)
-	p := pruner(t, s)
-	want := map[string]string{}
-	for i := range 6 {
-		name := fmt.Sprint(i, ".ics")
-		want[name] = f.put(t, f.cal, name, "uid-"+name, ics("uid-"+name, "x")).ETag
-	}
-	f.put(t, f.cal, "tmp.ics", "uid-tmp", ics("uid-tmp", "x"))
-	f.del(t, f.cal, "tmp.ics")
-	ok(t, p.PruneChanges(t.Context(), f.owner, f.cal, 5))
-
-	// Every position handed out must be usable even though most live
-	// objects were written below the horizon.
-	for _, limit := range []int{1, 2, 4} {
-		got := map[string]string{}
-		for _, c := range page(t, f, 0, limit) {
-			if !c.Deleted {
-				got[c.Name] = c.ETag
-			}
-		}
-		if !maps.Equal(got, want) {
-			t.Fatalf("limit %d: %v, want %v", limit, got, want)
-		}
 	}
 }

@@ -16,7 +16,11 @@
 //   - An empty UID is never a conflict (vCard 3 does not require one).
 //   - ListCollections of a missing account is ErrNotFound; an error from
 //     a List or Walk callback stops the walk and matches with errors.Is.
-//   - Stores implement Pruner.
+//   - PruneChanges dates a change by the Modified its write gives the
+//     object and the collection; a change written at the cutoff is not
+//     before it. When the newest change before the cutoff was superseded
+//     (the log keeps each name's latest change), Pruned may stop at the
+//     change before it.
 //   - An object written without a span (Span.Known false) reads back
 //     with the zero Span; an open span reads back without an end.
 //   - ListLinks of a missing account is ErrNotFound, like
@@ -56,7 +60,6 @@ package storagetest
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -64,17 +67,6 @@ import (
 
 	"almanac/storage"
 )
-
-// Pruner is the maintenance method a backend offers to drop old change
-// records. The suite needs it to reach the "token older than the pruned
-// horizon" rule, so backends must implement it to pass.
-//
-// PruneChanges forgets the change log up to and including horizon
-// (clamped to the collection's Seq) and sets Pruned to it; a horizon at or
-// below the current Pruned changes nothing.
-type Pruner interface {
-	PruneChanges(ctx context.Context, owner, coll string, horizon uint64) error
-}
 
 // Run runs the suite. newStore must return a new, empty store each call;
 // it may be called from parallel subtests. Run closes every store it gets.
@@ -97,6 +89,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Collections", collectionTests},
 		{"Objects", objectTests},
 		{"Changes", changeTests},
+		{"Prune", pruneTests},
 		{"Transfer", transferTests},
 		{"Spans", spanTests},
 		{"Concurrency", concurrencyTests},
