@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -54,9 +55,27 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// WriteError renders err: an *Error as it is, anything else as a 500
-// whose text is logged and not sent.
+// Throttled is an error that refuses an attempt for a while, such as
+// auth.ThrottledError (an interface, because package auth uses this one).
+// WriteError answers it with 429 and Retry-After.
+type Throttled interface {
+	error
+	RetryAfterSeconds() int64
+}
+
+// ErrTooManyRequests is how a Throttled error is rendered.
+var ErrTooManyRequests = &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many failed attempts; try again later"}
+
+// WriteError renders err: an *Error as it is, a Throttled error as
+// ErrTooManyRequests with its Retry-After, anything else as a 500 whose
+// text is logged and not sent.
 func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	var th Throttled
+	if errors.As(err, &th) {
+		w.Header().Set("Retry-After", strconv.FormatInt(max(th.RetryAfterSeconds(), 1), 10))
+		WriteJSON(w, ErrTooManyRequests.Status, map[string]*Error{"error": ErrTooManyRequests})
+		return
+	}
 	var ae *Error
 	if !errors.As(err, &ae) {
 		if logger != nil {
