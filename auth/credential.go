@@ -135,7 +135,12 @@ func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
 					"this app password is for calendars and contacts only; it cannot change the account"))
 				return
 			case cred.Method == MethodPassword && acc.TOTPEnabled:
-				if !a.secondFactor(r, acc) {
+				ok, err := a.secondFactor(r, acc)
+				if err != nil {
+					api.WriteError(w, r, a.log, err)
+					return
+				}
+				if !ok {
 					api.WriteError(w, r, a.log, api.Errorf(http.StatusUnauthorized, "otp_required",
 						"two-factor authentication is on: send a current code in the "+OTPHeader+" header"))
 					return
@@ -184,14 +189,15 @@ func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, n
 }
 
 // secondFactor checks the OTPHeader: a TOTP code (each usable once) or
-// one of the account's recovery codes, which it uses up.
-func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) bool {
+// one of the account's recovery codes, which it uses up. A missing header
+// is no attempt and is not counted.
+func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) (bool, error) {
 	st, ok := a.lookup.(Store)
 	code := r.Header.Get(OTPHeader)
 	if !ok || code == "" {
-		return false
+		return false, nil
 	}
-	return CheckSecondFactor(r.Context(), st, acc, code, a.now())
+	return a.guard.SecondFactor(r.Context(), st, acc, code, a.clientAddr(r))
 }
 
 // CheckSecondFactor verifies code for acc, a TOTP code or a recovery
