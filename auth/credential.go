@@ -199,24 +199,3 @@ func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) (boo
 	}
 	return a.guard.SecondFactor(r.Context(), st, acc, code, a.clientAddr(r))
 }
-
-// CheckSecondFactor verifies code for acc, a TOTP code or a recovery
-// code, and records its use in one store transaction each (the TOTP step
-// only moves forward, a recovery code is removed), so that one code is
-// accepted once even when two requests carry it, and nothing else of the
-// account is written.
-func CheckSecondFactor(ctx context.Context, st Store, acc *storage.Account, code string, now time.Time) bool {
-	fresh, err := st.Account(ctx, acc.ID)
-	if err != nil {
-		return false
-	}
-	if fresh.TOTPSecret != "" {
-		if step, ok := VerifyTOTP(fresh.TOTPSecret, code, now, fresh.TOTPLastStep); ok {
-			return st.AcceptTOTPStep(ctx, acc.ID, step) == nil
-		}
-	}
-	if i, ok := MatchSecret(code, fresh.RecoveryCodes); ok {
-		return st.UseRecoveryCode(ctx, acc.ID, fresh.RecoveryCodes[i]) == nil
-	}
-	return false
-}

@@ -96,9 +96,9 @@ func New(cfg Config) *Server {
 			texter = outbox
 		}
 	}
-	accounts := account.New(cfg.Store, account.Options{Logger: logger, Mailer: mailer, Texter: texter})
+	accounts := account.New(cfg.Store, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn})
 	mail := mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-		PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual})
+		PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard()})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
