@@ -13,6 +13,7 @@ import (
 
 	"almanac/auth"
 	"almanac/notify"
+	"almanac/server"
 	"almanac/server/servertest"
 	"almanac/storage"
 	"almanac/storage/bolt"
@@ -28,9 +29,9 @@ type env struct {
 	box   *servertest.Postbox
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 	t.Helper()
-	srv := servertest.New(t)
+	srv := servertest.New(t, configure...)
 	e := &env{t: t, h: srv.Server, store: srv.Store, box: srv.Post}
 	e.jane = srv.Account("jane@example.com")
 	srv.Account("taken@example.com")

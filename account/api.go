@@ -58,10 +58,16 @@ type Options struct {
 	Texter notify.Texter
 	// Issuer names the service in authenticator apps (default "almanac").
 	Issuer string
-	// ClientAddr returns the client's address for rate limits (default
-	// r.RemoteAddr).
+	// ClientAddr returns the client's address for rate limits (default:
+	// Auth's, else r.RemoteAddr).
 	ClientAddr func(*http.Request) string
 	Now        func() time.Time
+	// Auth checks passwords and, through its Guard, every other secret
+	// the account endpoints take (codes, tokens) and hashes new
+	// passwords. The server passes the one that guards HTTP Basic, so
+	// that a password has one set of counters and argon2 one limit;
+	// nil builds a private one (tests).
+	Auth *auth.Authenticator
 }
 
 // API serves the account endpoints: Authenticated (behind
@@ -72,7 +78,8 @@ type API struct {
 	opts       Options
 	byTarget   *auth.Limiter // recovery requests per login or number
 	byAddr     *auth.Limiter // recovery requests per client address
-	logins     *auth.Limiter // session logins per login
+	auth       *auth.Authenticator
+	guard      *auth.Guard
 	clientAddr func(*http.Request) string
 }
 
@@ -90,11 +97,15 @@ func New(store Store, hrefs Hrefs, opts Options) *API {
 	a := &API{store: store, hrefs: hrefs, opts: opts,
 		byTarget: auth.NewLimiter(5, time.Hour, 100_000),
 		byAddr:   auth.NewLimiter(20, time.Hour, 100_000),
-		logins:   auth.NewLimiter(10, 15*time.Minute, 100_000),
+		auth:     opts.Auth,
 	}
+	if a.auth == nil {
+		a.auth = auth.New(store, auth.Options{Logger: opts.Logger, Now: opts.Now})
+	}
+	a.guard = a.auth.Guard()
 	a.clientAddr = opts.ClientAddr
 	if a.clientAddr == nil {
-		a.clientAddr = func(r *http.Request) string { return r.RemoteAddr }
+		a.clientAddr = a.auth.ClientAddr
 	}
 	return a
 }
@@ -265,19 +276,18 @@ func (a *API) patch(w http.ResponseWriter, r *http.Request, acc *storage.Account
 	return a.show(w, r, acc)
 }
 
-// requirePassword checks the current password a sensitive change carries.
-func requirePassword(acc *storage.Account, field, pw string) error {
+// requirePassword checks the current password a sensitive change carries,
+// throttled like logins: whoever holds a session must not get unlimited
+// guesses at the password behind it.
+func (a *API) requirePassword(r *http.Request, acc *storage.Account, field, pw string) error {
 	if pw == "" {
 		return fault.Invalidf(field, "%s is required for this change", field)
 	}
-	ok, err := auth.VerifyPassword(acc.PasswordHash, pw)
-	if err != nil {
-		return err
-	}
-	if !ok {
+	err := a.auth.ConfirmPassword(r.Context(), acc, pw, a.clientAddr(r))
+	if errors.Is(err, auth.ErrBadCredentials) {
 		return &fault.Error{Kind: fault.Forbidden, Code: "wrong_password", Field: field, Message: "the current password is wrong"}
 	}
-	return nil
+	return err
 }
 
 func (a *API) changeLogin(w http.ResponseWriter, r *http.Request, acc *storage.Account) error {
@@ -298,7 +308,7 @@ func (a *API) changeLogin(w http.ResponseWriter, r *http.Request, acc *storage.A
 	if strings.EqualFold(login, acc.RecoveryEmail) {
 		return fault.Invalidf("new_login", "the login ID must differ from the recovery email")
 	}
-	if err := requirePassword(acc, "password", req.Password); err != nil {
+	if err := a.requirePassword(r, acc, "password", req.Password); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -333,13 +343,28 @@ func (a *API) confirmLogin(w http.ResponseWriter, r *http.Request, acc *storage.
 	if err := api.Decode(r, &req); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	t, err := a.store.TakeToken(ctx, auth.HashSecret(strings.TrimSpace(req.Code)), purposeLoginChange)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && t.Account != acc.ID) {
-		return fault.Invalidf("code", "the code is wrong, expired or already used")
+	code := strings.TrimSpace(req.Code)
+	if code == "" {
+		return fault.Invalidf("code", "code is required")
 	}
+	ctx := r.Context()
+	var t *storage.Token
+	ok, err := a.guard.Check(ctx, auth.Attempt{Kind: auth.KindCode, Subject: acc.ID, Addr: a.clientAddr(r)}, func() (bool, error) {
+		var err error
+		t, err = a.store.TakeToken(ctx, auth.HashSecret(code), purposeLoginChange)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return t.Account == acc.ID, nil
+	})
 	if err != nil {
 		return err
+	}
+	if !ok {
+		return fault.Invalidf("code", "the code is wrong, expired or already used")
 	}
 	acc, err = a.store.ModifyAccount(ctx, acc.ID, func(a *storage.Account) error { a.Login = t.Data; return nil })
 	if err != nil {
@@ -375,7 +400,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, acc *storag
 	if err := api.Decode(r, &req); err != nil {
 		return err
 	}
-	if err := requirePassword(acc, "current_password", req.CurrentPassword); err != nil {
+	if err := a.requirePassword(r, acc, "current_password", req.CurrentPassword); err != nil {
 		return err
 	}
 	if err := newPassword(req.NewPassword, req.NewPasswordConfirm, acc.Login); err != nil {
@@ -394,7 +419,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request, acc *storag
 }
 
 func (a *API) setPassword(ctx context.Context, acc *storage.Account, pw string) error {
-	hash, err := auth.HashPassword(pw)
+	hash, err := a.guard.HashPassword(ctx, pw)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,14 @@
 //     HttpOnly, SameSite=Strict cookie; state-changing requests made with
 //     the cookie must send its CSRF token in X-CSRF-Token. Basic works for
 //     scripts.
+//   - Every secret these endpoints take is checked through the
+//     Authenticator the server passes in (Options.Auth): the session
+//     login and the current password of a sensitive change count with
+//     HTTP Basic's failures for the same password, TOTP and recovery
+//     codes, the login-change code and reset tokens under their own
+//     limits (auth/doc.go, # Throttling), and new passwords are hashed
+//     under the server's one argon2 limit. A refusal is 429 with
+//     Retry-After.
 //
 // Outbound mail and SMS go through package notify.
 package account

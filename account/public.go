@@ -97,12 +97,20 @@ func (a *API) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	// The strength rule needs the login, which only the token names: a
 	// password it refuses gives the token back, so a weak first choice
 	// does not cost the user their link.
-	t, err := a.store.TakeToken(ctx, hash, purposeReset)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fault.Invalidf("token", "the link is wrong, expired or already used; ask for a new one")
-	}
+	var t *storage.Token
+	ok, err := a.guard.Check(ctx, auth.Attempt{Kind: auth.KindResetToken, Addr: a.clientAddr(r)}, func() (bool, error) {
+		var err error
+		t, err = a.store.TakeToken(ctx, hash, purposeReset)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 	if err != nil {
 		return err
+	}
+	if !ok {
+		return fault.Invalidf("token", "the link is wrong, expired or already used; ask for a new one")
 	}
 	acc, err := a.store.Account(ctx, t.Account)
 	if err != nil {
@@ -182,31 +190,26 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	now := a.opts.Now()
-	key := strings.ToLower(strings.TrimSpace(req.Login))
-	if wait := a.logins.RetryAfter(key, now); wait > 0 {
-		return &fault.Error{Kind: fault.Throttled, Code: "too_many_requests", Message: "too many failed logins; try again later", RetryAfter: wait}
+	addr := a.clientAddr(r)
+	// The same check as HTTP Basic: one set of counters per password, so
+	// that a stranger's failures lock only the stranger's address.
+	acc, err := a.auth.LoginPassword(ctx, strings.TrimSpace(req.Login), req.Password, addr)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return fault.New(fault.Unauthenticated, "wrong_credentials", "the login or password is wrong")
 	}
-	wrong := fault.New(fault.Unauthenticated, "wrong_credentials", "the login or password is wrong")
-	acc, err := a.store.AccountByLogin(ctx, key)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err != nil {
 		return err
-	}
-	hash := ""
-	if acc != nil {
-		hash = acc.PasswordHash
-	}
-	ok, _ := auth.VerifyPassword(hash, req.Password)
-	if acc == nil || !ok {
-		a.logins.Fail(key, now)
-		return wrong
 	}
 	twoFactor := false
 	if acc.TOTPEnabled {
 		if req.OTP == "" {
 			return &fault.Error{Kind: fault.Unauthenticated, Code: "otp_required", Field: "otp", Message: "two-factor authentication is on: send a current code as otp"}
 		}
-		if !auth.CheckSecondFactor(ctx, a.store, acc, req.OTP, now) {
-			a.logins.Fail(key, now)
+		ok, err := a.guard.SecondFactor(ctx, a.store, acc, req.OTP, addr)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return &fault.Error{Kind: fault.Unauthenticated, Code: "wrong_code", Field: "otp", Message: "the code is wrong or already used"}
 		}
 		twoFactor = true

@@ -26,7 +26,7 @@ func (a *API) enroll(w http.ResponseWriter, r *http.Request, acc *storage.Accoun
 	if acc.TOTPEnabled {
 		return fault.New(fault.Conflict, "already_enabled", "two-factor authentication is already on; turn it off first to change the authenticator")
 	}
-	if err := requirePassword(acc, "password", req.Password); err != nil {
+	if err := a.requirePassword(r, acc, "password", req.Password); err != nil {
 		return err
 	}
 	secret := auth.NewTOTPSecret()
@@ -63,12 +63,20 @@ func (a *API) confirm2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 	if acc.TOTPSecret == "" {
 		return fault.New(fault.Conflict, "not_enrolled", "start with POST "+AccountPath+"/2fa")
 	}
-	step, ok := auth.VerifyTOTP(acc.TOTPSecret, req.Code, a.opts.Now(), acc.TOTPLastStep)
+	var step int64
+	ok, err := a.guard.Check(r.Context(), auth.Attempt{Kind: auth.KindTOTP, Subject: acc.ID, Addr: a.clientAddr(r)}, func() (bool, error) {
+		var ok bool
+		step, ok = auth.VerifyTOTP(acc.TOTPSecret, req.Code, a.opts.Now(), acc.TOTPLastStep)
+		return ok, nil
+	})
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return &fault.Error{Kind: fault.Invalid, Code: "wrong_code", Field: "code", Message: "the code does not match; check the authenticator's clock"}
 	}
 	codes, hashes := auth.NewRecoveryCodes(RecoveryCodeCount)
-	_, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
+	_, err = a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
 		if a.TOTPSecret != acc.TOTPSecret || a.TOTPEnabled {
 			return fault.New(fault.Conflict, "enrolment_changed", "two-factor authentication changed meanwhile; start again")
 		}
@@ -108,13 +116,21 @@ func (a *API) disable2FA(w http.ResponseWriter, r *http.Request, acc *storage.Ac
 	if !acc.TOTPEnabled {
 		return fault.New(fault.Conflict, "not_enabled", "two-factor authentication is off")
 	}
-	if err := requirePassword(acc, "password", req.Password); err != nil {
+	if err := a.requirePassword(r, acc, "password", req.Password); err != nil {
 		return err
 	}
-	if !auth.CheckSecondFactor(r.Context(), a.store, acc, req.Code, a.opts.Now()) {
-		return &fault.Error{Kind: fault.Invalid, Code: "wrong_code", Field: "code", Message: "the code is wrong or already used"}
+	wrong := &fault.Error{Kind: fault.Invalid, Code: "wrong_code", Field: "code", Message: "the code is wrong or already used"}
+	if req.Code == "" {
+		return wrong // no attempt, not counted
 	}
-	_, err := a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
+	ok, err := a.guard.SecondFactor(r.Context(), a.store, acc, req.Code, a.clientAddr(r))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return wrong
+	}
+	_, err = a.store.ModifyAccount(r.Context(), acc.ID, func(a *storage.Account) error {
 		a.TOTPEnabled, a.TOTPSecret, a.TOTPLastStep, a.RecoveryCodes = false, "", 0, nil
 		return nil
 	})

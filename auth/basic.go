@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -45,9 +46,15 @@ type Options struct {
 	// MaxConcurrentVerifications bounds argon2 runs in progress, each of
 	// which holds 19 MiB: without it a burst of bad logins from many
 	// addresses turns into a memory exhaustion. Further verifications
-	// queue. Default GOMAXPROCS, beyond which argon2 (p=1) gains no
-	// throughput anyway.
+	// queue. The bound is the Guard's, so it covers every password the
+	// server verifies or hashes, not only HTTP Basic. Default GOMAXPROCS,
+	// beyond which argon2 (p=1) gains no throughput anyway.
 	MaxConcurrentVerifications int
+	// Verify checks a password against a stored hash. Default
+	// VerifyPassword; tests replace it to count or hold argon2 runs.
+	// Every verification the Guard makes goes through it, under the
+	// MaxConcurrentVerifications bound.
+	Verify func(encoded, pw string) (bool, error)
 	// ClientAddr returns the client's address ("host:port" or "host") for
 	// throttling and logs. Default r.RemoteAddr. Behind a reverse proxy,
 	// set it to read the proxy's trusted header, or every client shares
@@ -63,13 +70,13 @@ type Authenticator struct {
 	now        func() time.Time
 	challenge  string
 	clientAddr func(*http.Request) string
-	throttle   *throttle
+	guard      *Guard
 	cache      *credCache
 	keyer      keyer
-	sem        chan struct{}
-	dummyHash  string
-	// verify is VerifyPassword; tests swap it to count argon2 runs.
-	verify func(encoded, pw string) (bool, error)
+	// devices remembers (login, password, address) triples that have
+	// logged in, for the global per-login limit (see knownDevice).
+	devices     *credCache
+	deviceKeyer keyer
 
 	mu      sync.Mutex
 	flights map[credKey]*flight
@@ -81,20 +88,26 @@ type Authenticator struct {
 // 256 octets) and keeps attacker-chosen throttle keys and log lines small.
 const maxLoginLen = 256
 
+// A known device is a (login, password, client address) that logged in
+// within knownDeviceTTL; knownDevices bounds how many are remembered.
+const (
+	knownDeviceTTL = 30 * 24 * time.Hour
+	knownDevices   = 100_000
+)
+
 // New returns an Authenticator. It computes the dummy hash for unknown
 // logins on first use in the process, which takes one argon2 run.
 func New(lookup AccountLookup, opts Options) *Authenticator {
 	a := &Authenticator{
-		lookup:     lookup,
-		log:        opts.Logger,
-		now:        opts.Now,
-		clientAddr: opts.ClientAddr,
-		throttle:   newThrottle(opts.Limits),
-		cache:      newCredCache(opts.CacheTTL, opts.CacheSize),
-		keyer:      newKeyer(),
-		dummyHash:  dummyHash(),
-		verify:     VerifyPassword,
-		flights:    make(map[credKey]*flight),
+		lookup:      lookup,
+		log:         opts.Logger,
+		now:         opts.Now,
+		clientAddr:  opts.ClientAddr,
+		cache:       newCredCache(opts.CacheTTL, opts.CacheSize),
+		keyer:       newKeyer(),
+		devices:     newCredCache(knownDeviceTTL, knownDevices),
+		deviceKeyer: newKeyer(),
+		flights:     make(map[credKey]*flight),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -114,9 +127,21 @@ func New(lookup AccountLookup, opts Options) *Authenticator {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	a.sem = make(chan struct{}, n)
+	verify := opts.Verify
+	if verify == nil {
+		verify = VerifyPassword
+	}
+	a.guard = newGuard(opts.Limits, n, verify, a.now, a.log)
 	return a
 }
+
+// Guard is the throttle and argon2 limit every check of a secret goes
+// through; features that check secrets get this one from the server.
+func (a *Authenticator) Guard() *Guard { return a.guard }
+
+// ClientAddr is the client address of r as throttling counts it
+// (Options.ClientAddr).
+func (a *Authenticator) ClientAddr(r *http.Request) string { return a.clientAddr(r) }
 
 var dummy struct {
 	once sync.Once
@@ -237,6 +262,7 @@ type authResult struct {
 	acc   *storage.Account
 	cred  *Credential
 	retry time.Duration
+	err   error // resError, resGone
 }
 
 // target is what a password is verified against. Unknown logins and
@@ -262,67 +288,156 @@ type flight struct {
 }
 
 func (a *Authenticator) authenticate(r *http.Request) authResult {
-	ctx := r.Context()
-	unauthorized := authResult{kind: resUnauthorized}
 	hdr := r.Header.Values("Authorization")
 	if len(hdr) != 1 {
-		return unauthorized
+		return authResult{kind: resUnauthorized}
 	}
 	login, pw, ok := parseBasic(hdr[0])
 	if !ok || len(login) > maxLoginLen || len(pw) > MaxPasswordLen {
 		// Not counted as a failure: nothing was verified, so there is
 		// nothing to learn from repeating it.
-		return unauthorized
+		return authResult{kind: resUnauthorized}
 	}
-	remote := a.clientAddr(r)
-	lk, ak := loginKey(login), addrKey(remote)
-	if d := a.throttle.blocked(lk, ak, a.now()); d > 0 {
+	return a.checkPassword(r.Context(), passwordCheck{login: login, pw: pw, remote: a.clientAddr(r), apps: true, client: r.UserAgent()})
+}
+
+// ErrBadCredentials is a failed password check: an unknown login, an
+// account without a password, or a wrong password, which callers answer
+// alike.
+var ErrBadCredentials = errors.New("auth: wrong login or password")
+
+// LoginPassword checks the account password of login for a client at
+// addr, as HTTP Basic does: the same counters, the same known devices,
+// the same argon2 limit. App passwords are not accepted. It returns the
+// account, ErrBadCredentials, a *ThrottledError, or the error of a failed
+// lookup.
+func (a *Authenticator) LoginPassword(ctx context.Context, login, pw, addr string) (*storage.Account, error) {
+	if !plausibleLogin(login) || len(pw) > MaxPasswordLen {
+		// Nothing with such a login exists (ValidateLogin), and nothing
+		// is verified, so nothing is counted: as for HTTP Basic.
+		return nil, ErrBadCredentials
+	}
+	return a.checkPassword(ctx, passwordCheck{login: login, pw: pw, remote: addr}).outcome()
+}
+
+// ConfirmPassword checks pw as the current password of acc, which a
+// client at addr gives to confirm a sensitive change. It counts under
+// the same rules as logins: the secret is the same, so a stolen session
+// gets no extra guesses. It returns nil, ErrBadCredentials, a
+// *ThrottledError or the context's error.
+func (a *Authenticator) ConfirmPassword(ctx context.Context, acc *storage.Account, pw, addr string) error {
+	if len(pw) > MaxPasswordLen {
+		return ErrBadCredentials
+	}
+	_, err := a.checkPassword(ctx, passwordCheck{login: acc.Login, pw: pw, remote: addr, acc: acc}).outcome()
+	return err
+}
+
+func (r authResult) outcome() (*storage.Account, error) {
+	switch r.kind {
+	case resOK:
+		return r.acc, nil
+	case resThrottled:
+		return nil, &ThrottledError{Kind: kindPassword, RetryAfter: r.retry}
+	case resError, resGone:
+		return nil, r.err
+	}
+	return nil, ErrBadCredentials
+}
+
+// plausibleLogin is what parseBasic lets through as a user-id, for logins
+// that arrive another way: not empty, not too long, no control
+// characters (which also keeps NUL out of throttle keys).
+func plausibleLogin(login string) bool {
+	if login == "" || len(login) > maxLoginLen {
+		return false
+	}
+	for i := 0; i < len(login); i++ {
+		if c := login[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// passwordCheck is one check of an account password.
+type passwordCheck struct {
+	login, pw string
+	remote    string           // client address
+	acc       *storage.Account // already looked up; nil: look login up
+	apps      bool             // an app password authenticates too (HTTP Basic)
+	client    string           // User-Agent, recorded with an app password's use
+}
+
+// checkPassword is the one path every account password takes: throttle,
+// app passwords, known devices, the credential cache, argon2.
+func (a *Authenticator) checkPassword(ctx context.Context, c passwordCheck) authResult {
+	unauthorized := authResult{kind: resUnauthorized}
+	at := Attempt{Kind: kindPassword, Subject: loginKey(c.login), Addr: c.remote}
+	hard, spread := a.guard.blocked(at)
+	// App passwords are 120 random bits: no number of guesses finds one,
+	// so no lock stands in their way, and trying one while locked reveals
+	// nothing. Anything else waits out a lock on the login from this
+	// address, or on the address, without being looked at.
+	_, appShaped := AppPasswordID(c.pw)
+	appShaped = appShaped && c.apps
+	if hard > 0 && !appShaped {
 		a.log.LogAttrs(ctx, slog.LevelDebug, "auth: attempt refused while throttled",
-			slog.String("login", logLogin(login)), slog.String("addr", addrHost(remote)))
-		return authResult{kind: resThrottled, retry: d}
+			slog.String("login", logLogin(c.login)), slog.String("addr", addrHost(c.remote)))
+		return authResult{kind: resThrottled, retry: hard}
 	}
 
-	acc, err := a.lookup.AccountByLogin(ctx, login)
-	if errors.Is(err, storage.ErrNotFound) {
-		acc, err = nil, nil
+	acc := c.acc
+	if acc == nil {
+		var err error
+		acc, err = a.lookup.AccountByLogin(ctx, c.login)
+		if errors.Is(err, storage.ErrNotFound) {
+			acc, err = nil, nil
+		}
+		if err != nil {
+			a.log.LogAttrs(ctx, slog.LevelError, "auth: account lookup failed",
+				slog.String("login", logLogin(c.login)), slog.String("err", err.Error()))
+			return authResult{kind: resError, err: fmt.Errorf("auth: look up login: %w", err)}
+		}
 	}
-	if err != nil {
-		a.log.LogAttrs(ctx, slog.LevelError, "auth: account lookup failed",
-			slog.String("login", logLogin(login)), slog.String("err", err.Error()))
-		return authResult{kind: resError}
-	}
-	if acc != nil {
-		if cred, ok := a.appPassword(ctx, acc, pw, r.UserAgent()); ok {
+	if appShaped && acc != nil {
+		if cred, ok := a.appPassword(ctx, acc, c.pw, c.client); ok {
 			return authResult{kind: resOK, acc: acc, cred: cred}
 		}
 	}
-	t := target{hash: a.dummyHash}
+	if hard > 0 {
+		return authResult{kind: resThrottled, retry: hard}
+	}
+	t := target{hash: a.guard.dummyHash}
 	if acc != nil && acc.PasswordHash != "" {
 		t = target{id: acc.ID, hash: acc.PasswordHash}
 	}
+	if spread > 0 {
+		return a.knownDevice(ctx, at, c.pw, acc, t, spread)
+	}
 
-	key := a.keyer.key(login, pw)
+	key := a.keyer.key(c.login, c.pw)
 	if t.id != "" && a.cache.hit(key, t.id, t.hash, a.now()) {
+		a.rememberDevice(at, c.pw, t)
 		return authResult{kind: resOK, acc: acc, cred: &Credential{Method: MethodPassword, Scope: ScopeFull}}
 	}
 
-	vr, reserved, shared := a.verifyShared(ctx, key, t, pw, lk, ak)
+	vr, res, shared := a.verifyShared(ctx, key, t, c.pw, at)
 	switch {
 	case vr.retry > 0:
 		return authResult{kind: resThrottled, retry: vr.retry}
 	case vr.gone != nil:
-		return authResult{kind: resGone}
+		return authResult{kind: resGone, err: fmt.Errorf("auth: verify password: %w", vr.gone)}
 	}
 	success := vr.ok && vr.err == nil && t.id != ""
-	now := a.now()
-	var loginLocked, addrLocked bool
-	if reserved {
-		loginLocked, addrLocked = a.throttle.release(lk, ak, now, !success)
+	if res != nil {
+		res.end(!success)
 	} else if !success {
-		loginLocked, addrLocked = a.throttle.fail(lk, ak, now)
+		a.guard.fail(ctx, at)
 	}
 	if success {
-		a.cache.put(key, t.id, t.hash, now)
+		a.cache.put(key, t.id, t.hash, a.now())
+		a.rememberDevice(at, c.pw, t)
 		return authResult{kind: resOK, acc: acc, cred: &Credential{Method: MethodPassword, Scope: ScopeFull}}
 	}
 
@@ -340,24 +455,52 @@ func (a *Authenticator) authenticate(r *http.Request) authResult {
 		}
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "auth: login failed",
-		slog.String("login", logLogin(login)), slog.String("addr", addrHost(remote)),
+		slog.String("login", logLogin(c.login)), slog.String("addr", addrHost(c.remote)),
 		slog.String("reason", reason))
-	if loginLocked {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "auth: too many failed logins, throttling login",
-			slog.String("login", logLogin(login)))
-	}
-	if addrLocked {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "auth: too many failed logins, throttling address",
-			slog.String("addr", ak))
-	}
 	return unauthorized
 }
 
+// knownDevice decides an attempt made while the login's global limit is
+// reached: it succeeds only if this password logged in to this login from
+// this address (IPv4 host, IPv6 /64) within knownDeviceTTL. That answer
+// tells a guesser nothing new: from an address where the password has
+// worked, whoever is there already had it working. A cached credential
+// does not count, since it would confirm a guess made from anywhere. A
+// miss counts as a failure under every rule, so guessing from an address
+// stays as limited as ever, and no argon2 runs.
+func (a *Authenticator) knownDevice(ctx context.Context, at Attempt, pw string, acc *storage.Account, t target, spread time.Duration) authResult {
+	res, terr := a.guard.reserve(ctx, at)
+	if terr != nil {
+		return authResult{kind: resThrottled, retry: terr.RetryAfter}
+	}
+	dk := a.deviceKey(at, pw)
+	if t.id == "" || !a.devices.hit(dk, t.id, t.hash, a.now()) {
+		res.spread = max(res.spread, spread)
+		res.end(true)
+		a.log.LogAttrs(ctx, slog.LevelInfo, "auth: login refused: global limit of the login reached, not a known device",
+			slog.String("login", logLogin(at.Subject)), slog.String("addr", addrHost(at.Addr)))
+		return authResult{kind: resThrottled, retry: res.spread}
+	}
+	res.end(false)
+	a.devices.put(dk, t.id, t.hash, a.now())
+	return authResult{kind: resOK, acc: acc, cred: &Credential{Method: MethodPassword, Scope: ScopeFull}}
+}
+
+func (a *Authenticator) deviceKey(at Attempt, pw string) credKey {
+	return a.deviceKeyer.tuple(at.Subject, pw, addrKey(at.Addr))
+}
+
+// rememberDevice records a successful login with the account password
+// from at's address, or renews the record.
+func (a *Authenticator) rememberDevice(at Attempt, pw string, t target) {
+	a.devices.put(a.deviceKey(at, pw), t.id, t.hash, a.now())
+}
+
 // verifyShared verifies pw against t, joining an identical verification
-// already in progress when there is one. reserved reports that the caller
-// holds a throttle reservation to release; shared that the result came
-// from another request's run.
-func (a *Authenticator) verifyShared(ctx context.Context, key credKey, t target, pw, lk, ak string) (vr verifyResult, reserved, shared bool) {
+// already in progress when there is one. res is the caller's throttle
+// reservation to end, nil when the result came from another request's
+// run (shared) or nothing was verified.
+func (a *Authenticator) verifyShared(ctx context.Context, key credKey, t target, pw string, at Attempt) (vr verifyResult, res *reservation, shared bool) {
 	for {
 		a.mu.Lock()
 		f, ok := a.flights[key]
@@ -368,46 +511,51 @@ func (a *Authenticator) verifyShared(ctx context.Context, key credKey, t target,
 			// The account changed under a run in progress; do not
 			// inherit an answer about another hash.
 			a.mu.Unlock()
-			vr, reserved = a.verifyAlone(ctx, t, pw, lk, ak)
-			return vr, reserved, false
+			vr, res = a.verifyAlone(ctx, t, pw, at)
+			return vr, res, false
 		}
 		f.waiters++
 		a.mu.Unlock()
 		select {
 		case <-f.done:
 			if f.res.gone == nil {
-				return f.res, false, true
+				return f.res, nil, true
 			}
 			// The leading request was abandoned; try again ourselves.
 		case <-ctx.Done():
-			return verifyResult{gone: ctx.Err()}, false, false
+			return verifyResult{gone: ctx.Err()}, nil, false
 		}
 	}
 	f := &flight{done: make(chan struct{}), target: t}
 	a.flights[key] = f
 	a.mu.Unlock()
 
-	f.res, reserved = a.verifyAlone(ctx, t, pw, lk, ak)
+	f.res, res = a.verifyAlone(ctx, t, pw, at)
 	a.mu.Lock()
 	delete(a.flights, key)
 	a.mu.Unlock()
 	close(f.done)
-	return f.res, reserved, false
+	return f.res, res, false
 }
 
-func (a *Authenticator) verifyAlone(ctx context.Context, t target, pw, lk, ak string) (verifyResult, bool) {
-	if retry, ok := a.throttle.reserve(lk, ak, a.now()); !ok {
-		return verifyResult{retry: retry}, false
+func (a *Authenticator) verifyAlone(ctx context.Context, t target, pw string, at Attempt) (verifyResult, *reservation) {
+	res, terr := a.guard.reserve(ctx, at)
+	if terr != nil {
+		return verifyResult{retry: terr.RetryAfter}, nil
 	}
-	select {
-	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		a.throttle.release(lk, ak, a.now(), false)
-		return verifyResult{gone: ctx.Err()}, false
+	if res.spread > 0 {
+		// The global limit was reached since blocked looked. Refused
+		// unverified: a known device retries into knownDevice.
+		res.end(false)
+		return verifyResult{retry: res.spread}, nil
 	}
-	ok, err := a.verify(t.hash, pw)
-	<-a.sem
-	return verifyResult{ok: ok, err: err}, true
+	if err := a.guard.acquire(ctx); err != nil {
+		res.end(false)
+		return verifyResult{gone: err}, nil
+	}
+	ok, err := a.guard.verify(t.hash, pw)
+	a.guard.releaseArgon2()
+	return verifyResult{ok: ok, err: err}, res
 }
 
 // parseBasic decodes the credentials of an RFC 7617 Authorization header.

@@ -222,7 +222,7 @@ func TestMiddleware_UnknownLoginVerifiesLikeKnown(t *testing.T) {
 		t.Errorf("parameters differ: known %+v, unknown %+v, default %+v", kp, up, defaultParams)
 	}
 	// The dummy is computed once per process, not per request.
-	if a2 := New(st, Options{}); a2.dummyHash != a.dummyHash {
+	if a2 := New(st, Options{}); a2.guard.dummyHash != a.guard.dummyHash {
 		t.Error("dummy hash recomputed")
 	}
 }
@@ -249,7 +249,7 @@ func TestMiddleware_LookupError(t *testing.T) {
 		t.Errorf("lookup error not logged: %s", logs)
 	}
 	// A store outage is not a password guess.
-	if a.throttle.login.len() != 0 || a.throttle.addr.len() != 0 {
+	if a.guard.len(kindPassword) != 0 {
 		t.Error("lookup error counted as a failed login")
 	}
 }
@@ -304,7 +304,7 @@ func TestMiddleware_SecretsNeverLogged(t *testing.T) {
 	for _, s := range []string{
 		`level=INFO msg="auth: login failed" login=alice@example.org addr=192.0.2.1 reason="wrong password"`,
 		`level=INFO msg="auth: login failed" login=ghost@example.org addr=192.0.2.1 reason="unknown login"`,
-		`level=WARN msg="auth: too many failed logins, throttling login" login=alice@example.org`,
+		`level=WARN msg="auth: too many failures, throttling login from address" kind=password login=alice@example.org addr=192.0.2.1`,
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("log lacks %q:\n%s", s, out)
@@ -349,19 +349,19 @@ func TestMiddleware_OverlongCredentials(t *testing.T) {
 
 func TestMiddleware_ClientGoneWhileQueued(t *testing.T) {
 	a, v := newTestAuth(t, newFakeStore(alice(t)), Options{MaxConcurrentVerifications: 1})
-	a.sem <- struct{}{} // every verification slot busy
+	a.guard.sem <- struct{}{} // every verification slot busy
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
 	r.SetBasicAuth("alice@example.org", "right")
 	w := httptest.NewRecorder()
 	a.Middleware(echo).ServeHTTP(w, r)
-	<-a.sem
+	<-a.guard.sem
 	if w.Code != http.StatusServiceUnavailable || v.count() != 0 {
 		t.Errorf("status %d, %d verifications; want 503, 0", w.Code, v.count())
 	}
 	// Abandoning is not failing.
-	if a.throttle.login.len() != 0 || a.throttle.addr.len() != 0 {
+	if a.guard.len(kindPassword) != 0 {
 		t.Error("abandoned request left throttle state")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"sync"
 	"time"
 )
@@ -27,13 +28,30 @@ func newKeyer() keyer {
 	return k
 }
 
-// key is unambiguous because parseBasic refuses control characters (and
-// so NUL) in the login.
+// key is unambiguous because no login with control characters (and so
+// NUL) gets this far: parseBasic and plausibleLogin refuse them, and
+// stored logins are e-mail addresses.
 func (k keyer) key(login, pw string) credKey {
 	m := hmac.New(sha256.New, k.secret[:])
 	m.Write([]byte(login))
 	m.Write([]byte{0})
 	m.Write([]byte(pw))
+	var out credKey
+	m.Sum(out[:0])
+	return out
+}
+
+// tuple keys a sequence of strings, each length-prefixed so that no two
+// sequences share an encoding whatever bytes they hold. It serves the
+// known-device table, which has a keyer of its own.
+func (k keyer) tuple(parts ...string) credKey {
+	m := hmac.New(sha256.New, k.secret[:])
+	var n [4]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint32(n[:], uint32(len(p)))
+		m.Write(n[:])
+		m.Write([]byte(p))
+	}
 	var out credKey
 	m.Sum(out[:0])
 	return out

@@ -136,7 +136,12 @@ func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
 					"this app password is for calendars and contacts only; it cannot change the account"))
 				return
 			case cred.Method == MethodPassword && acc.TOTPEnabled:
-				if !a.secondFactor(r, acc) {
+				ok, err := a.secondFactor(r, acc)
+				if err != nil {
+					api.WriteError(w, r, a.log, err)
+					return
+				}
+				if !ok {
 					api.WriteError(w, r, a.log, fault.New(fault.Unauthenticated, "otp_required",
 						"two-factor authentication is on: send a current code in the "+OTPHeader+" header"))
 					return
@@ -185,33 +190,13 @@ func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, n
 }
 
 // secondFactor checks the OTPHeader: a TOTP code (each usable once) or
-// one of the account's recovery codes, which it uses up.
-func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) bool {
+// one of the account's recovery codes, which it uses up. A missing header
+// is no attempt and is not counted.
+func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) (bool, error) {
 	st, ok := a.lookup.(Store)
 	code := r.Header.Get(OTPHeader)
 	if !ok || code == "" {
-		return false
+		return false, nil
 	}
-	return CheckSecondFactor(r.Context(), st, acc, code, a.now())
-}
-
-// CheckSecondFactor verifies code for acc, a TOTP code or a recovery
-// code, and records its use in one store transaction each (the TOTP step
-// only moves forward, a recovery code is removed), so that one code is
-// accepted once even when two requests carry it, and nothing else of the
-// account is written.
-func CheckSecondFactor(ctx context.Context, st Store, acc *storage.Account, code string, now time.Time) bool {
-	fresh, err := st.Account(ctx, acc.ID)
-	if err != nil {
-		return false
-	}
-	if fresh.TOTPSecret != "" {
-		if step, ok := VerifyTOTP(fresh.TOTPSecret, code, now, fresh.TOTPLastStep); ok {
-			return st.AcceptTOTPStep(ctx, acc.ID, step) == nil
-		}
-	}
-	if i, ok := MatchSecret(code, fresh.RecoveryCodes); ok {
-		return st.UseRecoveryCode(ctx, acc.ID, fresh.RecoveryCodes[i]) == nil
-	}
-	return false
+	return a.guard.SecondFactor(r.Context(), st, acc, code, a.clientAddr(r))
 }

@@ -1,4 +1,5 @@
-// Package auth authenticates requests and stores passwords.
+// Package auth authenticates requests, stores passwords, and throttles
+// every check of a secret.
 //
 // # Passwords
 //
@@ -47,45 +48,114 @@
 // password change or a re-created account takes effect on the next
 // request. The cache holds at most 10,000 entries; when full, expired
 // entries go first, then arbitrary ones. Concurrent requests carrying
-// identical credentials share one argon2 run, and the number of argon2
-// runs in progress is bounded (GOMAXPROCS by default) so a flood of bad
-// logins cannot exhaust memory at 19 MiB a run.
+// identical credentials share one argon2 run.
+//
+// # One argon2 limit
+//
+// Every argon2 run of the server, to verify or to hash a password, waits
+// for one of a fixed number of slots (Options.MaxConcurrentVerifications,
+// GOMAXPROCS by default) held by the Authenticator's Guard: HTTP Basic,
+// the session login, current-password confirmations, mailbox passwords
+// proven for linking, and new account and mailbox passwords alike. At
+// 19 MiB a run, a flood of wrong passwords through any door therefore
+// costs at most slots × 19 MiB; the rest queue (without memory) and give
+// up when their request ends. Features get the Guard from the server
+// (account and mailbox Options); no feature calls argon2 itself.
 //
 // # Throttling
 //
-// Failed attempts are counted per login (lower-cased, counted whether or
-// not the account exists, so a 429 reveals nothing either) and per client
-// address (the IPv4 host, or the IPv6 /64 because a single host commonly
-// owns a whole /64). Defaults: 10 failures per login and 30 per address
-// within a sliding 15-minute window. The window is an exact log of the
-// most recent failure times per key: once the limit is reached, attempts
-// for that login or from that address get 429 Too Many Requests with a
-// Retry-After of the seconds until the oldest counted failure leaves the
-// window. The password is not verified while throttled, and a correct
-// password is refused too; answering it would turn the lockout into an
-// oracle. A request without an Authorization header, or with one that
-// does not parse, is not a failure: clients send one first to get the
-// challenge, and nothing was verified.
+// Every check of a secret goes through the Guard: Guard.Check for codes,
+// tokens and mailbox passwords, and the Authenticator's one password path
+// (Basic, LoginPassword, ConfirmPassword) for account passwords. Failures
+// are counted in sliding windows per key (an exact log of the most recent
+// failure times); once a key's limit is reached, attempts are refused
+// with 429 Too Many Requests and a Retry-After of the seconds until the
+// oldest counted failure leaves the window, and the secret is not checked
+// at all: answering a right guess during a lockout would make the lockout
+// an oracle. The JSON API renders the refusal (*ThrottledError) through
+// internal/api. An attempt reserves its slot before it is checked and
+// releases it when done, so a burst of parallel guesses cannot all slip
+// past the check before the first failure is recorded. A success resets
+// nothing (resetting would let a guesser interleave with the owner's own
+// clients, which log in every few minutes); errors such as a store outage
+// are not failures. Client addresses are keyed by IPv4 host or IPv6 /64,
+// because a single host commonly owns a whole /64.
 //
-// An attempt reserves its slot before argon2 starts and releases it when
-// done, so a burst of parallel guesses cannot all slip past the check
-// before the first failure is recorded.
+// The limits, per kind of secret and key, each within 15 minutes unless
+// said otherwise:
 //
-// A successful login does not reset the login's counter. Resetting would
-// let an attacker who interleaves with the owner's clients, which log in
-// every few minutes, guess without limit; without it the owner's own
-// earlier typos simply age out of the window. A success from an address
-// resets nothing either. The flip side of a per-login limit is that
-// someone who knows a login can keep its owner locked out by failing
-// repeatedly; the window is short and the lockout ends by itself, and
-// requests whose credentials match a cached verification are refused like
-// any other, because letting them through would reveal a correct guess.
+//   - Account password (Limits; HTTP Basic, session login, the current
+//     password that confirms a login, password or 2FA change: one secret,
+//     one set of counters): 10 failures per login from one address, 30
+//     per address whatever the logins, 100 per login from all addresses
+//     together. Logins are lower-cased and counted whether or not the
+//     account exists, so a 429 reveals nothing either.
+//   - Mailbox password, proven to link a mailbox (POST
+//     /api/v1/mailboxes/link): 10 per account and mailbox, 30 per
+//     mailbox from all accounts (so that many accounts cannot each take
+//     ten guesses), 30 per account over all mailboxes. Mailboxes are
+//     counted however they are spelled (alias domains), unknown
+//     addresses under the address asked for. Every attempt is made by a
+//     logged-in account, so whoever locks a mailbox's linking for 15
+//     minutes is named in the log; the mailbox itself keeps working.
+//   - TOTP code: 5 per account, and 20 per account a day. A guess hits
+//     one of three accepted codes in a million; with the password
+//     already known that caps a guesser at about 2% a year instead of
+//     a likely hit within hours. A thief of the password can use the
+//     budget up; the owner still has recovery codes and app passwords.
+//   - Recovery code (50 bits), told from a TOTP code by its shape and
+//     counted apart so that a TOTP lockout never blocks it: 10 per
+//     account.
+//   - Mailed one-time codes (login-change confirmation, 256 bits): 10 per
+//     account. Password-reset tokens (256 bits), presented without login:
+//     30 per address. Neither can be guessed; counting them keeps every
+//     secret check under the same rules at no cost to their owners.
+//
+// Public-feed tokens are MACs checked by package sharing; unknown ones
+// are slowed per address by publish with a Limiter (the same windows).
+//
+// # Lockouts that strangers cannot cause
+//
+// A lock on a login alone hands out a denial of service: anyone who knows
+// a login could keep its owner out by failing ten times every quarter of
+// an hour. So the
+// account password is locked per login at one address (a stranger's
+// failures lock only the stranger's address), the per-address limit
+// catches one address trying many logins, and the limit per login across
+// all addresses is ten times higher, bounding a guesser spread over a
+// botnet to 9,600 guesses a day. When that global limit is reached, two
+// kinds of attempt still get in, as with the big providers:
+//
+//   - App passwords: 120 random bits, beyond guessing. No lock applies to
+//     them, not even at a locked address: accepting one tells a guesser
+//     nothing. A throttled request is answered from the store, without
+//     argon2, only when it has the shape of an app password.
+//   - Known devices: the login's password, from an address (IPv4 host or
+//     IPv6 /64) where that same password logged in within the last 30
+//     days. That reveals nothing new, since whoever is at that address
+//     already had it working. A miss is refused, counted under every rule
+//     (so guessing from such an address stays within its 10 per 15
+//     minutes) and checked without argon2. The credential cache does not
+//     count: a cached password let through from any address would
+//     confirm a guess made from anywhere. Devices are remembered by
+//     HMAC-SHA256 of login, password and address under a per-process key,
+//     bound to the account and its password hash (a password change ends
+//     them), at most 100,000, in memory.
+//
+// A lock on the login at an address, or on the address, holds for
+// everyone there but app passwords: letting a known device through there
+// would give whoever shares the address (a NAT, a carrier-grade NAT)
+// unlimited guesses against the device table. Session cookies are not
+// passwords and no password lockout touches them. A request without an
+// Authorization header, or with one that does not parse, is not a
+// failure: clients send one first to get the challenge.
 //
 // Each table holds at most 100,000 keys. Entries whose failures have all
 // left the window are swept at least once per window; when a table is
 // still full, the entry with the fewest failures (then the oldest) among
-// a random sample is evicted, so spraying fresh logins or addresses
-// displaces other single failures, not a locked-out key.
+// a random sample is evicted, so spraying fresh keys displaces other
+// single failures, not a locked-out key. The counters live in the
+// process: several servers behind one store each count on their own.
 //
 // Behind a reverse proxy every client shares the proxy's address; set
 // Options.ClientAddr to take the address from the proxy's header.

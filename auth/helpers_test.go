@@ -95,7 +95,7 @@ func cheapHash(t testing.TB, pw string) string {
 
 type verifyCall struct{ encoded, pw string }
 
-// verifyRecorder replaces Authenticator.verify to count argon2 runs.
+// verifyRecorder replaces the Guard's verify to count argon2 runs.
 type verifyRecorder struct {
 	mu    sync.Mutex
 	calls []verifyCall
@@ -107,7 +107,7 @@ type verifyRecorder struct {
 }
 
 func (v *verifyRecorder) install(a *Authenticator) {
-	a.verify = func(encoded, pw string) (bool, error) {
+	a.guard.verify = func(encoded, pw string) (bool, error) {
 		if v.gate != nil {
 			<-v.gate
 		}
@@ -138,7 +138,7 @@ func (v *verifyRecorder) reset() {
 func newTestAuth(t testing.TB, lookup AccountLookup, opts Options) (*Authenticator, *verifyRecorder) {
 	t.Helper()
 	a := New(lookup, opts)
-	a.dummyHash = cheapHash(t, GeneratePassword())
+	a.guard.dummyHash = cheapHash(t, GeneratePassword())
 	v := &verifyRecorder{}
 	v.install(a)
 	return a, v

@@ -211,9 +211,3 @@ func GeneratePassword() string {
 	}
 	return b.String()
 }
-
-// VerifyNothing spends the time of one password verification without
-// anything to verify against: a handler that answers "wrong address or
-// password" for an unknown address calls it, so that the answer takes
-// as long as for a known one.
-func VerifyNothing(pw string) { VerifyPassword(dummyHash(), pw) }

@@ -8,28 +8,39 @@ import (
 	"time"
 )
 
-// Limits configures failed-login throttling. Zero fields take defaults;
-// a negative failure count switches that dimension off.
+// Limits configures the throttling of account passwords (HTTP Basic,
+// session login, current-password confirmations). Zero fields take
+// defaults; a negative failure count switches that rule off. The limits
+// of the other kinds of secret are fixed (see doc.go).
 type Limits struct {
 	// LoginFailures is how many failed attempts one login may collect
-	// within Window before further attempts are refused. Default 10.
+	// from one client address within Window before further attempts for
+	// that login from that address are refused. Default 10.
 	LoginFailures int
-	// AddressFailures is the same for one client address (IPv4 host or
-	// IPv6 /64). Default 30: higher than per login because a household
-	// or office shares one address.
+	// AddressFailures is how many failed attempts one client address
+	// (IPv4 host or IPv6 /64) may collect, whatever the logins. Default
+	// 30: higher than per login because a household or office shares one
+	// address.
 	AddressFailures int
+	// GlobalLoginFailures is how many failed attempts one login may
+	// collect from all addresses together, bounding a guessing attack
+	// spread over many addresses. Default 100. Reaching it does not
+	// refuse app passwords, nor the password from an address where it
+	// has worked before (see doc.go).
+	GlobalLoginFailures int
 	// Window is the sliding window the failures are counted in.
 	// Default 15 minutes.
 	Window time.Duration
-	// MaxEntries bounds each table (logins, addresses). Default 100000.
+	// MaxEntries bounds each table of counters. Default 100000.
 	MaxEntries int
 }
 
 const (
-	defaultLoginFailures   = 10
-	defaultAddressFailures = 30
-	defaultWindow          = 15 * time.Minute
-	defaultMaxEntries      = 100_000
+	defaultLoginFailures       = 10
+	defaultAddressFailures     = 30
+	defaultGlobalLoginFailures = 100
+	defaultWindow              = 15 * time.Minute
+	defaultMaxEntries          = 100_000
 	// evictSample is how many entries are looked at to pick a victim when
 	// a table is full: enough that a locked-out key is practically never
 	// the one dropped while cheap ones are around.
@@ -43,6 +54,9 @@ func (l Limits) withDefaults() Limits {
 	if l.AddressFailures == 0 {
 		l.AddressFailures = defaultAddressFailures
 	}
+	if l.GlobalLoginFailures == 0 {
+		l.GlobalLoginFailures = defaultGlobalLoginFailures
+	}
 	if l.Window <= 0 {
 		l.Window = defaultWindow
 	}
@@ -50,58 +64,6 @@ func (l Limits) withDefaults() Limits {
 		l.MaxEntries = defaultMaxEntries
 	}
 	return l
-}
-
-// throttle holds the two independent failure tables. An attempt must pass
-// both.
-type throttle struct {
-	login, addr *failWindow // nil when switched off
-}
-
-func newThrottle(l Limits) *throttle {
-	l = l.withDefaults()
-	t := &throttle{}
-	if l.LoginFailures > 0 {
-		t.login = newFailWindow(l.LoginFailures, l.Window, l.MaxEntries)
-	}
-	if l.AddressFailures > 0 {
-		t.addr = newFailWindow(l.AddressFailures, l.Window, l.MaxEntries)
-	}
-	return t
-}
-
-// blocked reports how long the caller must wait before either key may try
-// again; 0 means it may try now.
-func (t *throttle) blocked(login, addr string, now time.Time) time.Duration {
-	return max(t.login.retryAfter(login, now), t.addr.retryAfter(addr, now))
-}
-
-// reserve claims an attempt for both keys before a password is verified.
-// Counting only finished failures would let a burst of parallel guesses
-// all pass the check before the first one is recorded; reserving caps the
-// guesses in flight plus those already failed at the limit. When it
-// returns ok the caller must call release exactly once.
-func (t *throttle) reserve(login, addr string, now time.Time) (retry time.Duration, ok bool) {
-	if retry, ok := t.login.reserve(login, now); !ok {
-		return retry, false
-	}
-	if retry, ok := t.addr.reserve(addr, now); !ok {
-		t.login.release(login, now, false)
-		return retry, false
-	}
-	return 0, true
-}
-
-// release ends a reservation, recording a failure when failed. It reports
-// which keys the failure has just locked, for a one-time log line.
-func (t *throttle) release(login, addr string, now time.Time, failed bool) (loginLocked, addrLocked bool) {
-	return t.login.release(login, now, failed), t.addr.release(addr, now, failed)
-}
-
-// fail records a failure that was not reserved: a request that shared the
-// verification of an identical concurrent request.
-func (t *throttle) fail(login, addr string, now time.Time) (loginLocked, addrLocked bool) {
-	return t.login.fail(login, now), t.addr.fail(addr, now)
 }
 
 // failWindow counts failures per key in a sliding window: an exact log of
@@ -232,12 +194,16 @@ func (w *failWindow) record(key string, b *failBucket, now int64, failed bool) b
 	if k := len(b.fails); k > 0 && b.fails[k-1] > now {
 		now = b.fails[k-1] // keep the log sorted if the clock steps back
 	}
+	// Failures recorded while the key is already locked (attempts that
+	// were refused but still count, see Guard) extend the lock without
+	// reporting it again.
+	reached := len(b.fails) == w.limit-1
 	b.fails = append(b.fails, now)
 	if len(b.fails) > w.limit {
 		// Only the newest `limit` decide when the key is free again.
 		b.fails = append(b.fails[:0], b.fails[len(b.fails)-w.limit:]...)
 	}
-	return len(b.fails) == w.limit
+	return reached
 }
 
 func (w *failWindow) dropIfEmpty(key string, b *failBucket) {

@@ -75,17 +75,18 @@ func TestThrottle_PerLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := newFakeClock()
 			st := newFakeStore(alice(t), storage.Account{ID: "u2", Login: "bob", PasswordHash: cheapHash(t, "bobpw")})
-			a, v := newTestAuth(t, st, Options{Now: clk.Now, Limits: Limits{LoginFailures: 3, AddressFailures: 1000}})
+			a, v := newTestAuth(t, st, Options{Now: clk.Now, Limits: Limits{GlobalLoginFailures: 3, AddressFailures: 1000}})
 			for i := range 3 {
-				// Different addresses: the per-login limit is what trips.
+				// Different addresses: the global per-login limit is what
+				// trips.
 				w := serve(a, req{login: tc.failAs, pw: fmt.Sprint("guess", i), remote: fmt.Sprintf("198.51.100.%d:1", i)})
 				if w.Code != http.StatusUnauthorized {
 					t.Fatalf("guess %d: status %d", i, w.Code)
 				}
 			}
 			v.reset()
-			// Locked: the correct password from a fresh address is refused
-			// without being verified.
+			// Locked: the correct password from an address where it never
+			// worked is refused without being verified.
 			assertThrottled(t, serve(a, req{login: "alice@example.org", pw: "right", remote: "198.51.100.99:1"}), "900")
 			if v.count() != 0 {
 				t.Error("password verified during lockout")
@@ -106,7 +107,7 @@ func TestThrottle_PerLogin(t *testing.T) {
 
 func TestThrottle_UnknownLoginCounted(t *testing.T) {
 	clk := newFakeClock()
-	a, v := newTestAuth(t, newFakeStore(), Options{Now: clk.Now, Limits: Limits{LoginFailures: 2, AddressFailures: 1000}})
+	a, v := newTestAuth(t, newFakeStore(), Options{Now: clk.Now, Limits: Limits{GlobalLoginFailures: 2, AddressFailures: 1000}})
 	serve(a, req{login: "ghost", pw: "a", remote: "198.51.100.1:1"})
 	serve(a, req{login: "ghost", pw: "b", remote: "198.51.100.2:1"})
 	// Same answer an existing login gets: a 429 does not reveal existence.
@@ -219,7 +220,7 @@ func TestThrottle_Disabled(t *testing.T) {
 // recorded: slots are reserved before argon2 runs.
 func TestThrottle_ParallelGuessesCapped(t *testing.T) {
 	const limit, n = 3, 12
-	a, v := newTestAuth(t, newFakeStore(alice(t)), Options{Limits: Limits{LoginFailures: limit, AddressFailures: 1000}})
+	a, v := newTestAuth(t, newFakeStore(alice(t)), Options{Limits: Limits{GlobalLoginFailures: limit, AddressFailures: 1000}})
 	v.gate = make(chan struct{})
 	codes := make(chan int, n)
 	var wg sync.WaitGroup
@@ -229,7 +230,7 @@ func TestThrottle_ParallelGuessesCapped(t *testing.T) {
 		})
 	}
 	// Settled when every request has either answered or holds a slot.
-	for len(codes)+inflight(a.throttle.login, "alice@example.org") < n {
+	for len(codes)+inflight(passwordTable(a, "login from every address"), "alice@example.org") < n {
 		time.Sleep(time.Millisecond)
 	}
 	close(v.gate)
@@ -247,6 +248,15 @@ func TestThrottle_ParallelGuessesCapped(t *testing.T) {
 	}
 }
 
+func passwordTable(a *Authenticator, name string) *failWindow {
+	for _, t := range a.guard.kinds[kindPassword] {
+		if t.name == name {
+			return t.w
+		}
+	}
+	panic("no password rule " + name)
+}
+
 func inflight(w *failWindow, key string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -257,17 +267,17 @@ func inflight(w *failWindow, key string) int {
 }
 
 // A credential verified before the lockout is cached, but answering it
-// during the lockout would still confirm a guess.
+// during the lockout from another address would still confirm a guess.
 func TestThrottle_LockoutRefusesCachedPassword(t *testing.T) {
 	clk := newFakeClock()
 	a, v := newTestAuth(t, newFakeStore(alice(t)), Options{Now: clk.Now, CacheTTL: time.Hour,
-		Limits: Limits{LoginFailures: 2, AddressFailures: 1000}})
+		Limits: Limits{GlobalLoginFailures: 2, AddressFailures: 1000}})
 	if w := serve(a, req{login: "alice@example.org", pw: "right"}); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
 	}
 	serve(a, req{login: "alice@example.org", pw: "guess1", remote: "198.51.100.1:1"})
 	serve(a, req{login: "alice@example.org", pw: "guess2", remote: "198.51.100.2:1"})
-	assertThrottled(t, serve(a, req{login: "alice@example.org", pw: "right"}), "900")
+	assertThrottled(t, serve(a, req{login: "alice@example.org", pw: "right", remote: "198.51.100.3:1"}), "900")
 	clk.Advance(15 * time.Minute)
 	v.reset()
 	if w := serve(a, req{login: "alice@example.org", pw: "right"}); w.Code != http.StatusOK {

@@ -41,6 +41,10 @@ type Options struct {
 	// PasswdFile and VirtualMap are where the Dovecot passwd-file and the
 	// Postfix virtual table are kept up to date; "" skips one.
 	PasswdFile, VirtualMap string
+	// Guard throttles mailbox-password guesses and runs argon2 (linking,
+	// new passwords) under the server's one limit; the server passes the
+	// Authenticator's. nil builds a private one (tests).
+	Guard *auth.Guard
 }
 
 // API serves organizations, mail services, mailboxes, aliases and the
@@ -48,6 +52,7 @@ type Options struct {
 type API struct {
 	store Store
 	opts  Options
+	guard *auth.Guard
 	// exportMu makes file updates follow the store's order.
 	exportMu sync.Mutex
 }
@@ -57,7 +62,11 @@ func New(store Store, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{store: store, opts: opts}
+	g := opts.Guard
+	if g == nil {
+		g = auth.New(store, auth.Options{Logger: opts.Logger}).Guard()
+	}
+	return &API{store: store, opts: opts, guard: g}
 }
 
 // Paths of the API.

@@ -29,13 +29,16 @@ type env struct {
 	box                    *servertest.Postbox
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv builds the server with the Dovecot and Postfix files in a
+// temporary directory; configure may change the rest of its
+// configuration.
+func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 	t.Helper()
 	e := &env{t: t}
-	srv := servertest.New(t, func(c *server.Config) {
+	srv := servertest.New(t, append([]func(*server.Config){func(c *server.Config) {
 		e.passwd, e.virtual = filepath.Join(t.TempDir(), "passwd"), filepath.Join(t.TempDir(), "virtual")
 		c.DovecotPasswd, c.PostfixVirtual = e.passwd, e.virtual
-	})
+	}}, configure...)...)
 	e.h, e.store, e.box = srv.Server, srv.Store, srv.Post
 	for _, p := range []struct {
 		acc   **storage.Account

@@ -40,4 +40,12 @@
 //
 // WriteAtomic replaces a file so that the mail server never sees a
 // partial one.
+//
+// # Linking and passwords
+//
+// POST /api/v1/mailboxes/link checks a mailbox password through the
+// server's auth.Guard (Options.Guard), which counts guesses per account
+// and mailbox, per mailbox and per account (limits in auth/doc.go) and
+// answers 429 past them; the argon2 of linking, and of setting a mailbox
+// password, waits for the server's one argon2 limit.
 package mailbox

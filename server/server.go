@@ -134,11 +134,11 @@ func New(cfg Config) *Server {
 		Admit: account.LoginChangeGate,
 	})
 	for _, f := range []interface{ Routes(*api.Router) }{
-		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter}),
+		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual}),
+			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard()}),
 	} {
 		f.Routes(apiRouter)
 	}

@@ -64,7 +64,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if e.Status >= 500 && logger != nil {
 		logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}
-	if e.RetryAfter > 0 {
+	if e.Status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", retryAfterValue(e.RetryAfter))
 	}
 	WriteJSON(w, e.Status, map[string]*Error{"error": e})
