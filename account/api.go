@@ -65,8 +65,8 @@ type Options struct {
 	// Auth checks passwords and, through its Guard, every other secret
 	// the account endpoints take (codes, tokens) and hashes new
 	// passwords. The server passes the one that guards HTTP Basic, so
-	// that a password has one set of counters and argon2 one limit;
-	// nil builds a private one (tests).
+	// that a password has one set of counters and argon2 one limit.
+	// Required.
 	Auth *auth.Authenticator
 }
 
@@ -100,7 +100,7 @@ func New(store Store, hrefs Hrefs, opts Options) *API {
 		auth:     opts.Auth,
 	}
 	if a.auth == nil {
-		a.auth = auth.New(store, auth.Options{Logger: opts.Logger, Now: opts.Now})
+		panic("account: Options.Auth is required")
 	}
 	a.guard = a.auth.Guard()
 	a.clientAddr = opts.ClientAddr

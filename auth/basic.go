@@ -63,9 +63,9 @@ type Options struct {
 }
 
 // Authenticator is HTTP Basic authentication middleware backed by an
-// AccountLookup. It is safe for concurrent use.
+// Store. It is safe for concurrent use.
 type Authenticator struct {
-	lookup     AccountLookup
+	store      Store
 	log        *slog.Logger
 	now        func() time.Time
 	challenge  string
@@ -97,9 +97,9 @@ const (
 
 // New returns an Authenticator. It computes the dummy hash for unknown
 // logins on first use in the process, which takes one argon2 run.
-func New(lookup AccountLookup, opts Options) *Authenticator {
+func New(store Store, opts Options) *Authenticator {
 	a := &Authenticator{
-		lookup:      lookup,
+		store:       store,
 		log:         opts.Logger,
 		now:         opts.Now,
 		clientAddr:  opts.ClientAddr,
@@ -390,7 +390,7 @@ func (a *Authenticator) checkPassword(ctx context.Context, c passwordCheck) auth
 	acc := c.acc
 	if acc == nil {
 		var err error
-		acc, err = a.lookup.AccountByLogin(ctx, c.login)
+		acc, err = a.store.AccountByLogin(ctx, c.login)
 		if errors.Is(err, storage.ErrNotFound) {
 			acc, err = nil, nil
 		}

@@ -48,9 +48,9 @@ func CredentialFrom(ctx context.Context) *Credential {
 	return c
 }
 
-// Store is what the account features of authentication read and write
-// besides AccountLookup: app passwords, sessions, and the TOTP step and
-// recovery codes of an account. storage.Store satisfies it.
+// Store is what authentication reads and writes: accounts by login,
+// app passwords, sessions, and the TOTP step and recovery codes of an
+// account. storage.Store satisfies it.
 type Store interface {
 	AccountLookup
 	Account(ctx context.Context, id string) (*storage.Account, error)
@@ -76,10 +76,7 @@ const CSRFHeader = "X-CSRF-Token"
 // appPassword checks pw as one of acc's app passwords. handled is false
 // when pw is not one, so the caller goes on with the account password.
 func (a *Authenticator) appPassword(ctx context.Context, acc *storage.Account, pw, client string) (*Credential, bool) {
-	st, ok := a.lookup.(Store)
-	if !ok {
-		return nil, false
-	}
+	st := a.store
 	id, ok := AppPasswordID(pw)
 	if !ok {
 		return nil, false
@@ -154,12 +151,8 @@ func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
 }
 
 func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, next http.Handler, token string) {
-	st, ok := a.lookup.(Store)
+	st := a.store
 	unauthorized := fault.New(fault.Unauthenticated, "session_expired", "the session has ended; log in again")
-	if !ok {
-		api.WriteError(w, r, a.log, unauthorized)
-		return
-	}
 	ctx := r.Context()
 	s, err := st.Session(ctx, HashSecret(token))
 	if err != nil {
@@ -193,10 +186,9 @@ func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, n
 // one of the account's recovery codes, which it uses up. A missing header
 // is no attempt and is not counted.
 func (a *Authenticator) secondFactor(r *http.Request, acc *storage.Account) (bool, error) {
-	st, ok := a.lookup.(Store)
 	code := r.Header.Get(OTPHeader)
-	if !ok || code == "" {
+	if code == "" {
 		return false, nil
 	}
-	return a.guard.SecondFactor(r.Context(), st, acc, code, a.clientAddr(r))
+	return a.guard.SecondFactor(r.Context(), a.store, acc, code, a.clientAddr(r))
 }

@@ -16,7 +16,7 @@ import (
 	"almanac/storage"
 )
 
-// fakeStore is an AccountLookup over a map, matching logins
+// fakeStore is a Store of accounts in a map, matching logins
 // case-insensitively like the real stores.
 type fakeStore struct {
 	mu       sync.Mutex
@@ -135,9 +135,9 @@ func (v *verifyRecorder) reset() {
 
 // newTestAuth builds an Authenticator with a cheap dummy hash and a
 // recording verifier.
-func newTestAuth(t testing.TB, lookup AccountLookup, opts Options) (*Authenticator, *verifyRecorder) {
+func newTestAuth(t testing.TB, store Store, opts Options) (*Authenticator, *verifyRecorder) {
 	t.Helper()
-	a := New(lookup, opts)
+	a := New(store, opts)
 	a.guard.dummyHash = cheapHash(t, GeneratePassword())
 	v := &verifyRecorder{}
 	v.install(a)
@@ -199,4 +199,36 @@ func (s *syncBuffer) String() string {
 
 func debugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// The rest of Store: the fake has no app passwords, sessions or second
+// factors, so every lookup finds nothing and every write has nothing to
+// change.
+
+func (s *fakeStore) Account(_ context.Context, id string) (*storage.Account, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.accounts {
+		if a.ID == id {
+			return &a, nil
+		}
+	}
+	return nil, storage.ErrNotFound
+}
+
+func (s *fakeStore) UpdateAccount(context.Context, *storage.Account) error {
+	return storage.ErrNotFound
+}
+func (s *fakeStore) AppPassword(context.Context, string) (*storage.AppPassword, error) {
+	return nil, storage.ErrNotFound
+}
+func (s *fakeStore) TouchAppPassword(context.Context, string, time.Time, string) error {
+	return storage.ErrNotFound
+}
+func (s *fakeStore) Session(context.Context, string) (*storage.Session, error) {
+	return nil, storage.ErrNotFound
+}
+func (s *fakeStore) AcceptTOTPStep(context.Context, string, int64) error { return storage.ErrNotFound }
+func (s *fakeStore) UseRecoveryCode(context.Context, string, string) error {
+	return storage.ErrNotFound
 }

@@ -43,7 +43,7 @@ type Options struct {
 	PasswdFile, VirtualMap string
 	// Guard throttles mailbox-password guesses and runs argon2 (linking,
 	// new passwords) under the server's one limit; the server passes the
-	// Authenticator's. nil builds a private one (tests).
+	// Authenticator's. Required.
 	Guard *auth.Guard
 }
 
@@ -62,11 +62,10 @@ func New(store Store, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := opts.Guard
-	if g == nil {
-		g = auth.New(store, auth.Options{Logger: opts.Logger}).Guard()
+	if opts.Guard == nil {
+		panic("mailbox: Options.Guard is required")
 	}
-	return &API{store: store, opts: opts, guard: g}
+	return &API{store: store, opts: opts, guard: opts.Guard}
 }
 
 // Paths of the API.
