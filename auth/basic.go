@@ -62,7 +62,7 @@ type Options struct {
 	ClientAddr func(*http.Request) string
 }
 
-// Authenticator is HTTP Basic authentication middleware backed by an
+// Authenticator is HTTP Basic authentication middleware backed by a
 // Store. It is safe for concurrent use.
 type Authenticator struct {
 	store      Store
