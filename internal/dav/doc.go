@@ -47,6 +47,11 @@
 //     and streaming, an answer is bounded by what the request may name
 //     times what is stored: each member at most once, with each
 //     property at most once.
+//   - Path segments (SplitPath) longer than MaxSegmentBytes, 1024 bytes
+//     decoded, are 414 (RFC 9110 15.5.15) before any lookup: storage
+//     keys have limits (bbolt: 32 KiB), 255 bytes is what file systems
+//     and Nextcloud allow, and four times that leaves room for names
+//     other servers gave out. Log lines carry at most 1 KiB of a path.
 //   - Character data XML 1.0 cannot carry (control characters other than
 //     tab, LF and CR; invalid UTF-8; U+FFFE/U+FFFF) is written as U+FFFD,
 //     so one bad stored value cannot break a whole multistatus. CR is

@@ -340,6 +340,8 @@ func FuzzSplitPath(f *testing.F) {
 		"/dav/calendars/alice/work/", "/dav/a/b.ics", "/dav", "/dav/", "/dav/../x", "/dav/%2e%2e/x",
 		"/dav/a%2Fb", "/dav/a%00b", `/dav/a\b`, "/dav/a//b", "/dav//a", "/dav/%zz", "/davx/a",
 		"/dav/%C3%A9v%C3%A9nement.ics", "/dav/%FF", "/dav/.%2E/", "/other",
+		"/dav/c/" + strings.Repeat("a", MaxSegmentBytes), "/dav/c/" + strings.Repeat("a", MaxSegmentBytes+1) + "/",
+		"/dav/" + strings.Repeat("%C3%A9", MaxSegmentBytes/2) + "/x",
 	} {
 		f.Add(s)
 	}
@@ -359,6 +361,9 @@ func FuzzSplitPath(f *testing.F) {
 			t.Fatalf("accepted %q without a segment boundary after the prefix", escaped)
 		}
 		for _, s := range segs {
+			if len(s) > MaxSegmentBytes {
+				t.Fatalf("segment of %d bytes", len(s))
+			}
 			if s == "" || s == "." || s == ".." {
 				t.Fatalf("segment %q from %q", s, escaped)
 			}

@@ -75,6 +75,10 @@
 //     repeated strings and caps them at dav.MaxRequestHrefs, and the
 //     tree drops hrefs that resolve to a member already answered. An
 //     answer thus holds at most the collection's data.
+//   - Names are checked once, in URL resolution (dav.SplitPath): a
+//     segment over dav.MaxSegmentBytes is 414 for every method before
+//     storage is asked, and 400 in a COPY or MOVE Destination (414 is
+//     about the request-target).
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

@@ -217,8 +217,12 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	}
 	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
 	if err != nil {
-		if errors.Is(err, dav.ErrNotFound) {
+		switch {
+		case errors.Is(err, dav.ErrNotFound):
 			return dav.NewError(http.StatusConflict, "the destination collection does not exist")
+		case errors.Is(err, dav.ErrNameTooLong):
+			// 414 speaks of the request-target; this is a header.
+			return dav.BadRequest("a path segment of the Destination is longer than " + strconv.Itoa(dav.MaxSegmentBytes) + " bytes")
 		}
 		return err
 	}
