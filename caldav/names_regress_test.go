@@ -125,3 +125,24 @@ func TestLongNames_AtTheLimitWork(t *testing.T) {
 		t.Errorf("DELETE: %d", rec.Code)
 	}
 }
+
+func TestPut_LongUIDRefused(t *testing.T) {
+	e := newEnv(t, caldav.Options{})
+	logs := e.withLog()
+	before := e.seq("default")
+	rec := e.do(put(e.obj("default", "u.ics"), event(strings.Repeat("u", 40<<10), "x")))
+	davtest.WantError(t, rec, 403, "valid-calendar-data")
+	if !strings.Contains(rec.Body.String(), "UID") {
+		t.Errorf("message does not say what is wrong: %s", rec.Body)
+	}
+	if e.seq("default") != before {
+		t.Error("refused PUT changed the calendar")
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("logged as a server error:\n%.2000s", logs.String())
+	}
+	davtest.WantError(t, e.do(put(e.obj("default", "u.ics"), event(strings.Repeat("u", davtree.MaxUIDBytes+1), "x"))), 403, "valid-calendar-data")
+	if rec := e.do(put(e.obj("default", "u.ics"), event(strings.Repeat("u", davtree.MaxUIDBytes), "x"))); rec.Code != 201 {
+		t.Errorf("UID at the limit: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -43,3 +43,12 @@ func TestLongNames_RefusedBeforeStorage(t *testing.T) {
 		t.Error("source of the refused COPY is gone")
 	}
 }
+
+func TestPut_LongUIDRefused(t *testing.T) {
+	e := newEnv(t, davtree.Options{})
+	rec := e.put(e.card("contacts", "u.vcf"), card4(strings.Repeat("u", 40<<10), "U"))
+	davtest.WantError(t, rec, 403, "valid-address-data")
+	if e.stored("contacts", "u.vcf") {
+		t.Error("refused card stored")
+	}
+}

@@ -79,6 +79,9 @@
 //     segment over dav.MaxSegmentBytes is 414 for every method before
 //     storage is asked, and 400 in a COPY or MOVE Destination (414 is
 //     about the request-target).
+//   - A member's UID keys the collection's UID index, so a PUT whose UID
+//     exceeds MaxUIDBytes (4 KiB) is 403 with the kind's valid-data
+//     condition, not a storage failure.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

@@ -61,6 +61,12 @@ func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
 	return nil
 }
 
+// MaxUIDBytes caps a member's UID, which keys the collection's UID index
+// (bbolt refuses keys over 32 KiB). The longest real UIDs, Exchange's
+// hex-encoded global object IDs wrapping another UID, run to a few
+// hundred bytes.
+const MaxUIDBytes = 4096
+
 func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	switch t.Type {
 	case Member:
@@ -100,6 +106,10 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	put, err := t.Kind.Ingest(t.Coll, data)
 	if err != nil {
 		return err
+	}
+	if len(put.UID) > MaxUIDBytes {
+		return &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.ValidData,
+			Message: "the UID is longer than " + strconv.Itoa(MaxUIDBytes) + " bytes"}
 	}
 	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Owner, t.CollName, t.ObjName, data, cond.WriteAllowed
 	meta, created, err := tr.store.Put(r.Context(), put)
