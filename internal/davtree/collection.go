@@ -178,7 +178,11 @@ func (tr *Tree) checkPatch(k Kind, ops []dav.PatchOp, creating bool) *patchResul
 		key := dav.Clark(n)
 		if op.Remove {
 			delete(res.set, key)
-			res.remove = append(res.remove, key)
+			if !slices.Contains(res.remove, key) {
+				// Kept distinct, so that it stays within the parser's
+				// cap on names however often one is removed.
+				res.remove = append(res.remove, key)
+			}
 		} else {
 			res.set[key] = op.Prop.Inner
 			res.remove = slices.DeleteFunc(res.remove, func(k string) bool { return k == key })
