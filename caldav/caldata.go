@@ -196,6 +196,9 @@ func decodeCalendarData(d *xml.Decoder, se xml.StartElement) (*CalendarDataReque
 			if cd.Comp.Name != "VCALENDAR" {
 				return dav.BadRequest("the outermost comp of calendar-data must name VCALENDAR")
 			}
+			if cd.Comp.size() > dav.MaxRequestProps {
+				return errTooManySelections
+			}
 			return nil
 		case "expand":
 			cd.Expand, err = decodeRange(d, c)
@@ -249,6 +252,9 @@ func decodeComp(d *xml.Decoder, se xml.StartElement, depth int) (*CompSelect, er
 				return dav.BadRequest("calendar-data prop novalue must be yes or no")
 			}
 			if _, dup := cs.prop(ps.Name); !dup {
+				if err := cs.room(); err != nil {
+					return err
+				}
 				cs.Props = append(cs.Props, ps)
 			}
 		case "comp":
@@ -257,6 +263,9 @@ func decodeComp(d *xml.Decoder, se xml.StartElement, depth int) (*CompSelect, er
 				return err
 			}
 			if cs.comp(sub.Name) == nil {
+				if err := cs.room(); err != nil {
+					return err
+				}
 				cs.Comps = append(cs.Comps, sub)
 			}
 			return nil
@@ -267,6 +276,29 @@ func decodeComp(d *xml.Decoder, se xml.StartElement, depth int) (*CompSelect, er
 		return nil, err
 	}
 	return cs, nil
+}
+
+// errTooManySelections refuses a calendar-data element selecting more
+// than dav.MaxRequestProps components and properties: the selection is
+// searched for every component of every object rendered.
+var errTooManySelections = dav.TooMany(dav.CondTooManyProps, dav.MaxRequestProps, "calendar-data comp and prop selections")
+
+// room checks that c can take one more distinct selection; the linear
+// duplicate checks stay cheap because of it.
+func (c *CompSelect) room() error {
+	if len(c.Props)+len(c.Comps) >= dav.MaxRequestProps {
+		return errTooManySelections
+	}
+	return nil
+}
+
+// size counts the selections in c and below.
+func (c *CompSelect) size() int {
+	n := len(c.Props)
+	for _, s := range c.Comps {
+		n += 1 + s.size()
+	}
+	return n
 }
 
 const utcLayout = "20060102T150405Z"

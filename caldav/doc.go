@@ -100,7 +100,11 @@
 //     (allcomp: all, whole); a comp without any child element returns its
 //     component whole, as RFC 4791's own example 7.8.1 does for VTIMEZONE,
 //     so VTIMEZONEs come back when asked for by name or through allcomp.
-//     Names compare case-insensitively.
+//     Names compare case-insensitively. A name repeated in one comp counts
+//     once (a repeated comp: the first one); more than
+//     dav.MaxRequestProps (256) comp and prop selections in one
+//     calendar-data is 413 with almanac's too-many-properties condition,
+//     since every object rendered is matched against the selection.
 //   - expand (9.6.5): every VEVENT, VTODO and VJOURNAL instance overlapping
 //     [start, end) (the 9.9 rule) becomes its own component, ordered by
 //     start; no RRULE, RDATE, EXDATE or EXRULE, no VTIMEZONE. DTSTART,

@@ -104,6 +104,10 @@ func DecodeAddressData(d *xml.Decoder, se xml.StartElement) (*AddressDataRequest
 				return err
 			}
 			if _, dup := ad.prop(ps.Name); !dup {
+				if len(ad.Props) == dav.MaxRequestProps {
+					// Every card rendered looks each property up here.
+					return dav.TooMany(dav.CondTooManyProps, dav.MaxRequestProps, "address-data prop selections")
+				}
 				ad.Props = append(ad.Props, ps)
 			}
 		}

@@ -20,6 +20,7 @@ func FuzzParseAddressDataRequest(f *testing.F) {
 		`<CR:address-data content-type="text/x-vcard"/>`,
 		`<CR:address-data><CR:allprop/><CR:prop/></CR:address-data>`,
 		`<CR:address-data><CR:prop name="FN" novalue="maybe"/>`,
+		`<CR:address-data><CR:prop name="FN"/><CR:prop name="fn"/><CR:prop name="item2.FN"/></CR:address-data>`,
 	} {
 		f.Add([]byte(adMultiget(ad)))
 	}
@@ -29,10 +30,22 @@ func FuzzParseAddressDataRequest(f *testing.F) {
 		req, err := carddav.ParseAddressDataRequest(body)
 		if err != nil {
 			var de *dav.Error
-			if !errors.As(err, &de) || de.Status != http.StatusBadRequest && de.Status != http.StatusForbidden {
-				t.Fatalf("error %v is no 400 or 403 *dav.Error", err)
+			if !errors.As(err, &de) || de.Status != http.StatusBadRequest && de.Status != http.StatusForbidden && de.Status != http.StatusRequestEntityTooLarge {
+				t.Fatalf("error %v is no 400, 403 or 413 *dav.Error", err)
 			}
 			return
+		}
+		if req != nil {
+			if len(req.Props) > dav.MaxRequestProps {
+				t.Fatalf("%d props", len(req.Props))
+			}
+			seen := map[string]bool{}
+			for _, p := range req.Props {
+				if seen[p.Name] {
+					t.Fatalf("prop %s twice", p.Name)
+				}
+				seen[p.Name] = true
+			}
 		}
 		for _, card := range [][]byte{jane3, jane4} {
 			out, err := req.Render(card)

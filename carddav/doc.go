@@ -40,6 +40,10 @@
 //     converts; RFC 6352's DTD defaults a missing version to 3.0, but a
 //     missing version here means the stored version, so that a client
 //     reads back what it wrote (the data-safety rule of DESIGN.md).
+//   - address-data prop selections count once per name; more than
+//     dav.MaxRequestProps (256) distinct ones is 413 with almanac's
+//     too-many-properties condition (every card rendered is matched
+//     against them).
 //   - A rendering (conversion or property selection) that fails on a
 //     stored card sends the stored bytes, logged, rather than a partial
 //     card or a failed report.

@@ -25,6 +25,33 @@
 //     but stricter client parsers would not (duplicate attributes, local
 //     names that are not NCNames) are refused too, because captured dead
 //     properties are replayed verbatim in later responses.
+//   - Bounded requests (limits.go). A name a request lists comes back
+//     once per resource, so lists of names are amplifiers: 80,000 getetag
+//     elements in one PROPFIND made a 25.8 GB answer, one 2.3 MB href
+//     repeated 5,000 times in a multiget 14.9 GB. Every prop list
+//     (PROPFIND prop and include, PROPPATCH and MKCOL/MKCALENDAR
+//     set/remove, a REPORT's DAV:prop through PropNames) keeps each name
+//     once, and multiget hrefs (Hrefs) each href once. Beyond the caps the
+//     answer is 413 (RFC 9110 15.5.14; RFC 4918 has no precondition for
+//     it, and DAV:number-of-matches-within-limits is about result sets)
+//     with a DAV:error holding almanac's too-many-properties or
+//     too-many-hrefs condition and a message naming the limit:
+//     MaxRequestProps, 256 distinct properties (Apple's calendar-home
+//     listing, the longest real one, names about fifty);
+//     MaxRequestPropBytes, 16 KiB of names together (a Depth: 1 answer
+//     repeats them for every member); MaxRequestHrefs, 10,000 distinct
+//     hrefs (DAVx5 asks for 10 at a time, but vdirsyncer for every
+//     changed member of a collection at once, and 10,000 is about where
+//     MaxXMLBody ends such a request anyway). PROPPATCH instructions stay in order, repeats included
+//     (RFC 4918 9.2); only the distinct names are capped. With the caps
+//     and streaming, an answer is bounded by what the request may name
+//     times what is stored: each member at most once, with each
+//     property at most once.
+//   - Path segments (SplitPath) longer than MaxSegmentBytes, 1024 bytes
+//     decoded, are 414 (RFC 9110 15.5.15) before any lookup: storage
+//     keys have limits (bbolt: 32 KiB), 255 bytes is what file systems
+//     and Nextcloud allow, and four times that leaves room for names
+//     other servers gave out. Log lines carry at most 1 KiB of a path.
 //   - Character data XML 1.0 cannot carry (control characters other than
 //     tab, LF and CR; invalid UTF-8; U+FFFE/U+FFFF) is written as U+FFFD,
 //     so one bad stored value cannot break a whole multistatus. CR is

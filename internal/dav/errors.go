@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is an HTTP error with an optional RFC 4918 16 precondition or
@@ -114,7 +115,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		if e.Status >= 500 {
 			lvl = slog.LevelError
 		}
-		logger.Log(r.Context(), lvl, "request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", e.Error())
+		logger.Log(r.Context(), lvl, "request failed", "method", r.Method, "path", logPath(r.URL.Path), "status", e.Status, "err", e.Error())
 	}
 	if e.Status == 499 {
 		return
@@ -150,6 +151,22 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	escapeText(bw, msg)
 	bw.WriteString("</M:message></D:error>\n")
 	bw.Flush()
+}
+
+// maxLogPath bounds the path in a log line: enough to tell the
+// collection and member apart, while a request naming a 1 MB path cannot
+// write a 1 MB log line.
+const maxLogPath = 1024
+
+func logPath(p string) string {
+	if len(p) <= maxLogPath {
+		return p
+	}
+	cut := maxLogPath
+	for cut > 0 && !utf8.RuneStart(p[cut]) {
+		cut--
+	}
+	return p[:cut] + "…(" + strconv.Itoa(len(p)) + " bytes)"
 }
 
 func writeNSDecls(bw *bufio.Writer) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -118,10 +119,32 @@ func checkInnerParses(t *testing.T, raw RawXML) {
 	}
 }
 
+// checkPropNames asserts what PropNames guarantees: each name once,
+// within the count and size limits.
+func checkPropNames(t *testing.T, names []xml.Name) {
+	t.Helper()
+	if len(names) > MaxRequestProps {
+		t.Fatalf("%d names", len(names))
+	}
+	seen, size := map[xml.Name]bool{}, 0
+	for _, n := range names {
+		if seen[n] {
+			t.Fatalf("%v named twice", n)
+		}
+		seen[n] = true
+		size += len(n.Space) + len(n.Local)
+	}
+	if size > MaxRequestPropBytes {
+		t.Fatalf("names of %d bytes", size)
+	}
+}
+
 func FuzzParsePropfind(f *testing.F) {
 	for _, c := range propfindCases {
 		f.Add([]byte(c.body))
 	}
+	f.Add([]byte(`<D:propfind xmlns:D="DAV:"><D:prop>` + strings.Repeat(`<D:getetag/>`, 300) + `</D:prop></D:propfind>`))
+	f.Add([]byte(`<propfind xmlns="DAV:"><allprop/><include>` + propElems(names(MaxRequestProps+1)) + `</include></propfind>`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if CheckXML(body) != nil {
 			return // callers always run ReadXML first
@@ -134,6 +157,8 @@ func FuzzParsePropfind(f *testing.F) {
 			}
 			return
 		}
+		checkPropNames(t, pf.Props)
+		checkPropNames(t, pf.Include)
 		switch pf.Kind {
 		case FindProp:
 			if pf.Include != nil {
@@ -203,6 +228,13 @@ func FuzzParseProppatch(f *testing.F) {
 		if len(ops) == 0 {
 			t.Fatal("no ops without error")
 		}
+		var distinct []xml.Name
+		for _, op := range ops {
+			if !slices.Contains(distinct, op.Prop.Name) {
+				distinct = append(distinct, op.Prop.Name)
+			}
+		}
+		checkPropNames(t, distinct)
 		for _, op := range ops {
 			if op.Prop.Name.Local == "" {
 				t.Fatal("property without a name")
@@ -238,6 +270,7 @@ func FuzzParseSyncCollection(f *testing.F) {
 		if sc.Limit < 0 {
 			t.Fatalf("limit %d", sc.Limit)
 		}
+		checkPropNames(t, sc.Props)
 		if sc.Token != strings.TrimSpace(sc.Token) {
 			t.Fatalf("token %q not trimmed", sc.Token)
 		}
@@ -307,6 +340,8 @@ func FuzzSplitPath(f *testing.F) {
 		"/dav/calendars/alice/work/", "/dav/a/b.ics", "/dav", "/dav/", "/dav/../x", "/dav/%2e%2e/x",
 		"/dav/a%2Fb", "/dav/a%00b", `/dav/a\b`, "/dav/a//b", "/dav//a", "/dav/%zz", "/davx/a",
 		"/dav/%C3%A9v%C3%A9nement.ics", "/dav/%FF", "/dav/.%2E/", "/other",
+		"/dav/c/" + strings.Repeat("a", MaxSegmentBytes), "/dav/c/" + strings.Repeat("a", MaxSegmentBytes+1) + "/",
+		"/dav/" + strings.Repeat("%C3%A9", MaxSegmentBytes/2) + "/x",
 	} {
 		f.Add(s)
 	}
@@ -326,6 +361,9 @@ func FuzzSplitPath(f *testing.F) {
 			t.Fatalf("accepted %q without a segment boundary after the prefix", escaped)
 		}
 		for _, s := range segs {
+			if len(s) > MaxSegmentBytes {
+				t.Fatalf("segment of %d bytes", len(s))
+			}
 			if s == "" || s == "." || s == ".." {
 				t.Fatalf("segment %q from %q", s, escaped)
 			}
@@ -353,6 +391,42 @@ func FuzzSplitPath(f *testing.F) {
 		again, tr2, err := SplitPath(canon, "/dav")
 		if err != nil || strings.Join(again, "\x00") != strings.Join(segs, "\x00") || (len(segs) > 0 && tr2 != trailing) {
 			t.Fatalf("canonical %q of %q gave %q %v %v", canon, escaped, again, tr2, err)
+		}
+	})
+}
+
+func FuzzHrefs(f *testing.F) {
+	for _, s := range []string{
+		`<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><D:href>/a</D:href><D:href> /a </D:href><D:href>/b</D:href></C:calendar-multiget>`,
+		`<D:x xmlns:D="DAV:"><D:href><D:href>/nested</D:href></D:href><D:href/></D:x>`,
+		`<D:x xmlns:D="DAV:"><D:href>/a&amp;b</D:href><href>/no-ns</href></D:x>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if CheckXML(body) != nil {
+			return // callers always run ReadXML first
+		}
+		hrefs, err := Hrefs(body)
+		if err != nil {
+			mustDavError(t, err)
+			if hrefs != nil {
+				t.Fatal("hrefs with an error")
+			}
+			return
+		}
+		if len(hrefs) > MaxRequestHrefs {
+			t.Fatalf("%d hrefs", len(hrefs))
+		}
+		seen := map[string]bool{}
+		for _, h := range hrefs {
+			if seen[h] {
+				t.Fatalf("href %q twice", h)
+			}
+			seen[h] = true
+			if h != strings.TrimSpace(h) {
+				t.Fatalf("href %q not trimmed", h)
+			}
 		}
 	})
 }

@@ -3,6 +3,7 @@ package dav
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -32,25 +33,21 @@ type propfindXML struct {
 	Include  *propList `xml:"DAV: include"`
 }
 
-// propList collects the names of the child elements.
-type propList struct{ Names []xml.Name }
+// propList collects the distinct names of the child elements.
+type propList struct{ PropNames }
 
 func (p *propList) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			p.Names = append(p.Names, t.Name)
-			if err := d.Skip(); err != nil {
-				return err
-			}
-		case xml.EndElement:
-			return nil
-		}
+	return p.Decode(d)
+}
+
+// unmarshalError passes propList's *Error (a limit, or a precise 400)
+// through and answers any other decoding failure with msg.
+func unmarshalError(err error, msg string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
 	}
+	return BadRequest(msg)
 }
 
 // ParsePropfind parses a body already checked by ReadXML. An empty body
@@ -61,7 +58,7 @@ func ParsePropfind(body []byte) (*Propfind, error) {
 	}
 	var x propfindXML
 	if err := xml.Unmarshal(body, &x); err != nil {
-		return nil, BadRequest("PROPFIND body must be a DAV:propfind element")
+		return nil, unmarshalError(err, "PROPFIND body must be a DAV:propfind element")
 	}
 	n := 0
 	pf := &Propfind{}
@@ -122,6 +119,9 @@ func ParseSetProps(body []byte) (root xml.Name, ops []PatchOp, err error) {
 func parseSetRemove(body []byte, setOnly bool) ([]PatchOp, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	var ops []PatchOp
+	// A property may be set and removed several times, in order, but
+	// the distinct names are what the answer lists and the limits cap.
+	var names PropNames
 	depth := 0
 	var mode string // "set" or "remove" while inside one
 	inProp := false // inside set/prop or remove/prop
@@ -146,6 +146,9 @@ func parseSetRemove(body []byte, setOnly bool) ([]PatchOp, error) {
 			case depth == 3 && mode != "" && t.Name == Name(NSDAV, "prop"):
 				inProp = true // the properties follow
 			case depth == 4 && inProp:
+				if err := names.Add(t.Name); err != nil {
+					return nil, err
+				}
 				var raw RawXML
 				if err := raw.UnmarshalXML(d, t); err != nil {
 					return nil, BadRequest("malformed property value")
@@ -193,7 +196,7 @@ type syncCollectionXML struct {
 func ParseSyncCollection(body []byte) (*SyncCollection, error) {
 	var x syncCollectionXML
 	if err := xml.Unmarshal(body, &x); err != nil {
-		return nil, BadRequest("malformed DAV:sync-collection body")
+		return nil, unmarshalError(err, "malformed DAV:sync-collection body")
 	}
 	if x.SyncToken == nil {
 		return nil, BadRequest("DAV:sync-collection needs a DAV:sync-token element")
@@ -316,19 +319,36 @@ func EachChildOf(d *xml.Decoder, ns string, fn func(xml.StartElement) error) err
 	}
 }
 
-// Hrefs extracts every DAV:href child of the root (multiget bodies).
-func Hrefs(body []byte) []string {
+// Hrefs extracts the DAV:href children of the root (multiget bodies),
+// each distinct href once in the order first named. More than
+// MaxRequestHrefs distinct hrefs is a 413, malformed XML a 400.
+func Hrefs(body []byte) ([]string, error) {
 	var out []string
-	EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
+	seen := map[string]struct{}{}
+	err := EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
 		if t.Name != Name(NSDAV, "href") {
-			return d.Skip()
+			if err := d.Skip(); err != nil {
+				return BadRequest("malformed XML")
+			}
+			return nil
 		}
 		var s string
 		if err := d.DecodeElement(&s, &t); err != nil {
-			return err
+			return BadRequest("malformed DAV:href")
 		}
-		out = append(out, strings.TrimSpace(s))
+		s = strings.TrimSpace(s)
+		if _, dup := seen[s]; dup {
+			return nil
+		}
+		if len(out) == MaxRequestHrefs {
+			return errTooManyHrefs
+		}
+		seen[s] = struct{}{}
+		out = append(out, s)
 		return nil
 	})
-	return out
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -436,16 +436,16 @@ func TestHrefs(t *testing.T) {
   <D:href>/a&amp;b</D:href>
   <D:href></D:href>
 </C:calendar-multiget>`
-	got := Hrefs([]byte(body))
+	got, err := Hrefs([]byte(body))
 	want := []string{"/dav/calendars/a/c/1.ics", "/dav/calendars/a/c/2%20x.ics", "/a&b", ""}
-	if !slices.Equal(got, want) {
-		t.Fatalf("Hrefs = %q, want %q", got, want)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("Hrefs = %q, %v, want %q", got, err, want)
 	}
-	if got := Hrefs([]byte(`<D:x xmlns:D="DAV:"/>`)); len(got) != 0 {
-		t.Fatalf("Hrefs of empty = %q", got)
+	if got, err := Hrefs([]byte(`<D:x xmlns:D="DAV:"/>`)); len(got) != 0 || err != nil {
+		t.Fatalf("Hrefs of empty = %q, %v", got, err)
 	}
-	if got := Hrefs(nil); len(got) != 0 {
-		t.Fatalf("Hrefs(nil) = %q", got)
+	if got, err := Hrefs(nil); len(got) != 0 || err != nil {
+		t.Fatalf("Hrefs(nil) = %q, %v", got, err)
 	}
 }
 
@@ -456,8 +456,8 @@ func TestHrefs_Many(t *testing.T) {
 		sb.WriteString("<D:href>/c/" + strconv.Itoa(i) + ".ics</D:href>")
 	}
 	sb.WriteString("</C:calendar-multiget>")
-	got := Hrefs([]byte(sb.String()))
-	if len(got) != 1000 || got[0] != "/c/0.ics" || got[999] != "/c/999.ics" {
+	got, err := Hrefs([]byte(sb.String()))
+	if err != nil || len(got) != 1000 || got[0] != "/c/0.ics" || got[999] != "/c/999.ics" {
 		t.Fatalf("got %d hrefs: first %q", len(got), got[:min(1, len(got))])
 	}
 }

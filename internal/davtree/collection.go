@@ -144,8 +144,18 @@ type patchResult struct {
 // stored as sent: Apple and Evolution write properties such as
 // CALDAV:schedule-calendar-transp alongside displayname, and refusing
 // them would fail the whole PROPPATCH.
+//
+// A property named by several instructions is listed once in the answer:
+// under its first failure if any failed, else as done.
 func (tr *Tree) checkPatch(k Kind, ops []dav.PatchOp, creating bool) *patchResult {
 	res := &patchResult{set: map[string]string{}}
+	failed := map[xml.Name]bool{}
+	fail := func(n, cond xml.Name) {
+		if !failed[n] {
+			failed[n] = true
+			res.failed = append(res.failed, dav.PropStat{Status: http.StatusForbidden, Names: []xml.Name{n}, Error: cond})
+		}
+	}
 	for _, op := range ops {
 		n := op.Prop.Name
 		if creating && n == pResourceType {
@@ -157,24 +167,32 @@ func (tr *Tree) checkPatch(k Kind, ops []dav.PatchOp, creating bool) *patchResul
 				if cond == (xml.Name{}) {
 					cond = dav.CondCannotModify
 				}
-				res.failed = append(res.failed, dav.PropStat{Status: http.StatusForbidden, Names: []xml.Name{n}, Error: cond})
+				fail(n, cond)
 				continue
 			}
 		}
 		if tr.protected[n] && !(creating && !op.Remove && slices.Contains(k.Spec().CollectionLive, n)) {
-			res.failed = append(res.failed, dav.PropStat{Status: http.StatusForbidden, Names: []xml.Name{n}, Error: dav.CondCannotModify})
+			fail(n, dav.CondCannotModify)
 			continue
 		}
 		key := dav.Clark(n)
 		if op.Remove {
 			delete(res.set, key)
-			res.remove = append(res.remove, key)
+			if !slices.Contains(res.remove, key) {
+				// Kept distinct, so that it stays within the parser's
+				// cap on names however often one is removed.
+				res.remove = append(res.remove, key)
+			}
 		} else {
 			res.set[key] = op.Prop.Inner
 			res.remove = slices.DeleteFunc(res.remove, func(k string) bool { return k == key })
 		}
-		res.okNames = append(res.okNames, n)
+		if !slices.Contains(res.okNames, n) {
+			res.okNames = append(res.okNames, n)
+		}
 	}
+	// A property that failed once is not also done.
+	res.okNames = slices.DeleteFunc(res.okNames, func(n xml.Name) bool { return failed[n] })
 	return res
 }
 

@@ -70,6 +70,18 @@
 //     3.2) with nothing else: never a silent full listing, which a client
 //     would take for "nothing was deleted". Tokens at or above the horizon
 //     get exact changes; getctag and sync-token are not changed by pruning.
+//   - Multiget answers each member once, however many hrefs name it
+//     (repeated, absolute, differently percent-encoded): dav.Hrefs drops
+//     repeated strings and caps them at dav.MaxRequestHrefs, and the
+//     tree drops hrefs that resolve to a member already answered. An
+//     answer thus holds at most the collection's data.
+//   - Names are checked once, in URL resolution (dav.SplitPath): a
+//     segment over dav.MaxSegmentBytes is 414 for every method before
+//     storage is asked, and 400 in a COPY or MOVE Destination (414 is
+//     about the request-target).
+//   - A member's UID keys the collection's UID index, so a PUT whose UID
+//     exceeds MaxUIDBytes (4 KiB) is 403 with the kind's valid-data
+//     condition, not a storage failure.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

@@ -61,6 +61,12 @@ func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
 	return nil
 }
 
+// MaxUIDBytes caps a member's UID, which keys the collection's UID index
+// (bbolt refuses keys over 32 KiB). The longest real UIDs, Exchange's
+// hex-encoded global object IDs wrapping another UID, run to a few
+// hundred bytes.
+const MaxUIDBytes = 4096
+
 func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	switch t.Type {
 	case Member:
@@ -100,6 +106,10 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	put, err := t.Kind.Ingest(t.Coll, data)
 	if err != nil {
 		return err
+	}
+	if len(put.UID) > MaxUIDBytes {
+		return &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.ValidData,
+			Message: "the UID is longer than " + strconv.Itoa(MaxUIDBytes) + " bytes"}
 	}
 	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Owner, t.CollName, t.ObjName, data, cond.WriteAllowed
 	meta, created, err := tr.store.Put(r.Context(), put)
@@ -217,8 +227,12 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	}
 	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
 	if err != nil {
-		if errors.Is(err, dav.ErrNotFound) {
+		switch {
+		case errors.Is(err, dav.ErrNotFound):
 			return dav.NewError(http.StatusConflict, "the destination collection does not exist")
+		case errors.Is(err, dav.ErrNameTooLong):
+			// 414 speaks of the request-target; this is a header.
+			return dav.BadRequest("a path segment of the Destination is longer than " + strconv.Itoa(dav.MaxSegmentBytes) + " bytes")
 		}
 		return err
 	}

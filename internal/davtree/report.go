@@ -48,9 +48,11 @@ func (tr *Tree) report(w http.ResponseWriter, r *http.Request, t *Target) error 
 	return t.Kind.Report(w, r, t, root, body)
 }
 
-// ReportProps reads the DAV:prop (or allprop/propname) of a REPORT body.
+// ReportProps reads the DAV:prop (or allprop/propname) of a REPORT body,
+// each property once; dav.PropNames caps how many.
 func ReportProps(body []byte) (*dav.Propfind, error) {
 	pf := &dav.Propfind{Kind: dav.FindProp}
+	var names dav.PropNames
 	err := dav.EachChild(body, func(d *xml.Decoder, t xml.StartElement) error {
 		switch t.Name {
 		case dav.Name(dav.NSDAV, "allprop"):
@@ -58,19 +60,11 @@ func ReportProps(body []byte) (*dav.Propfind, error) {
 		case dav.Name(dav.NSDAV, "propname"):
 			pf.Kind = dav.FindPropName
 		case dav.Name(dav.NSDAV, "prop"):
-			var inner struct {
-				Any []struct{ XMLName xml.Name } `xml:",any"`
-			}
-			if err := d.DecodeElement(&inner, &t); err != nil {
-				return dav.BadRequest("malformed DAV:prop")
-			}
-			for _, a := range inner.Any {
-				pf.Props = append(pf.Props, a.XMLName)
-			}
-			return nil
+			return names.Decode(d)
 		}
 		return d.Skip()
 	})
+	pf.Props = names.Names
 	return pf, err
 }
 
@@ -83,7 +77,10 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 	if err != nil {
 		return err
 	}
-	hrefs := dav.Hrefs(body)
+	hrefs, err := dav.Hrefs(body)
+	if err != nil {
+		return err
+	}
 	if len(hrefs) == 0 {
 		return dav.BadRequest(t.Kind.Spec().Multiget.Local + " needs at least one DAV:href")
 	}
@@ -95,6 +92,10 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 	base := t.CollectionHref()
 	data := WantsData(t.Kind, pf)
 	ms := dav.NewMultistatus(w, r)
+	// dav.Hrefs drops repeated hrefs; other spellings of one member
+	// (absolute, percent-encoded) are caught here, so that each member
+	// and its data are in the answer once.
+	answered := make(map[string]struct{}, len(hrefs))
 	for _, href := range hrefs {
 		name, ok := memberName(href, base)
 		if !ok || (t.Type == Member && name != t.ObjName) {
@@ -103,6 +104,10 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 			}
 			continue
 		}
+		if _, dup := answered[name]; dup {
+			continue
+		}
+		answered[name] = struct{}{}
 		src := NewMemberSource(t, render)
 		if data {
 			obj, err := t.Get(ctx, name)
