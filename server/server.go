@@ -281,12 +281,13 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 }
 
 // logPath is a request path as logged: feed tokens are credentials, so
-// only their first characters are kept.
+// only their first characters are kept, and a long path is cut so that a
+// request cannot write a log line of its own choosing size.
 func logPath(p string) string {
 	for _, prefix := range []string{publish.CalendarPrefix, publish.AddressBookPrefix} {
 		if rest, ok := strings.CutPrefix(p, prefix); ok {
 			return prefix + sharing.Mask(rest)
 		}
 	}
-	return p
+	return dav.LogPath(p)
 }

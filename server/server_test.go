@@ -151,3 +151,19 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A request naming a 40 KiB path writes a log line of bounded size.
+func TestRequestLogBoundsPath(t *testing.T) {
+	env := servertest.New(t)
+	acc := env.Account("jane@example.com")
+	long := strings.Repeat("n", 40<<10)
+	env.Do("PUT", "/dav/calendars/"+acc.ID+"/default/"+long+".ics", acc.Login, "x", "Content-Type", "text/calendar")
+	for _, line := range strings.Split(env.Logs.String(), "\n") {
+		if len(line) > 4<<10 {
+			t.Fatalf("log line of %d bytes: %.200s…", len(line), line)
+		}
+	}
+	if !strings.Contains(env.Logs.String(), "bytes)") {
+		t.Fatalf("the request line does not say the path was cut:\n%.2000s", env.Logs.String())
+	}
+}

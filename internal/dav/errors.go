@@ -115,7 +115,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		if e.Status >= 500 {
 			lvl = slog.LevelError
 		}
-		logger.Log(r.Context(), lvl, "request failed", "method", r.Method, "path", logPath(r.URL.Path), "status", e.Status, "err", e.Error())
+		logger.Log(r.Context(), lvl, "request failed", "method", r.Method, "path", LogPath(r.URL.Path), "status", e.Status, "err", e.Error())
 	}
 	if e.Status == 499 {
 		return
@@ -158,7 +158,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 // write a 1 MB log line.
 const maxLogPath = 1024
 
-func logPath(p string) string {
+// LogPath is p as a log line shows it: at most maxLogPath bytes, cut on
+// a character boundary, with the full length said.
+func LogPath(p string) string {
 	if len(p) <= maxLogPath {
 		return p
 	}
