@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +12,7 @@ import (
 	"almanac/caldav"
 	"almanac/internal/davtest"
 	"almanac/internal/davtree"
+	"almanac/server/servertest"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
@@ -29,28 +29,10 @@ type env struct {
 
 func newEnv(t testing.TB, opts caldav.Options) *env {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := servertest.Store(t)
 	cal := caldav.New(db, opts)
 	e := &env{t: t, store: db, kind: cal, h: davtree.New(db, davtree.Options{Principal: auth.AccountFrom}, cal)}
-	ctx := context.Background()
-	for _, p := range []**storage.Account{&e.alice, &e.bob} {
-		login := "alice@example.com"
-		if p == &e.bob {
-			login = "bob@example.com"
-		}
-		acc := &storage.Account{Login: login, PasswordHash: "x"}
-		if err := db.CreateAccount(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := caldav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		*p = acc
-	}
+	e.alice, e.bob = servertest.Account(t, db, "alice@example.com"), servertest.Account(t, db, "bob@example.com")
 	return e
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,6 +14,7 @@ import (
 	"almanac/carddav"
 	"almanac/internal/davtest"
 	"almanac/internal/davtree"
+	"almanac/server/servertest"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
@@ -32,26 +32,9 @@ type env struct {
 func newEnv(t testing.TB, opts davtree.Options) *env {
 	t.Helper()
 	opts.Principal = auth.AccountFrom
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := servertest.Store(t)
 	e := &env{t: t, store: db, h: davtree.New(db, opts, caldav.New(db, caldav.Options{}), carddav.New(db, carddav.Options{}))}
-	ctx := context.Background()
-	for i, p := range []**storage.Account{&e.alice, &e.bob} {
-		acc := &storage.Account{Login: []string{"alice", "bob"}[i] + "@example.com", PasswordHash: "x"}
-		if err := db.CreateAccount(ctx, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := caldav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		if err := carddav.Provision(ctx, db, acc); err != nil {
-			t.Fatal(err)
-		}
-		*p = acc
-	}
+	e.alice, e.bob = servertest.Account(t, db, "alice@example.com"), servertest.Account(t, db, "bob@example.com")
 	return e
 }
 

@@ -180,7 +180,7 @@ func TestGoWebDAVClient_CalendarEngine(t *testing.T) {
 	e := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	client, err := gocaldav.NewClient(webdav.HTTPClientWithBasicAuth(e.srv.Client(), e.Login, e.Password), e.URL+"/dav/")
+	client, err := gocaldav.NewClient(webdav.HTTPClientWithBasicAuth(http.DefaultClient, e.Login, e.Password), e.URL+"/dav/")
 	if err != nil {
 		t.Fatal(err)
 	}

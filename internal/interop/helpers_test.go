@@ -1,30 +1,22 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"almanac/auth"
 	"almanac/caldav"
-	"almanac/carddav"
 	"almanac/internal/tooltest"
-	"almanac/server"
+	"almanac/server/servertest"
 	"almanac/storage"
-	"almanac/storage/bolt"
 )
 
-// env is a running almanac with one account.
+// env is a running almanac as one account sees it.
 type env struct {
 	URL      string // base URL, no trailing slash: http://127.0.0.1:PORT
 	Login    string
@@ -36,65 +28,38 @@ type env struct {
 	Home      string
 	Calendar  string
 
-	Store storage.Store
-	srv   *httptest.Server
+	Store  storage.Store
+	server *servertest.Env
 }
 
 const (
 	testLogin    = "alice@example.com"
-	testPassword = "correct horse battery staple"
+	testPassword = servertest.Password
 )
 
-// startServer runs the full application on a fresh bbolt store in
-// t.TempDir() and creates one provisioned account. The server log is
-// printed when the test fails.
+// startServer runs the full application on a fresh store and creates
+// one provisioned account, alice. The server log is printed when the
+// test fails.
 func startServer(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	hash, err := auth.HashPassword(testPassword)
-	if err != nil {
-		t.Fatalf("hash password: %v", err)
-	}
-	acc := &storage.Account{Login: testLogin, DisplayName: "Alice Example", PasswordHash: hash}
-	if err := db.CreateAccount(ctx, acc); err != nil {
-		t.Fatalf("create account: %v", err)
-	}
-	if acc.ID == "" {
-		t.Fatal("CreateAccount left the account ID empty")
-	}
-	if err := caldav.Provision(ctx, db, acc); err != nil {
-		t.Fatalf("provision: %v", err)
-	}
-	if err := carddav.Provision(ctx, db, acc); err != nil {
-		t.Fatalf("provision: %v", err)
-	}
+	srv := servertest.New(t)
+	srv.Start()
+	acc := srv.Account(testLogin, func(a *storage.Account) { a.DisplayName = "Alice Example" })
+	return envOf(srv, acc, testPassword)
+}
 
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(server.New(server.Config{Store: db, Logger: logger}))
-	t.Cleanup(func() {
-		srv.Close()
-		if err := db.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
+// envOf is the env of acc, whose password is password, on srv.
+func envOf(srv *servertest.Env, acc *storage.Account, password string) *env {
 	return &env{
-		URL:       srv.URL,
-		Login:     testLogin,
-		Password:  testPassword,
+		URL:       srv.Start(),
+		Login:     acc.Login,
+		Password:  password,
 		User:      acc.ID,
 		Principal: "/dav/principals/" + acc.ID + "/",
 		Home:      "/dav/calendars/" + acc.ID + "/",
 		Calendar:  "/dav/calendars/" + acc.ID + "/" + caldav.DefaultCalendar + "/",
-		Store:     db,
-		srv:       srv,
+		Store:     srv.Store,
+		server:    srv,
 	}
 }
 
@@ -118,7 +83,7 @@ func (e *env) do(t *testing.T, method, path string, hdr map[string]string, body 
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -149,25 +114,6 @@ func (e *env) put(t *testing.T, path, data string, hdr map[string]string, want .
 	}
 	t.Fatalf("PUT %s: status %d, want %v; body:\n%s", path, resp.StatusCode, want, body)
 	return ""
-}
-
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a
-// server's handlers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // toolPackages names the Debian package that provides each tool.

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"testing"
 
 	"almanac/auth"
-	"almanac/caldav"
-	"almanac/carddav"
 	"almanac/sharing"
 	"almanac/storage"
 )
@@ -28,35 +25,12 @@ const (
 // talks to the same server with its credentials.
 func addSharingAccount(t *testing.T, e *env, login, password, name string) *env {
 	t.Helper()
-	ctx := context.Background()
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		t.Fatalf("hash password: %v", err)
 	}
-	acc := &storage.Account{Login: login, DisplayName: name, PasswordHash: hash}
-	if err := e.Store.CreateAccount(ctx, acc); err != nil {
-		t.Fatalf("create account %s: %v", login, err)
-	}
-	if acc.ID == "" || acc.ID == e.User {
-		t.Fatalf("CreateAccount %s: ID %q", login, acc.ID)
-	}
-	if err := caldav.Provision(ctx, e.Store, acc); err != nil {
-		t.Fatalf("provision %s: %v", login, err)
-	}
-	if err := carddav.Provision(ctx, e.Store, acc); err != nil {
-		t.Fatalf("provision %s: %v", login, err)
-	}
-	return &env{
-		URL:       e.URL,
-		Login:     login,
-		Password:  password,
-		User:      acc.ID,
-		Principal: "/dav/principals/" + acc.ID + "/",
-		Home:      "/dav/calendars/" + acc.ID + "/",
-		Calendar:  "/dav/calendars/" + acc.ID + "/" + caldav.DefaultCalendar + "/",
-		Store:     e.Store,
-		srv:       e.srv,
-	}
+	acc := e.server.Account(login, func(a *storage.Account) { a.DisplayName, a.PasswordHash = name, hash })
+	return envOf(e.server, acc, password)
 }
 
 // shareAPI sends a JSON request to the sharing API and requires the
