@@ -2,10 +2,7 @@ package account_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,21 +46,7 @@ type resp struct {
 // login is "", and extra headers.
 func (e *env) call(method, path, login, pass, body string, hdr ...string) resp {
 	e.t.Helper()
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
-	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	if login != "" {
-		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(login+":"+pass)))
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		r.Header.Set(hdr[i], hdr[i+1])
-	}
-	rec := httptest.NewRecorder()
-	e.h.ServeHTTP(rec, r)
-	out := resp{code: rec.Code, body: rec.Body.String(), hdr: rec.Header()}
-	json.Unmarshal(rec.Body.Bytes(), &out.json)
-	return out
+	return e.from("192.0.2.1:1234", method, path, login, pass, body, hdr...)
 }
 
 func (e *env) jane_(method, path, body string, hdr ...string) resp {

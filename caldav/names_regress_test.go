@@ -1,11 +1,9 @@
 package caldav_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"almanac/auth"
@@ -13,34 +11,17 @@ import (
 	"almanac/carddav"
 	"almanac/internal/davtest"
 	"almanac/internal/davtree"
+	"almanac/server/servertest"
 )
 
 // Regression tests for names longer than the store can key: refused in
 // URL resolution with a 4xx, nothing stored, nothing logged as a server
 // error.
 
-// logBuffer collects log output for inspection.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // withLog rebuilds e's handler with a logger writing every level to the
 // returned buffer.
-func (e *env) withLog() *logBuffer {
-	lb := &logBuffer{}
+func (e *env) withLog() *servertest.Logs {
+	lb := &servertest.Logs{}
 	logger := slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.h = davtree.New(e.store, davtree.Options{Logger: logger, Principal: auth.AccountFrom}, e.kind)
 	return lb
