@@ -185,7 +185,7 @@ func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	spec := t.Kind.Spec()
 	switch n {
 	case pResourceType:
-		rt := "<D:collection/>" + emptyElement(spec.ResourceType)
+		rt := "<D:collection/>" + dav.EmptyElement(spec.ResourceType)
 		switch {
 		case t.Grant != nil:
 			rt += "<CS:shared/>"
@@ -275,16 +275,10 @@ var (
 	pSharedURL = dav.Name(dav.NSCalendarServer, "shared-url")
 )
 
-// emptyElement writes <P:local/> for a name in one of the multistatus
-// writer's fixed namespaces.
-func emptyElement(n xml.Name) string {
-	return "<" + dav.Prefix(n.Space) + ":" + n.Local + "/>"
-}
-
 func supportedReports(s *Spec) string {
 	out := ""
 	for _, n := range append([]xml.Name{s.Multiget, rSync}, s.Reports...) {
-		out += "<D:supported-report><D:report>" + emptyElement(n) + "</D:report></D:supported-report>"
+		out += "<D:supported-report><D:report>" + dav.EmptyElement(n) + "</D:report></D:supported-report>"
 	}
 	return out
 }

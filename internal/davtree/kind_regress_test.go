@@ -1,0 +1,53 @@
+package davtree_test
+
+import (
+	"encoding/xml"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"almanac/internal/dav"
+	"almanac/internal/davtest"
+)
+
+// A kind's element names written inside property values, its
+// resourcetype and its reports, are in the kind's namespace even when the
+// multistatus writer has no prefix for it: "<:notebook/>" is not
+// namespace-well-formed XML, and strict parsers refuse the whole answer.
+func TestKindNamespaceInValues(t *testing.T) {
+	e := newEnv(t)
+	e.mkbook(e.alice, "work")
+	b := book(e.alice, "work")
+	rec := e.do(e.alice, "PROPFIND", b, propfindBody("D:resourcetype", "D:supported-report-set"), "Depth", "0")
+	davtest.ParseMS(t, rec)
+	var rt []string
+	for _, n := range resourceTypes(t, rec.Body.Bytes(), b) {
+		rt = append(rt, dav.Clark(n))
+	}
+	if want := []string{"{DAV:}collection", "{" + nsNotes + "}notebook"}; !slices.Equal(rt, want) {
+		t.Errorf("resourcetype %v, want %v", rt, want)
+	}
+	var doc struct {
+		Reports []struct {
+			Any struct{ XMLName xml.Name } `xml:",any"`
+		} `xml:"response>propstat>prop>supported-report-set>supported-report>report"`
+	}
+	if err := xml.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var reports []string
+	for _, r := range doc.Reports {
+		reports = append(reports, dav.Clark(r.Any.XMLName))
+	}
+	if want := []string{"{" + nsNotes + "}notes-multiget", "{DAV:}sync-collection", "{" + nsNotes + "}note-index"}; !slices.Equal(reports, want) {
+		t.Errorf("supported reports %v, want %v", reports, want)
+	}
+	// The refusal of a MKCOL without the kind's resourcetype names it
+	// completely.
+	rec = e.do(e.alice, "MKCOL", book(e.alice, "x"), mkcolBody("D:collection"))
+	davtest.WantError(t, rec, http.StatusForbidden, "valid-resourcetype")
+	if msg := errorMessage(t, rec); !strings.Contains(msg, "{"+nsNotes+"}notebook") {
+		t.Errorf("message %q does not name the resourcetype", msg)
+	}
+}
