@@ -51,3 +51,30 @@ func TestKindNamespaceInValues(t *testing.T) {
 		t.Errorf("message %q does not name the resourcetype", msg)
 	}
 }
+
+// A kind's own creation method (Spec.MkcolMethod) creates its
+// collections as MKCALENDAR does calendars (RFC 4791 5.3.1): with or
+// without a body whose root is the method's element in the kind's
+// namespace. OPTIONS advertises it, so it must not be 501.
+func TestKindMkcolMethod(t *testing.T) {
+	e := newEnv(t)
+	a := e.alice
+	if rec := e.do(a, "MKNOTEBOOK", book(a, "plain"), ""); rec.Code != http.StatusCreated {
+		t.Fatalf("MKNOTEBOOK without body: %d %s", rec.Code, rec.Body)
+	}
+	body := `<N:mknotebook` + xmlns + `><D:set><D:prop><D:displayname>Ideas</D:displayname></D:prop></D:set></N:mknotebook>`
+	if rec := e.do(a, "MKNOTEBOOK", book(a, "ideas"), body); rec.Code != http.StatusCreated {
+		t.Fatalf("MKNOTEBOOK: %d %s", rec.Code, rec.Body)
+	}
+	if got := e.coll(a, "ideas").Props[pDisplayName]; got != "Ideas" {
+		t.Errorf("displayname %q", got)
+	}
+	// An existing collection is resource-must-be-null (RFC 4791
+	// 5.3.1.1), a wrong root malformed, and the method is the kind's
+	// alone.
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", book(a, "ideas"), ""), http.StatusForbidden, "resource-must-be-null")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", book(a, "other"), mkcolBody("N:notebook")), http.StatusBadRequest, "")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", home(a), ""), http.StatusMethodNotAllowed, "")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/lists/"+a.ID+"/x/", ""), http.StatusMethodNotAllowed, "")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/", ""), http.StatusMethodNotAllowed, "")
+}

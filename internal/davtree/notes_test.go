@@ -43,6 +43,8 @@ var (
 	condValidNote  = dav.Name(nsNotes, "valid-note")
 	condNoteType   = dav.Name(nsNotes, "supported-note-type")
 	condValidColor = dav.Name(nsNotes, "valid-color")
+
+	pDisplayName = dav.Clark(dav.Name(dav.NSDAV, "displayname"))
 )
 
 // testMaxSize keeps the 413 tests small.
@@ -388,6 +390,16 @@ func (e *env) mkbook(acc *storage.Account, name string, props ...string) {
 func mkcolBody(resourceType string, props ...string) string {
 	return `<D:mkcol` + xmlns + `><D:set><D:prop><D:resourcetype><D:collection/><` + resourceType + `/></D:resourcetype>` +
 		strings.Join(props, "") + `</D:prop></D:set></D:mkcol>`
+}
+
+// coll reads a collection from the store.
+func (e *env) coll(owner *storage.Account, name string) *storage.Collection {
+	e.t.Helper()
+	c, err := e.store.Collection(e.t.Context(), owner.ID, name)
+	if err != nil {
+		e.t.Fatalf("collection %s: %v", name, err)
+	}
+	return c
 }
 
 // resourceTypes returns the names inside the DAV:resourcetype that the
