@@ -9,6 +9,7 @@ import (
 
 	"almanac/internal/dav"
 	"almanac/internal/davtest"
+	"almanac/storage"
 )
 
 // A kind's element names written inside property values, its
@@ -77,4 +78,43 @@ func TestKindMkcolMethod(t *testing.T) {
 	davtest.WantError(t, e.do(a, "MKNOTEBOOK", home(a), ""), http.StatusMethodNotAllowed, "")
 	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/lists/"+a.ID+"/x/", ""), http.StatusMethodNotAllowed, "")
 	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/", ""), http.StatusMethodNotAllowed, "")
+}
+
+// CS:invite exists on a collection that is shared and on a mount, and
+// nowhere else: propname lists only properties the resource has (RFC
+// 4918 9.1), and allprop then answers no 404 propstat.
+func TestInviteOnlyWhenShared(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.alice, e.bob
+	e.mkbook(a, "alone")
+	e.mkbook(a, "shared")
+	g := &storage.Grant{Owner: a.ID, Collection: "shared", Sharee: b.ID, Access: storage.AccessRead, Mount: "from-alice"}
+	if err := e.store.PutGrant(t.Context(), g); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who    *storage.Account
+		path   string
+		invite bool
+	}{
+		{a, book(a, "alone"), false},
+		{a, book(a, "shared"), true},
+		{b, book(b, "from-alice"), true},
+	} {
+		for _, form := range []string{"propname", "allprop"} {
+			m := davtest.ParseMS(t, e.do(tc.who, "PROPFIND", tc.path, `<D:propfind xmlns:D="DAV:"><D:`+form+`/></D:propfind>`, "Depth", "0"))
+			listed := false
+			for _, ps := range m.Responses[0].Propstats {
+				if status(ps.Status) != 200 {
+					t.Errorf("%s %s: propstat %s", form, tc.path, ps.Status)
+				}
+				for _, p := range ps.Prop.Any {
+					listed = listed || p.XMLName == dav.Name(dav.NSCalendarServer, "invite")
+				}
+			}
+			if listed != tc.invite {
+				t.Errorf("%s %s: CS:invite listed %v, want %v", form, tc.path, listed, tc.invite)
+			}
+		}
+	}
 }

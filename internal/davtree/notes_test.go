@@ -446,3 +446,13 @@ func errorMessage(t testing.TB, rec *httptest.ResponseRecorder) string {
 	}
 	return doc.Message
 }
+
+// status is the status code of a multistatus response line.
+func status(s string) int {
+	f := strings.Fields(s)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}

@@ -145,9 +145,13 @@ func (s *collectionSource) PropNames(bool) []xml.Name {
 	c := s.t.Coll
 	names := make([]xml.Name, 0, len(commonCollectionLive)+len(live)+len(c.Props)+2)
 	names = append(append(names, commonCollectionLive...), live...)
-	names = append(names, pInvite)
-	if s.t.Grant != nil {
-		names = append(names, pSharedURL)
+	// The sharing properties exist only where there is a share: propname
+	// lists what the resource has, and allprop answers no 404 for them.
+	switch {
+	case s.t.Grant != nil:
+		names = append(names, pInvite, pSharedURL)
+	case len(s.sharedGrants()) > 0:
+		names = append(names, pInvite)
 	}
 	seen := map[string]bool{}
 	for _, props := range []map[string]string{s.viewProps(), c.Props} {
