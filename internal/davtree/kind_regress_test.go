@@ -118,3 +118,23 @@ func TestInviteOnlyWhenShared(t *testing.T) {
 		}
 	}
 }
+
+// The refusal to copy a read-only sharee's member names the kind's
+// collection, not a calendar.
+func TestReadOnlyTransferNamesKind(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.alice, e.bob
+	e.mkbook(a, "shared")
+	e.mustPut(a, note(a, "shared", "n.txt"), "uid-n\n")
+	g := &storage.Grant{Owner: a.ID, Collection: "shared", Sharee: b.ID, Access: storage.AccessRead, Mount: "from-alice"}
+	if err := e.store.PutGrant(t.Context(), g); err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"COPY", "MOVE"} {
+		rec := e.do(b, method, note(b, "from-alice", "n.txt"), "", "Destination", note(b, "contacts", "n.txt"))
+		davtest.WantError(t, rec, http.StatusForbidden, "need-privileges")
+		if msg := errorMessage(t, rec); !strings.Contains(msg, "notebook") || strings.Contains(msg, "calendar") {
+			t.Errorf("%s: message %q", method, msg)
+		}
+	}
+}

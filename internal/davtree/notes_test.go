@@ -312,6 +312,9 @@ func newEnv(t testing.TB) *env {
 
 func home(acc *storage.Account) string            { return "/dav/notes/" + acc.ID + "/" }
 func book(acc *storage.Account, nb string) string { return home(acc) + nb + "/" }
+func note(acc *storage.Account, nb, n string) string {
+	return book(acc, nb) + n
+}
 
 // leaks are fragments of internal error text that must never reach a
 // client.
@@ -376,6 +379,22 @@ func elems(names []string) string {
 		sb.WriteString("<" + p + "/>")
 	}
 	return sb.String()
+}
+
+// put PUTs a note as text/plain and returns the answer.
+func (e *env) put(acc *storage.Account, path, body string, hdr ...string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	return e.do(acc, "PUT", path, body, append([]string{"Content-Type", "text/plain; charset=utf-8"}, hdr...)...)
+}
+
+// mustPut PUTs a note that must be stored and returns its ETag.
+func (e *env) mustPut(acc *storage.Account, path, body string) string {
+	e.t.Helper()
+	rec := e.put(acc, path, body)
+	if rec.Code != http.StatusCreated && rec.Code != http.StatusNoContent {
+		e.t.Fatalf("PUT %s: %d %s", path, rec.Code, rec.Body)
+	}
+	return rec.Header().Get("ETag")
 }
 
 // mkbook creates notebook name in acc's notes home with extended MKCOL
