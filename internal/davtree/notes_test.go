@@ -17,6 +17,7 @@ import (
 
 	"almanac/auth"
 	"almanac/internal/dav"
+	"almanac/internal/davtest"
 	"almanac/internal/davtree"
 	"almanac/server/servertest"
 	"almanac/storage"
@@ -367,6 +368,12 @@ func checkNamespaces(t testing.TB, what string, doc []byte) {
 	}
 }
 
+// propfind asks for props (like "D:getetag", "N:note-data") at depth.
+func (e *env) propfind(acc *storage.Account, path, depth string, props ...string) *davtest.Multistatus {
+	e.t.Helper()
+	return davtest.ParseMS(e.t, e.do(acc, "PROPFIND", path, propfindBody(props...), "Depth", depth))
+}
+
 const xmlns = ` xmlns:D="DAV:" xmlns:N="` + nsNotes + `" xmlns:CS="http://calendarserver.org/ns/"`
 
 func propfindBody(props ...string) string {
@@ -419,6 +426,19 @@ func (e *env) coll(owner *storage.Account, name string) *storage.Collection {
 		e.t.Fatalf("collection %s: %v", name, err)
 	}
 	return c
+}
+
+// stored reads a member's bytes from the store; "" when there is none.
+func (e *env) stored(owner *storage.Account, coll, name string) string {
+	e.t.Helper()
+	obj, err := e.store.Get(e.t.Context(), owner.ID, coll, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ""
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(obj.Data)
 }
 
 // resourceTypes returns the names inside the DAV:resourcetype that the
