@@ -206,3 +206,12 @@ func tagParts(n xml.Name) (open, close string) {
 	sb.WriteByte('"')
 	return sb.String(), "</X:" + n.Local + ">"
 }
+
+// EmptyElement renders n as an empty element for a property value
+// (a resourcetype, a supported-report-set): a name in a namespace the
+// writers have no prefix for, such as a kind's own, declares it on the
+// element, as property names do.
+func EmptyElement(n xml.Name) string {
+	open, _ := tagParts(n)
+	return open + "/>"
+}

@@ -333,7 +333,7 @@ func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
 	}
 	if r.Method == "MKCOL" && !hasResourceType(ops, spec.ResourceType) {
 		return dav.Precondition(http.StatusForbidden, dav.CondValidResourceType,
-			"only "+spec.Noun+" collections can be created here (resourcetype must include "+dav.Prefix(spec.ResourceType.Space)+":"+spec.ResourceType.Local+")")
+			"only "+spec.Noun+" collections can be created here (resourcetype must include "+messageName(spec.ResourceType)+")")
 	}
 	res := tr.checkPatch(t.Kind, ops, true)
 	if len(res.failed) > 0 {
@@ -357,6 +357,15 @@ func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusCreated)
 	return nil
+}
+
+// messageName names n in a message as a client's request would: P:local
+// in the namespaces with a usual prefix, {namespace}local in others.
+func messageName(n xml.Name) string {
+	if p := dav.Prefix(n.Space); p != "" {
+		return p + ":" + n.Local
+	}
+	return dav.Clark(n)
 }
 
 func hasResourceType(ops []dav.PatchOp, want xml.Name) bool {

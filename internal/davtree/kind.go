@@ -9,7 +9,9 @@ import (
 )
 
 // Spec describes a kind of collection: the URL segment of its homes, its
-// resource type, media type, conditions and reports. It is static.
+// resource type, media type, conditions and reports. It is static. Its
+// element names may be in any namespace: one the multistatus writer has
+// no prefix for is declared where the name is written.
 type Spec struct {
 	// Segment names the homes: /dav/{Segment}/{user}/.
 	Segment string

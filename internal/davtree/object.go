@@ -203,7 +203,7 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if t.redacts() {
 		// The stored object is more than this user may see; copying it
 		// would hand over what the view hides.
-		return needPrivileges(t.Href(), "read", "members of a calendar shared with you read-only cannot be copied or moved; read and PUT them instead")
+		return needPrivileges(t.Href(), "read", "members of a "+t.Kind.Spec().Noun+" shared with you read-only cannot be copied or moved; read and PUT them instead")
 	}
 	if r.Method == "MOVE" {
 		if err := t.requireWrite("unbind"); err != nil {

@@ -145,9 +145,13 @@ func (s *collectionSource) PropNames(bool) []xml.Name {
 	c := s.t.Coll
 	names := make([]xml.Name, 0, len(commonCollectionLive)+len(live)+len(c.Props)+2)
 	names = append(append(names, commonCollectionLive...), live...)
-	names = append(names, pInvite)
-	if s.t.Grant != nil {
-		names = append(names, pSharedURL)
+	// The sharing properties exist only where there is a share: propname
+	// lists what the resource has, and allprop answers no 404 for them.
+	switch {
+	case s.t.Grant != nil:
+		names = append(names, pInvite, pSharedURL)
+	case len(s.sharedGrants()) > 0:
+		names = append(names, pInvite)
 	}
 	seen := map[string]bool{}
 	for _, props := range []map[string]string{s.viewProps(), c.Props} {
@@ -185,7 +189,7 @@ func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	spec := t.Kind.Spec()
 	switch n {
 	case pResourceType:
-		rt := "<D:collection/>" + emptyElement(spec.ResourceType)
+		rt := "<D:collection/>" + dav.EmptyElement(spec.ResourceType)
 		switch {
 		case t.Grant != nil:
 			rt += "<CS:shared/>"
@@ -275,16 +279,10 @@ var (
 	pSharedURL = dav.Name(dav.NSCalendarServer, "shared-url")
 )
 
-// emptyElement writes <P:local/> for a name in one of the multistatus
-// writer's fixed namespaces.
-func emptyElement(n xml.Name) string {
-	return "<" + dav.Prefix(n.Space) + ":" + n.Local + "/>"
-}
-
 func supportedReports(s *Spec) string {
 	out := ""
 	for _, n := range append([]xml.Name{s.Multiget, rSync}, s.Reports...) {
-		out += "<D:supported-report><D:report>" + emptyElement(n) + "</D:report></D:supported-report>"
+		out += "<D:supported-report><D:report>" + dav.EmptyElement(n) + "</D:report></D:supported-report>"
 	}
 	return out
 }

@@ -43,6 +43,8 @@ type Tree struct {
 	grant     func(ctx context.Context, owner, coll, sharee, access string) error
 	davHeader string
 	protected map[xml.Name]bool
+	// mkcolMethods are MKCOL and the kinds' own creation methods.
+	mkcolMethods map[string]bool
 }
 
 // Options configures a Tree.
@@ -77,12 +79,16 @@ func New(store Store, opts Options, kinds ...Kind) *Tree {
 	// RFC 6352 6.1).
 	classes := []string{"1", "3", "extended-mkcol", "access-control", "calendarserver-sharing"}
 	t.protected = map[xml.Name]bool{}
+	t.mkcolMethods = map[string]bool{"MKCOL": true}
 	for _, n := range slices.Concat(commonCollectionLive, memberLive, principalLive, []xml.Name{pInvite, pSharedURL}) {
 		t.protected[n] = true
 	}
 	for _, k := range kinds {
 		s := k.Spec()
 		classes = append(classes, s.DAVClass)
+		if s.MkcolMethod != "" {
+			t.mkcolMethods[s.MkcolMethod] = true
+		}
 		for _, n := range slices.Concat(s.CollectionLive, s.PrincipalLive, []xml.Name{s.DataProp}) {
 			t.protected[n] = true
 		}
@@ -125,6 +131,11 @@ func (tr *Tree) dispatch(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if t.Type == Notifications || t.Type == Notification {
 		return tr.notifications(w, r, t)
 	}
+	if tr.mkcolMethods[r.Method] {
+		// Allow names the kind's method, so it is served like MKCOL;
+		// mkcol answers 405 where it is another kind's.
+		return tr.mkcol(w, r, t)
+	}
 	switch r.Method {
 	case http.MethodOptions:
 		w.Header().Set("Allow", t.allow())
@@ -135,8 +146,6 @@ func (tr *Tree) dispatch(w http.ResponseWriter, r *http.Request, t *Target) erro
 		return tr.propfind(w, r, t)
 	case "PROPPATCH":
 		return tr.proppatch(w, r, t)
-	case "MKCOL", "MKCALENDAR":
-		return tr.mkcol(w, r, t)
 	case "REPORT":
 		return tr.report(w, r, t)
 	case http.MethodGet, http.MethodHead:
