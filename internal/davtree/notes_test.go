@@ -2,6 +2,7 @@ package davtree_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"almanac/internal/davtest"
 	"almanac/internal/davtree"
 	"almanac/server/servertest"
+	"almanac/sharing"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
@@ -305,7 +307,11 @@ func newEnv(t testing.TB) *env {
 		notes: newNoteKind("notes", storage.KindAddressBook, "notebook", "MKNOTEBOOK", false),
 		lists: newNoteKind("lists", storage.KindCalendar, "list", "", true),
 	}
-	e.tree = davtree.New(store, davtree.Options{MaxResourceSize: testMaxSize}, e.notes, e.lists)
+	e.tree = davtree.New(store, davtree.Options{MaxResourceSize: testMaxSize, Principal: auth.AccountFrom,
+		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
+			_, _, err := sharing.Share(ctx, store, owner, coll, sharee, access)
+			return err
+		}}, e.notes, e.lists)
 	e.alice = servertest.Account(t, store, "alice@example.com", func(a *storage.Account) { a.DisplayName = "Alice" })
 	e.bob = servertest.Account(t, store, "bob@example.com", func(a *storage.Account) { a.DisplayName = "Bob" })
 	return e
