@@ -64,17 +64,45 @@
 //   - DTSTART, DTEND, DUE and RECURRENCE-ID are DATE or DATE-TIME values
 //     (UTC, floating or with TZID; RFC 5545 3.3.4, 3.3.5) with real dates
 //     and times; DURATION parses (3.3.6). VALUE=DATE without VALUE is
-//     accepted by its shape. A TZID that the object does not define and
-//     that is no IANA name is tolerated: clients rely on servers knowing
-//     zones, and the value still has a definite wall-clock reading.
-//   - In every component (VTIMEZONE observances too), at most 16 RRULEs
-//     (RFC 5545: "SHOULD NOT occur more than once"), and RRULEs within
-//     the work limits ("Cost").
+//     accepted by its shape.
+//   - Every TZID parameter, in any component, names a VTIMEZONE of the
+//     object or a zone Zones resolves by name (IANA, Windows, vendor
+//     prefix, a "(UTC+hh:mm)" display name). RFC 5545 3.2.19 wants a
+//     VTIMEZONE; clients rely on servers knowing zone names, so a known
+//     name will do. Anything else would silently read as UTC.
+//   - Recurrence data, in every component (VTIMEZONE observances too),
+//     as "Recurrence rules" below says: RRULE and EXRULE values, RDATE
+//     (DATE, DATE-TIME, PERIOD) and EXDATE (DATE, DATE-TIME) values that
+//     parse, at most 16 RRULEs per component (RFC 5545: "SHOULD NOT occur
+//     more than once"), and RRULEs within the work limits ("Cost").
 //
 // Not checked, on purpose (lenient): VTIMEZONE contents, that DTEND is
-// after DTSTART or of the same value type, RRULE syntax (an RRULE we cannot
-// expand makes time-range queries return the object, see caldav/filter),
-// property value types other than the dates above.
+// after DTSTART or of the same value type, property value types other
+// than the dates above.
+//
+// # Recurrence rules (RFC 5545 3.3.10, RFC 7529)
+//
+// An RRULE or EXRULE is refused (InvalidData, naming the rule part) for:
+// a FREQ missing, repeated or not one of the seven; a rule part that is
+// unknown (BYEASTER, an extension of rrule-go's, included), repeated or
+// empty; INTERVAL or COUNT not a whole number from 1 (INTERVAL at most
+// 100,000, where rrule-go's arithmetic ends); UNTIL and COUNT together; an
+// UNTIL that is no DATE or DATE-TIME; BY* values out of their ranges
+// (seconds 0-60, minutes 0-59, hours 0-23, month days ±1-31, year days
+// ±1-366, weeks ±1-53, months 1-12, BYSETPOS ±1-366, BYDAY [±1-53]SU..SA);
+// a BYDAY week number with FREQ other than MONTHLY or YEARLY, or with
+// BYWEEKNO; BYWEEKNO without FREQ=YEARLY; BYYEARDAY with DAILY, WEEKLY or
+// MONTHLY; BYMONTHDAY with WEEKLY; BYSETPOS without another BY* part;
+// SKIP without RSCALE. Accepted although the RFC says otherwise, because
+// producers write it and its meaning is plain: names and values in any
+// case, empty parts ("FREQ=DAILY;"), leading zeros, and an UNTIL whose
+// value type is not DTSTART's (Outlook writes a UTC UNTIL on all-day
+// series, iOS a floating one on zoned series; see "Recurrence" for how
+// each is read). RFC 7529 RSCALE rules are checked (RSCALE a name, SKIP
+// OMIT/BACKWARD/FORWARD, leap months "5L", months to 13 and year days to
+// 385) and stored, but not expanded. A rule that can never produce an
+// occurrence (FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from an even hour) is valid
+// and stored; queries return its object.
 //
 // # Dates, zones, durations
 //
@@ -118,8 +146,9 @@
 //     first onset its TZOFFSETFROM holds; a VTIMEZONE with one offset is a
 //     fixed zone. Built zones are cached by content.
 //  5. A display name nobody knows: the fixed offset of its "(UTC+hh:mm)".
-//  6. Anything else reads as UTC, as before: the value keeps a definite
-//     wall-clock reading, and refusing the object would lose data.
+//  6. Anything else is refused by ValidateObject; in objects stored
+//     before that check it reads as UTC, so that the value keeps a
+//     definite wall-clock reading and the stored object stays readable.
 //
 // IANA names win over an object's VTIMEZONE of the same name, by choice:
 // IANA knows the zone's history, while clients' VTIMEZONEs often hold only
@@ -137,9 +166,10 @@
 //     UNTIL on a DATE-TIME series includes that whole day, as its producers
 //     mean. A DATE EXDATE on a DATE-TIME series removes that day's
 //     instances. RDATE PERIOD values keep their own end.
-//   - Unparsable RDATE/EXDATE values are skipped; an RRULE rrule-go cannot
-//     parse (including RFC 7529 RSCALE/SKIP) is an error. An RRULE beyond
-//     the work limits ("Cost") is left out and reported by Recurrence.Cut.
+//   - Unparsable RDATE/EXDATE values (stored before PUT checked them) are
+//     skipped; an RRULE rrule-go cannot parse (including RFC 7529
+//     RSCALE/SKIP) is an error. An RRULE beyond the work limits ("Cost")
+//     is left out and reported by Recurrence.Cut.
 //   - Before rrule-go sees a rule, duplicate BY* values are removed (they
 //     change nothing but multiply its work), BYSECOND=60 is dropped (a
 //     leap second never occurs in Go's time scale) and BYDAY week numbers
