@@ -400,18 +400,27 @@ func (h *Calendars) calendarDataRequest(t *davtree.Target, body []byte) (*Calend
 // read or expand (it was accepted by an older, more lenient version) is
 // returned as stored: more than asked for, rather than nothing.
 func (cd *CalendarDataRequest) Render(data []byte) []byte {
+	out, _ := cd.RenderLimited(data)
+	return out
+}
+
+// RenderLimited is Render, also reporting whether an expansion was cut
+// short: by max-instances, by internal/ical's work budget, or because a
+// recurrence rule exceeds its limits (davtree.LimitedRenderer). The
+// instances found up to there are returned.
+func (cd *CalendarDataRequest) RenderLimited(data []byte) (out []byte, cut bool) {
 	if cd.plain() {
-		return data
+		return data, false
 	}
 	cal, root, err := aical.ParseTree(data)
 	if err != nil {
-		return data
+		return data, false
 	}
 	changed := false
 	switch {
 	case cd.Expand != nil:
-		if root, err = expandTree(cal, root, *cd.Expand, cd.Floating, cd.MaxInstances); err != nil {
-			return data
+		if root, cut, err = expandTree(cal, root, *cd.Expand, cd.Floating, cd.MaxInstances); err != nil {
+			return data, false
 		}
 		changed = true
 	case cd.LimitRecurrenceSet != nil:
@@ -427,9 +436,9 @@ func (cd *CalendarDataRequest) Render(data []byte) []byte {
 		changed = true
 	}
 	if !changed {
-		return data
+		return data, cut
 	}
-	return root.Append(make([]byte, 0, len(data)))
+	return root.Append(make([]byte, 0, len(data))), cut
 }
 
 // selectNode applies a CALDAV:comp to n (RFC 4791 9.6.1-9.6.4): the
@@ -501,14 +510,15 @@ func isRecurringKind(name string) bool {
 // TZID is rewritten in UTC too, VTIMEZONEs are dropped, and components
 // of other kinds (VFREEBUSY, VAVAILABILITY) pass through in UTC. A
 // VTODO or VJOURNAL without the dates to place it passes through as it
-// is: RFC 4791 9.9 says it overlaps every range.
-func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location, max int) (*aical.Node, error) {
+// is: RFC 4791 9.9 says it overlaps every range. truncated reports an
+// expansion cut short (aical.Instances); the instances found are kept.
+func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location, max int) (out *aical.Node, truncated bool, err error) {
 	if floating == nil {
 		floating = time.UTC
 	}
 	zones := aical.ZonesOf(cal)
 	var insts []aical.Instance
-	_, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
+	truncated, err = aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
 		func(inst aical.Instance) bool {
 			if isRecurringKind(strings.ToUpper(inst.Component.Name)) {
 				insts = append(insts, inst)
@@ -516,16 +526,16 @@ func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *ti
 			return true
 		})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	// Truncation (the instance cap) keeps what was found: a bounded
-	// answer, as the issue wants for rules without end.
+	// Truncation keeps what was found: a bounded answer, which the
+	// report marks as incomplete.
 	byComp := make(map[*ical.Component]*aical.Node, len(root.Children))
 	for _, c := range root.Children {
 		byComp[c.Comp] = c
 	}
 	x := &expander{zones: zones, floating: floating}
-	out := &aical.Node{Name: root.Name, Comp: root.Comp, Lines: x.utcLines(root.Lines)}
+	out = &aical.Node{Name: root.Name, Comp: root.Comp, Lines: x.utcLines(root.Lines)}
 	placed := false
 	for _, c := range root.Children {
 		switch {
@@ -544,7 +554,7 @@ func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *ti
 			out.Children = append(out.Children, x.utcNode(c))
 		}
 	}
-	return out, nil
+	return out, truncated, nil
 }
 
 // placeable mirrors ical.Instances: a VTODO needs DTSTART or DUE, a

@@ -527,11 +527,11 @@ func TestBusyTimesAndMerge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ps, err = busyTimes(ps, c, tr, time.UTC, 0); err != nil {
+		if ps, _, err = busyTimes(ps, c, tr, time.UTC, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got := string(freeBusyCalendar(mergeBusy(ps), tr, utc("20260101T000000Z")))
+	got := string(freeBusyCalendar(mergeBusy(ps), tr, utc("20260101T000000Z"), ""))
 	want := lines("BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//almanac//free-busy-query//EN", "BEGIN:VFREEBUSY",
 		"DTSTAMP:20260101T000000Z", "DTSTART:20260310T000000Z", "DTEND:20260312T120000Z",
 		"FREEBUSY;FBTYPE=BUSY:20260310T000000Z/20260310T010000Z",

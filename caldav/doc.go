@@ -126,8 +126,9 @@
 //     properties with a TZID are rewritten in UTC. Cancelled overrides are
 //     instances like any other (STATUS:CANCELLED tells the client).
 //     Expansion stops at internal/ical's cap (DefaultMaxInstances, 10,000
-//     per object, what max-instances advertises): a rule without end gives
-//     a bounded answer, never an error.
+//     per object, what max-instances advertises) or its work budget: a
+//     rule without end gives a bounded answer, never an error, and the
+//     report says it was cut short (see "Answers cut short").
 //   - limit-recurrence-set (9.6.6): masters stay; an override stays when
 //     its current time or its original time (RECURRENCE-ID plus the
 //     master's length) overlaps the range, or when it is
@@ -145,7 +146,32 @@
 // last time four-digit years and rrule-go reach), max-instances 10,000
 // (the expansion cap). They are protected live properties listed by
 // allprop. max-instances is advisory: a PUT whose rule has more instances
-// is accepted (the cap bounds answers, not data).
+// is accepted (the cap bounds answers, not data). A rule whose expansion
+// would exceed internal/ical's work limits (candidate times per period,
+// steps between occurrences) is not: 403 CALDAV:valid-calendar-data, as
+// is recurrence data RFC 5545 forbids and a TZID that names no VTIMEZONE
+// of the object and no zone the server knows (internal/ical doc.go).
+//
+// # Answers cut short
+//
+// An expansion that max-instances or internal/ical's work budget stops,
+// or that leaves out a rule beyond the work limits (stored before PUT
+// checked them), keeps what it found and is reported, never silent:
+//
+//   - calendar-query, calendar-multiget, sync-collection: after the
+//     members, one DAV:response for the request-URI with status 507, a
+//     DAV:error holding DAV:number-of-matches-within-limits and a
+//     DAV:responsedescription naming the members concerned (up to ten),
+//     as RFC 5323 5.6 and RFC 6578 3.6 report truncated results. It names
+//     members whose calendar-data expand was cut short, and in a
+//     calendar-query also members that match only because a time-range
+//     test was (the engine cannot tell, so they match; caldav/filter). In
+//     sync-collection the same response also stands for a truncated
+//     change list, which RFC 6578 3.6 reports with a 507 too.
+//   - free-busy-query (a text/calendar answer): a COMMENT in the
+//     VFREEBUSY (RFC 5545 3.8.1.4 allows it there), "incomplete: the
+//     server's limits cut short the recurrence expansion of N object(s)",
+//     without names: free-busy may be shown to others than the owner.
 //
 // # free-busy-query (RFC 4791 7.10)
 //

@@ -3,6 +3,7 @@ package caldav
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -70,6 +71,7 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 		return err
 	}
 	var periods []busyPeriod
+	cut := 0
 	for _, name := range names {
 		obj, err := t.Get(ctx, name)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -83,11 +85,19 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 			h.logger.Warn("stored object does not parse", "collection", t.CollName, "object", name, "err", err)
 			continue
 		}
-		if periods, err = busyTimes(periods, cal, tr, floating, h.maxInstances); err != nil {
+		var truncated bool
+		if periods, truncated, err = busyTimes(periods, cal, tr, floating, h.maxInstances); err != nil {
 			h.logger.Warn("free-busy: object cannot be expanded", "collection", t.CollName, "object", name, "err", err)
 		}
+		if truncated {
+			cut++
+		}
 	}
-	out := freeBusyCalendar(mergeBusy(periods), tr, time.Now())
+	note := ""
+	if cut > 0 {
+		note = fmt.Sprintf("incomplete: the server's limits cut short the recurrence expansion of %d object(s)", cut)
+	}
+	out := freeBusyCalendar(mergeBusy(periods), tr, time.Now(), note)
 	hd := w.Header()
 	hd.Set("Content-Type", "text/calendar; charset=utf-8")
 	hd.Set("Content-Length", strconv.Itoa(len(out)))
@@ -151,8 +161,10 @@ func parseFreeBusyQuery(body []byte) (TimeRange, error) {
 //   - each FREEBUSY period of a stored VFREEBUSY, with its FBTYPE
 //     (default BUSY; FREE periods are left out).
 //
-// VTODO, VJOURNAL and VAVAILABILITY contribute nothing.
-func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *time.Location, max int) ([]busyPeriod, error) {
+// VTODO, VJOURNAL and VAVAILABILITY contribute nothing. truncated reports
+// an expansion cut short by the limits (aical.Instances); the busy time
+// found up to there is kept.
+func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *time.Location, max int) ([]busyPeriod, bool, error) {
 	zones := aical.ZonesOf(cal)
 	for _, c := range cal.Children {
 		if !strings.EqualFold(c.Name, aical.CompFreeBusy) {
@@ -176,7 +188,7 @@ func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *tim
 			}
 		}
 	}
-	_, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
+	truncated, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
 		func(inst aical.Instance) bool {
 			c := inst.Component
 			if !strings.EqualFold(c.Name, aical.CompEvent) || inst.Cancelled {
@@ -192,7 +204,7 @@ func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *tim
 			out = appendClipped(out, inst.Start, inst.End, typ, tr)
 			return true
 		})
-	return out, err
+	return out, truncated && err == nil, err
 }
 
 func appendClipped(out []busyPeriod, s, e time.Time, typ string, tr TimeRange) []busyPeriod {
@@ -260,8 +272,9 @@ func mergeBusy(ps []busyPeriod) []busyPeriod {
 
 // freeBusyCalendar writes the report's answer: one VCALENDAR with one
 // VFREEBUSY whose DTSTART and DTEND are the requested range, with one
-// FREEBUSY property per period, its FBTYPE always written.
-func freeBusyCalendar(ps []busyPeriod, tr TimeRange, now time.Time) []byte {
+// FREEBUSY property per period, its FBTYPE always written, and note, if
+// any, as a COMMENT (RFC 5545 3.8.1.4, allowed in VFREEBUSY).
+func freeBusyCalendar(ps []busyPeriod, tr TimeRange, now time.Time, note string) []byte {
 	var b []byte
 	for _, l := range []string{
 		"BEGIN:VCALENDAR",
@@ -273,6 +286,9 @@ func freeBusyCalendar(ps []busyPeriod, tr TimeRange, now time.Time) []byte {
 		"DTEND:" + tr.End.UTC().Format(utcLayout),
 	} {
 		b = contentline.AppendFolded(b, l)
+	}
+	if note != "" {
+		b = contentline.AppendFolded(b, aical.FormatProp(&ical.Prop{Name: ical.PropComment, Params: ical.Params{}, Value: note}))
 	}
 	for _, p := range ps {
 		prop := ical.Prop{

@@ -163,6 +163,12 @@ func TestPrefilterSound(t *testing.T) {
 	checked, matched := 0, 0
 	for name, data := range objects {
 		info, err := aical.ValidateObject(data)
+		if err != nil && name == "event unknown tz" {
+			// PUT refuses unknown TZIDs now; objects stored before are
+			// still queried.
+			cal, perr := aical.Parse(data)
+			info, err = &aical.ObjectInfo{Calendar: cal, Component: aical.CompEvent}, perr
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -58,6 +58,9 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 		render = cd
 	}
 	src := davtree.NewMemberSource(t, render)
+	// Members matched only because an expansion was cut short; those
+	// whose calendar-data expansion was are in src.Cut.
+	var cut []string
 	visit := func(obj *storage.Object) error {
 		if hook := queryParseHook.Load(); hook != nil {
 			(*hook)(h, obj.Name)
@@ -69,9 +72,12 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 			h.logger.Warn("stored object does not parse", "collection", t.CollName, "object", obj.Name, "err", err)
 			return nil
 		}
-		ok, err := f.Match(cal)
+		ok, limited, err := f.MatchCut(cal)
 		if err != nil || !ok {
 			return err
+		}
+		if limited {
+			cut = append(cut, obj.Name)
 		}
 		src.Meta = &obj.ObjectMeta
 		src.Data = nil
@@ -88,7 +94,7 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 		if err := visit(obj); err != nil {
 			return davtree.Abort(h.logger, ms, queryError(err))
 		}
-		return ms.Close("")
+		return h.closeQuery(ms, t, cut, src.Cut)
 	}
 	if depth == dav.DepthZero {
 		// Depth 0 on the collection asks about the collection itself,
@@ -117,6 +123,25 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 	}
 	if err != nil {
 		return davtree.Abort(h.logger, ms, queryError(err))
+	}
+	return h.closeQuery(ms, t, cut, src.Cut)
+}
+
+// closeQuery ends a calendar-query, with one 507 response naming the
+// members whose answer the expansion limits cut short (davtree.ReportCut).
+func (h *Calendars) closeQuery(ms *dav.Multistatus, t *davtree.Target, matched, rendered []string) error {
+	cut := matched
+	seen := make(map[string]bool, len(matched))
+	for _, n := range matched {
+		seen[n] = true
+	}
+	for _, n := range rendered {
+		if !seen[n] {
+			cut = append(cut, n)
+		}
+	}
+	if err := davtree.ReportCut(ms, t, cut); err != nil {
+		return davtree.Abort(h.logger, ms, err)
 	}
 	return ms.Close("")
 }

@@ -98,9 +98,12 @@
 // When the data cannot answer — a VEVENT without a parsable DTSTART, a
 // date property that does not parse (in any component of the object), an
 // RRULE we cannot expand, a VALARM without a TRIGGER or with a relative
-// one outside any component, the cap reached before the range ends — the
-// component matches. A client shown one object too many re-checks it
-// itself; one that never sees an object loses it from its view.
+// one outside any component, the cap or internal/ical's work budget
+// reached before the range ends, an RRULE left out for exceeding the work
+// limits — the component matches. A client shown one object too many
+// re-checks it itself; one that never sees an object loses it from its
+// view. MatchCut reports a match that rests on an expansion cut short, so
+// that the report can say so (caldav doc.go, "Answers cut short").
 //
 // Left out: recurring VAVAILABILITY (RFC 7953) and RFC 7529 RSCALE rules
 // (such objects match every range, see above).

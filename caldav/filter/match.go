@@ -14,14 +14,24 @@ import (
 // with an unknown collation, an empty time-range or a root other than
 // VCALENDAR); questions the data cannot answer are settled as doc.go says.
 func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
+	ok, _, err := f.MatchCut(cal)
+	return ok, err
+}
+
+// MatchCut is Match that also reports whether the match rests on an
+// expansion the limits cut short (see doc.go): a time-range test that
+// found nothing before max-instances, the work budget or a recurrence
+// rule beyond the limits stopped it, and matched for that reason. The
+// caller should tell the client the answer may hold too much.
+func (f *Filter) MatchCut(cal *ical.Calendar) (match, cut bool, err error) {
 	if !strings.EqualFold(f.Comp.Name, "VCALENDAR") {
-		return false, invalidf("the outermost comp-filter must name VCALENDAR, not %q", f.Comp.Name)
+		return false, false, invalidf("the outermost comp-filter must name VCALENDAR, not %q", f.Comp.Name)
 	}
 	if err := checkComp(&f.Comp, 1); err != nil {
-		return false, err
+		return false, false, err
 	}
 	if cal == nil || cal.Component == nil {
-		return f.Comp.IsNotDefined, nil
+		return f.Comp.IsNotDefined, false, nil
 	}
 	loc := f.Location
 	if loc == nil {
@@ -31,7 +41,8 @@ func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
 	if m.max <= 0 {
 		m.max = MaxInstances
 	}
-	return m.comp([]*ical.Component{cal.Component}, &f.Comp, nil), nil
+	match = m.comp([]*ical.Component{cal.Component}, &f.Comp, nil)
+	return match, match && m.cut, nil
 }
 
 // checkComp validates a filter tree once, so that matching can assume it.
@@ -83,6 +94,7 @@ type matcher struct {
 	loc   *time.Location // for floating and DATE values
 	zones *aical.Zones   // the object's TZIDs
 	max   int            // instance cap per component
+	cut   bool           // a time-range test matched because its expansion was cut short
 }
 
 // scope is where a list of components sits: their parent and the parent's

@@ -69,6 +69,9 @@ func (m *matcher) instanceInRange(c *ical.Component, siblings []*ical.Component,
 		matched = test(in)
 		return !matched
 	})
+	if truncated && !matched && err == nil {
+		m.cut = true
+	}
 	return matched || truncated || err != nil
 }
 

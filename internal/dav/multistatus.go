@@ -218,6 +218,31 @@ func (m *Multistatus) StatusResponse(href string, status int) error {
 	return m.err()
 }
 
+// ErrorResponse writes a response carrying a status, a DAV:error with
+// the condition cond and a DAV:responsedescription (RFC 4918 14.24), as
+// RFC 5323 5.6 and RFC 6578 3.6 answer for a request-URI whose results
+// were cut short (507 with DAV:number-of-matches-within-limits).
+func (m *Multistatus) ErrorResponse(href string, status int, cond xml.Name, description string) error {
+	m.start()
+	if m.head {
+		return nil
+	}
+	bw := m.bw
+	bw.WriteString("<D:response>")
+	writeHref(bw, href)
+	writeStatus(bw, status)
+	bw.WriteString("<D:error>")
+	writeEmptyOrContent(bw, cond, "")
+	bw.WriteString("</D:error>")
+	if description != "" {
+		bw.WriteString("<D:responsedescription>")
+		escapeText(bw, description)
+		bw.WriteString("</D:responsedescription>")
+	}
+	bw.WriteString("</D:response>")
+	return m.err()
+}
+
 // Close ends the document; syncToken, when not empty, is written as the
 // DAV:sync-token of a sync-collection report.
 func (m *Multistatus) Close(syncToken string) error {

@@ -82,6 +82,11 @@
 //   - A member's UID keys the collection's UID index, so a PUT whose UID
 //     exceeds MaxUIDBytes (4 KiB) is 403 with the kind's valid-data
 //     condition, not a storage failure.
+//   - A report whose answers limits cut short (a kind's LimitedRenderer,
+//     a calendar-query's time-range tests) ends with one response for the
+//     request-URI: 507, DAV:number-of-matches-within-limits and a
+//     description naming the members (ReportCut), as RFC 5323 5.6 and
+//     RFC 6578 3.6 report truncated results.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

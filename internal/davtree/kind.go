@@ -107,3 +107,13 @@ type Kind interface {
 type Renderer interface {
 	Render(data []byte) []byte
 }
+
+// LimitedRenderer is a Renderer whose answers limits can cut short (a
+// calendar expansion stopped at max-instances or at its work budget).
+// The report then says so (ReportCut).
+type LimitedRenderer interface {
+	Renderer
+	// RenderLimited is Render that also reports whether the answer
+	// is incomplete.
+	RenderLimited(data []byte) (out []byte, cut bool)
+}

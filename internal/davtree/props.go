@@ -302,6 +302,9 @@ type MemberSource struct {
 	Meta     *storage.ObjectMeta
 	Data     []byte // nil unless loaded
 	Renderer Renderer
+	// Cut lists the members whose rendered data a LimitedRenderer cut
+	// short, for ReportCut.
+	Cut []string
 }
 
 // NewMemberSource returns the property source of t's collection's
@@ -339,7 +342,12 @@ func (s *MemberSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 			return dav.Prop{}, false, nil
 		}
 		data := s.Data
-		if s.Renderer != nil {
+		if lr, ok := s.Renderer.(LimitedRenderer); ok {
+			var cut bool
+			if data, cut = lr.RenderLimited(data); cut && (len(s.Cut) == 0 || s.Cut[len(s.Cut)-1] != m.Name) {
+				s.Cut = append(s.Cut, m.Name)
+			}
+		} else if s.Renderer != nil {
 			data = s.Renderer.Render(data)
 		}
 		return dav.TextProp(n, string(data)), true, nil

@@ -3,6 +3,7 @@ package davtree
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -96,6 +97,7 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 	// (absolute, percent-encoded) are caught here, so that each member
 	// and its data are in the answer once.
 	answered := make(map[string]struct{}, len(hrefs))
+	var cut []string
 	for _, href := range hrefs {
 		name, ok := memberName(href, base)
 		if !ok || (t.Type == Member && name != t.ObjName) {
@@ -133,8 +135,40 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 		if err := ms.Propfind(t.MemberHref(name), pf, src); err != nil {
 			return Abort(tr.logger, ms, err)
 		}
+		cut = append(cut, src.Cut...)
+	}
+	if err := ReportCut(ms, t, cut); err != nil {
+		return Abort(tr.logger, ms, err)
 	}
 	return ms.Close("")
+}
+
+// maxCutNamed bounds the members a ReportCut description names.
+const maxCutNamed = 10
+
+// ReportCut adds to a report whose answers limits cut short for the
+// named members (LimitedRenderer, a calendar-query's time-range tests) a
+// response for the request-URI with status 507 and
+// DAV:number-of-matches-within-limits, as RFC 5323 5.6 and RFC 6578 3.6
+// report truncated results, and a DAV:responsedescription naming up to
+// ten of them. Nothing is written for no names.
+func ReportCut(ms *dav.Multistatus, t *Target, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("incomplete: the server's limits cut short the answer for ")
+	for i, n := range names {
+		if i == maxCutNamed {
+			fmt.Fprintf(&b, " and %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.MemberHref(n))
+	}
+	return ms.ErrorResponse(t.Href(), http.StatusInsufficientStorage, dav.CondNumberOfMatches, b.String())
 }
 
 // memberName returns the member name an href designates when it is a
@@ -234,7 +268,14 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 			return Abort(tr.logger, ms, err)
 		}
 	}
-	if truncated {
+	switch {
+	case len(src.Cut) > 0:
+		// One 507 for the request-URI says both that data was cut
+		// short and, if it was, that the change list was.
+		if err := ReportCut(ms, t, src.Cut); err != nil {
+			return Abort(tr.logger, ms, err)
+		}
+	case truncated:
 		// RFC 6578 3.6: a truncated answer carries a 507 for the
 		// request-URI and a token that resumes where this one stopped.
 		ms.StatusResponse(t.Href(), http.StatusInsufficientStorage)

@@ -64,14 +64,45 @@
 //   - DTSTART, DTEND, DUE and RECURRENCE-ID are DATE or DATE-TIME values
 //     (UTC, floating or with TZID; RFC 5545 3.3.4, 3.3.5) with real dates
 //     and times; DURATION parses (3.3.6). VALUE=DATE without VALUE is
-//     accepted by its shape. A TZID that the object does not define and
-//     that is no IANA name is tolerated: clients rely on servers knowing
-//     zones, and the value still has a definite wall-clock reading.
+//     accepted by its shape.
+//   - Every TZID parameter, in any component, names a VTIMEZONE of the
+//     object or a zone Zones resolves by name (IANA, Windows, vendor
+//     prefix, a "(UTC+hh:mm)" display name). RFC 5545 3.2.19 wants a
+//     VTIMEZONE; clients rely on servers knowing zone names, so a known
+//     name will do. Anything else would silently read as UTC.
+//   - Recurrence data, in every component (VTIMEZONE observances too),
+//     as "Recurrence rules" below says: RRULE and EXRULE values, RDATE
+//     (DATE, DATE-TIME, PERIOD) and EXDATE (DATE, DATE-TIME) values that
+//     parse, at most 16 RRULEs per component (RFC 5545: "SHOULD NOT occur
+//     more than once"), and RRULEs within the work limits ("Cost").
 //
 // Not checked, on purpose (lenient): VTIMEZONE contents, that DTEND is
-// after DTSTART or of the same value type, RRULE syntax (an RRULE we cannot
-// expand makes time-range queries return the object, see caldav/filter),
-// property value types other than the dates above.
+// after DTSTART or of the same value type, property value types other
+// than the dates above.
+//
+// # Recurrence rules (RFC 5545 3.3.10, RFC 7529)
+//
+// An RRULE or EXRULE is refused (InvalidData, naming the rule part) for:
+// a FREQ missing, repeated or not one of the seven; a rule part that is
+// unknown (BYEASTER, an extension of rrule-go's, included), repeated or
+// empty; INTERVAL or COUNT not a whole number from 1 (INTERVAL at most
+// 100,000, where rrule-go's arithmetic ends); UNTIL and COUNT together; an
+// UNTIL that is no DATE or DATE-TIME; BY* values out of their ranges
+// (seconds 0-60, minutes 0-59, hours 0-23, month days ±1-31, year days
+// ±1-366, weeks ±1-53, months 1-12, BYSETPOS ±1-366, BYDAY [±1-53]SU..SA);
+// a BYDAY week number with FREQ other than MONTHLY or YEARLY, or with
+// BYWEEKNO; BYWEEKNO without FREQ=YEARLY; BYYEARDAY with DAILY, WEEKLY or
+// MONTHLY; BYMONTHDAY with WEEKLY; BYSETPOS without another BY* part;
+// SKIP without RSCALE. Accepted although the RFC says otherwise, because
+// producers write it and its meaning is plain: names and values in any
+// case, empty parts ("FREQ=DAILY;"), leading zeros, and an UNTIL whose
+// value type is not DTSTART's (Outlook writes a UTC UNTIL on all-day
+// series, iOS a floating one on zoned series; see "Recurrence" for how
+// each is read). RFC 7529 RSCALE rules are checked (RSCALE a name, SKIP
+// OMIT/BACKWARD/FORWARD, leap months "5L", months to 13 and year days to
+// 385) and stored, but not expanded. A rule that can never produce an
+// occurrence (FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from an even hour) is valid
+// and stored; queries return its object.
 //
 // # Dates, zones, durations
 //
@@ -115,8 +146,9 @@
 //     first onset its TZOFFSETFROM holds; a VTIMEZONE with one offset is a
 //     fixed zone. Built zones are cached by content.
 //  5. A display name nobody knows: the fixed offset of its "(UTC+hh:mm)".
-//  6. Anything else reads as UTC, as before: the value keeps a definite
-//     wall-clock reading, and refusing the object would lose data.
+//  6. Anything else is refused by ValidateObject; in objects stored
+//     before that check it reads as UTC, so that the value keeps a
+//     definite wall-clock reading and the stored object stays readable.
 //
 // IANA names win over an object's VTIMEZONE of the same name, by choice:
 // IANA knows the zone's history, while clients' VTIMEZONEs often hold only
@@ -134,8 +166,17 @@
 //     UNTIL on a DATE-TIME series includes that whole day, as its producers
 //     mean. A DATE EXDATE on a DATE-TIME series removes that day's
 //     instances. RDATE PERIOD values keep their own end.
-//   - Unparsable RDATE/EXDATE values are skipped; an RRULE rrule-go cannot
-//     parse (including RFC 7529 RSCALE/SKIP) is an error.
+//   - Unparsable RDATE/EXDATE values (stored before PUT checked them) are
+//     skipped; an RRULE rrule-go cannot parse (including RFC 7529
+//     RSCALE/SKIP) is an error. An RRULE beyond the work limits ("Cost")
+//     is left out and reported by Recurrence.Cut.
+//   - Before rrule-go sees a rule, duplicate BY* values are removed (they
+//     change nothing but multiply its work), BYSECOND=60 is dropped (a
+//     leap second never occurs in Go's time scale) and BYDAY week numbers
+//     beyond ±5 that count within a month (MONTHLY, YEARLY with BYMONTH)
+//     are dropped: no month has them, and rrule-go indexes out of range
+//     on them. A rule left without BYSECOND or BYDAY values has no
+//     occurrence.
 //   - Safety: rrule-go loops forever when INTERVAL steps can never reach
 //     BYHOUR/BYMINUTE/BYSECOND (FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from an even
 //     hour); such rules are refused. A DAILY-or-finer rule whose day filters
@@ -186,17 +227,20 @@
 //   - STATUS:CANCELLED on the defining component sets Cancelled; the
 //     instance is still yielded, the caller decides.
 //   - Cost: Max (default DefaultMaxInstances, 10,000) caps instances
-//     yielded, and 10 x Max caps occurrences walked (only a rule with a
-//     COUNT above 200,000 is walked from DTSTART); truncated reports
-//     either.
+//     yielded, 10 x Max caps occurrences walked (only a rule with a
+//     COUNT above 200,000 is walked from DTSTART), and WalkWork (scaled
+//     with Max above the default) caps the work ("Cost"); truncated
+//     reports any of them, and a rule left out for its cost, so that the
+//     caller can tell the client its answer is incomplete.
 //     Everything that can fail to parse is parsed before the first yield.
 //
 // Span is a conservative [start, end) around every instance, for the
 // storage index: masters with their RDATEs and lengths, every override at
 // its own time, THISANDFUTURE shifts (plus three hours for DST), lengths
 // plus two hours (nominal days across DST). A rule without COUNT or UNTIL
-// is open; a COUNT rule walked more than 100,000 occurrences falls back to
-// its UNTIL or is open. When any value is floating or a DATE the span is
+// is open; a COUNT rule walked more than 100,000 occurrences or WalkWork
+// falls back to its UNTIL or is open; a series with a rule left out for
+// its cost is open. When any value is floating or a DATE the span is
 // widened by 14 hours on both sides, since a query may read it in any zone
 // (UTC-12 to UTC+14). ok is false when nothing can be computed; the object
 // is then always a candidate.
@@ -235,6 +279,50 @@
 //   - VTIMEZONEs are always shown: they name a zone, nothing of an event.
 //   - The zero Viewer, and any value out of range, sees nothing, so a
 //     view that forgets to say who reads fails closed.
+//
+// # Cost (issue 12)
+//
+// rrule-go builds all candidate instants of a period (days kept by the
+// BY* day filters x BYHOUR x BYMINUTE x BYSECOND) before it returns the
+// first, and steps HOURLY, MINUTELY and SECONDLY rules one INTERVAL at a
+// time until a BYHOUR/BYMINUTE/BYSECOND value comes up; neither can be
+// interrupted. A 631-byte rule asking for every second of every day
+// built 31.6 million instants per year (755 MiB for a one-week query,
+// 4.4 GiB and 13 s for a thousand years); one second a day as SECONDLY
+// steps 86,400 times per occurrence (3.4 s for 10,000 instances), on
+// leap days only 126 million (80 s over a thousand years). So the cost of
+// every rule is estimated from its options (budget.go), before rrule-go
+// sees it:
+//
+//   - candidates: the instants one period builds, an upper bound (the
+//     smallest bound of the day filters times the time lists, plus
+//     BYSETPOS's pass over the days). At most 100,000 per component, all
+//     RRULEs together (rrule-go holds a period of each at once): about
+//     2.4 MB and 10 ms. Real rules build a few hundred; the largest
+//     plausible one, every hour of every day as FREQ=YEARLY, 8,784.
+//   - steps: for HOURLY, MINUTELY and SECONDLY, the steps between two
+//     occurrences: (the longest run of INTERVAL steps between two allowed
+//     times of day + 1) x (the longest run of days the day filters skip,
+//     found over a 400-year Gregorian cycle, + 1). At most 1,000,000,
+//     about 4 ms. FREQ=SECONDLY;INTERVAL=30 costs 4; every minute of
+//     office hours on weekdays 3,848; one second a day 172,802.
+//
+// A rule beyond either limit is refused at PUT (InvalidData, saying which
+// and by how much) and, when stored earlier, left out of expansion
+// (Recurrence.Cut): its object then has the instances of DTSTART, RDATE
+// and overrides, and every answer says it is incomplete. Each walk
+// (Instances, Span's, a COUNT rule's conversion, a VTIMEZONE's onsets)
+// charges its work, worked out after each occurrence from the periods
+// rrule-go generated (days set up and candidates per period; for fine
+// rules steps, four to a unit, as a step costs a few ns and a candidate
+// with its garbage tens, and a day the filters skip costs one jump, not a
+// day of steps), against a budget, WalkWork = 2,000,000 (walking 100,000
+// occurrences of a daily or weekly rule costs 200,000 to 250,000), and
+// stops when it is spent. With both, no stored object makes one
+// expansion cost more than a few MB and about 100 ms (measured on two
+// busy cores): over a thousand years, the bomb costs nothing, a rule just
+// under the candidate limit allocates 14 MiB, one second a day as
+// SECONDLY stops after 92 instances.
 //
 // # Writing (RFC 5545 3.1, 3.2)
 //

@@ -84,9 +84,12 @@ type Instance struct {
 // DTSTART nor DUE, a VJOURNAL without DTSTART) have no instances.
 //
 // truncated is true when Max stopped the walk before the window was
-// exhausted, or when more than Max*10 occurrences had to be walked to get
-// there (a rule with a huge COUNT long before the window): the answer is
-// then incomplete. err is non-nil when a date the walk needs does not
+// exhausted, when more than Max*10 occurrences had to be walked to get
+// there (a rule with a huge COUNT long before the window), when the walk
+// used up its work budget (WalkWork, scaled with Max above
+// DefaultMaxInstances), or when an RRULE was left out because it exceeds
+// the work limits (Recurrence.Cut): the answer is then incomplete, and
+// the caller should say so. err is non-nil when a date the walk needs does not
 // parse (a VEVENT without DTSTART, a bad DTEND) or an RRULE cannot be
 // expanded; it is returned before anything is yielded, except for a
 // failure inside rrule-go during the walk.
@@ -528,6 +531,20 @@ func inWindow(s, e, from, to time.Time) bool {
 }
 
 func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (truncated bool, err error) {
+	// A series whose rules were left out is incomplete however the walk
+	// ends, unless in an error or because yield had seen enough.
+	stopped := false
+	for _, s := range ex.series {
+		if s.rec.cut != nil {
+			defer func() { truncated = truncated || err == nil && !stopped }()
+			break
+		}
+	}
+	work := int64(WalkWork)
+	if opts.Max > DefaultMaxInstances {
+		work = work / DefaultMaxInstances * int64(opts.Max)
+	}
+	m := newMeter(work)
 	h := make(instanceHeap, 0, len(ex.fixed)+len(ex.series))
 	for _, inst := range ex.fixed {
 		if ex.only == nil || inst.Component == ex.only {
@@ -556,7 +573,7 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 		if !to.IsZero() {
 			to = to.Add(-s.minLead) // a shift may bring a later occurrence into the window
 		}
-		s.cur = s.rec.window(from, to)
+		s.cur = s.rec.window(from, to, m)
 	}
 	budget := opts.Max * walkFactor
 	yielded := 0
@@ -593,6 +610,7 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 			}
 			yielded++
 			if !yield(inst) {
+				stopped = true
 				return false, nil
 			}
 			continue
@@ -604,7 +622,7 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 			w.ok = false // nothing of this series can start inside the window
 			continue
 		}
-		if budget <= 0 {
+		if budget <= 0 || m.spent() {
 			return true, nil
 		}
 		if inst, ok := w.instance(w.pending); ok && (ex.only == nil || inst.Component == ex.only) {

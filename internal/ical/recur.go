@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,7 +24,9 @@ type Recurrence struct {
 	start   time.Time
 	allDay  bool
 	rules   []*rrule.RRule
-	rdates  []Period // sorted by Start
+	costs   []ruleCost // of rules, by index
+	cut     error      // a *LimitError when rules were left out
+	rdates  []Period   // sorted by Start
 	exAt    map[int64]bool
 	exOnDay map[[3]int]bool // DATE EXDATEs of a DATE-TIME DTSTART
 }
@@ -37,7 +38,9 @@ const maxInterval = 100000
 // NewRecurrence reads the recurrence set of master. DTSTART must parse and
 // every RRULE must be one rrule-go can expand safely; RDATE and EXDATE
 // values that do not parse are skipped, as a client would skip them.
-// floating is the location of floating and DATE values (nil: UTC).
+// RRULEs beyond the work limits (doc.go, "Cost") are left out and
+// reported by Cut. floating is the location of floating and DATE values
+// (nil: UTC).
 func NewRecurrence(master *ical.Component, floating *time.Location) (*Recurrence, error) {
 	return (*Zones)(nil).Recurrence(master, floating)
 }
@@ -52,14 +55,27 @@ func (z *Zones) Recurrence(master *ical.Component, floating *time.Location) (*Re
 	if !allDay {
 		r.clock = writtenClock(master.Props.Get(ical.PropDateTimeStart).Value)
 	}
+	var candidates int64
 	for _, p := range master.Props[ical.PropRecurrenceRule] {
-		rule, err := parseRule(p.Value, start, allDay)
+		rule, cost, err := parseRule(p.Value, start, allDay)
+		if le := (*LimitError)(nil); errors.As(err, &le) {
+			r.cut = &LimitError{Reason: fmt.Sprintf("RRULE %s: %s", quote(p.Value), le.Reason)}
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("RRULE %s: %w", quote(p.Value), err)
 		}
 		if rule != nil {
 			r.rules = append(r.rules, rule)
+			r.costs = append(r.costs, cost)
+			candidates += cost.candidates
 		}
+	}
+	if candidates > maxPeriodCandidates {
+		// rrule-go holds one period of every rule at once.
+		r.cut = &LimitError{Reason: fmt.Sprintf("the RRULEs together build up to %d candidate times per period; at most %d are allowed",
+			candidates, maxPeriodCandidates)}
+		r.rules, r.costs = nil, nil
 	}
 	// DTSTART is always the first instance (RFC 5545 3.8.5.3), even when
 	// the rule does not produce it; rrule-go would leave it out.
@@ -97,7 +113,11 @@ func (z *Zones) Recurrence(master *ical.Component, floating *time.Location) (*Re
 func (r *Recurrence) Start() (time.Time, bool) { return r.start, r.allDay }
 
 // IsRecurring reports whether the set can hold more than DTSTART.
-func (r *Recurrence) IsRecurring() bool { return len(r.rules) > 0 || len(r.rdates) > 1 }
+func (r *Recurrence) IsRecurring() bool { return len(r.rules) > 0 || len(r.rdates) > 1 || r.cut != nil }
+
+// Cut returns a *LimitError when RRULEs were left out of the set because
+// expanding them would exceed the work limits, nil otherwise.
+func (r *Recurrence) Cut() error { return r.cut }
 
 // Occurrence is one instance of a recurrence set. End is set only for an
 // RDATE PERIOD, which carries its own end; other instances last as long as
@@ -140,6 +160,56 @@ type ruleSource struct {
 	// is DAILY or coarser and sets no BYHOUR, BYMINUTE or BYSECOND
 	// (DTSTART's); nil otherwise.
 	clock *[3]int
+	tally tally
+}
+
+// tally charges a walk's meter with the work rrule-go did to produce each
+// occurrence of one rule: the periods it generated since the previous
+// one, worked out from the occurrences' wall-clock fields after the fact.
+// HOURLY and finer rules are charged their steps (stepCost to a unit) and
+// one period's candidates; a day the day filters skip costs rrule-go one
+// jump to its end and at most one cycleGap to an allowed time, not a day
+// of steps.
+type tally struct {
+	cost    ruleCost
+	m       *meter
+	last    int64 // period index of the previous occurrence, or DTSTART's
+	lastDay int64 // its day index, for HOURLY and finer
+	begun   bool
+}
+
+func newTally(rule *rrule.RRule, c ruleCost, m *meter) tally {
+	start := rule.OrigOptions.Dtstart
+	return tally{cost: c, m: m, last: periodIndex(start, c.freq, c.wkst), lastDay: periodIndex(start, rrule.DAILY, 0)}
+}
+
+// add accounts for one call of the rule's iterator, which returned t, ok.
+func (tl *tally) add(t time.Time, ok bool) {
+	c := &tl.cost
+	if !ok {
+		// The last call searched up to UNTIL or the end of time: at
+		// most what one occurrence may cost.
+		tl.m.charge(max(c.period, c.steps/stepCost))
+		return
+	}
+	idx := periodIndex(t, c.freq, c.wkst)
+	n := (idx - tl.last) / c.interval
+	if !tl.begun {
+		n++ // DTSTART's own period
+		tl.begun = true
+	}
+	tl.last = idx
+	if c.freq < rrule.HOURLY {
+		tl.m.charge(n * c.period)
+		return
+	}
+	day := periodIndex(t, rrule.DAILY, 0)
+	days := day - tl.lastDay
+	tl.lastDay = day
+	if n > 0 {
+		steps := min(n, (days+1)*(c.gap+1))
+		tl.m.charge((steps+stepCost-1)/stepCost + c.candidates)
+	}
 }
 
 // advance fetches the rule's next occurrence. rrule-go builds them with
@@ -149,6 +219,7 @@ type ruleSource struct {
 // occurrence, so the wall time is rebuilt by wallTime when it is known.
 func (s *ruleSource) advance() {
 	s.pending, s.ok = s.next()
+	s.tally.add(s.pending, s.ok)
 	if !s.ok {
 		return
 	}
@@ -162,17 +233,19 @@ func (s *ruleSource) advance() {
 	s.pending = firstOccurrence(s.pending)
 }
 
-// cursor starts a walk over the whole set.
-func (r *Recurrence) cursor(from time.Time) *cursor { return r.window(from, time.Time{}) }
+// cursor starts a walk over the whole set, without a work budget.
+func (r *Recurrence) cursor(from time.Time) *cursor { return r.window(from, time.Time{}, nil) }
 
 // window starts a walk that must return every occurrence in [from, to]
 // (zero: unbounded). With a non-zero from, rules without COUNT start near
 // from instead of at DTSTART (see skipAhead); with a non-zero to, rules end
 // there, so that rrule-go never searches past it for an occurrence of a
-// sparse rule. Occurrences outside [from, to] may still be returned.
-func (r *Recurrence) window(from, to time.Time) *cursor {
+// sparse rule. Occurrences outside [from, to] may still be returned. The
+// work of the walk is charged to m (nil: not counted); the caller stops
+// when it is spent.
+func (r *Recurrence) window(from, to time.Time, m *meter) *cursor {
 	c := &cursor{r: r, first: true}
-	for _, rule := range r.rules {
+	for i, rule := range r.rules {
 		src := &ruleSource{}
 		// Decided on the rule as written: skipAhead restarts it with
 		// BYHOUR/BYMINUTE/BYSECOND of its own.
@@ -180,7 +253,7 @@ func (r *Recurrence) window(from, to time.Time) *cursor {
 			src.clock = r.clock
 		}
 		if !from.IsZero() {
-			rule = skipAhead(rule, from)
+			rule = skipAhead(rule, r.costs[i], from)
 		}
 		if o := rule.OrigOptions; !to.IsZero() && (o.Until.IsZero() || o.Until.After(to)) {
 			o.Until = to
@@ -189,6 +262,7 @@ func (r *Recurrence) window(from, to time.Time) *cursor {
 			}
 		}
 		src.next = rule.Iterator()
+		src.tally = newTally(rule, r.costs[i], m)
 		c.srcs = append(c.srcs, src)
 	}
 	return c
@@ -250,7 +324,7 @@ func (c *cursor) next() (occ Occurrence, ok bool, err error) {
 // before the one holding from, for margin. Rules with COUNT must be
 // counted from the start and are not restarted. Periods are counted in
 // wall-clock fields, as rrule-go steps them.
-func skipAhead(rule *rrule.RRule, from time.Time) *rrule.RRule {
+func skipAhead(rule *rrule.RRule, cost ruleCost, from time.Time) *rrule.RRule {
 	o := rule.OrigOptions
 	start := o.Dtstart
 	if !from.After(start) {
@@ -259,7 +333,7 @@ func skipAhead(rule *rrule.RRule, from time.Time) *rrule.RRule {
 	if o.Count > 0 {
 		// A rule with COUNT is the same rule with UNTIL at its last
 		// occurrence, which can then skip ahead.
-		end, ok := countEnd(rule)
+		end, ok := countEnd(rule, cost)
 		if !ok {
 			return rule
 		}
@@ -382,10 +456,14 @@ const (
 	maxCountEnds = 4096   // cached conversions
 )
 
+// countWork is the work budget of one countEnd walk: enough for
+// maxCountWalk occurrences of a daily or weekly rule.
+const countWork = 2 * WalkWork
+
 // countEnd returns the last occurrence of a rule with COUNT, walking it
 // once and remembering the answer for rules in UTC or an IANA zone (whose
-// name identifies its rules).
-func countEnd(rule *rrule.RRule) (end time.Time, ok bool) {
+// name identifies its rules). A walk that runs out of work finds nothing.
+func countEnd(rule *rrule.RRule, cost ruleCost) (end time.Time, ok bool) {
 	defer func() {
 		if recover() != nil { // rrule-go; see cursor.next
 			end, ok = time.Time{}, false
@@ -406,8 +484,15 @@ func countEnd(rule *rrule.RRule) (end time.Time, ok bool) {
 	}
 	var last time.Time
 	next := rule.Iterator()
+	m := newMeter(countWork)
+	tl := newTally(rule, cost, m)
 	for n := 0; n < o.Count; n++ {
+		if m.spent() {
+			last = time.Time{}
+			break
+		}
 		t, ok := next()
+		tl.add(t, ok)
 		if !ok {
 			break
 		}
@@ -432,10 +517,11 @@ func (r *Recurrence) excluded(t time.Time) bool {
 	return false
 }
 
-// parseRule builds an rrule-go rule anchored at start, or returns nil for a
-// rule that provably has no instance. It refuses rules that would make
-// rrule-go loop forever.
-func parseRule(value string, start time.Time, allDay bool) (*rrule.RRule, error) {
+// parseRule builds an rrule-go rule anchored at start, with what it costs,
+// or returns nil for a rule that provably has no instance. It refuses
+// rules that would make rrule-go loop forever, and with a *LimitError
+// those whose single steps cost too much (doc.go, "Cost").
+func parseRule(value string, start time.Time, allDay bool) (*rrule.RRule, ruleCost, error) {
 	var parts []string
 	var until string
 	for _, part := range strings.Split(strings.ToUpper(strings.TrimSpace(value)), ";") {
@@ -450,17 +536,20 @@ func parseRule(value string, start time.Time, allDay bool) (*rrule.RRule, error)
 	}
 	opt, err := rrule.StrToROptionInLocation(strings.Join(parts, ";"), start.Location())
 	if err != nil {
-		return nil, err
+		return nil, ruleCost{}, err
 	}
 	if opt.Interval > maxInterval {
-		return nil, fmt.Errorf("INTERVAL %d is too large", opt.Interval)
+		return nil, ruleCost{}, fmt.Errorf("INTERVAL %d is too large", opt.Interval)
+	}
+	if !normalize(opt) {
+		return nil, ruleCost{}, nil
 	}
 	if until != "" {
 		// A floating or DATE UNTIL is read in DTSTART's zone
 		// (RFC 5545 3.3.10 wants them to match DTSTART anyway).
 		u, untilIsDate, err := parseTime(until, "", start.Location(), start.Location())
 		if err != nil {
-			return nil, fmt.Errorf("UNTIL: %w", err)
+			return nil, ruleCost{}, fmt.Errorf("UNTIL: %w", err)
 		}
 		if untilIsDate && !allDay {
 			// A DATE UNTIL on a DATE-TIME series is invalid but common;
@@ -470,44 +559,21 @@ func parseRule(value string, start time.Time, allDay bool) (*rrule.RRule, error)
 		opt.Until = u
 	}
 	opt.Dtstart = start
-	if !reachable(opt) {
-		return nil, errors.New("BYHOUR, BYMINUTE or BYSECOND cannot be reached with this INTERVAL")
+	if opt.Freq >= rrule.HOURLY && cycleGap(opt) == 0 {
+		// rrule-go steps INTERVAL units at a time until it lands on an
+		// allowed time of day, so for FREQ=HOURLY;INTERVAL=2;BYHOUR=1
+		// from an even hour it never returns.
+		return nil, ruleCost{}, errors.New("BYHOUR, BYMINUTE or BYSECOND cannot be reached with this INTERVAL")
 	}
 	if !hasDays(opt) {
-		return nil, nil
+		return nil, ruleCost{}, nil
 	}
-	return rrule.NewRRule(*opt)
-}
-
-// reachable reports whether rrule-go's HOURLY, MINUTELY and SECONDLY
-// stepping ever lands on a time of day the BYHOUR/BYMINUTE/BYSECOND lists
-// allow. rrule-go steps INTERVAL units at a time until it does, so for
-// FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from an even hour it never returns.
-func reachable(o *rrule.ROption) bool {
-	var period, unit int
-	switch o.Freq {
-	case rrule.HOURLY:
-		period, unit = 24, 3600
-	case rrule.MINUTELY:
-		period, unit = 1440, 60
-	case rrule.SECONDLY:
-		period, unit = 86400, 1
-	default:
-		return true
+	cost := costOf(opt)
+	if err := cost.check(); err != nil {
+		return nil, ruleCost{}, err
 	}
-	h, m, s := o.Dtstart.Clock()
-	t0 := (h*3600 + m*60 + s) / unit
-	interval := max(o.Interval, 1)
-	g := gcd(interval%period+period, period)
-	for k := 0; k < period/g; k++ {
-		sec := ((t0 + k*g) % period) * unit
-		if (len(o.Byhour) == 0 || contains(o.Byhour, sec/3600)) &&
-			(o.Freq < rrule.MINUTELY || len(o.Byminute) == 0 || contains(o.Byminute, sec/60%60)) &&
-			(o.Freq < rrule.SECONDLY || len(o.Bysecond) == 0 || contains(o.Bysecond, sec%60)) {
-			return true
-		}
-	}
-	return false
+	rule, err := rrule.NewRRule(*opt)
+	return rule, cost, err
 }
 
 // hasDays reports whether any day at all satisfies the rule's day filters.
@@ -523,10 +589,7 @@ func hasDays(o *rrule.ROption) bool {
 		len(o.Bymonthday) == 0 && len(o.Byyearday) == 0 && len(o.Byweekno) == 0 && len(o.Byweekday) == 0 {
 		return true
 	}
-	key := fmt.Sprint(o.Wkst.Day(), o.Bymonth, o.Bymonthday, o.Byyearday, o.Byweekno)
-	for _, wd := range o.Byweekday {
-		key += " " + strconv.Itoa(wd.Day())
-	}
+	key := dayFilterKey(o)
 	if v, ok := hasDaysCache.Load(key); ok {
 		return v.(bool)
 	}
@@ -543,21 +606,7 @@ var (
 )
 
 func probeDays(o *rrule.ROption) bool {
-	days := [...]rrule.Weekday{rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU}
-	probe := rrule.ROption{
-		Freq:       rrule.YEARLY,
-		Dtstart:    time.Date(rrule.MAXYEAR-400, 1, 1, 0, 0, 0, 0, time.UTC),
-		Wkst:       o.Wkst, // BYWEEKNO depends on it
-		Bymonth:    o.Bymonth,
-		Bymonthday: o.Bymonthday,
-		Byyearday:  o.Byyearday,
-		Byweekno:   o.Byweekno,
-	}
-	for _, wd := range o.Byweekday {
-		// Finer than MONTHLY, BYDAY ignores ordinals; so must the probe.
-		probe.Byweekday = append(probe.Byweekday, days[wd.Day()])
-	}
-	r, err := rrule.NewRRule(probe)
+	r, err := rrule.NewRRule(dayProbe(o))
 	if err != nil {
 		return true // let the real rule report it
 	}
@@ -570,15 +619,6 @@ func gcd(a, b int) int {
 		a, b = b, a%b
 	}
 	return a
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // writtenClock reads hh, mm, ss of a DATE-TIME value as written

@@ -67,6 +67,12 @@ func Span(cal *ical.Calendar) (start, end time.Time, open, ok bool) {
 			hi = max(hi, h)
 		}
 		length := s.maxLength()
+		if s.rec.cut != nil {
+			// Rules were left out: nothing bounds the set.
+			open = true
+			cover(firstOcc, firstOcc)
+			continue
+		}
 		last, bounded, err := s.rec.lastStart()
 		if err != nil {
 			return time.Time{}, time.Time{}, false, false
@@ -93,7 +99,8 @@ func Span(cal *ical.Calendar) (start, end time.Time, open, ok bool) {
 }
 
 // lastStart returns the start of the set's last occurrence (or a bound on
-// it), with bounded false when the set has no end we can find.
+// it), with bounded false when the set has no end we can find within
+// spanWalk occurrences and WalkWork.
 func (r *Recurrence) lastStart() (last time.Time, bounded bool, err error) {
 	for _, rule := range r.rules {
 		if o := rule.OrigOptions; o.Count == 0 && o.Until.IsZero() {
@@ -101,8 +108,9 @@ func (r *Recurrence) lastStart() (last time.Time, bounded bool, err error) {
 		}
 	}
 	last = r.rdates[len(r.rdates)-1].Start
-	c := r.cursor(time.Time{})
-	for n := 0; n < spanWalk; n++ {
+	m := newMeter(WalkWork)
+	c := r.window(time.Time{}, time.Time{}, m)
+	for n := 0; n < spanWalk && !m.spent(); n++ {
 		occ, ok, err := c.next()
 		if err != nil {
 			return time.Time{}, false, err

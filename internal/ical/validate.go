@@ -55,6 +55,10 @@ func ValidateObject(data []byte) (*ObjectInfo, error) {
 	if len(cal.Props[ical.PropMethod]) > 0 {
 		return nil, objectErr("a calendar object resource must not have a METHOD property (RFC 4791 section 4.1)")
 	}
+	zones := ZonesOf(cal)
+	if err := checkTree(cal.Component, zones); err != nil {
+		return nil, err
+	}
 	info := &ObjectInfo{Calendar: cal}
 	masters := 0
 	rids := make(map[string]bool)
@@ -103,6 +107,87 @@ func ValidateObject(data []byte) (*ObjectInfo, error) {
 		return nil, objectErr("a calendar object resource needs a VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY component")
 	}
 	return info, nil
+}
+
+// maxRules bounds the RRULEs of one component. RFC 5545 3.6.1 says RRULE
+// "SHOULD NOT occur more than once"; each one is parsed, restarted and
+// merged on every expansion.
+const maxRules = 16
+
+// checkTree applies, to c and every component inside it, the rules that
+// hold wherever a property occurs: recurrence properties (RFC 5545
+// 3.3.10, 3.8.5) and TZID parameters (3.2.19).
+func checkTree(c *ical.Component, zones *Zones) error {
+	for name, props := range c.Props {
+		for i := range props {
+			p := &props[i]
+			tzid := p.Params.Get(ical.PropTimezoneID)
+			if tzid == "" {
+				continue
+			}
+			// RFC 5545 3.2.19 wants a VTIMEZONE for every TZID; clients
+			// rely on servers knowing zone names, so a name we resolve
+			// will do. One that is neither would be read as UTC.
+			if _, ok := zones.Lookup(tzid); !ok {
+				return dataErr("%s: %s: TZID %s names no VTIMEZONE in the object and no time zone this server knows", c.Name, name, quote(tzid))
+			}
+		}
+	}
+	if err := checkRecurrence(c, zones); err != nil {
+		return err
+	}
+	for _, sub := range c.Children {
+		if err := checkTree(sub, zones); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRecurrence checks c's RRULE and EXRULE values (RFC 5545 3.3.10;
+// EXRULE is RFC 2445's), RDATE and EXDATE values (3.8.5.1, 3.8.5.2), and
+// that expanding the RRULEs stays within the work limits (doc.go,
+// "Cost"), so that no stored object can make a query expensive.
+func checkRecurrence(c *ical.Component, zones *Zones) error {
+	rules := c.Props[ical.PropRecurrenceRule]
+	if len(rules) > maxRules {
+		return dataErr("%s: %d RRULE properties; at most %d are allowed", c.Name, len(rules), maxRules)
+	}
+	for _, name := range []string{ical.PropRecurrenceRule, "EXRULE"} {
+		for _, p := range c.Props[name] {
+			if err := checkRecur(p.Value); err != nil {
+				return dataErr("%s: %s %s: %s", c.Name, name, quote(p.Value), err)
+			}
+		}
+	}
+	for _, name := range []string{ical.PropRecurrenceDates, ical.PropExceptionDates} {
+		for i := range c.Props[name] {
+			p := &c.Props[name][i]
+			if name == ical.PropExceptionDates {
+				// RFC 5545 3.8.5.1: DATE or DATE-TIME, no PERIOD.
+				if vt := p.Params.Get(ical.ParamValue); strings.EqualFold(vt, string(ical.ValuePeriod)) || strings.Contains(p.Value, "/") {
+					return dataErr("%s: EXDATE takes DATE or DATE-TIME values, not PERIOD", c.Name)
+				}
+			}
+			if _, err := zones.DateList(p, nil); err != nil {
+				return dataErr("%s: %s", c.Name, err)
+			}
+		}
+	}
+	if len(rules) == 0 || c.Props.Get(ical.PropDateTimeStart) == nil {
+		return nil
+	}
+	rec, err := zones.Recurrence(c, nil)
+	if err != nil {
+		// A DTSTART that does not parse is reported by checkComponent; a
+		// rule rrule-go cannot expand (RFC 7529 RSCALE) is accepted and
+		// makes time-range queries return the object.
+		return nil
+	}
+	if cut := rec.Cut(); cut != nil {
+		return dataErr("%s: %s", c.Name, cut)
+	}
+	return nil
 }
 
 // checkComponent applies the RFC 5545 rules for one component's dates.

@@ -108,6 +108,7 @@ type observance struct {
 	name     string
 	start    time.Time // local wall time, as UTC
 	rules    []*rrule.RRule
+	costs    []ruleCost   // of rules, by index
 	open     *rrule.RRule // the rule without COUNT or UNTIL, if one
 	rdates   []time.Time  // local wall times, as UTC
 }
@@ -146,12 +147,16 @@ func buildVTimezone(tzid string, c *ical.Component) (loc *time.Location, ok bool
 			trans = append(trans, transition{at: wall.Unix() - int64(o.from), from: o.from, off: o.to, dst: o.dst, name: o.name})
 		}
 	}
+	// One budget for all onsets: a VTIMEZONE is data the client sent.
+	m := newMeter(WalkWork)
 	for _, o := range obs {
 		add(o, o.start)
-		for _, rule := range o.rules {
+		for i, rule := range o.rules {
 			next := rule.Iterator()
-			for len(trans) < maxTransitions {
+			tl := newTally(rule, o.costs[i], m)
+			for len(trans) < maxTransitions && !m.spent() {
 				t, ok := next()
+				tl.add(t, ok)
 				if !ok || t.After(end) {
 					break
 				}
@@ -233,11 +238,12 @@ func readObservance(sub *ical.Component, dst bool) *observance {
 		}
 	}
 	for _, p := range sub.Props[ical.PropRecurrenceRule] {
-		rule, open := observanceRule(p.Value, o)
+		rule, cost, open := observanceRule(p.Value, o)
 		if rule == nil {
 			continue
 		}
 		o.rules = append(o.rules, rule)
+		o.costs = append(o.costs, cost)
 		if open {
 			o.open = rule
 		}
@@ -248,7 +254,7 @@ func readObservance(sub *ical.Component, dst bool) *observance {
 // observanceRule expands an onset RRULE in local wall time. UNTIL is the
 // UTC instant of the last onset (RFC 5545 3.6.5), so it is moved into the
 // same wall clock; generation ends at vtzLastYear anyway.
-func observanceRule(value string, o *observance) (*rrule.RRule, bool) {
+func observanceRule(value string, o *observance) (*rrule.RRule, ruleCost, bool) {
 	var parts []string
 	var until string
 	for _, part := range strings.Split(strings.ToUpper(strings.TrimSpace(value)), ";") {
@@ -258,9 +264,9 @@ func observanceRule(value string, o *observance) (*rrule.RRule, bool) {
 			parts = append(parts, part)
 		}
 	}
-	rule, err := parseRule(strings.Join(parts, ";"), o.start, false)
+	rule, cost, err := parseRule(strings.Join(parts, ";"), o.start, false)
 	if err != nil || rule == nil {
-		return nil, false
+		return nil, ruleCost{}, false
 	}
 	opt := rule.OrigOptions
 	open := opt.Count == 0 && until == ""
@@ -268,7 +274,7 @@ func observanceRule(value string, o *observance) (*rrule.RRule, bool) {
 	if until != "" {
 		u, isDate, err := parseTime(until, "", nil, time.UTC)
 		if err != nil {
-			return nil, false
+			return nil, ruleCost{}, false
 		}
 		switch {
 		case isDate:
@@ -283,9 +289,9 @@ func observanceRule(value string, o *observance) (*rrule.RRule, bool) {
 	opt.Until = limit
 	r, err := rrule.NewRRule(opt)
 	if err != nil {
-		return nil, false
+		return nil, ruleCost{}, false
 	}
-	return r, open
+	return r, cost, open
 }
 
 // parseUTCOffset reads an RFC 5545 3.3.14 UTC-OFFSET: ("+" / "-") HHMM[SS].

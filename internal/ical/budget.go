@@ -1,0 +1,450 @@
+package ical
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/teambition/rrule-go"
+)
+
+// Work limits of recurrence expansion (doc.go, "Cost"). rrule-go builds
+// every candidate instant of a period (a year for FREQ=YEARLY) before it
+// returns the first one, and steps HOURLY, MINUTELY and SECONDLY rules one
+// INTERVAL at a time until a BYHOUR/BYMINUTE/BYSECOND value comes up;
+// neither can be interrupted. So a rule is refused when one period or one
+// step to the next occurrence would be too much, and every walk counts the
+// work it caused against a budget.
+const (
+	// maxPeriodCandidates bounds the candidate instants one period of a
+	// component's RRULEs builds, all rules together (their periods are
+	// held at once): about 2.4 MB of time.Time. Real rules build a few
+	// hundred at most (FREQ=YEARLY with seven BYDAY values: 366 days);
+	// FREQ=YEARLY;BYDAY=MO,...,SU;BYHOUR=0,...,23 builds 8,784.
+	maxPeriodCandidates = 100_000
+	// maxOccurrenceSteps bounds the steps an HOURLY, MINUTELY or SECONDLY
+	// rule may take between two occurrences, about 4 ms. A rule that asks
+	// for one second a day steps 86,400 times per occurrence; on leap days
+	// only, 126 million.
+	maxOccurrenceSteps = 1_000_000
+	// WalkWork is the work one walk over a recurrence set may do, in
+	// candidates built and days set up plus steps taken, stepCost to a
+	// unit: 20 per occurrence of a walk of 10 x DefaultMaxInstances.
+	// Walking 100,000 occurrences of a daily or weekly rule costs 200,000
+	// to 250,000; 8 million steps take 30 to 100 ms.
+	WalkWork = 2_000_000
+	// stepCost is how many HOURLY, MINUTELY or SECONDLY steps count as one
+	// unit of work: a step costs rrule-go a few ns, a candidate with its
+	// garbage tens of ns.
+	stepCost = 4
+)
+
+// LimitError reports a recurrence rule whose expansion would exceed the
+// work limits. Reason is written for the client that sent the rule.
+type LimitError struct{ Reason string }
+
+func (e *LimitError) Error() string { return e.Reason }
+
+// ruleCost is what one rule costs rrule-go, estimated from its options.
+type ruleCost struct {
+	freq     rrule.Frequency
+	interval int64
+	wkst     int
+	// candidates is the number of instants one period can build:
+	// the days its BY* filters can keep times BYHOUR x BYMINUTE x
+	// BYSECOND (for HOURLY and finer, the parts finer than the period),
+	// plus BYSETPOS's pass over the days.
+	candidates int64
+	// period is the work of one period: the days rrule-go sets up (366
+	// for a year) and the candidates.
+	period int64
+	// gap is the longest run of steps an HOURLY, MINUTELY or SECONDLY
+	// rule takes between two allowed times of day (cycleGap); steps
+	// bounds the steps between two occurrences, days its filters skip
+	// included. Both 0 for coarser rules.
+	gap, steps int64
+}
+
+// normalize removes duplicates from the BY* lists, which change nothing
+// in the set but multiply rrule-go's work (BYHOUR=9,9,9 builds every
+// candidate three times); drops BYSECOND=60, as a leap second never
+// occurs in Go's time scale; and drops BYDAY week numbers beyond 5 where
+// they count within a month (MONTHLY, YEARLY with BYMONTH), which no
+// month has and on which rrule-go indexes out of range. It reports false
+// when nothing is left of BYSECOND or BYDAY, so that the rule has no
+// occurrence.
+func normalize(o *rrule.ROption) bool {
+	if len(o.Byweekday) > 0 && (o.Freq == rrule.MONTHLY || o.Freq == rrule.YEARLY && len(o.Bymonth) > 0) {
+		kept := o.Byweekday[:0:0]
+		for _, wd := range o.Byweekday {
+			if n := wd.N(); n <= 5 && n >= -5 {
+				kept = append(kept, wd)
+			}
+		}
+		if len(kept) == 0 {
+			return false
+		}
+		o.Byweekday = kept
+	}
+	for _, l := range []*[]int{&o.Bysetpos, &o.Bymonth, &o.Bymonthday, &o.Byyearday, &o.Byweekno,
+		&o.Byhour, &o.Byminute, &o.Bysecond, &o.Byeaster} {
+		if len(*l) > 1 {
+			*l = slices.Compact(slices.Sorted(slices.Values(*l)))
+		}
+	}
+	if n := len(o.Bysecond); n > 0 && o.Bysecond[n-1] == 60 {
+		if o.Bysecond = o.Bysecond[:n-1]; len(o.Bysecond) == 0 {
+			return false
+		}
+	}
+	if len(o.Byweekday) > 1 {
+		seen := make(map[[2]int]bool, len(o.Byweekday))
+		wds := o.Byweekday[:0:0]
+		for _, wd := range o.Byweekday {
+			k := [2]int{wd.Day(), wd.N()}
+			if !seen[k] {
+				seen[k] = true
+				wds = append(wds, wd)
+			}
+		}
+		o.Byweekday = wds
+	}
+	return true
+}
+
+// costOf estimates what rule o (normalized, with Dtstart set) costs. The
+// estimates are upper bounds of what rrule-go v1.8 does, except the steps
+// of a rule whose INTERVAL makes it skip days its filters allow, which
+// then costs little per day.
+func costOf(o *rrule.ROption) ruleCost {
+	c := ruleCost{freq: o.Freq, interval: int64(max(o.Interval, 1)), wkst: o.Wkst.Day()}
+	n := func(l []int) int64 { return int64(max(len(l), 1)) }
+	var base, days, times int64
+	switch o.Freq {
+	case rrule.YEARLY:
+		base = 366
+	case rrule.MONTHLY:
+		base = 31
+	case rrule.WEEKLY:
+		base = 7
+	default:
+		base = 1
+	}
+	days = base
+	if o.Freq < rrule.DAILY {
+		days = periodDays(o, base)
+	}
+	switch o.Freq {
+	case rrule.HOURLY:
+		times = n(o.Byminute) * n(o.Bysecond)
+	case rrule.MINUTELY:
+		times = n(o.Bysecond)
+	case rrule.SECONDLY:
+		times = 1
+	default:
+		times = n(o.Byhour) * n(o.Byminute) * n(o.Bysecond)
+	}
+	c.candidates = days*times + int64(len(o.Bysetpos))*days
+	c.period = base + c.candidates
+	if o.Freq >= rrule.HOURLY {
+		c.period = 1 + c.candidates
+		c.gap = cycleGap(o)
+		c.steps = (c.gap + 1) * (dayGap(o) + 1)
+	}
+	return c
+}
+
+// periodDays bounds the days of one YEARLY, MONTHLY or WEEKLY period that
+// the BY* day filters keep. The filters are ANDed, so each one's bound
+// holds and the smallest wins.
+func periodDays(o *rrule.ROption, base int64) int64 {
+	days := base
+	bound := func(b int64) { days = min(days, max(b, 0)) }
+	months := int64(1)
+	if o.Freq == rrule.YEARLY {
+		months = 12
+		if len(o.Bymonth) > 0 {
+			months = int64(len(o.Bymonth))
+			bound(31 * months)
+		}
+	}
+	if len(o.Byweekno) == 0 && len(o.Byyearday) == 0 && len(o.Bymonthday) == 0 &&
+		len(o.Byweekday) == 0 && len(o.Byeaster) == 0 {
+		// rrule-go's defaults: DTSTART's day of the month (in each
+		// BYMONTH month) or of the week.
+		if o.Freq == rrule.YEARLY && len(o.Bymonth) > 0 {
+			bound(months)
+		} else {
+			bound(1)
+		}
+		return days
+	}
+	if len(o.Bymonthday) > 0 && o.Freq != rrule.WEEKLY {
+		bound(int64(len(o.Bymonthday)) * months)
+	}
+	if len(o.Byyearday) > 0 {
+		// A weekly period across New Year can meet a value in both years.
+		bound(2 * int64(len(o.Byyearday)))
+	}
+	if len(o.Byweekno) > 0 && o.Freq == rrule.YEARLY {
+		bound(7 * (int64(len(o.Byweekno)) + 1))
+	}
+	if len(o.Byeaster) > 0 && o.Freq == rrule.YEARLY {
+		bound(int64(len(o.Byeaster)))
+	}
+	if len(o.Byweekday) > 0 {
+		var plain, nth int64
+		for _, wd := range o.Byweekday {
+			if wd.N() == 0 || o.Freq == rrule.WEEKLY {
+				plain++
+			} else {
+				nth++
+			}
+		}
+		perPlain, perNth := int64(1), int64(1)
+		switch o.Freq {
+		case rrule.YEARLY:
+			perPlain = 53
+			if len(o.Bymonth) > 0 {
+				perNth = months
+			}
+		case rrule.MONTHLY:
+			perPlain = 5
+		}
+		bound(plain*perPlain + nth*perNth)
+	}
+	return days
+}
+
+// cycleGap is the longest run of steps an HOURLY, MINUTELY or SECONDLY
+// rule takes from one time of day BYHOUR/BYMINUTE/BYSECOND allow to the
+// next: rrule-go steps INTERVAL units from DTSTART's time, so the times it
+// visits repeat with period/gcd(INTERVAL, period). 1 when every step is
+// allowed; 0 when none is (reachable refuses those rules).
+func cycleGap(o *rrule.ROption) int64 {
+	var period, unit int
+	switch o.Freq {
+	case rrule.HOURLY:
+		period, unit = 24, 3600
+	case rrule.MINUTELY:
+		period, unit = 1440, 60
+	default:
+		period, unit = 86400, 1
+	}
+	if len(o.Byhour) == 0 && (o.Freq < rrule.MINUTELY || len(o.Byminute) == 0) &&
+		(o.Freq < rrule.SECONDLY || len(o.Bysecond) == 0) {
+		return 1
+	}
+	var hours [24]bool
+	var mins, secs [60]bool
+	mark := func(set []bool, l []int) {
+		for i := range set {
+			set[i] = len(l) == 0
+		}
+		for _, v := range l {
+			if v >= 0 && v < len(set) {
+				set[v] = true
+			}
+		}
+	}
+	mark(hours[:], o.Byhour)
+	mark(mins[:], o.Byminute)
+	mark(secs[:], o.Bysecond)
+	allowed := func(p int) bool {
+		sec := p * unit
+		return hours[sec/3600] && (o.Freq < rrule.MINUTELY || mins[sec/60%60]) && (o.Freq < rrule.SECONDLY || secs[sec%60])
+	}
+	h, m, s := o.Dtstart.Clock()
+	p := (h*3600 + m*60 + s) / unit
+	step := max(o.Interval, 1) % period
+	cycle := period / gcd(step+period, period)
+	first, last, gap := -1, -1, 0
+	for k := 0; k < cycle; k++ {
+		if allowed(p) {
+			if first < 0 {
+				first = k
+			} else {
+				gap = max(gap, k-last)
+			}
+			last = k
+		}
+		p = (p + step) % period
+	}
+	if first < 0 {
+		return 0
+	}
+	return int64(max(gap, cycle-last+first))
+}
+
+// dayGap is the longest run of days between two days an HOURLY, MINUTELY
+// or SECONDLY rule's day filters allow (1 without filters), found by
+// walking the filters over one 400-year Gregorian cycle. BYEASTER, which
+// does not repeat that way, counts as two years.
+func dayGap(o *rrule.ROption) int64 {
+	if len(o.Byeaster) > 0 {
+		return 2 * 366
+	}
+	if len(o.Bymonth) == 0 && len(o.Bymonthday) == 0 && len(o.Byyearday) == 0 &&
+		len(o.Byweekno) == 0 && len(o.Byweekday) == 0 {
+		return 1
+	}
+	key := dayFilterKey(o)
+	if v, ok := dayGaps.Load(key); ok {
+		return v.(int64)
+	}
+	gap := probeDayGap(o)
+	if dayGapsN.Add(1) <= maxCountEnds {
+		dayGaps.Store(key, gap)
+	}
+	return gap
+}
+
+var (
+	dayGaps  sync.Map // day filters → longest gap in days
+	dayGapsN atomic.Int64
+)
+
+// gregorianCycle is the number of days in 400 Gregorian years.
+const gregorianCycle = 146097
+
+func probeDayGap(o *rrule.ROption) (gap int64) {
+	defer func() {
+		if recover() != nil { // rrule-go; see cursor.next
+			gap = gregorianCycle
+		}
+	}()
+	r, err := rrule.NewRRule(dayProbe(o))
+	if err != nil {
+		return gregorianCycle
+	}
+	next := r.Iterator()
+	var last int64
+	seen := 0
+	for {
+		t, ok := next()
+		if !ok {
+			break
+		}
+		d := t.Unix() / 86400
+		if seen > 0 {
+			gap = max(gap, d-last)
+		}
+		last = d
+		seen++
+	}
+	if seen < 2 {
+		return gregorianCycle
+	}
+	return gap
+}
+
+// dayProbe is a YEARLY rule with o's day filters over 401 years near the
+// end of the years rrule-go knows: a whole Gregorian cycle and the step
+// into the next. Finer than MONTHLY, BYDAY ignores ordinals; so does the
+// probe.
+func dayProbe(o *rrule.ROption) rrule.ROption {
+	probe := rrule.ROption{
+		Freq:       rrule.YEARLY,
+		Dtstart:    time.Date(rrule.MAXYEAR-801, 1, 1, 0, 0, 0, 0, time.UTC),
+		Wkst:       o.Wkst, // BYWEEKNO depends on it
+		Bymonth:    o.Bymonth,
+		Bymonthday: o.Bymonthday,
+		Byyearday:  o.Byyearday,
+		Byweekno:   o.Byweekno,
+	}
+	for _, wd := range o.Byweekday {
+		probe.Byweekday = append(probe.Byweekday, weekdays[wd.Day()])
+	}
+	if len(probe.Bymonthday) == 0 && len(probe.Byyearday) == 0 && len(probe.Byweekno) == 0 && len(probe.Byweekday) == 0 {
+		// Without a day filter rrule-go would keep only DTSTART's day.
+		probe.Byyearday = allYearDays
+	}
+	probe.Until = probe.Dtstart.AddDate(401, 0, 0)
+	return probe
+}
+
+var allYearDays = func() []int {
+	d := make([]int, 366)
+	for i := range d {
+		d[i] = i + 1
+	}
+	return d
+}()
+
+func dayFilterKey(o *rrule.ROption) string {
+	key := fmt.Sprint(o.Wkst.Day(), o.Bymonth, o.Bymonthday, o.Byyearday, o.Byweekno)
+	for _, wd := range o.Byweekday {
+		key += " " + strconv.Itoa(wd.Day())
+	}
+	return key
+}
+
+// check refuses a rule whose single steps would cost too much.
+func (c ruleCost) check() error {
+	if c.candidates > maxPeriodCandidates {
+		return &LimitError{Reason: fmt.Sprintf("it builds up to %d candidate times per %s; at most %d are allowed",
+			c.candidates, periodName[c.freq], maxPeriodCandidates)}
+	}
+	if c.steps > maxOccurrenceSteps {
+		return &LimitError{Reason: fmt.Sprintf("it may step %d times from one occurrence to the next; at most %d are allowed",
+			c.steps, maxOccurrenceSteps)}
+	}
+	return nil
+}
+
+var periodName = map[rrule.Frequency]string{
+	rrule.YEARLY: "year", rrule.MONTHLY: "month", rrule.WEEKLY: "week", rrule.DAILY: "day",
+	rrule.HOURLY: "hour", rrule.MINUTELY: "minute", rrule.SECONDLY: "second",
+}
+
+// periodIndex numbers the periods of a rule of frequency freq in
+// wall-clock fields, as rrule-go steps them (weeks start on wkst,
+// rrule-go's 0 = Monday).
+func periodIndex(t time.Time, freq rrule.Frequency, wkst int) int64 {
+	y, m, d := t.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	h, mi, s := t.Clock()
+	switch freq {
+	case rrule.YEARLY:
+		return int64(y)
+	case rrule.MONTHLY:
+		return int64(y)*12 + int64(m) - 1
+	case rrule.WEEKLY:
+		// 1970-01-01 was a Thursday, day 3 counted from Monday.
+		return floorDiv(day+3-int64(wkst), 7)
+	case rrule.DAILY:
+		return day
+	case rrule.HOURLY:
+		return day*24 + int64(h)
+	case rrule.MINUTELY:
+		return (day*24+int64(h))*60 + int64(mi)
+	default:
+		return ((day*24+int64(h))*60+int64(mi))*60 + int64(s)
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// meter counts the work of one walk against its budget. A nil *meter
+// counts nothing.
+type meter struct{ left int64 }
+
+func newMeter(budget int64) *meter { return &meter{left: budget} }
+
+func (m *meter) charge(n int64) {
+	if m != nil {
+		m.left -= n
+	}
+}
+
+// spent reports whether the walk has used its budget up.
+func (m *meter) spent() bool { return m != nil && m.left <= 0 }
