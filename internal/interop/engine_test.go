@@ -361,12 +361,7 @@ func freeBusyPeriods(data []byte) ([]string, error) {
 // which would hide the server's answer) and through search(expand=True),
 // and freebusy_request. Each step reports on its own.
 func TestPythonCaldavEngine(t *testing.T) {
-	py := requireTool(t, systemPython)
-	env := systemPythonEnv()
-	if out, err := runEnv(env, "", "", py, "-c", "import caldav"); err != nil {
-		t.Logf("import caldav: %v\n%s", err, out)
-		missing(t, "python3-caldav", "python3-caldav")
-	}
+	py, env := requirePythonCaldav(t)
 	e := startServer(t)
 	script, err := filepath.Abs(filepath.Join("testdata", "caldav_engine.py"))
 	if err != nil {

@@ -101,12 +101,7 @@ func TestVdirsyncerAfterPrune(t *testing.T) {
 // the body), the full sync the application then makes lists exactly what
 // the server holds, and its new token carries on incrementally.
 func TestPythonCaldavAfterPrune(t *testing.T) {
-	py := requireTool(t, systemPython)
-	env := systemPythonEnv()
-	if out, err := runEnv(env, "", "", py, "-c", "import caldav"); err != nil {
-		t.Logf("import caldav: %v\n%s", err, out)
-		missing(t, "python3-caldav", "python3-caldav")
-	}
+	py, env := requirePythonCaldav(t)
 	e := startServer(t)
 	script, err := filepath.Abs(filepath.Join("testdata", "caldav_prune.py"))
 	if err != nil {

@@ -33,12 +33,7 @@ func systemPythonEnv() []string {
 // display name, save/fetch/update/delete of events, sync tokens with a
 // change and a deletion, and deleting the calendar.
 func TestPythonCaldav(t *testing.T) {
-	py := requireTool(t, systemPython)
-	env := systemPythonEnv()
-	if out, err := runEnv(env, "", "", py, "-c", "import caldav"); err != nil {
-		t.Logf("import caldav: %v\n%s", err, out)
-		missing(t, "python3-caldav", "python3-caldav")
-	}
+	py, env := requirePythonCaldav(t)
 	e := startServer(t)
 	script, err := filepath.Abs(filepath.Join("testdata", "caldav_scenario.py"))
 	if err != nil {
@@ -96,4 +91,18 @@ func TestPythonCaldav(t *testing.T) {
 	if strings.Join(names, " ") != "default" {
 		t.Errorf("calendars left after the scenario: %v, want [default]", names)
 	}
+}
+
+// requirePythonCaldav returns the system Python that has python3-caldav
+// and the environment to run it in, or skips (fails under
+// ALMANAC_INTEROP=1) without it.
+func requirePythonCaldav(t *testing.T) (py string, env []string) {
+	t.Helper()
+	py = requireTool(t, systemPython)
+	env = systemPythonEnv()
+	if out, err := runEnv(env, "", "", py, "-c", "import caldav"); err != nil {
+		t.Logf("import caldav: %v\n%s", err, out)
+		missing(t, "python3-caldav", "python3-caldav")
+	}
+	return py, env
 }
