@@ -58,6 +58,13 @@
 //     "Forbidden" for it (0.11's rendering of 403 valid-sync-token), and
 //     a full sync without token then lists exactly the server's events
 //     (testdata/caldav_prune.py).
+//   - README.md, followed as a new user would (readme_test.go): its
+//     ```sh blocks run in order in one bash session, with curl and jq,
+//     against the full server on a fresh store and the almanac binary
+//     built from ./cmd/almanac; each command must succeed, get no HTTP
+//     error its shown output does not name, and print what the comment
+//     lines under it show. The rules head readme_test.go (Debian
+//     packages curl, jq).
 //
 // Tests that need an external tool skip when it is missing, unless
 // ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.
