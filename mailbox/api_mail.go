@@ -171,6 +171,10 @@ type mailboxJSON struct {
 
 func mailboxView(s *storage.MailService, m *storage.Mailbox) mailboxJSON {
 	v := mailboxJSON{Address: m.LocalPart + "@" + s.Domain, Service: s.ID, Aliases: m.Aliases, Created: m.Created, PasswordChanged: m.PasswordChanged}
+	if v.PasswordChanged.IsZero() {
+		// Mailboxes made before creation set it got their password then.
+		v.PasswordChanged = m.Created
+	}
 	if v.Aliases == nil {
 		v.Aliases = []string{}
 	}
@@ -239,7 +243,8 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m := &storage.Mailbox{Service: s.ID, LocalPart: req.LocalPart, PasswordHash: hash}
+	now := time.Now().UTC()
+	m := &storage.Mailbox{Service: s.ID, LocalPart: req.LocalPart, PasswordHash: hash, Created: now, PasswordChanged: now}
 	if err := a.store.CreateMailbox(ctx, m); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			return &fault.Error{Kind: fault.Conflict, Code: "address_taken", Field: "local_part", Message: address + " is already a mailbox or an alias"}

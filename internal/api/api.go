@@ -48,8 +48,13 @@ func invalid(field, format string, args ...any) *Error {
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	// URLs in answers (otpauth://…&issuer=, subscribe links) stay readable:
+	// the body is application/json with nosniff, never HTML.
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }
 
 // WriteError renders err in the JSON error shape. It is the one place

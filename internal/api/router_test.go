@@ -190,3 +190,16 @@ func TestResolveAccount(t *testing.T) {
 		}
 	}
 }
+
+// Answers are JSON that browsers must not sniff as HTML, so URLs in them
+// need no HTML escaping: an otpauth URI reads as written.
+func TestWriteJSONKeepsURLs(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteJSON(rec, http.StatusOK, map[string]string{"uri": "otpauth://totp/a?secret=X&issuer=almanac<>"})
+	if got := rec.Body.String(); !strings.Contains(got, `secret=X&issuer=almanac<>`) {
+		t.Fatalf("body %s", got)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("headers %v", rec.Header())
+	}
+}
