@@ -61,6 +61,10 @@ type CalendarDataRequest struct {
 	Floating *time.Location
 	// MaxInstances caps expansion (0: internal/ical's default).
 	MaxInstances int
+	// Budget is the request's recurrence work budget, shared by every
+	// object the request renders and, in a calendar-query, by its filter
+	// (requestBudget); nil: each expansion has only its own.
+	Budget *aical.Budget
 }
 
 // TimeRange is [Start, End) in UTC.
@@ -387,6 +391,7 @@ func (h *Calendars) calendarDataRequest(t *davtree.Target, body []byte) (*Calend
 			cd.Floating = time.UTC
 		}
 		cd.MaxInstances = h.maxInstances
+		cd.Budget = h.requestBudget()
 	}
 	return cd, nil
 }
@@ -405,9 +410,10 @@ func (cd *CalendarDataRequest) Render(data []byte) []byte {
 }
 
 // RenderLimited is Render, also reporting whether an expansion was cut
-// short: by max-instances, by internal/ical's work budget, or because a
-// recurrence rule exceeds its limits (davtree.LimitedRenderer). The
-// instances found up to there are returned.
+// short: by max-instances, by internal/ical's work budget or the
+// request's, or because a recurrence rule exceeds its limits
+// (davtree.LimitedRenderer). The instances found up to there are
+// returned.
 func (cd *CalendarDataRequest) RenderLimited(data []byte) (out []byte, cut bool) {
 	if cd.plain() {
 		return data, false
@@ -416,21 +422,24 @@ func (cd *CalendarDataRequest) RenderLimited(data []byte) (out []byte, cut bool)
 	if err != nil {
 		return data, false
 	}
+	zones := aical.ZonesWithin(cal, cd.Budget)
 	changed := false
 	switch {
 	case cd.Expand != nil:
-		if root, cut, err = expandTree(cal, root, *cd.Expand, cd.Floating, cd.MaxInstances); err != nil {
+		if root, cut, err = expandTree(cal, root, *cd.Expand, cd.Floating, cd.MaxInstances, zones, cd.Budget); err != nil {
 			return data, false
 		}
 		changed = true
 	case cd.LimitRecurrenceSet != nil:
-		root, changed = limitRecurrence(cal, root, *cd.LimitRecurrenceSet, cd.Floating)
+		root, changed, cut = limitRecurrence(cal, root, *cd.LimitRecurrenceSet, cd.Floating, zones, cd.Budget)
 	}
 	if cd.LimitFreeBusySet != nil {
 		var c bool
-		root, c = limitFreeBusy(cal, root, *cd.LimitFreeBusySet)
+		root, c = limitFreeBusy(root, *cd.LimitFreeBusySet, zones)
 		changed = changed || c
 	}
+	// A time zone the request's budget left unread was read as UTC.
+	cut = cut || zones.Cut()
 	if cd.Comp != nil && !cd.Comp.whole() {
 		root = selectNode(root, cd.Comp)
 		changed = true
@@ -511,14 +520,15 @@ func isRecurringKind(name string) bool {
 // of other kinds (VFREEBUSY, VAVAILABILITY) pass through in UTC. A
 // VTODO or VJOURNAL without the dates to place it passes through as it
 // is: RFC 4791 9.9 says it overlaps every range. truncated reports an
-// expansion cut short (aical.Instances); the instances found are kept.
-func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location, max int) (out *aical.Node, truncated bool, err error) {
+// expansion cut short (aical.Instances) by max, the walk's work budget or
+// b, the request's; the instances found are kept. zones resolves cal's
+// TZIDs.
+func expandTree(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location, max int, zones *aical.Zones, b *aical.Budget) (out *aical.Node, truncated bool, err error) {
 	if floating == nil {
 		floating = time.UTC
 	}
-	zones := aical.ZonesOf(cal)
 	var insts []aical.Instance
-	truncated, err = aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
+	truncated, err = aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max, Budget: b},
 		func(inst aical.Instance) bool {
 			if isRecurringKind(strings.ToUpper(inst.Component.Name)) {
 				insts = append(insts, inst)
@@ -733,39 +743,51 @@ func (x *expander) utcNode(n *aical.Node) *aical.Node {
 // impacts tr: its own time overlaps, or the time the instance had before
 // it was overridden, or (RANGE=THISANDFUTURE) one of the later instances
 // it governs does, which is taken to be the case when its RECURRENCE-ID
-// is before the range end. An override whose dates cannot be read stays.
-func limitRecurrence(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location) (*aical.Node, bool) {
+// is before the range end. An override whose dates cannot be read stays,
+// and so does one whose walk b, the request's work budget, cut short:
+// cut reports it. zones resolves cal's TZIDs.
+func limitRecurrence(cal *ical.Calendar, root *aical.Node, tr TimeRange, floating *time.Location, zones *aical.Zones, b *aical.Budget) (out *aical.Node, changed, cut bool) {
 	if floating == nil {
 		floating = time.UTC
 	}
-	zones := aical.ZonesOf(cal)
-	out := &aical.Node{Name: root.Name, Comp: root.Comp, Lines: root.Lines}
-	changed := false
+	out = &aical.Node{Name: root.Name, Comp: root.Comp, Lines: root.Lines}
 	for _, c := range root.Children {
-		if c.Comp.Props.Get(ical.PropRecurrenceID) == nil || impacts(cal, c.Comp, zones, floating, tr) {
+		if c.Comp.Props.Get(ical.PropRecurrenceID) == nil {
+			out.Children = append(out.Children, c)
+			continue
+		}
+		keep, truncated := impacts(cal, c.Comp, zones, floating, tr, b)
+		cut = cut || truncated
+		if keep {
 			out.Children = append(out.Children, c)
 			continue
 		}
 		changed = true
 	}
-	return out, changed
+	return out, changed, cut
 }
 
-func impacts(cal *ical.Calendar, o *ical.Component, zones *aical.Zones, floating *time.Location, tr TimeRange) bool {
+// impacts reports whether override o impacts tr; truncated, that b, the
+// request's budget, ran out before the walk to find out was done, so
+// that o is kept.
+func impacts(cal *ical.Calendar, o *ical.Component, zones *aical.Zones, floating *time.Location, tr TimeRange, b *aical.Budget) (keep, truncated bool) {
 	ridProp := o.Props.Get(ical.PropRecurrenceID)
 	rid, ridAllDay, err := zones.DateTime(ridProp, floating)
 	if err != nil {
-		return true
+		return true, false
 	}
 	if strings.EqualFold(ridProp.Params.Get(ical.ParamRange), "THISANDFUTURE") && rid.Before(tr.End) {
-		return true
+		return true, false
 	}
 	// Its current time.
 	found := false
-	_, err = aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Only: o, Max: 1},
+	truncated, err = aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Only: o, Max: 1, Budget: b},
 		func(aical.Instance) bool { found = true; return false })
 	if err != nil || found {
-		return true
+		return true, false
+	}
+	if truncated && b.Spent() {
+		return true, true
 	}
 	// Its original time: the master's length from the RECURRENCE-ID.
 	end := rid
@@ -774,7 +796,7 @@ func impacts(cal *ical.Calendar, o *ical.Component, zones *aical.Zones, floating
 	} else if ridAllDay {
 		end = rid.AddDate(0, 0, 1)
 	}
-	return overlaps(rid, end, tr.Start, tr.End)
+	return overlaps(rid, end, tr.Start, tr.End), false
 }
 
 // masterOf finds the component o overrides: same name and UID, no
@@ -831,9 +853,9 @@ func originalEnd(m *ical.Component, rid time.Time, ridAllDay bool, zones *aical.
 // limitFreeBusy is CALDAV:limit-freebusy-set (RFC 4791 9.6.7): in
 // VFREEBUSY components, only the FREEBUSY periods that overlap tr stay,
 // written as the client wrote them; a FREEBUSY property left without
-// periods goes. Values that do not parse stay.
-func limitFreeBusy(cal *ical.Calendar, root *aical.Node, tr TimeRange) (*aical.Node, bool) {
-	zones := aical.ZonesOf(cal)
+// periods goes. Values that do not parse stay. zones resolves the
+// object's TZIDs.
+func limitFreeBusy(root *aical.Node, tr TimeRange, zones *aical.Zones) (*aical.Node, bool) {
 	out := &aical.Node{Name: root.Name, Comp: root.Comp, Lines: root.Lines}
 	changed := false
 	for _, c := range root.Children {

@@ -527,7 +527,7 @@ func TestBusyTimesAndMerge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ps, _, err = busyTimes(ps, c, tr, time.UTC, 0); err != nil {
+		if ps, _, err = busyTimes(ps, c, tr, time.UTC, 0, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

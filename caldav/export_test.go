@@ -13,6 +13,14 @@ func SetQueryParseHook(fn func(h *Calendars, name string)) (restore func()) {
 	return func() { queryParseHook.Store(old) }
 }
 
+// SetBudgetHook makes every request budget call fn when it is made,
+// until the returned function is called. Tests filter on their own
+// handler, so parallel tests do not disturb them.
+func SetBudgetHook(fn func(h *Calendars, b *aical.Budget)) (restore func()) {
+	old := budgetHook.Swap(&fn)
+	return func() { budgetHook.Store(old) }
+}
+
 // PutObjectOf returns the write a PUT of data makes: UID, component and
 // span computed as the handler computes them.
 func PutObjectOf(owner, coll, name string, data []byte) (storage.PutObject, error) {

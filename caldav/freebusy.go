@@ -72,6 +72,7 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 	}
 	var periods []busyPeriod
 	cut := 0
+	budget := h.requestBudget()
 	for _, name := range names {
 		obj, err := t.Get(ctx, name)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -86,7 +87,7 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 			continue
 		}
 		var truncated bool
-		if periods, truncated, err = busyTimes(periods, cal, tr, floating, h.maxInstances); err != nil {
+		if periods, truncated, err = busyTimes(periods, cal, tr, floating, h.maxInstances, budget); err != nil {
 			h.logger.Warn("free-busy: object cannot be expanded", "collection", t.CollName, "object", name, "err", err)
 		}
 		if truncated {
@@ -162,10 +163,11 @@ func parseFreeBusyQuery(body []byte) (TimeRange, error) {
 //     (default BUSY; FREE periods are left out).
 //
 // VTODO, VJOURNAL and VAVAILABILITY contribute nothing. truncated reports
-// an expansion cut short by the limits (aical.Instances); the busy time
-// found up to there is kept.
-func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *time.Location, max int) ([]busyPeriod, bool, error) {
-	zones := aical.ZonesOf(cal)
+// an expansion cut short by the limits (aical.Instances: max, the walk's
+// work budget, b, the request's) or a time zone b left unread; the busy
+// time found up to there is kept.
+func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *time.Location, max int, b *aical.Budget) ([]busyPeriod, bool, error) {
+	zones := aical.ZonesWithin(cal, b)
 	for _, c := range cal.Children {
 		if !strings.EqualFold(c.Name, aical.CompFreeBusy) {
 			continue
@@ -188,7 +190,7 @@ func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *tim
 			}
 		}
 	}
-	truncated, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max},
+	truncated, err := aical.Instances(cal, aical.InstanceOptions{Floating: floating, From: tr.Start, To: tr.End, Zones: zones, Max: max, Budget: b},
 		func(inst aical.Instance) bool {
 			c := inst.Component
 			if !strings.EqualFold(c.Name, aical.CompEvent) || inst.Cancelled {
@@ -204,7 +206,7 @@ func busyTimes(out []busyPeriod, cal *ical.Calendar, tr TimeRange, floating *tim
 			out = appendClipped(out, inst.Start, inst.End, typ, tr)
 			return true
 		})
-	return out, truncated && err == nil, err
+	return out, (truncated || zones.Cut()) && err == nil, err
 }
 
 func appendClipped(out []busyPeriod, s, e time.Time, typ string, tr TimeRange) []busyPeriod {

@@ -50,6 +50,12 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 		return err
 	}
 	f.MaxInstances = h.maxInstances
+	// One budget for the filter and the calendar-data of every member.
+	if cd != nil && cd.Budget != nil {
+		f.Budget = cd.Budget
+	} else {
+		f.Budget = h.requestBudget()
+	}
 	ctx := r.Context()
 	ms := dav.NewMultistatus(w, r)
 	data := davtree.WantsData(h, pf)

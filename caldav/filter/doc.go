@@ -99,10 +99,11 @@
 // date property that does not parse (in any component of the object), an
 // RRULE we cannot expand, a VALARM without a TRIGGER or with a relative
 // one outside any component, the cap or internal/ical's work budget
-// reached before the range ends, an RRULE left out for exceeding the work
-// limits — the component matches. A client shown one object too many
-// re-checks it itself; one that never sees an object loses it from its
-// view. MatchCut reports a match that rests on an expansion cut short, so
+// reached before the range ends, the request's budget (Filter.Budget)
+// spent before the test could walk the recurrence or build a time zone,
+// an RRULE left out for exceeding the work limits — the component
+// matches. A client shown one object too many re-checks it itself; one
+// that never sees an object loses it from its view. MatchCut reports a match that rests on an expansion cut short, so
 // that the report can say so (caldav doc.go, "Answers cut short").
 //
 // Left out: recurring VAVAILABILITY (RFC 7953) and RFC 7529 RSCALE rules

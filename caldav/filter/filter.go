@@ -53,6 +53,11 @@ type Filter struct {
 	// MaxInstances caps the instances of one component a time-range test
 	// walks (0: MaxInstances).
 	MaxInstances int
+	// Budget is the request's recurrence work budget, shared by the
+	// time-range tests of every object the filter is matched against and
+	// by whatever else the request expands (internal/ical RequestWork);
+	// nil: each walk has only its own.
+	Budget *aical.Budget
 }
 
 // CompFilter is a CALDAV:comp-filter (RFC 4791 9.7.1).

@@ -20,9 +20,11 @@ func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
 
 // MatchCut is Match that also reports whether the match rests on an
 // expansion the limits cut short (see doc.go): a time-range test that
-// found nothing before max-instances, the work budget or a recurrence
-// rule beyond the limits stopped it, and matched for that reason. The
-// caller should tell the client the answer may hold too much.
+// found nothing before max-instances, a work budget (the walk's or the
+// request's) or a recurrence rule beyond the limits stopped it, and
+// matched for that reason, or a time zone the request's budget left
+// unread. The caller should tell the client the answer may hold too
+// much.
 func (f *Filter) MatchCut(cal *ical.Calendar) (match, cut bool, err error) {
 	if !strings.EqualFold(f.Comp.Name, "VCALENDAR") {
 		return false, false, invalidf("the outermost comp-filter must name VCALENDAR, not %q", f.Comp.Name)
@@ -37,11 +39,16 @@ func (f *Filter) MatchCut(cal *ical.Calendar) (match, cut bool, err error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	m := matcher{loc: loc, zones: aical.ZonesOf(cal), max: f.MaxInstances}
+	m := matcher{loc: loc, zones: aical.ZonesWithin(cal, f.Budget), max: f.MaxInstances, budget: f.Budget}
 	if m.max <= 0 {
 		m.max = MaxInstances
 	}
 	match = m.comp([]*ical.Component{cal.Component}, &f.Comp, nil)
+	if m.zones.Cut() {
+		// Some time was read in UTC instead of its zone: whichever way
+		// the tests went, they cannot be trusted.
+		return true, true, nil
+	}
 	return match, match && m.cut, nil
 }
 
@@ -91,10 +98,11 @@ func checkText(tm *TextMatch) error {
 }
 
 type matcher struct {
-	loc   *time.Location // for floating and DATE values
-	zones *aical.Zones   // the object's TZIDs
-	max   int            // instance cap per component
-	cut   bool           // a time-range test matched because its expansion was cut short
+	loc    *time.Location // for floating and DATE values
+	zones  *aical.Zones   // the object's TZIDs
+	max    int            // instance cap per component
+	budget *aical.Budget  // the request's
+	cut    bool           // a time-range test matched because its expansion was cut short
 }
 
 // scope is where a list of components sits: their parent and the parent's

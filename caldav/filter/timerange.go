@@ -64,7 +64,7 @@ func (m *matcher) instanceInRange(c *ical.Component, siblings []*ical.Component,
 	cal := &ical.Calendar{Component: &ical.Component{Name: ical.CompCalendar, Children: siblings}}
 	matched := false
 	truncated, err := aical.Instances(cal, aical.InstanceOptions{
-		Floating: m.loc, From: from, To: to, Max: m.max, Zones: m.zones, Only: c,
+		Floating: m.loc, From: from, To: to, Max: m.max, Zones: m.zones, Only: c, Budget: m.budget,
 	}, func(in aical.Instance) bool {
 		matched = test(in)
 		return !matched

@@ -56,7 +56,7 @@ func BenchmarkVTimezoneBuild(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := buildVTimezone("X", cal.Children[0]); !ok {
+		if _, ok, _ := buildVTimezone("X", cal.Children[0], nil); !ok {
 			b.Fatal("not built")
 		}
 	}

@@ -36,6 +36,20 @@ const (
 	// Walking 100,000 occurrences of a daily or weekly rule costs 200,000
 	// to 250,000; 8 million steps take 30 to 100 ms.
 	WalkWork = 2_000_000
+	// RequestWork is the work all walks of one request may do together
+	// (Budget): 16 walks' worth. A report over objects that each cost a
+	// whole walk of the dearest kind (stepping rules, 20 to 45 ns a unit
+	// on two busy cores) takes about a second however many there are;
+	// 3,000 ordinary recurring events cost a month's expansion 6% of it,
+	// a year of free-busy 23% (doc.go, "Cost").
+	RequestWork = 16 * WalkWork
+	// occurrenceWork is what one occurrence a walk takes costs a
+	// request beyond rrule-go's work: about 500 ns of our own (merging,
+	// overrides, the caller's test or rendering), 16 units at that rate.
+	// A walk's own budget leaves it out, as walkFactor bounds its
+	// occurrences; nothing else bounds those of a request over many
+	// objects.
+	occurrenceWork = 16
 	// stepCost is how many HOURLY, MINUTELY or SECONDLY steps count as one
 	// unit of work: a step costs rrule-go a few ns, a candidate with its
 	// garbage tens of ns.
@@ -434,17 +448,83 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// meter counts the work of one walk against its budget. A nil *meter
-// counts nothing.
-type meter struct{ left int64 }
+// Budget is the recurrence work one request may do, shared by every walk
+// the request makes (doc.go, "Cost"): the walks of a calendar-query's
+// time-range tests and of its calendar-data's expansion, a free-busy
+// query's, a multiget's. Each walk still stops at its own WalkWork; once
+// the request's budget is spent, every walk stops, the one under way
+// after its current occurrence and later ones before their first, and
+// reports itself truncated. Work is counted in the units WalkWork is,
+// so the same request over the same data (and caches) is cut at the same
+// place on any machine. A nil *Budget counts nothing and never runs out.
+// A Budget is not safe for concurrent use: a request walks one object at
+// a time.
+type Budget struct{ limit, used int64 }
 
-func newMeter(budget int64) *meter { return &meter{left: budget} }
+// NewBudget returns a budget of units of work.
+func NewBudget(units int64) *Budget { return &Budget{limit: units} }
+
+// NewRequestBudget returns the budget of one request whose walks yield up
+// to max instances each (0: DefaultMaxInstances): RequestWork, scaled
+// with max above DefaultMaxInstances as each walk's WalkWork is, so that
+// a request still pays for 16 walks.
+func NewRequestBudget(max int) *Budget {
+	if max > DefaultMaxInstances {
+		return NewBudget(RequestWork / DefaultMaxInstances * int64(max))
+	}
+	return NewBudget(RequestWork)
+}
+
+// Used returns the work charged so far. It may exceed the budget by what
+// one occurrence of one walk costs: the walk learns what an occurrence
+// cost after rrule-go has done the work.
+func (b *Budget) Used() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.used
+}
+
+// Spent reports whether the budget is used up, so that no walk may start.
+func (b *Budget) Spent() bool { return b != nil && b.used >= b.limit }
+
+func (b *Budget) charge(n int64) {
+	if b != nil {
+		b.used += n
+	}
+}
+
+// meter counts the work of one walk against its budget and, when it has
+// one, the request's. A nil *meter counts nothing.
+type meter struct {
+	left int64
+	req  *Budget
+}
+
+func newMeter(budget int64, req *Budget) *meter { return &meter{left: budget, req: req} }
 
 func (m *meter) charge(n int64) {
 	if m != nil {
 		m.left -= n
+		m.req.charge(n)
 	}
 }
 
-// spent reports whether the walk has used its budget up.
-func (m *meter) spent() bool { return m != nil && m.left <= 0 }
+// took charges the request for one occurrence the walk took.
+func (m *meter) took() {
+	if m != nil {
+		m.req.charge(occurrenceWork)
+	}
+}
+
+// spent reports whether the walk has used its budget, or the request
+// its, up.
+func (m *meter) spent() bool { return m != nil && (m.left <= 0 || m.req.Spent()) }
+
+// request is the request's budget a walk charges; nil for none.
+func (m *meter) request() *Budget {
+	if m == nil {
+		return nil
+	}
+	return m.req
+}

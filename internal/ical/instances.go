@@ -39,6 +39,11 @@ type InstanceOptions struct {
 	// override's instance and the later ones it governs. Max counts only
 	// those.
 	Only *ical.Component
+	// Budget is the request's work budget, which every walk of one
+	// request shares (RequestWork); nil: each walk has only its own.
+	// Zones should then be built by ZonesWithin with the same Budget,
+	// so that the VTIMEZONEs the walk reads are charged too.
+	Budget *Budget
 }
 
 // Instance is one occurrence of a calendar object resource (master or
@@ -87,7 +92,8 @@ type Instance struct {
 // exhausted, when more than Max*10 occurrences had to be walked to get
 // there (a rule with a huge COUNT long before the window), when the walk
 // used up its work budget (WalkWork, scaled with Max above
-// DefaultMaxInstances), or when an RRULE was left out because it exceeds
+// DefaultMaxInstances), when the request's Budget ran out before the walk
+// was done (or began), or when an RRULE was left out because it exceeds
 // the work limits (Recurrence.Cut): the answer is then incomplete, and
 // the caller should say so. err is non-nil when a date the walk needs does not
 // parse (a VEVENT without DTSTART, a bad DTEND) or an RRULE cannot be
@@ -103,15 +109,33 @@ func Instances(cal *ical.Calendar, opts InstanceOptions, yield func(Instance) bo
 	if opts.Floating == nil {
 		opts.Floating = time.UTC
 	}
+	if opts.Budget.Spent() && anyRecurs(cal) {
+		// Not even the rules are read: reading one can cost a walk.
+		return true, nil
+	}
 	zones := opts.Zones
 	if zones == nil {
-		zones = ZonesOf(cal)
+		zones = ZonesWithin(cal, opts.Budget)
 	}
 	ex, err := newExpansion(cal, zones, opts.Floating, opts.Only)
 	if err != nil {
 		return false, err
 	}
-	return ex.run(opts, yield)
+	truncated, err = ex.run(opts, yield)
+	// A zone left unread for want of budget makes every time read in it
+	// doubtful.
+	return truncated || err == nil && zones.Cut(), err
+}
+
+// anyRecurs reports whether a component of cal has recurrence
+// properties.
+func anyRecurs(cal *ical.Calendar) bool {
+	for _, c := range cal.Children {
+		if recurs(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // timing is the parsed date properties of one component.
@@ -544,7 +568,7 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 	if opts.Max > DefaultMaxInstances {
 		work = work / DefaultMaxInstances * int64(opts.Max)
 	}
-	m := newMeter(work)
+	m := newMeter(work, opts.Budget)
 	h := make(instanceHeap, 0, len(ex.fixed)+len(ex.series))
 	for _, inst := range ex.fixed {
 		if ex.only == nil || inst.Component == ex.only {
@@ -575,6 +599,11 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 		}
 		s.cur = s.rec.window(from, to, m)
 	}
+	if len(ex.series) > 0 && m.spent() {
+		// The request's budget is gone: not one period more, as every
+		// later walk of the request would pay one.
+		return true, nil
+	}
 	budget := opts.Max * walkFactor
 	yielded := 0
 	active := append([]*series(nil), ex.series...)
@@ -583,6 +612,7 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 			return false, err
 		}
 		budget--
+		m.took()
 	}
 	for {
 		// The series whose next occurrence can start earliest.
@@ -629,6 +659,7 @@ func (ex *expansion) run(opts InstanceOptions, yield func(Instance) bool) (trunc
 			heap.Push(&h, inst)
 		}
 		budget--
+		m.took()
 		if w.pending, w.ok, err = w.cur.next(); err != nil {
 			return false, err
 		}

@@ -253,7 +253,7 @@ func (r *Recurrence) window(from, to time.Time, m *meter) *cursor {
 			src.clock = r.clock
 		}
 		if !from.IsZero() {
-			rule = skipAhead(rule, r.costs[i], from)
+			rule = skipAhead(rule, r.costs[i], from, m.request())
 		}
 		if o := rule.OrigOptions; !to.IsZero() && (o.Until.IsZero() || o.Until.After(to)) {
 			o.Until = to
@@ -322,9 +322,10 @@ func (c *cursor) next() (occ Occurrence, ok bool, err error) {
 // period yields exactly the original's occurrences from that period on
 // (rrule-go drops what comes before DTSTART). The restart is one period
 // before the one holding from, for margin. Rules with COUNT must be
-// counted from the start and are not restarted. Periods are counted in
-// wall-clock fields, as rrule-go steps them.
-func skipAhead(rule *rrule.RRule, cost ruleCost, from time.Time) *rrule.RRule {
+// counted from the start and are not restarted, unless countEnd finds
+// their end within req. Periods are counted in wall-clock fields, as
+// rrule-go steps them.
+func skipAhead(rule *rrule.RRule, cost ruleCost, from time.Time, req *Budget) *rrule.RRule {
 	o := rule.OrigOptions
 	start := o.Dtstart
 	if !from.After(start) {
@@ -333,7 +334,7 @@ func skipAhead(rule *rrule.RRule, cost ruleCost, from time.Time) *rrule.RRule {
 	if o.Count > 0 {
 		// A rule with COUNT is the same rule with UNTIL at its last
 		// occurrence, which can then skip ahead.
-		end, ok := countEnd(rule, cost)
+		end, ok := countEnd(rule, cost, req)
 		if !ok {
 			return rule
 		}
@@ -463,7 +464,10 @@ const countWork = 2 * WalkWork
 // countEnd returns the last occurrence of a rule with COUNT, walking it
 // once and remembering the answer for rules in UTC or an IANA zone (whose
 // name identifies its rules). A walk that runs out of work finds nothing.
-func countEnd(rule *rrule.RRule, cost ruleCost) (end time.Time, ok bool) {
+// The walk is charged to req as well (a remembered answer costs nothing);
+// one that req stops finds nothing either, but is not remembered: another
+// request may find the end.
+func countEnd(rule *rrule.RRule, cost ruleCost, req *Budget) (end time.Time, ok bool) {
 	defer func() {
 		if recover() != nil { // rrule-go; see cursor.next
 			end, ok = time.Time{}, false
@@ -482,12 +486,18 @@ func countEnd(rule *rrule.RRule, cost ruleCost) (end time.Time, ok bool) {
 			return t, !t.IsZero()
 		}
 	}
+	if req.Spent() {
+		return time.Time{}, false
+	}
 	var last time.Time
 	next := rule.Iterator()
-	m := newMeter(countWork)
+	m := newMeter(countWork, req)
 	tl := newTally(rule, cost, m)
 	for n := 0; n < o.Count; n++ {
 		if m.spent() {
+			if m.left > 0 {
+				return time.Time{}, false // the request's budget, not the rule's
+			}
 			last = time.Time{}
 			break
 		}

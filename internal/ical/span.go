@@ -108,7 +108,7 @@ func (r *Recurrence) lastStart() (last time.Time, bounded bool, err error) {
 		}
 	}
 	last = r.rdates[len(r.rdates)-1].Start
-	m := newMeter(WalkWork)
+	m := newMeter(WalkWork, nil)
 	c := r.window(time.Time{}, time.Time{}, m)
 	for n := 0; n < spanWalk && !m.spent(); n++ {
 		occ, ok, err := c.next()

@@ -48,19 +48,34 @@ var (
 )
 
 func vtimezoneLocation(tzid string, c *ical.Component) (*time.Location, bool) {
+	loc, ok, _ := vtimezoneWithin(tzid, c, nil)
+	return loc, ok
+}
+
+// vtimezoneWithin is vtimezoneLocation charging the onsets' walk to req.
+// cut reports a VTIMEZONE not built, or not to the end, because req was
+// spent; nothing is remembered then, as another request may build it. A
+// remembered one costs nothing.
+func vtimezoneWithin(tzid string, c *ical.Component, req *Budget) (loc *time.Location, ok, cut bool) {
 	key := tzid + "\x00" + componentKey(c)
 	if v, ok := vtzCache.Load(key); ok {
 		loc := v.(*time.Location)
-		return loc, loc != nil
+		return loc, loc != nil, false
 	}
-	loc, ok := buildVTimezone(tzid, c)
+	if req.Spent() {
+		return nil, false, true
+	}
+	loc, ok, cut = buildVTimezone(tzid, c, req)
+	if cut {
+		return nil, false, true
+	}
 	if !ok {
 		loc = nil
 	}
 	if vtzCount.Add(1) <= maxVTZCached {
 		vtzCache.Store(key, loc)
 	}
-	return loc, ok
+	return loc, ok, false
 }
 
 // componentKey is a canonical text of c for caching: its properties and
@@ -121,10 +136,12 @@ type transition struct {
 	name string
 }
 
-func buildVTimezone(tzid string, c *ical.Component) (loc *time.Location, ok bool) {
+// buildVTimezone builds the location of the VTIMEZONE c, charging its
+// onsets' walk to req as well; cut reports a walk that req stopped.
+func buildVTimezone(tzid string, c *ical.Component, req *Budget) (loc *time.Location, ok, cut bool) {
 	defer func() {
 		if recover() != nil { // rrule-go; see Recurrence
-			loc, ok = nil, false
+			loc, ok, cut = nil, false, false
 		}
 	}()
 	var obs []*observance
@@ -138,7 +155,7 @@ func buildVTimezone(tzid string, c *ical.Component) (loc *time.Location, ok bool
 		}
 	}
 	if len(obs) == 0 {
-		return nil, false
+		return nil, false, false
 	}
 	end := time.Date(vtzLastYear, 12, 31, 23, 59, 59, 0, time.UTC)
 	var trans []transition
@@ -148,13 +165,19 @@ func buildVTimezone(tzid string, c *ical.Component) (loc *time.Location, ok bool
 		}
 	}
 	// One budget for all onsets: a VTIMEZONE is data the client sent.
-	m := newMeter(WalkWork)
+	m := newMeter(WalkWork, req)
 	for _, o := range obs {
 		add(o, o.start)
 		for i, rule := range o.rules {
 			next := rule.Iterator()
 			tl := newTally(rule, o.costs[i], m)
-			for len(trans) < maxTransitions && !m.spent() {
+			for len(trans) < maxTransitions {
+				if m.spent() {
+					if m.left > 0 {
+						return nil, false, true // the request's budget, not the zone's
+					}
+					break
+				}
 				t, ok := next()
 				tl.add(t, ok)
 				if !ok || t.After(end) {
@@ -190,14 +213,14 @@ func buildVTimezone(tzid string, c *ical.Component) (loc *time.Location, ok bool
 		fixed = fixed && t.off == before.off
 	}
 	if fixed {
-		return time.FixedZone(tzid, before.off), true
+		return time.FixedZone(tzid, before.off), true, false
 	}
 	data := tzif(before, trans, footer)
 	loc, err := time.LoadLocationFromTZData(tzid, data)
 	if err != nil {
-		return nil, false
+		return nil, false, false
 	}
-	return loc, true
+	return loc, true, false
 }
 
 func readObservance(sub *ical.Component, dst bool) *observance {

@@ -38,15 +38,24 @@ import (
 // knows the zone's whole history, while clients send VTIMEZONEs that hold
 // only recent rules; where the two agree nothing changes.
 type Zones struct {
-	defs map[string]*ical.Component // VTIMEZONE by TZID
+	defs   map[string]*ical.Component // VTIMEZONE by TZID
+	budget *Budget                    // the request's, for building VTIMEZONEs
 
 	mu    sync.Mutex
 	cache map[string]*time.Location
+	cut   bool // a VTIMEZONE was read as UTC: budget ran out first
 }
 
 // ZonesOf collects the VTIMEZONE components of cal.
-func ZonesOf(cal *ical.Calendar) *Zones {
-	z := &Zones{defs: make(map[string]*ical.Component), cache: make(map[string]*time.Location)}
+func ZonesOf(cal *ical.Calendar) *Zones { return ZonesWithin(cal, nil) }
+
+// ZonesWithin is ZonesOf for one request: the onsets of the VTIMEZONEs it
+// builds (4 above, a recurrence walk each) are charged to b, the
+// request's Budget, which every walk of the request shares. A VTIMEZONE
+// that b cannot pay for is read as UTC and Cut reports it. Like b, a
+// Zones with a budget serves one request, one goroutine.
+func ZonesWithin(cal *ical.Calendar, b *Budget) *Zones {
+	z := &Zones{defs: make(map[string]*ical.Component), cache: make(map[string]*time.Location), budget: b}
 	if cal == nil || cal.Component == nil {
 		return z
 	}
@@ -61,6 +70,18 @@ func ZonesOf(cal *ical.Calendar) *Zones {
 		}
 	}
 	return z
+}
+
+// Cut reports whether a VTIMEZONE was read as UTC because the request's
+// Budget was spent before it was built: times read through z may then be
+// wrong, and an answer that rests on them must say it is incomplete.
+func (z *Zones) Cut() bool {
+	if z == nil {
+		return false
+	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.cut
 }
 
 // Location resolves tzid; a name nothing resolves reads as UTC.
@@ -117,7 +138,12 @@ func (z *Zones) resolve(tzid string) (*time.Location, bool) {
 				return loc, true
 			}
 		}
-		if loc, ok := vtimezoneLocation(tzid, def); ok {
+		loc, ok, cut := vtimezoneWithin(tzid, def, z.budget)
+		if cut {
+			z.cut = true
+			return time.UTC, true
+		}
+		if ok {
 			return loc, true
 		}
 	}
