@@ -18,6 +18,15 @@
 //   - RFC 4918 16 preconditions as DAV:error bodies, rendered by the one
 //     error renderer WriteError; internal error text is logged, never sent.
 //   - RFC 6578 sync-collection request parsing and sync-token URIs.
+//   - Dead property values (RawXML) keep what RFC 4918 4.3 has servers
+//     preserve: names, attributes and character children of every
+//     element, each element declaring the namespaces it uses, so a value
+//     replays on its own in any answer; and the language (14.26): the
+//     xml:lang in scope on the property element, its own or one on
+//     DAV:prop, DAV:set or the root, is stored with the value (Stored,
+//     ParseStored) and written on the property element by PROPFIND.
+//     Comments and processing instructions are dropped and CDATA sections
+//     become escaped text, as 4.3.1 allows.
 //   - RFC 8144 / RFC 7240 Prefer: return=minimal on PROPFIND.
 //   - Safe XML ingest: bodies are size-capped, DOCTYPE declarations (and so
 //     entity definitions) are refused and element nesting is bounded,
@@ -56,6 +65,16 @@
 //     tab, LF and CR; invalid UTF-8; U+FFFE/U+FFFF) is written as U+FFFD,
 //     so one bad stored value cannot break a whole multistatus. CR is
 //     written as &#13; so that it survives end-of-line normalization.
+//
+// Where the core departs from an RFC on purpose:
+//
+//   - RFC 4918 4.3 says servers SHOULD preserve the prefixes inside a
+//     dead property value (for vocabularies such as XPath that name
+//     elements by prefix in text). They are not: encoding/xml's decoder
+//     does not report them, and every element of a stored value is
+//     written with its own prefix and declaration instead (x for the
+//     element, a1, a2, ... for namespaced attributes). No CalDAV or
+//     CardDAV property puts prefixes in text.
 //
 // The multistatus writer writes XML by hand with fixed prefixes for the
 // namespaces CalDAV clients use (D, C, CR, CS, ICAL): encoding/xml's

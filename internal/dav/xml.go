@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -230,11 +231,18 @@ func RootName(body []byte) (xml.Name, error) {
 type RawXML struct {
 	Name  xml.Name
 	Inner string // children and text, namespace-complete
+	// Lang is the xml:lang in scope on the element, "" for none: RFC
+	// 4918 14.26 has a dead property's language stored with it and
+	// returned by PROPFIND, and 4.3 counts an xml:lang on an ancestor
+	// (DAV:prop, DAV:set) as the property's own.
+	Lang string
 }
 
-// UnmarshalXML captures the inner content of the element.
+// UnmarshalXML captures the inner content of the element. An xml:lang on
+// the element replaces the Lang the caller found in scope.
 func (r *RawXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	r.Name = start.Name
+	r.Lang = XMLLang(start.Attr, r.Lang)
 	var buf bytes.Buffer
 	var depth int
 	for {
@@ -257,6 +265,54 @@ func (r *RawXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 			escapeText(&buf, string(t))
 		}
 	}
+}
+
+// XMLLang returns the xml:lang among attrs, or inherited when there is
+// none (XML 1.0 2.12: the attribute applies to the element's content
+// unless overridden).
+func XMLLang(attrs []xml.Attr, inherited string) string {
+	for _, a := range attrs {
+		if a.Name.Space == xmlNamespace && a.Name.Local == "lang" {
+			return a.Value
+		}
+	}
+	return inherited
+}
+
+// A dead property is stored as one string (storage.Collection.Props):
+// its inner XML, preceded, when it has a language, by a processing
+// instruction naming it. Captured values never hold processing
+// instructions (UnmarshalXML drops them, as RFC 4918 4.3.1 allows), so
+// the marker cannot be confused with a value, values stored before
+// languages were kept read as they are, and readers that parse a value
+// as XML (Text, Children) skip the marker like any instruction. The
+// language is query-escaped: an instruction cannot contain "?>".
+const langMarker = "<?lang "
+
+// Stored returns the form in which the property is kept.
+func (r *RawXML) Stored() string {
+	if r.Lang == "" {
+		return r.Inner
+	}
+	return langMarker + url.QueryEscape(r.Lang) + "?>" + r.Inner
+}
+
+// ParseStored is the inverse of Stored.
+func ParseStored(n xml.Name, s string) RawXML {
+	if rest, ok := strings.CutPrefix(s, langMarker); ok {
+		if lang, inner, ok := strings.Cut(rest, "?>"); ok {
+			if l, err := url.QueryUnescape(lang); err == nil {
+				return RawXML{Name: n, Inner: inner, Lang: l}
+			}
+		}
+	}
+	return RawXML{Name: n, Inner: s}
+}
+
+// StoredProp renders a stored property value for a multistatus.
+func StoredProp(n xml.Name, s string) Prop {
+	r := ParseStored(n, s)
+	return Prop{Name: n, XML: r.Inner, Lang: r.Lang}
 }
 
 // Text returns the character data of the captured element, for properties
