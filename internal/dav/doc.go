@@ -27,6 +27,15 @@
 //     ParseStored) and written on the property element by PROPFIND.
 //     Comments and processing instructions are dropped and CDATA sections
 //     become escaped text, as 4.3.1 allows.
+//   - Namespace well-formedness (Namespaces in XML 1.0, third edition),
+//     which encoding/xml does not check: a prefix bound to "" (section 5;
+//     undeclaring prefixes is XML 1.1, which encoding/xml does not read),
+//     a prefix used where it is not declared (section 5), and the xml and
+//     xmlns prefixes and namespace names used other than as reserved
+//     (section 3) are a 400 for every request body. encoding/xml would
+//     read bar:x under xmlns:bar="" as a name in no namespace and an
+//     undeclared undecl:x as one in the namespace "undecl", so such a
+//     PROPPATCH would store a property the client never named.
 //   - RFC 8144 / RFC 7240 Prefer: return=minimal on PROPFIND.
 //   - Safe XML ingest: bodies are size-capped, DOCTYPE declarations (and so
 //     entity definitions) are refused and element nesting is bounded,

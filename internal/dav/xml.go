@@ -104,6 +104,7 @@ func ReadXML(r *http.Request, limit int64) ([]byte, error) {
 func CheckXML(body []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	depth, roots := 0, 0
+	var ns nsScope
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -112,7 +113,7 @@ func CheckXML(body []byte) error {
 		if err != nil {
 			return BadRequest("malformed XML: " + xmlErrText(err))
 		}
-		switch tok.(type) {
+		switch t := tok.(type) {
 		case xml.StartElement:
 			if depth == 0 {
 				roots++
@@ -124,8 +125,12 @@ func CheckXML(body []byte) error {
 			if depth > MaxXMLDepth {
 				return BadRequest(fmt.Sprintf("XML nested deeper than %d elements", MaxXMLDepth))
 			}
+			if msg := ns.push(t); msg != "" {
+				return BadRequest("malformed XML: " + msg)
+			}
 		case xml.EndElement:
 			depth--
+			ns.pop()
 		case xml.Directive:
 			return BadRequest("XML DOCTYPE and entity declarations are not accepted")
 		}
@@ -161,6 +166,78 @@ func CheckXML(body []byte) error {
 			}
 		}
 	}
+}
+
+// nsScope checks what encoding/xml leaves unchecked of Namespaces in
+// XML 1.0 (third edition): a prefix bound to "" (section 5, "No Prefix
+// Undeclaring": only XML 1.1 may undeclare, and encoding/xml reads 1.0
+// only), a prefix used but never declared (section 5, "Prefix Declared"),
+// and the reserved xml and xmlns prefixes and names (section 3,
+// "Reserved Prefixes and Namespace Names"). encoding/xml takes an
+// undeclared prefix for the namespace name itself and a prefix with
+// an empty binding for no namespace, so such a document would be stored
+// as a property other than the one the client named.
+type nsScope struct {
+	bound map[string][]string // prefix → namespace names, innermost last
+	marks [][]string          // per open element: the prefixes it declared
+}
+
+const xmlnsNamespace = "http://www.w3.org/2000/xmlns/"
+
+// push enters t (a RawToken start tag, prefixes unresolved) and returns
+// what is wrong with its names, "" when nothing is.
+func (s *nsScope) push(t xml.StartElement) string {
+	var declared []string
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			switch p := a.Name.Local; {
+			case p == "xmlns":
+				return "the xmlns prefix cannot be declared"
+			case a.Value == "":
+				return "namespace prefix " + p + " bound to an empty name"
+			case p == "xml" && a.Value != xmlNamespace, p != "xml" && a.Value == xmlNamespace:
+				return "the xml prefix and only it names the XML namespace"
+			case a.Value == xmlnsNamespace:
+				return "the xmlns namespace cannot be bound"
+			}
+			if s.bound == nil {
+				s.bound = map[string][]string{}
+			}
+			s.bound[a.Name.Local] = append(s.bound[a.Name.Local], a.Value)
+			declared = append(declared, a.Name.Local)
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if a.Value == xmlNamespace || a.Value == xmlnsNamespace {
+				return "a reserved namespace cannot be the default"
+			}
+		}
+	}
+	s.marks = append(s.marks, declared)
+	if p := t.Name.Space; p == "xmlns" {
+		return "an element name cannot have the xmlns prefix"
+	} else if p != "" && !s.declared(p) {
+		return "undeclared namespace prefix " + p
+	}
+	for _, a := range t.Attr {
+		if p := a.Name.Space; p != "" && p != "xmlns" && !s.declared(p) {
+			return "undeclared namespace prefix " + p
+		}
+	}
+	return ""
+}
+
+func (s *nsScope) declared(prefix string) bool {
+	return prefix == "xml" || len(s.bound[prefix]) > 0
+}
+
+func (s *nsScope) pop() {
+	if len(s.marks) == 0 {
+		return // an unmatched end tag; the second pass refuses it
+	}
+	for _, p := range s.marks[len(s.marks)-1] {
+		s.bound[p] = s.bound[p][:len(s.bound[p])-1]
+	}
+	s.marks = s.marks[:len(s.marks)-1]
 }
 
 // validLocal reports whether a local name can be written back on its own
