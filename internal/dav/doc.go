@@ -77,6 +77,11 @@
 //
 // Where the core departs from an RFC on purpose:
 //
+//   - RFC 6578 6.1 makes DAV:sync-level required; a sync-collection
+//     without it is taken as level 1, as Radicale and sabre/dav do,
+//     because older iOS and Apple's own test clients leave it out. A
+//     sync-level that is present must be 1 (400 otherwise; infinite is
+//     403 DAV:supported-sync-level, as 3.3 allows).
 //   - RFC 4918 4.3 says servers SHOULD preserve the prefixes inside a
 //     dead property value (for vocabularies such as XPath that name
 //     elements by prefix in text). They are not: encoding/xml's decoder

@@ -194,7 +194,7 @@ type SyncCollection struct {
 type syncCollectionXML struct {
 	XMLName   xml.Name `xml:"DAV: sync-collection"`
 	SyncToken *string  `xml:"DAV: sync-token"`
-	SyncLevel string   `xml:"DAV: sync-level"`
+	SyncLevel *string  `xml:"DAV: sync-level"`
 	Limit     *struct {
 		NResults string `xml:"DAV: nresults"`
 	} `xml:"DAV: limit"`
@@ -203,6 +203,9 @@ type syncCollectionXML struct {
 
 // ParseSyncCollection parses and checks a sync-collection request. Only
 // sync-level 1 is supported (RFC 6578 3.3: servers may refuse infinite).
+// A request without DAV:sync-level is taken as level 1: RFC 6578 6.1
+// requires the element, but older iOS and Apple's own test clients leave
+// it out, and Radicale and sabre/dav read such a request as level 1 too.
 func ParseSyncCollection(body []byte) (*SyncCollection, error) {
 	var x syncCollectionXML
 	if err := xml.Unmarshal(body, &x); err != nil {
@@ -211,7 +214,11 @@ func ParseSyncCollection(body []byte) (*SyncCollection, error) {
 	if x.SyncToken == nil {
 		return nil, BadRequest("DAV:sync-collection needs a DAV:sync-token element")
 	}
-	switch strings.TrimSpace(x.SyncLevel) {
+	level := "1"
+	if x.SyncLevel != nil {
+		level = strings.TrimSpace(*x.SyncLevel)
+	}
+	switch level {
 	case "1":
 	case "infinite":
 		return nil, Precondition(403, Name(NSDAV, "supported-sync-level"), "sync-level infinite is not supported; use 1")
