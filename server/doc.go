@@ -2,7 +2,9 @@
 // store and wires them into one http.Handler, so it stands above every
 // package it imports (nothing imports it but cmd/almanac and tests).
 //
-//   - /.well-known/caldav and /.well-known/carddav: RFC 6764 redirects;
+//   - /.well-known/caldav and /.well-known/carddav, with or without a
+//     trailing slash: RFC 6764 5 redirects (301 for every method) to
+//     /dav/;
 //   - /dav/: the authenticated DAV tree (internal/davtree) with the
 //     calendar and address-book Kinds (caldav, carddav);
 //   - /api/v1/: the JSON API, one internal/api.Router on which account,

@@ -149,9 +149,15 @@ func New(cfg Config) *Server {
 	r.SkipClean(true)
 	r.UseEncodedPath()
 
+	// RFC 6764 5: every method is redirected, so that a client
+	// PROPFINDing the well-known URI is sent on too. Clients that end
+	// every collection-like path with a slash ask for that form; it is
+	// redirected alike.
 	wellKnown := http.RedirectHandler(davtree.Prefix, http.StatusMovedPermanently)
-	r.Handle("/.well-known/caldav", wellKnown)
-	r.Handle("/.well-known/carddav", wellKnown)
+	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
+		r.Handle(p, wellKnown)
+		r.Handle(p+"/", wellKnown)
+	}
 	davHandler := authn.Middleware(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree)))
 	r.PathPrefix(davtree.Prefix).Handler(davHandler)
 	// go-webdav and other clients build URLs with path.Join, which drops
