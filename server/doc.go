@@ -13,7 +13,15 @@
 //     route not registered as public, and account.LoginChangeGate holds
 //     back an account that must choose a new login ID;
 //   - /ics/ and /vcf/: public feeds (publish), no login;
-//   - /healthz and the request log.
+//   - /healthz and the request log;
+//   - / answers GET and HEAD with a short page, and PROPFIND and OPTIONS
+//     through the DAV tree (clients given only the server's address look
+//     for current-user-principal there).
+//
+// On / and /healthz a method the path does not serve is 405 with Allow
+// (RFC 9110 15.5.6), and OPTIONS answers the same list; the DAV tree, the
+// API and the feeds answer their own. Any other path is 404 whatever the
+// method.
 //
 // Every request gets one log line (request id, principal, method, path,
 // status, duration, bytes) through log/slog. Nothing secret is logged:
