@@ -116,7 +116,8 @@ func (h *Calendars) CheckProp(p *dav.RawXML, creating bool) (xml.Name, bool) {
 func (h *Calendars) Prepare(c *storage.Collection) {
 	key := dav.Clark(pSupportedComps)
 	if v, ok := c.Props[key]; ok {
-		c.Components, _ = parseComps(&dav.RawXML{Name: pSupportedComps, Inner: v})
+		raw := dav.ParseStored(pSupportedComps, v)
+		c.Components, _ = parseComps(&raw)
 		delete(c.Props, key)
 	}
 }

@@ -313,7 +313,7 @@ func (h *Calendars) queryLocation(q *calendarQuery, t *davtree.Target) (*time.Lo
 	if !ok {
 		return nil, nil
 	}
-	raw := dav.RawXML{Name: pCalendarTimezone, Inner: v}
+	raw := dav.ParseStored(pCalendarTimezone, v)
 	loc, err := timezoneLocation(raw.Text())
 	if err != nil {
 		h.logger.Warn("calendar-timezone does not read; using UTC", "collection", t.CollName, "err", err)

@@ -316,10 +316,12 @@ func (h *Handler) feed(link *storage.Link, coll *storage.Collection, now time.Ti
 		f.End = day.AddDate(0, 0, *link.FutureDays+1)
 	}
 	if v, ok := coll.Props[dav.Clark(dav.Name(dav.NSDAV, "displayname"))]; ok {
-		f.Name = (&dav.RawXML{Inner: v}).Text()
+		raw := dav.ParseStored(dav.Name(dav.NSDAV, "displayname"), v)
+		f.Name = raw.Text()
 	}
 	if v, ok := coll.Props[dav.Clark(dav.Name(dav.NSCalDAV, "calendar-timezone"))]; ok {
-		f.TimeZone = calendarZone((&dav.RawXML{Inner: v}).Text())
+		raw := dav.ParseStored(dav.Name(dav.NSCalDAV, "calendar-timezone"), v)
+		f.TimeZone = calendarZone(raw.Text())
 	}
 	return f
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -149,28 +150,104 @@ func New(cfg Config) *Server {
 	r.SkipClean(true)
 	r.UseEncodedPath()
 
+	// RFC 6764 5: every method is redirected, so that a client
+	// PROPFINDing the well-known URI is sent on too. Clients that end
+	// every collection-like path with a slash ask for that form; it is
+	// redirected alike.
 	wellKnown := http.RedirectHandler(davtree.Prefix, http.StatusMovedPermanently)
-	r.Handle("/.well-known/caldav", wellKnown)
-	r.Handle("/.well-known/carddav", wellKnown)
+	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
+		r.Handle(p, wellKnown)
+		r.Handle(p+"/", wellKnown)
+	}
 	davHandler := authn.Middleware(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree)))
 	r.PathPrefix(davtree.Prefix).Handler(davHandler)
 	// go-webdav and other clients build URLs with path.Join, which drops
 	// the trailing slash: /dav is the same collection (RFC 4918 5.2), and
 	// a redirect would turn their PROPFIND into a GET.
 	r.Handle("/dav", davHandler)
-	// PROPFIND on the server's address is how Thunderbird and GNOME look
-	// for current-user-principal; browsers still get the home page.
-	r.Methods("PROPFIND", "OPTIONS").Path("/").Handler(davHandler)
 	r.PathPrefix("/api/").Handler(apiRouter)
 	// Public feeds: the token is the credential, no login.
 	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
 	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)
-	r.Handle("/healthz", healthz(cfg.Store))
-	r.Handle("/", http.HandlerFunc(home))
+	r.Handle("/healthz", methods{http.MethodGet: healthz(cfg.Store)})
+	// PROPFIND on the server's address is how Thunderbird and GNOME look
+	// for current-user-principal, and clients probe it with OPTIONS;
+	// browsers get the home page.
+	r.Handle("/", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler})
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
 		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}}
 }
+
+// methods serves each method of a path that is not in the DAV tree with
+// its handler, HEAD with GET's and OPTIONS (unless it has its own
+// handler) with the list; any other method is 405 with that list in
+// Allow (RFC 9110 15.5.6), not the page a GET would have returned.
+type methods map[string]http.Handler
+
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if h, ok := m[method]; ok {
+		if r.Method == http.MethodOptions {
+			// The handler's own Allow names only what it serves.
+			w = &allowWriter{ResponseWriter: w, allow: m.allow()}
+		}
+		h.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Allow", m.allow())
+	if r.Method == http.MethodOptions {
+		// RFC 9110 9.3.7: OPTIONS on a resource answers what it allows.
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
+
+// allow is the Allow list, in a fixed order so that responses are
+// stable.
+func (m methods) allow() string {
+	list := []string{http.MethodOptions}
+	if _, ok := m[http.MethodGet]; ok {
+		list = append(list, http.MethodGet, http.MethodHead)
+	}
+	for meth := range m {
+		if meth != http.MethodGet && meth != http.MethodOptions {
+			list = append(list, meth)
+		}
+	}
+	slices.Sort(list[1:])
+	return strings.Join(list, ", ")
+}
+
+// allowWriter replaces the Allow header a handler sets with the path's.
+type allowWriter struct {
+	http.ResponseWriter
+	allow       string
+	wroteHeader bool
+}
+
+func (w *allowWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.wroteHeader = true
+		if w.Header().Get("Allow") != "" {
+			w.Header().Set("Allow", w.allow)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *allowWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *allowWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func home(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -18,6 +18,24 @@
 //   - RFC 4918 16 preconditions as DAV:error bodies, rendered by the one
 //     error renderer WriteError; internal error text is logged, never sent.
 //   - RFC 6578 sync-collection request parsing and sync-token URIs.
+//   - Dead property values (RawXML) keep what RFC 4918 4.3 has servers
+//     preserve: names, attributes and character children of every
+//     element, each element declaring the namespaces it uses, so a value
+//     replays on its own in any answer; and the language (14.26): the
+//     xml:lang in scope on the property element, its own or one on
+//     DAV:prop, DAV:set or the root, is stored with the value (Stored,
+//     ParseStored) and written on the property element by PROPFIND.
+//     Comments and processing instructions are dropped and CDATA sections
+//     become escaped text, as 4.3.1 allows.
+//   - Namespace well-formedness (Namespaces in XML 1.0, third edition),
+//     which encoding/xml does not check: a prefix bound to "" (section 5;
+//     undeclaring prefixes is XML 1.1, which encoding/xml does not read),
+//     a prefix used where it is not declared (section 5), and the xml and
+//     xmlns prefixes and namespace names used other than as reserved
+//     (section 3) are a 400 for every request body. encoding/xml would
+//     read bar:x under xmlns:bar="" as a name in no namespace and an
+//     undeclared undecl:x as one in the namespace "undecl", so such a
+//     PROPPATCH would store a property the client never named.
 //   - RFC 8144 / RFC 7240 Prefer: return=minimal on PROPFIND.
 //   - Safe XML ingest: bodies are size-capped, DOCTYPE declarations (and so
 //     entity definitions) are refused and element nesting is bounded,
@@ -56,6 +74,21 @@
 //     tab, LF and CR; invalid UTF-8; U+FFFE/U+FFFF) is written as U+FFFD,
 //     so one bad stored value cannot break a whole multistatus. CR is
 //     written as &#13; so that it survives end-of-line normalization.
+//
+// Where the core departs from an RFC on purpose:
+//
+//   - RFC 6578 6.1 makes DAV:sync-level required; a sync-collection
+//     without it is taken as level 1, as Radicale and sabre/dav do,
+//     because older iOS and Apple's own test clients leave it out. A
+//     sync-level that is present must be 1 (400 otherwise; infinite is
+//     403 DAV:supported-sync-level, as 3.3 allows).
+//   - RFC 4918 4.3 says servers SHOULD preserve the prefixes inside a
+//     dead property value (for vocabularies such as XPath that name
+//     elements by prefix in text). They are not: encoding/xml's decoder
+//     does not report them, and every element of a stored value is
+//     written with its own prefix and declaration instead (x for the
+//     element, a1, a2, ... for namespaced attributes). No CalDAV or
+//     CardDAV property puts prefixes in text.
 //
 // The multistatus writer writes XML by hand with fixed prefixes for the
 // namespaces CalDAV clients use (D, C, CR, CS, ICAL): encoding/xml's

@@ -199,6 +199,7 @@ var proppatchSeeds = []string{
 	`<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>`,
 	`<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:x xml:lang="en" xmlns:a="u" a:lang="fr">y</D:x></D:prop></D:set></D:propertyupdate>`,
 	`<D:propertyupdate xmlns:D="DAV:"/>`,
+	`<D:propertyupdate xmlns:D="DAV:" xml:lang="de"><D:set><D:prop xml:lang="en"><Z:a xmlns:Z="urn:z">x</Z:a><Z:b xmlns:Z="urn:z" xml:lang="">y</Z:b></D:prop></D:set></D:propertyupdate>`,
 }
 
 func FuzzParseProppatch(f *testing.F) {
@@ -243,12 +244,18 @@ func FuzzParseProppatch(f *testing.F) {
 			// Stored values replay inside a multistatus.
 			rec := httptest.NewRecorder()
 			m := NewMultistatus(rec, httptest.NewRequest("PROPFIND", "/", nil))
-			m.Response("/x", []Prop{XMLProp(op.Prop.Name, op.Prop.Inner), TextProp(Name(NSDAV, "t"), op.Prop.Text())}, []xml.Name{op.Prop.Name})
+			m.Response("/x", []Prop{StoredProp(op.Prop.Name, op.Prop.Stored()), TextProp(Name(NSDAV, "t"), op.Prop.Text())}, []xml.Name{op.Prop.Name})
 			if err := m.Close(""); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := parseTreeErr(rec.Body.Bytes()); err != nil {
+			root, err := parseTreeErr(rec.Body.Bytes())
+			if err != nil {
 				t.Fatalf("replayed value does not parse: %v\n%s", err, rec.Body.String())
+			}
+			// With the language it was set in (RFC 4918 14.26).
+			replayed := root.Kids[0].children(Name(NSDAV, "propstat"))[0].child(t, Name(NSDAV, "prop")).Kids[0]
+			if lang, _ := replayed.attr(xmlNamespace, "lang"); lang != op.Prop.Lang && xmlChars(op.Prop.Lang) {
+				t.Fatalf("xml:lang %q replayed as %q", op.Prop.Lang, lang)
 			}
 		}
 	})

@@ -17,6 +17,9 @@ type Prop struct {
 	// XML is pre-rendered inner XML written verbatim. It may use the fixed
 	// prefixes D, C, CR, CS, ICAL or declare its own namespaces.
 	XML string
+	// Lang is written as the element's xml:lang (a dead property's
+	// language, RFC 4918 14.26); "" writes none.
+	Lang string
 }
 
 // TextProp and XMLProp are shorthands.
@@ -295,6 +298,11 @@ func writeStatus(bw *bufio.Writer, code int) {
 func writeProp(bw *bufio.Writer, p *Prop) {
 	open, close := tagParts(p.Name)
 	bw.WriteString(open)
+	if p.Lang != "" {
+		bw.WriteString(` xml:lang="`)
+		escapeAttr(bw, p.Lang)
+		bw.WriteByte('"')
+	}
 	switch {
 	case p.XML != "":
 		bw.WriteByte('>')

@@ -125,6 +125,9 @@ func parseSetRemove(body []byte, setOnly bool) ([]PatchOp, error) {
 	depth := 0
 	var mode string // "set" or "remove" while inside one
 	inProp := false // inside set/prop or remove/prop
+	// langs[i] is the xml:lang in scope at depth i+1: a property set
+	// inside <D:prop xml:lang="en"> is in English (RFC 4918 4.3, 14.26).
+	var langs []string
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -137,6 +140,11 @@ func parseSetRemove(body []byte, setOnly bool) ([]PatchOp, error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
+			inherited := ""
+			if len(langs) > 0 {
+				inherited = langs[len(langs)-1]
+			}
+			langs = append(langs, XMLLang(t.Attr, inherited))
 			switch {
 			case depth == 2 && t.Name.Space == NSDAV && (t.Name.Local == "set" || t.Name.Local == "remove"):
 				if setOnly && t.Name.Local == "remove" {
@@ -149,17 +157,19 @@ func parseSetRemove(body []byte, setOnly bool) ([]PatchOp, error) {
 				if err := names.Add(t.Name); err != nil {
 					return nil, err
 				}
-				var raw RawXML
+				raw := RawXML{Lang: inherited}
 				if err := raw.UnmarshalXML(d, t); err != nil {
 					return nil, BadRequest("malformed property value")
 				}
 				depth--
+				langs = langs[:len(langs)-1]
 				ops = append(ops, PatchOp{Remove: mode == "remove", Prop: raw})
 			case depth == 2:
 				return nil, BadRequest("unexpected element " + t.Name.Local + " in request body")
 			}
 		case xml.EndElement:
 			depth--
+			langs = langs[:len(langs)-1]
 			if depth == 2 {
 				inProp = false
 			}
@@ -184,7 +194,7 @@ type SyncCollection struct {
 type syncCollectionXML struct {
 	XMLName   xml.Name `xml:"DAV: sync-collection"`
 	SyncToken *string  `xml:"DAV: sync-token"`
-	SyncLevel string   `xml:"DAV: sync-level"`
+	SyncLevel *string  `xml:"DAV: sync-level"`
 	Limit     *struct {
 		NResults string `xml:"DAV: nresults"`
 	} `xml:"DAV: limit"`
@@ -193,6 +203,9 @@ type syncCollectionXML struct {
 
 // ParseSyncCollection parses and checks a sync-collection request. Only
 // sync-level 1 is supported (RFC 6578 3.3: servers may refuse infinite).
+// A request without DAV:sync-level is taken as level 1: RFC 6578 6.1
+// requires the element, but older iOS and Apple's own test clients leave
+// it out, and Radicale and sabre/dav read such a request as level 1 too.
 func ParseSyncCollection(body []byte) (*SyncCollection, error) {
 	var x syncCollectionXML
 	if err := xml.Unmarshal(body, &x); err != nil {
@@ -201,7 +214,11 @@ func ParseSyncCollection(body []byte) (*SyncCollection, error) {
 	if x.SyncToken == nil {
 		return nil, BadRequest("DAV:sync-collection needs a DAV:sync-token element")
 	}
-	switch strings.TrimSpace(x.SyncLevel) {
+	level := "1"
+	if x.SyncLevel != nil {
+		level = strings.TrimSpace(*x.SyncLevel)
+	}
+	switch level {
 	case "1":
 	case "infinite":
 		return nil, Precondition(403, Name(NSDAV, "supported-sync-level"), "sync-level infinite is not supported; use 1")

@@ -344,7 +344,9 @@ var syncCases = []struct {
 		want: &SyncCollection{},
 	},
 	{name: "Infinite", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>infinite</D:sync-level><D:prop/></D:sync-collection>`, status: 403, cond: Name(NSDAV, "supported-sync-level")},
-	{name: "LevelMissing", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:prop/></D:sync-collection>`, status: 400},
+	// RFC 6578 6.1 requires sync-level, but older iOS leaves it out.
+	{name: "LevelMissing", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token>t</D:sync-token><D:prop><D:getetag/></D:prop></D:sync-collection>`, want: &SyncCollection{Token: "t", Props: []xml.Name{dGetETag}}},
+	{name: "LevelEmpty", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level/><D:prop/></D:sync-collection>`, status: 400},
 	{name: "LevelTwo", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>2</D:sync-level></D:sync-collection>`, status: 400},
 	{name: "TokenMissing", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-level>1</D:sync-level><D:prop/></D:sync-collection>`, status: 400},
 	{name: "LimitZero", body: `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:limit><D:nresults>0</D:nresults></D:limit></D:sync-collection>`, status: 400},

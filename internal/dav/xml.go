@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -103,6 +104,7 @@ func ReadXML(r *http.Request, limit int64) ([]byte, error) {
 func CheckXML(body []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	depth, roots := 0, 0
+	var ns nsScope
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -111,7 +113,7 @@ func CheckXML(body []byte) error {
 		if err != nil {
 			return BadRequest("malformed XML: " + xmlErrText(err))
 		}
-		switch tok.(type) {
+		switch t := tok.(type) {
 		case xml.StartElement:
 			if depth == 0 {
 				roots++
@@ -123,8 +125,12 @@ func CheckXML(body []byte) error {
 			if depth > MaxXMLDepth {
 				return BadRequest(fmt.Sprintf("XML nested deeper than %d elements", MaxXMLDepth))
 			}
+			if msg := ns.push(t); msg != "" {
+				return BadRequest("malformed XML: " + msg)
+			}
 		case xml.EndElement:
 			depth--
+			ns.pop()
 		case xml.Directive:
 			return BadRequest("XML DOCTYPE and entity declarations are not accepted")
 		}
@@ -160,6 +166,78 @@ func CheckXML(body []byte) error {
 			}
 		}
 	}
+}
+
+// nsScope checks what encoding/xml leaves unchecked of Namespaces in
+// XML 1.0 (third edition): a prefix bound to "" (section 5, "No Prefix
+// Undeclaring": only XML 1.1 may undeclare, and encoding/xml reads 1.0
+// only), a prefix used but never declared (section 5, "Prefix Declared"),
+// and the reserved xml and xmlns prefixes and names (section 3,
+// "Reserved Prefixes and Namespace Names"). encoding/xml takes an
+// undeclared prefix for the namespace name itself and a prefix with
+// an empty binding for no namespace, so such a document would be stored
+// as a property other than the one the client named.
+type nsScope struct {
+	bound map[string][]string // prefix → namespace names, innermost last
+	marks [][]string          // per open element: the prefixes it declared
+}
+
+const xmlnsNamespace = "http://www.w3.org/2000/xmlns/"
+
+// push enters t (a RawToken start tag, prefixes unresolved) and returns
+// what is wrong with its names, "" when nothing is.
+func (s *nsScope) push(t xml.StartElement) string {
+	var declared []string
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			switch p := a.Name.Local; {
+			case p == "xmlns":
+				return "the xmlns prefix cannot be declared"
+			case a.Value == "":
+				return "namespace prefix " + p + " bound to an empty name"
+			case p == "xml" && a.Value != xmlNamespace, p != "xml" && a.Value == xmlNamespace:
+				return "the xml prefix and only it names the XML namespace"
+			case a.Value == xmlnsNamespace:
+				return "the xmlns namespace cannot be bound"
+			}
+			if s.bound == nil {
+				s.bound = map[string][]string{}
+			}
+			s.bound[a.Name.Local] = append(s.bound[a.Name.Local], a.Value)
+			declared = append(declared, a.Name.Local)
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if a.Value == xmlNamespace || a.Value == xmlnsNamespace {
+				return "a reserved namespace cannot be the default"
+			}
+		}
+	}
+	s.marks = append(s.marks, declared)
+	if p := t.Name.Space; p == "xmlns" {
+		return "an element name cannot have the xmlns prefix"
+	} else if p != "" && !s.declared(p) {
+		return "undeclared namespace prefix " + p
+	}
+	for _, a := range t.Attr {
+		if p := a.Name.Space; p != "" && p != "xmlns" && !s.declared(p) {
+			return "undeclared namespace prefix " + p
+		}
+	}
+	return ""
+}
+
+func (s *nsScope) declared(prefix string) bool {
+	return prefix == "xml" || len(s.bound[prefix]) > 0
+}
+
+func (s *nsScope) pop() {
+	if len(s.marks) == 0 {
+		return // an unmatched end tag; the second pass refuses it
+	}
+	for _, p := range s.marks[len(s.marks)-1] {
+		s.bound[p] = s.bound[p][:len(s.bound[p])-1]
+	}
+	s.marks = s.marks[:len(s.marks)-1]
 }
 
 // validLocal reports whether a local name can be written back on its own
@@ -230,11 +308,18 @@ func RootName(body []byte) (xml.Name, error) {
 type RawXML struct {
 	Name  xml.Name
 	Inner string // children and text, namespace-complete
+	// Lang is the xml:lang in scope on the element, "" for none: RFC
+	// 4918 14.26 has a dead property's language stored with it and
+	// returned by PROPFIND, and 4.3 counts an xml:lang on an ancestor
+	// (DAV:prop, DAV:set) as the property's own.
+	Lang string
 }
 
-// UnmarshalXML captures the inner content of the element.
+// UnmarshalXML captures the inner content of the element. An xml:lang on
+// the element replaces the Lang the caller found in scope.
 func (r *RawXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	r.Name = start.Name
+	r.Lang = XMLLang(start.Attr, r.Lang)
 	var buf bytes.Buffer
 	var depth int
 	for {
@@ -257,6 +342,54 @@ func (r *RawXML) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 			escapeText(&buf, string(t))
 		}
 	}
+}
+
+// XMLLang returns the xml:lang among attrs, or inherited when there is
+// none (XML 1.0 2.12: the attribute applies to the element's content
+// unless overridden).
+func XMLLang(attrs []xml.Attr, inherited string) string {
+	for _, a := range attrs {
+		if a.Name.Space == xmlNamespace && a.Name.Local == "lang" {
+			return a.Value
+		}
+	}
+	return inherited
+}
+
+// A dead property is stored as one string (storage.Collection.Props):
+// its inner XML, preceded, when it has a language, by a processing
+// instruction naming it. Captured values never hold processing
+// instructions (UnmarshalXML drops them, as RFC 4918 4.3.1 allows), so
+// the marker cannot be confused with a value, values stored before
+// languages were kept read as they are, and readers that parse a value
+// as XML (Text, Children) skip the marker like any instruction. The
+// language is query-escaped: an instruction cannot contain "?>".
+const langMarker = "<?lang "
+
+// Stored returns the form in which the property is kept.
+func (r *RawXML) Stored() string {
+	if r.Lang == "" {
+		return r.Inner
+	}
+	return langMarker + url.QueryEscape(r.Lang) + "?>" + r.Inner
+}
+
+// ParseStored is the inverse of Stored.
+func ParseStored(n xml.Name, s string) RawXML {
+	if rest, ok := strings.CutPrefix(s, langMarker); ok {
+		if lang, inner, ok := strings.Cut(rest, "?>"); ok {
+			if l, err := url.QueryUnescape(lang); err == nil {
+				return RawXML{Name: n, Inner: inner, Lang: l}
+			}
+		}
+	}
+	return RawXML{Name: n, Inner: s}
+}
+
+// StoredProp renders a stored property value for a multistatus.
+func StoredProp(n xml.Name, s string) Prop {
+	r := ParseStored(n, s)
+	return Prop{Name: n, XML: r.Inner, Lang: r.Lang}
 }
 
 // Text returns the character data of the captured element, for properties

@@ -184,7 +184,7 @@ func (tr *Tree) checkPatch(k Kind, ops []dav.PatchOp, creating bool) *patchResul
 				res.remove = append(res.remove, key)
 			}
 		} else {
-			res.set[key] = op.Prop.Inner
+			res.set[key] = op.Prop.Stored()
 			res.remove = slices.DeleteFunc(res.remove, func(k string) bool { return k == key })
 		}
 		if !slices.Contains(res.okNames, n) {

@@ -32,7 +32,8 @@
 //   - Collection names are unique per account across kinds: a calendar
 //     named "work" cannot be reached under /dav/addressbooks/.
 //   - Unknown properties set on a collection are dead properties, stored
-//     as sent; computed ones are refused with
+//     as sent with the language they were set in (dav.RawXML.Stored,
+//     RFC 4918 14.26); computed ones are refused with
 //     DAV:cannot-modify-protected-property.
 //   - Shared collections (storage.Grant) appear in the sharee's home under
 //     the grant's mount name, listed with their own collections. The

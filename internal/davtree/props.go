@@ -225,10 +225,10 @@ func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 		return p, true, nil
 	}
 	if v, ok := s.viewProps()[dav.Clark(n)]; ok && !hiddenProp(dav.Clark(n)) {
-		return dav.XMLProp(n, v), true, nil
+		return dav.StoredProp(n, v), true, nil
 	}
 	if v, ok := c.Props[dav.Clark(n)]; ok {
-		return dav.XMLProp(n, v), true, nil
+		return dav.StoredProp(n, v), true, nil
 	}
 	return dav.Prop{}, false, nil
 }

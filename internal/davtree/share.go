@@ -324,7 +324,8 @@ func (tr *Tree) inviteXML(t *Target, inv *invite) []byte {
 	host := &Target{Type: Collection, Kind: inv.kind, Account: inv.owner, URLName: inv.g.Collection}
 	summary := inv.g.Collection
 	if v, ok := inv.coll.Props[dav.Clark(pDisplayName)]; ok {
-		summary = (&dav.RawXML{Inner: v}).Text()
+		raw := dav.ParseStored(pDisplayName, v)
+		summary = raw.Text()
 	}
 	var b strings.Builder
 	b.WriteString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")
