@@ -276,6 +276,15 @@ var examples = []example{
 	{file: "rfc4791/5.3.1.2.txt", world: lisaCalendars},
 	{file: "rfc4791/5.3.2.txt", world: lisaEvents},
 	{file: "rfc4791/6.2.1.txt", world: bernardWork},
+	{file: "rfc4791/7.5.1.txt", world: bernardWork, departs: []edit{{
+		why: "the server supports i;unicode-casemap (RFC 5051) besides the two collations RFC 4791 7.5 requires " +
+			"(\"MAY support other collations\")",
+		old: "      <C:supported-collation>i;octet</C:supported-collation>\n",
+		new: "      <C:supported-collation>i;octet</C:supported-collation>\n" +
+			"      <C:supported-collation>i;unicode-casemap</C:supported-collation>\n",
+	}}},
+
+	// RFC 6352.
 	{file: "rfc6352/6.1.1.txt", world: bernardBook, departs: append(homeAllow("MKCOL, PROPFIND, PROPPATCH, LOCK, UNLOCK, REPORT, ACL"), noLocking)},
 	{file: "rfc6352/6.2.1.txt", world: bernardBook, skip: "expected to pass after point 4 (xml:lang of dead properties): " +
 		"addressbook-description is kept as a dead property and its xml:lang=\"fr-CA\" is dropped"},
