@@ -328,6 +328,10 @@ Content-Type: text/xml
 		old: "FN:David Boo",
 		new: "FN:Cyrus Daboo",
 	}}},
+	{file: "rfc6352/8.6.5.txt", world: bernardBook, setupWhy: "8.6.5 says more than two cards match; " +
+		"8.6.4 shows two: a third is added, after them in storage order", setup: func(w *world) {
+		w.put("/dav/addressbooks/bernard/addressbook/v106.vcf", "rfc6352/cards/v106.vcf")
+	}},
 	{file: "rfc6352/8.7.1.txt", world: bernardBookMultiget},
 	{file: "rfc6352/8.7.2.txt", world: bernardBookMultiget, departs: []edit{{
 		why: "the server converts every card it stores between vCard 3.0 and 4.0 (internal/vcard), so the example's " +
