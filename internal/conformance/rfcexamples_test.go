@@ -384,6 +384,7 @@ END:VCARD
 			"    <D:propstat><D:prop><D:getetag>\"x\"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>\n" +
 			"  </D:response>\n",
 	}}},
+	{file: "rfc6578/3.11.txt", world: syncCollection},
 	{file: "rfc6578/3.12.txt", world: syncCollection, setupWhy: "the token is the one 3.11's answer, " +
 		"cut after one member, gave", setup: func(w *world) {
 		w.tokens["http://example.com/ns/sync/1232"] = w.syncAfter(1)

@@ -87,7 +87,8 @@
 //     a calendar-query's time-range tests) ends with one response for the
 //     request-URI: 507, DAV:number-of-matches-within-limits and a
 //     description naming the members (ReportCut), as RFC 5323 5.6 and
-//     RFC 6578 3.6 report truncated results.
+//     RFC 6578 3.6 report truncated results. A sync-collection cut at the
+//     client's DAV:limit ends with the same 507 and condition.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.
