@@ -431,6 +431,12 @@ Content-Type: application/xml
 				"BEGIN:VEVENT\nUID:newresource@example.com\nDTSTAMP:20120301T120000Z\nDTSTART:20120306T090000Z\n" +
 				"SUMMARY:Some content here...\nEND:VEVENT\nEND:VCALENDAR\n",
 		}}},
+	{file: "rfc6578/5.2.txt", world: syncCollection, setupWhy: "the client synchronized; then another change happened",
+		setup: func(w *world) {
+			coll := "/dav/calendars/cyrusdaboo/collection/"
+			w.tokens["http://example.com/ns/sync/12346"] = w.syncToken(coll)
+			w.put(coll+"file.xml", "rfc6578/members/file.xml")
+		}},
 }
 
 // noLocking and homeAllow state what OPTIONS on a home (RFC 4791 5.1.1,
