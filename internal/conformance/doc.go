@@ -64,6 +64,10 @@
 //     calendars and address books hold no collections, so level 1
 //     reports every member (RFC 6578 3.3 leaves infinite to servers that
 //     support it).
+//   - Untagged lists of an If header are matched against the
+//     request-URI only, not also against a COPY or MOVE destination
+//     (RFC 4918 10.4.1); a client that cares tags the destination
+//     (internal/davtree doc.go).
 //
 // # Where the server answers otherwise than an example, as the RFC allows
 //
