@@ -254,8 +254,7 @@ var examples = []example{
 	// RFC 4791 sections 4 to 7.5: resources, properties, methods.
 	{file: "rfc4791/4.1.txt", world: bernardWork},
 	{file: "rfc4791/5.1.1.txt", world: bernardWork, departs: append(homeAllow("PROPFIND, PROPPATCH, LOCK, UNLOCK, REPORT, ACL"), noLocking)},
-	{file: "rfc4791/5.2.1.txt", world: bernardWork, skip: "expected to pass after point 4 (xml:lang of dead properties): " +
-		"calendar-description is kept as a dead property and its xml:lang=\"fr-CA\" is dropped (RFC 4791 5.2.1: servers MUST return it)"},
+	{file: "rfc4791/5.2.1.txt", world: bernardWork},
 	{file: "rfc4791/5.2.2.txt", world: bernardWork},
 	{file: "rfc4791/5.2.3.txt", world: bernardWorkEventsAndTodos},
 	{file: "rfc4791/5.2.4.txt", world: bernardWork},
@@ -286,8 +285,7 @@ var examples = []example{
 
 	// RFC 6352.
 	{file: "rfc6352/6.1.1.txt", world: bernardBook, departs: append(homeAllow("MKCOL, PROPFIND, PROPPATCH, LOCK, UNLOCK, REPORT, ACL"), noLocking)},
-	{file: "rfc6352/6.2.1.txt", world: bernardBook, skip: "expected to pass after point 4 (xml:lang of dead properties): " +
-		"addressbook-description is kept as a dead property and its xml:lang=\"fr-CA\" is dropped"},
+	{file: "rfc6352/6.2.1.txt", world: bernardBook},
 	{file: "rfc6352/6.2.2.txt", world: bernardBook, departs: []edit{{
 		why: "the server also stores vCard 4.0 (RFC 6352 3: SHOULD support it)",
 		old: "      <C:address-data-type content-type=\"text/vcard\" version=\"3.0\"/>\n",
