@@ -19,7 +19,8 @@
 // component type per resource), 5.2 (collection properties), 5.3.1
 // MKCALENDAR and RFC 5689 extended MKCOL with their set-props applied
 // atomically, 5.3.2 PUT with the 5.3.2.1 preconditions, 6.2
-// (calendar-home-set, calendar-user-address-set), 7.8 calendar-query and
+// (calendar-home-set, calendar-user-address-set), 7.5.1
+// supported-collation-set on calendars, 7.8 calendar-query and
 // 7.9 calendar-multiget with 9.6 partial retrieval (calendar-data comp and
 // prop selection, expand, limit-recurrence-set, limit-freebusy-set), 7.10
 // free-busy-query, 5.2.6-5.2.8 (min-date-time, max-date-time,

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"almanac/caldav/filter"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
 	aical "almanac/internal/ical"
@@ -21,6 +22,7 @@ var (
 	pSupportedComps   = dav.Name(dav.NSCalDAV, "supported-calendar-component-set")
 	pSupportedData    = dav.Name(dav.NSCalDAV, "supported-calendar-data")
 	pMaxResourceSize  = dav.Name(dav.NSCalDAV, "max-resource-size")
+	pCollations       = dav.Name(dav.NSCalDAV, "supported-collation-set")
 	pCalendarData     = dav.Name(dav.NSCalDAV, "calendar-data")
 	pEmailAddressSet  = dav.Name(dav.NSCalendarServer, "email-address-set")
 	pCalendarOrder    = dav.Name(dav.NSAppleICal, "calendar-order")
@@ -40,7 +42,7 @@ var principalLive = []xml.Name{
 // Live properties of a calendar besides the ones every collection has,
 // in allprop order.
 var calendarLive = []xml.Name{
-	pSupportedComps, pSupportedData, pMaxResourceSize, pMinDateTime, pMaxDateTime, pMaxInstances,
+	pSupportedComps, pSupportedData, pCollations, pMaxResourceSize, pMinDateTime, pMaxDateTime, pMaxInstances,
 }
 
 // allComponents are the component types a calendar may hold (RFC 4791
@@ -59,7 +61,9 @@ func (h *Calendars) PrincipalProps(acc *storage.Account) []dav.Prop {
 	}
 }
 
-// CollectionProp serves a calendar's properties of RFC 4791 5.2.
+// CollectionProp serves a calendar's properties of RFC 4791 5.2, and
+// 7.5.1's supported-collation-set, which every resource that answers
+// calendar-query's text matches must carry.
 func (h *Calendars) CollectionProp(c *storage.Collection, n xml.Name) (dav.Prop, bool) {
 	switch n {
 	case pSupportedComps:
@@ -70,6 +74,12 @@ func (h *Calendars) CollectionProp(c *storage.Collection, n xml.Name) (dav.Prop,
 		return dav.XMLProp(n, sb.String()), true
 	case pSupportedData:
 		return dav.XMLProp(n, `<C:calendar-data content-type="text/calendar" version="2.0"/>`), true
+	case pCollations:
+		var sb strings.Builder
+		for _, c := range filter.SupportedCollations {
+			sb.WriteString("<C:supported-collation>" + c + "</C:supported-collation>")
+		}
+		return dav.XMLProp(n, sb.String()), true
 	case pMinDateTime:
 		return dav.TextProp(n, minDateTime), true
 	case pMaxDateTime:

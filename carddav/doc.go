@@ -56,5 +56,6 @@
 //     members; Depth 0 on the collection matches nothing.
 //   - limit: the first nresults matches in storage order are returned and,
 //     when another card would have matched, a 507 response for the
-//     request URI tells the client the list is cut (RFC 6352 8.6.1).
+//     request URI with DAV:number-of-matches-within-limits tells the
+//     client the list is cut (RFC 6352 8.6.1, 8.6.2).
 package carddav

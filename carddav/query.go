@@ -3,6 +3,7 @@ package carddav
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"almanac/carddav/filter"
@@ -129,9 +130,11 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 		err = t.Walk(ctx, visit)
 	}
 	if errors.Is(err, errTruncated) {
-		// RFC 6352 8.6.1 (by RFC 5323 5.6): the cut is reported as a 507
-		// response for the request URI.
-		if err := ms.StatusResponse(t.Href(), http.StatusInsufficientStorage); err != nil {
+		// RFC 6352 8.6.2: the cut is reported as a 507 response for the
+		// request URI, with DAV:number-of-matches-within-limits so that
+		// a client can tell it from other 507s.
+		msg := fmt.Sprintf("more cards match: the answer holds the first %d (CARDDAV:limit)", q.limit)
+		if err := ms.ErrorResponse(t.Href(), http.StatusInsufficientStorage, dav.CondNumberOfMatches, msg); err != nil {
 			return davtree.Abort(a.logger, ms, err)
 		}
 		err = nil

@@ -15,6 +15,10 @@
 //   - RFC 9110 13.1 conditional requests: If-Match (strong comparison,
 //     "*"), If-None-Match (weak comparison, "*"), lists, weak tags, and
 //     If-Modified-Since / If-Unmodified-Since for reads.
+//   - RFC 4918 10.4 If header parsing (ParseIf): tagged and untagged
+//     lists, Not, state tokens and entity tags; a header off the grammar,
+//     or with more than MaxIfConditions (32) conditions, each of which may
+//     cost a lookup, is 400. Evaluation is the tree's (internal/davtree).
 //   - RFC 4918 16 preconditions as DAV:error bodies, rendered by the one
 //     error renderer WriteError; internal error text is logged, never sent.
 //   - RFC 6578 sync-collection request parsing and sync-token URIs.

@@ -20,7 +20,8 @@
 // cap, DELETE of members and collections, COPY and MOVE between the
 // user's collections of one kind (9.8, 9.9); RFC 5689 extended MKCOL with
 // set-props applied atomically (and the kind's own method, MKCALENDAR);
-// RFC 6578 sync-collection; the kind's multiget (RFC 4791 7.9, RFC 6352
+// RFC 6578 sync-collection; the RFC 4918 10.4 If header on every method,
+// with RFC 6578 5's sync tokens; the kind's multiget (RFC 4791 7.9, RFC 6352
 // 8.7) with hrefs checked against the collection; RFC 3744 5.4
 // current-user-privilege-set and 3.1 supported-report-set; the
 // CalendarServer getctag, from the same counter as the sync token; the
@@ -87,7 +88,20 @@
 //     a calendar-query's time-range tests) ends with one response for the
 //     request-URI: 507, DAV:number-of-matches-within-limits and a
 //     description naming the members (ReportCut), as RFC 5323 5.6 and
-//     RFC 6578 3.6 report truncated results.
+//     RFC 6578 3.6 report truncated results. A sync-collection cut at the
+//     client's DAV:limit ends with the same 507 and condition.
+//   - If header (RFC 4918 10.4, RFC 6578 5). The server has no locks: a
+//     member's state is its ETag (compared strongly), a collection's its
+//     sync token, and a lock token never matches, so (Not <DAV:no-lock>)
+//     always holds. A header that does not hold is 412 before the method
+//     runs; it is read before the write, not inside its transaction, as
+//     sabre/dav and mod_dav do (If-Match and If-None-Match on PUT and
+//     DELETE are checked inside it). A tag naming nothing the user may
+//     see, another user's collection included, has no state: only Not
+//     conditions hold on it. Untagged lists are matched against the
+//     request-URI only, not also against a COPY or MOVE destination
+//     (10.4.1 asks for every resource the method applies to); a client
+//     that cares tags the destination.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

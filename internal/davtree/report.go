@@ -277,8 +277,12 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 		}
 	case truncated:
 		// RFC 6578 3.6: a truncated answer carries a 507 for the
-		// request-URI and a token that resumes where this one stopped.
-		ms.StatusResponse(t.Href(), http.StatusInsufficientStorage)
+		// request-URI, with DAV:number-of-matches-within-limits, and a
+		// token that resumes where this one stopped.
+		msg := "the change list is cut short; sync again with this answer's token for the rest"
+		if err := ms.ErrorResponse(t.Href(), http.StatusInsufficientStorage, dav.CondNumberOfMatches, msg); err != nil {
+			return Abort(tr.logger, ms, err)
+		}
 	}
 	return ms.Close(dav.SyncToken(inc, reached))
 }

@@ -124,6 +124,11 @@ func (tr *Tree) serve(w http.ResponseWriter, r *http.Request) (*Target, error) {
 		return nil, err
 	}
 	w.Header().Set("DAV", tr.davHeader)
+	if len(r.Header.Values("If")) > 0 {
+		if err := tr.checkIf(r, t); err != nil {
+			return t, err
+		}
+	}
 	return t, tr.dispatch(w, r, t)
 }
 
