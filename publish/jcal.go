@@ -33,6 +33,7 @@ import (
 // where a date-time belongs) is written with type "unknown" and its raw
 // value rather than failing the whole calendar.
 //
+// A leading byte order mark is passed over, as internal/ical's Parse does.
 // WriteJCal returns an error for input that is not one well-formed
 // VCALENDAR: invalid UTF-8, a content line without a colon, with a bad
 // name or parameter or with a control character, unbalanced BEGIN/END, components nested more than 16
