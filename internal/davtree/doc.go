@@ -88,6 +88,14 @@
 //     request-URI: 507, DAV:number-of-matches-within-limits and a
 //     description naming the members (ReportCut), as RFC 5323 5.6 and
 //     RFC 6578 3.6 report truncated results.
+//   - GET serves a member's stored bytes exactly, a leading UTF-8 byte
+//     order mark included (the kinds accept one, as sabre/vobject does).
+//     The kind's data property in a REPORT (calendar-data, address-data)
+//     leaves that mark out: inside a multistatus it is no signature but a
+//     ZERO WIDTH NO-BREAK SPACE before BEGIN, which clients that read
+//     the text (python-vobject among them) refuse. getetag and
+//     getcontentlength stay those of the stored bytes, as for partial
+//     retrieval.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.
