@@ -30,7 +30,16 @@
 //     CONFIDENTIAL) never published, CONFIDENTIAL busy in every tier, an
 //     override never more visible than its master.
 //   - Lines are CRLF and folded at 75 octets by our own writer; stored
-//     lines are copied, not re-encoded.
+//     lines are copied, not re-encoded, with two exceptions for what the
+//     ingest accepts that RFC 5545 does not (internal/ical doc.go): a
+//     stored byte order mark is not copied, and a DURATION with a final
+//     "T" and no time ("P1DT") is published as what it means ("P1D"),
+//     since subscribers we do not know read the feed. A TZID parameter
+//     names its zone by its RFC 6868-decoded value, as its VTIMEZONE's
+//     TZID reads.
+//   - The /vcf/ feed concatenates the stored cards as they are, less a
+//     leading byte order mark, which would be text in the middle of the
+//     file.
 //
 // HTTP (Handler):
 //

@@ -33,6 +33,7 @@ import (
 // where a date-time belongs) is written with type "unknown" and its raw
 // value rather than failing the whole calendar.
 //
+// A leading byte order mark is passed over, as internal/ical's Parse does.
 // WriteJCal returns an error for input that is not one well-formed
 // VCALENDAR: invalid UTF-8, a content line without a colon, with a bad
 // name or parameter or with a control character, unbalanced BEGIN/END, components nested more than 16
@@ -514,32 +515,11 @@ func (c *jcalConv) seenParam(i int) bool {
 	return false
 }
 
-// appendParamValue undoes RFC 6868 caret escapes (^n newline, ^' double
-// quote, ^^ caret; any other caret stays as it is).
+// appendParamValue undoes RFC 6868 caret escapes (contentline.DecodeParam:
+// ^n newline, ^' double quote, ^^ caret; any other caret, "^N" included,
+// stays as it is, as RFC 6868 3 requires).
 func (c *jcalConv) appendParamValue(dst []byte, v string) []byte {
-	if strings.IndexByte(v, '^') < 0 {
-		return jcalAppendJSONString(dst, v)
-	}
-	b := c.text[:0]
-	for i := 0; i < len(v); i++ {
-		ch := v[i]
-		if ch == '^' && i+1 < len(v) {
-			switch v[i+1] {
-			case 'n', 'N':
-				b, i = append(b, '\n'), i+1
-				continue
-			case '\'':
-				b, i = append(b, '"'), i+1
-				continue
-			case '^':
-				b, i = append(b, '^'), i+1
-				continue
-			}
-		}
-		b = append(b, ch)
-	}
-	c.text = b
-	return jcalAppendJSONString(dst, b)
+	return jcalAppendJSONString(dst, contentline.DecodeParam(v))
 }
 
 // appendList appends the comma-separated values of a multi-valued

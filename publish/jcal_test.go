@@ -720,7 +720,6 @@ func TestWriteJCalMalformed(t *testing.T) {
 		{"control character", []byte("BEGIN:VCALENDAR\r\nSUMMARY:a\x00b\r\nEND:VCALENDAR\r\n")},
 		{"bare CR inside a line", []byte("BEGIN:VCALENDAR\r\nSUMMARY:a\rb\r\nEND:VCALENDAR\r\n")},
 		{"invalid UTF-8", []byte("BEGIN:VCALENDAR\r\nSUMMARY:\xff\xfe\r\nEND:VCALENDAR\r\n")},
-		{"byte order mark", []byte("\xef\xbb\xbfBEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")},
 		{"nested too deep", jcalFoldICS(deep...)},
 		{"calendar property after a component", jcalFoldICS("BEGIN:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT", "METHOD:PUBLISH", "END:VCALENDAR")},
 	} {

@@ -88,7 +88,7 @@ type renderer struct {
 	f       *Feed
 	viewer  aical.Viewer
 	body    []byte
-	tzName  map[string]string   // TZID as stored → as published
+	tzName  map[string]string   // TZID as stored (decoded) → as published
 	tzOrder []string            // published TZIDs in order of first use
 	tzUsed  map[string]bool     //
 	tzDefs  map[string][]string // stored VTIMEZONE lines by TZID
@@ -178,6 +178,8 @@ func (r *renderer) publish(name string, lines []string, vis aical.Visibility) {
 		}
 		if slices.Contains(zonedProps, pname) {
 			line = r.zoned(line)
+		} else if pname == "DURATION" {
+			line = canonicalDuration(line, value)
 		}
 		r.emit(line)
 	}
@@ -199,23 +201,40 @@ func (r *renderer) zoned(line string) string {
 	if !ok {
 		return line
 	}
-	stored := strings.Trim(line[start:end], `"`)
-	published, seen := r.tzName[stored]
+	// The zone is named by the decoded value (RFC 6868 3), which is also
+	// how its VTIMEZONE's TZID reads.
+	name := contentline.DecodeParam(strings.Trim(line[start:end], `"`))
+	published, seen := r.tzName[name]
 	if !seen {
-		published = stored
-		if iana, ok := aical.IANAName(stored); ok {
+		published = name
+		if iana, ok := aical.IANAName(name); ok {
 			published = iana
 		}
-		r.tzName[stored] = published
+		r.tzName[name] = published
 	}
 	if !r.tzUsed[published] {
 		r.tzUsed[published] = true
 		r.tzOrder = append(r.tzOrder, published)
 	}
-	if published == stored {
+	if published == name {
 		return line
 	}
 	return line[:start] + quoteParam(published) + line[end:]
+}
+
+// canonicalDuration writes a DURATION with a final "T" and no time
+// ("P1DT", which older libraries write and RFC 5545 3.3.6's grammar
+// forbids) as what it means, "P1D": the feed is our document, read by
+// subscribers we do not know. Any other value stays as stored.
+func canonicalDuration(line, value string) string {
+	if !strings.HasSuffix(value, "T") && !strings.HasSuffix(value, "t") {
+		return line
+	}
+	// ParseDuration takes a final T only after a day or week part.
+	if _, err := aical.ParseDuration(value); err != nil {
+		return line
+	}
+	return line[:len(line)-1]
 }
 
 // assemble writes the calendar around the published components.
@@ -374,12 +393,15 @@ func formatDuration(d time.Duration) string {
 }
 
 // renderCards concatenates an address book's vCards, each as stored and
-// ended by CRLF: a .vcf file Contacts apps import as a whole.
+// ended by CRLF: a .vcf file Contacts apps import as a whole. A card's
+// leading byte order mark is left out: in the middle of the file it would
+// be text before BEGIN:VCARD.
 func renderCards(walk func(fn func(*storage.Object) error) error) ([]byte, error) {
 	var out bytes.Buffer
 	err := walk(func(o *storage.Object) error {
-		out.Write(o.Data)
-		if !bytes.HasSuffix(o.Data, []byte("\n")) {
+		data := contentline.TrimBOM(o.Data)
+		out.Write(data)
+		if !bytes.HasSuffix(data, []byte("\n")) {
 			out.WriteString("\r\n")
 		}
 		return nil

@@ -36,6 +36,9 @@
 //     is-not-defined: no instance.
 //   - param-filter: the parameter is on the property and, with a
 //     text-match, one of its values passes; is-not-defined: it is absent.
+//     Values are compared as internal/ical's Parse decodes them (RFC 6868
+//     3: ^' is a double quote, ^n a line break, ^^ a caret), so
+//     CN=George ^'Babe^' Ruth contains `"Babe"`.
 //   - text-match is a substring test; negate-condition inverts it per value
 //     (so a negated match on an absent property is still no match). TEXT
 //     values (and x-properties) are compared with RFC 5545 3.3.11 escapes

@@ -62,8 +62,9 @@
 //     parameter is absent, no test when present, a text-match when some
 //     value passes. TYPE values are also split at commas
 //     (TYPE="work,voice" holds work and voice); other values are compared
-//     as parsed, RFC 6868 caret escapes as written. vCard 2.1-style bare
-//     types (TEL;CELL) count as TYPE values.
+//     as parsed, with RFC 6868 3 caret escapes decoded by internal/vcard
+//     (^' a double quote, ^n a line break, ^^ a caret). vCard 2.1-style
+//     bare types (TEL;CELL) count as TYPE values.
 //   - Collations come from internal/collation: i;unicode-casemap is Unicode
 //     simple case folding without normalisation ("STRAẞE" equals
 //     "straße", "STRASSE" does not; "Σ", "σ" and "ς" are equal; see that
@@ -75,7 +76,7 @@
 // negated or not.
 //
 // Left out: version-independent queries (a prop-filter on KIND does not
-// see Apple's X-ADDRESSBOOKSERVER-KIND, TYPE=pref is not PREF=1), RFC 6868
-// decoding of parameter values, RFC 5051 normalisation, and indexes — the
-// handler matches parsed cards one by one.
+// see Apple's X-ADDRESSBOOKSERVER-KIND, TYPE=pref is not PREF=1), RFC 5051
+// normalisation, and indexes — the handler matches parsed cards one by
+// one.
 package filter

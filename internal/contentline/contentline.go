@@ -1,6 +1,7 @@
 package contentline
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -16,9 +17,27 @@ type Reader struct {
 	line int // number of the last physical line read
 }
 
+// BOM is the UTF-8 encoding of U+FEFF, the byte order mark some
+// producers (Outlook's and Android's exports, Windows editors) put before
+// BEGIN.
+const BOM = "\uFEFF"
+
 // NewReader reads data. Lines are substrings of data except where a fold
-// had to be removed.
-func NewReader(data string) *Reader { return &Reader{data: data} }
+// had to be removed. A leading byte order mark is passed over: it marks
+// the file's encoding (RFC 3629 6), it is no part of the first line.
+func NewReader(data string) *Reader {
+	r := &Reader{data: data}
+	if strings.HasPrefix(data, BOM) {
+		r.pos = len(BOM)
+	}
+	return r
+}
+
+// TrimBOM returns data without a leading byte order mark, for stored
+// bytes embedded in another document (a multistatus, a concatenated
+// feed), where U+FEFF would read as a ZERO WIDTH NO-BREAK SPACE at the
+// start of the text rather than as a signature.
+func TrimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte(BOM)) }
 
 // Next returns the next logical line, without its line end, and the
 // number of its first physical line; ok is false at the end.

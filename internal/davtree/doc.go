@@ -102,6 +102,14 @@
 //     request-URI only, not also against a COPY or MOVE destination
 //     (10.4.1 asks for every resource the method applies to); a client
 //     that cares tags the destination.
+//   - GET serves a member's stored bytes exactly, a leading UTF-8 byte
+//     order mark included (the kinds accept one, as sabre/vobject does).
+//     The kind's data property in a REPORT (calendar-data, address-data)
+//     leaves that mark out: inside a multistatus it is no signature but a
+//     ZERO WIDTH NO-BREAK SPACE before BEGIN, which clients that read
+//     the text (python-vobject among them) refuse. getetag and
+//     getcontentlength stay those of the stored bytes, as for partial
+//     retrieval.
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

@@ -350,10 +350,16 @@ func (s *MemberSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 		} else if s.Renderer != nil {
 			data = s.Renderer.Render(data)
 		}
-		return dav.TextProp(n, string(data)), true, nil
+		// A byte order mark signs a file; as the first character of an
+		// element's text it is a ZERO WIDTH NO-BREAK SPACE before BEGIN,
+		// which clients' parsers refuse. GET still serves it.
+		return dav.TextProp(n, strings.TrimPrefix(string(data), bom)), true, nil
 	}
 	return dav.Prop{}, false, nil
 }
+
+// bom is the UTF-8 byte order mark a stored member may start with.
+const bom = "\uFEFF"
 
 // WantsData reports whether a REPORT's prop list asks for the kind's
 // data property.

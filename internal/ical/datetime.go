@@ -238,8 +238,9 @@ const maxDurationSeconds = int64(1<<63-1) / int64(time.Second)
 
 // ParseDuration parses an RFC 5545 3.3.6 duration ("P1W", "-PT15M",
 // "P1DT2H") as an exact duration, a day counting 24 hours. It is lenient
-// about letter case and about mixing weeks with other units, and refuses
-// values that would overflow time.Duration.
+// about letter case, about mixing weeks with other units and about a
+// final "T" without a time ("P1DT" is P1D), and refuses values that would
+// overflow time.Duration.
 func ParseDuration(v string) (time.Duration, error) {
 	days, secs, err := parseDuration(v)
 	if err != nil {
@@ -317,7 +318,14 @@ func parseDuration(v string) (days, secs int64, err error) {
 		parts++
 		s = s[i+1:]
 	}
-	if parts == 0 || inTime && last < 2 {
+	// A final "T" with no time after it ("P1DT") breaks RFC 5545 3.3.6's
+	// grammar (dur-time needs an hour, minute or second), but older
+	// libraries write it after a day or week part and its meaning is
+	// plain: sabre/vobject, Apple's pycalendar and python-vobject read it
+	// as P1D, and so do we. ("T" followed by anything but a time part is
+	// refused above, so with inTime and no time part the T is the last
+	// character.) Alone ("PT", "P") it says nothing and is refused.
+	if parts == 0 {
 		return 0, 0, fmt.Errorf("duration %s is malformed", quote(v))
 	}
 	if neg {

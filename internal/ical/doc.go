@@ -16,21 +16,37 @@
 //
 //   - Size: more than MaxSize bytes (default 10 MiB, 0 = no cap) is
 //     TooLarge (CALDAV:max-resource-size, RFC 4791 5.3.2.1).
-//   - A leading UTF-8 byte order mark is refused: "calendar data must not
-//     start with a byte order mark". We store the client's bytes exactly
-//     (DESIGN.md §4) and a BOM breaks other clients that read them back.
+//   - A leading UTF-8 byte order mark is passed over (contentline), as
+//     sabre/vobject does; Radicale's python-vobject refuses it. RFC 5545
+//     3.1.4 says the data is UTF-8 and nothing of a BOM; RFC 3629 6 reads
+//     a leading U+FEFF as a signature, and exports from Outlook, Android
+//     and Windows editors carry one. The bytes are stored as sent and GET
+//     serves them so; where stored data is embedded in another document
+//     (calendar-data in a multistatus, a feed) the BOM is left out
+//     (davtree, publish), since inside XML or a feed it would read as a
+//     ZERO WIDTH NO-BREAK SPACE before BEGIN. A BOM elsewhere, two of
+//     them, or a UTF-16 one are refused like any other stray bytes.
 //   - The data must be valid UTF-8 (RFC 5545 3.1.4) and contain no control
 //     characters other than HTAB (RFC 5545 3.1, 3.3.11): other clients
 //     choke on them.
-//   - Lines end in CRLF or, leniently, a bare LF; a final CR without LF
-//     also ends a line. Folding (CRLF followed by one space or tab) is
-//     undone. Empty lines are skipped, as go-ical does.
+//   - Lines end in CRLF or, leniently, a bare LF (RFC 5545 3.1 wants
+//     CRLF; scripts and Unix tools write LF, and sabre/vobject and
+//     python-vobject read it); a final CR without LF also ends a line.
+//     Folding (a line end followed by one space or tab) is undone. Empty
+//     lines are skipped, as go-ical does. Data with LF line ends is
+//     stored and served as sent; what the server writes from it (partial
+//     retrieval, expansion, feeds) has CRLF.
 //   - Property, parameter and component names are RFC 5545 iana-token or
 //     x-name characters (ALPHA, DIGIT, "-"), plus "_" which some producers
 //     use. Parameter values are quoted-string or paramtext; a line that
 //     ends inside a parameter, a quote inside an unquoted value and text
 //     after a closing quote are errors (these are the go-ical panics).
-//     RFC 6868 caret escapes are left as written, like go-ical does.
+//     RFC 6868 caret escapes are decoded (^n a line break, ^' a double
+//     quote, ^^ a caret, any other caret left as written;
+//     contentline.DecodeParam), which go-ical does not do: every reader of
+//     the model — TZID resolution, param-filter text-match — compares the
+//     value the client meant, and the writer encodes it again. Node lines
+//     keep the escapes as written.
 //   - Exactly one VCALENDAR: the first line is BEGIN:VCALENDAR, every END
 //     closes the innermost BEGIN, and only whitespace may follow
 //     END:VCALENDAR. BEGIN/END take no parameters. Components nest at most
@@ -64,7 +80,10 @@
 //   - DTSTART, DTEND, DUE and RECURRENCE-ID are DATE or DATE-TIME values
 //     (UTC, floating or with TZID; RFC 5545 3.3.4, 3.3.5) with real dates
 //     and times; DURATION parses (3.3.6). VALUE=DATE without VALUE is
-//     accepted by its shape.
+//     accepted by its shape. A DURATION with a final "T" and no time
+//     ("P1DT", which 3.3.6's grammar forbids and older libraries write)
+//     is accepted and read as P1D everywhere (see ParseDuration); the
+//     object is stored as sent.
 //   - Every TZID parameter, in any component, names a VTIMEZONE of the
 //     object or a zone Zones resolves by name (IANA, Windows, vendor
 //     prefix, a "(UTC+hh:mm)" display name). RFC 5545 3.2.19 wants a
@@ -114,7 +133,10 @@
 // zones east of UTC). LoadLocation caches IANA lookups, refuses "Local",
 // and embeds time/tzdata so a bare machine resolves zones. ParseDuration is
 // exact; AddDuration treats weeks and days as nominal calendar days
-// (RFC 5545 3.3.6).
+// (RFC 5545 3.3.6). Both accept letters in any case, weeks mixed with
+// days, and a final "T" without a time after a day or week part ("P1DT"
+// is P1D, as sabre/vobject, Apple's pycalendar and python-vobject read
+// it); "P" and "PT" alone are refused.
 //
 // # Time zones (RFC 5545 3.2.19, 3.6.5)
 //
@@ -372,14 +394,13 @@
 // never cuts a UTF-8 sequence (bytes that are not UTF-8 count as one
 // character each). AppendProp/FormatProp write NAME;PARAM=v:value with
 // parameters in name order; a parameter value is quoted when it holds ":",
-// ";" or ",". Parameter values keep RFC 6868 caret escapes as Parse left
-// them; a double quote, which no parameter value can carry, becomes ^' and
-// a line break ^n; in property values a line break becomes the TEXT escape
-// \n; other control characters but HTAB are dropped, so no value can end
-// or forge a line. Encode writes a go-ical calendar (properties in name
-// order: go-ical's model keeps no order across names); what Parse
-// accepted, Encode writes and Parse reads back to the same calendar
-// (FuzzWrite).
+// ";" or ",", and RFC 6868-encoded (^^, ^', ^n; contentline.AppendParam),
+// the inverse of Parse's decoding; in property values a line break
+// becomes the TEXT escape \n; other control characters but HTAB are
+// dropped, so no value can end or forge a line. Encode writes a go-ical
+// calendar (properties in name order: go-ical's model keeps no order
+// across names); what Parse accepted, Encode writes and Parse reads back
+// to the same calendar (FuzzWrite).
 //
 // ParseTree parses like Parse and also returns a Node tree: each
 // component's content lines in their original order, kept as the client
@@ -388,9 +409,21 @@
 // that untouched lines keep their parameter order and quoting and the
 // object reads like the one stored.
 //
+// # Departures from RFC 5545 on ingest
+//
+// Deliberate, each because real clients write it and its meaning is plain
+// (details above): a leading UTF-8 BOM; bare LF line ends; "_" in names;
+// a DURATION with a final "T" ("P1DT"); weeks mixed with days and
+// lower-case letters in durations; PRODID and VERSION missing; a DATE
+// without VALUE=DATE; TZIDs without a VTIMEZONE when the name is known;
+// RRULE names and values in any case, empty parts, leading zeros and an
+// UNTIL of another value type than DTSTART; VTIMEZONE contents and
+// DTEND-after-DTSTART not checked. Everything accepted is stored as the
+// client sent it.
+//
 // Left out: RFC 7529 RSCALE/SKIP (such RRULEs are an error, so queries
-// return the object), RFC 6868 parameter decoding, EXRULE, VTIMEZONE
-// rules other than the usual yearly kind past 2100 (the last offset then
-// holds), RANGE=THISAND PRIOR (deprecated, ignored), and recurring
-// VAVAILABILITY/AVAILABLE (RFC 7953) beyond their own DTSTART..DTEND.
+// return the object), EXRULE, VTIMEZONE rules other than the usual yearly
+// kind past 2100 (the last offset then holds), RANGE=THISAND PRIOR
+// (deprecated, ignored), and recurring VAVAILABILITY/AVAILABLE (RFC 7953)
+// beyond their own DTSTART..DTEND.
 package ical

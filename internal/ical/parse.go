@@ -23,8 +23,6 @@ var MaxSize = 10 << 20
 // parsed calendar safe from hostile input.
 const maxDepth = 16
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
 // Parse decodes untrusted calendar bytes into go-ical's model.
 //
 // It does not call go-ical's Decoder, which panics on some malformed
@@ -47,9 +45,6 @@ func Parse(data []byte) (cal *ical.Calendar, err error) {
 			Reason: fmt.Sprintf("calendar data is %d bytes, more than the limit of %d bytes", len(data), MaxSize),
 			Kind:   TooLarge,
 		}
-	}
-	if bytes.HasPrefix(data, utf8BOM) {
-		return nil, dataErr("calendar data must not start with a byte order mark")
 	}
 	if !utf8.Valid(data) {
 		return nil, dataErr("line %d: calendar data is not valid UTF-8", invalidUTF8Line(data))
@@ -77,7 +72,8 @@ func invalidUTF8Line(data []byte) int {
 
 // decoder reads logical lines through contentline (RFC 5545 3.1
 // unfolding: LF with an optional CR ends a physical line, one leading
-// space or tab continues it, as go-ical reads them).
+// space or tab continues it, as go-ical reads them; a leading byte order
+// mark is passed over).
 type decoder struct{ *contentline.Reader }
 
 func newDecoder(data []byte) decoder { return decoder{contentline.NewReader(string(data))} }
@@ -156,8 +152,10 @@ func validName(s string) bool {
 }
 
 // parseContentLine splits "NAME;P=a,"b":value" (RFC 5545 3.1). Parameter
-// values keep go-ical's representation: quotes removed, RFC 6868 caret
-// escapes left as they are.
+// values lose their quotes, as go-ical's do, and have their RFC 6868 caret
+// escapes decoded, which go-ical leaves as written: every reader of the
+// model (TZID resolution, param-filter matching) compares what the client
+// meant, and the writer (AppendProp) encodes them again.
 func parseContentLine(s string) (name string, params ical.Params, value string, err error) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7F {
@@ -205,7 +203,7 @@ func parseContentLine(s string) (name string, params ical.Params, value string, 
 				v = s[i : i+k]
 				i += k
 			}
-			params[pname] = append(params[pname], v)
+			params[pname] = append(params[pname], contentline.DecodeParam(v))
 			if i >= len(s) {
 				return "", nil, "", fmt.Errorf("property %s: line ends inside parameter %s", name, pname)
 			}

@@ -99,7 +99,6 @@ func TestParse_Invalid(t *testing.T) {
 		data   []byte
 		reason string // substring of the reason
 	}{
-		{"BOM", append([]byte{0xEF, 0xBB, 0xBF}, ics("BEGIN:VCALENDAR", "END:VCALENDAR")...), "calendar data must not start with a byte order mark"},
 		{"invalid utf-8", ics("BEGIN:VCALENDAR", "X-A:\xff\xfe", "END:VCALENDAR"), "line 2: calendar data is not valid UTF-8"},
 		{"empty", nil, "empty"},
 		{"only whitespace", []byte(" \r\n\r\n"), "empty"},

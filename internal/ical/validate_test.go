@@ -65,7 +65,6 @@ func TestValidateObject_Invalid(t *testing.T) {
 		kind   ErrorKind
 		reason string
 	}{
-		{"BOM", append([]byte("\xEF\xBB\xBF"), event("UID:a", "DTSTART:20240101T100000Z")...), InvalidData, "calendar data must not start with a byte order mark"},
 		{"VERSION 1.0", ics("BEGIN:VCALENDAR", "VERSION:1.0", "BEGIN:VTODO", "UID:t", "END:VTODO", "END:VCALENDAR"), InvalidData, `VERSION must be 2.0, not "1.0"`},
 		{"METHOD", ics("BEGIN:VCALENDAR", "METHOD:PUBLISH", "BEGIN:VTODO", "UID:t", "END:VTODO", "END:VCALENDAR"), InvalidObject, "must not have a METHOD property"},
 		{"no component", object(), InvalidObject, "needs a VEVENT"},

@@ -101,10 +101,16 @@ func componentKey(c *ical.Component) string {
 					pnames = append(pnames, pn)
 				}
 				sort.Strings(pnames)
+				// Values quoted: decoded parameter values may hold
+				// ",", ":" or a line break (RFC 6868), and two
+				// different zones must never share a key.
 				for _, pn := range pnames {
-					b.WriteString(";" + pn + "=" + strings.Join(p.Params[pn], ","))
+					b.WriteString(";" + pn + "=")
+					for _, v := range p.Params[pn] {
+						b.WriteString(strconv.Quote(v))
+					}
 				}
-				b.WriteString(":" + p.Value + "\n")
+				b.WriteString(":" + strconv.Quote(p.Value) + "\n")
 			}
 		}
 		for _, child := range c.Children {

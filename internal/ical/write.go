@@ -27,7 +27,7 @@ func AppendProp(dst []byte, p *ical.Prop) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendParamValue(dst, v)
+			dst = contentline.AppendParam(dst, v)
 		}
 	}
 	dst = append(dst, ':')
@@ -36,38 +36,13 @@ func AppendProp(dst []byte, p *ical.Prop) []byte {
 
 // FormatProp returns the content line of p, unfolded and without a line
 // end. Parameter values are written as RFC 5545 3.2 says: in double
-// quotes when they contain ":", ";" or ",", as they are otherwise. They
-// keep RFC 6868 caret escapes as written (Parse leaves them undecoded);
-// a double quote, which no parameter value can carry, becomes ^' and a
-// line break ^n (RFC 6868). In property values a line break becomes the
-// TEXT escape \n. Other control characters but HTAB, which RFC 5545 3.1
-// forbids in content lines, are dropped from both, so that no value can
-// end a line or forge one.
+// quotes when they contain ":", ";" or ",", as they are otherwise, with
+// RFC 6868 escapes for a caret, a double quote and a line break
+// (contentline.AppendParam), the inverse of Parse's decoding. In property
+// values a line break becomes the TEXT escape \n. Other control
+// characters but HTAB, which RFC 5545 3.1 forbids in content lines, are
+// dropped from both, so that no value can end a line or forge one.
 func FormatProp(p *ical.Prop) string { return string(AppendProp(nil, p)) }
-
-func appendParamValue(dst []byte, v string) []byte {
-	quote := strings.ContainsAny(v, ":;,")
-	if quote {
-		dst = append(dst, '"')
-	}
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '"':
-			dst = append(dst, "^'"...)
-		case c == '\n':
-			dst = append(dst, "^n"...)
-		case c == '\r' && i+1 < len(v) && v[i+1] == '\n':
-			// CRLF is one line break
-		case c < 0x20 && c != '\t' || c == 0x7F:
-		default:
-			dst = append(dst, c)
-		}
-	}
-	if quote {
-		dst = append(dst, '"')
-	}
-	return dst
-}
 
 func appendValue(dst []byte, v string) []byte {
 	for i := 0; i < len(v); i++ {

@@ -19,6 +19,11 @@
 //     overnight events; server-side expand and free-busy as raw REPORTs,
 //     since go-webdav cannot send them and python-caldav expands on the
 //     client when the server does not.
+//   - Real-world data the server accepts and stores as sent
+//     (ingest_test.go): objects with a UTF-8 BOM, DURATION:P1DT, bare LF
+//     and RFC 6868 parameters are found by python3-caldav's search() and
+//     parsed by python-icalendar and python-vobject, which both refuse a
+//     BOM inside calendar-data.
 //   - Responses generic clients rely on when they probe (405 with Allow).
 //   - CardDAV, raw (carddav_raw_test.go, always runs): a client's
 //     conversation with net/http only — discovery from

@@ -47,8 +47,9 @@ type Param struct {
 	// "=" (TEL;CELL:..., a vCard 2.1 habit some 3.0 producers keep) is
 	// recorded as TYPE with that value.
 	Name string
-	// Values are the comma-separated values with quotes removed. RFC 6868
-	// caret escapes (^n, ^^, ^') are left as written.
+	// Values are the comma-separated values with quotes removed and RFC
+	// 6868 caret escapes decoded (^n a line break, ^' a double quote, ^^ a
+	// caret; contentline.DecodeParam).
 	Values []string
 }
 
@@ -158,6 +159,7 @@ func (p *Prop) ContentLine() string {
 		b.WriteByte('.')
 	}
 	b.WriteString(p.Name)
+	var scratch [64]byte // most parameter values fit: no allocation each
 	for _, pa := range p.Params {
 		b.WriteByte(';')
 		b.WriteString(pa.Name)
@@ -166,29 +168,14 @@ func (p *Prop) ContentLine() string {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeParamValue(&b, v)
+			// Quoted when it holds ":", ";" or "," (RFC 6350 5), with
+			// RFC 6868 escapes, so that the line reads back as built.
+			b.Write(contentline.AppendParam(scratch[:0], v))
 		}
 	}
 	b.WriteByte(':')
 	b.WriteString(p.Value)
 	return b.String()
-}
-
-// writeParamValue quotes a value that holds a separator (RFC 6350 5:
-// values with ":", ";" or "," must be quoted). A double quote or a line
-// break, which no parsed value holds, is written as its RFC 6868 escape so
-// that the line stays parsable.
-func writeParamValue(b *strings.Builder, v string) {
-	if strings.ContainsAny(v, "\"\r\n") {
-		v = strings.NewReplacer(`"`, `^'`, "\r\n", "^n", "\n", "^n", "\r", "^n").Replace(v)
-	}
-	if strings.ContainsAny(v, ":;,") {
-		b.WriteByte('"')
-		b.WriteString(v)
-		b.WriteByte('"')
-		return
-	}
-	b.WriteString(v)
 }
 
 // Encode writes the card as vCard text: BEGIN:VCARD, every property's

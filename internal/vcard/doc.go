@@ -25,12 +25,21 @@
 //
 //   - Size: more than MaxSize bytes (default 10 MiB, 0 = no cap) is
 //     TooLarge (CARDDAV:max-resource-size).
-//   - A leading UTF-8 byte order mark is refused, as for calendars: we
-//     store the client's bytes exactly (DESIGN.md §4) and a BOM breaks
-//     other clients that read them back.
-//   - Lines end in CRLF or, leniently, a bare LF. Folding (a line break
-//     followed by one space or tab) is undone by removing exactly that
-//     character; blank lines are skipped.
+//   - A leading UTF-8 byte order mark is passed over (contentline), as
+//     sabre/vobject does (its issue 175: Android's exports); Radicale's
+//     python-vobject refuses it. RFC 6350 3.1 says UTF-8 and nothing of a
+//     BOM; RFC 3629 6 reads a leading U+FEFF as a signature. The bytes are
+//     stored and served by GET as sent; address-data in a multistatus and
+//     the /vcf/ feed leave the BOM out (davtree, publish), as inside
+//     another document it would read as a ZERO WIDTH NO-BREAK SPACE.
+//     Convert writes a new card without it. A BOM anywhere else, two of
+//     them or a UTF-16 one are refused.
+//   - Lines end in CRLF or, leniently, a bare LF (scripts and Unix tools
+//     write it; sabre/vobject and python-vobject read it). Folding (a line
+//     break followed by one space or tab) is undone by removing exactly
+//     that character; blank lines are skipped. Such cards are stored and
+//     served as sent; what the server writes (conversion, partial
+//     address-data) has CRLF.
 //   - Each unfolded line must be valid UTF-8 (RFC 6350 3.1) — checked after
 //     unfolding, as RFC 6350 3.2 asks readers to restore a character a
 //     naive writer folded in two — and contain no control characters but
@@ -42,7 +51,14 @@
 //     that ends inside a parameter, a quote inside an unquoted value and
 //     text after a closing quote are errors. A bare parameter without "="
 //     (TEL;CELL:..., a vCard 2.1 habit) is accepted as TYPE=CELL. RFC 6868
-//     caret escapes are left as written.
+//     caret escapes are decoded (^n a line break, ^' a double quote, ^^ a
+//     caret, any other caret left as written; contentline.DecodeParam),
+//     in 3.0 cards too, as sabre/vobject does: RFC 6868 updates RFC 6350
+//     only, but RFC 2426 has no other way to put a double quote or a line
+//     break in a parameter, and a converted card must mean the same. So
+//     addressbook-query's param-filter and Convert see what the client
+//     meant; ContentLine encodes the values again, and Raw keeps the line
+//     as written.
 //   - Exactly one vCard: the first line is BEGIN:VCARD, there is no
 //     nested BEGIN, END:VCARD closes it and only whitespace follows.
 //     BEGIN and END take no group or parameters.
@@ -118,7 +134,16 @@
 // without splitting a UTF-8 sequence. It is not checked against MaxSize;
 // a data: URI is about 30 octets longer than the same data inline.
 //
+// # Departures from RFC 6350 / RFC 2426 on ingest
+//
+// Deliberate, because clients write them and their meaning is plain (see
+// above): a leading UTF-8 BOM; bare LF line ends; "_" in names; bare
+// parameters (TEL;CELL); VERSION anywhere in the card; an empty FN; no N
+// in 3.0; RFC 6868 decoding in 3.0. UID is required although vCard makes
+// it optional (RFC 6352 5.1 needs it). Everything accepted is stored as
+// the client sent it.
+//
 // Left out: 3.0 LABEL ↔ 4.0 ADR;LABEL=, GEO's geo: URI form, 4.0
-// ANNIVERSARY ↔ Apple's X-ABDATE, vCard 2.1 input, RFC 6868 decoding, and
-// RFC 6350 value-type checks beyond what conversion reads.
+// ANNIVERSARY ↔ Apple's X-ABDATE, vCard 2.1 input, and RFC 6350
+// value-type checks beyond what conversion reads.
 package vcard

@@ -15,8 +15,6 @@ import (
 // as it is read without synchronisation.
 var MaxSize = 10 << 20
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
 // Parse decodes untrusted bytes holding exactly one vCard. It checks the
 // syntax of RFC 6350 3.3 (and RFC 2426/2425 for 3.0), not the meaning:
 // Validate adds the rules for a stored address object. Every error is a
@@ -39,9 +37,6 @@ func Parse(data []byte) (card *Card, err error) {
 			Kind:   TooLarge,
 		}
 	}
-	if bytes.HasPrefix(data, utf8BOM) {
-		return nil, dataErr("vCard data must not start with a byte order mark")
-	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, dataErr("vCard data is empty")
 	}
@@ -52,8 +47,8 @@ func Parse(data []byte) (card *Card, err error) {
 }
 
 // decoder reads logical lines through contentline (RFC 6350 3.2
-// unfolding); every line is a substring of the one copy of the data
-// unless a fold had to be removed.
+// unfolding; a leading byte order mark is passed over); every line is a
+// substring of the one copy of the data unless a fold had to be removed.
 type decoder struct{ *contentline.Reader }
 
 func (d decoder) decode() (*Card, error) {
@@ -135,9 +130,9 @@ func validName(s string) bool {
 }
 
 // parseContentLine splits `[group.]NAME;P=a,"b";Q:value` (RFC 6350 3.3).
-// Parameter values lose their quotes; RFC 6868 caret escapes are left as
-// written. Value and parameter values are substrings of s, and s is kept
-// as Raw.
+// Parameter values lose their quotes and have their RFC 6868 caret escapes
+// decoded. Value and parameter values are substrings of s (unless an
+// escape was decoded), and s is kept as Raw.
 func parseContentLine(s string) (*Prop, error) {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7F {
@@ -200,7 +195,7 @@ func parseContentLine(s string) (*Prop, error) {
 				v = s[i : i+k]
 				i += k
 			}
-			param.Values = append(param.Values, v)
+			param.Values = append(param.Values, contentline.DecodeParam(v))
 			if i >= len(s) {
 				return nil, fmt.Errorf("property %s: line ends inside parameter %s", p.Name, param.Name)
 			}

@@ -56,7 +56,6 @@ func TestValidate_Invalid(t *testing.T) {
 		{"no FN 3.0", vcf("BEGIN:VCARD", "VERSION:3.0", "N:Doe;Jane;;;", "UID:u", "END:VCARD"), InvalidData, "RFC 2426 section 3.1.1"},
 		{"parse error", vcf("BEGIN:VCARD", "VERSION:3.0", `FN;X="a:b`, "END:VCARD"), InvalidData, "line 3: property FN: parameter X: unterminated quoted string"},
 		{"3.0 parse error stays", vcf("BEGIN:VCARD", "VERSION:3.0", "bad line", "END:VCARD"), InvalidData, "has no colon"},
-		{"BOM", append([]byte("\xEF\xBB\xBF"), card4()...), InvalidData, "byte order mark"},
 		{"two cards", append(card4(), card4()...), InvalidData, "exactly one vCard"},
 	}
 	for _, tt := range tests {
