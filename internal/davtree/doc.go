@@ -81,6 +81,13 @@
 //     segment over dav.MaxSegmentBytes is 414 for every method before
 //     storage is asked, and 400 in a COPY or MOVE Destination (414 is
 //     about the request-target).
+//   - A member's UID is unique in its collection and never changes (RFC
+//     4791 5.3.2.1, RFC 6352 6.3.2.1 no-uid-conflict): a PUT, COPY or MOVE
+//     that would give an existing member another UID is 403 with the
+//     kind's no-uid-conflict element naming that member's href, as a UID
+//     held by another member names the holder. The store checks both in
+//     the write's transaction. A new UID is a new resource: clients PUT it
+//     under a new name and DELETE the old one.
 //   - A member's UID keys the collection's UID index, so a PUT whose UID
 //     exceeds MaxUIDBytes (4 KiB) is 403 with the kind's valid-data
 //     condition, not a storage failure.

@@ -283,15 +283,20 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 }
 
 // uidConflict renders the kind's no-uid-conflict precondition with the
-// href of the member that holds the UID in t's collection (RFC 4791
-// 5.3.2.1, RFC 6352 6.3.2.1); other errors pass through.
+// href of the member in the way in t's collection (RFC 4791 5.3.2.1, RFC
+// 6352 6.3.2.1): the one that holds the UID, or the one the write would
+// give another UID. Other errors pass through.
 func uidConflict(err error, t *Target) error {
 	var uc *storage.UIDConflictError
 	if !errors.As(err, &uc) {
 		return err
 	}
 	spec := t.Kind.Spec()
+	msg := "another member of the " + spec.Noun + " already has UID " + uc.UID
+	if uc.Held != "" {
+		msg = "the member being replaced has UID " + uc.Held + " and a resource's UID cannot change; store UID " + uc.UID + " under a new name"
+	}
 	return &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.NoUIDConflict,
 		ConditionXML: "<D:href>" + dav.EscapeText(t.MemberHref(uc.Name)) + "</D:href>",
-		Message:      "another member of the " + spec.Noun + " already has UID " + uc.UID, Err: err}
+		Message:      msg, Err: err}
 }

@@ -297,23 +297,29 @@ func TestCopyMove(t *testing.T) {
 		t.Errorf("conflict names no holder: %s", rec.Body)
 	}
 	// Overwrite: F refuses an existing destination, T (the default)
-	// replaces it.
-	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "taken.txt"), "Overwrite", "F"); rec.Code != http.StatusPreconditionFailed {
+	// replaces it: here the copy in home, the same resource (UID).
+	e.mustPut(a, note(a, "home", "copy.txt"), "uid-n\nedited copy\n")
+	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "copy.txt"), "Overwrite", "F"); rec.Code != http.StatusPreconditionFailed {
 		t.Errorf("Overwrite F: %d", rec.Code)
 	}
-	if e.stored(a, "home", "taken.txt") != "uid-taken\n" {
+	if e.stored(a, "home", "copy.txt") != "uid-n\nedited copy\n" {
 		t.Error("Overwrite F replaced the destination")
 	}
-	// The copy in home already holds uid-n: replacing taken.txt with
-	// another uid-n member is a conflict; move the copy away first.
-	if rec := e.do(a, "DELETE", note(a, "home", "copy.txt"), ""); rec.Code != http.StatusNoContent {
-		t.Fatal(rec.Code)
-	}
-	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "taken.txt"), "Overwrite", "T"); rec.Code != http.StatusNoContent {
+	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "copy.txt"), "Overwrite", "T"); rec.Code != http.StatusNoContent {
 		t.Errorf("Overwrite T: %d %s", rec.Code, rec.Body)
 	}
-	if e.stored(a, "home", "taken.txt") != body {
+	if e.stored(a, "home", "copy.txt") != body {
 		t.Error("Overwrite T did not replace the destination")
+	}
+	// Replacing a member of another UID would change its UID (RFC 4791
+	// 5.3.2.1 no-uid-conflict), which names the member in the way.
+	rec = e.do(a, "COPY", src, "", "Destination", note(a, "home", "taken.txt"), "Overwrite", "T")
+	davtest.WantError(t, rec, http.StatusForbidden, "no-uid-conflict")
+	if !strings.Contains(rec.Body.String(), "<D:href>"+note(a, "home", "taken.txt")+"</D:href>") || e.stored(a, "home", "taken.txt") != "uid-taken\n" {
+		t.Errorf("COPY onto a member of another UID: %s", rec.Body)
+	}
+	if rec := e.do(a, "DELETE", note(a, "home", "copy.txt"), ""); rec.Code != http.StatusNoContent {
+		t.Fatal(rec.Code)
 	}
 
 	// MOVE renames within a notebook and between notebooks.
