@@ -81,6 +81,21 @@
 //     segment over dav.MaxSegmentBytes is 414 for every method before
 //     storage is asked, and 400 in a COPY or MOVE Destination (414 is
 //     about the request-target).
+//   - Preconditions answer 403 with the kind's element (RFC 4791 1.3;
+//     RFC 4918 16 for RFC 6352's), a PUT's media type
+//     (Conditions.SupportedData) and size (Conditions.MaxSize) included,
+//     where HTTP alone would say 415 and 413. COPY and MOVE of a member are
+//     held to the preconditions of what they store (RFC 4791 5.3.2.1, RFC
+//     6352 6.3.2.1): its size against the current limit, the destination
+//     kind's media type (a calendar object into an address book is the
+//     address book's SupportedData), what the destination admits
+//     (Kind.Admits) and the UID rules.
+//   - A kind's own creation method (MKCALENDAR) answers where it cannot
+//     create (RFC 4791 5.3.1): DAV:resource-must-be-null on an existing
+//     resource, the kind's LocationOK outside its home, inside a
+//     collection, or on a name another kind's collection holds. MKCOL on
+//     an existing resource is 405 (RFC 4918 9.3.1), and LocationOK on
+//     another kind's name, which is not mapped in this home.
 //   - A member's UID is unique in its collection and never changes (RFC
 //     4791 5.3.2.1, RFC 6352 6.3.2.1 no-uid-conflict): a PUT, COPY or MOVE
 //     that would give an existing member another UID is 403 with the

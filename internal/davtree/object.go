@@ -89,8 +89,11 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !acceptsMediaType(spec, mt) {
-			return &dav.Error{Status: http.StatusUnsupportedMediaType, Condition: spec.Conditions.SupportedData,
-				Message: "members of a " + spec.Noun + " must be sent as " + spec.MediaType}
+			// A precondition of the kind's RFC, so 403 with its element
+			// rather than HTTP's 415 (RFC 4791 1.3, 5.3.2.1; RFC 6352
+			// 6.3.2.1).
+			return dav.Precondition(http.StatusForbidden, spec.Conditions.SupportedData,
+				"members of this "+spec.Noun+" must be sent as "+spec.MediaType)
 		}
 	}
 	if r.ContentLength > tr.maxSize {
@@ -136,9 +139,12 @@ func acceptsMediaType(s *Spec, mt string) bool {
 	return mt == s.MediaType || (s.MediaType == "text/vcard" && mt == "text/x-vcard")
 }
 
+// tooLarge is the kind's max-resource-size precondition: 403 like every
+// precondition of RFC 4791 (1.3) and RFC 6352, not HTTP's 413, so that
+// clients read the element that says which limit was hit.
 func (tr *Tree) tooLarge(s *Spec) error {
-	return &dav.Error{Status: http.StatusRequestEntityTooLarge, Condition: s.Conditions.MaxSize,
-		Message: "the body exceeds the maximum resource size of " + strconv.FormatInt(tr.maxSize, 10) + " bytes"}
+	return dav.Precondition(http.StatusForbidden, s.Conditions.MaxSize,
+		"the "+s.Noun+" member exceeds the maximum resource size of "+strconv.FormatInt(tr.maxSize, 10)+" bytes")
 }
 
 func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error {
@@ -236,11 +242,19 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 		}
 		return err
 	}
-	if dt.Type != Member || dt.Kind != t.Kind {
+	if dt.Type != Member {
 		return dav.NewError(http.StatusForbidden, "the destination must be a member URL in a "+t.Kind.Spec().Noun)
 	}
 	if dt.Coll == nil {
-		return dav.NewError(http.StatusConflict, "the destination "+t.Kind.Spec().Noun+" does not exist")
+		return dav.NewError(http.StatusConflict, "the destination "+dt.Kind.Spec().Noun+" does not exist")
+	}
+	if dt.Kind != t.Kind {
+		// The member is not of the media type the destination holds
+		// (RFC 4791 5.3.2.1 supported-calendar-data, RFC 6352 6.3.2.1
+		// supported-address-data).
+		ds := dt.Kind.Spec()
+		return dav.Precondition(http.StatusForbidden, ds.Conditions.SupportedData,
+			"the destination "+ds.Noun+" holds only "+ds.MediaType+" members; this is a member of a "+t.Kind.Spec().Noun)
 	}
 	if dt.Owner == t.Owner && dt.CollName == t.CollName && dt.ObjName == t.ObjName {
 		return dav.NewError(http.StatusForbidden, "source and destination are the same")
@@ -256,11 +270,17 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	default:
 		return dav.BadRequest("Overwrite must be T or F")
 	}
+	meta, err := t.Stat(r.Context(), t.ObjName)
+	if err != nil {
+		return err
+	}
+	// The PUT preconditions hold for what COPY and MOVE store (RFC 4791
+	// 5.3.2.1, RFC 6352 6.3.2.1): the size, in case the limit was lowered
+	// since the member was written, and what the destination accepts.
+	if meta.Size > tr.maxSize {
+		return tr.tooLarge(dt.Kind.Spec())
+	}
 	if dt.Owner != t.Owner || dt.CollName != t.CollName {
-		meta, err := t.Stat(r.Context(), t.ObjName)
-		if err != nil {
-			return err
-		}
 		if err := t.Kind.Admits(dt.Coll, meta); err != nil {
 			return err
 		}

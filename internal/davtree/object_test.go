@@ -159,9 +159,9 @@ func TestPutRefused(t *testing.T) {
 	}{
 		{"UID of another member", note(a, "work", "b.txt"), "uid-a\nsame uid\n", nil, 403, "no-uid-conflict"},
 		{"UID of another member, spaced", note(a, "work", "b.txt"), "  uid-a \r\nsame uid\n", nil, 403, "no-uid-conflict"},
-		{"too large", note(a, "work", "big.txt"), big, nil, 413, "max-resource-size"},
-		{"wrong media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/calendar"}, 415, "supported-note-data"},
-		{"malformed media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/"}, 415, "supported-note-data"},
+		{"too large", note(a, "work", "big.txt"), big, nil, 403, "max-resource-size"},
+		{"wrong media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/calendar"}, 403, "supported-note-data"},
+		{"malformed media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/"}, 403, "supported-note-data"},
 		{"not UTF-8", note(a, "work", "c.txt"), "uid-c\n\xff\n", nil, 403, "valid-note"},
 		{"no UID", note(a, "work", "c.txt"), "\nno uid\n", nil, 403, "valid-note"},
 		{"empty", note(a, "work", "c.txt"), "", nil, 403, "valid-note"},
@@ -218,7 +218,7 @@ func TestPutTooLargeUnknownLength(t *testing.T) {
 	r = r.WithContext(auth.WithAccount(r.Context(), a))
 	rec := httptest.NewRecorder()
 	e.tree.ServeHTTP(rec, r)
-	davtest.WantError(t, rec, http.StatusRequestEntityTooLarge, "max-resource-size")
+	davtest.WantError(t, rec, http.StatusForbidden, "max-resource-size")
 	if got := e.stored(a, "work", "big.txt"); got != "" {
 		t.Error("stored")
 	}

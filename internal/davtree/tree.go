@@ -233,6 +233,17 @@ func (t *Target) allow() string {
 	return "OPTIONS, PROPFIND"
 }
 
+// kindOfMethod is the kind whose own creation method is method, nil for
+// none.
+func (tr *Tree) kindOfMethod(method string) Kind {
+	for _, k := range tr.kinds {
+		if k.Spec().MkcolMethod == method {
+			return k
+		}
+	}
+	return nil
+}
+
 func (tr *Tree) kindAt(segment string) Kind {
 	for _, k := range tr.kinds {
 		if k.Spec().Segment == segment {
