@@ -27,4 +27,8 @@
 //     the retention the caller chooses is how long a token lives.
 //   - Collections are never created implicitly: writing into a collection
 //     that does not exist is ErrNotFound.
+//   - A renamed collection (MoveCollection) is the same collection: it
+//     keeps its incarnation, sequence and change log, so a sync token
+//     stays valid, and its grants and links follow it. A new collection
+//     under the old name is a new incarnation.
 package storage

@@ -92,6 +92,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Changes", changeTests},
 		{"Prune", pruneTests},
 		{"Transfer", transferTests},
+		{"MoveCollection", moveCollectionTests},
 		{"Spans", spanTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
