@@ -128,6 +128,10 @@ END:VCALENDAR&#13;
 		{"5.3.2.1", "supported-calendar-component: MOVE of a VTODO", "MOVE", cal("default") + "t.ics", "", []string{"Destination", cal("events") + "t.ics"}, 403, "supported-calendar-component", ""},
 		{"5.3.2.1", "no-uid-conflict: COPY of a UID in use", "COPY", cal("default") + "a.ics", "", []string{"Destination", cal("events") + "other.ics"}, 403, "no-uid-conflict", cal("events") + "a.ics"},
 		{"5.3.2.1", "no-uid-conflict: MOVE onto another UID", "MOVE", cal("default") + "a.ics", "", []string{"Destination", cal("events") + "e.ics"}, 403, "no-uid-conflict", cal("events") + "e.ics"},
+		// RFC 4791 5.3.2.1, COPY and MOVE of a calendar collection.
+		{"5.3.2.1", "calendar-collection-location-ok: MOVE of a calendar into a calendar", "MOVE", cal("events"), "", []string{"Destination", cal("default") + "events/"}, 403, "calendar-collection-location-ok", ""},
+		{"5.3.2.1", "calendar-collection-location-ok: MOVE of a calendar into the address-book home", "MOVE", cal("events"), "", []string{"Destination", "/dav/addressbooks/" + alice.ID + "/events/"}, 403, "calendar-collection-location-ok", ""},
+		{"5.3.2.1", "calendar-collection-location-ok: COPY of a calendar into another account", "COPY", cal("events"), "", []string{"Destination", "/dav/calendars/" + bob.ID + "/events/"}, 403, "calendar-collection-location-ok", ""},
 		// RFC 4791 5.3.1, MKCALENDAR.
 		{"5.3.1", "resource-must-be-null: a calendar", "MKCALENDAR", cal("events"), "", nil, 403, "resource-must-be-null", ""},
 		{"5.3.1", "resource-must-be-null: the home", "MKCALENDAR", "/dav/calendars/" + alice.ID + "/", "", nil, 403, "resource-must-be-null", ""},

@@ -112,6 +112,10 @@ func TestCardDAVPreconditions(t *testing.T) {
 		{"6.3.2.1", "supported-address-data: COPY of a calendar object", "COPY", ics, "", []string{"Destination", book("contacts") + "ev.vcf"}, 403, "supported-address-data", ""},
 		{"6.3.2.1", "no-uid-conflict: COPY of a UID in use", "COPY", book("contacts") + "a.vcf", "", []string{"Destination", book("work") + "other.vcf"}, 403, "no-uid-conflict", book("work") + "a.vcf"},
 		{"6.3.2.1", "no-uid-conflict: MOVE onto another UID", "MOVE", book("contacts") + "a.vcf", "", []string{"Destination", book("work") + "w.vcf"}, 403, "no-uid-conflict", book("work") + "w.vcf"},
+		// RFC 6352 6.3.2.1, COPY and MOVE of an address book.
+		{"6.3.2.1", "addressbook-collection-location-ok: MOVE of an address book into an address book", "MOVE", book("work"), "", []string{"Destination", book("contacts") + "work/"}, 403, "addressbook-collection-location-ok", ""},
+		{"6.3.2.1", "addressbook-collection-location-ok: MOVE of an address book into the calendar home", "MOVE", book("work"), "", []string{"Destination", "/dav/calendars/" + alice.ID + "/work/"}, 403, "addressbook-collection-location-ok", ""},
+		{"6.3.2.1", "addressbook-collection-location-ok: COPY of an address book into another account", "COPY", book("work"), "", []string{"Destination", "/dav/addressbooks/" + bob.ID + "/work/"}, 403, "addressbook-collection-location-ok", ""},
 		// RFC 6352 6.3.1: extended MKCOL (RFC 5689).
 		{"6.3.1", "RFC 5689 valid-resourcetype", "MKCOL", book("plain"), mkcol(`<D:collection/>`), nil, 403, "valid-resourcetype", ""},
 		{"6.3.1", "addressbook-collection-location-ok: inside an address book (5.2)", "MKCOL", book("work") + "inner/", ab, nil, 403, "addressbook-collection-location-ok", ""},

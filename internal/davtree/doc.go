@@ -17,8 +17,10 @@
 // Implemented here for every kind: RFC 4918 PROPFIND (Depth 0 and 1),
 // PROPPATCH all-or-nothing (9.2), GET/HEAD with the stored bytes (or the
 // kind's negotiated form), PUT with If-Match/If-None-Match and the size
-// cap, DELETE of members and collections, COPY and MOVE between the
-// user's collections of one kind (9.8, 9.9); RFC 5689 extended MKCOL with
+// cap, DELETE of members and collections, COPY and MOVE of members between
+// the user's collections of one kind (9.8, 9.9), MOVE of a whole
+// collection to another name in the user's home (9.9); RFC 5689 extended
+// MKCOL with
 // set-props applied atomically (and the kind's own method, MKCALENDAR);
 // RFC 6578 sync-collection; the RFC 4918 10.4 If header on every method,
 // with RFC 6578 5's sync tokens; the kind's multiget (RFC 4791 7.9, RFC 6352
@@ -81,6 +83,27 @@
 //     segment over dav.MaxSegmentBytes is 414 for every method before
 //     storage is asked, and 400 in a COPY or MOVE Destination (414 is
 //     about the request-target).
+//   - MOVE of a collection renames it (move.go): the store keeps it whole
+//     under the new name, incarnation and sequence included, so its ctag
+//     and sync token do not change and a token from before the move
+//     answers exact changes at the new URL; a collection later made under
+//     the old name is a new incarnation, where old tokens are 403
+//     DAV:valid-sync-token. Grants follow, as Nextcloud keeps shares on a
+//     rename: the sharees' mounts keep their names (their URLs and sync
+//     tokens do not change) and lead to it; public links keep their IDs
+//     and URLs. The destination must be a name directly in the user's
+//     home of the kind, else 403 with the kind's location-ok element (RFC
+//     4791 5.3.2.1, RFC 6352 6.3.2.1), another account's home included
+//     whether it exists or not. An existing collection of the kind there,
+//     or a shared one mounted there, is replaced with Overwrite: T, the
+//     default, as RFC 4918 9.9.3 requires (deleted as DELETE would: its
+//     members, grants and links, or for a mount the user's share), 204;
+//     Overwrite: F is 412. A Depth other than infinity is 400 (9.9.2).
+//     COPY of a whole collection is 403, a choice RFC 4918 allows and most
+//     CalDAV servers make: a copy would hold the same UIDs under new URLs
+//     without the shares and links, and clients copy members instead. A
+//     sharee cannot move a mount: its name belongs to the grant (DELETE
+//     removes it).
 //   - Preconditions answer 403 with the kind's element (RFC 4791 1.3;
 //     RFC 4918 16 for RFC 6352's), a PUT's media type
 //     (Conditions.SupportedData) and size (Conditions.MaxSize) included,

@@ -194,12 +194,15 @@ func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error 
 
 // transfer serves MOVE and COPY of members between the user's collections
 // of one kind (RFC 4918 9.8, 9.9; the PUT preconditions of RFC 4791
-// 5.3.2.1 and RFC 6352 6.3.2.1 apply to the destination).
+// 5.3.2.1 and RFC 6352 6.3.2.1 apply to the destination), and of whole
+// collections (move.go).
 func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) error {
 	switch t.Type {
 	case Member:
-	case Collection, Home:
-		return dav.NewError(http.StatusForbidden, "only members of collections can be moved or copied")
+	case Collection:
+		return tr.transferCollection(w, r, t)
+	case Home:
+		return dav.NewError(http.StatusForbidden, "a home cannot be moved or copied")
 	default:
 		return dav.ErrMethodNotAllowed
 	}
@@ -220,26 +223,11 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if err != nil {
 		return err
 	}
-	destRaw := r.Header.Get("Destination")
-	if destRaw == "" {
-		return dav.BadRequest("missing Destination header")
+	dt, err := tr.destination(r, t)
+	if errors.Is(err, dav.ErrNotFound) {
+		return dav.NewError(http.StatusConflict, "the destination collection does not exist")
 	}
-	du, err := url.Parse(destRaw)
 	if err != nil {
-		return dav.BadRequest("malformed Destination header")
-	}
-	if du.Host != "" && du.Host != r.Host {
-		return dav.NewError(http.StatusBadGateway, "Destination is on another server")
-	}
-	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
-	if err != nil {
-		switch {
-		case errors.Is(err, dav.ErrNotFound):
-			return dav.NewError(http.StatusConflict, "the destination collection does not exist")
-		case errors.Is(err, dav.ErrNameTooLong):
-			// 414 speaks of the request-target; this is a header.
-			return dav.BadRequest("a path segment of the Destination is longer than " + strconv.Itoa(dav.MaxSegmentBytes) + " bytes")
-		}
 		return err
 	}
 	if dt.Type != Member {
@@ -262,13 +250,9 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if err := dt.requireWrite("bind"); err != nil {
 		return err
 	}
-	overwrite := true
-	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
-	case "", "T":
-	case "F":
-		overwrite = false
-	default:
-		return dav.BadRequest("Overwrite must be T or F")
+	overwrite, err := overwriteHeader(r)
+	if err != nil {
+		return err
 	}
 	meta, err := t.Stat(r.Context(), t.ObjName)
 	if err != nil {
@@ -300,6 +284,40 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return nil
+}
+
+// destination resolves the Destination header of a COPY or MOVE of t as
+// the user's target. A URL outside the user's tree (another server's is
+// 502) resolves as dav.ErrNotFound, for the caller to answer.
+func (tr *Tree) destination(r *http.Request, t *Target) (*Target, error) {
+	raw := r.Header.Get("Destination")
+	if raw == "" {
+		return nil, dav.BadRequest("missing Destination header")
+	}
+	du, err := url.Parse(raw)
+	if err != nil {
+		return nil, dav.BadRequest("malformed Destination header")
+	}
+	if du.Host != "" && du.Host != r.Host {
+		return nil, dav.NewError(http.StatusBadGateway, "Destination is on another server")
+	}
+	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
+	if errors.Is(err, dav.ErrNameTooLong) {
+		// 414 speaks of the request-target; this is a header.
+		return nil, dav.BadRequest("a path segment of the Destination is longer than " + strconv.Itoa(dav.MaxSegmentBytes) + " bytes")
+	}
+	return dt, err
+}
+
+// overwriteHeader reads RFC 4918 10.6 Overwrite; without it, T.
+func overwriteHeader(r *http.Request) (bool, error) {
+	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
+	case "", "T":
+		return true, nil
+	case "F":
+		return false, nil
+	}
+	return false, dav.BadRequest("Overwrite must be T or F")
 }
 
 // uidConflict renders the kind's no-uid-conflict precondition with the

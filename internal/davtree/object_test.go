@@ -363,7 +363,7 @@ func TestCopyMove(t *testing.T) {
 		{"to another kind", "COPY", note(a, "work", "list.txt"), []string{"Destination", "/dav/lists/" + a.ID + "/default/l.txt"}, 403, ""},
 		{"to itself", "MOVE", note(a, "work", "list.txt"), []string{"Destination", note(a, "work", "list.txt")}, 403, ""},
 		{"missing source", "COPY", note(a, "work", "none.txt"), []string{"Destination", note(a, "home", "none.txt")}, 404, ""},
-		{"a collection", "MOVE", book(a, "work"), []string{"Destination", book(a, "moved")}, 403, ""},
+		{"a whole collection", "COPY", book(a, "work"), []string{"Destination", book(a, "copied")}, 403, ""},
 		{"the home", "COPY", home(a), []string{"Destination", home(a)}, 403, ""},
 		{"the root", "COPY", "/dav/", []string{"Destination", home(a)}, 405, ""},
 	} {

@@ -217,7 +217,7 @@ func (t *Target) allow() string {
 			}
 			return "OPTIONS, MKCOL"
 		}
-		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, POST"
+		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST"
 	case Home:
 		return "OPTIONS, PROPFIND, POST"
 	case Notifications:
