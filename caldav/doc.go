@@ -85,6 +85,13 @@
 // exists rather than 403 need-privileges, so that handles cannot be
 // probed.
 //
+// Deliberate departures, each because real calendars need it: a rule
+// with more instances than max-instances is stored (5.3.2.1 says refuse);
+// a rule without end is stored though its instances would pass
+// max-date-time; min-date-time and max-date-time bound the instances'
+// times, not DTSTAMP or VTIMEZONE onsets (5.3.2.1 says every DATE and
+// DATE-TIME value).
+//
 // # calendar-query (RFC 4791 7.8)
 //
 // Time zone. Floating DATE-TIME and DATE values in time-range tests are

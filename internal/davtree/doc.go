@@ -103,7 +103,10 @@
 //     CalDAV servers make: a copy would hold the same UIDs under new URLs
 //     without the shares and links, and clients copy members instead. A
 //     sharee cannot move a mount: its name belongs to the grant (DELETE
-//     removes it).
+//     removes it). Both refusals depart from RFC 4918 9.8 and 9.9, which
+//     define COPY and MOVE for every collection; so does the 404 for
+//     another user's namespace where RFC 3744 would say 403
+//     need-privileges (see above).
 //   - Preconditions answer 403 with the kind's element (RFC 4791 1.3;
 //     RFC 4918 16 for RFC 6352's), a PUT's media type
 //     (Conditions.SupportedData) and size (Conditions.MaxSize) included,
