@@ -15,12 +15,16 @@ import (
 	aical "almanac/internal/ical"
 )
 
-// The time range a calendar collection supports (RFC 4791 5.2.6, 5.2.7):
-// what the engine handles. Years before 1900 are refused as the RFC's own
-// example does; the end is the last second iCalendar's four-digit years
-// (and rrule-go) reach.
+// The time range a calendar collection supports (RFC 4791 5.2.6, 5.2.7),
+// for stored objects (PUT, COPY, MOVE) and for the times of REPORTs
+// alike: what iCalendar's four-digit years (and rrule-go) reach, from the
+// first day of year 1 to the last second of 9999. The start is not the
+// RFC example's 1900: real calendars hold earlier dates (Apple's
+// birthdays without a year fall in 1604, genealogy and history
+// calendars further back), and a server that advertises 1900 must refuse
+// them (RFC 4791 5.3.2.1).
 const (
-	minDateTime = "19000101T000000Z"
+	minDateTime = "00010101T000000Z"
 	maxDateTime = "99991231T235959Z"
 )
 

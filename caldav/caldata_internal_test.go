@@ -110,7 +110,7 @@ func TestParseCalendarDataRequest_Errors(t *testing.T) {
 		{"expand local time", `<C:calendar-data><C:expand start="20260301T000000" end="20260401T000000Z"/></C:calendar-data>`, 400, ""},
 		{"expand end before start", `<C:calendar-data><C:expand start="20260401T000000Z" end="20260301T000000Z"/></C:calendar-data>`, 400, ""},
 		{"expand empty range", `<C:calendar-data><C:expand start="20260401T000000Z" end="20260401T000000Z"/></C:calendar-data>`, 400, ""},
-		{"expand before min-date-time", `<C:calendar-data><C:expand start="18991231T000000Z" end="20260401T000000Z"/></C:calendar-data>`, 403, "min-date-time"},
+		{"expand before min-date-time", `<C:calendar-data><C:expand start="00001231T000000Z" end="20260401T000000Z"/></C:calendar-data>`, 403, "min-date-time"},
 		{"limit without start", `<C:calendar-data><C:limit-recurrence-set end="20260401T000000Z"/></C:calendar-data>`, 400, ""},
 		{"freebusy limit bad", `<C:calendar-data><C:limit-freebusy-set start="x" end="y"/></C:calendar-data>`, 400, ""},
 		{"expand and limit", `<C:calendar-data><C:expand start="20260301T000000Z" end="20260401T000000Z"/>` +

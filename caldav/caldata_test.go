@@ -157,7 +157,7 @@ func TestReportCalendarData_Errors(t *testing.T) {
 		{"expand without end", multiget(`<C:calendar-data><C:expand start="20260301T000000Z"/></C:calendar-data>`, p), 400, ""},
 		{"expand not UTC", query(`<C:calendar-data><C:expand start="20260301T000000" end="20260401T000000"/></C:calendar-data>`), 400, ""},
 		{"expand reversed", multiget(`<C:calendar-data><C:expand start="20260401T000000Z" end="20260301T000000Z"/></C:calendar-data>`, p), 400, ""},
-		{"expand before min-date-time", multiget(`<C:calendar-data><C:expand start="18000101T000000Z" end="20260301T000000Z"/></C:calendar-data>`, p), 403, "min-date-time"},
+		{"expand before min-date-time", multiget(`<C:calendar-data><C:expand start="00001231T000000Z" end="20260301T000000Z"/></C:calendar-data>`, p), 403, "min-date-time"},
 		{"top comp VEVENT", multiget(`<C:calendar-data><C:comp name="VEVENT"/></C:calendar-data>`, p), 400, ""},
 	}
 	for _, tt := range tests {
@@ -172,7 +172,7 @@ func TestCalendarDateLimitProperties(t *testing.T) {
 	p := e.cal("default")
 	body := `<D:propfind ` + nsDecl + `><D:prop><C:min-date-time/><C:max-date-time/><C:max-instances/><D:supported-report-set/></D:prop></D:propfind>`
 	m := davtest.ParseMS(t, e.do(req{method: "PROPFIND", path: p, body: body, hdr: map[string]string{"Depth": "0"}}))
-	for prop, want := range map[string]string{"min-date-time": "19000101T000000Z", "max-date-time": "99991231T235959Z", "max-instances": "10000"} {
+	for prop, want := range map[string]string{"min-date-time": "00010101T000000Z", "max-date-time": "99991231T235959Z", "max-instances": "10000"} {
 		if got, _, ok := m.Prop(p, prop); !ok || got != want {
 			t.Errorf("%s = %q, want %q", prop, got, want)
 		}

@@ -33,10 +33,11 @@
 //
 //   - Another user's namespace answers 404 whether or not it exists, so
 //     handles cannot be probed (sharing will open specific collections).
-//   - Precondition failures answer 403 with the RFC's DAV:error element
-//     plus a human-readable message, except an oversized body (413 with
-//     CALDAV:max-resource-size) and a wrong media type (415 with
-//     CALDAV:supported-calendar-data).
+//   - Precondition failures answer 403 with the RFC's element inside
+//     DAV:error plus a human-readable message (RFC 4791 1.3), an oversized
+//     body and a media type other than text/calendar too, where plain
+//     HTTP would say 413 and 415: the element tells the client which
+//     limit it hit. See Preconditions.
 //   - A PUT without Content-Type is accepted (curl -T and some scripts
 //     send none); any other media type than text/calendar is refused.
 //   - MKCALENDAR or MKCOL whose set-props fail answers 403 with
@@ -45,6 +46,51 @@
 //   - calendar-data in REPORTs is rendered as the request's
 //     CALDAV:calendar-data asks (see below); without children it is the
 //     stored bytes, unchanged.
+//
+// # Preconditions (RFC 4791 1.3, 5.3.1, 5.3.2.1)
+//
+// Every precondition answers 403 with its element (TestCalDAVPreconditions
+// walks them all). PUT, and COPY or MOVE of a calendar object resource
+// into a calendar (the tree's, davtree doc.go, with this package's checks):
+//
+//   - supported-calendar-data: a Content-Type other than text/calendar
+//     (none at all is taken for text/calendar), or a COPY or MOVE of an
+//     address object into a calendar.
+//   - valid-calendar-data, valid-calendar-object-resource: internal/ical's
+//     validation (its doc.go). A COPY or MOVE carries stored data, which
+//     passed it, so for them these cannot arise.
+//   - supported-calendar-component: the calendar's component set, on PUT
+//     and on a COPY or MOVE into another calendar.
+//   - no-uid-conflict, with the DAV:href of the member in the way: the UID
+//     is another member's, or the write would give an existing member
+//     another UID.
+//   - max-resource-size: the tree's limit, on PUT and on what a COPY or
+//     MOVE would store (a member written before the limit was lowered).
+//   - min-date-time, max-date-time: on PUT, see Date limits. Every
+//     calendar has the same limits, so a COPY or MOVE cannot violate them.
+//   - max-instances: advertised as the expansion cap but no limit on PUT,
+//     a deliberate departure (Date limits).
+//   - max-attendees-per-instance: not advertised (5.2.9 makes it
+//     optional), so there is nothing to violate.
+//   - calendar-collection-location-ok: COPY and MOVE of a whole calendar
+//     (davtree doc.go).
+//
+// MKCALENDAR (5.3.1): DAV:resource-must-be-null on any existing resource
+// (a calendar, the home, the root); calendar-collection-location-ok inside
+// a calendar, outside the calendar home, or on the name of an address
+// book (names are unique per account); valid-calendar-data for a
+// calendar-timezone that is not one VTIMEZONE; and DAV:need-privileges
+// (RFC 3744 7.1.1, which RFC 4791 calls needs-privilege) inside a
+// calendar shared read-only. Another user's home is 404 whether or not it
+// exists rather than 403 need-privileges, so that handles cannot be
+// probed.
+//
+// Deliberate departures, each because real calendars need it: a rule
+// with more instances than max-instances is stored (5.3.2.1 says refuse);
+// a rule without end is stored though its instances would pass
+// max-date-time; min-date-time and max-date-time bound the instances'
+// times, not DTSTAMP or VTIMEZONE onsets (5.3.2.1 says every DATE and
+// DATE-TIME value).
 //
 // # calendar-query (RFC 4791 7.8)
 //
@@ -144,10 +190,21 @@
 //
 // # Date limits (RFC 4791 5.2.6-5.2.8)
 //
-// min-date-time is 19000101T000000Z, max-date-time 99991231T235959Z (the
-// last time four-digit years and rrule-go reach), max-instances 10,000
-// (the expansion cap). They are protected live properties listed by
-// allprop. max-instances is advisory: a PUT whose rule has more instances
+// min-date-time is 00010101T000000Z and max-date-time 99991231T235959Z,
+// the first and last times iCalendar's four-digit years (and rrule-go)
+// reach; max-instances is 10,000 (the expansion cap). They are protected
+// live properties listed by allprop. The start is not the RFC example's
+// 19000101T000000Z: a server that advertises a limit must refuse data
+// beyond it (5.3.2.1), and real calendars hold earlier dates (Apple's
+// birthdays without a year fall in 1604, history and genealogy calendars
+// further back). A PUT is held to both limits over the times its
+// instances occupy (its span, see Prefilter: floating and all-day times
+// at their earliest and latest zone), not over times that describe no
+// instance (DTSTAMP, or the 1601 onsets of Outlook's VTIMEZONEs): 403
+// CALDAV:min-date-time or CALDAV:max-date-time. A rule without end is
+// stored although its instances would run past max-date-time, since the
+// engine generates none there; refusing it would refuse every birthday.
+// max-instances is advisory: a PUT whose rule has more instances
 // is accepted (the cap bounds answers, not data). A rule whose expansion
 // would exceed internal/ical's work limits (candidate times per period,
 // steps between occurrences) is not: 403 CALDAV:valid-calendar-data, as

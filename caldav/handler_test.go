@@ -269,8 +269,8 @@ func TestPutBadInput(t *testing.T) {
 		cond   string
 	}{
 		{"garbage", put(e.obj("default", "g.ics"), "hello"), 403, "valid-calendar-data"},
-		{"wrong content type", req{method: "PUT", path: e.obj("default", "w.ics"), body: event("w", "x"), hdr: map[string]string{"Content-Type": "application/json"}}, 415, "supported-calendar-data"},
-		{"too large", put(e.obj("default", "l.ics"), event("l", strings.Repeat("x", 5000))), 413, "max-resource-size"},
+		{"wrong content type", req{method: "PUT", path: e.obj("default", "w.ics"), body: event("w", "x"), hdr: map[string]string{"Content-Type": "application/json"}}, 403, "supported-calendar-data"},
+		{"too large", put(e.obj("default", "l.ics"), event("l", strings.Repeat("x", 5000))), 403, "max-resource-size"},
 		{"two uids", put(e.obj("default", "t.ics"), two), 403, ""},
 		{"duplicate uid", put(e.obj("default", "dup.ics"), event("taken", "y")), 403, "no-uid-conflict"},
 		{"component not allowed", put(e.obj("default", "j.ics"), strings.ReplaceAll(todo("j"), "VTODO", "VJOURNAL")), 403, "supported-calendar-component"},

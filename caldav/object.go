@@ -27,12 +27,41 @@ func (h *Calendars) Ingest(c *storage.Collection, data []byte) (storage.PutObjec
 		return storage.PutObject{}, dav.Precondition(http.StatusForbidden, condSupportedComp,
 			"this calendar does not accept "+info.Component+" components")
 	}
+	span := objectSpan(info.Calendar)
+	if err := checkSpan(span); err != nil {
+		return storage.PutObject{}, err
+	}
 	return storage.PutObject{
 		UID:         info.UID,
 		Component:   info.Component,
 		ContentType: "text/calendar",
-		Span:        objectSpan(info.Calendar),
+		Span:        span,
 	}, nil
+}
+
+// checkSpan applies the min-date-time and max-date-time preconditions
+// (RFC 4791 5.3.2.1) to the times an object's instances occupy, from the
+// first start to the last end: its span, which takes floating and
+// all-day times at their earliest and latest zone. A rule without end is
+// not refused for instances past max-date-time: the engine never
+// generates them (doc.go). Times that describe no instance (DTSTAMP, the
+// onsets of a VTIMEZONE's observances, which Outlook dates 1601) are not
+// limited.
+func checkSpan(s storage.Span) error {
+	if !s.Known {
+		return nil
+	}
+	if s.Start.Before(minTime) {
+		return dav.Precondition(http.StatusForbidden, condMinDateTime, "the object has times before "+minDateTime)
+	}
+	last := s.End
+	if s.Open {
+		last = s.Start
+	}
+	if !last.Before(maxTime) {
+		return dav.Precondition(http.StatusForbidden, condMaxDateTime, "the object has times at or after "+maxDateTime)
+	}
+	return nil
 }
 
 // objectSpan is the stretch of time an object's instances occupy, stored

@@ -14,6 +14,8 @@ import (
 var (
 	nameAddressData          = dav.Name(dav.NSCardDAV, "address-data")
 	condSupportedAddressData = dav.Name(dav.NSCardDAV, "supported-address-data")
+	// condAddressDataConversion is GET's precondition (RFC 6352 5.1.1.1).
+	condAddressDataConversion = dav.Name(dav.NSCardDAV, "supported-address-data-conversion")
 )
 
 // AddressDataRequest is the CARDDAV:address-data element of a REPORT's

@@ -30,11 +30,14 @@
 //     nothing is re-encoded on the way in, so a malformed line is a 403
 //     valid-address-data naming the line, never a silently repaired card.
 //     A PUT without Content-Type is accepted; text/vcard and the older
-//     text/x-vcard are; anything else is 415.
+//     text/x-vcard are; anything else is 403 supported-address-data.
 //   - Versions. GET without Accept, or with one any version satisfies,
 //     returns the stored bytes. Accept naming text/vcard;version=3.0 or
 //     4.0 (text/x-vcard meaning 3.0) returns the card converted by
-//     internal/vcard; no acceptable vCard is 406. The ETag stays the
+//     internal/vcard; no acceptable vCard is 406 with
+//     CARDDAV:supported-address-data-conversion (RFC 6352 5.1.1.1; the
+//     status is HTTP's for an Accept nothing satisfies, which RFC 6352
+//     leaves to the server). The ETag stays the
 //     stored one so that If-Match on the next PUT works, and responses
 //     carry Vary: Accept. In REPORTs, CARDDAV:address-data version="..."
 //     converts; RFC 6352's DTD defaults a missing version to 3.0, but a
@@ -58,4 +61,35 @@
 //     when another card would have matched, a 507 response for the
 //     request URI with DAV:number-of-matches-within-limits tells the
 //     client the list is cut (RFC 6352 8.6.1, 8.6.2).
+//
+// # Preconditions (RFC 6352 5.1.1.1, 6.3.1, 6.3.2.1)
+//
+// Each answers with its element inside DAV:error, PUT, COPY, MOVE and
+// MKCOL ones with 403 as RFC 4791 1.3 requires of CalDAV's (RFC 6352
+// itself leaves the status to RFC 4918 16, whose usual one that is);
+// TestCardDAVPreconditions walks them all. PUT, and COPY or MOVE of an
+// address object resource into an address book:
+//
+//   - supported-address-data: a Content-Type other than text/vcard or
+//     text/x-vcard, a vCard version other than 3.0 or 4.0, or a COPY or
+//     MOVE of a calendar object into an address book.
+//   - valid-address-data: internal/vcard's validation, a UID included
+//     (5.1). A COPY or MOVE carries stored data, which passed it.
+//   - no-uid-conflict, with the DAV:href of the member in the way: the UID
+//     is another member's, or the write would give an existing member
+//     another UID.
+//   - max-resource-size: the tree's limit (and internal/vcard's, the same
+//     10 MiB by default), on PUT and on what a COPY or MOVE would store.
+//   - addressbook-collection-location-ok: COPY and MOVE of a whole address
+//     book (davtree doc.go).
+//
+// Extended MKCOL (6.3.1, RFC 5689): DAV:valid-resourcetype without the
+// addressbook resourcetype; addressbook-collection-location-ok inside an
+// address book (5.2 forbids nesting) or on a calendar's name (names are
+// unique per account); DAV:need-privileges (RFC 3744 7.1.1) inside an
+// address book shared read-only; an existing collection is 405 (RFC 4918
+// 9.3.1, MKCOL on a mapped URL). GET (5.1.1.1): see Versions above. A
+// card that does not convert in a REPORT is sent as stored rather than
+// with supported-address-data-conversion in its DAV:response (5.1.1): a
+// deliberate departure, see the renderings above.
 package carddav

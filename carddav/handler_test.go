@@ -177,12 +177,12 @@ func TestExtendedMkcol(t *testing.T) {
 		{"no addressbook resourcetype", "MKCOL", e.book("plain"), body(`<D:collection/>`, ""), 403, "valid-resourcetype"},
 		{"calendar resourcetype", "MKCOL", e.book("cal"), `<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:resourcetype><D:collection/><C:calendar/></D:resourcetype></D:prop></D:set></D:mkcol>`, 403, "valid-resourcetype"},
 		{"plain MKCOL without body", "MKCOL", e.book("empty"), "", 403, "valid-resourcetype"},
-		{"MKCALENDAR in address-book home", "MKCALENDAR", e.book("mkcal"), "", 405, ""},
+		{"MKCALENDAR in address-book home", "MKCALENDAR", e.book("mkcal"), "", 403, "calendar-collection-location-ok"},
 		{"protected property", "MKCOL", e.book("ctag"), body(ab, `<CS:getctag>x</CS:getctag>`), 403, "cannot-modify-protected-property"},
 		{"computed address-book property", "MKCOL", e.book("sad"), body(ab, `<CR:supported-address-data/>`), 403, "cannot-modify-protected-property"},
 		{"nested", "MKCOL", e.book("contacts") + "inner/", body(ab, ""), 403, "addressbook-collection-location-ok"},
 		{"missing parent", "MKCOL", e.book("nope") + "inner/", body(ab, ""), 409, ""},
-		{"name of a calendar", "MKCOL", e.book("default"), body(ab, ""), 405, ""},
+		{"name of a calendar", "MKCOL", e.book("default"), body(ab, ""), 403, "addressbook-collection-location-ok"},
 		{"wrong root element", "MKCOL", e.book("root"), `<D:propertyupdate xmlns:D="DAV:"/>`, 400, ""},
 		{"other user's home", "MKCOL", "/dav/addressbooks/" + e.bob.ID + "/x/", body(ab, ""), 404, ""},
 	}
@@ -256,9 +256,9 @@ func TestPut(t *testing.T) {
 		{"two cards", e.card("contacts", "d.vcf"), card3("uid-d1", "D") + card3("uid-d2", "E"), nil, 403, "valid-address-data"},
 		{"vCard 2.1", e.card("contacts", "e.vcf"), "BEGIN:VCARD\r\nVERSION:2.1\r\nUID:uid-e\r\nN:E;;;;\r\nFN:E\r\nEND:VCARD\r\n", nil, 403, "supported-address-data"},
 		{"not a vCard", e.card("contacts", "f.vcf"), "hello", nil, 403, "valid-address-data"},
-		{"iCalendar media type", e.card("contacts", "g.vcf"), card3("uid-g", "G"), []string{"Content-Type", "text/calendar"}, 415, "supported-address-data"},
+		{"iCalendar media type", e.card("contacts", "g.vcf"), card3("uid-g", "G"), []string{"Content-Type", "text/calendar"}, 403, "supported-address-data"},
 		{"UID of another member", e.card("contacts", "dup.vcf"), card3("uid-held", "Dup"), nil, 403, "no-uid-conflict"},
-		{"too large", e.card("contacts", "big.vcf"), card3("uid-big", "Big", "NOTE:"+strings.Repeat("x", 70<<10)), nil, 413, "max-resource-size"},
+		{"too large", e.card("contacts", "big.vcf"), card3("uid-big", "Big", "NOTE:"+strings.Repeat("x", 70<<10)), nil, 403, "max-resource-size"},
 		{"missing address book", e.card("nope", "h.vcf"), card3("uid-h", "H"), nil, 409, ""},
 		{"on the collection", e.book("contacts"), card3("uid-i", "I"), nil, 405, ""},
 		{"other user's book", "/dav/addressbooks/" + e.bob.ID + "/contacts/j.vcf", card3("uid-j", "J"), nil, 404, ""},
@@ -345,7 +345,7 @@ func TestGetNegotiatesVersion(t *testing.T) {
 		t.Errorf("stored bytes changed: %q", again.Body)
 	}
 	refused := e.do("GET", e.card("contacts", "n.vcf"), "", "Accept", "text/html")
-	davtest.WantError(t, refused, 406, "supported-address-data")
+	davtest.WantError(t, refused, 406, "supported-address-data-conversion")
 	if refused.Header().Get("ETag") != "" {
 		t.Errorf("406 carries ETag %q of a representation it does not send", refused.Header().Get("ETag"))
 	}

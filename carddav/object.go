@@ -22,11 +22,9 @@ func (a *AddressBooks) Ingest(c *storage.Collection, data []byte) (storage.PutOb
 	if err != nil {
 		var ve *vcard.ValidationError
 		if errors.As(err, &ve) {
-			status := http.StatusForbidden
-			if ve.Kind == vcard.TooLarge {
-				status = http.StatusRequestEntityTooLarge
-			}
-			return storage.PutObject{}, &dav.Error{Status: status, Condition: dav.Name(dav.NSCardDAV, ve.Kind.Precondition()), Message: ve.Reason, Err: err}
+			// Every kind, max-resource-size included, is a precondition:
+			// 403 with its element (RFC 6352 6.3.2.1).
+			return storage.PutObject{}, &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCardDAV, ve.Kind.Precondition()), Message: ve.Reason, Err: err}
 		}
 		return storage.PutObject{}, &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.ValidData, Message: "invalid vCard data", Err: err}
 	}
@@ -50,7 +48,10 @@ func (a *AddressBooks) Represent(r *http.Request, obj *storage.Object) (string, 
 	w := r.Header.Values("Accept")
 	version, ok := NegotiateVersion(strings.Join(w, ","))
 	if !ok {
-		return "", nil, dav.Precondition(http.StatusNotAcceptable, condSupportedAddressData, "address objects are available as text/vcard version 3.0 or 4.0")
+		// RFC 6352 5.1.1.1 names the element; the status is HTTP's for
+		// an Accept nothing satisfies (RFC 9110 15.5.7), which RFC 6352,
+		// unlike RFC 4791 1.3, leaves to the server.
+		return "", nil, dav.Precondition(http.StatusNotAcceptable, condAddressDataConversion, "address objects are available as text/vcard version 3.0 or 4.0")
 	}
 	if version == "" {
 		return a.ContentType(&obj.ObjectMeta), obj.Data, nil

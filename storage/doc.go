@@ -9,8 +9,12 @@
 //   - Object bytes are stored exactly as the client sent them and served back
 //     unchanged; the ETag is a strong hash of those bytes (see ETagOf).
 //   - One write transaction performs the precondition check, the
-//     per-collection UID uniqueness check, the object write, the collection
-//     sequence bump and the change record. Nothing is ever half-written.
+//     per-collection UID checks, the object write, the collection sequence
+//     bump and the change record. Nothing is ever half-written. The UID
+//     checks are RFC 4791 5.3.2.1's and RFC 6352 6.3.2.1's no-uid-conflict:
+//     no two members of a collection share a UID, and a member's UID never
+//     changes (a Put or Transfer replacing it with another UID fails with
+//     *UIDConflictError naming it).
 //   - Collection.Seq is the single counter behind both getctag and the sync
 //     token. Every member change bumps it by one and records the member name
 //     under the new value; deletes leave tombstones in that log.
@@ -23,4 +27,8 @@
 //     the retention the caller chooses is how long a token lives.
 //   - Collections are never created implicitly: writing into a collection
 //     that does not exist is ErrNotFound.
+//   - A renamed collection (MoveCollection) is the same collection: it
+//     keeps its incarnation, sequence and change log, so a sync token
+//     stays valid, and its grants and links follow it. A new collection
+//     under the old name is a new incarnation.
 package storage

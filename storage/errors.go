@@ -31,14 +31,34 @@ var (
 	ErrLocked = errors.New("storage: database is locked by another process")
 )
 
-// UIDConflictError reports that another object in the same collection
-// already carries the UID of the object being written (RFC 4791 5.3.2.1
-// no-uid-conflict, RFC 6352 6.3.2.1).
+// UIDConflictError reports a write that the no-uid-conflict precondition
+// of RFC 4791 5.3.2.1 and RFC 6352 6.3.2.1 forbids: another member of the
+// collection already carries the UID being written, or the write would
+// replace a member that carries another UID (a resource's UID never
+// changes; a new UID is a new resource under a new name). An empty UID is
+// never in conflict.
 type UIDConflictError struct {
-	UID  string
-	Name string // member name of the object that holds the UID
+	UID  string // the UID being written
+	Name string // member name of the object in the way
+	// Held is Name's own UID when the write would replace Name with
+	// another UID; empty when Name is another member that holds UID.
+	Held string
 }
 
 func (e *UIDConflictError) Error() string {
+	if e.Held != "" {
+		return fmt.Sprintf("storage: %q holds uid %q, not %q", e.Name, e.Held, e.UID)
+	}
 	return fmt.Sprintf("storage: uid %q already used by %q", e.UID, e.Name)
+}
+
+// CheckUIDChange is the no-uid-conflict rule for a write that replaces
+// member name, whose UID is held, with an object carrying uid: nil, or
+// the *UIDConflictError naming the member. Backends call it inside the
+// write transaction.
+func CheckUIDChange(name, held, uid string) error {
+	if held != "" && uid != "" && held != uid {
+		return &UIDConflictError{UID: uid, Name: name, Held: held}
+	}
+	return nil
 }

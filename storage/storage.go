@@ -437,6 +437,18 @@ type DAV interface {
 	// PatchCollection applies all set and remove operations atomically.
 	PatchCollection(ctx context.Context, owner, name string, set map[string]string, remove []string) (*Collection, error)
 	DeleteCollection(ctx context.Context, owner, name string) error // and its links and grants
+	// MoveCollection renames owner's collection from to to in one
+	// transaction, with everything that is its: members, change log,
+	// properties, Incarnation and Seq (so its sync tokens and ctag stay
+	// valid under the new name), its grants (the sharees' mounts keep
+	// their names and lead to it) and its public links (same IDs, so the
+	// same URLs). Created and Modified stay. ErrNotFound when from does
+	// not exist. ErrExists when to is from, or is taken in owner's home
+	// by a collection or a grant's mount, unless replace is set and what
+	// holds it is a collection of from's Kind or the mount of one: that
+	// is then removed first, as DeleteCollection or DeleteGrant would,
+	// and replaced is true.
+	MoveCollection(ctx context.Context, owner, from, to string, replace bool) (replaced bool, err error)
 
 	// Objects
 	// Put writes an object; created reports whether it was new.

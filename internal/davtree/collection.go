@@ -285,14 +285,35 @@ func splitViewNames(names []string) (view, rest []string) {
 // mkcol serves extended MKCOL (RFC 5689) and the kind's own method
 // (MKCALENDAR, RFC 4791 5.3.1), creating a collection of the kind whose
 // home the URL is in, with its set-props applied atomically.
+//
+// A kind's own method states what it makes, so where it cannot make it
+// the answer is a precondition (RFC 4791 5.3.1): DAV:resource-must-be-null
+// on any existing resource, the kind's location-ok element outside the
+// kind's home, inside a collection, or on a name another kind's
+// collection holds. MKCOL on an existing resource is 405 (RFC 4918
+// 9.3.1).
 func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
-	if t.Kind == nil || (r.Method != "MKCOL" && r.Method != t.Kind.Spec().MkcolMethod) {
+	k := t.Kind
+	if r.Method != "MKCOL" {
+		k = tr.kindOfMethod(r.Method)
+	}
+	if k == nil {
 		return dav.ErrMethodNotAllowed
 	}
-	spec := t.Kind.Spec()
+	spec := k.Spec()
 	switch t.Type {
-	case Collection:
-	case Member:
+	case Collection, Member:
+	default:
+		if r.Method == "MKCOL" {
+			return dav.ErrMethodNotAllowed
+		}
+		return dav.Precondition(http.StatusForbidden, dav.CondResourceMustBeNull, "a resource already exists here")
+	}
+	if t.Kind != k {
+		return dav.Precondition(http.StatusForbidden, spec.Conditions.LocationOK,
+			spec.Noun+" collections are made in the "+spec.Noun+" home, "+HomeHref(k, t.Account.ID))
+	}
+	if t.Type == Member {
 		if t.Coll == nil {
 			return dav.NewError(http.StatusConflict, "the parent collection does not exist")
 		}
@@ -300,11 +321,11 @@ func (tr *Tree) mkcol(w http.ResponseWriter, r *http.Request, t *Target) error {
 			return err
 		}
 		return dav.Precondition(http.StatusForbidden, spec.Conditions.LocationOK, spec.Noun+" collections cannot be nested")
-	default:
-		return dav.ErrMethodNotAllowed
 	}
 	if t.otherKind {
-		return dav.NewError(http.StatusMethodNotAllowed, "the name is taken by a collection of another kind")
+		// The name is free in this home's URL space but held by a
+		// collection of another kind: names are unique per account.
+		return dav.Precondition(http.StatusForbidden, spec.Conditions.LocationOK, "the name is taken by a collection of another kind")
 	}
 	if t.Coll != nil {
 		if r.Method == "MKCOL" {

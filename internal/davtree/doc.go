@@ -17,8 +17,10 @@
 // Implemented here for every kind: RFC 4918 PROPFIND (Depth 0 and 1),
 // PROPPATCH all-or-nothing (9.2), GET/HEAD with the stored bytes (or the
 // kind's negotiated form), PUT with If-Match/If-None-Match and the size
-// cap, DELETE of members and collections, COPY and MOVE between the
-// user's collections of one kind (9.8, 9.9); RFC 5689 extended MKCOL with
+// cap, DELETE of members and collections, COPY and MOVE of members between
+// the user's collections of one kind (9.8, 9.9), MOVE of a whole
+// collection to another name in the user's home (9.9); RFC 5689 extended
+// MKCOL with
 // set-props applied atomically (and the kind's own method, MKCALENDAR);
 // RFC 6578 sync-collection; the RFC 4918 10.4 If header on every method,
 // with RFC 6578 5's sync tokens; the kind's multiget (RFC 4791 7.9, RFC 6352
@@ -81,6 +83,52 @@
 //     segment over dav.MaxSegmentBytes is 414 for every method before
 //     storage is asked, and 400 in a COPY or MOVE Destination (414 is
 //     about the request-target).
+//   - MOVE of a collection renames it (move.go): the store keeps it whole
+//     under the new name, incarnation and sequence included, so its ctag
+//     and sync token do not change and a token from before the move
+//     answers exact changes at the new URL; a collection later made under
+//     the old name is a new incarnation, where old tokens are 403
+//     DAV:valid-sync-token. Grants follow, as Nextcloud keeps shares on a
+//     rename: the sharees' mounts keep their names (their URLs and sync
+//     tokens do not change) and lead to it; public links keep their IDs
+//     and URLs. The destination must be a name directly in the user's
+//     home of the kind, else 403 with the kind's location-ok element (RFC
+//     4791 5.3.2.1, RFC 6352 6.3.2.1), another account's home included
+//     whether it exists or not. An existing collection of the kind there,
+//     or a shared one mounted there, is replaced with Overwrite: T, the
+//     default, as RFC 4918 9.9.3 requires (deleted as DELETE would: its
+//     members, grants and links, or for a mount the user's share), 204;
+//     Overwrite: F is 412. A Depth other than infinity is 400 (9.9.2).
+//     COPY of a whole collection is 403, a choice RFC 4918 allows and most
+//     CalDAV servers make: a copy would hold the same UIDs under new URLs
+//     without the shares and links, and clients copy members instead. A
+//     sharee cannot move a mount: its name belongs to the grant (DELETE
+//     removes it). Both refusals depart from RFC 4918 9.8 and 9.9, which
+//     define COPY and MOVE for every collection; so does the 404 for
+//     another user's namespace where RFC 3744 would say 403
+//     need-privileges (see above).
+//   - Preconditions answer 403 with the kind's element (RFC 4791 1.3;
+//     RFC 4918 16 for RFC 6352's), a PUT's media type
+//     (Conditions.SupportedData) and size (Conditions.MaxSize) included,
+//     where HTTP alone would say 415 and 413. COPY and MOVE of a member are
+//     held to the preconditions of what they store (RFC 4791 5.3.2.1, RFC
+//     6352 6.3.2.1): its size against the current limit, the destination
+//     kind's media type (a calendar object into an address book is the
+//     address book's SupportedData), what the destination admits
+//     (Kind.Admits) and the UID rules.
+//   - A kind's own creation method (MKCALENDAR) answers where it cannot
+//     create (RFC 4791 5.3.1): DAV:resource-must-be-null on an existing
+//     resource, the kind's LocationOK outside its home, inside a
+//     collection, or on a name another kind's collection holds. MKCOL on
+//     an existing resource is 405 (RFC 4918 9.3.1), and LocationOK on
+//     another kind's name, which is not mapped in this home.
+//   - A member's UID is unique in its collection and never changes (RFC
+//     4791 5.3.2.1, RFC 6352 6.3.2.1 no-uid-conflict): a PUT, COPY or MOVE
+//     that would give an existing member another UID is 403 with the
+//     kind's no-uid-conflict element naming that member's href, as a UID
+//     held by another member names the holder. The store checks both in
+//     the write's transaction. A new UID is a new resource: clients PUT it
+//     under a new name and DELETE the old one.
 //   - A member's UID keys the collection's UID index, so a PUT whose UID
 //     exceeds MaxUIDBytes (4 KiB) is 403 with the kind's valid-data
 //     condition, not a storage failure.

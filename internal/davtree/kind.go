@@ -25,7 +25,8 @@ type Spec struct {
 	// ResourceType is the element besides DAV:collection in the
 	// collections' resourcetype; extended MKCOL must name it.
 	ResourceType xml.Name
-	// MediaType of the members; a PUT with another Content-Type is 415.
+	// MediaType of the members; a PUT with another Content-Type is 403
+	// with Conditions.SupportedData.
 	MediaType string
 	// Negotiated: a GET's body depends on Accept (Kind.Represent), so
 	// responses carry Vary: Accept for caches.

@@ -70,14 +70,14 @@ func TestKindMkcolMethod(t *testing.T) {
 	if got := e.coll(a, "ideas").Props[pDisplayName]; got != "Ideas" {
 		t.Errorf("displayname %q", got)
 	}
-	// An existing collection is resource-must-be-null (RFC 4791
-	// 5.3.1.1), a wrong root malformed, and the method is the kind's
-	// alone.
+	// An existing resource is resource-must-be-null (RFC 4791 5.3.1), a
+	// wrong root malformed, and the kind's collections are made only in
+	// its home (its location-ok element).
 	davtest.WantError(t, e.do(a, "MKNOTEBOOK", book(a, "ideas"), ""), http.StatusForbidden, "resource-must-be-null")
 	davtest.WantError(t, e.do(a, "MKNOTEBOOK", book(a, "other"), mkcolBody("N:notebook")), http.StatusBadRequest, "")
-	davtest.WantError(t, e.do(a, "MKNOTEBOOK", home(a), ""), http.StatusMethodNotAllowed, "")
-	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/lists/"+a.ID+"/x/", ""), http.StatusMethodNotAllowed, "")
-	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/", ""), http.StatusMethodNotAllowed, "")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", home(a), ""), http.StatusForbidden, "resource-must-be-null")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/lists/"+a.ID+"/x/", ""), http.StatusForbidden, "notebook-location-ok")
+	davtest.WantError(t, e.do(a, "MKNOTEBOOK", "/dav/", ""), http.StatusForbidden, "resource-must-be-null")
 }
 
 // CS:invite exists on a collection that is shared and on a mount, and

@@ -89,8 +89,11 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !acceptsMediaType(spec, mt) {
-			return &dav.Error{Status: http.StatusUnsupportedMediaType, Condition: spec.Conditions.SupportedData,
-				Message: "members of a " + spec.Noun + " must be sent as " + spec.MediaType}
+			// A precondition of the kind's RFC, so 403 with its element
+			// rather than HTTP's 415 (RFC 4791 1.3, 5.3.2.1; RFC 6352
+			// 6.3.2.1).
+			return dav.Precondition(http.StatusForbidden, spec.Conditions.SupportedData,
+				"members of this "+spec.Noun+" must be sent as "+spec.MediaType)
 		}
 	}
 	if r.ContentLength > tr.maxSize {
@@ -136,9 +139,12 @@ func acceptsMediaType(s *Spec, mt string) bool {
 	return mt == s.MediaType || (s.MediaType == "text/vcard" && mt == "text/x-vcard")
 }
 
+// tooLarge is the kind's max-resource-size precondition: 403 like every
+// precondition of RFC 4791 (1.3) and RFC 6352, not HTTP's 413, so that
+// clients read the element that says which limit was hit.
 func (tr *Tree) tooLarge(s *Spec) error {
-	return &dav.Error{Status: http.StatusRequestEntityTooLarge, Condition: s.Conditions.MaxSize,
-		Message: "the body exceeds the maximum resource size of " + strconv.FormatInt(tr.maxSize, 10) + " bytes"}
+	return dav.Precondition(http.StatusForbidden, s.Conditions.MaxSize,
+		"the "+s.Noun+" member exceeds the maximum resource size of "+strconv.FormatInt(tr.maxSize, 10)+" bytes")
 }
 
 func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error {
@@ -188,12 +194,15 @@ func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error 
 
 // transfer serves MOVE and COPY of members between the user's collections
 // of one kind (RFC 4918 9.8, 9.9; the PUT preconditions of RFC 4791
-// 5.3.2.1 and RFC 6352 6.3.2.1 apply to the destination).
+// 5.3.2.1 and RFC 6352 6.3.2.1 apply to the destination), and of whole
+// collections (move.go).
 func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) error {
 	switch t.Type {
 	case Member:
-	case Collection, Home:
-		return dav.NewError(http.StatusForbidden, "only members of collections can be moved or copied")
+	case Collection:
+		return tr.transferCollection(w, r, t)
+	case Home:
+		return dav.NewError(http.StatusForbidden, "a home cannot be moved or copied")
 	default:
 		return dav.ErrMethodNotAllowed
 	}
@@ -214,33 +223,26 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if err != nil {
 		return err
 	}
-	destRaw := r.Header.Get("Destination")
-	if destRaw == "" {
-		return dav.BadRequest("missing Destination header")
+	dt, err := tr.destination(r, t)
+	if errors.Is(err, dav.ErrNotFound) {
+		return dav.NewError(http.StatusConflict, "the destination collection does not exist")
 	}
-	du, err := url.Parse(destRaw)
 	if err != nil {
-		return dav.BadRequest("malformed Destination header")
-	}
-	if du.Host != "" && du.Host != r.Host {
-		return dav.NewError(http.StatusBadGateway, "Destination is on another server")
-	}
-	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
-	if err != nil {
-		switch {
-		case errors.Is(err, dav.ErrNotFound):
-			return dav.NewError(http.StatusConflict, "the destination collection does not exist")
-		case errors.Is(err, dav.ErrNameTooLong):
-			// 414 speaks of the request-target; this is a header.
-			return dav.BadRequest("a path segment of the Destination is longer than " + strconv.Itoa(dav.MaxSegmentBytes) + " bytes")
-		}
 		return err
 	}
-	if dt.Type != Member || dt.Kind != t.Kind {
+	if dt.Type != Member {
 		return dav.NewError(http.StatusForbidden, "the destination must be a member URL in a "+t.Kind.Spec().Noun)
 	}
 	if dt.Coll == nil {
-		return dav.NewError(http.StatusConflict, "the destination "+t.Kind.Spec().Noun+" does not exist")
+		return dav.NewError(http.StatusConflict, "the destination "+dt.Kind.Spec().Noun+" does not exist")
+	}
+	if dt.Kind != t.Kind {
+		// The member is not of the media type the destination holds
+		// (RFC 4791 5.3.2.1 supported-calendar-data, RFC 6352 6.3.2.1
+		// supported-address-data).
+		ds := dt.Kind.Spec()
+		return dav.Precondition(http.StatusForbidden, ds.Conditions.SupportedData,
+			"the destination "+ds.Noun+" holds only "+ds.MediaType+" members; this is a member of a "+t.Kind.Spec().Noun)
 	}
 	if dt.Owner == t.Owner && dt.CollName == t.CollName && dt.ObjName == t.ObjName {
 		return dav.NewError(http.StatusForbidden, "source and destination are the same")
@@ -248,19 +250,21 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if err := dt.requireWrite("bind"); err != nil {
 		return err
 	}
-	overwrite := true
-	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
-	case "", "T":
-	case "F":
-		overwrite = false
-	default:
-		return dav.BadRequest("Overwrite must be T or F")
+	overwrite, err := overwriteHeader(r)
+	if err != nil {
+		return err
+	}
+	meta, err := t.Stat(r.Context(), t.ObjName)
+	if err != nil {
+		return err
+	}
+	// The PUT preconditions hold for what COPY and MOVE store (RFC 4791
+	// 5.3.2.1, RFC 6352 6.3.2.1): the size, in case the limit was lowered
+	// since the member was written, and what the destination accepts.
+	if meta.Size > tr.maxSize {
+		return tr.tooLarge(dt.Kind.Spec())
 	}
 	if dt.Owner != t.Owner || dt.CollName != t.CollName {
-		meta, err := t.Stat(r.Context(), t.ObjName)
-		if err != nil {
-			return err
-		}
 		if err := t.Kind.Admits(dt.Coll, meta); err != nil {
 			return err
 		}
@@ -282,16 +286,55 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	return nil
 }
 
+// destination resolves the Destination header of a COPY or MOVE of t as
+// the user's target. A URL outside the user's tree (another server's is
+// 502) resolves as dav.ErrNotFound, for the caller to answer.
+func (tr *Tree) destination(r *http.Request, t *Target) (*Target, error) {
+	raw := r.Header.Get("Destination")
+	if raw == "" {
+		return nil, dav.BadRequest("missing Destination header")
+	}
+	du, err := url.Parse(raw)
+	if err != nil {
+		return nil, dav.BadRequest("malformed Destination header")
+	}
+	if du.Host != "" && du.Host != r.Host {
+		return nil, dav.NewError(http.StatusBadGateway, "Destination is on another server")
+	}
+	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())
+	if errors.Is(err, dav.ErrNameTooLong) {
+		// 414 speaks of the request-target; this is a header.
+		return nil, dav.BadRequest("a path segment of the Destination is longer than " + strconv.Itoa(dav.MaxSegmentBytes) + " bytes")
+	}
+	return dt, err
+}
+
+// overwriteHeader reads RFC 4918 10.6 Overwrite; without it, T.
+func overwriteHeader(r *http.Request) (bool, error) {
+	switch strings.ToUpper(strings.TrimSpace(r.Header.Get("Overwrite"))) {
+	case "", "T":
+		return true, nil
+	case "F":
+		return false, nil
+	}
+	return false, dav.BadRequest("Overwrite must be T or F")
+}
+
 // uidConflict renders the kind's no-uid-conflict precondition with the
-// href of the member that holds the UID in t's collection (RFC 4791
-// 5.3.2.1, RFC 6352 6.3.2.1); other errors pass through.
+// href of the member in the way in t's collection (RFC 4791 5.3.2.1, RFC
+// 6352 6.3.2.1): the one that holds the UID, or the one the write would
+// give another UID. Other errors pass through.
 func uidConflict(err error, t *Target) error {
 	var uc *storage.UIDConflictError
 	if !errors.As(err, &uc) {
 		return err
 	}
 	spec := t.Kind.Spec()
+	msg := "another member of the " + spec.Noun + " already has UID " + uc.UID
+	if uc.Held != "" {
+		msg = "the member being replaced has UID " + uc.Held + " and a resource's UID cannot change; store UID " + uc.UID + " under a new name"
+	}
 	return &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.NoUIDConflict,
 		ConditionXML: "<D:href>" + dav.EscapeText(t.MemberHref(uc.Name)) + "</D:href>",
-		Message:      "another member of the " + spec.Noun + " already has UID " + uc.UID, Err: err}
+		Message:      msg, Err: err}
 }

@@ -159,9 +159,9 @@ func TestPutRefused(t *testing.T) {
 	}{
 		{"UID of another member", note(a, "work", "b.txt"), "uid-a\nsame uid\n", nil, 403, "no-uid-conflict"},
 		{"UID of another member, spaced", note(a, "work", "b.txt"), "  uid-a \r\nsame uid\n", nil, 403, "no-uid-conflict"},
-		{"too large", note(a, "work", "big.txt"), big, nil, 413, "max-resource-size"},
-		{"wrong media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/calendar"}, 415, "supported-note-data"},
-		{"malformed media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/"}, 415, "supported-note-data"},
+		{"too large", note(a, "work", "big.txt"), big, nil, 403, "max-resource-size"},
+		{"wrong media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/calendar"}, 403, "supported-note-data"},
+		{"malformed media type", note(a, "work", "c.txt"), "uid-c\n", []string{"Content-Type", "text/"}, 403, "supported-note-data"},
 		{"not UTF-8", note(a, "work", "c.txt"), "uid-c\n\xff\n", nil, 403, "valid-note"},
 		{"no UID", note(a, "work", "c.txt"), "\nno uid\n", nil, 403, "valid-note"},
 		{"empty", note(a, "work", "c.txt"), "", nil, 403, "valid-note"},
@@ -218,7 +218,7 @@ func TestPutTooLargeUnknownLength(t *testing.T) {
 	r = r.WithContext(auth.WithAccount(r.Context(), a))
 	rec := httptest.NewRecorder()
 	e.tree.ServeHTTP(rec, r)
-	davtest.WantError(t, rec, http.StatusRequestEntityTooLarge, "max-resource-size")
+	davtest.WantError(t, rec, http.StatusForbidden, "max-resource-size")
 	if got := e.stored(a, "work", "big.txt"); got != "" {
 		t.Error("stored")
 	}
@@ -297,23 +297,29 @@ func TestCopyMove(t *testing.T) {
 		t.Errorf("conflict names no holder: %s", rec.Body)
 	}
 	// Overwrite: F refuses an existing destination, T (the default)
-	// replaces it.
-	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "taken.txt"), "Overwrite", "F"); rec.Code != http.StatusPreconditionFailed {
+	// replaces it: here the copy in home, the same resource (UID).
+	e.mustPut(a, note(a, "home", "copy.txt"), "uid-n\nedited copy\n")
+	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "copy.txt"), "Overwrite", "F"); rec.Code != http.StatusPreconditionFailed {
 		t.Errorf("Overwrite F: %d", rec.Code)
 	}
-	if e.stored(a, "home", "taken.txt") != "uid-taken\n" {
+	if e.stored(a, "home", "copy.txt") != "uid-n\nedited copy\n" {
 		t.Error("Overwrite F replaced the destination")
 	}
-	// The copy in home already holds uid-n: replacing taken.txt with
-	// another uid-n member is a conflict; move the copy away first.
-	if rec := e.do(a, "DELETE", note(a, "home", "copy.txt"), ""); rec.Code != http.StatusNoContent {
-		t.Fatal(rec.Code)
-	}
-	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "taken.txt"), "Overwrite", "T"); rec.Code != http.StatusNoContent {
+	if rec := e.do(a, "COPY", src, "", "Destination", note(a, "home", "copy.txt"), "Overwrite", "T"); rec.Code != http.StatusNoContent {
 		t.Errorf("Overwrite T: %d %s", rec.Code, rec.Body)
 	}
-	if e.stored(a, "home", "taken.txt") != body {
+	if e.stored(a, "home", "copy.txt") != body {
 		t.Error("Overwrite T did not replace the destination")
+	}
+	// Replacing a member of another UID would change its UID (RFC 4791
+	// 5.3.2.1 no-uid-conflict), which names the member in the way.
+	rec = e.do(a, "COPY", src, "", "Destination", note(a, "home", "taken.txt"), "Overwrite", "T")
+	davtest.WantError(t, rec, http.StatusForbidden, "no-uid-conflict")
+	if !strings.Contains(rec.Body.String(), "<D:href>"+note(a, "home", "taken.txt")+"</D:href>") || e.stored(a, "home", "taken.txt") != "uid-taken\n" {
+		t.Errorf("COPY onto a member of another UID: %s", rec.Body)
+	}
+	if rec := e.do(a, "DELETE", note(a, "home", "copy.txt"), ""); rec.Code != http.StatusNoContent {
+		t.Fatal(rec.Code)
 	}
 
 	// MOVE renames within a notebook and between notebooks.
@@ -357,7 +363,7 @@ func TestCopyMove(t *testing.T) {
 		{"to another kind", "COPY", note(a, "work", "list.txt"), []string{"Destination", "/dav/lists/" + a.ID + "/default/l.txt"}, 403, ""},
 		{"to itself", "MOVE", note(a, "work", "list.txt"), []string{"Destination", note(a, "work", "list.txt")}, 403, ""},
 		{"missing source", "COPY", note(a, "work", "none.txt"), []string{"Destination", note(a, "home", "none.txt")}, 404, ""},
-		{"a collection", "MOVE", book(a, "work"), []string{"Destination", book(a, "moved")}, 403, ""},
+		{"a whole collection", "COPY", book(a, "work"), []string{"Destination", book(a, "copied")}, 403, ""},
 		{"the home", "COPY", home(a), []string{"Destination", home(a)}, 403, ""},
 		{"the root", "COPY", "/dav/", []string{"Destination", home(a)}, 405, ""},
 	} {

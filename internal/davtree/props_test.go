@@ -305,15 +305,15 @@ func TestMkcol(t *testing.T) {
 		{"wrong root", "MKCOL", book(a, "x"), `<D:propertyupdate` + xmlns + `><D:set><D:prop><D:resourcetype><D:collection/><N:notebook/></D:resourcetype></D:prop></D:set></D:propertyupdate>`, 400, ""},
 		{"malformed", "MKCOL", book(a, "x"), `<D:mkcol xmlns:D="DAV:"><D:set>`, 400, ""},
 		{"name taken", "MKCOL", book(a, "work"), mkcolBody("N:notebook"), 405, ""},
-		{"name taken by another kind", "MKCOL", book(a, "default"), mkcolBody("N:notebook"), 405, ""},
-		{"other kind's name taken by this kind", "MKCOL", "/dav/lists/" + a.ID + "/work/", mkcolBody("N:list"), 405, ""},
+		{"name taken by another kind", "MKCOL", book(a, "default"), mkcolBody("N:notebook"), 403, "notebook-location-ok"},
+		{"other kind's name taken by this kind", "MKCOL", "/dav/lists/" + a.ID + "/work/", mkcolBody("N:list"), 403, "list-location-ok"},
 		{"parent missing", "MKCOL", book(a, "nope") + "sub/", mkcolBody("N:notebook"), 409, ""},
 		{"nested", "MKCOL", book(a, "work") + "sub/", mkcolBody("N:notebook"), 403, "notebook-location-ok"},
 		{"on the home", "MKCOL", home(a), mkcolBody("N:notebook"), 405, ""},
 		{"on the kinds", "MKCOL", "/dav/notes/", mkcolBody("N:notebook"), 405, ""},
 		{"on the root", "MKCOL", "/dav/", mkcolBody("N:notebook"), 405, ""},
 		{"on principals", "MKCOL", "/dav/principals/" + a.ID + "/", mkcolBody("N:notebook"), 405, ""},
-		{"another kind's method", "MKNOTEBOOK", "/dav/lists/" + a.ID + "/x/", "", 405, ""},
+		{"another kind's method", "MKNOTEBOOK", "/dav/lists/" + a.ID + "/x/", "", 403, "notebook-location-ok"},
 		{"no kind's method", "MKCALENDAR", book(a, "x"), "", 501, ""},
 	} {
 		rec := e.do(a, tc.method, tc.path, tc.body)

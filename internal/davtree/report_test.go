@@ -70,10 +70,10 @@ func TestCTagAndSyncTokenMove(t *testing.T) {
 		{"update", func() int { return e.put(a, note(a, "work", "n.txt"), "uid-n\nv2\n").Code }, 204, true, false},
 		{"stale If-Match", func() int { return e.put(a, note(a, "work", "n.txt"), "uid-n\nv3\n", "If-Match", etag).Code }, 412, false, false},
 		{"UID conflict", func() int { return e.put(a, note(a, "work", "m.txt"), "uid-n\n").Code }, 403, false, false},
-		{"too large", func() int { return e.put(a, note(a, "work", "m.txt"), "uid-m\n"+strings.Repeat("x", testMaxSize)).Code }, 413, false, false},
+		{"too large", func() int { return e.put(a, note(a, "work", "m.txt"), "uid-m\n"+strings.Repeat("x", testMaxSize)).Code }, 403, false, false},
 		{"media type", func() int {
 			return e.do(a, "PUT", note(a, "work", "m.txt"), "uid-m\n", "Content-Type", "image/png").Code
-		}, 415, false, false},
+		}, 403, false, false},
 		{"copy out", func() int {
 			return e.do(a, "COPY", note(a, "work", "n.txt"), "", "Destination", note(a, "home", "n.txt")).Code
 		}, 201, false, true},

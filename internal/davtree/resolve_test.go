@@ -187,7 +187,7 @@ func TestOptions(t *testing.T) {
 	}{
 		{"/dav/", "OPTIONS, PROPFIND"},
 		{home(a), "OPTIONS, PROPFIND, POST"},
-		{book(a, "work"), "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, POST"},
+		{book(a, "work"), "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST"},
 		{book(a, "new"), "OPTIONS, MKNOTEBOOK, MKCOL"},
 		{"/dav/lists/" + a.ID + "/new/", "OPTIONS, MKCOL"},
 		{note(a, "work", "n.txt"), "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT, COPY, MOVE"},
@@ -207,7 +207,7 @@ func TestOptions(t *testing.T) {
 	}
 	// A 405 names what the resource allows (RFC 9110 15.5.6).
 	rec := e.do(a, "GET", book(a, "work"), "")
-	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, POST" {
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST" {
 		t.Errorf("GET collection = %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
 	}
 	if rec := e.do(a, "LOCK", book(a, "work"), ""); rec.Code != http.StatusNotImplemented {

@@ -217,7 +217,7 @@ func (t *Target) allow() string {
 			}
 			return "OPTIONS, MKCOL"
 		}
-		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, POST"
+		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST"
 	case Home:
 		return "OPTIONS, PROPFIND, POST"
 	case Notifications:
@@ -231,6 +231,17 @@ func (t *Target) allow() string {
 		return "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT, COPY, MOVE"
 	}
 	return "OPTIONS, PROPFIND"
+}
+
+// kindOfMethod is the kind whose own creation method is method, nil for
+// none.
+func (tr *Tree) kindOfMethod(method string) Kind {
+	for _, k := range tr.kinds {
+		if k.Spec().MkcolMethod == method {
+			return k
+		}
+	}
+	return nil
 }
 
 func (tr *Tree) kindAt(segment string) Kind {

@@ -741,8 +741,8 @@ func TestCardDAVRawScenario(t *testing.T) {
 	resp, b = c.do(t, http.MethodGet, zoe, map[string]string{"Accept": "text/html"}, "")
 	if resp.StatusCode != http.StatusNotAcceptable {
 		t.Errorf("GET %s Accept: text/html: status %d, want 406\n%s", zoe, resp.StatusCode, b)
-	} else if conds, _ := decodeDAVError(t, "GET Accept: text/html", b); !slices.Equal(conds, []string{"{" + nsCardDAV + "}supported-address-data"}) {
-		t.Errorf("GET %s Accept: text/html: 406 with conditions %v, want CR:supported-address-data\n%s", zoe, conds, b)
+	} else if conds, _ := decodeDAVError(t, "GET Accept: text/html", b); !slices.Equal(conds, []string{"{" + nsCardDAV + "}supported-address-data-conversion"}) {
+		t.Errorf("GET %s Accept: text/html: 406 with conditions %v, want CR:supported-address-data-conversion (RFC 6352 5.1.1.1)\n%s", zoe, conds, b)
 	}
 
 	// 10. sync-collection: everything since the empty book's token, then

@@ -202,3 +202,23 @@ func BenchmarkWalk10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMoveCollection renames a collection back and forth; since the
+// member buckets are re-parented, not copied, its cost must not grow with
+// the collection.
+func BenchmarkMoveCollection(b *testing.B) {
+	for _, size := range []int{10, 10_000} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			e := openBench(b)
+			e.fill(b, size)
+			names := [2]string{"cal", "renamed"}
+			i := 0
+			for b.Loop() {
+				if _, err := e.db.MoveCollection(b.Context(), e.owner, names[i%2], names[(i+1)%2], false); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -389,4 +390,123 @@ func (db *DB) DeleteCollection(ctx context.Context, owner, name string) error {
 		}
 		return ob.DeleteBucket([]byte(name))
 	})
+}
+
+// MoveCollection renames a collection in one transaction. The member,
+// UID, change-log and tombstone buckets are re-parented under the new
+// name (bbolt's MoveBucket: no member is copied, so a large collection
+// costs what a small one does); only the info and state records are
+// copied. The collection's grants are re-keyed under the new name with
+// their sharees' mount entries pointed at it, and its links' records and
+// owner index name it.
+func (db *DB) MoveCollection(ctx context.Context, owner, from, to string, replace bool) (bool, error) {
+	const op = "move collection"
+	if err := ctxErr(ctx, op); err != nil {
+		return false, err
+	}
+	for _, k := range [...][2]string{{"owner", owner}, {"collection name", from}, {"new collection name", to}} {
+		if err := checkKey(k[0], k[1]); err != nil {
+			return false, wrap(op, err)
+		}
+	}
+	var replaced bool
+	err := db.execChecked(op, func(tx *bbolt.Tx) error {
+		replaced = false
+		ob := tx.Bucket(bucketCollections).Bucket([]byte(owner))
+		var src *bbolt.Bucket
+		if ob != nil {
+			src = ob.Bucket([]byte(from))
+		}
+		if src == nil {
+			return notFoundColl(owner, from)
+		}
+		if from == to {
+			return fmt.Errorf("collection %s/%s: onto itself: %w", owner, from, storage.ErrExists)
+		}
+		info, err := readInfo(src)
+		if err != nil {
+			return fmt.Errorf("collection %s/%s: %w", owner, from, err)
+		}
+		if replaced, err = clearCollectionName(tx, ob, owner, to, info.Kind, replace); err != nil {
+			return err
+		}
+		dst, err := ob.CreateBucket([]byte(to))
+		if err != nil {
+			return err
+		}
+		// The sub-buckets are untouched in this transaction before they
+		// move, as MoveBucket requires: it drops src's cached handles.
+		for _, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs} {
+			if err := src.MoveBucket(name, dst); err != nil {
+				return fmt.Errorf("collection %s/%s: move %s: %w", owner, from, name, err)
+			}
+		}
+		for _, k := range [][]byte{keyInfo, keyState} {
+			// A value read in a write transaction may point into pages
+			// the commit rewrites; bbolt wants it valid until then.
+			if err := dst.Put(k, bytes.Clone(src.Get(k))); err != nil {
+				return err
+			}
+		}
+		if err := ob.DeleteBucket([]byte(from)); err != nil {
+			return err
+		}
+		if err := renameLinks(tx, owner, from, to); err != nil {
+			return err
+		}
+		return renameCollGrants(tx, owner, from, to)
+	})
+	if err != nil {
+		return false, err
+	}
+	return replaced, nil
+}
+
+// clearCollectionName makes name free in owner's home (ob, the owner's
+// collections bucket) for a collection of kind: ErrExists when a
+// collection or a mount holds it, unless replace is set and that is a
+// collection of kind, deleted then with its links and grants, or the mount
+// of one, whose grant is deleted. It reports whether it removed anything.
+func clearCollectionName(tx *bbolt.Tx, ob *bbolt.Bucket, owner, name string, kind storage.Kind, replace bool) (bool, error) {
+	if b := ob.Bucket([]byte(name)); b != nil {
+		if !replace {
+			return false, fmt.Errorf("collection %s/%s: %w", owner, name, storage.ErrExists)
+		}
+		info, err := readInfo(b)
+		if err != nil {
+			return false, fmt.Errorf("collection %s/%s: %w", owner, name, err)
+		}
+		if info.Kind != kind {
+			return false, fmt.Errorf("collection %s/%s: of another kind: %w", owner, name, storage.ErrExists)
+		}
+		if err := deleteLinks(tx, owner, name); err != nil {
+			return false, err
+		}
+		if err := deleteCollGrants(tx, owner, name); err != nil {
+			return false, err
+		}
+		return true, ob.DeleteBucket([]byte(name))
+	}
+	g, err := grantByMount(tx, owner, name)
+	if err != nil || g == nil {
+		return false, err
+	}
+	if !replace {
+		return false, fmt.Errorf("collection %s/%s: name of a shared collection's mount: %w", owner, name, storage.ErrExists)
+	}
+	mb := collBucket(tx, g.Owner, g.Collection)
+	if mb == nil {
+		return false, fmt.Errorf("mount %s/%s: collection %s/%s missing: %w", owner, name, g.Owner, g.Collection, errCorrupt)
+	}
+	info, err := readInfo(mb)
+	if err != nil {
+		return false, fmt.Errorf("collection %s/%s: %w", g.Owner, g.Collection, err)
+	}
+	if info.Kind != kind {
+		return false, fmt.Errorf("mount %s/%s: of another kind: %w", owner, name, storage.ErrExists)
+	}
+	if err := deleteMount(tx, owner, name); err != nil {
+		return false, err
+	}
+	return true, deleteGrantRecord(tx, g.Owner, g.Collection, owner)
 }

@@ -48,7 +48,13 @@
 // grants/<owner>) goes as a bucket after the mounts entries its records
 // name, and a deleted account's own mounts lead to the grants made to it.
 // A collection name and a mount name share the account's home: each of
-// CreateCollection and PutGrant checks the other's tree with one Get.
+// CreateCollection, PutGrant and MoveCollection checks the other's tree
+// with one Get. MoveCollection (a rename) creates collections/<owner>/<to>,
+// re-parents the five member buckets into it with bbolt's MoveBucket (no
+// member is copied, whatever the collection's size), copies info and
+// state, and drops the old bucket; grants/<owner>/<coll> is rewritten
+// under the new name with its mounts entries, and the links found through
+// linkowners name the new collection.
 // App passwords, sessions and tokens go by walking the account's bucket
 // in each of their indexes; an index bucket is dropped when it empties.
 // A mail domain is unique store-wide through maildomains, one Get for

@@ -293,6 +293,32 @@ func deleteCollGrants(tx *bbolt.Tx, owner, coll string) error {
 	return dropIfEmpty(grants, []byte(owner))
 }
 
+// renameCollGrants re-keys the grants on owner's collection from under
+// to, pointing their sharees' mount entries at it; MoveCollection calls
+// it inside its transaction. Mount names, access, the sharees' props and
+// the dates stay.
+func renameCollGrants(tx *bbolt.Tx, owner, from, to string) error {
+	b := grantBucket(tx, owner, from)
+	if b == nil {
+		return nil
+	}
+	rs, err := collGrants(b, owner, from)
+	if err != nil {
+		return err
+	}
+	grants := tx.Bucket(bucketGrants)
+	if err := grants.Bucket([]byte(owner)).DeleteBucket([]byte(from)); err != nil {
+		return err
+	}
+	for _, r := range rs {
+		r.Collection = to
+		if err := putGrant(tx, r, true); err != nil {
+			return err
+		}
+	}
+	return dropIfEmpty(grants, []byte(owner))
+}
+
 // deleteAccountGrants removes every grant on id's collections and every
 // grant to id, with their mount entries; DeleteAccount calls it inside its
 // transaction.

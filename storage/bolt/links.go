@@ -183,6 +183,38 @@ func deleteLinks(tx *bbolt.Tx, owner, coll string) error {
 	return nil
 }
 
+// renameLinks points owner's links to collection from at to, in their
+// records and the owner index; MoveCollection calls it inside its
+// transaction. The links keep their IDs, and so their URLs, and their
+// Version: what they publish has not changed.
+func renameLinks(tx *bbolt.Tx, owner, from, to string) error {
+	ob := tx.Bucket(bucketLinkOwners).Bucket([]byte(owner))
+	if ob == nil {
+		return nil
+	}
+	var ids []string
+	err := ob.ForEach(func(id, c []byte) error {
+		if string(c) == from {
+			ids = append(ids, string(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r, err := needLink(tx, id)
+		if err != nil {
+			return err
+		}
+		r.Collection = to
+		if err := putLink(tx, r, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkLinkKeys rejects what bbolt cannot store as a link or index key.
 func checkLinkKeys(l *storage.Link) error {
 	if err := checkKey("link id", l.ID); err != nil {

@@ -106,6 +106,9 @@ func (m *modelColl) uidHolder(uid string) string {
 }
 
 func (m *modelColl) put(name, uid string, data []byte) error {
+	if old, ok := m.objs[name]; ok && old.uid != uid {
+		return &storage.UIDConflictError{UID: uid, Name: name, Held: old.uid}
+	}
 	if h := m.uidHolder(uid); h != "" && h != name {
 		return &storage.UIDConflictError{UID: uid, Name: h}
 	}
@@ -150,8 +153,12 @@ func transferModel(src, dst *modelColl, same bool, tr storage.Transfer) error {
 	if same && tr.FromName == tr.ToName {
 		return storage.ErrPreconditionFailed
 	}
-	if _, exists := dst.objs[tr.ToName]; exists && !tr.Overwrite {
+	to, exists := dst.objs[tr.ToName]
+	if exists && !tr.Overwrite {
 		return storage.ErrPreconditionFailed
+	}
+	if exists && to.uid != from.uid {
+		return &storage.UIDConflictError{UID: from.uid, Name: tr.ToName, Held: to.uid}
 	}
 	if h := dst.uidHolder(from.uid); h != "" && h != tr.ToName && !(same && !tr.Copy && h == tr.FromName) {
 		return &storage.UIDConflictError{UID: from.uid, Name: h}

@@ -41,8 +41,9 @@ func notFoundObject(owner, coll, name string) error {
 	return fmt.Errorf("object %s/%s/%s: %w", owner, coll, name, storage.ErrNotFound)
 }
 
-// Put stores p in one transaction: precondition, UID uniqueness, bytes,
-// metadata, sequence bump and change record. p.If may run more than once
+// Put stores p in one transaction: precondition, the UID rules (an
+// existing member keeps its UID, no other member has it), bytes, metadata,
+// sequence bump and change record. p.If may run more than once
 // (group commit can retry a batch) and must not have side effects.
 func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta, bool, error) {
 	const op = "put object"
@@ -89,6 +90,11 @@ func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta
 		if p.If != nil && !p.If(old != nil, oldETag) {
 			failed = storage.ErrPreconditionFailed
 			return nil
+		}
+		if old != nil {
+			if failed = storage.CheckUIDChange(p.Name, old.UID, p.UID); failed != nil {
+				return nil
+			}
 		}
 		if h := c.uidHolder(p.UID); h != "" && h != p.Name {
 			failed = &storage.UIDConflictError{UID: p.UID, Name: h}
@@ -386,10 +392,10 @@ func (db *DB) Delete(ctx context.Context, owner, coll, name string, cond storage
 // before anything is written: both collections exist (ErrNotFound), the
 // source exists (ErrNotFound), t.If holds on the source, the destination
 // is not the source itself and, unless t.Overwrite, does not exist
-// (ErrPreconditionFailed), and no other member of the destination carries
-// the source's UID (*storage.UIDConflictError). A MOVE within one
-// collection bumps its Seq twice: a tombstone for the old name, then the
-// new name.
+// (ErrPreconditionFailed), a member it replaces carries the source's UID
+// and no other member of the destination does (*storage.UIDConflictError).
+// A MOVE within one collection bumps its Seq twice: a tombstone for the
+// old name, then the new name.
 func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 	const op = "transfer object"
 	if err := ctxErr(ctx, op); err != nil {
@@ -454,6 +460,11 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 		if to != nil && !t.Overwrite {
 			failed = storage.ErrPreconditionFailed
 			return nil
+		}
+		if to != nil {
+			if failed = storage.CheckUIDChange(t.ToName, to.UID, from.UID); failed != nil {
+				return nil
+			}
 		}
 		// The member being replaced gives its UID up, and so does the
 		// source of a MOVE within the collection.

@@ -20,7 +20,7 @@ var objectTests = []test{
 	{"Preconditions", testPutPreconditions},
 	{"PreconditionArguments", testPreconditionArguments},
 	{"UIDConflict", testUIDConflict},
-	{"UIDChangeFreesOldUID", testUIDChange},
+	{"UIDCannotChange", testUIDChange},
 	{"EmptyUIDNotIndexed", testEmptyUID},
 	{"MissingCollection", testPutMissingCollection},
 	{"NotFound", testObjectNotFound},
@@ -299,20 +299,40 @@ func testUIDConflict(t *testing.T, s storage.Store) {
 	f.put(t, "other", "b.ics", "uid-1", ics("uid-1", "b"))
 }
 
+// A member's UID never changes (RFC 4791 5.3.2.1, RFC 6352 6.3.2.1
+// no-uid-conflict): a Put replacing it with another UID fails, naming the
+// member and both UIDs, and changes nothing. The member keeps its UID,
+// and deleting it frees the UID.
 func testUIDChange(t *testing.T, s storage.Store) {
 	f := newFixture(t, s)
 	ctx := t.Context()
-	f.put(t, f.cal, "a.ics", "uid-1", ics("uid-1", "a"))
-	f.put(t, f.cal, "a.ics", "uid-2", ics("uid-2", "a"))
-	f.put(t, f.cal, "b.ics", "uid-1", ics("uid-1", "b"))
-	_, _, err := s.Put(ctx, storage.PutObject{Owner: f.owner, Collection: f.cal, Name: "c.ics", UID: "uid-2", Data: ics("uid-2", "c")})
+	a := ics("uid-1", "a")
+	f.put(t, f.cal, "a.ics", "uid-1", a)
+	seq := f.seq(t, f.cal)
+	for _, cond := range []storage.Precondition{nil, ifMatch(storage.ETagOf(a))} {
+		m, created, err := s.Put(ctx, storage.PutObject{Owner: f.owner, Collection: f.cal, Name: "a.ics", UID: "uid-2", Data: ics("uid-2", "a"), If: cond})
+		var conflict *storage.UIDConflictError
+		if !errors.As(err, &conflict) || *conflict != (storage.UIDConflictError{UID: "uid-2", Name: "a.ics", Held: "uid-1"}) {
+			t.Fatalf("err = %v, want a.ics holding uid-1, not uid-2", err)
+		}
+		if m != nil || created {
+			t.Fatalf("refused Put returned %+v, %v", m, created)
+		}
+	}
+	f.wantData(t, f.cal, "a.ics", a)
+	if got := f.seq(t, f.cal); got != seq {
+		t.Fatalf("refused Put moved Seq %d -> %d", seq, got)
+	}
+	// The refused UID was not taken; the member's own still is.
+	f.put(t, f.cal, "b.ics", "uid-2", ics("uid-2", "b"))
+	_, _, err := s.Put(ctx, storage.PutObject{Owner: f.owner, Collection: f.cal, Name: "c.ics", UID: "uid-1", Data: ics("uid-1", "c")})
 	var conflict *storage.UIDConflictError
-	if !errors.As(err, &conflict) || conflict.Name != "a.ics" {
-		t.Fatalf("err = %v, want uid-2 held by a.ics", err)
+	if !errors.As(err, &conflict) || conflict.Name != "a.ics" || conflict.Held != "" {
+		t.Fatalf("err = %v, want uid-1 held by a.ics", err)
 	}
 	// Deleting the holder frees its UID.
 	f.del(t, f.cal, "a.ics")
-	f.put(t, f.cal, "c.ics", "uid-2", ics("uid-2", "c"))
+	f.put(t, f.cal, "c.ics", "uid-1", ics("uid-1", "c"))
 }
 
 func testEmptyUID(t *testing.T, s storage.Store) {
@@ -323,6 +343,8 @@ func testEmptyUID(t *testing.T, s storage.Store) {
 	if names := f.names(t, f.cal); !slices.Equal(names, []string{"a.vcf", "b.vcf"}) {
 		t.Fatalf("List = %v", names)
 	}
+	// A member without a UID has none to keep: it may be given one.
+	f.put(t, f.cal, "a.vcf", "uid-a", []byte("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:uid-a\r\nFN:A\r\nEND:VCARD\r\n"))
 }
 
 func testPutMissingCollection(t *testing.T, s storage.Store) {

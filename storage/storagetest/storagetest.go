@@ -13,7 +13,8 @@
 //   - Deleted entries in Changes carry no ETag.
 //   - Transfer onto itself fails with ErrPreconditionFailed and changes
 //     nothing; a missing source is ErrNotFound, checked before t.If.
-//   - An empty UID is never a conflict (vCard 3 does not require one).
+//   - An empty UID is never a conflict (vCard 3 does not require one): a
+//     member without one may be replaced by one with a UID.
 //   - ListCollections of a missing account is ErrNotFound; an error from
 //     a List or Walk callback stops the walk and matches with errors.Is.
 //   - PruneChanges dates a change by the Modified its write gives the
@@ -91,6 +92,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Changes", changeTests},
 		{"Prune", pruneTests},
 		{"Transfer", transferTests},
+		{"MoveCollection", moveCollectionTests},
 		{"Spans", spanTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},

@@ -16,6 +16,7 @@ var transferTests = []test{
 	{"SourcePrecondition", testTransferPrecondition},
 	{"NotFound", testTransferNotFound},
 	{"UIDConflict", testTransferUIDConflict},
+	{"UIDCannotChange", testTransferUIDChange},
 	{"MoveWithinCollection", testMoveWithin},
 	{"CopyWithinCollection", testCopyWithin},
 	{"OntoItself", testTransferOntoItself},
@@ -149,7 +150,9 @@ func testTransferNoOverwrite(t *testing.T, s storage.Store) {
 
 func testTransferOverwrite(t *testing.T, s storage.Store) {
 	f := newTransferFixture(t, s)
-	f.put(t, "dst", "x.ics", "uid-x", ics("uid-x", "replaced"))
+	// The destination is the same resource (its UID is the source's), as
+	// when a client moves an event back onto its copy.
+	f.put(t, "dst", "x.ics", "uid-a", ics("uid-a", "replaced"))
 	before := f.seqs(t)
 	created, err := f.transfer(t, storage.Transfer{FromCollection: "src", FromName: "a.ics", ToCollection: "dst", ToName: "x.ics", Overwrite: true})
 	ok(t, err)
@@ -165,13 +168,14 @@ func testTransferOverwrite(t *testing.T, s storage.Store) {
 	if ch, _, _ := f.changes(t, "dst", 0, 0); fmtChanges(ch) != "x.ics@2" || ch[0].ETag != f.meta.ETag {
 		t.Fatalf("destination log %+v, want one entry for x.ics", ch)
 	}
-	// The replaced object's UID is free, the moved one's is taken.
-	f.put(t, "dst", "y.ics", "uid-x", ics("uid-x", "y"))
+	// The moved UID is held by x.ics in the destination and free in the
+	// source.
 	_, _, err = s.Put(t.Context(), storage.PutObject{Owner: f.owner, Collection: "dst", Name: "z.ics", UID: "uid-a", Data: f.data})
 	var conflict *storage.UIDConflictError
 	if !errors.As(err, &conflict) || conflict.Name != "x.ics" {
 		t.Fatalf("err = %v, want uid-a held by x.ics", err)
 	}
+	f.put(t, "src", "again.ics", "uid-a", ics("uid-a", "again"))
 }
 
 func testTransferPrecondition(t *testing.T, s storage.Store) {
@@ -234,6 +238,31 @@ func testTransferUIDConflict(t *testing.T, s storage.Store) {
 		t.Fatal("created = true when replacing holder.ics")
 	}
 	f.wantData(t, "dst", "holder.ics", f.data)
+}
+
+// Replacing a member with an object of another UID changes the member's
+// UID, which no-uid-conflict forbids (RFC 4791 5.3.2.1, RFC 6352 6.3.2.1)
+// for COPY and MOVE as for PUT: the error names the destination member,
+// and nothing changes.
+func testTransferUIDChange(t *testing.T, s storage.Store) {
+	f := newTransferFixture(t, s)
+	x := ics("uid-x", "in the way")
+	f.put(t, "dst", "x.ics", "uid-x", x)
+	f.put(t, "src", "y.ics", "uid-y", ics("uid-y", "beside"))
+	before := f.seqs(t)
+	for _, tr := range []storage.Transfer{
+		{FromCollection: "src", FromName: "a.ics", ToCollection: "dst", ToName: "x.ics", Overwrite: true},
+		{FromCollection: "src", FromName: "a.ics", ToCollection: "dst", ToName: "x.ics", Overwrite: true, Copy: true},
+		{FromCollection: "src", FromName: "a.ics", ToCollection: "src", ToName: "y.ics", Overwrite: true},
+	} {
+		_, err := f.transfer(t, tr)
+		var conflict *storage.UIDConflictError
+		if !errors.As(err, &conflict) || *conflict != (storage.UIDConflictError{UID: "uid-a", Name: tr.ToName, Held: "uid-" + tr.ToName[:1]}) {
+			t.Fatalf("%+v: err = %v, want %s holding its own uid", tr, err, tr.ToName)
+		}
+		f.unchanged(t, before)
+		f.wantData(t, "dst", "x.ics", x)
+	}
 }
 
 func testMoveWithin(t *testing.T, s storage.Store) {
