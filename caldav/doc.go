@@ -125,6 +125,14 @@
 // answer; requiring all keeps the rule simple and costs only unusual
 // queries a full scan.
 //
+// Filters. The CALDAV:filter is checked against RFC 4791 9.7 and 9.9
+// before anything is searched (caldav/filter doc.go): 403
+// CALDAV:valid-filter for what the RFCs forbid (a VEVENT in a VEVENT, a
+// time-range on SUMMARY), 403 CALDAV:supported-filter naming the
+// comp-filters the server cannot evaluate (a time-range on an
+// x-component), 403 CALDAV:supported-collation, 400 for XML that does not
+// parse.
+//
 // # calendar-data in REPORTs (RFC 4791 9.6)
 //
 // calendar-multiget, calendar-query and sync-collection read the

@@ -339,12 +339,27 @@ func timezoneLocation(text string) (*time.Location, error) {
 	return aical.ZonesOf(cal).Location(tzid), nil
 }
 
+// queryError maps the errors of filter.Decode and Filter.Match to the
+// preconditions of RFC 4791 7.8; XML that does not parse is a 400 (RFC
+// 4918 8.2).
 func queryError(err error) error {
+	var ue *filter.UnsupportedError
+	var xe *dav.XMLError
 	switch {
+	case errors.As(err, &xe):
+		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML in CALDAV:filter", Err: err}
 	case errors.Is(err, filter.ErrUnsupportedCollation):
 		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCalDAV, "supported-collation"), Message: err.Error(), Err: err}
 	case errors.Is(err, filter.ErrInvalidFilter):
 		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCalDAV, "valid-filter"), Message: err.Error(), Err: err}
+	case errors.As(err, &ue):
+		// RFC 4791 7.8: the server SHOULD report the comp-filter,
+		// prop-filter or param-filter it does not support.
+		var b strings.Builder
+		for _, u := range ue.Elements {
+			b.WriteString("<C:" + u.Element + ` name="` + dav.EscapeText(u.Name) + `"/>`)
+		}
+		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCalDAV, "supported-filter"), ConditionXML: b.String(), Message: err.Error(), Err: err}
 	}
 	return err
 }
