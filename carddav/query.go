@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"almanac/carddav/filter"
 	"almanac/internal/dav"
@@ -25,10 +26,10 @@ type addressBookQuery struct {
 }
 
 // parseQuery reads the filter and limit of an addressbook-query body
-// (RFC 6352 8.6, 10.3). The DTD requires the filter; a missing or
-// malformed one, or a bad limit, is 400 (RFC 6352 has no valid-filter
-// precondition); an unknown collation or match type is 403 with
-// CARDDAV:supported-collation or CARDDAV:supported-filter.
+// (RFC 6352 8.6, 10.3). A missing or invalid filter is 403
+// CARDDAV:valid-filter (carddav/filter doc.go); an unknown collation or
+// match type 403 CARDDAV:supported-collation or CARDDAV:supported-filter;
+// a bad limit or malformed XML 400.
 func parseQuery(body []byte) (*addressBookQuery, error) {
 	q := &addressBookQuery{}
 	err := dav.EachChild(body, func(d *xml.Decoder, se xml.StartElement) error {
@@ -54,16 +55,32 @@ func parseQuery(body []byte) (*addressBookQuery, error) {
 		return nil, xmlError(err)
 	}
 	if q.filter == nil {
-		return nil, dav.BadRequest("addressbook-query needs a CARDDAV:filter")
+		return nil, dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCardDAV, "valid-filter"), "addressbook-query needs a CARDDAV:filter")
 	}
 	return q, nil
 }
 
 func filterError(err error) error {
-	if cond := filter.Precondition(err); cond != "" {
-		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCardDAV, cond), Message: err.Error(), Err: err}
+	var xe *dav.XMLError
+	if errors.As(err, &xe) {
+		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML in CARDDAV:filter", Err: err}
 	}
-	return &dav.Error{Status: http.StatusBadRequest, Message: err.Error(), Err: err}
+	cond := filter.Precondition(err)
+	if cond == "" {
+		return &dav.Error{Status: http.StatusBadRequest, Message: err.Error(), Err: err}
+	}
+	e := &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCardDAV, cond), Message: err.Error(), Err: err}
+	var ue *filter.UnsupportedError
+	if errors.As(err, &ue) {
+		// RFC 6352 8.6: the server SHOULD report the prop-filter or
+		// param-filter it does not support.
+		var b strings.Builder
+		for _, u := range ue.Elements {
+			b.WriteString("<CR:" + u.Element + ` name="` + dav.EscapeText(u.Name) + `"/>`)
+		}
+		e.ConditionXML = b.String()
+	}
+	return e
 }
 
 // query serves addressbook-query (RFC 6352 8.6): every card of the
