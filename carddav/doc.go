@@ -58,7 +58,12 @@
 //     supported-collation or supported-filter, the latter naming the
 //     prop-filters and param-filters concerned; a bad limit or malformed
 //     XML is 400. Without a Depth header the query is about the members;
-//     Depth 0 on the collection matches nothing.
+//     Depth 0 on the collection or the home matches nothing.
+//   - On the address-book home (RFC 6352 8.2), addressbook-query with
+//     Depth 1 or infinity searches every address book in it, shared ones
+//     included, and answers with each card's URL in its address book;
+//     addressbook-multiget takes hrefs of cards of any address book in
+//     it. The limit counts matches over the whole home.
 //   - limit: the first nresults matches in storage order are returned and,
 //     when another card would have matched, a 507 response for the
 //     request URI with DAV:number-of-matches-within-limits tells the
