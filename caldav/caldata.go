@@ -13,6 +13,7 @@ import (
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
 	aical "almanac/internal/ical"
+	"almanac/storage"
 )
 
 // The time range a calendar collection supports (RFC 4791 5.2.6, 5.2.7),
@@ -69,6 +70,27 @@ type CalendarDataRequest struct {
 	// object the request renders and, in a calendar-query, by its filter
 	// (requestBudget); nil: each expansion has only its own.
 	Budget *aical.Budget
+
+	// coll is the calendar Floating was read for; zoneOf reads another
+	// one's, nil when the request names its own zone (For).
+	coll   *storage.Collection
+	zoneOf func(t *davtree.Target) *time.Location
+}
+
+// For returns the request as it renders members of t's calendar: with
+// floating times read in that calendar's calendar-timezone, unless the
+// request names a zone, and the same Budget, so that a report over the
+// calendars of a home spends one (davtree.ScopedRenderer).
+func (cd *CalendarDataRequest) For(t *davtree.Target) davtree.Renderer {
+	if cd.zoneOf == nil || t.Coll == cd.coll {
+		return cd
+	}
+	c := *cd
+	c.coll, c.Floating = t.Coll, cd.zoneOf(t)
+	if c.Floating == nil {
+		c.Floating = time.UTC
+	}
+	return &c
 }
 
 // TimeRange is [Start, End) in UTC.
@@ -388,9 +410,14 @@ func (h *Calendars) calendarDataRequest(t *davtree.Target, body []byte) (*Calend
 		if err != nil {
 			return nil, err
 		}
-		if cd.Floating, err = h.queryLocation(q, t); err != nil {
+		loc, given, err := requestLocation(q)
+		if err != nil {
 			return nil, err
 		}
+		if !given {
+			loc, cd.coll, cd.zoneOf = h.calendarLocation(t), t.Coll, h.calendarLocation
+		}
+		cd.Floating = loc
 		if cd.Floating == nil {
 			cd.Floating = time.UTC
 		}

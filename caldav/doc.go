@@ -125,6 +125,38 @@
 // answer; requiring all keeps the rule simple and costs only unusual
 // queries a full scan.
 //
+// Filters. The CALDAV:filter is checked against RFC 4791 9.7 and 9.9
+// before anything is searched (caldav/filter doc.go, which also lists
+// where the filters depart from the RFC on purpose): 403
+// CALDAV:valid-filter for what the RFCs forbid (a VEVENT in a VEVENT, a
+// time-range on SUMMARY), 403 CALDAV:supported-filter naming the
+// comp-filters the server cannot evaluate (a time-range on an
+// x-component), 403 CALDAV:supported-collation, 400 for XML that does not
+// parse. Depth: without the header the query is about the members (RFC
+// 4791 7.8 would assume 0, which answers nothing; scripts and some clients
+// omit it); Depth 0 on a calendar or the home matches nothing, as neither
+// is a calendar object.
+//
+// # REPORTs on the calendar home (RFC 4791 7.2, 7.9)
+//
+// calendar-query with Depth 1 (or infinity) on /dav/calendars/{user}/
+// searches every calendar in the home, those shared with the user
+// included (each seen as at its own URL: a read-only sharee's redacted
+// view, its ETags), as Apple's clients and CalendarServer do; the answer
+// names each member by its URL in its calendar. Floating times are read
+// in each calendar's calendar-timezone unless the query names a zone.
+// calendar-multiget on the home takes hrefs of members of any calendar in
+// it (7.9: "members (not necessarily internal members)"): an href outside
+// the home is 403, one in a calendar that does not exist 404. The limits
+// hold for the request as a whole, not per calendar: the request's one
+// work budget (see "Answers cut short") pays for the expansions in every
+// calendar, the hrefs a multiget may name are dav.MaxRequestHrefs, and
+// one 507 names the members of every calendar whose answer was cut short;
+// max-instances is per object, as everywhere. free-busy-query and
+// sync-collection stay per calendar (403 DAV:supported-report on the
+// home). The home's supported-report-set lists calendar-multiget and
+// calendar-query.
+//
 // # calendar-data in REPORTs (RFC 4791 9.6)
 //
 // calendar-multiget, calendar-query and sync-collection read the

@@ -57,6 +57,7 @@ var spec = &davtree.Spec{
 	DataProp:     pCalendarData,
 	Multiget:     rMultiget,
 	Reports:      []xml.Name{rQuery, rFreeBusy},
+	HomeReports:  []xml.Name{rQuery},
 	Noun:         "calendar",
 	Conditions: davtree.Conditions{
 		ValidData:     condValidData,

@@ -19,7 +19,9 @@ import (
 	"almanac/storage"
 )
 
-// query serves calendar-query (RFC 4791 7.8).
+// query serves calendar-query (RFC 4791 7.8) on a calendar, one of its
+// members, or the calendar home, where it searches every calendar in it
+// (davtree.Target.QueryScope) and answers with the members' own URLs.
 //
 // When every way the filter can match needs a component in a time range
 // (queryWindow), the members are listed without their bytes and only
@@ -37,6 +39,8 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 	if err != nil {
 		return err
 	}
+	// The whole request is read before anything is streamed; what
+	// depends on the calendar (its time zone) cannot fail.
 	cd, err := h.calendarDataRequest(t, body)
 	if err != nil {
 		return err
@@ -45,111 +49,132 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 	if err != nil {
 		return err
 	}
-	f := q.filter
-	if f.Location, err = h.queryLocation(q, t); err != nil {
+	qloc, given, err := requestLocation(q)
+	if err != nil {
 		return err
 	}
-	f.MaxInstances = h.maxInstances
-	// One budget for the filter and the calendar-data of every member.
+	f0 := *q.filter
+	f0.MaxInstances = h.maxInstances
+	// One recurrence work budget for the filter and the calendar-data of
+	// every member, in every calendar searched (requestBudget).
 	if cd != nil && cd.Budget != nil {
-		f.Budget = cd.Budget
+		f0.Budget = cd.Budget
 	} else {
-		f.Budget = h.requestBudget()
+		f0.Budget = h.requestBudget()
 	}
 	ctx := r.Context()
+	var scope []*davtree.Target
+	if t.Type != davtree.Member {
+		if scope, err = t.QueryScope(ctx, depth); err != nil {
+			return err
+		}
+	}
 	ms := dav.NewMultistatus(w, r)
 	data := davtree.WantsData(h, pf)
-	var render davtree.Renderer
-	if cd != nil {
-		render = cd
-	}
-	src := davtree.NewMemberSource(t, render)
-	// Members matched only because an expansion was cut short; those
-	// whose calendar-data expansion was are in src.Cut.
+	rs, re, windowed := queryWindow(q.filter)
+	// Members whose answer an expansion cut short: matched only because
+	// a time-range test was, or whose calendar-data was.
 	var cut []string
-	visit := func(obj *storage.Object) error {
-		if hook := queryParseHook.Load(); hook != nil {
-			(*hook)(h, obj.Name)
+	search := func(ct *davtree.Target, only string) error {
+		loc := qloc
+		if !given {
+			loc = h.calendarLocation(ct)
 		}
-		cal, err := aical.Parse(obj.Data)
-		if err != nil {
-			// Stored objects were validated on PUT; one that no longer
-			// parses (a stricter parser after an upgrade) cannot match.
-			h.logger.Warn("stored object does not parse", "collection", t.CollName, "object", obj.Name, "err", err)
-			return nil
+		f := f0
+		f.Location = loc
+		var render davtree.Renderer
+		if cd != nil {
+			render = cd.For(ct)
 		}
-		ok, limited, err := f.MatchCut(cal)
-		if err != nil || !ok {
-			return err
-		}
-		if limited {
-			cut = append(cut, obj.Name)
-		}
-		src.Meta = &obj.ObjectMeta
-		src.Data = nil
-		if data {
-			src.Data = obj.Data
-		}
-		return ms.Propfind(t.MemberHref(obj.Name), pf, src)
-	}
-	if t.Type == davtree.Member {
-		obj, err := t.Get(ctx, t.ObjName)
-		if err != nil {
-			return err
-		}
-		if err := visit(obj); err != nil {
-			return davtree.Abort(h.logger, ms, queryError(err))
-		}
-		return h.closeQuery(ms, t, cut, src.Cut)
-	}
-	if depth == dav.DepthZero {
-		// Depth 0 on the collection asks about the collection itself,
-		// which is not a calendar object: nothing matches.
-		return ms.Close("")
-	}
-	rs, re, windowed := queryWindow(f)
-	if !windowed {
-		err = t.Walk(ctx, visit)
-	} else {
-		// List runs its callback outside any read transaction, so the
-		// candidate can be read right there.
-		err = t.List(ctx, func(m *storage.ObjectMeta) error {
-			if !m.Span.Overlaps(rs, re) {
+		src := davtree.NewMemberSource(ct, render)
+		var matchedCut []string
+		visit := func(obj *storage.Object) error {
+			if hook := queryParseHook.Load(); hook != nil {
+				(*hook)(h, obj.Name)
+			}
+			cal, err := aical.Parse(obj.Data)
+			if err != nil {
+				// Stored objects were validated on PUT; one that no
+				// longer parses (a stricter parser after an upgrade)
+				// cannot match.
+				h.logger.Warn("stored object does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
 				return nil
 			}
-			obj, err := t.Get(ctx, m.Name)
-			if errors.Is(err, storage.ErrNotFound) {
-				return nil // deleted since the listing
-			}
-			if err != nil {
+			ok, limited, err := f.MatchCut(cal)
+			if err != nil || !ok {
 				return err
 			}
-			return visit(obj)
-		})
+			if limited {
+				matchedCut = append(matchedCut, obj.Name)
+			}
+			src.Meta = &obj.ObjectMeta
+			src.Data = nil
+			if data {
+				src.Data = obj.Data
+			}
+			return ms.Propfind(ct.MemberHref(obj.Name), pf, src)
+		}
+		var err error
+		switch {
+		case only != "":
+			var obj *storage.Object
+			if obj, err = ct.Get(ctx, only); err == nil {
+				err = visit(obj)
+			}
+		case !windowed:
+			err = ct.Walk(ctx, visit)
+		default:
+			// List runs its callback outside any read transaction, so
+			// the candidate can be read right there.
+			err = ct.List(ctx, func(m *storage.ObjectMeta) error {
+				if !m.Span.Overlaps(rs, re) {
+					return nil
+				}
+				obj, err := ct.Get(ctx, m.Name)
+				if errors.Is(err, storage.ErrNotFound) {
+					return nil // deleted since the listing
+				}
+				if err != nil {
+					return err
+				}
+				return visit(obj)
+			})
+		}
+		cut = appendCut(cut, ct, matchedCut, src.Cut)
+		return err
+	}
+	if t.Type == davtree.Member {
+		err = search(t, t.ObjName)
+	}
+	for _, ct := range scope {
+		if err = search(ct, ""); err != nil {
+			break
+		}
 	}
 	if err != nil {
 		return davtree.Abort(h.logger, ms, queryError(err))
 	}
-	return h.closeQuery(ms, t, cut, src.Cut)
-}
-
-// closeQuery ends a calendar-query, with one 507 response naming the
-// members whose answer the expansion limits cut short (davtree.ReportCut).
-func (h *Calendars) closeQuery(ms *dav.Multistatus, t *davtree.Target, matched, rendered []string) error {
-	cut := matched
-	seen := make(map[string]bool, len(matched))
-	for _, n := range matched {
-		seen[n] = true
-	}
-	for _, n := range rendered {
-		if !seen[n] {
-			cut = append(cut, n)
-		}
-	}
-	if err := davtree.ReportCut(ms, t, cut); err != nil {
+	// One 507 response names the members concerned (davtree.ReportCut).
+	if err := davtree.ReportCutHrefs(ms, t.Href(), cut); err != nil {
 		return davtree.Abort(h.logger, ms, err)
 	}
 	return ms.Close("")
+}
+
+// appendCut adds to hrefs the members of ct that matched only because an
+// expansion was cut short, then those whose rendering was, each once.
+func appendCut(hrefs []string, ct *davtree.Target, matched, rendered []string) []string {
+	seen := make(map[string]bool, len(matched))
+	for _, n := range matched {
+		seen[n] = true
+		hrefs = append(hrefs, ct.MemberHref(n))
+	}
+	for _, n := range rendered {
+		if !seen[n] {
+			hrefs = append(hrefs, ct.MemberHref(n))
+		}
+	}
+	return hrefs
 }
 
 // queryParseHook, when set, is called with every object calendar-query
@@ -286,6 +311,15 @@ func (q *calendarQuery) checkZone() error {
 // CALDAV:valid-timezone. A stored calendar-timezone was checked when it
 // was set; if it no longer reads, UTC it is.
 func (h *Calendars) queryLocation(q *calendarQuery, t *davtree.Target) (*time.Location, error) {
+	loc, given, err := requestLocation(q)
+	if err != nil || given {
+		return loc, err
+	}
+	return h.calendarLocation(t), nil
+}
+
+// requestLocation is the zone the query itself names, if it names one.
+func requestLocation(q *calendarQuery) (loc *time.Location, given bool, err error) {
 	switch {
 	case q.timezone != nil:
 		loc, err := timezoneLocation(*q.timezone)
@@ -295,31 +329,37 @@ func (h *Calendars) queryLocation(q *calendarQuery, t *davtree.Target) (*time.Lo
 			if errors.As(err, &ve) {
 				msg = "CALDAV:timezone: " + ve.Reason
 			}
-			return nil, &dav.Error{Status: http.StatusForbidden, Condition: condValidData, Message: msg, Err: err}
+			return nil, true, &dav.Error{Status: http.StatusForbidden, Condition: condValidData, Message: msg, Err: err}
 		}
-		return loc, nil
+		return loc, true, nil
 	case q.timezoneID != nil:
 		id := strings.TrimSpace(*q.timezoneID)
 		loc, ok := aical.ZonesOf(nil).Lookup(id)
 		if !ok {
-			return nil, dav.Precondition(http.StatusForbidden, condValidTZ, "unknown time zone identifier "+strconv.Quote(id))
+			return nil, true, dav.Precondition(http.StatusForbidden, condValidTZ, "unknown time zone identifier "+strconv.Quote(id))
 		}
-		return loc, nil
+		return loc, true, nil
 	}
+	return nil, false, nil
+}
+
+// calendarLocation is the CALDAV:calendar-timezone of t's calendar; nil
+// (UTC) without one, or for a target that is no calendar (the home).
+func (h *Calendars) calendarLocation(t *davtree.Target) *time.Location {
 	if t.Coll == nil {
-		return nil, nil
+		return nil
 	}
 	v, ok := t.Coll.Props[dav.Clark(pCalendarTimezone)]
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	raw := dav.ParseStored(pCalendarTimezone, v)
 	loc, err := timezoneLocation(raw.Text())
 	if err != nil {
 		h.logger.Warn("calendar-timezone does not read; using UTC", "collection", t.CollName, "err", err)
-		return nil, nil
+		return nil
 	}
-	return loc, nil
+	return loc
 }
 
 // timezoneLocation reads an iCalendar object holding one VTIMEZONE and
@@ -339,12 +379,27 @@ func timezoneLocation(text string) (*time.Location, error) {
 	return aical.ZonesOf(cal).Location(tzid), nil
 }
 
+// queryError maps the errors of filter.Decode and Filter.Match to the
+// preconditions of RFC 4791 7.8; XML that does not parse is a 400 (RFC
+// 4918 8.2).
 func queryError(err error) error {
+	var ue *filter.UnsupportedError
+	var xe *dav.XMLError
 	switch {
+	case errors.As(err, &xe):
+		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML in CALDAV:filter", Err: err}
 	case errors.Is(err, filter.ErrUnsupportedCollation):
 		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCalDAV, "supported-collation"), Message: err.Error(), Err: err}
 	case errors.Is(err, filter.ErrInvalidFilter):
 		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCalDAV, "valid-filter"), Message: err.Error(), Err: err}
+	case errors.As(err, &ue):
+		// RFC 4791 7.8: the server SHOULD report the comp-filter,
+		// prop-filter or param-filter it does not support.
+		var b strings.Builder
+		for _, u := range ue.Elements {
+			b.WriteString("<C:" + u.Element + ` name="` + dav.EscapeText(u.Name) + `"/>`)
+		}
+		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCalDAV, "supported-filter"), ConditionXML: b.String(), Message: err.Error(), Err: err}
 	}
 	return err
 }

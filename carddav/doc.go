@@ -52,11 +52,18 @@
 //     card or a failed report.
 //   - addressbook-query parses every card of the collection: vCards are
 //     small and have no time index to prefilter with (measured in
-//     bench_test.go on 10,000 cards). A missing or malformed filter or
-//     limit is 400 (RFC 6352 defines no valid-filter precondition); an
-//     unknown collation or match type is 403 supported-collation or
-//     supported-filter. Without a Depth header the query is about the
-//     members; Depth 0 on the collection matches nothing.
+//     bench_test.go on 10,000 cards). A missing or invalid filter is 403
+//     CARDDAV:valid-filter, which RFC 6352 does not define (carddav/filter
+//     doc.go says why); an unknown collation or match type is 403
+//     supported-collation or supported-filter, the latter naming the
+//     prop-filters and param-filters concerned; a bad limit or malformed
+//     XML is 400. Without a Depth header the query is about the members;
+//     Depth 0 on the collection or the home matches nothing.
+//   - On the address-book home (RFC 6352 8.2), addressbook-query with
+//     Depth 1 or infinity searches every address book in it, shared ones
+//     included, and answers with each card's URL in its address book;
+//     addressbook-multiget takes hrefs of cards of any address book in
+//     it. The limit counts matches over the whole home.
 //   - limit: the first nresults matches in storage order are returned and,
 //     when another card would have matched, a 507 response for the
 //     request URI with DAV:number-of-matches-within-limits tells the

@@ -47,6 +47,7 @@ var spec = &davtree.Spec{
 	DataProp:     pAddressData,
 	Multiget:     rMultiget,
 	Reports:      []xml.Name{rQuery},
+	HomeReports:  []xml.Name{rQuery},
 	Noun:         "address book",
 	Conditions: davtree.Conditions{
 		ValidData:     dav.Name(dav.NSCardDAV, "valid-address-data"),

@@ -477,10 +477,10 @@ func TestAddressBookQuery(t *testing.T) {
 		status     int
 		cond       string
 	}{
-		{"no filter", `<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop></CR:addressbook-query>`, 400, ""},
+		{"no filter", `<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/></D:prop></CR:addressbook-query>`, 403, "valid-filter"},
 		{"unknown collation", q(tm("FN", "contains", "x", `collation="i;klingon"`), ""), 403, "supported-collation"},
 		{"unknown match type", q(tm("FN", "sounds-like", "x"), ""), 403, "supported-filter"},
-		{"bad test", q(`<CR:filter test="some"/>`, ""), 400, ""},
+		{"bad test", q(`<CR:filter test="some"/>`, ""), 403, "valid-filter"},
 		{"bad limit", `<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><CR:filter/><CR:limit><CR:nresults>-1</CR:nresults></CR:limit></CR:addressbook-query>`, 400, ""},
 		{"bad address-data version", q(`<CR:filter/>`, `<CR:address-data version="2.1"/>`), 403, "supported-address-data"},
 		{"calendar-query on an address book", `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter/></C:calendar-query>`, 403, "supported-report"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"almanac/carddav/filter"
 	"almanac/internal/dav"
@@ -25,10 +26,10 @@ type addressBookQuery struct {
 }
 
 // parseQuery reads the filter and limit of an addressbook-query body
-// (RFC 6352 8.6, 10.3). The DTD requires the filter; a missing or
-// malformed one, or a bad limit, is 400 (RFC 6352 has no valid-filter
-// precondition); an unknown collation or match type is 403 with
-// CARDDAV:supported-collation or CARDDAV:supported-filter.
+// (RFC 6352 8.6, 10.3). A missing or invalid filter is 403
+// CARDDAV:valid-filter (carddav/filter doc.go); an unknown collation or
+// match type 403 CARDDAV:supported-collation or CARDDAV:supported-filter;
+// a bad limit or malformed XML 400.
 func parseQuery(body []byte) (*addressBookQuery, error) {
 	q := &addressBookQuery{}
 	err := dav.EachChild(body, func(d *xml.Decoder, se xml.StartElement) error {
@@ -54,23 +55,41 @@ func parseQuery(body []byte) (*addressBookQuery, error) {
 		return nil, xmlError(err)
 	}
 	if q.filter == nil {
-		return nil, dav.BadRequest("addressbook-query needs a CARDDAV:filter")
+		return nil, dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCardDAV, "valid-filter"), "addressbook-query needs a CARDDAV:filter")
 	}
 	return q, nil
 }
 
 func filterError(err error) error {
-	if cond := filter.Precondition(err); cond != "" {
-		return &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCardDAV, cond), Message: err.Error(), Err: err}
+	var xe *dav.XMLError
+	if errors.As(err, &xe) {
+		return &dav.Error{Status: http.StatusBadRequest, Message: "malformed XML in CARDDAV:filter", Err: err}
 	}
-	return &dav.Error{Status: http.StatusBadRequest, Message: err.Error(), Err: err}
+	cond := filter.Precondition(err)
+	if cond == "" {
+		return &dav.Error{Status: http.StatusBadRequest, Message: err.Error(), Err: err}
+	}
+	e := &dav.Error{Status: http.StatusForbidden, Condition: dav.Name(dav.NSCardDAV, cond), Message: err.Error(), Err: err}
+	var ue *filter.UnsupportedError
+	if errors.As(err, &ue) {
+		// RFC 6352 8.6: the server SHOULD report the prop-filter or
+		// param-filter it does not support.
+		var b strings.Builder
+		for _, u := range ue.Elements {
+			b.WriteString("<CR:" + u.Element + ` name="` + dav.EscapeText(u.Name) + `"/>`)
+		}
+		e.ConditionXML = b.String()
+	}
+	return e
 }
 
-// query serves addressbook-query (RFC 6352 8.6): every card of the
-// collection (or the one member named) is parsed and matched; at most
-// limit matches are returned, and when more would have matched the
-// answer ends with a 507 response for the request URI (8.6.1), so the
-// client knows the list is cut.
+// query serves addressbook-query (RFC 6352 8.6) on an address book, one
+// of its members, or the address-book home, where it searches every
+// address book in it (davtree.Target.QueryScope) and answers with the
+// members' own URLs. Every card in scope is parsed and matched; at most
+// limit matches are returned, counted over the whole scope, and when more
+// would have matched the answer ends with a 507 response for the request
+// URI (8.6.1), so the client knows the list is cut.
 func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.Target, body []byte) error {
 	// Without a Depth header the query is about the members, as for
 	// calendar-query: scripts omit the header and mean the contents.
@@ -91,43 +110,55 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 		return err
 	}
 	ctx := r.Context()
-	ms := dav.NewMultistatus(w, r)
-	data := davtree.WantsData(a, pf)
-	src := davtree.NewMemberSource(t, render)
-	matched := 0
-	visit := func(obj *storage.Object) error {
-		card, err := vcard.Parse(obj.Data)
-		if err != nil {
-			// Stored cards were validated on PUT; one that no longer
-			// parses (a stricter parser after an upgrade) cannot match.
-			a.logger.Warn("stored vCard does not parse", "collection", t.CollName, "object", obj.Name, "err", err)
-			return nil
-		}
-		if !q.filter.Match(card) {
-			return nil
-		}
-		if q.limit > 0 && matched == q.limit {
-			return errTruncated
-		}
-		matched++
-		src.Meta, src.Data = &obj.ObjectMeta, nil
-		if data {
-			src.Data = obj.Data
-		}
-		return ms.Propfind(t.MemberHref(obj.Name), pf, src)
-	}
-	switch {
-	case t.Type == davtree.Member:
-		var obj *storage.Object
-		if obj, err = t.Get(ctx, t.ObjName); err != nil {
+	var scope []*davtree.Target
+	if t.Type != davtree.Member {
+		if scope, err = t.QueryScope(ctx, depth); err != nil {
 			return err
 		}
-		err = visit(obj)
-	case depth == dav.DepthZero:
-		// Depth 0 on the collection asks about the collection itself,
-		// which is no address object: nothing matches.
-	default:
-		err = t.Walk(ctx, visit)
+	}
+	ms := dav.NewMultistatus(w, r)
+	data := davtree.WantsData(a, pf)
+	matched := 0
+	search := func(ct *davtree.Target, only string) error {
+		src := davtree.NewMemberSource(ct, render)
+		visit := func(obj *storage.Object) error {
+			card, err := vcard.Parse(obj.Data)
+			if err != nil {
+				// Stored cards were validated on PUT; one that no
+				// longer parses (a stricter parser after an upgrade)
+				// cannot match.
+				a.logger.Warn("stored vCard does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
+				return nil
+			}
+			if !q.filter.Match(card) {
+				return nil
+			}
+			if q.limit > 0 && matched == q.limit {
+				return errTruncated
+			}
+			matched++
+			src.Meta, src.Data = &obj.ObjectMeta, nil
+			if data {
+				src.Data = obj.Data
+			}
+			return ms.Propfind(ct.MemberHref(obj.Name), pf, src)
+		}
+		if only == "" {
+			return ct.Walk(ctx, visit)
+		}
+		obj, err := ct.Get(ctx, only)
+		if err != nil {
+			return err
+		}
+		return visit(obj)
+	}
+	if t.Type == davtree.Member {
+		err = search(t, t.ObjName)
+	}
+	for _, ct := range scope {
+		if err = search(ct, ""); err != nil {
+			break
+		}
 	}
 	if errors.Is(err, errTruncated) {
 		// RFC 6352 8.6.2: the cut is reported as a 507 response for the

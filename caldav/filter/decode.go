@@ -18,9 +18,10 @@ const maxNesting = 16
 // Decode reads a CALDAV:filter element whose start element the caller has
 // just read from d, up to and including its end element. Elements of other
 // namespaces are skipped (RFC 4918 17: unknown elements are ignored);
-// misplaced CalDAV elements, a root comp-filter other than VCALENDAR and
-// malformed time-ranges are ErrInvalidFilter, unknown collations
-// ErrUnsupportedCollation.
+// misplaced CalDAV elements, malformed time-ranges and what Validate
+// refuses are ErrInvalidFilter, unknown collations ErrUnsupportedCollation,
+// what the server cannot query *UnsupportedError, and XML that does not
+// parse a *dav.XMLError (a malformed body, not a bad filter).
 func Decode(d *xml.Decoder, start xml.StartElement) (*Filter, error) {
 	if start.Name.Space != NS || start.Name.Local != "filter" {
 		return nil, invalidf("expected CALDAV:filter, got %s", elemName(start.Name))
@@ -48,8 +49,8 @@ func Decode(d *xml.Decoder, start xml.StartElement) (*Filter, error) {
 	if !seen {
 		return nil, invalidf("filter has no comp-filter")
 	}
-	if !strings.EqualFold(f.Comp.Name, "VCALENDAR") {
-		return nil, invalidf("the outermost comp-filter must name VCALENDAR, not %q", f.Comp.Name)
+	if err := f.Validate(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -64,10 +65,12 @@ func elemName(n xml.Name) string {
 // children calls fn for each child element in the CalDAV namespace of the
 // element named parent, skipping other namespaces and character data, and
 // consumes the parent's end element. fn must consume the child whole.
+// XML that does not parse stays a *dav.XMLError: RFC 4918 8.2 makes a
+// body that is not well-formed a 400, whatever element it breaks in.
 func children(d *xml.Decoder, parent string, fn func(xml.StartElement) error) error {
 	err := dav.EachChildOf(d, NS, fn)
 	if xe := (*dav.XMLError)(nil); errors.As(err, &xe) {
-		return invalidf("reading %s: %v", parent, xe.Err)
+		return fmt.Errorf("reading %s: %w", parent, err)
 	}
 	return err
 }
@@ -232,7 +235,7 @@ func decodeTextMatch(d *xml.Decoder, el xml.StartElement) (*TextMatch, error) {
 		if !supportedCollation(c) {
 			return nil, fmt.Errorf("%w: %q", ErrUnsupportedCollation, c)
 		}
-		if c != "" {
+		if c != "" && c != collationDefault {
 			tm.Collation = c
 		}
 	}
@@ -249,7 +252,7 @@ func decodeTextMatch(d *xml.Decoder, el xml.StartElement) (*TextMatch, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, invalidf("reading text-match: %v", err)
+			return nil, fmt.Errorf("reading text-match: %w", &dav.XMLError{Err: err})
 		}
 		switch t := tok.(type) {
 		case xml.CharData:
@@ -259,7 +262,7 @@ func decodeTextMatch(d *xml.Decoder, el xml.StartElement) (*TextMatch, error) {
 				return nil, invalidf("unexpected CALDAV:%s in text-match", t.Name.Local)
 			}
 			if err := d.Skip(); err != nil {
-				return nil, invalidf("reading text-match: %v", err)
+				return nil, fmt.Errorf("reading text-match: %w", &dav.XMLError{Err: err})
 			}
 		case xml.EndElement:
 			tm.Value = text.String()

@@ -88,7 +88,7 @@ type ParamFilter struct {
 // TextMatch is a CALDAV:text-match (RFC 4791 9.7.5): a substring test.
 type TextMatch struct {
 	Value           string
-	Collation       string // "" means i;ascii-casemap
+	Collation       string // "" and "default" mean i;ascii-casemap
 	NegateCondition bool
 }
 
@@ -103,7 +103,7 @@ type TimeRange struct {
 // 9.7.5) whose default collation is i;ascii-casemap.
 func (tm *TextMatch) Contains(value string) (bool, error) {
 	c := tm.Collation
-	if c == "" {
+	if c == "" || c == collationDefault {
 		c = CollationASCIICasemap
 	}
 	ok, err := collation.Match(c, collation.Contains, value, tm.Value)
@@ -113,4 +113,10 @@ func (tm *TextMatch) Contains(value string) (bool, error) {
 	return ok != tm.NegateCondition, nil
 }
 
-func supportedCollation(c string) bool { return c == "" || collation.Supported(c) }
+// collationDefault is RFC 4790 3.1's name for the protocol's default
+// collation, which RFC 4791 7.5 makes i;ascii-casemap.
+const collationDefault = "default"
+
+func supportedCollation(c string) bool {
+	return c == "" || c == collationDefault || collation.Supported(c)
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"almanac/internal/dav"
 	aical "almanac/internal/ical"
 )
 
@@ -30,8 +31,8 @@ func sampleCals(t *testing.T) []*ical.Calendar {
 	return cals
 }
 
-// FuzzDecodeFilter: Decode never panics, fails only with the two error
-// kinds the handler maps, and what it accepts Match can evaluate.
+// FuzzDecodeFilter: Decode never panics, fails only with the error kinds
+// the handler maps, and what it accepts Match can evaluate.
 func FuzzDecodeFilter(f *testing.F) {
 	for _, s := range []string{
 		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="20240101T000000Z" end="20240201T000000Z"/></C:comp-filter></C:comp-filter>`),
@@ -39,6 +40,9 @@ func FuzzDecodeFilter(f *testing.F) {
 		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VTODO"><C:prop-filter name="COMPLETED"><C:is-not-defined/></C:prop-filter><C:prop-filter name="ATTENDEE"><C:param-filter name="PARTSTAT"><C:text-match>ACCEPTED</C:text-match></C:param-filter></C:prop-filter></C:comp-filter></C:comp-filter>`),
 		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:comp-filter name="VALARM"><C:time-range start="20240101T000000Z"/></C:comp-filter></C:comp-filter></C:comp-filter>`),
 		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VJOURNAL"><C:is-not-defined/></C:comp-filter><C:prop-filter name="DTSTAMP"><C:time-range end="20240101T000000Z"/></C:prop-filter></C:comp-filter>`),
+		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:comp-filter name="VEVENT"/></C:comp-filter><C:comp-filter name="X-FOO"><C:time-range start="20240101T000000Z"/></C:comp-filter></C:comp-filter>`),
+		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VTIMEZONE"><C:comp-filter name="STANDARD"><C:prop-filter name="TZOFFSETTO"><C:text-match collation="default">+01</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:comp-filter>`),
+		wrap(`<C:comp-filter name="VCALENDAR"><C:comp-filter name="VAVAILABILITY"><C:comp-filter name="AVAILABLE"><C:time-range start="20240101T000000Z"/></C:comp-filter></C:comp-filter><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:time-range start="20240101T000000Z"/></C:prop-filter></C:comp-filter></C:comp-filter>`),
 	} {
 		f.Add([]byte(s))
 	}
@@ -61,7 +65,15 @@ func FuzzDecodeFilter(f *testing.F) {
 		}
 		flt, err := Decode(d, start)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidFilter) && !errors.Is(err, ErrUnsupportedCollation) {
+			var xe *dav.XMLError
+			var ue *UnsupportedError
+			switch {
+			case errors.Is(err, ErrInvalidFilter), errors.Is(err, ErrUnsupportedCollation), errors.As(err, &xe):
+			case errors.As(err, &ue):
+				if len(ue.Elements) == 0 || len(ue.Elements) > maxUnsupported {
+					t.Fatalf("unsupported filter lists %d elements", len(ue.Elements))
+				}
+			default:
 				t.Fatalf("unmappable error: %v", err)
 			}
 			return

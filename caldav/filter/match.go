@@ -10,9 +10,9 @@ import (
 )
 
 // Match reports whether cal passes the filter (RFC 4791 9.7). The error is
-// non-nil only for a filter that Decode would have refused (built by hand
-// with an unknown collation, an empty time-range or a root other than
-// VCALENDAR); questions the data cannot answer are settled as doc.go says.
+// non-nil only for a filter that Decode would have refused (built in code;
+// see Validate); questions the data cannot answer are settled as doc.go
+// says.
 func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
 	ok, _, err := f.MatchCut(cal)
 	return ok, err
@@ -26,10 +26,7 @@ func (f *Filter) Match(cal *ical.Calendar) (bool, error) {
 // unread. The caller should tell the client the answer may hold too
 // much.
 func (f *Filter) MatchCut(cal *ical.Calendar) (match, cut bool, err error) {
-	if !strings.EqualFold(f.Comp.Name, "VCALENDAR") {
-		return false, false, invalidf("the outermost comp-filter must name VCALENDAR, not %q", f.Comp.Name)
-	}
-	if err := checkComp(&f.Comp, 1); err != nil {
+	if err := f.Validate(); err != nil {
 		return false, false, err
 	}
 	if cal == nil || cal.Component == nil {
@@ -50,51 +47,6 @@ func (f *Filter) MatchCut(cal *ical.Calendar) (match, cut bool, err error) {
 		return true, true, nil
 	}
 	return match, match && m.cut, nil
-}
-
-// checkComp validates a filter tree once, so that matching can assume it.
-func checkComp(cf *CompFilter, depth int) error {
-	if depth > maxNesting {
-		return invalidf("comp-filters nest more than %d deep", maxNesting)
-	}
-	if err := checkRange(cf.TimeRange); err != nil {
-		return err
-	}
-	for i := range cf.Props {
-		pf := &cf.Props[i]
-		if err := checkRange(pf.TimeRange); err != nil {
-			return err
-		}
-		if err := checkText(pf.TextMatch); err != nil {
-			return err
-		}
-		for j := range pf.Params {
-			if err := checkText(pf.Params[j].TextMatch); err != nil {
-				return err
-			}
-		}
-	}
-	for i := range cf.Comps {
-		if err := checkComp(&cf.Comps[i], depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkRange(tr *TimeRange) error {
-	if tr != nil && tr.Start.IsZero() && tr.End.IsZero() {
-		return invalidf("time-range needs a start or an end")
-	}
-	return nil
-}
-
-func checkText(tm *TextMatch) error {
-	if tm != nil && !supportedCollation(tm.Collation) {
-		_, err := tm.Contains("")
-		return err
-	}
-	return nil
 }
 
 type matcher struct {
@@ -201,7 +153,7 @@ func params(p *ical.Prop, filters []ParamFilter) bool {
 }
 
 func textMatches(tm *TextMatch, s string) bool {
-	ok, _ := tm.Contains(s) // collations were checked by checkComp
+	ok, _ := tm.Contains(s) // collations were checked by Validate
 	return ok
 }
 

@@ -127,7 +127,6 @@ func TestMatch_Structure(t *testing.T) {
 		{"nested VALARM", vcal(CompFilter{Name: "VEVENT", Comps: []CompFilter{{Name: "VALARM"}}}), true},
 		{"nested VALARM prop", vcal(CompFilter{Name: "VEVENT", Comps: []CompFilter{{Name: "VALARM", Props: []PropFilter{{Name: "ACTION", TextMatch: text("AUDIO")}}}}}), false},
 		{"nested VALARM is-not-defined", vcal(CompFilter{Name: "VEVENT", Comps: []CompFilter{{Name: "VALARM", IsNotDefined: true}}}), false},
-		{"VALARM not at top level", vcal(CompFilter{Name: "VALARM"}), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -497,7 +497,8 @@ func TestTimeRange_Alarm(t *testing.T) {
 
 func TestTimeRange_Property(t *testing.T) {
 	cal := parseCal(t, vtodo("DTSTAMP:20240110T100000Z", "COMPLETED:20240110T120000Z",
-		"EXDATE:20240101T000000Z,20240110T130000Z", "DUE;VALUE=DATE:20240110", "SUMMARY:20240110T100000Z")...)
+		"EXDATE:20240101T000000Z,20240110T130000Z", "DUE;VALUE=DATE:20240110", "SUMMARY:20240110T100000Z",
+		"X-NOTE;VALUE=TEXT:20240110T100000Z", "X-SEEN:20240110T100000Z")...)
 	tests := []struct {
 		prop, start, end string
 		want             bool
@@ -510,7 +511,8 @@ func TestTimeRange_Property(t *testing.T) {
 		{"EXDATE", "20240110T125959Z", "20240110T130001Z", true},
 		{"EXDATE", "20240105T000000Z", "20240106T000000Z", false},
 		{"DUE", "20240110T000000Z", "20240110T000001Z", true},
-		{"SUMMARY", "20240101T000000Z", "", false},
+		{"X-NOTE", "20240101T000000Z", "", false}, // text that looks like a date
+		{"X-SEEN", "20240101T000000Z", "", true},  // an x-property's date-time value
 		{"CREATED", "20240101T000000Z", "", false},
 	}
 	for _, tt := range tests {

@@ -3,39 +3,53 @@
 // HTTP in it: the REPORT handler decodes the request body, calls Decode for
 // CARDDAV:filter and DecodeLimit for CARDDAV:limit, and maps the errors.
 //
-// # Errors (RFC 6352 8.6)
+// # Errors (RFC 6352 8.3, 8.6)
 //
 // RFC 6352 names three preconditions for addressbook-query:
 // CARDDAV:supported-address-data, CARDDAV:supported-filter and
-// CARDDAV:supported-collation. There is no CARDDAV:valid-filter (that is
-// CalDAV's, RFC 4791 7.8). So:
+// CARDDAV:supported-collation. So:
 //
 //   - ErrUnsupportedCollation: a text-match collation other than
-//     i;unicode-casemap, i;ascii-casemap and i;octet (names are
-//     case-sensitive) → 403 CARDDAV:supported-collation.
-//   - ErrUnsupportedFilter: a match-type other than equals, contains,
-//     starts-with, ends-with → 403 CARDDAV:supported-filter. Every property
-//     and parameter name can be queried, so nothing else is unsupported.
-//   - ErrInvalidFilter: a body that breaks the RFC 6352 10.5 DTD → 400 Bad
-//     Request without a precondition: a root other than CARDDAV:filter; a
-//     CardDAV element where the DTD does not allow it (anything but
-//     prop-filter in filter; a comp-filter or time-range; children of
-//     is-not-defined or text-match); a prop-filter or param-filter without
-//     a name or with one that is not a vCard name ([group.]name for
-//     prop-filter); test other than "anyof"/"allof"; negate-condition other
-//     than "yes"/"no"; is-not-defined together with other tests in a
-//     prop-filter, or a param-filter with more than one test; malformed XML.
+//     i;unicode-casemap (also named "default", RFC 4790 3.1 and RFC 6352
+//     8.3), i;ascii-casemap and i;octet (names are case-sensitive) → 403
+//     CARDDAV:supported-collation.
+//   - *UnsupportedError (ErrUnsupportedFilter): a match-type other than
+//     equals, contains, starts-with, ends-with → 403
+//     CARDDAV:supported-filter, listing each prop-filter (or param-filter,
+//     for a text-match inside one) concerned once, up to 16, inside the
+//     precondition element as 8.6 asks. Decode reads the whole filter so
+//     that all of them are named. Every property and parameter name can
+//     be queried, so nothing else is unsupported.
+//   - ErrInvalidFilter: a body that breaks the RFC 6352 10.5 DTD → 403
+//     CARDDAV:valid-filter: a root other than CARDDAV:filter; a CardDAV
+//     element where the DTD does not allow it (anything but prop-filter
+//     in filter; a comp-filter or time-range; children of is-not-defined
+//     or text-match); a prop-filter or param-filter without a name or with
+//     one that is not a vCard name ([group.]name for prop-filter); test
+//     other than "anyof"/"allof"; negate-condition other than "yes"/"no";
+//     is-not-defined together with other tests in a prop-filter, or a
+//     param-filter with more than one test. An invalid filter is reported
+//     before an unsupported one.
+//   - XML that does not parse is a *dav.XMLError: 400 Bad Request (RFC
+//     4918 8.2), whatever element it breaks in.
 //   - ErrInvalidLimit: a limit that is not exactly one nresults holding an
 //     unsigned integer (surrounding whitespace allowed, up to 2^31-1) →
 //     400. Truncating results to the limit, and the 507 with
 //     DAV:number-of-matches-within-limits, are the handler's.
 //
+// CARDDAV:valid-filter is not in RFC 6352, which names no precondition
+// for a filter that breaks its DTD. It is the counterpart of RFC 4791
+// 7.8's CALDAV:valid-filter, and what Apple's CalendarServer (written by
+// the author of both RFCs) answers; a 403 naming the fault tells a client
+// more than a bare 400, and CalDAV and CardDAV clients see the same
+// answer to the same mistake.
+//
 // Precondition maps an error to the element name. Elements of other
 // namespaces are skipped wherever they appear (RFC 4918 17). Attribute
 // defaults follow the DTD: test="anyof", collation="i;unicode-casemap"
-// (RFC 6352 8.3; an empty collation attribute also means the default),
-// match-type="contains", negate-condition="no". Names are upper-cased;
-// text-match text is kept exactly, whitespace included.
+// (RFC 6352 8.3; an empty collation attribute and "default" also mean the
+// default), match-type="contains", negate-condition="no". Names are
+// upper-cased; text-match text is kept exactly, whitespace included.
 //
 // # Matching (RFC 6352 10.5.1-10.5.4)
 //
@@ -74,6 +88,15 @@
 // A filter built in code can be checked with Validate; in Match, a
 // text-match with an unknown collation or match type matches nothing,
 // negated or not.
+//
+// # Where this package departs from RFC 6352 on purpose
+//
+//   - CARDDAV:valid-filter, which RFC 6352 does not define (above).
+//   - An empty collation attribute means the default, where the DTD's
+//     CDATA would make it an unknown collation; "_" is let through in
+//     names, as internal/vcard lets it through in data.
+//   - test="allof" on a prop-filter asks one property instance to pass
+//     every test (see Matching).
 //
 // Left out: version-independent queries (a prop-filter on KIND does not
 // see Apple's X-ADDRESSBOOKSERVER-KIND, TYPE=pref is not PREF=1), RFC 5051

@@ -14,12 +14,13 @@ const NS = "urn:ietf:params:xml:ns:carddav"
 var (
 	// ErrInvalidFilter marks a CARDDAV:filter that breaks the RFC 6352
 	// 10.5 DTD: a misplaced element, a missing name, a bad test or
-	// negate-condition value. RFC 6352 defines no precondition for this
-	// (there is no CARDDAV:valid-filter), so the handler answers 400 Bad
-	// Request. Errors wrap it with the precise reason.
+	// negate-condition value. The handler answers 403 with
+	// CARDDAV:valid-filter, the counterpart of RFC 4791 7.8's
+	// CALDAV:valid-filter that RFC 6352 itself does not name (doc.go).
+	// Errors wrap it with the precise reason.
 	ErrInvalidFilter = errors.New("invalid filter")
 	// ErrInvalidLimit marks a CARDDAV:limit that is not one nresults with an
-	// unsigned integer (RFC 6352 8.6, 10.6); 400 Bad Request as well.
+	// unsigned integer (RFC 6352 8.6, 10.6): 400 Bad Request.
 	ErrInvalidLimit = errors.New("invalid limit")
 	// ErrUnsupportedCollation marks a text-match naming a collation we do
 	// not implement: 403 with CARDDAV:supported-collation (RFC 6352 8.3,
@@ -27,20 +28,60 @@ var (
 	ErrUnsupportedCollation = errors.New("unsupported collation")
 	// ErrUnsupportedFilter marks a filter the server cannot evaluate,
 	// today only a text-match match-type other than the four of RFC 6352
-	// 10.5.4: 403 with CARDDAV:supported-filter (RFC 6352 8.6).
+	// 10.5.4: 403 with CARDDAV:supported-filter (RFC 6352 8.6). Decode and
+	// Validate return it as an *UnsupportedError naming the elements.
 	ErrUnsupportedFilter = errors.New("unsupported filter")
 )
 
+// Unsupported names one filter element the server cannot evaluate.
+type Unsupported struct {
+	Element string // "prop-filter" or "param-filter"
+	Name    string // its name attribute, upper case
+}
+
+// maxUnsupported bounds the elements an UnsupportedError lists, so that
+// the error body stays small whatever the filter repeats.
+const maxUnsupported = 16
+
+// UnsupportedError is ErrUnsupportedFilter with the prop-filter and
+// param-filter elements RFC 6352 8.6 asks the server to report inside
+// CARDDAV:supported-filter, each once, in document order.
+type UnsupportedError struct {
+	Elements []Unsupported
+	Reason   string
+}
+
+func (e *UnsupportedError) Error() string { return ErrUnsupportedFilter.Error() + ": " + e.Reason }
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupportedFilter }
+
+// add records u; a nil e is created.
+func (e *UnsupportedError) add(u Unsupported, reason string) *UnsupportedError {
+	if e == nil {
+		e = &UnsupportedError{Reason: reason}
+	}
+	for _, x := range e.Elements {
+		if x == u {
+			return e
+		}
+	}
+	if len(e.Elements) < maxUnsupported {
+		e.Elements = append(e.Elements, u)
+	}
+	return e
+}
+
 // Precondition returns the local name, in namespace NS, of the precondition
 // an error from Decode or Validate violates: "supported-collation",
-// "supported-filter", or "" for errors that are a plain 400 Bad Request
-// (ErrInvalidFilter, ErrInvalidLimit).
+// "supported-filter", "valid-filter", or "" for errors that are a plain
+// 400 Bad Request (ErrInvalidLimit, malformed XML).
 func Precondition(err error) string {
 	switch {
 	case errors.Is(err, ErrUnsupportedCollation):
 		return "supported-collation"
 	case errors.Is(err, ErrUnsupportedFilter):
 		return "supported-filter"
+	case errors.Is(err, ErrInvalidFilter):
+		return "valid-filter"
 	}
 	return ""
 }
@@ -64,12 +105,14 @@ const (
 )
 
 // Collations (RFC 4790 9.2, 9.3; RFC 5051). DefaultCollation is CardDAV's
-// (RFC 6352 8.3).
+// (RFC 6352 8.3), which a text-match names by leaving the collation out or
+// by the RFC 4790 3.1 identifier "default".
 const (
 	CollationUnicodeCasemap = collation.UnicodeCasemap
 	CollationASCIICasemap   = collation.ASCIICasemap
 	CollationOctet          = collation.Octet
 	DefaultCollation        = CollationUnicodeCasemap
+	collationDefault        = "default"
 )
 
 // SupportedCollations is the value of the CARDDAV:supported-collation-set
@@ -123,14 +166,14 @@ type ParamFilter struct {
 // TextMatch is a CARDDAV:text-match (RFC 6352 10.5.4).
 type TextMatch struct {
 	Value     string
-	Collation string // "" means DefaultCollation
+	Collation string // "" and "default" mean DefaultCollation
 	MatchType string // "" means MatchContains
 	Negate    bool
 }
 
 func (tm *TextMatch) compile() (*collation.Matcher, error) {
 	c, mt := tm.Collation, tm.MatchType
-	if c == "" {
+	if c == "" || c == collationDefault {
 		c = DefaultCollation
 	}
 	if mt == "" {
@@ -157,11 +200,14 @@ func (tm *TextMatch) Matches(value string) (bool, error) {
 }
 
 // Validate checks a filter built in code the way Decode checks one read
-// from XML, so that Match can be trusted to mean what it says.
+// from XML, so that Match can be trusted to mean what it says. An invalid
+// filter is reported before an unsupported one; an *UnsupportedError
+// lists every element concerned.
 func (f *Filter) Validate() error {
 	if err := checkTest(f.Test, "filter"); err != nil {
 		return err
 	}
+	var unsupported *UnsupportedError
 	for i := range f.Props {
 		pf := &f.Props[i]
 		if !validPropName(pf.Name) {
@@ -174,7 +220,9 @@ func (f *Filter) Validate() error {
 			return invalidf("prop-filter %s combines is-not-defined with other tests", pf.Name)
 		}
 		for j := range pf.TextMatches {
-			if _, err := pf.TextMatches[j].compile(); err != nil {
+			if _, err := pf.TextMatches[j].compile(); errors.Is(err, ErrUnsupportedFilter) {
+				unsupported = unsupported.add(Unsupported{"prop-filter", strings.ToUpper(pf.Name)}, err.Error())
+			} else if err != nil {
 				return err
 			}
 		}
@@ -186,12 +234,18 @@ func (f *Filter) Validate() error {
 			if pa.IsNotDefined && pa.TextMatch != nil {
 				return invalidf("param-filter %s combines is-not-defined with text-match", pa.Name)
 			}
-			if pa.TextMatch != nil {
-				if _, err := pa.TextMatch.compile(); err != nil {
-					return err
-				}
+			if pa.TextMatch == nil {
+				continue
+			}
+			if _, err := pa.TextMatch.compile(); errors.Is(err, ErrUnsupportedFilter) {
+				unsupported = unsupported.add(Unsupported{"param-filter", strings.ToUpper(pa.Name)}, err.Error())
+			} else if err != nil {
+				return err
 			}
 		}
+	}
+	if unsupported != nil {
+		return unsupported
 	}
 	return nil
 }

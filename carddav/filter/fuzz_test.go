@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"almanac/internal/dav"
 	"almanac/internal/vcard"
 )
 
@@ -18,6 +19,7 @@ func FuzzDecode(f *testing.F) {
 		wrap(`<C:prop-filter name="PHOTO"><C:is-not-defined/></C:prop-filter><C:prop-filter name="N"/><D:x><C:y/></D:x>`),
 		wrap(`<C:prop-filter name="FN"><C:text-match collation="i;basic">a</C:text-match></C:prop-filter>`),
 		wrap(`<C:prop-filter name="FN"><C:text-match match-type="regex">a</C:text-match></C:prop-filter>`),
+		wrap(`<C:prop-filter name="TEL"><C:param-filter name="TYPE"><C:text-match match-type="like">c</C:text-match></C:param-filter><C:text-match collation="default" match-type="sounds-like">x</C:text-match></C:prop-filter>`),
 		`<C:limit xmlns:C="urn:ietf:params:xml:ns:carddav"><C:nresults>5</C:nresults></C:limit>`,
 	} {
 		f.Add([]byte(s))
@@ -48,7 +50,15 @@ func FuzzDecode(f *testing.F) {
 		}
 		flt, err := Decode(d, start)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidFilter) && !errors.Is(err, ErrUnsupportedCollation) && !errors.Is(err, ErrUnsupportedFilter) {
+			var xe *dav.XMLError
+			var ue *UnsupportedError
+			switch {
+			case errors.Is(err, ErrInvalidFilter), errors.Is(err, ErrUnsupportedCollation), errors.As(err, &xe):
+			case errors.As(err, &ue):
+				if len(ue.Elements) == 0 || len(ue.Elements) > maxUnsupported {
+					t.Fatalf("unsupported filter lists %d elements", len(ue.Elements))
+				}
+			default:
 				t.Fatalf("unmappable error: %v", err)
 			}
 			return

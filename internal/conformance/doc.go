@@ -71,8 +71,9 @@
 //
 // # Where the server answers otherwise than an example, as the RFC allows
 //
-//   - A home serves OPTIONS, PROPFIND and POST, and the creation of its
-//     members; the examples' Allow lists are their servers' methods.
+//   - A home serves OPTIONS, PROPFIND, REPORT (queries and multiget over
+//     its collections) and POST, and the creation of its members; the
+//     examples' Allow lists are their servers' methods.
 //   - Queries on non-standard properties are supported (RFC 4791 7.7:
 //     MAY), so 7.8.10 gets an answer rather than supported-filter.
 //   - max-attendees-per-instance (RFC 4791 5.2.9) and principal-address

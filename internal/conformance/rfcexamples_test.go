@@ -450,12 +450,13 @@ var noLocking = edit{
 // homeAllow replaces the example's two Allow lines, the second being
 // second.
 func homeAllow(second string) []edit {
-	why := "a home is an ordinary collection of calendars or address books: it serves OPTIONS, PROPFIND and POST " +
+	why := "a home is an ordinary collection of calendars or address books: it serves OPTIONS, PROPFIND, REPORT " +
+		"(the queries and multiget, over its collections: RFC 4791 7.2, RFC 6352 8.2) and POST " +
 		"(CalendarServer sharing replies), and MKCALENDAR or MKCOL of its members; GET, PUT, DELETE, COPY, MOVE " +
 		"and PROPPATCH of the home itself are not served (405). No LOCK or UNLOCK (no locking), " +
 		"ACL (privileges follow ownership and sharing, not client-set ACEs) or TRACE"
 	return []edit{
-		{why: why, old: "Allow: OPTIONS, GET, HEAD, POST, PUT, DELETE, TRACE, COPY, MOVE\n", new: "Allow: OPTIONS, PROPFIND, POST\n"},
+		{why: why, old: "Allow: OPTIONS, GET, HEAD, POST, PUT, DELETE, TRACE, COPY, MOVE\n", new: "Allow: OPTIONS, PROPFIND, REPORT, POST\n"},
 		{why: why, old: "Allow: " + second + "\n", new: ""},
 	}
 }

@@ -68,32 +68,13 @@ func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) erro
 			return err
 		}
 		if depth == dav.DepthOne {
-			colls, err := tr.store.ListCollections(ctx, acc.ID)
+			// The user's collections, then those shared with them
+			// under their mount names.
+			children, err := t.Collections(ctx)
 			if err != nil {
 				return Abort(tr.logger, ms, err)
 			}
-			for i := range colls {
-				c := &colls[i]
-				if c.Kind != t.Kind.Spec().StorageKind {
-					continue
-				}
-				child := &Target{Type: Collection, Kind: t.Kind, Account: acc, Owner: acc.ID, CollName: c.Name, URLName: c.Name, Coll: c, tree: tr}
-				if err := ms.Propfind(child.Href(), pf, &collectionSource{t: child}); err != nil {
-					return Abort(tr.logger, ms, err)
-				}
-			}
-			// Collections shared with the user, under their mount names.
-			grants, err := tr.store.GrantsTo(ctx, acc.ID)
-			if err != nil {
-				return Abort(tr.logger, ms, err)
-			}
-			for i := range grants {
-				g := &grants[i]
-				c, err := tr.store.Collection(ctx, g.Owner, g.Collection)
-				if err != nil || c.Kind != t.Kind.Spec().StorageKind {
-					continue // deleted meanwhile, or of the other kind
-				}
-				child := &Target{Type: Collection, Kind: t.Kind, Account: acc, Owner: g.Owner, CollName: g.Collection, URLName: g.Mount, Coll: c, Grant: g, tree: tr}
+			for _, child := range children {
 				if err := ms.Propfind(child.Href(), pf, &collectionSource{t: child}); err != nil {
 					return Abort(tr.logger, ms, err)
 				}

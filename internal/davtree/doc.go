@@ -74,6 +74,15 @@
 //     3.2) with nothing else: never a silent full listing, which a client
 //     would take for "nothing was deleted". Tokens at or above the horizon
 //     get exact changes; getctag and sync-token are not changed by pruning.
+//   - REPORTs on a home (RFC 4791 7.2, RFC 6352 8.2): the kind's
+//     multiget, served here, takes hrefs of members of any collection in
+//     the home (the user's own and shared mounts, read through the same
+//     Target as at their own URLs, so redaction and ETags are the same);
+//     the kind's Spec.HomeReports (the queries) search
+//     Target.QueryScope: every such collection with Depth 1 or infinity,
+//     none with Depth 0. sync-collection and the kind's other reports are
+//     per collection: 403 DAV:supported-report on the home, whose
+//     supported-report-set lists multiget and HomeReports.
 //   - Multiget answers each member once, however many hrefs name it
 //     (repeated, absolute, differently percent-encoded): dav.Hrefs drops
 //     repeated strings and caps them at dav.MaxRequestHrefs, and the

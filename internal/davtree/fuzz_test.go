@@ -10,13 +10,16 @@ import (
 // FuzzRequest sends arbitrary methods, paths below alice's notes home,
 // bodies and conditional headers through the tree. Whatever arrives, the
 // answer is no server error, and XML answers are namespace-well-formed
-// with no internal text (env.do checks both); nothing reaches bob.
+// with no internal text (env.do checks both); nothing reaches bob, and
+// nothing of his comes back (a multiget on alice's home names members by
+// any href).
 func FuzzRequest(f *testing.F) {
 	e := newEnv(f)
 	a, b := e.alice, e.bob
 	e.mkbook(a, "work")
 	e.mkbook(b, "diary")
-	e.mustPut(b, note(b, "diary", "d.txt"), "uid-d\n")
+	const bobs = "uid-d\nbob's secret 5e1f\n"
+	e.mustPut(b, note(b, "diary", "d.txt"), bobs)
 	before := e.coll(b, "diary").Seq
 
 	for _, seed := range []struct{ method, path, body, hdr string }{
@@ -29,6 +32,8 @@ func FuzzRequest(f *testing.F) {
 		{"MKNOTEBOOK", "nb/", `<N:mknotebook` + xmlns + `/>`, ""},
 		{"PROPPATCH", "work/", `<D:propertyupdate` + xmlns + `><D:set><D:prop><N:color>x</N:color></D:prop></D:set></D:propertyupdate>`, ""},
 		{"REPORT", "work/", multigetBody("<N:note-data lines=\"2\"/>", "/dav/notes/x/work/n.txt", "../diary/d.txt"), ""},
+		{"REPORT", "", multigetBody("<N:note-data/>", home(a)+"work/n.txt", note(b, "diary", "d.txt"), home(a)+"diary/d.txt",
+			home(a)+"..%2F"+b.ID+"/diary/d.txt", "http://example.com"+home(a)+"work/n.txt", home(a)+"work/"), "0"},
 		{"REPORT", "work/", syncBody("urn:almanac:sync:x:1", "limit=2"), ""},
 		{"REPORT", "work/n.txt", `<N:note-index` + xmlns + `><D:allprop/></N:note-index>`, ""},
 		{"COPY", "work/n.txt", "", "/dav/notes/" + b.ID + "/diary/x.txt"},
@@ -58,8 +63,11 @@ func FuzzRequest(f *testing.F) {
 		if rec.Code >= 500 && rec.Code != http.StatusNotImplemented {
 			t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 		}
-		if seq := ee.coll(b, "diary").Seq; seq != before || ee.stored(b, "diary", "d.txt") != "uid-d\n" {
+		if seq := ee.coll(b, "diary").Seq; seq != before || ee.stored(b, "diary", "d.txt") != bobs {
 			t.Fatalf("%s %s changed bob's notebook", method, path)
+		}
+		if strings.Contains(rec.Body.String(), "secret 5e1f") {
+			t.Fatalf("%s %s answered with bob's note: %s", method, path, rec.Body)
 		}
 	})
 }

@@ -37,6 +37,10 @@ type Spec struct {
 	Multiget xml.Name
 	// Reports are the kind's other REPORTs, served by Kind.Report.
 	Reports []xml.Name
+	// HomeReports are those of Reports the kind also serves on its
+	// home, over every collection in it (RFC 4791 7.2, RFC 6352 8.2):
+	// the queries. Multiget is always served on the home too.
+	HomeReports []xml.Name
 	// Noun names a collection in messages: "calendar", "address book".
 	Noun string
 	// Conditions are the kind's precondition elements.
@@ -94,12 +98,14 @@ type Kind interface {
 	// another form.
 	Represent(r *http.Request, obj *storage.Object) (contentType string, body []byte, err error)
 	// DataRequest parses how a REPORT body asks for Spec.DataProp; nil
-	// means the stored bytes.
+	// means the stored bytes. On a home it is asked once, for the home;
+	// a ScopedRenderer then gives each collection's.
 	DataRequest(r *http.Request, t *Target, body []byte) (Renderer, error)
 	// Redact returns a member as a read-only sharee may see it: visible
 	// false hides it; changed false means out is data.
 	Redact(data []byte) (out []byte, visible, changed bool)
-	// Report serves one of Spec.Reports on t (a collection or member).
+	// Report serves one of Spec.Reports on t: a collection or member,
+	// or for Spec.HomeReports also the home (Target.QueryScope).
 	Report(w http.ResponseWriter, r *http.Request, t *Target, root xml.Name, body []byte) error
 }
 
@@ -107,6 +113,17 @@ type Kind interface {
 // It cannot fail: data it cannot render is sent as stored.
 type Renderer interface {
 	Render(data []byte) []byte
+}
+
+// ScopedRenderer is a Renderer whose rendering depends on the collection
+// a member is in (a calendar's time zone reads its floating times). A
+// report over several collections (a multiget on the home) asks the one
+// Renderer of the request for each collection's, so that what it keeps
+// for the whole request (a work budget) stays one.
+type ScopedRenderer interface {
+	Renderer
+	// For returns the Renderer for members of t's collection.
+	For(t *Target) Renderer
 }
 
 // LimitedRenderer is a Renderer whose answers limits can cut short (a

@@ -100,7 +100,7 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 		return append(common,
 			dav.XMLProp(pResourceType, "<D:collection/>"),
 			dav.HrefProp(pOwner, PrincipalHref(acc.ID)),
-			dav.XMLProp(pSupportedReports, ""),
+			dav.XMLProp(pSupportedReports, reportSet(append([]xml.Name{t.Kind.Spec().Multiget}, t.Kind.Spec().HomeReports...))),
 		)
 	default:
 		return append(common, dav.XMLProp(pResourceType, "<D:collection/>"))
@@ -280,8 +280,13 @@ var (
 )
 
 func supportedReports(s *Spec) string {
+	return reportSet(append([]xml.Name{s.Multiget, rSync}, s.Reports...))
+}
+
+// reportSet is the value of DAV:supported-report-set naming reports.
+func reportSet(reports []xml.Name) string {
 	out := ""
-	for _, n := range append([]xml.Name{s.Multiget, rSync}, s.Reports...) {
+	for _, n := range reports {
 		out += "<D:supported-report><D:report>" + dav.EmptyElement(n) + "</D:report></D:supported-report>"
 	}
 	return out

@@ -1,6 +1,7 @@
 package davtree
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -31,11 +32,20 @@ func (tr *Tree) report(w http.ResponseWriter, r *http.Request, t *Target) error 
 		return dav.Precondition(http.StatusForbidden, dav.CondSupportedReport, "unsupported report "+root.Local)
 	}
 	spec := t.Kind.Spec()
-	if t.Type != Collection && t.Type != Member {
+	switch t.Type {
+	case Collection, Member:
+		if t.Coll == nil {
+			return dav.ErrNotFound
+		}
+	case Home:
+		// The queries and multiget search the collections in the home
+		// (RFC 4791 7.2, RFC 6352 8.2); the others are about one
+		// collection.
+		if root != spec.Multiget && !slices.Contains(spec.HomeReports, root) {
+			return dav.Precondition(http.StatusForbidden, dav.CondSupportedReport, root.Local+" is only supported on "+spec.Noun+" collections")
+		}
+	default:
 		return dav.Precondition(http.StatusForbidden, dav.CondSupportedReport, root.Local+" is only supported on "+spec.Noun+" collections")
-	}
-	if t.Coll == nil {
-		return dav.ErrNotFound
 	}
 	switch root {
 	case spec.Multiget:
@@ -70,9 +80,12 @@ func ReportProps(body []byte) (*dav.Propfind, error) {
 }
 
 // multiget serves the kind's multiget (RFC 4791 7.9, RFC 6352 8.7).
-// Every href must name a member of the request collection: others get
-// 403 whether or not they exist elsewhere, so the report cannot probe
-// other collections.
+// Every href must name a member of the request collection, or on a home
+// a member of a collection in it (RFC 4791 7.9: "members (not necessarily
+// internal members) of the resource identified by the Request-URI"):
+// others get 403 whether or not they exist elsewhere, so the report
+// cannot probe other collections. A collection of the home that does not
+// exist answers 404 for its hrefs, as a missing member does.
 func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body []byte) error {
 	pf, err := ReportProps(body)
 	if err != nil {
@@ -90,36 +103,58 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 		return err
 	}
 	ctx := r.Context()
-	base := t.CollectionHref()
+	colls := &multigetColls{tr: tr, home: t, render: render, byName: map[string]*multigetColl{}}
 	data := WantsData(t.Kind, pf)
 	ms := dav.NewMultistatus(w, r)
 	// dav.Hrefs drops repeated hrefs; other spellings of one member
 	// (absolute, percent-encoded) are caught here, so that each member
 	// and its data are in the answer once.
-	answered := make(map[string]struct{}, len(hrefs))
+	type member struct{ coll, name string }
+	answered := make(map[member]struct{}, len(hrefs))
 	var cut []string
 	for _, href := range hrefs {
-		name, ok := memberName(href, base)
-		if !ok || (t.Type == Member && name != t.ObjName) {
+		ct, rc, name := t, render, ""
+		ok := false
+		if t.Type == Home {
+			var coll string
+			if coll, name, ok = homeMember(href, t.Href()); ok {
+				c, err := colls.get(ctx, coll)
+				if err != nil {
+					return Abort(tr.logger, ms, err)
+				}
+				if c == nil {
+					if err := ms.StatusResponse(href, http.StatusNotFound); err != nil {
+						return Abort(tr.logger, ms, err)
+					}
+					continue
+				}
+				ct, rc = c.t, c.render
+			}
+		} else {
+			name, ok = memberName(href, t.CollectionHref())
+			ok = ok && (t.Type != Member || name == t.ObjName)
+		}
+		if !ok {
 			if err := ms.StatusResponse(href, http.StatusForbidden); err != nil {
 				return Abort(tr.logger, ms, err)
 			}
 			continue
 		}
-		if _, dup := answered[name]; dup {
+		key := member{ct.URLName, name}
+		if _, dup := answered[key]; dup {
 			continue
 		}
-		answered[name] = struct{}{}
-		src := NewMemberSource(t, render)
+		answered[key] = struct{}{}
+		src := NewMemberSource(ct, rc)
 		if data {
-			obj, err := t.Get(ctx, name)
+			obj, err := ct.Get(ctx, name)
 			if err == nil {
 				src.Meta, src.Data = &obj.ObjectMeta, obj.Data
 			} else if !errors.Is(err, storage.ErrNotFound) {
 				return Abort(tr.logger, ms, err)
 			}
 		} else {
-			meta, err := t.Stat(ctx, name)
+			meta, err := ct.Stat(ctx, name)
 			if err == nil {
 				src.Meta = meta
 			} else if !errors.Is(err, storage.ErrNotFound) {
@@ -132,58 +167,114 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 			}
 			continue
 		}
-		if err := ms.Propfind(t.MemberHref(name), pf, src); err != nil {
+		if err := ms.Propfind(ct.MemberHref(name), pf, src); err != nil {
 			return Abort(tr.logger, ms, err)
 		}
-		cut = append(cut, src.Cut...)
+		for _, n := range src.Cut {
+			cut = append(cut, ct.MemberHref(n))
+		}
 	}
-	if err := ReportCut(ms, t, cut); err != nil {
+	if err := ReportCutHrefs(ms, t.Href(), cut); err != nil {
 		return Abort(tr.logger, ms, err)
 	}
 	return ms.Close("")
+}
+
+// multigetColls resolves the collections a home multiget's hrefs name,
+// each once, with the request's Renderer for each (ScopedRenderer).
+type multigetColls struct {
+	tr     *Tree
+	home   *Target
+	render Renderer
+	byName map[string]*multigetColl // nil entry: no such collection
+}
+
+type multigetColl struct {
+	t      *Target
+	render Renderer
+}
+
+func (m *multigetColls) get(ctx context.Context, name string) (*multigetColl, error) {
+	if c, ok := m.byName[name]; ok {
+		return c, nil
+	}
+	ct := &Target{Type: Collection, Kind: m.home.Kind, Account: m.home.Account, Owner: m.home.Account.ID, tree: m.tr}
+	if err := m.tr.openCollection(ctx, ct, name); err != nil {
+		return nil, err
+	}
+	var c *multigetColl
+	if ct.Coll != nil {
+		c = &multigetColl{t: ct, render: m.render}
+		if sr, ok := m.render.(ScopedRenderer); ok {
+			c.render = sr.For(ct)
+		}
+	}
+	m.byName[name] = c
+	return c, nil
 }
 
 // maxCutNamed bounds the members a ReportCut description names.
 const maxCutNamed = 10
 
 // ReportCut adds to a report whose answers limits cut short for the
-// named members (LimitedRenderer, a calendar-query's time-range tests) a
-// response for the request-URI with status 507 and
+// named members of t's collection (LimitedRenderer, a calendar-query's
+// time-range tests) what ReportCutHrefs adds.
+func ReportCut(ms *dav.Multistatus, t *Target, names []string) error {
+	hrefs := make([]string, len(names))
+	for i, n := range names {
+		hrefs[i] = t.MemberHref(n)
+	}
+	return ReportCutHrefs(ms, t.Href(), hrefs)
+}
+
+// ReportCutHrefs adds a response for the request-URI with status 507 and
 // DAV:number-of-matches-within-limits, as RFC 5323 5.6 and RFC 6578 3.6
 // report truncated results, and a DAV:responsedescription naming up to
-// ten of them. Nothing is written for no names.
-func ReportCut(ms *dav.Multistatus, t *Target, names []string) error {
-	if len(names) == 0 {
+// ten of the members whose answers limits cut short. Nothing is written
+// for no members.
+func ReportCutHrefs(ms *dav.Multistatus, requestHref string, hrefs []string) error {
+	if len(hrefs) == 0 {
 		return nil
 	}
 	var b strings.Builder
 	b.WriteString("incomplete: the server's limits cut short the answer for ")
-	for i, n := range names {
+	for i, h := range hrefs {
 		if i == maxCutNamed {
-			fmt.Fprintf(&b, " and %d more", len(names)-i)
+			fmt.Fprintf(&b, " and %d more", len(hrefs)-i)
 			break
 		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(t.MemberHref(n))
+		b.WriteString(h)
 	}
-	return ms.ErrorResponse(t.Href(), http.StatusInsufficientStorage, dav.CondNumberOfMatches, b.String())
+	return ms.ErrorResponse(requestHref, http.StatusInsufficientStorage, dav.CondNumberOfMatches, b.String())
 }
 
 // memberName returns the member name an href designates when it is a
 // direct member of the collection at base (an escaped path). Absolute
 // URLs are reduced to their path.
 func memberName(href, base string) (string, bool) {
-	u, err := url.Parse(href)
-	if err != nil {
-		return "", false
-	}
-	segs, trailing, err := dav.SplitPath(u.EscapedPath(), strings.TrimSuffix(base, "/"))
-	if err != nil || len(segs) != 1 || trailing {
+	segs, ok := hrefSegments(href, base)
+	if !ok || len(segs) != 1 {
 		return "", false
 	}
 	return segs[0], true
+}
+
+// hrefSegments returns the path segments of href below base (an escaped
+// path), unescaped; false when href does not parse, is not below base or
+// names a collection (ends in "/").
+func hrefSegments(href, base string) ([]string, bool) {
+	u, err := url.Parse(href)
+	if err != nil {
+		return nil, false
+	}
+	segs, trailing, err := dav.SplitPath(u.EscapedPath(), strings.TrimSuffix(base, "/"))
+	if err != nil || trailing || len(segs) == 0 {
+		return nil, false
+	}
+	return segs, true
 }
 
 // syncCollection serves RFC 6578 sync-collection.

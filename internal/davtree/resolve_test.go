@@ -186,7 +186,7 @@ func TestOptions(t *testing.T) {
 		path, allow string
 	}{
 		{"/dav/", "OPTIONS, PROPFIND"},
-		{home(a), "OPTIONS, PROPFIND, POST"},
+		{home(a), "OPTIONS, PROPFIND, REPORT, POST"},
 		{book(a, "work"), "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST"},
 		{book(a, "new"), "OPTIONS, MKNOTEBOOK, MKCOL"},
 		{"/dav/lists/" + a.ID + "/new/", "OPTIONS, MKCOL"},

@@ -219,7 +219,7 @@ func (t *Target) allow() string {
 		}
 		return "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST"
 	case Home:
-		return "OPTIONS, PROPFIND, POST"
+		return "OPTIONS, PROPFIND, REPORT, POST"
 	case Notifications:
 		return "OPTIONS, PROPFIND"
 	case Notification:
@@ -320,20 +320,7 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 		return t, nil
 	}
 	t.Type = Collection
-	t.CollName, t.URLName = segs[2], segs[2]
-	c, err := tr.store.Collection(ctx, acc.ID, segs[2])
-	if errors.Is(err, storage.ErrNotFound) {
-		c, err = tr.mounted(ctx, t, segs[2])
-	}
-	switch {
-	case err == nil && c.Kind == k.Spec().StorageKind:
-		t.Coll = c
-	case err == nil:
-		// A collection of another kind is not reachable through this
-		// kind's home (names are unique per account across kinds): it
-		// is absent here, and MKCOL says why the name cannot be used.
-		t.otherKind = true
-	case !errors.Is(err, storage.ErrNotFound):
+	if err := tr.openCollection(ctx, t, segs[2]); err != nil {
 		return nil, err
 	}
 	if len(segs) == 4 {
@@ -341,6 +328,30 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 		t.ObjName = segs[3]
 	}
 	return t, nil
+}
+
+// openCollection points t, a collection target of the user's home, at
+// the collection whose URL segment there is name: the user's own, or one
+// shared with them and mounted under that name. t.Coll stays nil when
+// there is none of t's kind.
+func (tr *Tree) openCollection(ctx context.Context, t *Target, name string) error {
+	t.CollName, t.URLName = name, name
+	c, err := tr.store.Collection(ctx, t.Account.ID, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		c, err = tr.mounted(ctx, t, name)
+	}
+	switch {
+	case err == nil && c.Kind == t.Kind.Spec().StorageKind:
+		t.Coll = c
+	case err == nil:
+		// A collection of another kind is not reachable through this
+		// kind's home (names are unique per account across kinds): it
+		// is absent here, and MKCOL says why the name cannot be used.
+		t.otherKind = true
+	case !errors.Is(err, storage.ErrNotFound):
+		return err
+	}
+	return nil
 }
 
 // sharer returns account id when it shares a collection with user;
