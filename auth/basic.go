@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"almanac/internal/fault"
 	"almanac/storage"
 )
 
@@ -225,7 +226,9 @@ func (a *Authenticator) basic(w http.ResponseWriter, r *http.Request, next http.
 		writePlain(w, http.StatusServiceUnavailable)
 	default:
 		// The one response for every credential failure: no header,
-		// header we cannot parse, unknown login, wrong password.
+		// header we cannot parse, unknown login, wrong password, and a
+		// disabled account, which a client should treat alike (ask
+		// again) rather than as a server fault.
 		w.Header().Set("WWW-Authenticate", a.challenge)
 		writePlain(w, http.StatusUnauthorized)
 	}
@@ -255,6 +258,7 @@ const (
 	resThrottled
 	resError
 	resGone
+	resDisabled // the secret was right; the account is disabled
 )
 
 type authResult struct {
@@ -306,11 +310,16 @@ func (a *Authenticator) authenticate(r *http.Request) authResult {
 // alike.
 var ErrBadCredentials = errors.New("auth: wrong login or password")
 
+// ErrAccountDisabled refuses the right secret of a disabled account. It
+// is a fault, so that whichever path meets it answers 403 with its code.
+var ErrAccountDisabled = &fault.Error{Kind: fault.Forbidden, Code: "account_disabled",
+	Message: "this account is disabled; ask the server's administrator"}
+
 // LoginPassword checks the account password of login for a client at
 // addr, as HTTP Basic does: the same counters, the same known devices,
 // the same argon2 limit. App passwords are not accepted. It returns the
-// account, ErrBadCredentials, a *ThrottledError, or the error of a failed
-// lookup.
+// account, ErrBadCredentials, ErrAccountDisabled, a *ThrottledError, or
+// the error of a failed lookup.
 func (a *Authenticator) LoginPassword(ctx context.Context, login, pw, addr string) (*storage.Account, error) {
 	if !plausibleLogin(login) || len(pw) > MaxPasswordLen {
 		// Nothing with such a login exists (ValidateLogin), and nothing
@@ -323,8 +332,8 @@ func (a *Authenticator) LoginPassword(ctx context.Context, login, pw, addr strin
 // ConfirmPassword checks pw as the current password of acc, which a
 // client at addr gives to confirm a sensitive change. It counts under
 // the same rules as logins: the secret is the same, so a stolen session
-// gets no extra guesses. It returns nil, ErrBadCredentials, a
-// *ThrottledError or the context's error.
+// gets no extra guesses. It returns nil, ErrBadCredentials,
+// ErrAccountDisabled, a *ThrottledError or the context's error.
 func (a *Authenticator) ConfirmPassword(ctx context.Context, acc *storage.Account, pw, addr string) error {
 	if len(pw) > MaxPasswordLen {
 		return ErrBadCredentials
@@ -341,6 +350,8 @@ func (r authResult) outcome() (*storage.Account, error) {
 		return nil, &ThrottledError{Kind: kindPassword, RetryAfter: r.retry}
 	case resError, resGone:
 		return nil, r.err
+	case resDisabled:
+		return nil, ErrAccountDisabled
 	}
 	return nil, ErrBadCredentials
 }
@@ -369,9 +380,25 @@ type passwordCheck struct {
 	client    string           // User-Agent, recorded with an app password's use
 }
 
-// checkPassword is the one path every account password takes: throttle,
-// app passwords, known devices, the credential cache, argon2.
+// checkPassword is the one path every account password takes, so it is
+// where a disabled account is refused: by HTTP Basic with its password
+// or an app password, by the session login, by a password confirmation.
+// The secret is checked first, as for any account, so that neither the
+// answer's timing nor the throttle tells a guesser the account is
+// disabled: only a right password or app password learns it.
 func (a *Authenticator) checkPassword(ctx context.Context, c passwordCheck) authResult {
+	res := a.checkSecret(ctx, c)
+	if res.kind == resOK && res.acc.Disabled {
+		a.log.LogAttrs(ctx, slog.LevelInfo, "auth: login refused: account disabled",
+			slog.String("login", logLogin(c.login)), slog.String("addr", addrHost(c.remote)))
+		return authResult{kind: resDisabled}
+	}
+	return res
+}
+
+// checkSecret checks an account password or app password: throttle, app
+// passwords, known devices, the credential cache, argon2.
+func (a *Authenticator) checkSecret(ctx context.Context, c passwordCheck) authResult {
 	unauthorized := authResult{kind: resUnauthorized}
 	at := Attempt{Kind: kindPassword, Subject: loginKey(c.login), Addr: c.remote}
 	hard, spread := a.guard.blocked(at)

@@ -168,6 +168,12 @@ func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, n
 		api.WriteError(w, r, a.log, unauthorized)
 		return
 	}
+	if acc.Disabled {
+		// Disabling ends the account's sessions; this covers one made
+		// while it was being disabled.
+		api.WriteError(w, r, a.log, ErrAccountDisabled)
+		return
+	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:

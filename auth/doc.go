@@ -35,6 +35,21 @@
 // A store error other than storage.ErrNotFound is a 500 with a generic
 // body; the error goes to the log.
 //
+// # Disabled accounts
+//
+// A disabled account (storage.Account.Disabled) is refused on the one
+// path every account password and app password takes (HTTP Basic on DAV
+// and the API, the session login, password confirmations) and by the
+// session check. The secret is checked first, exactly as for an account
+// that is not disabled: same argon2 run, same throttle counters, and a
+// wrong password gets the wrong password's answer. Only a right one
+// learns that the account is disabled: HTTP Basic answers it with the
+// same 401 as any failure (a DAV client asks for the password again
+// rather than report a server fault), the session login with 403
+// account_disabled (ErrAccountDisabled), a session with the same 403.
+// The credential cache needs no hook: the account is looked up afresh
+// on every request, and the flag is read from that lookup.
+//
 // # Verified-credential cache
 //
 // Clients send Basic credentials with every request, and syncing a

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"almanac/auth"
 	"almanac/internal/api"
@@ -100,6 +99,7 @@ func (a *API) Routes(rt *api.Router) {
 	rt.Handle("GET "+MailboxesPath+"/{address}/aliases", a.listAliases)
 	rt.Handle("POST "+MailboxesPath+"/{address}/aliases", a.addAlias)
 	rt.Handle("DELETE "+MailboxesPath+"/{address}/aliases/{alias}", a.removeAlias)
+	rt.Handle("POST "+AdminOrgsPath, a.adminCreateOrg, api.AdminOnly)
 }
 
 // role returns acc's role in org, ErrNotFound when none (not a member
@@ -159,16 +159,8 @@ func (a *API) createOrg(w http.ResponseWriter, r *http.Request) error {
 	if err := api.Decode(r, &req); err != nil {
 		return err
 	}
-	name := strings.TrimSpace(req.Name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return fault.Invalidf("name", "name is required (at most 100 characters)")
-	}
-	o := &storage.Organization{Name: name}
-	ctx := r.Context()
-	if err := a.store.CreateOrganization(ctx, o); err != nil {
-		return err
-	}
-	if err := a.store.PutMember(ctx, storage.Member{Org: o.ID, Account: acc.ID, Role: storage.RoleOwner}); err != nil {
+	o, err := CreateOrganization(r.Context(), a.store, req.Name, acc.ID)
+	if err != nil {
 		return err
 	}
 	api.WriteJSON(w, http.StatusCreated, orgJSON{ID: o.ID, Name: o.Name, Role: storage.RoleOwner, Created: o.Created})

@@ -8,10 +8,11 @@
 //   - /dav/: the authenticated DAV tree (internal/davtree) with the
 //     calendar and address-book Kinds (caldav, carddav);
 //   - /api/v1/: the JSON API, one internal/api.Router on which account,
-//     sharing (links and shares) and mailbox register their routes;
-//     authentication (auth.Authenticator.APIMiddleware) wraps every
-//     route not registered as public, and account.LoginChangeGate holds
-//     back an account that must choose a new login ID;
+//     sharing (links and shares), mailbox and admin register their
+//     routes; authentication (auth.Authenticator.APIMiddleware) wraps
+//     every route not registered as public, account.LoginChangeGate
+//     holds back an account that must choose a new login ID, and
+//     admin.IsAdmin decides who sees the routes registered AdminOnly;
 //   - /ics/ and /vcf/: public feeds (publish), no login;
 //   - /healthz and the request log;
 //   - / answers GET and HEAD with a short page, and PROPFIND and OPTIONS

@@ -140,21 +140,24 @@ func TestOpenAPIListsEveryServedRoute(t *testing.T) {
 	}
 }
 
-// openapiEnv is a server with two accounts, jane (who makes the requests)
-// and bob, so that every path parameter can name something that exists.
+// openapiEnv is a server with two accounts, jane (who makes the requests,
+// a server admin so that the admin routes exist for her) and bob, so that
+// every path parameter can name something that exists.
 type openapiEnv struct {
 	url       string
 	db        *bolt.DB
 	jane, bob *storage.Account
 	hash      string // of servertest.Password, for accounts and mailboxes
 	mailN     int    // mail services made so far, for unique domains
+	accN      int    // accounts made for the admin paths, for unique logins
 }
 
 func newOpenAPIEnv(t *testing.T) *openapiEnv {
 	t.Helper()
 	srv := servertest.New(t)
 	env := &openapiEnv{db: srv.Store, hash: servertest.PasswordHash(t)}
-	env.jane, env.bob = srv.Account("jane@example.com"), srv.Account("bob@example.com")
+	env.jane = srv.Account("jane@example.com", func(a *storage.Account) { a.Admin = true })
+	env.bob = srv.Account("bob@example.com")
 	env.url = srv.Start()
 	return env
 }
@@ -162,7 +165,8 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 // resolve fills the path parameters of tmpl with things that exist now,
 // made afresh for each request (an earlier request may have deleted
 // them): an app password and a link of jane, a share of jane's calendar
-// with bob and one of bob's calendar with jane, and for the mail paths
+// with bob and one of bob's calendar with jane, an account of its own for
+// each admin account path (a DELETE removes it), and for the mail paths
 // the organization, mail service, mailbox and alias of e.mail, with bob
 // as {account} (a member of the organization, linked to the mailbox).
 func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
@@ -192,6 +196,13 @@ func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
 			t.Fatal(err)
 		}
 		path = strings.NewReplacer("{owner}", e.bob.ID, "{collection}", caldav.DefaultCalendar).Replace(tmpl)
+	case tmpl == "/api/v1/admin/accounts/{account}":
+		e.accN++
+		acc := &storage.Account{Login: fmt.Sprintf("user%d@example.com", e.accN), PasswordHash: e.hash}
+		if err := e.db.CreateAccount(ctx, acc); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(tmpl, "{account}", acc.ID, 1)
 	case strings.Contains(tmpl, "{org}"), strings.Contains(tmpl, "{service}"), strings.Contains(tmpl, "{address}"):
 		m := e.mail(t)
 		path = strings.NewReplacer("{org}", m.org, "{account}", e.bob.ID, "{service}", m.service,

@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"almanac/account"
+	"almanac/admin"
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
@@ -133,6 +134,7 @@ func New(cfg Config) *Server {
 			return authn.APIMiddleware(bodies.allow(api.MaxBody)(withPrincipal(next)))
 		},
 		Admit: account.LoginChangeGate,
+		Admin: admin.IsAdmin,
 	})
 	for _, f := range []interface{ Routes(*api.Router) }{
 		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
@@ -140,6 +142,8 @@ func New(cfg Config) *Server {
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
 			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard()}),
+		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
+			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {
 		f.Routes(apiRouter)
 	}
@@ -177,6 +181,16 @@ func New(cfg Config) *Server {
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
 		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}}
+}
+
+// Provision gives a new account its default calendar and address book:
+// every way of making an account (the first start, the command line,
+// the admin API) goes through it.
+func Provision(ctx context.Context, store storage.Store, acc *storage.Account) error {
+	if err := caldav.Provision(ctx, store, acc); err != nil {
+		return err
+	}
+	return carddav.Provision(ctx, store, acc)
 }
 
 // methods serves each method of a path that is not in the DAV tree with

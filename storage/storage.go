@@ -29,6 +29,13 @@ type Account struct {
 	// list reads back as nil.
 	RecoveryCodes   []string
 	PasswordChanged time.Time
+
+	// Admin lets the account manage other accounts over /api/v1/admin.
+	Admin bool
+	// Disabled accounts cannot log in by any means (password, app
+	// password, session); their data stays until they are re-enabled or
+	// deleted.
+	Disabled bool
 }
 
 // Kind tells calendars from address books.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ type cmdline struct {
 	fs       *flag.FlagSet
 	stdout   io.Writer
 	settings []*setting
+	// getenv reads the fallbacks: os.Getenv, and nothing for a command
+	// the server runs on a client's behalf, whose arguments were resolved
+	// in the client's environment (canonical).
+	getenv func(string) string
 }
 
 // setting is one flag's text as given, and how to turn it into a value.
@@ -52,9 +57,17 @@ type setting struct {
 	raw            string
 	given          bool
 	apply          func(string) error
+	isBool         bool
+	// canon is the value parse settled on, as text that parses to it
+	// again: the parsed string for string settings (an absolute path),
+	// the text otherwise.
+	canon string
 }
 
 func (s *setting) Set(v string) error { s.raw, s.given = v, true; return nil }
+
+// IsBoolFlag lets a boolean setting be given as -name alone.
+func (s *setting) IsBoolFlag() bool { return s.isBool }
 
 func (s *setting) String() string {
 	if s == nil {
@@ -67,7 +80,7 @@ func newCmdline(name string, stdout io.Writer) *cmdline {
 	fs := flag.NewFlagSet("almanac "+name, flag.ContinueOnError)
 	// parse reports errors itself, and -h goes to stdout.
 	fs.SetOutput(io.Discard)
-	return &cmdline{name: name, fs: fs, stdout: stdout}
+	return &cmdline{name: name, fs: fs, stdout: stdout, getenv: os.Getenv}
 }
 
 // value defines flag name with fallback env ("" for none) and default
@@ -82,6 +95,10 @@ func value[T any](c *cmdline, name, env, def, usage string, parse func(string) (
 			return err
 		}
 		*p = v
+		s.canon = text
+		if str, ok := any(v).(string); ok {
+			s.canon = str
+		}
 		return nil
 	}
 	if env != "" {
@@ -110,6 +127,43 @@ func (c *cmdline) duration(name, env string, def, lo, hi time.Duration, usage st
 	return value(c, name, env, formatDuration(def), usage, func(s string) (time.Duration, error) { return parseDuration(s, lo, hi) })
 }
 
+// boolean is a true/false setting, given as -name or -name=false. A
+// false default is the empty text, which the help then leaves unsaid,
+// as it does for the flag package's own booleans.
+func (c *cmdline) boolean(name, env string, def bool, usage string) *bool {
+	defText := ""
+	if def {
+		defText = "true"
+	}
+	p := value(c, name, env, defText, usage, func(s string) (bool, error) {
+		if s == "" {
+			return false, nil
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return false, errors.New("not true or false")
+		}
+		return b, nil
+	})
+	c.settings[len(c.settings)-1].isBool = true
+	return p
+}
+
+// canonical is the command line as parsed, for running it elsewhere:
+// every setting but skip as -name=value with the value it settled on,
+// so that neither another environment nor another working directory
+// changes it, then the positional arguments after "--".
+func (c *cmdline) canonical(skip ...string) []string {
+	var out []string
+	for _, s := range c.settings {
+		if !slices.Contains(skip, s.flag) {
+			out = append(out, "-"+s.flag+"="+s.canon)
+		}
+	}
+	out = append(out, "--")
+	return append(out, c.fs.Args()...)
+}
+
 // dataDir is the -data setting every command has.
 func (c *cmdline) dataDir() *string {
 	return c.str("data", "ALMANAC_DATA", "./almanac-data", "data directory `DIR`; the database is DIR/almanac.db", checkDir)
@@ -135,7 +189,7 @@ func (c *cmdline) parse(args []string, minArgs, maxArgs int) error {
 	for _, s := range c.settings {
 		// The message names the source first, then the other name.
 		var text, source string
-		switch v := os.Getenv(s.env); {
+		switch v := c.getenv(s.env); {
 		case s.given:
 			text, source = s.raw, fmt.Sprintf("-%s=%q", s.flag, s.raw)
 		case s.env != "" && v != "":
@@ -158,6 +212,9 @@ func (c *cmdline) help() {
 	fmt.Fprint(c.stdout, synopsis(c.name))
 	if cmd := findCommand(c.name); cmd != nil && cmd.about != "" {
 		fmt.Fprintf(c.stdout, "\n%s\n", cmd.about)
+	}
+	if dbCommands[c.name] != nil {
+		fmt.Fprintf(c.stdout, "\n%s\n", dbNote)
 	}
 	fmt.Fprintln(c.stdout, "\nflags:")
 	c.fs.SetOutput(c.stdout)
@@ -328,6 +385,22 @@ func checkOutputFile(p string) (string, error) {
 	return p, nil
 }
 
+// absolute makes check's result an absolute path, so that a command run
+// by the server on a client's behalf writes where the client meant.
+func absolute(check func(string) (string, error)) func(string) (string, error) {
+	return func(p string) (string, error) {
+		p, err := check(p)
+		if err != nil || p == "" {
+			return p, err
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("cannot make it absolute: %w", err)
+		}
+		return abs, nil
+	}
+}
+
 // lockWait is how long a command waits for the database lock before
 // telling the user another process holds it (the issue asks for a clear
 // answer within 2 s, never a hang).
@@ -361,10 +434,19 @@ func openDB(dataDir string, opts bolt.Options) (*bolt.DB, error) {
 	path := filepath.Join(dataDir, "almanac.db")
 	db, err := bolt.Open(path, opts)
 	if errors.Is(err, storage.ErrLocked) {
-		return nil, fmt.Errorf("database %s is in use by another almanac process (is the server running? stop it first)", path)
+		return nil, &lockedError{path: path}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return db, nil
 }
+
+// lockedError is the database at path held by another process.
+type lockedError struct{ path string }
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("database %s is in use by another almanac process (is the server running? stop it first)", e.path)
+}
+
+func (e *lockedError) Unwrap() error { return storage.ErrLocked }

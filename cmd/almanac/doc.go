@@ -1,7 +1,7 @@
 // Command almanac is a CalDAV/CardDAV server with an embedded database.
 //
 //	almanac serve [flags]
-//	almanac user add|passwd|list|delete [-data DIR] [LOGIN]
+//	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR] [LOGIN] ...
 //	almanac mail export|org [-data DIR] ...
 //
 // # Configuration
@@ -33,7 +33,8 @@
 //
 // 0: done, or help asked for with -h (printed to stdout, as `almanac help`).
 // 1: the command failed while doing its work (database in use or missing,
-// address in use, account exists, password refused).
+// address in use, account exists, password refused, the admin socket
+// refused the user).
 // 2: usage error, printed to stderr with the synopsis: unknown command or
 // flag, wrong number of arguments, or a flag or environment value that is
 // invalid. This is the flag package's convention for a bad flag, extended
@@ -43,19 +44,47 @@
 // # Order of serve
 //
 // serve checks its configuration, then binds the listen address, then
-// opens the database and creates the first account. A port in use or a
-// bad value therefore fails before anything is written.
+// opens the database, creates the first account (a server admin) and
+// opens the admin socket. A port in use or a bad value therefore fails
+// before anything is written; a socket that cannot be created is logged
+// and the server runs without it.
+//
+// # While the server runs
+//
+// The user and mail commands (dbCommands in admin.go) work while a
+// server holds the database: they ask the server, through the admin
+// socket DATA/admin.sock (internal/adminsock: mode 0600, and only the
+// server's uid or root, checked by SO_PEERCRED), to run them. The
+// command line is parsed, and passwords read (prompted for on a
+// terminal), in the CLI; the server gets the command's name, its
+// arguments as parsed (every flag explicit, its environment fallback
+// resolved in the CLI's environment, file names made absolute) and the
+// password as the command's standard input, never as an argument. It
+// runs the same function the CLI runs on a database it opens itself,
+// writes to the CLI's stdout and stderr as it goes, and reports errors
+// through the same function (report), so the output and exit status are
+// the same byte for byte. Files a command writes (mail export) are
+// written by the server's process, as its user.
+//
+// The CLI asks the socket first (no wait), then opens the database; if
+// that finds the database locked it asks once more (a server that has
+// just started), and otherwise fails within the lock wait (1.5 s) saying
+// that another process holds it and no server answers. A stale socket
+// (a server that did not stop cleanly) refuses connections and is
+// replaced at the next start.
 //
 // # What creates a database
 //
 // serve and user add create the data directory and database when missing.
 // user list and mail export only read, and open the file read-only; user
-// passwd, user delete and mail org change only what exists. All of these
-// fail with "no database in DIR" and create nothing when there is none.
+// passwd, delete, admin, disable and enable and mail org change only what
+// exists. All of these fail with "no database in DIR" and create nothing
+// when there is none.
 //
 // # Passwords
 //
 // user add and user passwd apply auth.PasswordProblem, the rule the API
 // applies to new passwords, so an account cannot get from the command
-// line a password the web would refuse.
+// line a password the web would refuse. Both go through package admin,
+// as the admin API does.
 package main

@@ -6,65 +6,76 @@ import (
 	"io"
 
 	"almanac/mailbox"
-	"almanac/storage"
 )
 
 // mailCmd is `almanac mail export` (write the Dovecot passwd-file and
 // the Postfix virtual table now) and `almanac mail org` (create an
 // organization owned by an account: the server admin's entry point; the
 // owner does the rest over the API).
-func mailCmd(args []string, stdout io.Writer) error {
+func mailCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	name, err := subcommand("mail", args, stdout, "export", "org")
 	if err != nil {
 		return err
 	}
-	c := newCmdline(name, stdout)
-	data := c.dataDir()
-	var passwd, virtual, owner *string
-	nargs := 0
-	if args[0] == "export" {
-		passwd = c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` to write; its directory must exist", checkOutputFile)
-		virtual = c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` to write; its directory must exist", checkOutputFile)
-	} else {
-		owner = c.fs.String("owner", "", "`LOGIN` of the organization's owner")
-		nargs = 1
-	}
-	if err := c.parse(args[1:], nargs, nargs); err != nil {
-		return err
-	}
-	if args[0] == "export" && *passwd == "" && *virtual == "" {
-		return &usageError{cmd: name, msg: "give -dovecot-passwd, -postfix-virtual or both"}
-	}
-	if args[0] == "org" && *owner == "" {
-		return &usageError{cmd: name, msg: "missing -owner"}
-	}
+	return runDB(dbCommands[name], args[1:], stdin, stdout, stderr)
+}
+
+var mailCommands = []*dbCommand{
 	// export only reads the database.
-	db, err := openExisting(*data, args[0] == "export")
-	if err != nil {
-		return err
+	{name: "mail export", open: openRead, define: mailExport},
+	{name: "mail org", minArgs: 1, maxArgs: 1, define: mailOrg},
+}
+
+// mailExport's files are written by whoever runs it: the CLI, or the
+// server on its behalf, at the absolute paths the CLI resolved.
+func mailExport(c *cmdline) dbJob {
+	passwd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` to write; its directory must exist", absolute(checkOutputFile))
+	virtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` to write; its directory must exist", absolute(checkOutputFile))
+	given := func() error {
+		if *passwd == "" && *virtual == "" {
+			return &usageError{cmd: c.name, msg: "give -dovecot-passwd, -postfix-virtual or both"}
+		}
+		return nil
 	}
-	defer db.Close()
-	ctx := context.Background()
-	switch args[0] {
-	case "export":
-		if err := mailbox.Export(ctx, db, *passwd, *virtual); err != nil {
-			return err
+	return dbJob{
+		prepare: func(io.Reader, io.Writer) ([]byte, error) { return nil, given() },
+		run: func(ctx context.Context, x *dbEnv) error {
+			if err := given(); err != nil {
+				return err
+			}
+			if err := mailbox.Export(ctx, x.store, *passwd, *virtual); err != nil {
+				return err
+			}
+			fmt.Fprintln(x.stdout, "mail server files written")
+			return nil
+		},
+	}
+}
+
+func mailOrg(c *cmdline) dbJob {
+	owner := c.str("owner", "", "", "`LOGIN` of the organization's owner", nil)
+	given := func() error {
+		if *owner == "" {
+			return &usageError{cmd: c.name, msg: "missing -owner"}
 		}
-		fmt.Fprintln(stdout, "mail server files written")
 		return nil
-	default: // org
-		acc, err := db.AccountByLogin(ctx, *owner)
-		if err != nil {
-			return fmt.Errorf("no account %s: %w", *owner, err)
-		}
-		o := &storage.Organization{Name: c.fs.Arg(0)}
-		if err := db.CreateOrganization(ctx, o); err != nil {
-			return err
-		}
-		if err := db.PutMember(ctx, storage.Member{Org: o.ID, Account: acc.ID, Role: storage.RoleOwner}); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "organization %s (%s) owned by %s\n", o.ID, o.Name, acc.Login)
-		return nil
+	}
+	return dbJob{
+		prepare: func(io.Reader, io.Writer) ([]byte, error) { return nil, given() },
+		run: func(ctx context.Context, x *dbEnv) error {
+			if err := given(); err != nil {
+				return err
+			}
+			acc, err := x.admin.ByLogin(ctx, *owner)
+			if err != nil {
+				return err
+			}
+			o, err := mailbox.CreateOrganization(ctx, x.store, c.fs.Arg(0), acc.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(x.stdout, "organization %s (%s) owned by %s\n", o.ID, o.Name, acc.Login)
+			return nil
+		},
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"almanac/internal/fault"
 )
 
 // command is one line of the usage: how to call it and what it does.
@@ -15,13 +17,20 @@ type command struct {
 
 var commands = []command{
 	{"serve", "[flags]", "Runs the server. On the first start with no accounts it creates one and prints its password once."},
-	{"user add", "[-data DIR] [-handle H] LOGIN", "Creates an account. The password is read from standard input, or prompted for twice on a terminal."},
+	{"user add", "[-data DIR] [-handle H] [-admin] LOGIN", "Creates an account. The password is read from standard input, or prompted for twice on a terminal."},
 	{"user passwd", "[-data DIR] LOGIN", "Sets an account's password, read like user add's."},
 	{"user list", "[-data DIR]", "Lists the accounts. It only reads: without a database it fails and creates none."},
 	{"user delete", "[-data DIR] LOGIN", "Deletes an account with its calendars and address books."},
+	{"user admin", "[-data DIR] LOGIN on|off", "Makes an account a server admin (on), who manages accounts over /api/v1/admin, or takes that away (off)."},
+	{"user disable", "[-data DIR] LOGIN", "Disables an account: it cannot log in by any means, and its data stays."},
+	{"user enable", "[-data DIR] LOGIN", "Lets a disabled account log in again."},
 	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]", "Writes the Dovecot passwd-file and the Postfix virtual table now. It only reads the database."},
 	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
 }
+
+// dbNote is said of every command that works on the database.
+const dbNote = `While a server runs on the data directory, the command runs inside it,
+through the admin socket DIR/admin.sock, with the same output.`
 
 func findCommand(name string) *command {
 	for i := range commands {
@@ -60,11 +69,27 @@ func main() {
 // run is the command with its exit status: 0 done (or help asked for),
 // 1 failed, 2 usage error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	err := dispatch(args, stdin, stdout, stderr)
+	return report(dispatch(args, stdin, stdout, stderr), stderr)
+}
+
+// report prints err as the command line shows it and returns the exit
+// status: the one reading of a command's outcome, whether the command
+// ran here or in the server for a client of the admin socket (whose
+// stderr this then is).
+func report(err error, stderr io.Writer) int {
 	var ue *usageError
+	var es exitStatus
+	var fe *fault.Error
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
+	case errors.As(err, &es):
+		return int(es)
+	case errors.As(err, &fe):
+		// Domain refusals carry a message written for people; the rest
+		// of their text is for logs.
+		fmt.Fprintln(stderr, "almanac:", fe.Message)
+		return 1
 	case errors.As(err, &ue):
 		if ue.msg != "" {
 			fmt.Fprintln(stderr, "almanac:", ue.msg)
@@ -90,7 +115,7 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "user":
 		return userCmd(args[1:], stdin, stdout, stderr)
 	case "mail":
-		return mailCmd(args[1:], stdout)
+		return mailCmd(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, synopsis(""))
 		return nil

@@ -96,8 +96,8 @@ func freePort(t *testing.T) string {
 }
 
 // TestServeLifecycle runs the real command: first start prints the
-// generated account, a second command fails fast on the lock, SIGTERM
-// shuts down cleanly.
+// generated account, a second command reaches the server, SIGTERM shuts
+// down cleanly.
 func TestServeLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	addr := freePort(t)
@@ -145,15 +145,9 @@ func TestServeLifecycle(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	start := time.Now()
-	code, _, errs := runCmd(t, "", "user", "list", "-data", dir)
-	// lockWait (1.5 s) is what keeps this under the 2 s the CLI promises;
-	// the bound here only proves there is no hang on a loaded machine.
-	if lockWait >= 2*time.Second {
-		t.Errorf("lockWait %v breaks the 2 s promise", lockWait)
-	}
-	if el := time.Since(start); code != 1 || !strings.Contains(errs, "in use by another almanac process") || el > 10*time.Second {
-		t.Errorf("locked database: code %d after %v: %q", code, el, errs)
+	// The server answers the command through its admin socket.
+	if code, out, errs := runCmd(t, "", "user", "list", "-data", dir); code != 0 || !strings.Contains(out, login) {
+		t.Errorf("user list while serving: %d %q %q", code, out, errs)
 	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"almanac/admin"
 	"almanac/auth"
-	"almanac/caldav"
 	"almanac/carddav"
 	"almanac/notify"
 	"almanac/server"
@@ -93,6 +93,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := provisionAll(ctx, db); err != nil {
 		return err
 	}
+	// The database commands reach the server through its admin socket;
+	// without one they wait for it to stop, as before, so a failure
+	// here is no reason not to serve.
+	stopAdmin, err := listenAdmin(*data, db, logger)
+	if err != nil {
+		logger.Warn("no admin socket: the user and mail commands need the server stopped", "err", err)
+	} else {
+		// Before the database closes (deferred above): commands in
+		// progress finish, for at most 10 s, and cannot find it closed.
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			stopAdmin(sctx)
+		}()
+	}
 
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
@@ -155,7 +170,8 @@ func parseRetention(s string) (time.Duration, error) {
 const firstLogin = "admin@almanac.local"
 
 // firstAccount creates an account and prints its credentials once when
-// the database has none, so a fresh install can be used at once.
+// the database has none, so a fresh install can be used at once. It is
+// a server admin: someone must be able to manage accounts over the API.
 func firstAccount(ctx context.Context, store storage.Store, stdout io.Writer) error {
 	accs, err := store.ListAccounts(ctx)
 	if err != nil {
@@ -165,36 +181,13 @@ func firstAccount(ctx context.Context, store storage.Store, stdout io.Writer) er
 		return nil
 	}
 	pw := auth.GeneratePassword()
-	acc, err := createAccount(ctx, store, firstLogin, pw, "")
+	acc, err := newAdmin(store, nil).CreateAccount(ctx,
+		admin.NewAccount{Login: firstLogin, Password: pw, Admin: true})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Created the first account.\n  login:    %s\n  password: %s\nThis password is shown once. Change it with: almanac user passwd %s\n", acc.Login, pw, acc.Login)
 	return nil
-}
-
-func createAccount(ctx context.Context, store storage.Store, login, password, handle string) (*storage.Account, error) {
-	if err := auth.ValidateLogin(login); err != nil {
-		return nil, err
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return nil, err
-	}
-	acc := &storage.Account{ID: handle, Login: login, PasswordHash: hash}
-	if err := store.CreateAccount(ctx, acc); err != nil {
-		if errors.Is(err, storage.ErrExists) {
-			return nil, fmt.Errorf("an account with login %s (or handle %q) already exists", login, handle)
-		}
-		return nil, err
-	}
-	if err := caldav.Provision(ctx, store, acc); err != nil {
-		return nil, err
-	}
-	if err := carddav.Provision(ctx, store, acc); err != nil {
-		return nil, err
-	}
-	return acc, nil
 }
 
 // provisionAll gives every account an address book if it has none:

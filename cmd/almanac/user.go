@@ -12,124 +12,198 @@ import (
 
 	"golang.org/x/term"
 
-	"almanac/auth"
-	"almanac/storage"
+	"almanac/admin"
 )
 
 func userCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	name, err := subcommand("user", args, stdout, "add", "passwd", "list", "delete")
+	name, err := subcommand("user", args, stdout, "add", "passwd", "list", "delete", "admin", "disable", "enable")
 	if err != nil {
 		return err
 	}
-	sub := args[0]
-	c := newCmdline(name, stdout)
-	data := c.dataDir()
-	var handle *string
-	if sub == "add" {
-		handle = c.fs.String("handle", "", "URL handle `H` of the new account (default: random); fixed handles keep URLs from an earlier server")
-	}
-	want := 1
-	if sub == "list" {
-		want = 0
-	}
-	if err := c.parse(args[1:], want, want); err != nil {
-		return err
-	}
-	if sub == "add" {
-		return userAdd(*data, c.fs.Arg(0), *handle, stdin, stdout, stderr)
-	}
-	db, err := openExisting(*data, sub == "list")
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ctx := context.Background()
-	switch sub {
-	case "list":
-		accs, err := db.ListAccounts(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "LOGIN\tHANDLE\tCREATED")
-		for _, a := range accs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Login, a.ID, a.Created.Format("2006-01-02"))
-		}
-		return tw.Flush()
-	case "passwd":
-		acc, err := db.AccountByLogin(ctx, c.fs.Arg(0))
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no account with login %s", c.fs.Arg(0))
-		}
-		if err != nil {
-			return err
-		}
-		pw, err := readNewPassword(stdin, stderr, acc.Login)
-		if err != nil {
-			return err
-		}
-		if acc.PasswordHash, err = auth.HashPassword(pw); err != nil {
-			return err
-		}
-		if err := db.UpdateAccount(ctx, acc); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "password changed for %s\n", acc.Login)
-		return nil
-	default: // delete
-		acc, err := db.AccountByLogin(ctx, c.fs.Arg(0))
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("no account with login %s", c.fs.Arg(0))
-		}
-		if err != nil {
-			return err
-		}
-		if err := db.DeleteAccount(ctx, acc.ID); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "deleted %s and all its calendars\n", acc.Login)
-		return nil
+	return runDB(dbCommands[name], args[1:], stdin, stdout, stderr)
+}
+
+var userCommands = []*dbCommand{
+	{name: "user add", minArgs: 1, maxArgs: 1, open: openCreate, define: userAdd},
+	{name: "user passwd", minArgs: 1, maxArgs: 1, define: userPasswd},
+	{name: "user list", open: openRead, define: userList},
+	{name: "user delete", minArgs: 1, maxArgs: 1, define: userDelete},
+	{name: "user admin", minArgs: 2, maxArgs: 2, define: userAdmin},
+	{name: "user disable", minArgs: 1, maxArgs: 1, define: userDisabled(true)},
+	{name: "user enable", minArgs: 1, maxArgs: 1, define: userDisabled(false)},
+}
+
+// userAdd checks everything it can before anything is opened, so that a
+// refused account leaves no database behind in a fresh directory.
+func userAdd(c *cmdline) dbJob {
+	handle := c.str("handle", "", "", "URL handle `H` of the new account (default: random); fixed handles keep URLs from an earlier server", nil)
+	isAdmin := c.boolean("admin", "", false, "make the account a server admin, who manages accounts over /api/v1/admin")
+	return dbJob{
+		prepare: func(stdin io.Reader, stderr io.Writer) ([]byte, error) {
+			login := c.fs.Arg(0)
+			if err := admin.CheckLogin(login); err != nil {
+				return nil, err
+			}
+			if err := admin.CheckHandle(*handle); err != nil {
+				return nil, err
+			}
+			return readNewPassword(stdin, stderr, login)
+		},
+		run: func(ctx context.Context, x *dbEnv) error {
+			pw, err := readPassword(x.stdin, x.stderr)
+			if err != nil {
+				return err
+			}
+			acc, err := x.admin.CreateAccount(ctx, admin.NewAccount{Login: c.fs.Arg(0), Password: pw, Handle: *handle, Admin: *isAdmin})
+			if err != nil {
+				return err
+			}
+			if acc.Admin {
+				fmt.Fprintf(x.stdout, "created %s (handle %s), a server admin\n", acc.Login, acc.ID)
+			} else {
+				fmt.Fprintf(x.stdout, "created %s (handle %s)\n", acc.Login, acc.ID)
+			}
+			return nil
+		},
 	}
 }
 
-// userAdd checks everything it can before it opens the database, so a
-// refused account leaves no database behind in a fresh directory.
-func userAdd(dataDir, login, handle string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if err := auth.ValidateLogin(login); err != nil {
-		return err
+func userPasswd(c *cmdline) dbJob {
+	return dbJob{
+		prepare: func(stdin io.Reader, stderr io.Writer) ([]byte, error) {
+			return readNewPassword(stdin, stderr, c.fs.Arg(0))
+		},
+		run: func(ctx context.Context, x *dbEnv) error {
+			acc, err := x.admin.ByLogin(ctx, c.fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			pw, err := readPassword(x.stdin, x.stderr)
+			if err != nil {
+				return err
+			}
+			if err := x.admin.SetPassword(ctx, acc, pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(x.stdout, "password changed for %s\n", acc.Login)
+			return nil
+		},
 	}
-	if err := validHandle(handle); err != nil {
-		return err
+}
+
+func userList(*cmdline) dbJob {
+	return dbJob{run: func(ctx context.Context, x *dbEnv) error {
+		accs, err := x.admin.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(x.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOGIN\tHANDLE\tCREATED\tFLAGS")
+		for _, a := range accs {
+			var flags []string
+			if a.Admin {
+				flags = append(flags, "admin")
+			}
+			if a.Disabled {
+				flags = append(flags, "disabled")
+			}
+			if flags == nil {
+				flags = []string{"-"}
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Login, a.ID, a.Created.Format("2006-01-02"), strings.Join(flags, ","))
+		}
+		return tw.Flush()
+	}}
+}
+
+func userDelete(c *cmdline) dbJob {
+	return dbJob{run: func(ctx context.Context, x *dbEnv) error {
+		acc, err := x.admin.ByLogin(ctx, c.fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if err := x.admin.DeleteAccount(ctx, acc.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(x.stdout, "deleted %s and all its calendars\n", acc.Login)
+		return nil
+	}}
+}
+
+// userAdmin is `user admin LOGIN on|off`: the command line can always
+// make or unmake an admin, also the last one, which the API refuses.
+func userAdmin(c *cmdline) dbJob {
+	return dbJob{
+		prepare: func(io.Reader, io.Writer) ([]byte, error) {
+			_, err := onOff(c)
+			return nil, err
+		},
+		run: func(ctx context.Context, x *dbEnv) error {
+			on, err := onOff(c)
+			if err != nil {
+				return err
+			}
+			acc, err := x.admin.ByLogin(ctx, c.fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			if acc, err = x.admin.SetFlags(ctx, acc.ID, admin.Flags{Admin: &on}); err != nil {
+				return err
+			}
+			if acc.Admin {
+				fmt.Fprintf(x.stdout, "%s is a server admin\n", acc.Login)
+			} else {
+				fmt.Fprintf(x.stdout, "%s is not a server admin\n", acc.Login)
+			}
+			return nil
+		},
 	}
-	pw, err := readNewPassword(stdin, stderr, login)
-	if err != nil {
-		return err
+}
+
+func onOff(c *cmdline) (bool, error) {
+	switch c.fs.Arg(1) {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
 	}
-	db, err := openStore(dataDir)
-	if err != nil {
-		return err
+	return false, &usageError{cmd: c.name, msg: fmt.Sprintf("%q: say on or off", c.fs.Arg(1))}
+}
+
+// userDisabled is `user disable` (disabled true) and `user enable`.
+func userDisabled(disabled bool) func(c *cmdline) dbJob {
+	return func(c *cmdline) dbJob {
+		return dbJob{run: func(ctx context.Context, x *dbEnv) error {
+			acc, err := x.admin.ByLogin(ctx, c.fs.Arg(0))
+			if err != nil {
+				return err
+			}
+			if acc, err = x.admin.SetFlags(ctx, acc.ID, admin.Flags{Disabled: &disabled}); err != nil {
+				return err
+			}
+			if acc.Disabled {
+				fmt.Fprintf(x.stdout, "disabled %s: it cannot log in; its data stays\n", acc.Login)
+			} else {
+				fmt.Fprintf(x.stdout, "enabled %s\n", acc.Login)
+			}
+			return nil
+		}}
 	}
-	defer db.Close()
-	acc, err := createAccount(context.Background(), db, login, pw, handle)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created %s (handle %s)\n", acc.Login, acc.ID)
-	return nil
 }
 
 // readNewPassword reads a password for login and applies the API's rule
-// to it (auth.PasswordProblem), so the command line is no back door for
-// a password the account settings would refuse.
-func readNewPassword(stdin io.Reader, stderr io.Writer, login string) (string, error) {
+// to it (admin.CheckPassword), so the command line is no back door for
+// a password the account settings would refuse. It returns the password
+// as the line a command's run reads.
+func readNewPassword(stdin io.Reader, stderr io.Writer, login string) ([]byte, error) {
 	pw, err := readPassword(stdin, stderr)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if p := auth.PasswordProblem(pw, login); p != "" {
-		return "", errors.New(p)
+	if err := admin.CheckPassword(pw, login); err != nil {
+		return nil, err
 	}
-	return pw, nil
+	return []byte(pw + "\n"), nil
 }
 
 // readPassword prompts twice on a terminal, and otherwise reads one line
@@ -161,20 +235,4 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		pw = strings.TrimRight(line, "\r\n")
 	}
 	return pw, nil
-}
-
-// validHandle allows what is safe in a URL segment without escaping.
-func validHandle(h string) error {
-	if h == "" {
-		return nil
-	}
-	if len(h) > 64 {
-		return errors.New("the handle must have at most 64 characters")
-	}
-	for _, c := range h {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') || h == "." || h == ".." {
-			return errors.New("the handle may contain only a-z, 0-9, '-', '_' and '.'")
-		}
-	}
-	return nil
 }

@@ -18,5 +18,10 @@
 //	fault.Throttled      429 with Retry-After
 //
 // A path that exists with other methods answers 405 with Allow; one that
-// does not, 404; a trailing slash is ignored.
+// does not, 404; a trailing slash is ignored. A route registered
+// AdminOnly answers a caller who is not a server admin (Options.Admin)
+// with that same 404, after authentication: the routes are listed in
+// docs/openapi.yaml, but a user is not told that one exists they may not
+// use. Its other methods still answer 405, which names only what the
+// public document names.
 package api

@@ -24,6 +24,10 @@ const (
 	// DuringLoginChange routes stay open to an account the Admit hook
 	// holds back, so that it can do what Admit asks of it.
 	DuringLoginChange
+	// AdminOnly routes exist only for accounts the Admin hook accepts:
+	// anyone else gets the router's own answer for a path it does not
+	// serve, so that a route's existence is no hint of what it guards.
+	AdminOnly
 )
 
 // Options configures a Router.
@@ -35,6 +39,9 @@ type Options struct {
 	// Admit, when set, runs after Authenticate on every route not marked
 	// DuringLoginChange; an error refuses the request.
 	Admit func(*http.Request) error
+	// Admin tells, after Authenticate, whether the caller may use
+	// AdminOnly routes; nil: nobody may.
+	Admin func(*http.Request) bool
 }
 
 // Router is the one router of /api/v1: method patterns of Go's ServeMux
@@ -63,7 +70,13 @@ func NewRouter(opts Options) *Router {
 // answers HEAD too.
 func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
 	public, duringChange := slices.Contains(opts, Public), slices.Contains(opts, DuringLoginChange)
+	adminOnly := slices.Contains(opts, AdminOnly)
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Before Admit, whose refusal would tell that the route exists.
+		if adminOnly && (rt.opts.Admin == nil || !rt.opts.Admin(r)) {
+			rt.Render(w, r, noSuchEndpoint())
+			return
+		}
 		if rt.opts.Admit != nil && !public && !duringChange {
 			if err := rt.opts.Admit(r); err != nil {
 				rt.Render(w, r, err)
@@ -109,7 +122,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.Render(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this resource"})
 		return
 	}
-	rt.Render(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such API endpoint"})
+	rt.Render(w, r, noSuchEndpoint())
+}
+
+// noSuchEndpoint is the answer for a path no route serves, and for an
+// AdminOnly route to anyone but an admin.
+func noSuchEndpoint() *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such API endpoint"}
 }
 
 // statusProbe records what ServeMux answers a request it has no route for.

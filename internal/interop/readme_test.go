@@ -22,6 +22,7 @@ import (
 	"almanac/auth"
 	"almanac/internal/tooltest"
 	"almanac/server/servertest"
+	"almanac/storage"
 )
 
 // TestREADME follows README.md as a new user would, so that its examples
@@ -61,7 +62,9 @@ import (
 //     command gets a later one.
 //   - The HTTP examples run against the full server on a fresh store
 //     (servertest), where every login a `curl -u` names exists with the
-//     accounts' password before the first command. The CLI examples run
+//     accounts' password before the first command; admin@almanac.local,
+//     the account a first start creates, is a server admin as there. The
+//     CLI examples run
 //     the binary built from ./cmd/almanac as ./almanac in the session's
 //     working directory, a temporary directory that also holds its
 //     default data directory (./almanac-data) and the files the examples
@@ -117,7 +120,9 @@ func TestREADME(t *testing.T) {
 	t.Cleanup(ts.Close)
 	base := ts.URL
 	for _, login := range readmeLogins(steps) {
-		srv.Account(login)
+		// The first account serve creates is a server admin, and the
+		// README's admin examples log in as it.
+		srv.Account(login, func(a *storage.Account) { a.Admin = login == readmeFirstLogin })
 	}
 	sub := strings.NewReplacer(
 		"https://"+readmeHost, base,
@@ -168,6 +173,9 @@ func TestREADME(t *testing.T) {
 		}
 	}
 }
+
+// readmeFirstLogin is the account serve creates on its first start.
+const readmeFirstLogin = "admin@almanac.local"
 
 // readmeHost is the server address the README shows.
 const readmeHost = "cal.example.com"

@@ -33,6 +33,8 @@ type accountRecord struct {
 	TOTPLastStep    int64     `json:"totp_last_step,omitempty"`
 	RecoveryCodes   []string  `json:"recovery_codes,omitempty"`
 	PasswordChanged time.Time `json:"password_changed,omitzero"`
+	Admin           bool      `json:"admin,omitempty"`
+	Disabled        bool      `json:"disabled,omitempty"`
 }
 
 // newAccountRecord is a as stored: times in UTC, no empty or shared
@@ -50,6 +52,8 @@ func newAccountRecord(a *storage.Account) *accountRecord {
 		TOTPEnabled:     a.TOTPEnabled,
 		TOTPLastStep:    a.TOTPLastStep,
 		PasswordChanged: a.PasswordChanged.UTC(),
+		Admin:           a.Admin,
+		Disabled:        a.Disabled,
 	}
 	if len(a.RecoveryCodes) > 0 {
 		r.RecoveryCodes = slices.Clone(a.RecoveryCodes)
@@ -97,6 +101,8 @@ func (r *accountRecord) account() *storage.Account {
 		TOTPLastStep:    r.TOTPLastStep,
 		RecoveryCodes:   slices.Clone(r.RecoveryCodes),
 		PasswordChanged: r.PasswordChanged,
+		Admin:           r.Admin,
+		Disabled:        r.Disabled,
 	}
 }
 

@@ -17,6 +17,7 @@ var accountTests = []test{
 	{"UpdateLoginTaken", testUpdateAccountLoginTaken},
 	{"DeleteCascades", testDeleteAccountCascades},
 	{"List", testListAccounts},
+	{"AdminAndDisabled", testAccountAdminDisabled},
 }
 
 func testCreateAccount(t *testing.T, s storage.Store) {
@@ -199,4 +200,47 @@ func testListAccounts(t *testing.T, s storage.Store) {
 	if len(all) != 2 || slices.ContainsFunc(all, func(a storage.Account) bool { return a.ID == gone }) {
 		t.Fatalf("ListAccounts after deleting %q = %+v", gone, all)
 	}
+}
+
+// testAccountAdminDisabled: the two flags are stored by every way of
+// writing an account, read back by every way of reading one, and a new
+// account has neither.
+func testAccountAdminDisabled(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	plain := newAccount(t, s, "plain@example.org")
+	got, err := s.Account(ctx, plain.ID)
+	ok(t, err)
+	if got.Admin || got.Disabled {
+		t.Fatalf("new account = %+v, want neither admin nor disabled", got)
+	}
+
+	a := &storage.Account{Login: "root@example.org", PasswordHash: "h", Admin: true}
+	ok(t, s.CreateAccount(ctx, a))
+	wantAccount(t, s, a)
+
+	mod, err := s.ModifyAccount(ctx, a.ID, func(x *storage.Account) error {
+		x.Disabled = true
+		return nil
+	})
+	ok(t, err)
+	if !mod.Admin || !mod.Disabled {
+		t.Fatalf("ModifyAccount returned %+v, want admin and disabled", mod)
+	}
+	wantAccount(t, s, mod)
+	byLogin, err := s.AccountByLogin(ctx, "ROOT@example.org")
+	ok(t, err)
+	if !sameAccount(*byLogin, *mod) {
+		t.Fatalf("AccountByLogin = %+v\nwant %+v", byLogin, mod)
+	}
+	all, err := s.ListAccounts(ctx)
+	ok(t, err)
+	i := slices.IndexFunc(all, func(x storage.Account) bool { return x.ID == a.ID })
+	if i < 0 || !sameAccount(all[i], *mod) {
+		t.Fatalf("ListAccounts = %+v\nwant to contain %+v", all, mod)
+	}
+
+	upd := *mod
+	upd.Admin, upd.Disabled = false, false
+	ok(t, s.UpdateAccount(ctx, &upd))
+	wantAccount(t, s, &upd)
 }

@@ -89,7 +89,8 @@ func sameAccount(a, b storage.Account) bool {
 		a.PasswordHash == b.PasswordHash && a.Created.Equal(b.Created) &&
 		a.RecoveryEmail == b.RecoveryEmail && a.Mobile == b.Mobile &&
 		a.TOTPSecret == b.TOTPSecret && a.TOTPEnabled == b.TOTPEnabled && a.TOTPLastStep == b.TOTPLastStep &&
-		slices.Equal(a.RecoveryCodes, b.RecoveryCodes) && a.PasswordChanged.Equal(b.PasswordChanged)
+		slices.Equal(a.RecoveryCodes, b.RecoveryCodes) && a.PasswordChanged.Equal(b.PasswordChanged) &&
+		a.Admin == b.Admin && a.Disabled == b.Disabled
 }
 
 func wantAccount(t *testing.T, s storage.Store, want *storage.Account) {
