@@ -119,7 +119,7 @@ func (h *Handler) Run(ctx context.Context, interval time.Duration) {
 func (h *Handler) Flush(ctx context.Context) error {
 	err := h.stats.flush(ctx, h.store)
 	if err != nil {
-		h.logger.Warn("cannot write feed fetch statistics; keeping them for the next try", "err", err)
+		h.logger.WarnContext(ctx, "cannot write feed fetch statistics; keeping them for the next try", "err", err)
 	}
 	return err
 }
@@ -185,7 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "not found", http.StatusNotFound)
 			return
 		}
-		h.logger.Error("feed failed", "link", id, "err", err)
+		h.logger.ErrorContext(r.Context(), "feed failed", "link", id, "err", err)
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 	}
 }

@@ -24,8 +24,17 @@
 // API and the feeds answer their own. Any other path is 404 whatever the
 // method.
 //
+// # Logs
+//
 // Every request gets one log line (request id, principal, method, path,
-// status, duration, bytes) through log/slog. Nothing secret is logged:
-// not the Authorization header, not query strings, and public feed
-// tokens in paths only by their first characters.
+// status, duration, bytes) through log/slog. The request id, also sent as
+// X-Request-Id, rides in the request's context, and LogHandler adds it as
+// "req" to every record logged with that context, in every package and in
+// either format (text or JSON): the error lines of the DAV and API
+// renderers, the authenticator's, the feeds', all carry the id of the
+// request that caused them. Packages log on the request path with the
+// request's context (LogAttrs, ErrorContext, ...) for that reason.
+// Nothing secret is logged: not the Authorization header, not query
+// strings, and public feed tokens in paths only by their first
+// characters.
 package server

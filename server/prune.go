@@ -42,7 +42,7 @@ func (p pruner) pass(ctx context.Context) {
 	st, err := p.store.PruneChanges(ctx, cutoff)
 	if err != nil {
 		if ctx.Err() == nil {
-			p.log.Error("prune change log", "err", err)
+			p.log.ErrorContext(ctx, "prune change log", "err", err)
 		}
 		return
 	}

@@ -93,6 +93,7 @@ func New(cfg Config) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logger = slog.New(LogHandler(logger.Handler()))
 	authn := cfg.Auth
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
@@ -338,11 +339,14 @@ func newRequestID() string {
 }
 
 // logRequests writes the request log and turns panics into 500s. The
-// path is logged without the query string.
+// path is logged without the query string. The request's context
+// carries its id, which the log handler (logging.go) adds to every line
+// logged with it.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: newRequestID()}
+		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		rec := &recorder{ResponseWriter: w}
 		w.Header().Set("X-Request-Id", info.id)
 		defer func() {
@@ -351,7 +355,7 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					rec.status = 499
 				} else {
-					logger.Error("panic serving request", "req", info.id, "panic", p, "stack", string(debug.Stack()))
+					logger.ErrorContext(ctx, "panic serving request", "panic", p, "stack", string(debug.Stack()))
 					if rec.status == 0 {
 						http.Error(rec, "internal server error", http.StatusInternalServerError)
 					}
@@ -361,13 +365,13 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			logger.Info("request", "req", info.id, "principal", info.principal, "method", r.Method,
+			logger.InfoContext(ctx, "request", "principal", info.principal, "method", r.Method,
 				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", time.Since(start).Round(time.Microsecond))
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
 		}()
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
 }
 

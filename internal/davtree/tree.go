@@ -508,6 +508,6 @@ func Abort(logger *slog.Logger, ms *dav.Multistatus, err error) error {
 		return err
 	}
 	// Most often the client went away mid-listing, so this is a warning.
-	logger.Warn("multistatus aborted", "err", err)
+	logger.WarnContext(ms.Context(), "multistatus aborted", "err", err)
 	panic(http.ErrAbortHandler)
 }
