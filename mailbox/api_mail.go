@@ -710,7 +710,11 @@ func (a *API) export(ctx context.Context) {
 	}
 	a.exportMu.Lock()
 	defer a.exportMu.Unlock()
-	if err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap); err != nil {
+	err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap)
+	if a.opts.Observer != nil {
+		a.opts.Observer.Exported(err)
+	}
+	if err != nil {
 		a.opts.Logger.ErrorContext(ctx, "mailbox: cannot write the mail server files", "err", err)
 	}
 }
