@@ -73,7 +73,7 @@ func (a *API) recoverPassword(w http.ResponseWriter, r *http.Request) error {
 				"\",\"new_password\":\"…\",\"new_password_confirm\":\"…\"}' " + baseURL(r) + RecoveryPath + "password/reset\n\n" +
 				"If you did not ask for this, ignore this message: your password stays as it is.\n"}
 		if err := a.opts.Mailer.Send(ctx, msg); err != nil {
-			a.opts.Logger.Error("account: cannot send password reset", "account", acc.ID, "err", err)
+			a.opts.Logger.ErrorContext(ctx, "account: cannot send password reset", "account", acc.ID, "err", err)
 		}
 	}
 	sameAnswer(w)
@@ -171,7 +171,7 @@ func (a *API) recoverLogin(w http.ResponseWriter, r *http.Request) error {
 			err = a.opts.Texter.SendSMS(ctx, notify.SMS{To: mobile, Text: text})
 		}
 		if err != nil {
-			a.opts.Logger.Error("account: cannot send login reminder", "account", acc.ID, "err", err)
+			a.opts.Logger.ErrorContext(ctx, "account: cannot send login reminder", "account", acc.ID, "err", err)
 		}
 	}
 	sameAnswer(w)

@@ -129,7 +129,7 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*storage.Acc
 	}
 	if err := s.opts.Provision(ctx, acc); err != nil {
 		if derr := s.store.DeleteAccount(context.WithoutCancel(ctx), acc.ID); derr != nil {
-			s.opts.Logger.Error("admin: cannot remove a half-made account", "account", acc.ID, "err", derr)
+			s.opts.Logger.ErrorContext(ctx, "admin: cannot remove a half-made account", "account", acc.ID, "err", derr)
 		}
 		return nil, fmt.Errorf("admin: provision account %s: %w", acc.ID, err)
 	}

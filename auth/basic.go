@@ -61,6 +61,9 @@ type Options struct {
 	// set it to read the proxy's trusted header, or every client shares
 	// the proxy's address budget.
 	ClientAddr func(*http.Request) string
+	// Observer, when set, is told of every wrong secret and every
+	// throttled attempt, of every kind the Guard checks.
+	Observer Observer
 }
 
 // Authenticator is HTTP Basic authentication middleware backed by a
@@ -132,7 +135,7 @@ func New(store Store, opts Options) *Authenticator {
 	if verify == nil {
 		verify = VerifyPassword
 	}
-	a.guard = newGuard(opts.Limits, n, verify, a.now, a.log)
+	a.guard = newGuard(opts.Limits, n, verify, a.now, a.log, opts.Observer)
 	return a
 }
 
@@ -386,7 +389,8 @@ type passwordCheck struct {
 // The secret is checked first, as for any account, so that neither the
 // answer's timing nor the throttle tells a guesser the account is
 // disabled: only a right password or app password learns it.
-func (a *Authenticator) checkPassword(ctx context.Context, c passwordCheck) authResult {
+func (a *Authenticator) checkPassword(ctx context.Context, c passwordCheck) (out authResult) {
+	defer func() { a.guard.report(kindPassword, out.kind == resUnauthorized, out.kind == resThrottled) }()
 	res := a.checkSecret(ctx, c)
 	if res.kind == resOK && res.acc.Disabled {
 		a.log.LogAttrs(ctx, slog.LevelInfo, "auth: login refused: account disabled",

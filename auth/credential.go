@@ -109,7 +109,7 @@ func (a *Authenticator) touch(ctx context.Context, st Store, id, client string) 
 	a.touches.Unlock()
 	if due {
 		if err := st.TouchAppPassword(context.WithoutCancel(ctx), id, now, client); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			a.log.Warn("auth: cannot record app password use", "err", err)
+			a.log.WarnContext(ctx, "auth: cannot record app password use", "err", err)
 		}
 	}
 }

@@ -181,4 +181,13 @@
 // never logged, and the header is removed from the request the next
 // handler sees. Failed attempts are logged at Info with the login (not a
 // secret, truncated) and client address, lockouts at Warn.
+//
+// # Monitoring
+//
+// Options.Observer is told of each outcome by kind: Failed for a secret
+// checked and wrong (for passwords, an unknown login or an account
+// without one too, which the client cannot tell apart), Throttled for an
+// attempt refused unchecked. A success, a disabled account's refusal
+// (the secret was right) and a request without credentials are neither. The server counts them in its metrics; this
+// package stays free of a metrics library.
 package auth

@@ -3,6 +3,7 @@ package auth
 import (
 	"almanac/internal/fault"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -146,11 +147,12 @@ type Guard struct {
 	dummyHash string
 	now       func() time.Time
 	log       *slog.Logger
+	obs       Observer // nil: none
 }
 
-func newGuard(l Limits, maxArgon2 int, verify func(string, string) (bool, error), now func() time.Time, log *slog.Logger) *Guard {
+func newGuard(l Limits, maxArgon2 int, verify func(string, string) (bool, error), now func() time.Time, log *slog.Logger, obs Observer) *Guard {
 	l = l.withDefaults()
-	g := &Guard{sem: make(chan struct{}, maxArgon2), verify: verify, dummyHash: dummyHash(), now: now, log: log}
+	g := &Guard{sem: make(chan struct{}, maxArgon2), verify: verify, dummyHash: dummyHash(), now: now, log: log, obs: obs}
 	for k, rules := range kindRules(l) {
 		for _, r := range rules {
 			t := &table{rule: r}
@@ -172,10 +174,14 @@ func newGuard(l Limits, maxArgon2 int, verify func(string, string) (bool, error)
 //
 // verify must not check an account password (the Authenticator does
 // that); if it runs argon2 it does so through VerifyPassword.
-func (g *Guard) Check(ctx context.Context, at Attempt, verify func() (bool, error)) (bool, error) {
+func (g *Guard) Check(ctx context.Context, at Attempt, verify func() (bool, error)) (ok bool, err error) {
 	if at.Kind == kindPassword || at.Kind >= numKinds {
 		return false, fmt.Errorf("auth: check: %v is not a kind Check serves", at.Kind)
 	}
+	defer func() {
+		var te *ThrottledError
+		g.report(at.Kind, err == nil && !ok, errors.As(err, &te))
+	}()
 	res, terr := g.reserve(ctx, at)
 	if terr != nil {
 		return false, terr
@@ -184,9 +190,9 @@ func (g *Guard) Check(ctx context.Context, at Attempt, verify func() (bool, erro
 		res.end(false) // no spread rules outside passwords; refuse like the others
 		return false, &ThrottledError{Kind: at.Kind, RetryAfter: res.spread}
 	}
-	ok, counted := false, true
+	counted := true
 	defer func() { res.end(counted && !ok) }()
-	ok, err := verify()
+	ok, err = verify()
 	if err != nil {
 		ok, counted = false, false
 		return false, err

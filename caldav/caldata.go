@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"mime"
@@ -393,14 +394,14 @@ func checkDateLimits(start, end time.Time) error {
 // DataRequest parses the calendar-data request of a REPORT body, with
 // the zone floating times are read in when it expands or limits.
 func (h *Calendars) DataRequest(r *http.Request, t *davtree.Target, body []byte) (davtree.Renderer, error) {
-	cd, err := h.calendarDataRequest(t, body)
+	cd, err := h.calendarDataRequest(r.Context(), t, body)
 	if err != nil || cd == nil {
 		return nil, err
 	}
 	return cd, nil
 }
 
-func (h *Calendars) calendarDataRequest(t *davtree.Target, body []byte) (*CalendarDataRequest, error) {
+func (h *Calendars) calendarDataRequest(ctx context.Context, t *davtree.Target, body []byte) (*CalendarDataRequest, error) {
 	cd, err := ParseCalendarDataRequest(body)
 	if err != nil || cd == nil {
 		return nil, err
@@ -415,7 +416,8 @@ func (h *Calendars) calendarDataRequest(t *davtree.Target, body []byte) (*Calend
 			return nil, err
 		}
 		if !given {
-			loc, cd.coll, cd.zoneOf = h.calendarLocation(t), t.Coll, h.calendarLocation
+			zoneOf := func(t *davtree.Target) *time.Location { return h.calendarLocation(ctx, t) }
+			loc, cd.coll, cd.zoneOf = zoneOf(t), t.Coll, zoneOf
 		}
 		cd.Floating = loc
 		if cd.Floating == nil {

@@ -43,7 +43,7 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 	if err != nil {
 		return err
 	}
-	floating, err := h.queryLocation(&calendarQuery{}, t)
+	floating, err := h.queryLocation(r.Context(), &calendarQuery{}, t)
 	if err != nil {
 		return err
 	}
@@ -83,12 +83,12 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 		}
 		cal, err := aical.Parse(obj.Data)
 		if err != nil {
-			h.logger.Warn("stored object does not parse", "collection", t.CollName, "object", name, "err", err)
+			h.logger.WarnContext(ctx, "stored object does not parse", "collection", t.CollName, "object", name, "err", err)
 			continue
 		}
 		var truncated bool
 		if periods, truncated, err = busyTimes(periods, cal, tr, floating, h.maxInstances, budget); err != nil {
-			h.logger.Warn("free-busy: object cannot be expanded", "collection", t.CollName, "object", name, "err", err)
+			h.logger.WarnContext(ctx, "free-busy: object cannot be expanded", "collection", t.CollName, "object", name, "err", err)
 		}
 		if truncated {
 			cut++

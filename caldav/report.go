@@ -1,6 +1,7 @@
 package caldav
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -41,7 +42,7 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 	}
 	// The whole request is read before anything is streamed; what
 	// depends on the calendar (its time zone) cannot fail.
-	cd, err := h.calendarDataRequest(t, body)
+	cd, err := h.calendarDataRequest(r.Context(), t, body)
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 	search := func(ct *davtree.Target, only string) error {
 		loc := qloc
 		if !given {
-			loc = h.calendarLocation(ct)
+			loc = h.calendarLocation(ctx, ct)
 		}
 		f := f0
 		f.Location = loc
@@ -97,7 +98,7 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 				// Stored objects were validated on PUT; one that no
 				// longer parses (a stricter parser after an upgrade)
 				// cannot match.
-				h.logger.Warn("stored object does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
+				h.logger.WarnContext(ctx, "stored object does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
 				return nil
 			}
 			ok, limited, err := f.MatchCut(cal)
@@ -310,12 +311,12 @@ func (q *calendarQuery) checkZone() error {
 // is 403 CALDAV:valid-calendar-data, an unknown timezone-id 403
 // CALDAV:valid-timezone. A stored calendar-timezone was checked when it
 // was set; if it no longer reads, UTC it is.
-func (h *Calendars) queryLocation(q *calendarQuery, t *davtree.Target) (*time.Location, error) {
+func (h *Calendars) queryLocation(ctx context.Context, q *calendarQuery, t *davtree.Target) (*time.Location, error) {
 	loc, given, err := requestLocation(q)
 	if err != nil || given {
 		return loc, err
 	}
-	return h.calendarLocation(t), nil
+	return h.calendarLocation(ctx, t), nil
 }
 
 // requestLocation is the zone the query itself names, if it names one.
@@ -345,7 +346,7 @@ func requestLocation(q *calendarQuery) (loc *time.Location, given bool, err erro
 
 // calendarLocation is the CALDAV:calendar-timezone of t's calendar; nil
 // (UTC) without one, or for a target that is no calendar (the home).
-func (h *Calendars) calendarLocation(t *davtree.Target) *time.Location {
+func (h *Calendars) calendarLocation(ctx context.Context, t *davtree.Target) *time.Location {
 	if t.Coll == nil {
 		return nil
 	}
@@ -356,7 +357,7 @@ func (h *Calendars) calendarLocation(t *davtree.Target) *time.Location {
 	raw := dav.ParseStored(pCalendarTimezone, v)
 	loc, err := timezoneLocation(raw.Text())
 	if err != nil {
-		h.logger.Warn("calendar-timezone does not read; using UTC", "collection", t.CollName, "err", err)
+		h.logger.WarnContext(ctx, "calendar-timezone does not read; using UTC", "collection", t.CollName, "err", err)
 		return nil
 	}
 	return loc

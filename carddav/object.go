@@ -1,6 +1,7 @@
 package carddav
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -58,7 +59,7 @@ func (a *AddressBooks) Represent(r *http.Request, obj *storage.Object) (string, 
 	}
 	out, err := vcard.Convert(obj.Data, version)
 	if err != nil {
-		a.logger.Warn("stored vCard does not convert; serving it as stored", "object", obj.Name, "err", err)
+		a.logger.WarnContext(r.Context(), "stored vCard does not convert; serving it as stored", "object", obj.Name, "err", err)
 		return a.ContentType(&obj.ObjectMeta), obj.Data, nil
 	}
 	return "text/vcard; charset=utf-8; version=" + version, out, nil
@@ -70,7 +71,7 @@ func (a *AddressBooks) DataRequest(r *http.Request, t *davtree.Target, body []by
 	if err != nil || ad.Plain() {
 		return nil, err
 	}
-	return &renderer{req: ad, logger: a.logger}, nil
+	return &renderer{req: ad, logger: a.logger, ctx: r.Context()}, nil
 }
 
 // renderer renders address-data for one REPORT; a card it cannot render
@@ -78,12 +79,13 @@ func (a *AddressBooks) DataRequest(r *http.Request, t *davtree.Target, body []by
 type renderer struct {
 	req    *AddressDataRequest
 	logger *slog.Logger
+	ctx    context.Context // the request's, for the log
 }
 
 func (r *renderer) Render(data []byte) []byte {
 	out, err := r.req.Render(data)
 	if err != nil {
-		r.logger.Warn("stored vCard does not render; sending it as stored", "err", err)
+		r.logger.WarnContext(r.ctx, "stored vCard does not render; sending it as stored", "err", err)
 		return data
 	}
 	return out

@@ -127,7 +127,7 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 				// Stored cards were validated on PUT; one that no
 				// longer parses (a stricter parser after an upgrade)
 				// cannot match.
-				a.logger.Warn("stored vCard does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
+				a.logger.WarnContext(ctx, "stored vCard does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
 				return nil
 			}
 			if !q.filter.Match(card) {

@@ -44,6 +44,18 @@ type Options struct {
 	// new passwords) under the server's one limit; the server passes the
 	// Authenticator's. Required.
 	Guard *auth.Guard
+	// Observer, when set, is told the result of every export of the mail
+	// server files.
+	Observer Observer
+}
+
+// Observer is told what the exports of the mail server files come to,
+// for monitoring: the server counts them with its metrics, so that this
+// package needs no metrics library. It must not block.
+type Observer interface {
+	// Exported is one export of the files; err is nil when every file
+	// configured was written.
+	Exported(err error)
 }
 
 // API serves organizations, mail services, mailboxes, aliases and the

@@ -328,7 +328,7 @@ func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request) error {
 	address := m.LocalPart + "@" + s.Domain
 	if owner, err := a.store.AccountByLogin(ctx, address); err == nil {
 		if err := a.fallback(ctx, owner, address); err != nil {
-			a.opts.Logger.Error("mailbox: fallback username failed", "account", owner.ID, "err", err)
+			a.opts.Logger.ErrorContext(ctx, "mailbox: fallback username failed", "account", owner.ID, "err", err)
 		}
 	}
 	a.export(ctx)
@@ -351,12 +351,12 @@ func (a *API) fallback(ctx context.Context, owner *storage.Account, address stri
 		" and your usual password, then choose a new login ID."
 	if owner.Mobile != "" && a.opts.Texter != nil {
 		if err := a.opts.Texter.SendSMS(ctx, notify.SMS{To: owner.Mobile, Text: text}); err != nil {
-			a.opts.Logger.Error("mailbox: fallback SMS failed", "account", owner.ID, "err", err)
+			a.opts.Logger.ErrorContext(ctx, "mailbox: fallback SMS failed", "account", owner.ID, "err", err)
 		}
 	}
 	if owner.RecoveryEmail != "" && a.opts.Mailer != nil {
 		if err := a.opts.Mailer.Send(ctx, notify.Message{To: owner.RecoveryEmail, Subject: "Your new username", Text: text + "\n"}); err != nil {
-			a.opts.Logger.Error("mailbox: fallback mail failed", "account", owner.ID, "err", err)
+			a.opts.Logger.ErrorContext(ctx, "mailbox: fallback mail failed", "account", owner.ID, "err", err)
 		}
 	}
 	return nil
@@ -508,7 +508,7 @@ func (a *API) link(w http.ResponseWriter, r *http.Request) error {
 		func() (bool, error) {
 			ok, err := a.guard.VerifyPassword(ctx, hash, req.Password)
 			if errors.Is(err, auth.ErrInvalidHash) {
-				a.opts.Logger.Error("mailbox: stored password hash unusable", "service", s.ID, "mailbox", m.LocalPart, "err", err)
+				a.opts.Logger.ErrorContext(ctx, "mailbox: stored password hash unusable", "service", s.ID, "mailbox", m.LocalPart, "err", err)
 				return false, nil
 			}
 			return ok, err
@@ -710,8 +710,12 @@ func (a *API) export(ctx context.Context) {
 	}
 	a.exportMu.Lock()
 	defer a.exportMu.Unlock()
-	if err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap); err != nil {
-		a.opts.Logger.Error("mailbox: cannot write the mail server files", "err", err)
+	err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap)
+	if a.opts.Observer != nil {
+		a.opts.Observer.Exported(err)
+	}
+	if err != nil {
+		a.opts.Logger.ErrorContext(ctx, "mailbox: cannot write the mail server files", "err", err)
 	}
 }
 

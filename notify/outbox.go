@@ -58,7 +58,7 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return err
 	}
-	o.logger.Info("outbox: mail written", "to", to.Address, "subject", m.Subject, "file", path)
+	o.logger.InfoContext(ctx, "outbox: mail written", "to", to.Address, "subject", m.Subject, "file", path)
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (o *Outbox) SendSMS(ctx context.Context, s SMS) error {
 	if err != nil {
 		return err
 	}
-	o.logger.Info("outbox: SMS written", "to", s.To, "file", path)
+	o.logger.InfoContext(ctx, "outbox: SMS written", "to", s.To, "file", path)
 	return nil
 }
 

@@ -82,4 +82,8 @@
 //     written every 30 s (server.Server.Run), so a poll costs no disk
 //     write; the API shows stored plus pending counts.
 //   - Tokens are masked in the request log (package server).
+//   - Options.Observer is told the outcome of every GET and HEAD (served,
+//     not modified, not found, throttled, failed) and, for each answered
+//     one, whether the cache held its rendering; the server's metrics
+//     count them.
 package publish

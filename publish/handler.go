@@ -45,6 +45,9 @@ type Options struct {
 	GuessWindow time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Observer, when set, is told the outcome of every fetch and whether
+	// the cache answered it.
+	Observer Observer
 }
 
 // Store is what feeds read: links and their statistics, and the
@@ -66,11 +69,15 @@ type Handler struct {
 	clientAddr func(*http.Request) string
 	now        func() time.Time
 	stats      fetchStats
+	observer   Observer
 }
 
 // NewHandler returns the feed handler.
 func NewHandler(store Store, keys *sharing.Keyring, opts Options) *Handler {
-	h := &Handler{store: store, keys: keys, logger: opts.Logger, ttl: opts.TTL, clientAddr: opts.ClientAddr, now: opts.Now}
+	h := &Handler{store: store, keys: keys, logger: opts.Logger, ttl: opts.TTL, clientAddr: opts.ClientAddr, now: opts.Now, observer: opts.Observer}
+	if h.observer == nil {
+		h.observer = noObserver{}
+	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -119,7 +126,7 @@ func (h *Handler) Run(ctx context.Context, interval time.Duration) {
 func (h *Handler) Flush(ctx context.Context) error {
 	err := h.stats.flush(ctx, h.store)
 	if err != nil {
-		h.logger.Warn("cannot write feed fetch statistics; keeping them for the next try", "err", err)
+		h.logger.WarnContext(ctx, "cannot write feed fetch statistics; keeping them for the next try", "err", err)
 	}
 	return err
 }
@@ -162,6 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	token, f, kind, ok := parsePath(r)
 	if !ok {
+		h.observer.Fetched(NotFound)
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
@@ -172,20 +180,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key := auth.AddrKey(h.clientAddr(r))
 		now := h.now()
 		if wait := h.guesses.RetryAfter(key, now); wait > 0 {
+			h.observer.Fetched(Throttled)
 			hd.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 			return
 		}
 		h.guesses.Fail(key, now)
+		h.observer.Fetched(NotFound)
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
 	if err := h.serve(w, r, id, f, kind); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
+			h.observer.Fetched(NotFound)
 			http.Error(w, "not found", http.StatusNotFound)
 			return
 		}
-		h.logger.Error("feed failed", "link", id, "err", err)
+		h.observer.Fetched(Failed)
+		h.logger.ErrorContext(r.Context(), "feed failed", "link", id, "err", err)
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 	}
 }
@@ -255,10 +267,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, f for
 	// Other requests may wait for this rendering: it must not end when
 	// this client goes away.
 	renderCtx := context.WithoutCancel(ctx)
-	e, err := h.cache.get(key, func() (*entry, error) { return h.render(renderCtx, link, coll, feed) })
+	rendered := false
+	e, err := h.cache.get(key, func() (*entry, error) {
+		rendered = true
+		return h.render(renderCtx, link, coll, feed)
+	})
 	if err != nil {
 		return err
 	}
+	h.observer.Cached(!rendered)
 	h.stats.record(link.ID, r.UserAgent(), now)
 	return h.write(w, r, link, coll, e, f, changedAt(link, coll, now), now)
 }
@@ -393,6 +410,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, link *storage.Li
 	hd.Set("Vary", "Accept, Accept-Encoding")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	if notModified(r, etag, changed) {
+		h.observer.Fetched(NotModified)
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -412,6 +430,7 @@ func (h *Handler) write(w http.ResponseWriter, r *http.Request, link *storage.Li
 		hd.Set("Content-Encoding", "gzip")
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	h.observer.Fetched(Served)
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)

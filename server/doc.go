@@ -14,18 +14,82 @@
 //     holds back an account that must choose a new login ID, and
 //     admin.IsAdmin decides who sees the routes registered AdminOnly;
 //   - /ics/ and /vcf/: public feeds (publish), no login;
-//   - /healthz and the request log;
+//   - /healthz, /readyz, and /metrics when configured (below);
 //   - / answers GET and HEAD with a short page, and PROPFIND and OPTIONS
 //     through the DAV tree (clients given only the server's address look
 //     for current-user-principal there).
 //
-// On / and /healthz a method the path does not serve is 405 with Allow
-// (RFC 9110 15.5.6), and OPTIONS answers the same list; the DAV tree, the
-// API and the feeds answer their own. Any other path is 404 whatever the
-// method.
+// On /, /healthz, /readyz and /metrics a method the path does not serve
+// is 405 with Allow (RFC 9110 15.5.6), and OPTIONS answers the same list;
+// the DAV tree, the API and the feeds answer their own. Any other path is
+// 404 whatever the method.
+//
+// # Health
+//
+// /healthz is liveness: 200 {"status":"ok"} whenever the process answers,
+// whatever the database, since a restart does not mend a database. /readyz
+// is readiness: it runs every check registered with AddReadyCheck (the
+// database's, a read transaction, always; features add theirs, such as
+// the mail server files) under one 2 s deadline, and answers 200, or 503
+// with {"status":"unavailable","checks":{"database":"failing"}}. A failing
+// check's error is logged, never sent: both paths need no login.
+//
+// # Metrics
+//
+// The server counts in the Prometheus format on a registry of its own
+// (metrics.go; never the global one, so that servers in one process do
+// not share counters). Feature packages do not import Prometheus: auth,
+// publish and mailbox take an Observer, the store a
+// storage.CommitObserver and storage.Observable.Stats, and the adapters
+// here turn those into counters. What is counted:
+//
+//   - almanac_http_requests_total{route,method,status} and
+//     almanac_http_request_duration_seconds{route,method}: every request
+//     once, when its answer is done. route is the API route's pattern
+//     ("/api/v1/links/{id}"; "api" when none matches), the DAV resource
+//     type ("dav:principal", "dav:home", "dav:collection", "dav:member",
+//     "dav:root", ...; "dav" when the URL was not resolved: 401, or 404
+//     outside the user's tree), "feed", "well-known", "home" (/),
+//     "/healthz", "/readyz", "/metrics", or "other" (404). method is one
+//     the server knows, or "other": the labels are bounded whatever
+//     clients send, never a path, a name or an ID.
+//   - almanac_auth_failures_total and almanac_auth_throttled_total by kind
+//     of secret (password, TOTP_code, ...).
+//   - almanac_feed_fetches_total by outcome (served, not_modified,
+//     not_found, throttled, failed) and almanac_feed_cache_total by result
+//     (hit: no rendering by this request, miss).
+//   - almanac_mail_exports_total by result, and almanac_job_runs_total,
+//     almanac_job_duration_seconds and
+//     almanac_job_last_success_timestamp_seconds by job (prune).
+//   - almanac_db_commit_duration_seconds and almanac_db_commit_writes for
+//     every committed write transaction; almanac_db_size_bytes,
+//     almanac_db_free_bytes, almanac_accounts, almanac_collections,
+//     almanac_objects and almanac_public_links, read from the store on
+//     each scrape (a walk of page headers: about 75 µs per 10,000
+//     objects, so no cache).
+//   - almanac_build_info{version,revision,goversion}, and the Go runtime
+//     and process collectors.
+//
+// /metrics is never public by default. Config.MetricsToken serves it on
+// this handler to requests with "Authorization: Bearer TOKEN" (RFC 6750
+// 2.1), compared in constant time, and 401 with a Bearer challenge to
+// others; without a token there is no /metrics here (404). MetricsHandler
+// serves the same on a listener of its own (almanac serve
+// -metrics-listen), with or without a token. A token has at least 16
+// characters (CheckMetricsToken): 96 bits at the least, which no rate of
+// guessing finds, so failures are not throttled.
+//
+// # Logs
 //
 // Every request gets one log line (request id, principal, method, path,
-// status, duration, bytes) through log/slog. Nothing secret is logged:
-// not the Authorization header, not query strings, and public feed
-// tokens in paths only by their first characters.
+// status, duration, bytes) through log/slog. The request id, also sent as
+// X-Request-Id, rides in the request's context, and LogHandler adds it as
+// "req" to every record logged with that context, in every package and in
+// either format (text or JSON): the error lines of the DAV and API
+// renderers, the authenticator's, the feeds', all carry the id of the
+// request that caused them. Packages log on the request path with the
+// request's context (LogAttrs, ErrorContext, ...) for that reason.
+// Nothing secret is logged: not the Authorization header, not query
+// strings, and public feed tokens in paths only by their first
+// characters.
 package server

@@ -20,6 +20,7 @@ type pruner struct {
 	store     storage.Store
 	log       *slog.Logger
 	retention time.Duration
+	metrics   *metrics
 }
 
 // run prunes at once, so a server started after a long pause catches up,
@@ -38,11 +39,15 @@ func (p pruner) run(ctx context.Context) {
 }
 
 func (p pruner) pass(ctx context.Context) {
-	cutoff := time.Now().Add(-p.retention)
+	start := time.Now()
+	cutoff := start.Add(-p.retention)
 	st, err := p.store.PruneChanges(ctx, cutoff)
+	if p.metrics != nil && ctx.Err() == nil {
+		p.metrics.jobDone("prune", time.Since(start), err)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
-			p.log.Error("prune change log", "err", err)
+			p.log.ErrorContext(ctx, "prune change log", "err", err)
 		}
 		return
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -62,15 +60,27 @@ type Config struct {
 	// SyncRetention is how long change history, and so a sync token,
 	// is kept: Run prunes what is older. 0 keeps it all.
 	SyncRetention time.Duration
+	// MetricsToken, when not empty, serves /metrics on the handler to
+	// requests that bear it (Authorization: Bearer); without it the
+	// handler has no /metrics. MetricsHandler serves them elsewhere.
+	MetricsToken string
 }
 
 // Server is the root handler. Run keeps its background work going.
 type Server struct {
 	http.Handler
-	feeds *publish.Handler
-	api   *api.Router
-	prune pruner
+	feeds   *publish.Handler
+	api     *api.Router
+	prune   pruner
+	metrics *metrics
+	ready   *readiness
+	logger  *slog.Logger
 }
+
+// MetricsHandler serves the server's metrics in the Prometheus text
+// format, to requests bearing token when it is not empty: for a listener
+// of their own (-metrics-listen).
+func (s *Server) MetricsHandler(token string) http.Handler { return s.metrics.handler(token, s.logger) }
 
 // APIRoutes lists the JSON API's routes, "METHOD /path/{param}".
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
@@ -93,12 +103,16 @@ func New(cfg Config) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	logger = slog.New(LogHandler(logger.Handler()))
+	m := newMetrics()
+	m.observeStore(cfg.Store, logger)
 	authn := cfg.Auth
 	if authn == nil {
-		authn = auth.New(cfg.Store, auth.Options{Logger: logger})
+		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
 		Principal: auth.AccountFrom,
+		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
 		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
 			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
 			return err
@@ -113,7 +127,7 @@ func New(cfg Config) *Server {
 		rand.Read(key)
 		keys, _ = sharing.NewKeyring(key)
 	}
-	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL})
+	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
 	mailer, texter := cfg.Mailer, cfg.Texter
 	if mailer == nil || texter == nil {
 		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
@@ -135,13 +149,18 @@ func New(cfg Config) *Server {
 		},
 		Admit: account.LoginChangeGate,
 		Admin: admin.IsAdmin,
+		Matched: func(r *http.Request, pattern string) {
+			if _, path, ok := strings.Cut(pattern, " "); ok {
+				setRoute(r.Context(), path)
+			}
+		},
 	})
 	for _, f := range []interface{ Routes(*api.Router) }{
 		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard()}),
+			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard(), Observer: m.mail}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {
@@ -158,29 +177,37 @@ func New(cfg Config) *Server {
 	// PROPFINDing the well-known URI is sent on too. Clients that end
 	// every collection-like path with a slash ask for that form; it is
 	// redirected alike.
-	wellKnown := http.RedirectHandler(davtree.Prefix, http.StatusMovedPermanently)
+	wellKnown := routed("well-known", http.RedirectHandler(davtree.Prefix, http.StatusMovedPermanently))
 	for _, p := range []string{"/.well-known/caldav", "/.well-known/carddav"} {
 		r.Handle(p, wellKnown)
 		r.Handle(p+"/", wellKnown)
 	}
-	davHandler := authn.Middleware(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree)))
+	davHandler := routed("dav", authn.Middleware(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))))
 	r.PathPrefix(davtree.Prefix).Handler(davHandler)
 	// go-webdav and other clients build URLs with path.Join, which drops
 	// the trailing slash: /dav is the same collection (RFC 4918 5.2), and
 	// a redirect would turn their PROPFIND into a GET.
 	r.Handle("/dav", davHandler)
-	r.PathPrefix("/api/").Handler(apiRouter)
+	r.PathPrefix("/api/").Handler(routed("api", apiRouter))
 	// Public feeds: the token is the credential, no login.
-	r.PathPrefix(publish.CalendarPrefix).Handler(feeds)
-	r.PathPrefix(publish.AddressBookPrefix).Handler(feeds)
-	r.Handle("/healthz", methods{http.MethodGet: healthz(cfg.Store)})
+	r.PathPrefix(publish.CalendarPrefix).Handler(routed("feed", feeds))
+	r.PathPrefix(publish.AddressBookPrefix).Handler(routed("feed", feeds))
+	ready := &readiness{logger: logger}
+	r.Handle("/healthz", routed("/healthz", methods{http.MethodGet: http.HandlerFunc(healthz)}))
+	r.Handle("/readyz", routed("/readyz", methods{http.MethodGet: ready}))
+	if cfg.MetricsToken != "" {
+		r.Handle("/metrics", routed("/metrics", methods{http.MethodGet: m.handler(cfg.MetricsToken, logger)}))
+	}
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal, and clients probe it with OPTIONS;
 	// browsers get the home page.
-	r.Handle("/", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler})
+	r.Handle("/", routed("home", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler}))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
-		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}}
+	s := &Server{Handler: logRequests(logger, m, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
+		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
+		metrics: m, ready: ready, logger: logger}
+	s.AddReadyCheck("database", storeReadable(cfg.Store))
+	return s
 }
 
 // Provision gives a new account its default calendar and address book:
@@ -272,29 +299,32 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "not found", http.StatusNotFound)
 }
 
-func healthz(store storage.Store) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		// A lookup that cannot exist still exercises a read transaction.
-		if _, err := store.Account(ctx, "healthz-probe"); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable"})
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
-	})
-}
-
-// requestInfo is filled in by inner handlers for the log line.
+// requestInfo is filled in by inner handlers for the log line and the
+// metrics.
 type requestInfo struct {
 	id        string
 	principal string
+	// route is what metrics count the request under (doc.go): set by
+	// the handler the router picked, then refined by the API router
+	// (its pattern) and the DAV tree (the resource type).
+	route string
 }
 
 type infoKey struct{}
+
+// routed sets the request's route to route before next serves it.
+func routed(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r.Context(), route)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func setRoute(ctx context.Context, route string) {
+	if info, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		info.route = route
+	}
+}
 
 func withPrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -337,12 +367,15 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// logRequests writes the request log and turns panics into 500s. The
-// path is logged without the query string.
-func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+// logRequests writes the request log, counts the request in the
+// metrics and turns panics into 500s. The path is logged without the
+// query string. The request's context carries its id, which the log
+// handler (logging.go) adds to every line logged with it.
+func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &requestInfo{id: newRequestID()}
+		info := &requestInfo{id: newRequestID(), route: "other"}
+		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		rec := &recorder{ResponseWriter: w}
 		w.Header().Set("X-Request-Id", info.id)
 		defer func() {
@@ -351,7 +384,7 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					rec.status = 499
 				} else {
-					logger.Error("panic serving request", "req", info.id, "panic", p, "stack", string(debug.Stack()))
+					logger.ErrorContext(ctx, "panic serving request", "panic", p, "stack", string(debug.Stack()))
 					if rec.status == 0 {
 						http.Error(rec, "internal server error", http.StatusInternalServerError)
 					}
@@ -361,13 +394,15 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			logger.Info("request", "req", info.id, "principal", info.principal, "method", r.Method,
-				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", time.Since(start).Round(time.Microsecond))
+			dur := time.Since(start)
+			m.request(info.route, r.Method, status, dur)
+			logger.InfoContext(ctx, "request", "principal", info.principal, "method", r.Method,
+				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", dur.Round(time.Microsecond))
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
 		}()
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"almanac/server"
 	"almanac/storage"
 	"almanac/storage/bolt"
 )
@@ -301,6 +302,64 @@ func parseListen(s string) (string, error) {
 		return "", errors.New("the port must be a number from 0 to 65535")
 	}
 	return s, nil
+}
+
+// parseOptionalListen is parseListen for an address that may be unset.
+func parseOptionalListen(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return parseListen(s)
+}
+
+func parseLogFormat(s string) (string, error) {
+	switch v := strings.ToLower(strings.TrimSpace(s)); v {
+	case "text", "json":
+		return v, nil
+	}
+	return "", errors.New("not one of text, json")
+}
+
+// maxTokenFile bounds what readTokenFile reads: a token is a line.
+const maxTokenFile = 4096
+
+// readTokenFile reads a bearer token from the file p ("": none), one line
+// with its line break and surrounding spaces dropped, and checks it. The
+// message never shows the file's content.
+func readTokenFile(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return "", fmt.Errorf("cannot read: %v", pathless(err))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
+	if err != nil {
+		return "", fmt.Errorf("cannot read: %v", pathless(err))
+	}
+	if len(b) > maxTokenFile {
+		return "", fmt.Errorf("longer than %d bytes: not a token file", maxTokenFile)
+	}
+	token := strings.TrimSpace(string(b))
+	if token == "" {
+		return "", errors.New("the file is empty")
+	}
+	if err := server.CheckMetricsToken(token); err != nil {
+		return "", fmt.Errorf("the token in it %v", err)
+	}
+	return token, nil
+}
+
+// pathless drops the path from a file error: the message names it
+// already.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func parseLogLevel(s string) (slog.Level, error) {

@@ -3,6 +3,7 @@
 //	almanac serve [flags]
 //	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR] [LOGIN] ...
 //	almanac mail export|org [-data DIR] ...
+//	almanac version (or -version)
 //
 // # Configuration
 //
@@ -28,6 +29,34 @@
 // slashes are dropped, since links append /ics/TOKEN. Files the server
 // replaces atomically (-dovecot-passwd, -postfix-virtual) need an
 // existing directory: the write goes through a temporary file beside them.
+//
+// # Version
+//
+// almanac version, and almanac -version, print one line: the module
+// version and the VCS revision (with its time, and "modified" for a dirty
+// work tree) that go build recorded, then the Go toolchain and platform
+// (internal/buildinfo). serve logs the same version and revision in its
+// "almanac listening" line, and /metrics has them in almanac_build_info.
+// A build that recorded no revision (go run, -buildvcs=false) says so.
+//
+// # Logs and metrics
+//
+// -log-format text (the default, key=value) or json (slog's JSON handler,
+// one object per line) applies to every line serve writes; each line a
+// request causes carries its id as "req" (server.LogHandler).
+//
+// /metrics is never served without configuration. -metrics-listen ADDR
+// serves it, and nothing else, on a listener of its own, bound with the
+// main one before anything is written; without it, a metrics token serves
+// /metrics on -listen. The token, at least 16 characters of token68
+// (letters, digits, -._~+/ and final =), comes from the file named by
+// -metrics-token-file (one line; surrounding spaces dropped) or from
+// ALMANAC_METRICS_TOKEN, never from a flag of its own: a command line is
+// visible to every user of the machine in the process list, like the
+// SMTP password, which is read from the environment only. Both sources
+// at once are a usage error, as they could disagree, and no message ever
+// shows the token. With -metrics-listen and no token, serve warns when
+// the address is not a loopback one.
 //
 // # Exit status
 //

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"almanac/internal/buildinfo"
 	"almanac/internal/fault"
 )
 
@@ -26,6 +27,7 @@ var commands = []command{
 	{"user enable", "[-data DIR] LOGIN", "Lets a disabled account log in again."},
 	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]", "Writes the Dovecot passwd-file and the Postfix virtual table now. It only reads the database."},
 	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
+	{"version", "", "Prints the version and VCS revision the binary was built from, and its Go toolchain. Also: almanac -version."},
 }
 
 // dbNote is said of every command that works on the database.
@@ -48,7 +50,7 @@ func synopsis(name string) string {
 	b.WriteString("usage:\n")
 	for _, c := range commands {
 		if name == "" || c.name == name || strings.HasPrefix(c.name, name+" ") {
-			fmt.Fprintf(&b, "  almanac %s %s\n", c.name, c.args)
+			fmt.Fprintf(&b, "  %s\n", strings.TrimSpace("almanac "+c.name+" "+c.args))
 		}
 	}
 	if name == "" {
@@ -116,11 +118,24 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return userCmd(args[1:], stdin, stdout, stderr)
 	case "mail":
 		return mailCmd(args[1:], stdin, stdout, stderr)
+	case "version", "-version", "--version":
+		return versionCmd(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, synopsis(""))
 		return nil
 	}
 	return &usageError{msg: fmt.Sprintf("unknown command %q", args[0])}
+}
+
+// versionCmd prints the build information: what `almanac version` shows
+// is what the almanac_build_info metric and the start-up log line say.
+func versionCmd(args []string, stdout io.Writer) error {
+	c := newCmdline("version", stdout)
+	if err := c.parse(args, 0, 0); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, buildinfo.Read())
+	return nil
 }
 
 // subcommand picks the subcommand of group ("user", "mail") from args:

@@ -18,6 +18,7 @@ import (
 	"almanac/admin"
 	"almanac/auth"
 	"almanac/carddav"
+	"almanac/internal/buildinfo"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -29,6 +30,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	data := c.dataDir()
 	listen := c.str("listen", "ALMANAC_LISTEN", "127.0.0.1:8080", "address to listen on, `ADDR` = host:port", parseListen)
 	level := value(c, "log-level", "ALMANAC_LOG_LEVEL", "info", "log `LEVEL`: debug, info, warn, error", parseLogLevel)
+	logFormat := c.str("log-format", "ALMANAC_LOG_FORMAT", "text", "log `FORMAT`: text (key=value) or json (one object a line)", parseLogFormat)
+	metricsListen := c.str("metrics-listen", "ALMANAC_METRICS_LISTEN", "", "serve /metrics on this `ADDR` (host:port) of its own instead of on -listen; without it and without a metrics token there is no /metrics", parseOptionalListen)
+	metricsTokenFile := c.str("metrics-token-file", "ALMANAC_METRICS_TOKEN_FILE", "", "`FILE` holding the bearer token /metrics requires (or the token itself in env ALMANAC_METRICS_TOKEN); without -metrics-listen, /metrics is then served on -listen", readTokenFile)
 	linkKey := c.str("link-key", "ALMANAC_LINK_KEY", "", "`FILE` holding the key public-link tokens derive from, created when missing; keep it apart from the database (default DATA/link.key)", checkFile)
 	publicURL := c.str("public-url", "ALMANAC_PUBLIC_URL", "", "external base `URL` public links are shown with, e.g. https://cal.example.com (default: the request's)", parsePublicURL)
 	feedTTL := c.duration("feed-ttl", "ALMANAC_FEED_TTL", time.Hour, time.Minute, 7*24*time.Hour, "refresh interval public feeds suggest to subscribers, a `DURATION` from 1m to 168h")
@@ -46,7 +50,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: *level}))
+	metricsToken, err := pickMetricsToken(*metricsTokenFile, os.Getenv("ALMANAC_METRICS_TOKEN"))
+	if err != nil {
+		return &usageError{cmd: "serve", msg: err.Error()}
+	}
+	logger := newLogger(stderr, *logFormat, *level)
 	// Without SMTP, mail and SMS land in DATA/outbox, logged, so that a
 	// fresh machine works; SMS always does until a gateway is added.
 	outbox := notify.NewOutbox(filepath.Join(*data, "outbox"), logger)
@@ -69,6 +77,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if *metricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", *metricsListen); err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		defer metricsLn.Close()
+	}
 
 	db, err := openStore(*data)
 	if err != nil {
@@ -109,9 +124,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}()
 	}
 
-	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
+	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention})
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention}
+	if metricsLn == nil {
+		cfg.MetricsToken = metricsToken
+	}
+	app := server.New(cfg)
 	appCtx, stopApp := context.WithCancel(context.Background())
 	appDone := make(chan struct{})
 	go func() { app.Run(appCtx); close(appDone) }()
@@ -122,9 +141,23 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("almanac listening", "addr", ln.Addr().String(), "data", *data)
-	errc := make(chan error, 1)
+	bi := buildinfo.Read()
+	logger.Info("almanac listening", "addr", ln.Addr().String(), "data", *data, "version", bi.Version, "revision", bi.Revision)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
+	if metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", app.MetricsHandler(metricsToken))
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: srv.ErrorLog}
+		servers = append(servers, msrv)
+		go func() { errc <- msrv.Serve(metricsLn) }()
+		logger.Info("metrics listening", "addr", metricsLn.Addr().String(), "token", metricsToken != "")
+		if metricsToken == "" && !isLoopback(metricsLn.Addr()) {
+			logger.Warn("metrics are served without a token on a non-loopback address; anyone who reaches it reads them (set ALMANAC_METRICS_TOKEN or -metrics-token-file)",
+				"addr", metricsLn.Addr().String())
+		}
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -133,13 +166,52 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	for _, s := range servers {
+		if err := s.Shutdown(shutdownCtx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range servers {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
+}
+
+// newLogger is the server's logger in format ("text" or "json"), with the
+// request id added to every line a request causes (server.LogHandler).
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(server.LogHandler(h))
+}
+
+// pickMetricsToken is the token /metrics requires: from the file of
+// -metrics-token-file (already read) or from ALMANAC_METRICS_TOKEN, which
+// keeps it out of the process list as ALMANAC_SMTP_PASSWORD does. Both at
+// once is a mistake, as the two could differ. The token itself is never
+// part of a message.
+func pickMetricsToken(fromFile, fromEnv string) (string, error) {
+	switch {
+	case fromFile != "" && fromEnv != "":
+		return "", errors.New("the metrics token is in both ALMANAC_METRICS_TOKEN and -metrics-token-file (env ALMANAC_METRICS_TOKEN_FILE); give one")
+	case fromEnv != "":
+		if err := server.CheckMetricsToken(fromEnv); err != nil {
+			return "", fmt.Errorf("ALMANAC_METRICS_TOKEN: the token %v", err)
+		}
+		return fromEnv, nil
+	}
+	return fromFile, nil
+}
+
+// isLoopback reports whether addr is on a loopback interface.
+func isLoopback(addr net.Addr) bool {
+	a, ok := addr.(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }
 
 // defaultSyncRetention keeps sync tokens valid for a year, longer than

@@ -67,7 +67,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		return // the client went away; nobody reads the answer
 	}
 	if e.Status >= 500 && logger != nil {
-		logger.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
+		logger.ErrorContext(r.Context(), "api request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}
 	if e.Status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", retryAfterValue(e.RetryAfter))

@@ -42,6 +42,11 @@ type Options struct {
 	// Admin tells, after Authenticate, whether the caller may use
 	// AdminOnly routes; nil: nobody may.
 	Admin func(*http.Request) bool
+	// Matched, when set, is told the pattern of the route that serves
+	// each request ("GET /api/v1/links/{id}"), or "" when none does, before
+	// it is served: metrics and logs count requests by route, not by a
+	// path that holds IDs.
+	Matched func(r *http.Request, pattern string)
 }
 
 // Router is the one router of /api/v1: method patterns of Go's ServeMux
@@ -108,7 +113,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL = &u
 		r = &r2
 	}
-	if _, pattern := rt.mux.Handler(r); pattern != "" {
+	_, pattern := rt.mux.Handler(r)
+	if rt.opts.Matched != nil {
+		rt.opts.Matched(r, pattern)
+	}
+	if pattern != "" {
 		rt.mux.ServeHTTP(w, r)
 		return
 	}

@@ -2,6 +2,7 @@ package dav
 
 import (
 	"bufio"
+	"context"
 	"encoding/xml"
 	"net/http"
 	"net/url"
@@ -53,6 +54,7 @@ type PropSource interface {
 // with the first response, so a large listing is never held in memory.
 type Multistatus struct {
 	w       http.ResponseWriter
+	ctx     context.Context // the request's, for what is logged about it
 	bw      *bufio.Writer
 	started bool
 	minimal bool
@@ -65,7 +67,16 @@ type Multistatus struct {
 // NewMultistatus starts a multistatus for r. Prefer: return=minimal drops
 // the 404 propstats (RFC 8144 2.1).
 func NewMultistatus(w http.ResponseWriter, r *http.Request) *Multistatus {
-	return &Multistatus{w: w, minimal: PreferMinimal(r), head: r.Method == http.MethodHead}
+	return &Multistatus{w: w, ctx: r.Context(), minimal: PreferMinimal(r), head: r.Method == http.MethodHead}
+}
+
+// Context is the request's context: an error met after the first byte
+// can only be logged, and the log line must name the request.
+func (m *Multistatus) Context() context.Context {
+	if m.ctx == nil {
+		return context.Background()
+	}
+	return m.ctx
 }
 
 func (m *Multistatus) start() {

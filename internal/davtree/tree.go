@@ -41,6 +41,7 @@ type Tree struct {
 	kinds     []Kind
 	principal func(context.Context) *storage.Account
 	grant     func(ctx context.Context, owner, coll, sharee, access string) error
+	resolved  func(context.Context, Type)
 	davHeader string
 	protected map[xml.Name]bool
 	// mkcolMethods are MKCOL and the kinds' own creation methods.
@@ -60,6 +61,11 @@ type Options struct {
 	// the same domain rule the JSON API follows (package sharing). Nil
 	// refuses such requests.
 	Share func(ctx context.Context, owner, coll, sharee, access string) error
+	// Resolved, when set, is told the type of resource each request's
+	// URL names once it is resolved: metrics count DAV requests by
+	// method and resource type, never by a path that holds names. A
+	// request whose URL does not resolve is not reported.
+	Resolved func(context.Context, Type)
 }
 
 // New returns the tree serving kinds.
@@ -67,7 +73,7 @@ func New(store Store, opts Options, kinds ...Kind) *Tree {
 	if opts.Principal == nil {
 		panic("davtree: Options.Principal is required")
 	}
-	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share}
+	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
 	}
@@ -122,6 +128,9 @@ func (tr *Tree) serve(w http.ResponseWriter, r *http.Request) (*Target, error) {
 	t, err := tr.resolve(r.Context(), acc, r.URL.EscapedPath())
 	if err != nil {
 		return nil, err
+	}
+	if tr.resolved != nil {
+		tr.resolved(r.Context(), t.Type)
 	}
 	w.Header().Set("DAV", tr.davHeader)
 	if len(r.Header.Values("If")) > 0 {
@@ -181,6 +190,16 @@ const (
 	Notifications             // /dav/notifications/{user}/
 	Notification              // /dav/notifications/{user}/{name}
 )
+
+var typeNames = [...]string{"root", "principals", "principal", "homes", "home", "collection", "member", "notifications", "notification"}
+
+// String names the type in lower case, as metrics label it.
+func (t Type) String() string {
+	if t >= 0 && int(t) < len(typeNames) {
+		return typeNames[t]
+	}
+	return "type(" + strconv.Itoa(int(t)) + ")"
+}
 
 // Target is a resolved request URL. Coll is nil when the collection does
 // not exist (MKCOL, or a PUT that must answer 409).
@@ -508,6 +527,6 @@ func Abort(logger *slog.Logger, ms *dav.Multistatus, err error) error {
 		return err
 	}
 	// Most often the client went away mid-listing, so this is a warning.
-	logger.Warn("multistatus aborted", "err", err)
+	logger.WarnContext(ms.Context(), "multistatus aborted", "err", err)
 	panic(http.ErrAbortHandler)
 }

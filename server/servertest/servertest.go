@@ -15,9 +15,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"almanac/auth"
 	"almanac/caldav"
@@ -236,4 +241,85 @@ func ReadAll(t testing.TB, resp *http.Response) []byte {
 		t.Fatalf("read body: %v", err)
 	}
 	return b
+}
+
+// Metrics is one scrape of the server's metrics, read with the
+// Prometheus text parser: metric families by name.
+type Metrics map[string]*dto.MetricFamily
+
+// Scrape reads the server's metrics in the Prometheus text format, as a
+// scraper would, and parses them; the scrape is served in process and
+// is not counted as a request.
+func (e *Env) Scrape() Metrics {
+	e.t.Helper()
+	rec := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	r.Header.Set("Accept", "text/plain")
+	e.Server.MetricsHandler("").ServeHTTP(rec, r)
+	if rec.Code != http.StatusOK {
+		e.t.Fatalf("scrape: %d %s", rec.Code, rec.Body)
+	}
+	return ParseMetrics(e.t, rec.Body)
+}
+
+// ParseMetrics parses the Prometheus text format, failing the test when
+// it does not parse.
+func ParseMetrics(t testing.TB, r io.Reader) Metrics {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		t.Fatalf("metrics do not parse: %v", err)
+	}
+	return fams
+}
+
+// Series returns the series of family name by their labels, written
+// "k=v,k=v" in label name order ("" for none), with their values: a
+// counter's or gauge's value, a histogram's count of observations.
+func (m Metrics) Series(name string) map[string]float64 {
+	out := map[string]float64{}
+	fam := m[name]
+	if fam == nil {
+		return out
+	}
+	for _, s := range fam.GetMetric() {
+		var labels []string
+		for _, l := range s.GetLabel() {
+			labels = append(labels, l.GetName()+"="+l.GetValue())
+		}
+		sort.Strings(labels)
+		var v float64
+		switch {
+		case s.Counter != nil:
+			v = s.GetCounter().GetValue()
+		case s.Gauge != nil:
+			v = s.GetGauge().GetValue()
+		case s.Histogram != nil:
+			v = float64(s.GetHistogram().GetSampleCount())
+		case s.Untyped != nil:
+			v = s.GetUntyped().GetValue()
+		}
+		out[strings.Join(labels, ",")] = v
+	}
+	return out
+}
+
+// Value is the sum of the series of name whose labels include the
+// name/value pairs given (all of them with none).
+func (m Metrics) Value(name string, labels ...string) float64 {
+	var sum float64
+	for key, v := range m.Series(name) {
+		have := "," + key + ","
+		match := true
+		for i := 0; i+1 < len(labels); i += 2 {
+			if !strings.Contains(have, ","+labels[i]+"="+labels[i+1]+",") {
+				match = false
+			}
+		}
+		if match {
+			sum += v
+		}
+	}
+	return sum
 }

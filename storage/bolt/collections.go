@@ -259,7 +259,7 @@ func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error
 	if err != nil {
 		return wrap(op, err)
 	}
-	err = db.bdb.Update(func(tx *bbolt.Tx) error {
+	err = db.commit.update(func(tx *bbolt.Tx) error {
 		if tx.Bucket(bucketAccounts).Get([]byte(c.Owner)) == nil {
 			return fmt.Errorf("account %q: %w", c.Owner, storage.ErrNotFound)
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"almanac/storage"
 )
 
 // committer is a group commit that waits only when it has seen company.
@@ -35,6 +37,9 @@ type committer struct {
 	arrived chan struct{}
 
 	commits atomic.Int64 // transactions committed, for benchmarks
+
+	// observer is told about each commit (DB.ObserveCommits).
+	observer atomic.Pointer[storage.CommitObserver]
 }
 
 func newCommitter(db *bbolt.DB) *committer {
@@ -121,6 +126,7 @@ func (c *committer) commit(calls []commitCall) {
 	var solo []commitCall
 	for len(calls) > 0 {
 		failed := -1
+		start := time.Now()
 		err := c.db.Update(func(tx *bbolt.Tx) error {
 			for i, call := range calls {
 				if err := safeCall(call.fn, tx); err != nil {
@@ -136,7 +142,7 @@ func (c *committer) commit(calls []commitCall) {
 			continue
 		}
 		if err == nil {
-			c.commits.Add(1)
+			c.committed(len(calls), time.Since(start))
 		}
 		for _, call := range calls {
 			call.done <- err
@@ -144,12 +150,36 @@ func (c *committer) commit(calls []commitCall) {
 		break
 	}
 	for _, call := range solo {
+		start := time.Now()
 		err := c.db.Update(func(tx *bbolt.Tx) error { return safeCall(call.fn, tx) })
 		if err == nil {
-			c.commits.Add(1)
+			c.committed(1, time.Since(start))
 		}
 		call.done <- err
 	}
+}
+
+// committed counts a group transaction of writes that committed in d.
+func (c *committer) committed(writes int, d time.Duration) {
+	c.commits.Add(1)
+	c.observe(writes, d)
+}
+
+func (c *committer) observe(writes int, d time.Duration) {
+	if o := c.observer.Load(); o != nil {
+		(*o).Committed(writes, d)
+	}
+}
+
+// update is bbolt's Update for the writes that do not go through the
+// group commit, reported to the observer like the group's.
+func (c *committer) update(fn func(*bbolt.Tx) error) error {
+	start := time.Now()
+	err := c.db.Update(fn)
+	if err == nil {
+		c.observe(1, time.Since(start))
+	}
+	return err
 }
 
 var errPanic = errors.New("panic in write transaction")

@@ -177,7 +177,7 @@ func (db *DB) pruneApply(todo []pruneTarget, stats *storage.PruneStats) ([]prune
 		left         []pruneTarget
 		moved, tombs int
 	)
-	err := db.bdb.Update(func(tx *bbolt.Tx) error {
+	err := db.commit.update(func(tx *bbolt.Tx) error {
 		left, moved, tombs = todo, 0, 0
 		budget := pruneTxRecords
 		for len(left) > 0 && budget > 0 {

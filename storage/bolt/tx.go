@@ -22,7 +22,7 @@ func view[T any](db *DB, ctx context.Context, op string, fn func(tx *bbolt.Tx) (
 
 // update is view for a write transaction (bbolt's Update).
 func update[T any](db *DB, ctx context.Context, op string, fn func(tx *bbolt.Tx) (T, error)) (T, error) {
-	return inTx(db.bdb.Update, ctx, op, fn)
+	return inTx(db.commit.update, ctx, op, fn)
 }
 
 func inTx[T any](run func(func(*bbolt.Tx) error) error, ctx context.Context, op string, fn func(tx *bbolt.Tx) (T, error)) (T, error) {
@@ -54,7 +54,7 @@ func (db *DB) exec(ctx context.Context, op string, fn func(tx *bbolt.Tx) error) 
 // execChecked is exec for a method that has checked the context itself,
 // before validating its arguments.
 func (db *DB) execChecked(op string, fn func(tx *bbolt.Tx) error) error {
-	return wrap(op, db.bdb.Update(fn))
+	return wrap(op, db.commit.update(fn))
 }
 
 // getJSON decodes the value of key in b into a new T, nil when b or the
