@@ -23,4 +23,8 @@
 //     the retention the caller chooses is how long a token lives.
 //   - Collections are never created implicitly: writing into a collection
 //     that does not exist is ErrNotFound.
+//   - A Snapshot (Maintenance) is the whole store at one moment and does
+//     not hold writers up; Check reads one consistent state and names
+//     each broken invariant in words. storagetest.RunMaintenance checks
+//     both, and that a store written through its methods checks clean.
 package storage

@@ -660,6 +660,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Maintenance
 	Close() error
 }
 
