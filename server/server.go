@@ -61,6 +61,9 @@ type Config struct {
 	// SyncRetention is how long change history, and so a sync token,
 	// is kept: Run prunes what is older. 0 keeps it all.
 	SyncRetention time.Duration
+	// Backup schedules backups, which Run makes (backup.go); a zero
+	// value makes none.
+	Backup BackupConfig
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -69,18 +72,23 @@ type Server struct {
 	feeds *publish.Handler
 	api   *api.Router
 	prune pruner
+
+	backups *backupper // nil: none scheduled
 }
 
 // APIRoutes lists the JSON API's routes, "METHOD /path/{param}".
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
-// statistics every 30 s, and once more then, and prunes the change log
-// (prune.go).
+// statistics every 30 s, and once more then, prunes the change log
+// (prune.go) and makes the scheduled backups (backup.go).
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
 		wg.Go(func() { s.prune.run(ctx) })
+	}
+	if s.backups != nil {
+		wg.Go(func() { s.backups.run(ctx) })
 	}
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
@@ -176,7 +184,7 @@ func New(cfg Config) *Server {
 	r.Handle("/", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler})
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	return &Server{Handler: logRequests(logger, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
-		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}}
+		prune: pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention}, backups: newBackupper(cfg.Backup, cfg.Store, logger)}
 }
 
 // methods serves each method of a path that is not in the DAV tree with
