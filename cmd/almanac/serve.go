@@ -18,6 +18,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/internal/backup"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -43,8 +44,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
 		parseRetention)
+	backupDir := c.str("backup-dir", "ALMANAC_BACKUP_DIR", "", "existing, writable directory `DIR` for scheduled backups, best on another disk; empty: none", checkBackupDir)
+	backupEvery := c.duration("backup-every", "ALMANAC_BACKUP_EVERY", 24*time.Hour, time.Minute, 366*24*time.Hour, "time between scheduled backups, a `DURATION` from 1m to 8784h")
+	backupKeep := c.integer("backup-keep", "ALMANAC_BACKUP_KEEP", 7, 1, 100_000, "how many scheduled backups to keep, `N` from 1 to 100000; older ones are removed")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
+	}
+	if *backupDir == "" {
+		for _, f := range []string{"backup-every", "backup-keep"} {
+			if c.given(f) {
+				return &usageError{cmd: "serve", msg: "-" + f + " needs -backup-dir (env ALMANAC_BACKUP_DIR)"}
+			}
+		}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: *level}))
 	// Without SMTP, mail and SMS land in DATA/outbox, logged, so that a
@@ -96,7 +107,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	app := server.New(server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention})
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
+		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
+			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}})
 	appCtx, stopApp := context.WithCancel(context.Background())
 	appDone := make(chan struct{})
 	go func() { app.Run(appCtx); close(appDone) }()
