@@ -81,6 +81,15 @@
 //
 // # Logs
 //
+// Run does the background work: feed statistics, change-log pruning and,
+// with Config.Backup.Dir, scheduled backups (backup.go): an archive
+// (internal/backup) every Config.Backup.Every, named by its UTC start
+// time, written through a temporary file and linked into place, the
+// newest Config.Backup.Keep kept. Each outcome is a log line ("backup
+// written" at info, "backup failed" at error) and a call of
+// Config.Backup.Done, which is where metrics hook in. A restart keeps
+// the rhythm: the next backup is due Every after the newest archive.
+//
 // Every request gets one log line (request id, principal, method, path,
 // status, duration, bytes) through log/slog. The request id, also sent as
 // X-Request-Id, rides in the request's context, and LogHandler adds it as

@@ -64,6 +64,9 @@ type Config struct {
 	// requests that bear it (Authorization: Bearer); without it the
 	// handler has no /metrics. MetricsHandler serves them elsewhere.
 	MetricsToken string
+	// Backup schedules backups, which Run makes (backup.go); a zero
+	// value makes none.
+	Backup BackupConfig
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -75,6 +78,7 @@ type Server struct {
 	metrics *metrics
 	ready   *readiness
 	logger  *slog.Logger
+	backups *backupper // nil: none scheduled
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -86,12 +90,15 @@ func (s *Server) MetricsHandler(token string) http.Handler { return s.metrics.ha
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
-// statistics every 30 s, and once more then, and prunes the change log
-// (prune.go).
+// statistics every 30 s, and once more then, prunes the change log
+// (prune.go) and makes the scheduled backups (backup.go).
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
 		wg.Go(func() { s.prune.run(ctx) })
+	}
+	if s.backups != nil {
+		wg.Go(func() { s.backups.run(ctx) })
 	}
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
@@ -205,7 +212,7 @@ func New(cfg Config) *Server {
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	s := &Server{Handler: logRequests(logger, m, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
-		metrics: m, ready: ready, logger: logger}
+		metrics: m, ready: ready, logger: logger, backups: newBackupper(cfg.Backup, cfg.Store, logger)}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	return s
 }

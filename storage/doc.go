@@ -31,4 +31,8 @@
 //     keeps its incarnation, sequence and change log, so a sync token
 //     stays valid, and its grants and links follow it. A new collection
 //     under the old name is a new incarnation.
+//   - A Snapshot (Maintenance) is the whole store at one moment and does
+//     not hold writers up; Check reads one consistent state and names
+//     each broken invariant in words. storagetest.RunMaintenance checks
+//     both, and that a store written through its methods checks clean.
 package storage

@@ -33,6 +33,9 @@ type dbCommand struct {
 	// setting helpers, so that the server re-reads them from the
 	// canonical arguments) and returns what runs it once c is parsed.
 	define func(c *cmdline) dbJob
+	// offline, when set, runs the command without a server instead of
+	// opening the database for run (check reads the file itself).
+	offline func(data string, stdout io.Writer) error
 }
 
 // openMode is how the CLI opens the database itself.
@@ -63,10 +66,13 @@ type dbEnv struct {
 	admin          *admin.Service
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// linkKey is the link key file of the database: the running
+	// server's, or DATA/link.key.
+	linkKey string
 }
 
-func newDBEnv(store storage.Store, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) *dbEnv {
-	return &dbEnv{store: store, admin: newAdmin(store, logger), stdin: stdin, stdout: stdout, stderr: stderr}
+func newDBEnv(store storage.Store, linkKey string, stdin io.Reader, stdout, stderr io.Writer, logger *slog.Logger) *dbEnv {
+	return &dbEnv{store: store, admin: newAdmin(store, logger), stdin: stdin, stdout: stdout, stderr: stderr, linkKey: linkKey}
 }
 
 // newAdmin is account administration on store, provisioning accounts as
@@ -80,7 +86,7 @@ func newAdmin(store storage.Store, logger *slog.Logger) *admin.Service {
 var dbCommands = map[string]*dbCommand{}
 
 func init() {
-	for _, list := range [][]*dbCommand{userCommands, mailCommands} {
+	for _, list := range [][]*dbCommand{userCommands, mailCommands, maintenanceCommands} {
 		for _, c := range list {
 			dbCommands[c.name] = c
 		}
@@ -122,6 +128,16 @@ func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Wri
 	if err := call(); !errors.Is(err, adminsock.ErrNoServer) {
 		return err
 	}
+	if cmd.offline != nil {
+		err := cmd.offline(*data, stdout)
+		if errors.Is(err, storage.ErrLocked) {
+			// A server that started meanwhile has its socket up by now.
+			if err := call(); !errors.Is(err, adminsock.ErrNoServer) {
+				return err
+			}
+		}
+		return err
+	}
 	var db storage.Store
 	var err error
 	switch cmd.open {
@@ -142,7 +158,7 @@ func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Wri
 		return err
 	}
 	defer db.Close()
-	return job.run(ctx, newDBEnv(db, bytes.NewReader(in), stdout, stderr, nil))
+	return job.run(ctx, newDBEnv(db, filepath.Join(*data, "link.key"), bytes.NewReader(in), stdout, stderr, nil))
 }
 
 // exitStatus is a status whose message, if any, is printed already.
@@ -152,13 +168,13 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 
 // socketHandler runs database commands inside the server, on store, for
 // clients of the admin socket.
-func socketHandler(store storage.Store, logger *slog.Logger) adminsock.Handler {
+func socketHandler(store storage.Store, linkKey string, logger *slog.Logger) adminsock.Handler {
 	return func(ctx context.Context, req adminsock.Request, stdin io.Reader, stdout, stderr io.Writer) int {
-		return report(runRemote(ctx, store, logger, req, stdin, stdout, stderr), stderr)
+		return report(runRemote(ctx, store, linkKey, logger, req, stdin, stdout, stderr), stderr)
 	}
 }
 
-func runRemote(ctx context.Context, store storage.Store, logger *slog.Logger, req adminsock.Request, stdin io.Reader, stdout, stderr io.Writer) error {
+func runRemote(ctx context.Context, store storage.Store, linkKey string, logger *slog.Logger, req adminsock.Request, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := dbCommands[req.Command]
 	if cmd == nil {
 		// A newer command line than this server.
@@ -170,13 +186,14 @@ func runRemote(ctx context.Context, store storage.Store, logger *slog.Logger, re
 	if err := c.parse(req.Args, cmd.minArgs, cmd.maxArgs); err != nil {
 		return err
 	}
-	return job.run(ctx, newDBEnv(store, stdin, stdout, stderr, logger))
+	return job.run(ctx, newDBEnv(store, linkKey, stdin, stdout, stderr, logger))
 }
 
-// listenAdmin starts the admin socket in dataDir for the server's store;
-// stop shuts it down, letting commands in progress finish until ctx ends.
-func listenAdmin(dataDir string, store storage.Store, logger *slog.Logger) (stop func(ctx context.Context), err error) {
-	s, err := adminsock.Listen(filepath.Join(dataDir, socketName), socketHandler(store, logger), adminsock.Options{Logger: logger})
+// listenAdmin starts the admin socket in dataDir for the server's store
+// and link key file; stop shuts it down, letting commands in progress
+// finish until ctx ends.
+func listenAdmin(dataDir, linkKey string, store storage.Store, logger *slog.Logger) (stop func(ctx context.Context), err error) {
+	s, err := adminsock.Listen(filepath.Join(dataDir, socketName), socketHandler(store, linkKey, logger), adminsock.Options{Logger: logger})
 	if err != nil {
 		return nil, err
 	}

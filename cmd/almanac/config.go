@@ -208,6 +208,17 @@ func (c *cmdline) parse(args []string, minArgs, maxArgs int) error {
 	return nil
 }
 
+// given reports whether the flag name got a value from the command line
+// or its environment variable, rather than its default.
+func (c *cmdline) given(name string) bool {
+	for _, s := range c.settings {
+		if s.flag == name {
+			return s.given || s.env != "" && os.Getenv(s.env) != ""
+		}
+	}
+	return false
+}
+
 // help prints the command's synopsis, what it does and its flags.
 func (c *cmdline) help() {
 	fmt.Fprint(c.stdout, synopsis(c.name))
@@ -458,6 +469,29 @@ func absolute(check func(string) (string, error)) func(string) (string, error) {
 		}
 		return abs, nil
 	}
+}
+
+// checkBackupDir accepts a directory that exists and takes files: the
+// scheduled backups would otherwise fail in the background, hours after
+// the start. The probe file is removed at once.
+func checkBackupDir(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return "", errors.New("no such directory")
+	case !fi.IsDir():
+		return "", errors.New("not a directory")
+	}
+	f, err := os.CreateTemp(p, ".almanac-probe-*")
+	if err != nil {
+		return "", errors.New("not writable")
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return p, nil
 }
 
 // lockWait is how long a command waits for the database lock before

@@ -4,6 +4,9 @@
 //	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR] [LOGIN] ...
 //	almanac mail export|org [-data DIR] ...
 //	almanac version (or -version)
+//	almanac backup [-data DIR] [-link-key FILE] -o FILE
+//	almanac restore -i FILE [-data DIR] [-link-key FILE]
+//	almanac check [-data DIR]
 //
 // # Configuration
 //
@@ -109,6 +112,31 @@
 // passwd, delete, admin, disable and enable and mail org change only what
 // exists. All of these fail with "no database in DIR" and create nothing
 // when there is none.
+// serve and user add create the data directory and database when missing,
+// restore only from an archive. user list, mail export, backup and check
+// only read, and open the file read-only; user passwd, user delete and
+// mail org change only what exists. All of these fail with "no database
+// in DIR" and create nothing when there is none.
+//
+// # Backups
+//
+// backup writes an archive (internal/backup) of a snapshot of the
+// database and the link key. Like the user and mail commands it runs
+// inside a server that holds the database (through the admin socket:
+// the snapshot is the server's, writers go on, the key is the server's
+// -link-key), or else opens the database read-only itself. check does
+// the same; without a server it walks the file's pages before bbolt
+// opens it. It refuses an existing FILE rather than replace a
+// backup. A missing -link-key is an error, a missing DATA/link.key (a
+// server that never ran has none) only a note in the output. restore
+// verifies the whole archive before it writes anything and refuses a
+// data directory that holds anything, even lost+found, and a key file
+// that exists: it never merges into or overwrites data. check exits 1
+// when it finds a problem and prints at most 1000 of them. serve's
+// -backup-dir must exist and take a file when serve starts (a probe file
+// is made and removed), since a backup failing hours later in the
+// background is easy to miss; -backup-every (1m to 8784h, default 24h)
+// and -backup-keep (1 to 100000, default 7) without it are usage errors.
 //
 // # Passwords
 //

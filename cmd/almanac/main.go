@@ -28,6 +28,9 @@ var commands = []command{
 	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]", "Writes the Dovecot passwd-file and the Postfix virtual table now. It only reads the database."},
 	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
 	{"version", "", "Prints the version and VCS revision the binary was built from, and its Go toolchain. Also: almanac -version."},
+	{"backup", "[-data DIR] [-link-key FILE] -o FILE", "Writes a backup archive: a snapshot of the database, consistent to one moment, with the link key and a manifest of checksums. FILE must not exist; it is gzipped when it ends in .gz or .tgz. It only reads the database."},
+	{"restore", "-i FILE [-data DIR] [-link-key FILE]", "Restores a backup archive into DIR, which must be missing or empty. Every checksum is verified before anything is written; the database appears last."},
+	{"check", "[-data DIR]", "Checks the database: the file's pages and that every record agrees with its indexes and references. Prints each problem found and exits 1 when there is any. It only reads the database."},
 }
 
 // dbNote is said of every command that works on the database.
@@ -120,6 +123,10 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return mailCmd(args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		return versionCmd(args[1:], stdout)
+	case "backup", "check":
+		return runDB(dbCommands[args[0]], args[1:], stdin, stdout, stderr)
+	case "restore":
+		return restoreCmd(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, synopsis(""))
 		return nil

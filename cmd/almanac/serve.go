@@ -19,6 +19,7 @@ import (
 	"almanac/auth"
 	"almanac/carddav"
 	"almanac/internal/buildinfo"
+	"almanac/internal/backup"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -47,12 +48,22 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
 		parseRetention)
+	backupDir := c.str("backup-dir", "ALMANAC_BACKUP_DIR", "", "existing, writable directory `DIR` for scheduled backups, best on another disk; empty: none", checkBackupDir)
+	backupEvery := c.duration("backup-every", "ALMANAC_BACKUP_EVERY", 24*time.Hour, time.Minute, 366*24*time.Hour, "time between scheduled backups, a `DURATION` from 1m to 8784h")
+	backupKeep := c.integer("backup-keep", "ALMANAC_BACKUP_KEEP", 7, 1, 100_000, "how many scheduled backups to keep, `N` from 1 to 100000; older ones are removed")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
 	metricsToken, err := pickMetricsToken(*metricsTokenFile, os.Getenv("ALMANAC_METRICS_TOKEN"))
 	if err != nil {
 		return &usageError{cmd: "serve", msg: err.Error()}
+	}
+	if *backupDir == "" {
+		for _, f := range []string{"backup-every", "backup-keep"} {
+			if c.given(f) {
+				return &usageError{cmd: "serve", msg: "-" + f + " needs -backup-dir (env ALMANAC_BACKUP_DIR)"}
+			}
+		}
 	}
 	logger := newLogger(stderr, *logFormat, *level)
 	// Without SMTP, mail and SMS land in DATA/outbox, logged, so that a
@@ -111,7 +122,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	// The database commands reach the server through its admin socket;
 	// without one they wait for it to stop, as before, so a failure
 	// here is no reason not to serve.
-	stopAdmin, err := listenAdmin(*data, db, logger)
+	stopAdmin, err := listenAdmin(*data, *linkKey, db, logger)
 	if err != nil {
 		logger.Warn("no admin socket: the user and mail commands need the server stopped", "err", err)
 	} else {
@@ -126,7 +137,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention}
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
+		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
+			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}

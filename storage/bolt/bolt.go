@@ -107,8 +107,9 @@ func Open(path string, opts Options) (*DB, error) {
 		// The map freelist keeps allocation O(1) as the file fragments;
 		// not syncing it saves a page write per commit at the price of
 		// a freelist rebuild on open.
-		FreelistType:   bbolt.FreelistMapType,
-		NoFreelistSync: true,
+		FreelistType:    bbolt.FreelistMapType,
+		NoFreelistSync:  true,
+		InitialMmapSize: mmapSize(opts.ReadOnly),
 	})
 	if errors.Is(err, bberrors.ErrTimeout) {
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, storage.ErrLocked)

@@ -163,6 +163,42 @@
 // order, and stops with storage.ErrNotFound if the collection is deleted
 // or replaced meanwhile.
 //
+// # Snapshots and checks
+//
+// Snapshot (storage.Maintenance) is a read transaction; its WriteTo is
+// bbolt's Tx.WriteTo, which copies the pages that transaction sees with
+// its meta page rewritten, so the copy is the database of that moment.
+// bbolt keeps those pages from reuse while the transaction is open, and
+// writers go on. They would wait only for a remap of the file, which
+// waits for every read transaction: Open therefore maps 1 GiB up front
+// (address space, not memory; 64-bit builds only), so that below that
+// size no commit ever needs one while a backup is being copied.
+//
+// Check runs bbolt's page check (Tx.Check) and then walks every part of
+// the layout above for the invariants the methods keep: every object in
+// meta, data and the UID index, and every index entry pointing back;
+// every change record at or below the collection counter, each live
+// member's record at its Seq and each tombstone's at its deletion, one
+// record per name, Pruned at most the counter and no tombstone at or
+// below it; every link's collection present and indexed under its owner;
+// every grant's collection and sharee present and mounted, and every
+// mount pointing back; app passwords, sessions and tokens indexed under
+// existing accounts; members, services, domains, mailboxes, aliases and
+// mailbox links present in both directions. Each problem is reported in
+// words naming the record. Tx.Check is safe only while nothing writes,
+// so a file opened read-only (CheckFile, the offline command) is checked
+// in place and an open server's database through a snapshot copied to a
+// temporary file beside it. bbolt trusts its pages (it reads them through
+// unsafe pointers, and rebuilds the free list, not synced here, on a
+// goroutine of its own): a damaged page makes it fault, recurse without
+// end or panic where nothing can recover, ending the process. So before
+// bbolt reads anything, verifyPages (pages.go) walks the file's page
+// trees with bounds-checked reads: meta pages and their checksums, every
+// reachable page in the file, of a known type, identifying as itself and
+// referenced once, every element inside its page, keys in order, nested
+// and inline buckets in turn, at most 64 levels deep. Damage it finds is
+// reported ("file: ...") and the check stops there.
+//
 // # Locking
 //
 // bbolt takes an exclusive flock on the file. Open waits Options.Timeout
