@@ -217,3 +217,16 @@ func (b *backupper) removeTemps() {
 		}
 	}
 }
+
+// withBackupMetrics counts every scheduled backup as a job in m, besides
+// calling the configuration's own Done.
+func withBackupMetrics(cfg BackupConfig, m *metrics) BackupConfig {
+	done := cfg.Done
+	cfg.Done = func(r BackupResult) {
+		m.jobDone("backup", r.Duration, r.Err)
+		if done != nil {
+			done(r)
+		}
+	}
+	return cfg
+}

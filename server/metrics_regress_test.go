@@ -277,3 +277,29 @@ func TestPrunePassInMetrics(t *testing.T) {
 		t.Errorf("last success at %v, before the start %v", at, before)
 	}
 }
+
+// A scheduled backup is counted as a job, like a prune pass.
+func TestBackupInMetrics(t *testing.T) {
+	db := servertest.Store(t)
+	written := make(chan server.BackupResult, 1)
+	app := server.New(server.Config{Store: db, Backup: server.BackupConfig{Dir: t.TempDir(), Every: time.Hour, Keep: 2,
+		Done: func(r server.BackupResult) { written <- r }}})
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { app.Run(ctx); close(done) }()
+	defer func() { stop(); <-done }()
+	select {
+	case r := <-written:
+		if r.Err != nil {
+			t.Fatalf("backup: %v", r.Err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run made no backup")
+	}
+	rec := httptest.NewRecorder()
+	app.MetricsHandler("").ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m := servertest.ParseMetrics(t, rec.Body)
+	if ok := m.Value("almanac_job_runs_total", "job", "backup", "result", "ok"); ok != 1 {
+		t.Errorf("backups counted: %v, want 1", ok)
+	}
+}

@@ -212,7 +212,7 @@ func New(cfg Config) *Server {
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	s := &Server{Handler: logRequests(logger, m, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
-		metrics: m, ready: ready, logger: logger, backups: newBackupper(cfg.Backup, cfg.Store, logger)}
+		metrics: m, ready: ready, logger: logger, backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	return s
 }
