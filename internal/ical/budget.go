@@ -52,6 +52,14 @@ const (
 	// unit of work: a step costs rrule-go a few ns, a candidate with its
 	// garbage tens of ns.
 	stepCost = 4
+	// ObjectWork is the work checking one calendar object resource at PUT
+	// may do (ValidateObjectWithin): reading its rules, resolving its
+	// TZIDs and building its VTIMEZONEs, and walking its master for its
+	// Span (doc.go, "Cost at PUT"). A request's worth (RequestWork),
+	// about a second: an ordinary object costs a few thousand units, one
+	// whose master's span takes a whole walk WalkWork more.
+	ObjectWork = RequestWork
+
 	// What reading recurrence data costs besides walking it, charged to
 	// the budget the reading runs under (a PUT's, a request's; doc.go,
 	// "Cost of reading"), in the units above as BenchmarkReadingInUnits

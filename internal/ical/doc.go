@@ -75,6 +75,10 @@
 //     (DATE, DATE-TIME, PERIOD) and EXDATE (DATE, DATE-TIME) values that
 //     parse, at most 16 RRULEs per component (RFC 5545: "SHOULD NOT occur
 //     more than once"), and RRULEs within the work limits ("Cost").
+//   - All of it, and the Span stored with the object, within one Budget
+//     of ObjectWork (ValidateObjectWithin; "Cost at PUT"): an object
+//     whose rules and zones cost more to check is refused (InvalidData,
+//     "too costly to check").
 //
 // Not checked, on purpose (lenient): VTIMEZONE contents, that DTEND is
 // after DTSTART or of the same value type, property value types other
@@ -414,6 +418,32 @@
 // (TestReports_OrdinaryCalendarInFull) costs a calendar-query, whose
 // filter and expansion each read them, 1.2 million units, 4% of
 // RequestWork.
+//
+// # Cost at PUT
+//
+// A PUT's checks (ValidateObjectWithin: every component's rules, the
+// TZIDs, the VTIMEZONEs they name, and the master's walk for its Span)
+// run under one Budget of ObjectWork, a request's worth (RequestWork, 32
+// million units, about a second). Before, a PUT had no bound but its
+// size: 320 rules to probe cost 7 to 40 s; 17 VTIMEZONEs whose onsets
+// cost a walk each, 17 walks; a 10 MiB object of 20,000 components with
+// 16 rules each, 2 to 7 s, growing with the size limit. Now the first is
+// accepted in 20 to 60 ms, and the others are refused once they have
+// spent the budget: the 10 MiB object after 0.9 to 2 s, 20,000 zone
+// names nobody looked up before after 0.9 s, whatever the size limit
+// (BenchmarkValidateObject_*, two busy cores). Ordinary objects cost a
+// few thousand units (one rule, one or two zones); a master whose span
+// takes a whole walk, WalkWork more. An object its budget cannot pay for
+// is refused as InvalidData ("the recurrence rules and time zones of this
+// object are too costly to check"): nothing is stored yet, and an object
+// that costs more to check than a request may spend would cost every
+// request that reads it about as much. The check stops at the first component after the budget is
+// spent, so a PUT overruns it by at most one component's rules. The
+// budget is deterministic like a request's: the same object (and
+// caches) is accepted or refused the same way on any machine; a zone
+// built or a name looked up earlier costs nothing. No cap on VTIMEZONEs,
+// TZIDs or components per object is needed besides it: what each costs
+// is charged, and an unreferenced VTIMEZONE costs nothing but its bytes.
 //
 // # Writing (RFC 5545 3.1, 3.2)
 //

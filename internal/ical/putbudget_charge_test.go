@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,68 @@ import (
 // readCost is what reading rule charges at least: ruleWork, a unit a
 // byte, and probeWork for its day filters.
 func readCost(rule string) int64 { return ruleWork + int64(len(rule)) + probeWork }
+
+// TestValidateObject_YeardayRulesWithinBudget: issue 12's last gap at
+// PUT. An object of 20 components with 16 distinct FREQ=HOURLY;BYYEARDAY
+// rules each (250 KB) took seconds to check: estimating each rule's cost
+// walked rrule-go over 400 years, uncharged, and the cache of those
+// probes (4,096 filter sets, full for good once filled) never helped with
+// new filters. Now the estimate is a bit-set evaluation, every rule read
+// is charged to the PUT's budget, and the object is accepted within it,
+// charged what it read, the same every time: no cache decides.
+func TestValidateObject_YeardayRulesWithinBudget(t *testing.T) {
+	data := yeardayObject(int64(fresh()), 20, 16, 200)
+	b := NewBudget(ObjectWork)
+	if _, err := ValidateObjectWithin(data, b); err != nil {
+		t.Fatal(err)
+	}
+	// Every rule is read at least once (the master's again for the
+	// span), each with its day filters evaluated.
+	var least int64
+	for _, line := range strings.Split(string(data), "\r\n") {
+		if rule, ok := strings.CutPrefix(line, "RRULE:"); ok {
+			least += readCost(rule)
+		}
+	}
+	if b.Used() < least || b.Used() > least+least/10+WalkWork {
+		t.Errorf("checks charged %d units; reading the 320 rules costs %d", b.Used(), least)
+	}
+	again := NewBudget(ObjectWork)
+	if _, err := ValidateObjectWithin(data, again); err != nil || again.Used() != b.Used() {
+		t.Errorf("the same object again: %d units (err %v), first %d", again.Used(), err, b.Used())
+	}
+}
+
+// TestValidateObject_ChecksCappedByBudget: the rules (and day-filter
+// evaluations) one PUT may read are capped by its budget, whatever the
+// object holds: past it, the object is refused with a message that says
+// why, having read at most one component more.
+func TestValidateObject_ChecksCappedByBudget(t *testing.T) {
+	const limit = 200_000
+	data := yeardayObject(int64(fresh()), 200, 16, 20)
+	var perComponent int64 // the dearest component's reading
+	for _, comp := range strings.Split(string(data), "BEGIN:VEVENT")[1:] {
+		var c int64
+		for _, line := range strings.Split(comp, "\r\n") {
+			if rule, ok := strings.CutPrefix(line, "RRULE:"); ok {
+				c += readCost(rule)
+			}
+		}
+		perComponent = max(perComponent, c)
+	}
+	b := NewBudget(limit)
+	_, err := ValidateObjectWithin(data, b)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Kind != InvalidData || ve.Reason != tooCostly().Reason {
+		t.Fatalf("err = %v; want InvalidData %q", err, tooCostly().Reason)
+	}
+	if b.Used() > limit+perComponent {
+		t.Errorf("charged %d units; the budget is %d and one component reads %d", b.Used(), limit, perComponent)
+	}
+	if _, err := ValidateObject(data); err != nil {
+		t.Errorf("with a PUT's budget (%d): %v", ObjectWork, err)
+	}
+}
 
 // TestParseRule_NoCacheToFill: what reading a rule costs does not depend
 // on what was read before. The probe's cache stopped storing after 4,096
@@ -165,6 +228,29 @@ func TestZones_LookupsCharged(t *testing.T) {
 	}
 	if loc, ok := z.Lookup(fmt.Sprintf("/vendor%d/Europe/Berlin", fresh())); !ok || loc != nil && loc.String() != "UTC" || !z.Cut() {
 		t.Errorf("a new name with the budget spent: %v, %v, cut %v; want UTC and cut", loc, ok, z.Cut())
+	}
+}
+
+// TestValidateObject_ZoneLookupsCapped: at PUT, the zone names one object
+// makes the server look up are capped by its budget: an object with more
+// distinct unknown names than it pays for is refused.
+func TestValidateObject_ZoneLookupsCapped(t *testing.T) {
+	lines := []string{"UID:z", "DTSTART:20260101T000000Z"}
+	for range 100 {
+		lines = append(lines, fmt.Sprintf("X-ZONE;TZID=/vendor%d/Europe/Berlin:x", fresh()))
+	}
+	data := event(lines...)
+	b := NewBudget(50 * 2 * loadWork)
+	_, err := ValidateObjectWithin(data, b)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Reason != tooCostly().Reason {
+		t.Fatalf("err = %v; want %q", err, tooCostly().Reason)
+	}
+	if b.Used() > 51*2*loadWork {
+		t.Errorf("charged %d; the budget is %d", b.Used(), 50*2*loadWork)
+	}
+	if _, err := ValidateObject(data); err != nil {
+		t.Errorf("with a PUT's budget: %v", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -38,6 +39,72 @@ func yeardayObject(seed int64, comps, rules, days int) []byte {
 	}
 	lines = append(lines, "END:VCALENDAR")
 	return ics(lines...)
+}
+
+// vtimezone is a VTIMEZONE named tzid whose one observance starts every
+// year with rule.
+func vtimezone(tzid, rule string) []string {
+	return []string{"BEGIN:VTIMEZONE", "TZID:" + tzid, "BEGIN:STANDARD", "DTSTART:19700101T000000",
+		"TZOFFSETFROM:+0100", "TZOFFSETTO:+0100", "TZNAME:XST", "END:STANDARD",
+		"BEGIN:DAYLIGHT", "DTSTART:19700329T020000", "RRULE:" + rule,
+		"TZOFFSETFROM:+0100", "TZOFFSETTO:+0200", "TZNAME:XDT", "END:DAYLIGHT", "END:VTIMEZONE"}
+}
+
+// costlyOnsets is an onset rule within the work limits whose walk to
+// 2100 costs a whole WalkWork (88,206 candidate times a year for one
+// onset), while rrule-go spends little time on it.
+var costlyOnsets = strings.TrimPrefix(strings.Replace(yearlyCostly, ";UNTIL=20351231T235959Z", "", 1), "RRULE:")
+
+// zonedObject is an event with one VTIMEZONE per tzid, each named by a
+// property of the event, so that checking it builds them all.
+func zonedObject(rule string, tzids []string) []byte {
+	lines := []string{"BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"}
+	for _, id := range tzids {
+		lines = append(lines, vtimezone(id, rule)...)
+	}
+	lines = append(lines, "BEGIN:VEVENT", "UID:zoned", "DTSTAMP:20260101T000000Z", "DTSTART:20260101T000000Z")
+	for _, id := range tzids {
+		lines = append(lines, "X-ZONE;TZID="+id+":x")
+	}
+	lines = append(lines, "END:VEVENT", "END:VCALENDAR")
+	return ics(lines...)
+}
+
+func freshTZIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("Custom Zone %d", fresh())
+	}
+	return ids
+}
+
+// TestValidateObject_ManyCostlyVTimezones: building a VTIMEZONE walks its
+// onsets, up to a walk's budget (WalkWork); a PUT had no budget of its
+// own, so an object with many VTIMEZONEs, each named by a TZID, cost one
+// PUT as many walks. The PUT's checks now run under one budget (a
+// request's worth): an object whose zones cost more is refused, saying
+// why; one with as many VTIMEZONEs of the usual kind is stored.
+func TestValidateObject_ManyCostlyVTimezones(t *testing.T) {
+	// What one costly zone costs to build, alone.
+	one := NewBudget(RequestWork)
+	id := freshTZIDs(1)[0]
+	cal, err := Parse(zonedObject(costlyOnsets, []string{id}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ZonesWithin(cal, one).Lookup(id); !ok || one.Used() < WalkWork/2 {
+		t.Fatalf("one costly VTIMEZONE: resolved %v, cost %d; the test wants one that costs a walk", ok, one.Used())
+	}
+	n := int(RequestWork/one.Used()) + 2
+
+	_, err = ValidateObject(zonedObject(costlyOnsets, freshTZIDs(n)))
+	var ve *ValidationError
+	if !errors.As(err, &ve) || ve.Kind != InvalidData || !strings.Contains(ve.Reason, "too costly to check") {
+		t.Fatalf("%d costly VTIMEZONEs: err = %v; want InvalidData, too costly to check", n, err)
+	}
+	if _, err := ValidateObject(zonedObject("FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU", freshTZIDs(n))); err != nil {
+		t.Fatalf("%d ordinary VTIMEZONEs: %v", n, err)
+	}
 }
 
 // TestInstances_RuleReadingCharged: at query time, reading a stored
