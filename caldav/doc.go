@@ -242,6 +242,12 @@
 // steps between occurrences) is not: 403 CALDAV:valid-calendar-data, as
 // is recurrence data RFC 5545 forbids and a TZID that names no VTIMEZONE
 // of the object and no zone the server knows (internal/ical doc.go).
+// Checking a PUT has a work budget of its own, a request's worth
+// (internal/ical ObjectWork, "Cost at PUT"), for reading its rules,
+// resolving its TZIDs, building the VTIMEZONEs they name and walking its
+// master for the span stored with it; an object that costs more is 403
+// CALDAV:valid-calendar-data too ("too costly to check"), and nothing is
+// stored. It would cost every report that reads it as much.
 //
 // # Answers cut short
 //

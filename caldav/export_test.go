@@ -13,9 +13,9 @@ func SetQueryParseHook(fn func(h *Calendars, name string)) (restore func()) {
 	return func() { queryParseHook.Store(old) }
 }
 
-// SetBudgetHook makes every request budget call fn when it is made,
-// until the returned function is called. Tests filter on their own
-// handler, so parallel tests do not disturb them.
+// SetBudgetHook makes every budget, a request's or a PUT's, call fn when
+// it is made, until the returned function is called. Tests filter on
+// their own handler, so parallel tests do not disturb them.
 func SetBudgetHook(fn func(h *Calendars, b *aical.Budget)) (restore func()) {
 	old := budgetHook.Swap(&fn)
 	return func() { budgetHook.Store(old) }
@@ -31,6 +31,6 @@ func PutObjectOf(owner, coll, name string, data []byte) (storage.PutObject, erro
 	return storage.PutObject{
 		Owner: owner, Collection: coll, Name: name,
 		UID: info.UID, Component: info.Component, ContentType: "text/calendar",
-		Span: objectSpan(info.Calendar), Data: data,
+		Span: objectSpan(info.Span), Data: data,
 	}, nil
 }

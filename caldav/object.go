@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/emersion/go-ical"
-
 	"almanac/internal/dav"
 	aical "almanac/internal/ical"
 	"almanac/storage"
@@ -13,9 +11,11 @@ import (
 
 // Ingest validates a calendar object resource (RFC 4791 4.1, the 5.3.2.1
 // preconditions) and computes what is stored with it: UID, component
-// type and span.
+// type and span. All of it runs under one work budget (objectBudget); an
+// object that costs more to check is refused with
+// CALDAV:valid-calendar-data.
 func (h *Calendars) Ingest(c *storage.Collection, data []byte) (storage.PutObject, error) {
-	info, err := aical.ValidateObject(data)
+	info, err := aical.ValidateObjectWithin(data, h.objectBudget())
 	if err != nil {
 		var ve *aical.ValidationError
 		if errors.As(err, &ve) {
@@ -27,7 +27,7 @@ func (h *Calendars) Ingest(c *storage.Collection, data []byte) (storage.PutObjec
 		return storage.PutObject{}, dav.Precondition(http.StatusForbidden, condSupportedComp,
 			"this calendar does not accept "+info.Component+" components")
 	}
-	span := objectSpan(info.Calendar)
+	span := objectSpan(info.Span)
 	if err := checkSpan(span); err != nil {
 		return storage.PutObject{}, err
 	}
@@ -66,16 +66,16 @@ func checkSpan(s storage.Span) error {
 
 // objectSpan is the stretch of time an object's instances occupy, stored
 // with it so that calendar-query can pass over objects outside its range
-// unread (see query). internal/ical computes it conservatively; an object
-// it cannot bound gets an unknown span and is read by every query.
-func objectSpan(cal *ical.Calendar) storage.Span {
-	start, end, open, ok := aical.Span(cal)
-	if !ok {
+// unread (see query). internal/ical computes it conservatively
+// (ValidateObject); an object it cannot bound gets an unknown span and is
+// read by every query.
+func objectSpan(span aical.ObjectSpan) storage.Span {
+	if !span.Known {
 		return storage.Span{}
 	}
-	s := storage.Span{Known: true, Start: start.UTC(), Open: open}
-	if !open {
-		s.End = end.UTC()
+	s := storage.Span{Known: true, Start: span.Start.UTC(), Open: span.Open}
+	if !span.Open {
+		s.End = span.End.UTC()
 	}
 	return s
 }

@@ -172,7 +172,7 @@ func TestPrefilterSound(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		span := objectSpan(info.Calendar)
+		span := objectSpan(info.Span)
 		for _, loc := range zones {
 			for _, r := range ranges {
 				f := &filter.Filter{Location: loc, Comp: filter.CompFilter{Name: "VCALENDAR", Comps: []filter.CompFilter{

@@ -3,9 +3,6 @@ package ical
 import (
 	"fmt"
 	"slices"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/teambition/rrule-go"
@@ -40,8 +37,9 @@ const (
 	// (Budget): 16 walks' worth. A report over objects that each cost a
 	// whole walk of the dearest kind (stepping rules, 20 to 45 ns a unit
 	// on two busy cores) takes about a second however many there are;
-	// 3,000 ordinary recurring events cost a month's expansion 6% of it,
-	// a year of free-busy 23% (doc.go, "Cost").
+	// 3,000 ordinary recurring events cost a month's expansion 9% of it
+	// (reading their rules included), a year of free-busy 25% (doc.go,
+	// "Cost").
 	RequestWork = 16 * WalkWork
 	// occurrenceWork is what one occurrence a walk takes costs a
 	// request beyond rrule-go's work: about 500 ns of our own (merging,
@@ -54,6 +52,35 @@ const (
 	// unit of work: a step costs rrule-go a few ns, a candidate with its
 	// garbage tens of ns.
 	stepCost = 4
+	// ObjectWork is the work checking one calendar object resource at PUT
+	// may do (ValidateObjectWithin): reading its rules, resolving its
+	// TZIDs and building its VTIMEZONEs, and walking its master for its
+	// Span (doc.go, "Cost at PUT"). A request's worth (RequestWork),
+	// about a second: an ordinary object costs a few thousand units, one
+	// whose master's span takes a whole walk WalkWork more.
+	ObjectWork = RequestWork
+
+	// What reading recurrence data costs besides walking it, charged to
+	// the budget the reading runs under (a PUT's, a request's; doc.go,
+	// "Cost of reading"), in the units above as BenchmarkReadingInUnits
+	// measures them: interleaved with a stepping walk, the kind of work
+	// the units were set on (45 to 75 ns a unit on two busy cores).
+
+	// ruleWork is reading one RRULE: our checks of its options and
+	// rrule-go's parsing and set-up, 150 to 250 units for a weekly rule,
+	// plus a unit a byte of the rule for its values (a BYYEARDAY list of
+	// 200 days measures 900 to 2,000 with its day filters evaluated).
+	ruleWork = 200
+	// probeWork is evaluating a DAILY-or-finer rule's day filters over
+	// the 400-year cycle (daysOf): 150 to 350 units.
+	probeWork = 400
+	// zoneWork is building a VTIMEZONE beyond the walk of its onsets:
+	// reading it, encoding and loading its TZif data, about 50 units.
+	zoneWork = 100
+	// loadWork is looking up a zone name that is not cached:
+	// time.LoadLocation tries the zone files on disk and the embedded
+	// database, 2,500 to 4,500 units for a name that is no zone.
+	loadWork = 4000
 )
 
 // LimitError reports a recurrence rule whose expansion would exceed the
@@ -129,11 +156,13 @@ func normalize(o *rrule.ROption) bool {
 	return true
 }
 
-// costOf estimates what rule o (normalized, with Dtstart set) costs. The
-// estimates are upper bounds of what rrule-go v1.8 does, except the steps
-// of a rule whose INTERVAL makes it skip days its filters allow, which
-// then costs little per day.
-func costOf(o *rrule.ROption) ruleCost {
+// costOf estimates what rule o (normalized, with Dtstart set) costs;
+// dayGap is the longest run of days between two its day filters pass
+// (daysOf; 1 without filters), which only HOURLY and finer rules step
+// through. The estimates are upper bounds of what rrule-go v1.8 does,
+// except the steps of a rule whose INTERVAL makes it skip days its
+// filters allow, which then costs little per day.
+func costOf(o *rrule.ROption, dayGap int64) ruleCost {
 	c := ruleCost{freq: o.Freq, interval: int64(max(o.Interval, 1)), wkst: o.Wkst.Day()}
 	n := func(l []int) int64 { return int64(max(len(l), 1)) }
 	var base, days, times int64
@@ -166,7 +195,7 @@ func costOf(o *rrule.ROption) ruleCost {
 	if o.Freq >= rrule.HOURLY {
 		c.period = 1 + c.candidates
 		c.gap = cycleGap(o)
-		c.steps = (c.gap + 1) * (dayGap(o) + 1)
+		c.steps = (c.gap + 1) * (dayGap + 1)
 	}
 	return c
 }
@@ -291,109 +320,6 @@ func cycleGap(o *rrule.ROption) int64 {
 		return 0
 	}
 	return int64(max(gap, cycle-last+first))
-}
-
-// dayGap is the longest run of days between two days an HOURLY, MINUTELY
-// or SECONDLY rule's day filters allow (1 without filters), found by
-// walking the filters over one 400-year Gregorian cycle. BYEASTER, which
-// does not repeat that way, counts as two years.
-func dayGap(o *rrule.ROption) int64 {
-	if len(o.Byeaster) > 0 {
-		return 2 * 366
-	}
-	if len(o.Bymonth) == 0 && len(o.Bymonthday) == 0 && len(o.Byyearday) == 0 &&
-		len(o.Byweekno) == 0 && len(o.Byweekday) == 0 {
-		return 1
-	}
-	key := dayFilterKey(o)
-	if v, ok := dayGaps.Load(key); ok {
-		return v.(int64)
-	}
-	gap := probeDayGap(o)
-	if dayGapsN.Add(1) <= maxCountEnds {
-		dayGaps.Store(key, gap)
-	}
-	return gap
-}
-
-var (
-	dayGaps  sync.Map // day filters → longest gap in days
-	dayGapsN atomic.Int64
-)
-
-// gregorianCycle is the number of days in 400 Gregorian years.
-const gregorianCycle = 146097
-
-func probeDayGap(o *rrule.ROption) (gap int64) {
-	defer func() {
-		if recover() != nil { // rrule-go; see cursor.next
-			gap = gregorianCycle
-		}
-	}()
-	r, err := rrule.NewRRule(dayProbe(o))
-	if err != nil {
-		return gregorianCycle
-	}
-	next := r.Iterator()
-	var last int64
-	seen := 0
-	for {
-		t, ok := next()
-		if !ok {
-			break
-		}
-		d := t.Unix() / 86400
-		if seen > 0 {
-			gap = max(gap, d-last)
-		}
-		last = d
-		seen++
-	}
-	if seen < 2 {
-		return gregorianCycle
-	}
-	return gap
-}
-
-// dayProbe is a YEARLY rule with o's day filters over 401 years near the
-// end of the years rrule-go knows: a whole Gregorian cycle and the step
-// into the next. Finer than MONTHLY, BYDAY ignores ordinals; so does the
-// probe.
-func dayProbe(o *rrule.ROption) rrule.ROption {
-	probe := rrule.ROption{
-		Freq:       rrule.YEARLY,
-		Dtstart:    time.Date(rrule.MAXYEAR-801, 1, 1, 0, 0, 0, 0, time.UTC),
-		Wkst:       o.Wkst, // BYWEEKNO depends on it
-		Bymonth:    o.Bymonth,
-		Bymonthday: o.Bymonthday,
-		Byyearday:  o.Byyearday,
-		Byweekno:   o.Byweekno,
-	}
-	for _, wd := range o.Byweekday {
-		probe.Byweekday = append(probe.Byweekday, weekdays[wd.Day()])
-	}
-	if len(probe.Bymonthday) == 0 && len(probe.Byyearday) == 0 && len(probe.Byweekno) == 0 && len(probe.Byweekday) == 0 {
-		// Without a day filter rrule-go would keep only DTSTART's day.
-		probe.Byyearday = allYearDays
-	}
-	probe.Until = probe.Dtstart.AddDate(401, 0, 0)
-	return probe
-}
-
-var allYearDays = func() []int {
-	d := make([]int, 366)
-	for i := range d {
-		d[i] = i + 1
-	}
-	return d
-}()
-
-func dayFilterKey(o *rrule.ROption) string {
-	key := fmt.Sprint(o.Wkst.Day(), o.Bymonth, o.Bymonthday, o.Byyearday, o.Byweekno)
-	for _, wd := range o.Byweekday {
-		key += " " + strconv.Itoa(wd.Day())
-	}
-	return key
 }
 
 // check refuses a rule whose single steps would cost too much.

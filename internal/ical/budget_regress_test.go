@@ -166,7 +166,7 @@ func TestBudget_SpentStillAnswersFixed(t *testing.T) {
 func TestCountEnd_RequestCutNotRemembered(t *testing.T) {
 	// A DTSTART no other run uses, so the cache starts without it.
 	start := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(fresh()) * time.Second)
-	rule, cost, err := parseRule("FREQ=DAILY;COUNT=5000", start, false)
+	rule, cost, err := parseRule("FREQ=DAILY;COUNT=5000", start, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

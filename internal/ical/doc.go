@@ -94,6 +94,10 @@
 //     (DATE, DATE-TIME, PERIOD) and EXDATE (DATE, DATE-TIME) values that
 //     parse, at most 16 RRULEs per component (RFC 5545: "SHOULD NOT occur
 //     more than once"), and RRULEs within the work limits ("Cost").
+//   - All of it, and the Span stored with the object, within one Budget
+//     of ObjectWork (ValidateObjectWithin; "Cost at PUT"): an object
+//     whose rules and zones cost more to check is refused (InvalidData,
+//     "too costly to check").
 //
 // Not checked, on purpose (lenient): VTIMEZONE contents, that DTEND is
 // after DTSTART or of the same value type, property value types other
@@ -154,10 +158,14 @@
 //     places so older "(GMT+01.00) Amsterdam / Berlin / ..." forms match
 //     too.
 //  3. Vendor prefixes: a TZID starting with "/" is tried suffix by
-//     suffix, longest first ("/freeassociation.sourceforge.net/Tzfile/
-//     Europe/Berlin", "/mozilla.org/20050126_1/Europe/Berlin",
+//     suffix, longest first, from its last four parts (no zone name has
+//     more: "right/America/Argentina/Buenos_Aires"), as every suffix
+//     tried costs a zone file lookup ("/freeassociation.sourceforge.net/
+//     Tzfile/Europe/Berlin", "/mozilla.org/20050126_1/Europe/Berlin",
 //     "/citadel.org/...", "/softwarestudio.org/Olson_.../...").
-//  4. The object's VTIMEZONE: its X-LIC-LOCATION through 1-3, else a
+//  4. The object's VTIMEZONE with that TZID, else the first whose TZID
+//     matches it case-insensitively (strings.EqualFold) once trimmed:
+//     its X-LIC-LOCATION through 1-3, else a
 //     *time.Location built from its STANDARD/DAYLIGHT sub-components:
 //     onsets from DTSTART, RRULE (UNTIL read as the UTC instant of the
 //     last onset) and RDATE, local times in TZOFFSETFROM, generated up to
@@ -166,7 +174,9 @@
 //     the FREQ=YEARLY;BYMONTH=m;BYDAY=nDD kind (or BYDAY with a seven-day
 //     BYMONTHDAY range), a POSIX TZ footer for all later years. Before the
 //     first onset its TZOFFSETFROM holds; a VTIMEZONE with one offset is a
-//     fixed zone. Built zones are cached by content.
+//     fixed zone. Built zones are cached by TZID and a SHA-256 of the
+//     VTIMEZONE (TZIDs up to 256 bytes), not by its text, which can be
+//     megabytes.
 //  5. A display name nobody knows: the fixed offset of its "(UTC+hh:mm)".
 //  6. Anything else is refused by ValidateObject; in objects stored
 //     before that check it reads as UTC, so that the value keeps a
@@ -202,8 +212,9 @@
 //   - Safety: rrule-go loops forever when INTERVAL steps can never reach
 //     BYHOUR/BYMINUTE/BYSECOND (FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from an even
 //     hour); such rules are refused. A DAILY-or-finer rule whose day filters
-//     no date satisfies would be walked day by day to year 9999; a 400-year
-//     probe (the Gregorian cycle) finds that first and drops the rule.
+//     no date satisfies would be walked day by day to year 9999; evaluating
+//     the filters over the 400-year Gregorian cycle ("Cost") finds that
+//     first and drops the rule.
 //     INTERVAL above 100000 is refused. rrule-go panics are recovered.
 //   - A walk that starts at a given time restarts each rule near it
 //     (skipAhead: DTSTART moved to an aligned period with the
@@ -361,19 +372,20 @@
 //     rules), then takes about a second however many there are (1.2 s
 //     for 50 or 200 objects, measured as above). Ordinary data is far
 //     below it: 3,000 recurring events (daily, weekdays, weekly, monthly,
-//     yearly) cost a month's expansion 1.8 million units and a year of
-//     free-busy 7.5 million.
+//     yearly) cost a calendar-query expanding a month 3 million units
+//     and a year of free-busy 8.1 million, reading their rules
+//     included (1.8 and 7.5 million before reading was charged).
 //   - What is charged: every walk's work, as above; each occurrence a
 //     walk takes, 16 units (occurrenceWork: about 500 ns of merging,
 //     overrides and the caller's own work, which WalkWork leaves to the
 //     occurrence cap but which a request over many objects multiplies:
 //     10,000 instances of a daily event cost 2 units each in rrule-go and
-//     5 ms in all); a COUNT rule's conversion to UNTIL; and the onsets of
+//     5 ms in all); a COUNT rule's conversion to UNTIL; the onsets of
 //     each VTIMEZONE built for the request (ZonesWithin), another walk
-//     per object whose zone nothing has built before. Work a cache saves
-//     (a remembered COUNT end, a VTIMEZONE built before) is not charged,
-//     nor is the 400-year probe that estimating a fine rule's steps takes
-//     (dayGap, remembered for 4,096 sets of day filters).
+//     per object whose zone nothing has built before; and reading rules
+//     and zones ("Cost of reading"). Work a cache saves (a remembered
+//     COUNT end, a VTIMEZONE built before, a zone name looked up before)
+//     is not charged.
 //   - Deterministic: the budget counts units, not time, so the same
 //     request over the same data (and the same caches) is cut at the
 //     same place on any machine. A walk stops after the occurrence that
@@ -381,11 +393,79 @@
 //   - When it is spent: the walk under way stops and reports itself
 //     truncated; later walks of the request report truncated before they
 //     read a rule (an object with no recurrence property is still
-//     answered); a VTIMEZONE not yet built is read as UTC and Zones.Cut
-//     says so, which Instances and the callers report as truncated too;
+//     answered; one whose rules spend it while they are read is cut
+//     before its walk); a VTIMEZONE not yet built, or a zone name not
+//     looked up before, is read as UTC and Zones.Cut says so, which
+//     Instances and the callers report as truncated too;
 //     a COUNT end or zone left unfinished is not remembered. The caller
 //     reports these objects as cut short, like any other (caldav,
 //     "Answers cut short"): never dropped, never passed off as complete.
+//
+// # Cost of reading
+//
+// Reading recurrence data is work too, charged to the budget it runs
+// under (a PUT's, a request's; nil outside them) in the same units,
+// measured against a stepping walk on the same machine
+// (BenchmarkReadingInUnits):
+//
+//   - each RRULE read (parseRule, also a VTIMEZONE observance's):
+//     ruleWork, 200 (a weekly rule measures 150 to 250), and a unit a
+//     byte of the rule for its values;
+//   - evaluating a DAILY-or-finer rule's day filters (BYMONTH,
+//     BYMONTHDAY, BYYEARDAY, BYWEEKNO, BYDAY), which both the "no date
+//     ever passes" check and the steps estimate need: probeWork, 400.
+//     Whether a date passes depends only on its place in its year and
+//     the year's kind (length, weekday of January 1, the last year's
+//     length for BYWEEKNO), 21 kinds in a 400-year cycle; daysOf ANDs bit
+//     sets of the year's days per filter for each kind and walks the
+//     cycle on their summaries: 10 to 50 us, 150 to 350 units. It
+//     replaces a YEARLY rule with the same filters walked through
+//     rrule-go over the cycle, uncharged: 2 to 200 ms (rrule-go tests
+//     each of 146,097 days against every listed value), so that 320
+//     rules with long BYYEARDAY lists cost one 250 KB PUT 7 to 40 s. Its
+//     answers are rrule-go's, week numbering quirks included
+//     (TestDaysOf_MatchesRRule, FuzzDaysOf). It needs no cache: the old
+//     one held 4,096 filter sets and stopped storing when full, so
+//     anybody could fill it and make every later rule probe again; now
+//     what a rule costs to read depends on nothing earlier requests
+//     left behind;
+//   - each VTIMEZONE built: zoneWork, 100, besides its onsets' walk;
+//   - each zone name looked up that no earlier lookup cached: loadWork,
+//     4,000 (time.LoadLocation tries the zone files on disk and the
+//     embedded database, 0.1 ms for a name that is none). A Zones
+//     remembers every TZID it resolved, so each distinct TZID of an
+//     object is resolved once per request.
+//
+// Reading the rules of 3,000 ordinary recurring events
+// (TestReports_OrdinaryCalendarInFull) costs a calendar-query, whose
+// filter and expansion each read them, 1.2 million units, 4% of
+// RequestWork.
+//
+// # Cost at PUT
+//
+// A PUT's checks (ValidateObjectWithin: every component's rules, the
+// TZIDs, the VTIMEZONEs they name, and the master's walk for its Span)
+// run under one Budget of ObjectWork, a request's worth (RequestWork, 32
+// million units, about a second). Before, a PUT had no bound but its
+// size: 320 rules to probe cost 7 to 40 s; 17 VTIMEZONEs whose onsets
+// cost a walk each, 17 walks; a 10 MiB object of 20,000 components with
+// 16 rules each, 2 to 7 s, growing with the size limit. Now the first is
+// accepted in 20 to 60 ms, and the others are refused once they have
+// spent the budget: the 10 MiB object after 0.9 to 2 s, 20,000 zone
+// names nobody looked up before after 0.9 s, whatever the size limit
+// (BenchmarkValidateObject_*, two busy cores). Ordinary objects cost a
+// few thousand units (one rule, one or two zones); a master whose span
+// takes a whole walk, WalkWork more. An object its budget cannot pay for
+// is refused as InvalidData ("the recurrence rules and time zones of this
+// object are too costly to check"): nothing is stored yet, and an object
+// that costs more to check than a request may spend would cost every
+// request that reads it about as much. The check stops at the first component after the budget is
+// spent, so a PUT overruns it by at most one component's rules. The
+// budget is deterministic like a request's: the same object (and
+// caches) is accepted or refused the same way on any machine; a zone
+// built or a name looked up earlier costs nothing. No cap on VTIMEZONEs,
+// TZIDs or components per object is needed besides it: what each costs
+// is charged, and an unreferenced VTIMEZONE costs nothing but its bytes.
 //
 // # Writing (RFC 5545 3.1, 3.2)
 //

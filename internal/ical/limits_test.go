@@ -220,7 +220,7 @@ func TestRecurrence_LimitsPerComponent(t *testing.T) {
 // BYDAY week numbers leave nothing behind and no panic.
 func TestNormalize(t *testing.T) {
 	start := utc(t, "20240101T000000Z")
-	_, dup, err := parseRule("FREQ=DAILY;BYHOUR=9,9,9,9;BYMINUTE=0,0", start, false)
+	_, dup, err := parseRule("FREQ=DAILY;BYHOUR=9,9,9,9;BYMINUTE=0,0", start, false, nil)
 	if err != nil || dup.candidates != 1 {
 		t.Errorf("duplicates: %+v %v", dup, err)
 	}
@@ -269,7 +269,7 @@ func TestCostOf(t *testing.T) {
 		{"FREQ=SECONDLY;BYHOUR=9;BYMINUTE=0;BYSECOND=0", 1, 86401 * 2},
 	}
 	for _, tt := range tests {
-		_, c, err := parseRule(tt.rule, utc(t, "20240101T000000Z"), false)
+		_, c, err := parseRule(tt.rule, utc(t, "20240101T000000Z"), false, nil)
 		if err != nil {
 			t.Errorf("%s: %v", tt.rule, err)
 			continue

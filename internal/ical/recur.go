@@ -45,7 +45,9 @@ func NewRecurrence(master *ical.Component, floating *time.Location) (*Recurrence
 	return (*Zones)(nil).Recurrence(master, floating)
 }
 
-// Recurrence is NewRecurrence with TZIDs resolved through z.
+// Recurrence is NewRecurrence with TZIDs resolved through z; reading the
+// rules is charged to z's Budget (ZonesWithin), as estimating a rule's
+// cost is work too (doc.go, "Cost of reading").
 func (z *Zones) Recurrence(master *ical.Component, floating *time.Location) (*Recurrence, error) {
 	start, allDay, err := z.DateTime(master.Props.Get(ical.PropDateTimeStart), floating)
 	if err != nil {
@@ -57,7 +59,7 @@ func (z *Zones) Recurrence(master *ical.Component, floating *time.Location) (*Re
 	}
 	var candidates int64
 	for _, p := range master.Props[ical.PropRecurrenceRule] {
-		rule, cost, err := parseRule(p.Value, start, allDay)
+		rule, cost, err := parseRule(p.Value, start, allDay, z.within())
 		if le := (*LimitError)(nil); errors.As(err, &le) {
 			r.cut = &LimitError{Reason: fmt.Sprintf("RRULE %s: %s", quote(p.Value), le.Reason)}
 			continue
@@ -479,7 +481,7 @@ func countEnd(rule *rrule.RRule, cost ruleCost, req *Budget) (end time.Time, ok 
 	}
 	loc := o.Dtstart.Location()
 	key := ""
-	if named, ok := LoadLocation(loc.String()); loc == time.UTC || ok && named == loc {
+	if named, ok, _ := loadLocation(loc.String(), req); loc == time.UTC || ok && named == loc {
 		key = o.RRuleString() + "|" + o.Dtstart.Format("20060102T150405") + "|" + loc.String()
 		if v, ok := countEnds.Load(key); ok {
 			t := v.(time.Time)
@@ -530,8 +532,11 @@ func (r *Recurrence) excluded(t time.Time) bool {
 // parseRule builds an rrule-go rule anchored at start, with what it costs,
 // or returns nil for a rule that provably has no instance. It refuses
 // rules that would make rrule-go loop forever, and with a *LimitError
-// those whose single steps cost too much (doc.go, "Cost").
-func parseRule(value string, start time.Time, allDay bool) (*rrule.RRule, ruleCost, error) {
+// those whose single steps cost too much (doc.go, "Cost"). Reading the
+// rule is charged to b (nil: not counted): ruleWork and a unit a byte,
+// and probeWork when its day filters are evaluated.
+func parseRule(value string, start time.Time, allDay bool, b *Budget) (*rrule.RRule, ruleCost, error) {
+	b.charge(ruleWork + int64(len(value)))
 	var parts []string
 	var until string
 	for _, part := range strings.Split(strings.ToUpper(strings.TrimSpace(value)), ";") {
@@ -575,53 +580,30 @@ func parseRule(value string, start time.Time, allDay bool) (*rrule.RRule, ruleCo
 		// from an even hour it never returns.
 		return nil, ruleCost{}, errors.New("BYHOUR, BYMINUTE or BYSECOND cannot be reached with this INTERVAL")
 	}
-	if !hasDays(opt) {
-		return nil, ruleCost{}, nil
+	dayGap := int64(1)
+	switch {
+	case opt.Freq < rrule.DAILY:
+	case len(opt.Byeaster) > 0:
+		// rrule-go's extension does not repeat with the Gregorian
+		// cycle; Easter Sundays are at most two years apart.
+		dayGap = 2 * 366
+	case hasDayFilter(opt):
+		// rrule-go walks a DAILY-or-finer rule whose filters no date
+		// meets (BYMONTH=2;BYMONTHDAY=30) one day at a time up to year
+		// 9999, which takes a good fraction of a second.
+		var some bool
+		some, dayGap = daysOf(opt)
+		b.charge(probeWork)
+		if !some {
+			return nil, ruleCost{}, nil
+		}
 	}
-	cost := costOf(opt)
+	cost := costOf(opt, dayGap)
 	if err := cost.check(); err != nil {
 		return nil, ruleCost{}, err
 	}
 	rule, err := rrule.NewRRule(*opt)
 	return rule, cost, err
-}
-
-// hasDays reports whether any day at all satisfies the rule's day filters.
-// rrule-go walks a DAILY-or-finer rule whose filters no day meets
-// (BYMONTH=2;BYMONTHDAY=30) one day at a time up to year 9999, which takes
-// a good fraction of a second. The filters are a function of the date
-// alone, and the Gregorian calendar repeats every 400 years, so a YEARLY
-// rule with the same filters walked over the last 400 years rrule-go knows
-// answers the question in a few hundred steps. BYEASTER does not repeat
-// that way; such rules are left to rrule-go.
-func hasDays(o *rrule.ROption) bool {
-	if o.Freq < rrule.DAILY || len(o.Byeaster) > 0 ||
-		len(o.Bymonthday) == 0 && len(o.Byyearday) == 0 && len(o.Byweekno) == 0 && len(o.Byweekday) == 0 {
-		return true
-	}
-	key := dayFilterKey(o)
-	if v, ok := hasDaysCache.Load(key); ok {
-		return v.(bool)
-	}
-	ok := probeDays(o)
-	if hasDaysN.Add(1) <= maxCountEnds {
-		hasDaysCache.Store(key, ok)
-	}
-	return ok
-}
-
-var (
-	hasDaysCache sync.Map // day filters → whether any day meets them
-	hasDaysN     atomic.Int64
-)
-
-func probeDays(o *rrule.ROption) bool {
-	r, err := rrule.NewRRule(dayProbe(o))
-	if err != nil {
-		return true // let the real rule report it
-	}
-	_, ok := r.Iterator()()
-	return ok
 }
 
 func gcd(a, b int) int {

@@ -135,7 +135,7 @@ func FuzzCheckRecur(f *testing.F) {
 		}
 		sec := int(clock) % 86400
 		start := time.Date(2024, 1, 1, sec/3600, sec/60%60, sec%60, 0, time.UTC)
-		r, cost, err := parseRule(rule, start, false)
+		r, cost, err := parseRule(rule, start, false, nil)
 		var le *LimitError
 		switch {
 		case errors.As(err, &le):

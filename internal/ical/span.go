@@ -31,10 +31,23 @@ const spanWalk = DefaultMaxInstances * walkFactor
 // Lengths get two hours of slack for nominal durations across DST, and
 // THISANDFUTURE shifts three.
 func Span(cal *ical.Calendar) (start, end time.Time, open, ok bool) {
+	s := spanWithin(cal, ZonesOf(cal))
+	return s.Start, s.End, s.Open, s.Known
+}
+
+// spanWithin is Span with TZIDs resolved through zones, whose Budget the
+// work is charged to. A budget spent on the way leaves a span that does
+// not hold; the caller checks.
+func spanWithin(cal *ical.Calendar, zones *Zones) ObjectSpan {
+	start, end, open, ok := span(cal, zones)
+	return ObjectSpan{Start: start, End: end, Open: open, Known: ok}
+}
+
+func span(cal *ical.Calendar, zones *Zones) (start, end time.Time, open, ok bool) {
 	if cal == nil || cal.Component == nil {
 		return time.Time{}, time.Time{}, false, false
 	}
-	ex, err := newExpansion(cal, ZonesOf(cal), time.UTC, nil)
+	ex, err := newExpansion(cal, zones, time.UTC, nil)
 	if err != nil {
 		return time.Time{}, time.Time{}, false, false
 	}
@@ -73,7 +86,7 @@ func Span(cal *ical.Calendar) (start, end time.Time, open, ok bool) {
 			cover(firstOcc, firstOcc)
 			continue
 		}
-		last, bounded, err := s.rec.lastStart()
+		last, bounded, err := s.rec.lastStart(zones.within())
 		if err != nil {
 			return time.Time{}, time.Time{}, false, false
 		}
@@ -100,15 +113,15 @@ func Span(cal *ical.Calendar) (start, end time.Time, open, ok bool) {
 
 // lastStart returns the start of the set's last occurrence (or a bound on
 // it), with bounded false when the set has no end we can find within
-// spanWalk occurrences and WalkWork.
-func (r *Recurrence) lastStart() (last time.Time, bounded bool, err error) {
+// spanWalk occurrences and WalkWork. The walk is charged to req too.
+func (r *Recurrence) lastStart(req *Budget) (last time.Time, bounded bool, err error) {
 	for _, rule := range r.rules {
 		if o := rule.OrigOptions; o.Count == 0 && o.Until.IsZero() {
 			return time.Time{}, false, nil
 		}
 	}
 	last = r.rdates[len(r.rdates)-1].Start
-	m := newMeter(WalkWork, nil)
+	m := newMeter(WalkWork, req)
 	c := r.window(time.Time{}, time.Time{}, m)
 	for n := 0; n < spanWalk && !m.spent(); n++ {
 		occ, ok, err := c.next()
@@ -118,6 +131,7 @@ func (r *Recurrence) lastStart() (last time.Time, bounded bool, err error) {
 		if !ok {
 			return last, true, nil
 		}
+		m.took()
 		if occ.Start.After(last) {
 			last = occ.Start
 		}

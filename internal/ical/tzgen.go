@@ -630,7 +630,7 @@ func appendText(b []byte, s string) []byte {
 // "posixrules". "posix/Area/City" and "right/Area/City" (Debian's copies)
 // become "Area/City".
 func IANAName(tzid string) (string, bool) {
-	loc, ok := resolveName(tzid)
+	loc, ok, _ := resolveName(tzid, nil)
 	if !ok || loc == nil {
 		return "", false
 	}

@@ -3,6 +3,7 @@ package ical
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/emersion/go-ical"
 )
@@ -29,6 +30,16 @@ type ObjectInfo struct {
 	UID       string
 	Component string // VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY
 	Calendar  *ical.Calendar
+	// Span is Span(Calendar), computed under the checks' budget.
+	Span ObjectSpan
+}
+
+// ObjectSpan is what Span returns: a conservative [Start, End) around
+// every instance, End zero when Open; Known false when nothing could be
+// computed.
+type ObjectSpan struct {
+	Start, End  time.Time
+	Open, Known bool
 }
 
 // singular lists the properties RFC 5545 3.6.1-3.6.3 say "MUST NOT occur
@@ -40,9 +51,22 @@ var singular = []string{
 }
 
 // ValidateObject checks data as a calendar object resource (RFC 4791 4.1,
-// 5.3.2.1) and returns its facts. The rules and their reasons are listed in
-// doc.go; every error is a *ValidationError.
-func ValidateObject(data []byte) (*ObjectInfo, error) {
+// 5.3.2.1) and returns its facts, its Span included. The rules and their
+// reasons are listed in doc.go; every error is a *ValidationError. It is
+// ValidateObjectWithin with a budget of its own.
+func ValidateObject(data []byte) (*ObjectInfo, error) { return ValidateObjectWithin(data, nil) }
+
+// ValidateObjectWithin is ValidateObject under b, the PUT's Budget (nil: a
+// new one of ObjectWork): reading the rules, resolving the TZIDs,
+// building the VTIMEZONEs and walking the master for its Span are all
+// charged to it. An object whose checks b cannot pay for is refused
+// (InvalidData): nothing is stored yet, and one that costs more to check
+// than a request may spend would cost every request that reads it about
+// as much (doc.go, "Cost at PUT").
+func ValidateObjectWithin(data []byte, b *Budget) (*ObjectInfo, error) {
+	if b == nil {
+		b = NewBudget(ObjectWork)
+	}
 	cal, err := Parse(data)
 	if err != nil {
 		return nil, err
@@ -55,7 +79,7 @@ func ValidateObject(data []byte) (*ObjectInfo, error) {
 	if len(cal.Props[ical.PropMethod]) > 0 {
 		return nil, objectErr("a calendar object resource must not have a METHOD property (RFC 4791 section 4.1)")
 	}
-	zones := ZonesOf(cal)
+	zones := ZonesWithin(cal, b)
 	if err := checkTree(cal.Component, zones); err != nil {
 		return nil, err
 	}
@@ -74,7 +98,7 @@ func ValidateObject(data []byte) (*ObjectInfo, error) {
 		} else if c.Name != info.Component {
 			return nil, objectErr("a calendar object resource holds components of one type, not both %s and %s", info.Component, c.Name)
 		}
-		if err := checkComponent(c); err != nil {
+		if err := checkComponent(c, zones); err != nil {
 			return nil, err
 		}
 		uid := c.Props.Get(ical.PropUID)
@@ -93,7 +117,7 @@ func ValidateObject(data []byte) (*ObjectInfo, error) {
 			}
 			continue
 		}
-		t, allDay, err := DateTime(rid, nil)
+		t, allDay, err := zones.DateTime(rid, nil)
 		if err != nil {
 			return nil, dataErr("%s: %s", c.Name, err)
 		}
@@ -106,7 +130,17 @@ func ValidateObject(data []byte) (*ObjectInfo, error) {
 	if info.Component == "" {
 		return nil, objectErr("a calendar object resource needs a VEVENT, VTODO, VJOURNAL, VFREEBUSY or VAVAILABILITY component")
 	}
+	info.Span = spanWithin(cal, zones)
+	if b.Spent() || zones.Cut() {
+		// The span of a walk the budget stopped is not the object's.
+		return nil, tooCostly()
+	}
 	return info, nil
+}
+
+// tooCostly is the refusal of an object whose checks ran out of budget.
+func tooCostly() *ValidationError {
+	return dataErr("the recurrence rules and time zones of this object are too costly to check (more than %d units of work)", ObjectWork)
 }
 
 // maxRules bounds the RRULEs of one component. RFC 5545 3.6.1 says RRULE
@@ -118,6 +152,9 @@ const maxRules = 16
 // hold wherever a property occurs: recurrence properties (RFC 5545
 // 3.3.10, 3.8.5) and TZID parameters (3.2.19).
 func checkTree(c *ical.Component, zones *Zones) error {
+	if zones.within().Spent() {
+		return tooCostly()
+	}
 	for name, props := range c.Props {
 		for i := range props {
 			p := &props[i]
@@ -130,6 +167,9 @@ func checkTree(c *ical.Component, zones *Zones) error {
 			// will do. One that is neither would be read as UTC.
 			if _, ok := zones.Lookup(tzid); !ok {
 				return dataErr("%s: %s: TZID %s names no VTIMEZONE in the object and no time zone this server knows", c.Name, name, quote(tzid))
+			}
+			if zones.Cut() {
+				return tooCostly()
 			}
 		}
 	}
@@ -190,8 +230,10 @@ func checkRecurrence(c *ical.Component, zones *Zones) error {
 	return nil
 }
 
-// checkComponent applies the RFC 5545 rules for one component's dates.
-func checkComponent(c *ical.Component) error {
+// checkComponent applies the RFC 5545 rules for one component's dates,
+// reading their TZIDs through zones (resolved once per object, and
+// charged to its budget).
+func checkComponent(c *ical.Component, zones *Zones) error {
 	for _, name := range singular {
 		if len(c.Props[name]) > 1 {
 			return dataErr("%s: %s must not occur more than once", c.Name, name)
@@ -199,7 +241,7 @@ func checkComponent(c *ical.Component) error {
 	}
 	for _, name := range []string{ical.PropDateTimeStart, ical.PropDateTimeEnd, ical.PropDue} {
 		if p := c.Props.Get(name); p != nil {
-			if _, _, err := DateTime(p, nil); err != nil {
+			if _, _, err := zones.DateTime(p, nil); err != nil {
 				return dataErr("%s: %s", c.Name, err)
 			}
 		}

@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"sort"
@@ -34,33 +35,47 @@ import (
 //     skipped; a VTIMEZONE left with nothing is not a zone. One with a
 //     single offset is a fixed zone.
 //
-// Locations are cached by the VTIMEZONE's content, as every object of an
-// Outlook calendar carries the same one.
+// Locations are cached by TZID and a digest of the VTIMEZONE's content,
+// as every object of an Outlook calendar carries the same one.
 const (
 	vtzLastYear    = 2100
 	maxTransitions = 4000
 	maxVTZCached   = 1024
+	// maxCachedTZID bounds the TZIDs whose zones are cached (the
+	// location keeps its name): real ones are names of places.
+	maxCachedTZID = 256
 )
 
 var (
-	vtzCache sync.Map // content key → *time.Location (nil: not a zone)
+	vtzCache sync.Map // vtzKey → *time.Location (nil: not a zone)
 	vtzCount atomic.Int64
 )
 
+// vtzKey identifies a built VTIMEZONE. A digest, not the content: the
+// content of a VTIMEZONE can be megabytes, and it was copied into the key
+// of every lookup and kept in the cache.
+type vtzKey struct {
+	tzid    string
+	content [sha256.Size]byte
+}
+
 func vtimezoneLocation(tzid string, c *ical.Component) (*time.Location, bool) {
-	loc, ok, _ := vtimezoneWithin(tzid, c, nil)
+	loc, ok, _ := vtimezoneWithin(tzid, c, componentDigest(c), nil)
 	return loc, ok
 }
 
-// vtimezoneWithin is vtimezoneLocation charging the onsets' walk to req.
-// cut reports a VTIMEZONE not built, or not to the end, because req was
-// spent; nothing is remembered then, as another request may build it. A
-// remembered one costs nothing.
-func vtimezoneWithin(tzid string, c *ical.Component, req *Budget) (loc *time.Location, ok, cut bool) {
-	key := tzid + "\x00" + componentKey(c)
-	if v, ok := vtzCache.Load(key); ok {
-		loc := v.(*time.Location)
-		return loc, loc != nil, false
+// vtimezoneWithin is vtimezoneLocation charging the build to req; digest
+// is componentDigest(c). cut reports a VTIMEZONE not built, or not to the
+// end, because req was spent; nothing is remembered then, as another
+// request may build it. A remembered one costs nothing.
+func vtimezoneWithin(tzid string, c *ical.Component, digest [sha256.Size]byte, req *Budget) (loc *time.Location, ok, cut bool) {
+	key := vtzKey{tzid: tzid, content: digest}
+	cacheable := len(tzid) <= maxCachedTZID
+	if cacheable {
+		if v, ok := vtzCache.Load(key); ok {
+			loc := v.(*time.Location)
+			return loc, loc != nil, false
+		}
 	}
 	if req.Spent() {
 		return nil, false, true
@@ -72,54 +87,70 @@ func vtimezoneWithin(tzid string, c *ical.Component, req *Budget) (loc *time.Loc
 	if !ok {
 		loc = nil
 	}
-	if vtzCount.Add(1) <= maxVTZCached {
+	if cacheable && vtzCount.Add(1) <= maxVTZCached {
 		vtzCache.Store(key, loc)
 	}
 	return loc, ok, false
 }
 
-// componentKey is a canonical text of c for caching: its properties and
-// children in order.
-func componentKey(c *ical.Component) string {
-	var b strings.Builder
+// componentDigest is a digest of c's canonical text: its properties in
+// name order, their parameters in name order (each with its number of
+// values), and its children in order, every field length-prefixed, so
+// that no two components share a text whatever their values hold (RFC
+// 6868 decoded values may hold "," or ":").
+func componentDigest(c *ical.Component) (d [sha256.Size]byte) {
+	h := sha256.New()
+	var buf []byte
+	field := func(s string) {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+		if len(buf) >= 4096 {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
 	var walk func(c *ical.Component, depth int)
 	walk = func(c *ical.Component, depth int) {
 		if depth > maxDepth {
 			return
 		}
-		b.WriteString("B:" + c.Name + "\n")
+		field("B")
+		field(c.Name)
 		names := make([]string, 0, len(c.Props))
 		for name := range c.Props {
 			names = append(names, name)
 		}
 		sort.Strings(names)
+		var params []string
 		for _, name := range names {
 			for _, p := range c.Props[name] {
-				b.WriteString(name)
-				pnames := make([]string, 0, len(p.Params))
+				field("P")
+				field(name)
+				params = params[:0]
 				for pn := range p.Params {
-					pnames = append(pnames, pn)
+					params = append(params, pn)
 				}
-				sort.Strings(pnames)
-				// Values quoted: decoded parameter values may hold
-				// ",", ":" or a line break (RFC 6868), and two
-				// different zones must never share a key.
-				for _, pn := range pnames {
-					b.WriteString(";" + pn + "=")
+				sort.Strings(params)
+				for _, pn := range params {
+					field(pn)
+					field(strconv.Itoa(len(p.Params[pn])))
 					for _, v := range p.Params[pn] {
-						b.WriteString(strconv.Quote(v))
+						field(v)
 					}
 				}
-				b.WriteString(":" + strconv.Quote(p.Value) + "\n")
+				field(":")
+				field(p.Value)
 			}
 		}
 		for _, child := range c.Children {
 			walk(child, depth+1)
 		}
-		b.WriteString("E\n")
+		field("E")
 	}
 	walk(c, 0)
-	return b.String()
+	h.Write(buf)
+	h.Sum(d[:0])
+	return d
 }
 
 // observance is one STANDARD or DAYLIGHT sub-component.
@@ -142,21 +173,23 @@ type transition struct {
 	name string
 }
 
-// buildVTimezone builds the location of the VTIMEZONE c, charging its
-// onsets' walk to req as well; cut reports a walk that req stopped.
+// buildVTimezone builds the location of the VTIMEZONE c, charging req
+// zoneWork, the rules it reads and its onsets' walk; cut reports a walk
+// that req stopped.
 func buildVTimezone(tzid string, c *ical.Component, req *Budget) (loc *time.Location, ok, cut bool) {
 	defer func() {
 		if recover() != nil { // rrule-go; see Recurrence
 			loc, ok, cut = nil, false, false
 		}
 	}()
+	req.charge(zoneWork)
 	var obs []*observance
 	for _, sub := range c.Children {
 		kind := strings.ToUpper(sub.Name)
 		if kind != "STANDARD" && kind != "DAYLIGHT" {
 			continue
 		}
-		if o := readObservance(sub, kind == "DAYLIGHT"); o != nil {
+		if o := readObservance(sub, kind == "DAYLIGHT", req); o != nil {
 			obs = append(obs, o)
 		}
 	}
@@ -229,7 +262,7 @@ func buildVTimezone(tzid string, c *ical.Component, req *Budget) (loc *time.Loca
 	return loc, true, false
 }
 
-func readObservance(sub *ical.Component, dst bool) *observance {
+func readObservance(sub *ical.Component, dst bool, req *Budget) *observance {
 	o := &observance{dst: dst}
 	var ok bool
 	if p := sub.Props.Get("TZOFFSETTO"); p == nil {
@@ -267,7 +300,7 @@ func readObservance(sub *ical.Component, dst bool) *observance {
 		}
 	}
 	for _, p := range sub.Props[ical.PropRecurrenceRule] {
-		rule, cost, open := observanceRule(p.Value, o)
+		rule, cost, open := observanceRule(p.Value, o, req)
 		if rule == nil {
 			continue
 		}
@@ -282,8 +315,9 @@ func readObservance(sub *ical.Component, dst bool) *observance {
 
 // observanceRule expands an onset RRULE in local wall time. UNTIL is the
 // UTC instant of the last onset (RFC 5545 3.6.5), so it is moved into the
-// same wall clock; generation ends at vtzLastYear anyway.
-func observanceRule(value string, o *observance) (*rrule.RRule, ruleCost, bool) {
+// same wall clock; generation ends at vtzLastYear anyway. Reading it is
+// charged to req.
+func observanceRule(value string, o *observance, req *Budget) (*rrule.RRule, ruleCost, bool) {
 	var parts []string
 	var until string
 	for _, part := range strings.Split(strings.ToUpper(strings.TrimSpace(value)), ";") {
@@ -293,7 +327,7 @@ func observanceRule(value string, o *observance) (*rrule.RRule, ruleCost, bool) 
 			parts = append(parts, part)
 		}
 	}
-	rule, cost, err := parseRule(strings.Join(parts, ";"), o.start, false)
+	rule, cost, err := parseRule(strings.Join(parts, ";"), o.start, false, req)
 	if err != nil || rule == nil {
 		return nil, ruleCost{}, false
 	}

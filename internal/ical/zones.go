@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"crypto/sha256"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,24 +39,36 @@ import (
 // knows the zone's whole history, while clients send VTIMEZONEs that hold
 // only recent rules; where the two agree nothing changes.
 type Zones struct {
-	defs   map[string]*ical.Component // VTIMEZONE by TZID
-	budget *Budget                    // the request's, for building VTIMEZONEs
+	defs map[string]*ical.Component // VTIMEZONE by TZID
+	// folded holds the same by foldKey of the trimmed TZID, the first
+	// of the object's that fold alike, for TZIDs that differ in case or
+	// spaces: one map lookup, not a scan of every VTIMEZONE per TZID.
+	folded map[string]*ical.Component
+	budget *Budget // the request's, for reading zones and rules
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// cache remembers every TZID resolved, so that each distinct one is
+	// resolved once: they come from the object, which bounds them.
 	cache map[string]*time.Location
-	cut   bool // a VTIMEZONE was read as UTC: budget ran out first
+	// digests remembers componentDigest of the VTIMEZONEs read, which
+	// many TZIDs (differing in case) may name.
+	digests map[*ical.Component][sha256.Size]byte
+	cut     bool // a TZID was read as UTC: budget ran out first
 }
 
 // ZonesOf collects the VTIMEZONE components of cal.
 func ZonesOf(cal *ical.Calendar) *Zones { return ZonesWithin(cal, nil) }
 
-// ZonesWithin is ZonesOf for one request: the onsets of the VTIMEZONEs it
-// builds (4 above, a recurrence walk each) are charged to b, the
-// request's Budget, which every walk of the request shares. A VTIMEZONE
-// that b cannot pay for is read as UTC and Cut reports it. Like b, a
-// Zones with a budget serves one request, one goroutine.
+// ZonesWithin is ZonesOf for one request (or PUT): the work of resolving
+// its TZIDs is charged to b, the request's Budget, which every walk of
+// the request shares: the VTIMEZONEs it builds (4 above: a recurrence
+// walk each, and zoneWork), the zone files it looks up and the rules
+// read through it (Recurrence). A TZID that b cannot pay for is read as
+// UTC and Cut reports it. Like b, a Zones with a budget serves one
+// request, one goroutine.
 func ZonesWithin(cal *ical.Calendar, b *Budget) *Zones {
-	z := &Zones{defs: make(map[string]*ical.Component), cache: make(map[string]*time.Location), budget: b}
+	z := &Zones{defs: make(map[string]*ical.Component), folded: make(map[string]*ical.Component),
+		cache: make(map[string]*time.Location), digests: make(map[*ical.Component][sha256.Size]byte), budget: b}
 	if cal == nil || cal.Component == nil {
 		return z
 	}
@@ -67,14 +80,42 @@ func ZonesWithin(cal *ical.Calendar, b *Budget) *Zones {
 			if _, dup := z.defs[p.Value]; !dup {
 				z.defs[p.Value] = c
 			}
+			if k := foldKey(strings.TrimSpace(p.Value)); z.folded[k] == nil {
+				z.folded[k] = c
+			}
 		}
 	}
 	return z
 }
 
-// Cut reports whether a VTIMEZONE was read as UTC because the request's
-// Budget was spent before it was built: times read through z may then be
-// wrong, and an answer that rests on them must say it is incomplete.
+// foldKey maps s to a key that two strings share exactly when
+// strings.EqualFold holds for them: every rune becomes the smallest rune
+// of its Unicode simple case-folding orbit.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+// within is the budget z charges, nil for none.
+func (z *Zones) within() *Budget {
+	if z == nil {
+		return nil
+	}
+	return z.budget
+}
+
+// Cut reports whether a TZID was read as UTC because the request's Budget
+// was spent before its VTIMEZONE was built or its name looked up: times
+// read through z may then be wrong, and an answer that rests on them must
+// say it is incomplete.
 func (z *Zones) Cut() bool {
 	if z == nil {
 		return false
@@ -92,14 +133,11 @@ func (z *Zones) Location(tzid string) *time.Location {
 	return time.UTC
 }
 
-// maxZonesCached bounds one Zones' memo of answers.
-const maxZonesCached = 256
-
 // Lookup resolves tzid through the chain above, reporting whether anything
 // knew it.
 func (z *Zones) Lookup(tzid string) (*time.Location, bool) {
 	if z == nil {
-		if loc, ok := resolveName(tzid); ok {
+		if loc, ok, _ := resolveName(tzid, nil); ok {
 			return loc, true
 		}
 		return displayOffset(tzid)
@@ -113,32 +151,40 @@ func (z *Zones) Lookup(tzid string) (*time.Location, bool) {
 	if !ok {
 		loc = nil
 	}
-	if len(z.cache) < maxZonesCached {
-		z.cache[tzid] = loc
-	}
+	z.cache[tzid] = loc
 	return loc, ok
 }
 
 func (z *Zones) resolve(tzid string) (*time.Location, bool) {
-	if loc, ok := resolveName(tzid); ok {
+	loc, ok, cut := resolveName(tzid, z.budget)
+	if ok {
 		return loc, true
+	}
+	if cut {
+		z.cut = true
+		return time.UTC, true
 	}
 	def := z.defs[tzid]
 	if def == nil {
-		for id, c := range z.defs {
-			if strings.EqualFold(strings.TrimSpace(id), strings.TrimSpace(tzid)) {
-				def = c
-				break
-			}
-		}
+		def = z.folded[foldKey(strings.TrimSpace(tzid))]
 	}
 	if def != nil {
 		if p := def.Props.Get("X-LIC-LOCATION"); p != nil {
-			if loc, ok := resolveName(strings.TrimSpace(p.Value)); ok {
+			loc, ok, cut := resolveName(strings.TrimSpace(p.Value), z.budget)
+			if ok {
 				return loc, true
 			}
+			if cut {
+				z.cut = true
+				return time.UTC, true
+			}
 		}
-		loc, ok, cut := vtimezoneWithin(tzid, def, z.budget)
+		digest, ok := z.digests[def]
+		if !ok {
+			digest = componentDigest(def)
+			z.digests[def] = digest
+		}
+		loc, ok, cut := vtimezoneWithin(tzid, def, digest, z.budget)
 		if cut {
 			z.cut = true
 			return time.UTC, true
@@ -150,36 +196,54 @@ func (z *Zones) resolve(tzid string) (*time.Location, bool) {
 	return displayOffset(tzid)
 }
 
+// maxZoneNameParts is the most "/"-separated parts a zone name has that
+// time.LoadLocation may know: three in IANA's names
+// ("America/Argentina/Buenos_Aires"), one more in a system's posix/ and
+// right/ trees.
+const maxZoneNameParts = 4
+
 // resolveName resolves a TZID by its name alone: IANA, Windows, vendor
-// prefix.
-func resolveName(tzid string) (*time.Location, bool) {
-	if loc, ok := LoadLocation(tzid); ok {
-		return loc, true
+// prefix. Zone files it looks up are charged to b; cut reports a name
+// left unresolved because b was spent first.
+func resolveName(tzid string, b *Budget) (loc *time.Location, ok, cut bool) {
+	if loc, ok, cut := loadLocation(tzid, b); ok || cut {
+		return loc, ok, cut
 	}
 	name := strings.TrimSpace(tzid)
 	if name == "" || len(name) > 256 {
-		return nil, false
+		return nil, false, false
 	}
 	if name != tzid {
-		if loc, ok := LoadLocation(name); ok {
-			return loc, true
+		if loc, ok, cut := loadLocation(name, b); ok || cut {
+			return loc, ok, cut
 		}
 	}
 	if iana, ok := windowsName(name); ok {
-		return LoadLocation(iana)
+		return loadLocation(iana, b)
 	}
 	if strings.HasPrefix(name, "/") {
 		// "/vendor/version/Area/Location": the longest suffix that is an
-		// IANA name.
+		// IANA name. Longer suffixes than a zone name can have are not
+		// looked up: each one costs a zone file lookup.
+		parts := 0
+		for i := len(name) - 1; i > 0; i-- {
+			if name[i-1] != '/' {
+				continue
+			}
+			if parts++; parts == maxZoneNameParts {
+				name = name[i-1:]
+				break
+			}
+		}
 		for i := 1; i < len(name); i++ {
 			if name[i-1] == '/' {
-				if loc, ok := LoadLocation(name[i:]); ok {
-					return loc, true
+				if loc, ok, cut := loadLocation(name[i:], b); ok || cut {
+					return loc, ok, cut
 				}
 			}
 		}
 	}
-	return nil, false
+	return nil, false, false
 }
 
 var (
