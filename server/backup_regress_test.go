@@ -309,8 +309,16 @@ func TestBackupUnderLoadRestoresTheSnapshot(t *testing.T) {
 			t.Errorf("writer %d: restored calendar at change %d is not the first %d writes:\nrestored %v\nwritten  %v", i, s, s, got.members, modelAt(w.ops, min(int(s), n)))
 			continue
 		}
-		// The restored token names the same moment on the live server.
-		if gotSync, want := syncFrom(t, env.Server, w.cal, w.acc.Login, got.token), touchedAfter(w.ops, int(s)); !slices.Equal(gotSync, want) {
+		// The restored token names the same moment on the live server. A
+		// token of the empty collection (change 0) is answered like the
+		// initial sync, with the live members only: a member made and
+		// removed since was never seen, so nothing reports its removal
+		// (RFC 6578 3.6 lets a server leave such members out).
+		want := touchedAfter(w.ops, int(s))
+		if s == 0 {
+			want = slices.Sorted(maps.Keys(modelAt(w.ops, n)))
+		}
+		if gotSync := syncFrom(t, env.Server, w.cal, w.acc.Login, got.token); !slices.Equal(gotSync, want) {
 			t.Errorf("writer %d: live sync-collection from the restored token reports %v, want %v", i, gotSync, want)
 		}
 		if now := calendarState(t, env.Server, w.cal, w.acc.Login); !maps.Equal(now.members, modelAt(w.ops, n)) {
