@@ -520,7 +520,12 @@ func TestCalendarQueryTextMatch(t *testing.T) {
 	body := `<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match collation="i;klingon">x</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`
 	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: body, hdr: map[string]string{"Depth": "1"}}), 403, "supported-collation")
 	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>`, hdr: map[string]string{"Depth": "1"}}), 403, "valid-filter")
-	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<D:expand-property xmlns:D="DAV:"/>`}), 403, "supported-report")
+	// RFC 4791 7.1: expand-property is served (RFC 3253 3.8), here
+	// for no properties at all.
+	if got := davtest.ParseMS(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<D:expand-property xmlns:D="DAV:"/>`})).Hrefs(); len(got) != 1 || got[0] != e.cal("default") {
+		t.Errorf("expand-property answers %v", got)
+	}
+	davtest.WantError(t, e.do(req{method: "REPORT", path: e.cal("default"), body: `<D:version-tree xmlns:D="DAV:"/>`}), 403, "supported-report")
 }
 
 func TestSyncCollection(t *testing.T) {

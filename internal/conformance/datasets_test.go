@@ -74,6 +74,15 @@ func bernardWork(t *testing.T) *world {
 	return w
 }
 
+// fooHTML is Appendix B's calendar with RFC 3253 3.8.1's /foo.html
+// standing for one of its calendar object resources: the example asks a
+// version-controlled resource, and no resource here has versions.
+func fooHTML(t *testing.T) *world {
+	w := bernardWork(t)
+	w.paths["/foo.html"] = "/dav/calendars/bernard/work/abcd1.ics"
+	return w
+}
+
 // bernardWorkEventsAndTodos is Appendix B's calendar made with the
 // supported-calendar-component-set of RFC 4791 5.2.3's example.
 func bernardWorkEventsAndTodos(t *testing.T) *world {

@@ -5,13 +5,17 @@
 //
 // testdata holds the examples as the RFCs print them (indentation and
 // page breaks removed): RFC 4791 4.1, 5.1.1, 5.2.1 to 5.2.9, 5.3.1.2,
-// 5.3.2, 6.2.1, 7.5.1, 7.8.1 to 7.8.10, 7.9.1, 7.10.1, 8.2.1.3 and
+// 5.3.2, 6.2.1, 7.1, 7.5.1, 7.8.1 to 7.8.10, 7.9.1, 7.10.1, 8.2.1.3 and
 // Appendix B (whose listing is the calendar the section 7 examples query,
 // and each of whose resources is also read back with GET); RFC 6352
-// 6.1.1, 6.2.1 to 6.2.3, 6.3.1.1, 6.3.2, 7.1.1, 7.1.2, 8.3.1, 8.6.3 to
-// 8.6.5, 8.7.1 and 8.7.2; RFC 6578 3.8 to 3.13, 5.1 and 5.2. Where an
-// RFC gives a property value without an exchange (5.2.x, 6.2.x, 7.1.x),
-// the file composes the PROPFIND (and PROPPATCH) around it and says so.
+// 6.1.1, 6.2.1 to 6.2.3, 6.3.1.1, 6.3.2, 7.1.1, 7.1.2, 8.1, 8.3.1, 8.6.3
+// to 8.6.5, 8.7.1 and 8.7.2; RFC 6578 3.8 to 3.13, 5.1 and 5.2; RFC 3253
+// 3.8.1, the DAV:expand-property report RFC 4791 7.1 and RFC 6352 8.1
+// require. Where an RFC gives a property value without an exchange
+// (5.2.x, 6.2.x, 7.1.x), the file composes the PROPFIND (and PROPPATCH)
+// around it and says so; RFC 4791 7.1 and RFC 6352 8.1 require
+// expand-property without showing it, and their files compose a report
+// that expands DAV:owner into 6.2.1's and 7.1.1's home sets.
 //
 // Each example runs on a fresh server loaded with its data set, the
 // RFC's URLs mapped onto the server's (/bernard/work/ is
@@ -90,6 +94,9 @@
 //     unsupported limit do not arise.
 //   - A calendar collection holds calendar object resources only (RFC
 //     4791 4.2): RFC 6578's examples' members are iCalendar objects.
+//   - No RFC 3253 versioning (CalDAV and CardDAV require only its
+//     expand-property report): 3.8.1's DAV:version-history is 404 on the
+//     calendar object resource that stands for /foo.html.
 //
 // The package has no non-test code.
 package conformance

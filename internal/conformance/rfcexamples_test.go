@@ -275,6 +275,7 @@ var examples = []example{
 	{file: "rfc4791/5.3.1.2.txt", world: lisaCalendars},
 	{file: "rfc4791/5.3.2.txt", world: lisaEvents},
 	{file: "rfc4791/6.2.1.txt", world: bernardWork},
+	{file: "rfc4791/7.1.txt", world: bernardWork},
 	{file: "rfc4791/7.5.1.txt", world: bernardWork, departs: []edit{{
 		why: "the server supports i;unicode-casemap (RFC 5051) besides the two collations RFC 4791 7.5 requires " +
 			"(\"MAY support other collations\")",
@@ -319,6 +320,7 @@ Content-Type: text/xml
 </D:multistatus>
 `,
 	}}},
+	{file: "rfc6352/8.1.txt", world: bernardBook},
 	{file: "rfc6352/8.3.1.txt", world: bernardBook},
 	{file: "rfc6352/8.6.3.txt", world: bernardBook},
 	{file: "rfc6352/8.6.4.txt", world: bernardBook, fixes: []edit{{
@@ -355,6 +357,27 @@ END:VCARD
 </C:address-data>
       </D:prop>
       <D:status>HTTP/1.1 200 OK</D:status>
+    </D:propstat>
+  </D:response>
+</D:multistatus>
+`,
+	}}},
+
+	// RFC 3253 3.8, the report RFC 4791 7.1 and RFC 6352 8.1 require.
+	{file: "rfc3253/3.8.1.txt", world: fooHTML, departs: []edit{{
+		why: "the server implements none of RFC 3253's versioning (RFC 4791 7.1 and RFC 6352 8.1 require only its " +
+			"DAV:expand-property report): the resource has no DAV:version-history, so the property is 404 and there " +
+			"is nothing to expand. rfc4791/7.1.txt and rfc6352/8.1.txt expand properties the server has",
+		old: "",
+		new: `HTTP/1.1 207 Multi-Status
+Content-Type: text/xml
+
+<D:multistatus xmlns:D="DAV:">
+  <D:response>
+    <D:href>http://www.webdav.org/foo.html</D:href>
+    <D:propstat>
+      <D:prop><D:version-history/></D:prop>
+      <D:status>HTTP/1.1 404 Not Found</D:status>
     </D:propstat>
   </D:response>
 </D:multistatus>
@@ -451,7 +474,7 @@ var noLocking = edit{
 // second.
 func homeAllow(second string) []edit {
 	why := "a home is an ordinary collection of calendars or address books: it serves OPTIONS, PROPFIND, REPORT " +
-		"(the queries and multiget, over its collections: RFC 4791 7.2, RFC 6352 8.2) and POST " +
+		"(the queries and multiget, over its collections: RFC 4791 7.2, RFC 6352 8.2; DAV:expand-property) and POST " +
 		"(CalendarServer sharing replies), and MKCALENDAR or MKCOL of its members; GET, PUT, DELETE, COPY, MOVE " +
 		"and PROPPATCH of the home itself are not served (405). No LOCK or UNLOCK (no locking), " +
 		"ACL (privileges follow ownership and sharing, not client-set ACEs) or TRACE"

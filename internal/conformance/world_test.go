@@ -111,7 +111,7 @@ func (w *world) syncToken(coll string) string {
 // The hosts of the RFCs' examples; absolute URLs on them are reduced to
 // their paths before mapping. (Sync tokens such as
 // http://example.com/ns/sync/1234 are URIs too, and must stay intact.)
-var rfcHosts = []string{"http://cal.example.com", "http://addressbook.example.com", "http://webdav.example.com"}
+var rfcHosts = []string{"http://cal.example.com", "http://addressbook.example.com", "http://webdav.example.com", "http://www.webdav.org"}
 
 // mapPath turns an RFC URL into the server's path.
 func (w *world) mapPath(p string) string {

@@ -22,6 +22,26 @@
 //   - RFC 4918 16 preconditions as DAV:error bodies, rendered by the one
 //     error renderer WriteError; internal error text is logged, never sent.
 //   - RFC 6578 sync-collection request parsing and sync-token URIs.
+//   - RFC 3253 3.8 DAV:expand-property (expand.go), which RFC 4791 7.1
+//     and RFC 6352 8.1 require: ParseExpandProperty reads the tree of
+//     DAV:property elements (name required and an XML name, since it is
+//     written back as an element; namespace "DAV:" by default; the XML
+//     namespaces refused; other elements ignored, RFC 4918 17; a name
+//     repeated at one level merged into one). Expander answers it: in
+//     the value of a property asked with children, every DAV:href, at
+//     any depth and in DAV: under any prefix, becomes a DAV:response
+//     with those children's values, expanded in turn; the rest of the
+//     value is kept byte for byte. Expansion multiplies an answer by the
+//     hrefs of each level, so it is bounded three ways: MaxExpandDepth,
+//     4 levels of DAV:property (clients nest 2), deeper is 403 with
+//     almanac's expand-property-depth condition (RFC 3253 sets no limit);
+//     the request's distinct properties count against MaxRequestProps and
+//     MaxRequestPropBytes over the whole tree (413); and one answer gets
+//     at most MaxExpandResponses (10,000, MaxRequestHrefs: each is an href
+//     answered in full) responses from expansion (see below for what
+//     happens past it). A response already rendered for an href and the
+//     same nested properties is reused, so each is looked up once per
+//     request.
 //   - Dead property values (RawXML) keep what RFC 4918 4.3 has servers
 //     preserve: names, attributes and character children of every
 //     element, each element declaring the namespaces it uses, so a value
@@ -81,6 +101,17 @@
 //
 // Where the core departs from an RFC on purpose:
 //
+//   - RFC 3253 3.8 replaces every DAV:href of an expanded value. Past
+//     MaxExpandResponses in one answer the remaining hrefs stay hrefs,
+//     and the response of each resource whose values were cut says so:
+//     a DAV:error holding DAV:number-of-matches-within-limits and a
+//     DAV:responsedescription after its propstats (RFC 4918 14.24
+//     allows both there), as RFC 5323 5.6 reports truncated results. A
+//     second response for the same href, as other reports add for the
+//     request-URI, would make clients that index responses by href lose
+//     the first.
+//   - RFC 3253 3.8 sets no limit on nesting; more than MaxExpandDepth
+//     levels of DAV:property are refused (403).
 //   - RFC 6578 6.1 makes DAV:sync-level required; a sync-collection
 //     without it is taken as level 1, as Radicale and sabre/dav do,
 //     because older iOS and Apple's own test clients leave it out. A

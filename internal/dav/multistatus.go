@@ -157,27 +157,56 @@ func (m *Multistatus) Response(href string, found []Prop, missing []xml.Name) er
 	if m.head {
 		return nil
 	}
-	bw := m.bw
-	bw.WriteString("<D:response>")
-	writeHref(bw, href)
-	if len(found) > 0 || (len(missing) == 0 || m.minimal) {
-		bw.WriteString("<D:propstat><D:prop>")
-		for i := range found {
-			writeProp(bw, &found[i])
-		}
-		bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+	writeResponse(m.bw, href, found, missing, m.minimal, "")
+	return m.err()
+}
+
+// CutResponse is Response for a resource whose answer the server's
+// limits cut short: after its propstats come a DAV:error holding cond
+// and a DAV:responsedescription, which RFC 4918 14.24 allows beside
+// propstats. Unlike ErrorResponse it does not need a second response
+// for the same href.
+func (m *Multistatus) CutResponse(href string, found []Prop, missing []xml.Name, cond xml.Name, description string) error {
+	m.start()
+	if m.head {
+		return nil
 	}
-	if len(missing) > 0 && !m.minimal {
-		bw.WriteString("<D:propstat><D:prop>")
+	var tail strings.Builder
+	tail.WriteString("<D:error>")
+	open, _ := tagParts(cond)
+	tail.WriteString(open + "/>")
+	tail.WriteString("</D:error><D:responsedescription>")
+	escapeText(&tail, description)
+	tail.WriteString("</D:responsedescription>")
+	writeResponse(m.bw, href, found, missing, m.minimal, tail.String())
+	return m.err()
+}
+
+// writeResponse writes one DAV:response: found in a 200 propstat,
+// missing in a 404 one unless minimal, then tail (pre-rendered XML).
+// The multistatus writes its responses with it, and expand-property
+// those nested in values.
+func writeResponse(w byteWriter, href string, found []Prop, missing []xml.Name, minimal bool, tail string) {
+	w.WriteString("<D:response>")
+	writeHref(w, href)
+	if len(found) > 0 || (len(missing) == 0 || minimal) {
+		w.WriteString("<D:propstat><D:prop>")
+		for i := range found {
+			writeProp(w, &found[i])
+		}
+		w.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+	}
+	if len(missing) > 0 && !minimal {
+		w.WriteString("<D:propstat><D:prop>")
 		for _, n := range missing {
 			open, _ := tagParts(n)
-			bw.WriteString(open)
-			bw.WriteString("/>")
+			w.WriteString(open)
+			w.WriteString("/>")
 		}
-		bw.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
+		w.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
 	}
-	bw.WriteString("</D:response>")
-	return m.err()
+	w.WriteString(tail)
+	w.WriteString("</D:response>")
 }
 
 // PropStat is one group of properties sharing a status (PROPPATCH).
@@ -284,7 +313,7 @@ func (m *Multistatus) err() error {
 	return err
 }
 
-func writeHref(bw *bufio.Writer, href string) {
+func writeHref(bw byteWriter, href string) {
 	bw.WriteString("<D:href>")
 	escapeText(bw, href)
 	bw.WriteString("</D:href>")
@@ -298,7 +327,7 @@ func init() {
 	}
 }
 
-func writeStatus(bw *bufio.Writer, code int) {
+func writeStatus(bw byteWriter, code int) {
 	if s, ok := statusLines[code]; ok {
 		bw.WriteString(s)
 		return
@@ -306,7 +335,7 @@ func writeStatus(bw *bufio.Writer, code int) {
 	bw.WriteString("<D:status>HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "</D:status>")
 }
 
-func writeProp(bw *bufio.Writer, p *Prop) {
+func writeProp(bw byteWriter, p *Prop) {
 	open, close := tagParts(p.Name)
 	bw.WriteString(open)
 	if p.Lang != "" {

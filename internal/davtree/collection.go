@@ -2,6 +2,7 @@ package davtree
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -29,84 +30,117 @@ func (tr *Tree) propfind(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
 	ms := dav.NewMultistatus(w, r)
+	err = tr.walk(r, t, depth, func(href string, src dav.PropSource) error {
+		return ms.Propfind(href, pf, src)
+	})
+	if err != nil {
+		return Abort(tr.logger, ms, err)
+	}
+	return ms.Close("")
+}
+
+// walk calls fn with the href and properties of t and, at Depth 1, of
+// each of its members the user may see: what PROPFIND and
+// expand-property report on. fn must not keep src.
+func (tr *Tree) walk(r *http.Request, t *Target, depth dav.Depth, fn func(href string, src dav.PropSource) error) error {
+	src, err := tr.sourceOf(r, t)
+	if err != nil {
+		return err
+	}
+	if src == nil {
+		return dav.ErrNotFound
+	}
+	if err := fn(t.Href(), src); err != nil {
+		return err
+	}
+	if depth != dav.DepthOne {
+		return nil
+	}
+	ctx := r.Context()
 	acc := t.Account
 	switch t.Type {
-	case Member:
-		if t.Coll == nil {
-			return dav.ErrNotFound
-		}
-		meta, err := t.Stat(ctx, t.ObjName)
+	case Collection:
+		src := NewMemberSource(t, nil)
+		return t.List(ctx, func(m *storage.ObjectMeta) error {
+			src.Meta = m
+			return fn(t.MemberHref(m.Name), src)
+		})
+	case Home:
+		// The user's collections, then those shared with them under
+		// their mount names.
+		children, err := t.Collections(ctx)
 		if err != nil {
 			return err
 		}
-		src := NewMemberSource(t, nil)
-		src.Meta = meta
-		if err := ms.Propfind(t.Href(), pf, src); err != nil {
-			return err
-		}
-	case Collection:
-		if t.Coll == nil {
-			return dav.ErrNotFound
-		}
-		if err := ms.Propfind(t.Href(), pf, &collectionSource{t: t}); err != nil {
-			return err
-		}
-		if depth == dav.DepthOne {
-			src := NewMemberSource(t, nil)
-			err := t.List(ctx, func(m *storage.ObjectMeta) error {
-				src.Meta = m
-				return ms.Propfind(t.MemberHref(m.Name), pf, src)
-			})
-			if err != nil {
-				return Abort(tr.logger, ms, err)
+		for _, child := range children {
+			if err := fn(child.Href(), &collectionSource{t: child}); err != nil {
+				return err
 			}
 		}
-	case Home:
-		if err := ms.Propfind(t.Href(), pf, &plainSource{props: tr.plainProps(t)}); err != nil {
-			return err
-		}
-		if depth == dav.DepthOne {
-			// The user's collections, then those shared with them
-			// under their mount names.
-			children, err := t.Collections(ctx)
-			if err != nil {
-				return Abort(tr.logger, ms, err)
+	case Root, Principals, Homes:
+		// Only the user's own principal and homes are listed: other
+		// accounts are not discoverable.
+		var children []*Target
+		switch t.Type {
+		case Root:
+			children = append(children, &Target{Type: Principals, Account: acc})
+			for _, k := range tr.kinds {
+				children = append(children, &Target{Type: Homes, Kind: k, Account: acc})
 			}
-			for _, child := range children {
-				if err := ms.Propfind(child.Href(), pf, &collectionSource{t: child}); err != nil {
-					return Abort(tr.logger, ms, err)
-				}
-			}
+		case Principals:
+			children = append(children, &Target{Type: Principal, Account: acc})
+		case Homes:
+			children = append(children, &Target{Type: Home, Kind: t.Kind, Account: acc})
 		}
-	default:
-		if err := ms.Propfind(t.Href(), pf, &plainSource{props: tr.plainProps(t)}); err != nil {
-			return err
-		}
-		if depth == dav.DepthOne {
-			// Only the user's own principal and homes are listed: other
-			// accounts are not discoverable.
-			var children []*Target
-			switch t.Type {
-			case Root:
-				children = append(children, &Target{Type: Principals, Account: acc})
-				for _, k := range tr.kinds {
-					children = append(children, &Target{Type: Homes, Kind: k, Account: acc})
-				}
-			case Principals:
-				children = append(children, &Target{Type: Principal, Account: acc})
-			case Homes:
-				children = append(children, &Target{Type: Home, Kind: t.Kind, Account: acc})
-			}
-			for _, c := range children {
-				if err := ms.Propfind(c.Href(), pf, &plainSource{props: tr.plainProps(c)}); err != nil {
-					return Abort(tr.logger, ms, err)
-				}
+		for _, c := range children {
+			if err := fn(c.Href(), &plainSource{props: tr.plainProps(c)}); err != nil {
+				return err
 			}
 		}
 	}
-	return ms.Close("")
+	return nil
+}
+
+// sourceOf returns the properties of the resource t names as its user
+// sees them; nil when there is no such resource.
+func (tr *Tree) sourceOf(r *http.Request, t *Target) (dav.PropSource, error) {
+	switch t.Type {
+	case Member:
+		if t.Coll == nil {
+			return nil, nil
+		}
+		meta, err := t.Stat(r.Context(), t.ObjName)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		src := NewMemberSource(t, nil)
+		src.Meta = meta
+		return src, nil
+	case Collection:
+		if t.Coll == nil {
+			return nil, nil
+		}
+		return &collectionSource{t: t}, nil
+	case Notifications, Notification:
+		invites, err := tr.invites(r, t)
+		if err != nil {
+			return nil, err
+		}
+		if t.Type == Notifications {
+			return notificationsSource(t, invites), nil
+		}
+		for _, i := range invites {
+			if i.name == t.ObjName {
+				return inviteSource(i), nil
+			}
+		}
+		return nil, nil
+	}
+	return &plainSource{props: tr.plainProps(t)}, nil
 }
 
 // patchResult is the per-property outcome of checking a PROPPATCH or

@@ -25,10 +25,12 @@
 // RFC 6578 sync-collection; the RFC 4918 10.4 If header on every method,
 // with RFC 6578 5's sync tokens; the kind's multiget (RFC 4791 7.9, RFC 6352
 // 8.7) with hrefs checked against the collection; RFC 3744 5.4
-// current-user-privilege-set and 3.1 supported-report-set; the
-// CalendarServer getctag, from the same counter as the sync token; the
-// kind's max-resource-size property and precondition (RFC 4791 5.2.5,
-// RFC 6352 6.2.3).
+// current-user-privilege-set and 3.1 supported-report-set; RFC 3253 3.8
+// DAV:expand-property (expand.go) on every resource that serves REPORT,
+// which RFC 4791 7.1 and RFC 6352 8.1 require; the CalendarServer
+// getctag, from the same counter as the sync token; the kind's
+// max-resource-size property and precondition (RFC 4791 5.2.5, RFC 6352
+// 6.2.3).
 //
 // Choices:
 //
@@ -82,7 +84,8 @@
 //     Target.QueryScope: every such collection with Depth 1 or infinity,
 //     none with Depth 0. sync-collection and the kind's other reports are
 //     per collection: 403 DAV:supported-report on the home, whose
-//     supported-report-set lists multiget and HomeReports.
+//     supported-report-set lists multiget, HomeReports and
+//     expand-property.
 //   - Multiget answers each member once, however many hrefs name it
 //     (repeated, absolute, differently percent-encoded): dav.Hrefs drops
 //     repeated strings and caps them at dav.MaxRequestHrefs, and the
@@ -167,6 +170,32 @@
 //     the text (python-vobject among them) refuse. getetag and
 //     getcontentlength stay those of the stored bytes, as for partial
 //     retrieval.
+//   - DAV:expand-property (RFC 3253 3.8) is served on the root, the
+//     principals, homes, collections and members, and each lists it in
+//     its DAV:supported-report-set (RFC 3253 3.1.5) except members,
+//     which carry no supported-report-set: RFC 4791 7.1 and RFC 6352 8.1
+//     ask for it on collections. Allow names REPORT on all of them. The
+//     notification collection serves no REPORT, but its URL
+//     (CS:notification-URL) expands like any other. Without a Depth
+//     header the report is about the request-URI (RFC 3253 3.6); Depth:
+//     1 applies it to the request-URI and, separately, to each member
+//     PROPFIND would list. Depth: infinity is 403
+//     DAV:propfind-finite-depth, for PROPFIND's reason (RFC 4918 9.1):
+//     RFC 3253 3.6 would have the report walk every descendant, which
+//     is a denial-of-service lever and which no client asks for. An href
+//     in a value is resolved as a request for it by the same user would
+//     be (hrefSource): absolute URLs are reduced to their path, as in
+//     multiget; another account's namespace, a missing resource, a
+//     mailto: address or any other scheme gets a nested response with
+//     status 404 and nothing else, the same whether it exists or not; a
+//     read-only sharee's hidden events stay hidden; the principal of
+//     someone who shares with the user shows what a PROPFIND shows of
+//     it. Properties the server does not define (CalendarServer's
+//     calendar-proxy-read-for and -write-for, RFC 3744's
+//     group-membership, RFC 3253's versioning properties) are 404, so
+//     there is nothing to expand; clients take that as "no delegates".
+//     The report's limits (nesting, properties, responses added) are
+//     package dav's (dav doc.go).
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,7 +90,7 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 			dav.HrefProp(pPrincipalURL, PrincipalHref(acc.ID)),
 			dav.HrefProp(pPrincipalCollSet, Prefix+"principals/"),
 			dav.HrefProp(pOwner, PrincipalHref(acc.ID)),
-			dav.XMLProp(pSupportedReports, ""),
+			dav.XMLProp(pSupportedReports, expandReportSet),
 			dav.HrefProp(pNotifyURL, NotificationsHref(acc.ID)),
 		)
 		for _, k := range tr.kinds {
@@ -100,10 +101,10 @@ func (tr *Tree) plainProps(t *Target) []dav.Prop {
 		return append(common,
 			dav.XMLProp(pResourceType, "<D:collection/>"),
 			dav.HrefProp(pOwner, PrincipalHref(acc.ID)),
-			dav.XMLProp(pSupportedReports, reportSet(append([]xml.Name{t.Kind.Spec().Multiget}, t.Kind.Spec().HomeReports...))),
+			dav.XMLProp(pSupportedReports, reportSet(slices.Concat([]xml.Name{t.Kind.Spec().Multiget}, t.Kind.Spec().HomeReports, []xml.Name{rExpand}))),
 		)
 	default:
-		return append(common, dav.XMLProp(pResourceType, "<D:collection/>"))
+		return append(common, dav.XMLProp(pResourceType, "<D:collection/>"), dav.XMLProp(pSupportedReports, expandReportSet))
 	}
 }
 
@@ -119,6 +120,7 @@ func (tr *Tree) foreignPrincipalProps(t *Target) []dav.Prop {
 		dav.TextProp(pDisplayName, commonName(p)),
 		dav.HrefProp(pPrincipalURL, PrincipalHref(p.ID)),
 		dav.HrefProp(pPrincipalCollSet, Prefix+"principals/"),
+		dav.XMLProp(pSupportedReports, expandReportSet),
 	}
 	for _, k := range tr.kinds {
 		for _, prop := range k.PrincipalProps(p) {
@@ -280,7 +282,7 @@ var (
 )
 
 func supportedReports(s *Spec) string {
-	return reportSet(append([]xml.Name{s.Multiget, rSync}, s.Reports...))
+	return reportSet(slices.Concat([]xml.Name{s.Multiget, rSync}, s.Reports, []xml.Name{rExpand}))
 }
 
 // reportSet is the value of DAV:supported-report-set naming reports.

@@ -28,6 +28,9 @@ func (tr *Tree) report(w http.ResponseWriter, r *http.Request, t *Target) error 
 	if err != nil {
 		return err
 	}
+	if root == rExpand {
+		return tr.expandProperty(w, r, t, body)
+	}
 	if t.Kind == nil || (root != t.Kind.Spec().Multiget && root != rSync && !slices.Contains(t.Kind.Spec().Reports, root)) {
 		return dav.Precondition(http.StatusForbidden, dav.CondSupportedReport, "unsupported report "+root.Local)
 	}

@@ -185,7 +185,7 @@ func TestOptions(t *testing.T) {
 	for _, tc := range []struct {
 		path, allow string
 	}{
-		{"/dav/", "OPTIONS, PROPFIND"},
+		{"/dav/", "OPTIONS, PROPFIND, REPORT"},
 		{home(a), "OPTIONS, PROPFIND, REPORT, POST"},
 		{book(a, "work"), "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MOVE, POST"},
 		{book(a, "new"), "OPTIONS, MKNOTEBOOK, MKCOL"},

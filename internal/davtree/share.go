@@ -399,19 +399,7 @@ func (tr *Tree) notifications(w http.ResponseWriter, r *http.Request, t *Target)
 			}
 			return ms.Close("")
 		}
-		h := sha256.New()
-		for _, i := range invites {
-			h.Write([]byte(i.name + i.etag))
-		}
-		ctag := `"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12]) + `"`
-		src := &plainSource{props: []dav.Prop{
-			dav.XMLProp(pResourceType, "<D:collection/><CS:notification/>"),
-			dav.HrefProp(pOwner, PrincipalHref(t.Account.ID)),
-			dav.HrefProp(pCurrentUser, PrincipalHref(t.Account.ID)),
-			dav.XMLProp(pPrivileges, readPrivileges),
-			dav.TextProp(pGetCTag, ctag),
-		}}
-		if err := ms.Propfind(t.Href(), pf, src); err != nil {
+		if err := ms.Propfind(t.Href(), pf, notificationsSource(t, invites)); err != nil {
 			return err
 		}
 		if depth == dav.DepthOne {
@@ -424,6 +412,23 @@ func (tr *Tree) notifications(w http.ResponseWriter, r *http.Request, t *Target)
 		return ms.Close("")
 	}
 	return dav.ErrMethodNotAllowed
+}
+
+// notificationsSource serves the properties of the notification
+// collection holding invites.
+func notificationsSource(t *Target, invites []*invite) *plainSource {
+	h := sha256.New()
+	for _, i := range invites {
+		h.Write([]byte(i.name + i.etag))
+	}
+	ctag := `"` + base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12]) + `"`
+	return &plainSource{props: []dav.Prop{
+		dav.XMLProp(pResourceType, "<D:collection/><CS:notification/>"),
+		dav.HrefProp(pOwner, PrincipalHref(t.Account.ID)),
+		dav.HrefProp(pCurrentUser, PrincipalHref(t.Account.ID)),
+		dav.XMLProp(pPrivileges, readPrivileges),
+		dav.TextProp(pGetCTag, ctag),
+	}}
 }
 
 func inviteSource(i *invite) *plainSource {

@@ -249,7 +249,7 @@ func (t *Target) allow() string {
 		}
 		return "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, REPORT, COPY, MOVE"
 	}
-	return "OPTIONS, PROPFIND"
+	return "OPTIONS, PROPFIND, REPORT"
 }
 
 // kindOfMethod is the kind whose own creation method is method, nil for

@@ -105,6 +105,23 @@ const (
   </A:prop>
 </A:propfind>`
 
+	// After the home, Apple Calendar asks the principal whom it is a
+	// delegate (CalendarServer proxy) of, with DAV:expand-property (RFC
+	// 3253 3.8).
+	iosProxies = `<?xml version="1.0" encoding="UTF-8"?>
+<A:expand-property xmlns:A="DAV:">
+  <A:property name="calendar-proxy-write-for" namespace="http://calendarserver.org/ns/">
+    <A:property name="displayname" namespace="DAV:"/>
+    <A:property name="principal-URL" namespace="DAV:"/>
+    <A:property name="calendar-user-address-set" namespace="urn:ietf:params:xml:ns:caldav"/>
+  </A:property>
+  <A:property name="calendar-proxy-read-for" namespace="http://calendarserver.org/ns/">
+    <A:property name="displayname" namespace="DAV:"/>
+    <A:property name="principal-URL" namespace="DAV:"/>
+    <A:property name="calendar-user-address-set" namespace="urn:ietf:params:xml:ns:caldav"/>
+  </A:property>
+</A:expand-property>`
+
 	iosCalendar = `<?xml version="1.0" encoding="UTF-8"?>
 <A:propfind xmlns:A="DAV:">
   <A:prop>
@@ -135,6 +152,7 @@ func TestGoldenAppleDiscovery(t *testing.T) {
 		{file: "05-principal.txt", method: "PROPFIND", path: e.Principal, header: xmlHdr, body: iosPrincipal},
 		{file: "06-calendar-home.txt", method: "PROPFIND", path: e.Home, header: depth1, body: iosHome},
 		{file: "07-calendar.txt", method: "PROPFIND", path: e.Calendar, header: depth1, body: iosCalendar},
+		{file: "08-principal-proxies.txt", method: "REPORT", path: e.Principal, header: xmlHdr, body: iosProxies},
 	}
 
 	coll, err := e.Store.Collection(t.Context(), e.User, "default")
