@@ -79,6 +79,15 @@
 // characters (CheckMetricsToken): 96 bits at the least, which no rate of
 // guessing finds, so failures are not throttled.
 //
+// # Clients behind proxies
+//
+// Before anything else, internal/remote settles who the client is and
+// which scheme and host it used, believing X-Forwarded-For (or RFC 7239
+// Forwarded), X-Forwarded-Proto and X-Forwarded-Host only from
+// Config.TrustedProxies; throttling, the log, public link URLs, the
+// session cookie's Secure flag and the MOVE/COPY Destination check all
+// read that one answer.
+//
 // # Logs
 //
 // Run does the background work: feed statistics, change-log pruning and,
@@ -91,7 +100,8 @@
 // the rhythm: the next backup is due Every after the newest archive.
 //
 // Every request gets one log line (request id, principal, method, path,
-// status, duration, bytes) through log/slog. The request id, also sent as
+// status, bytes, duration, client address) through log/slog.
+// The request id, also sent as
 // X-Request-Id, rides in the request's context, and LogHandler adds it as
 // "req" to every record logged with that context, in every package and in
 // either format (text or JSON): the error lines of the DAV and API

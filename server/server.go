@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -24,6 +25,7 @@ import (
 	"almanac/internal/api"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
+	"almanac/internal/remote"
 	"almanac/mailbox"
 	"almanac/notify"
 	"almanac/publish"
@@ -67,6 +69,11 @@ type Config struct {
 	// Backup schedules backups, which Run makes (backup.go); a zero
 	// value makes none.
 	Backup BackupConfig
+	// TrustedProxies are the reverse proxies whose ProxyHeader names the
+	// client, its scheme and host (internal/remote); none: the headers
+	// are ignored.
+	TrustedProxies []netip.Prefix
+	ProxyHeader    remote.Header
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -210,7 +217,8 @@ func New(cfg Config) *Server {
 	// browsers get the home page.
 	r.Handle("/", routed("home", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler}))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	s := &Server{Handler: logRequests(logger, m, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
+	proxies := remote.NewProxies(cfg.TrustedProxies, cfg.ProxyHeader)
+	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
@@ -404,7 +412,8 @@ func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handle
 			dur := time.Since(start)
 			m.request(info.route, r.Method, status, dur)
 			logger.InfoContext(ctx, "request", "principal", info.principal, "method", r.Method,
-				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", dur.Round(time.Microsecond))
+				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", dur.Round(time.Microsecond),
+				"addr", remote.Of(r).Addr)
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}

@@ -33,6 +33,13 @@
 // replaces atomically (-dovecot-passwd, -postfix-virtual) need an
 // existing directory: the write goes through a temporary file beside them.
 //
+// -trusted-proxies is a comma-separated list of networks (CIDR) or single
+// addresses; a network holding every address (0.0.0.0/0, ::/0) is
+// refused, since trusting it would let every client choose the address
+// it is throttled under. -proxy-header names the one family of headers
+// the proxies set (x-forwarded or forwarded); the other is ignored, as a
+// proxy passes it on untouched from the client. See internal/remote.
+//
 // # Version
 //
 // almanac version, and almanac -version, print one line: the module

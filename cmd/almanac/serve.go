@@ -20,6 +20,7 @@ import (
 	"almanac/carddav"
 	"almanac/internal/backup"
 	"almanac/internal/buildinfo"
+	"almanac/internal/remote"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -51,6 +52,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	backupDir := c.str("backup-dir", "ALMANAC_BACKUP_DIR", "", "existing, writable directory `DIR` for scheduled backups, best on another disk; empty: none", checkBackupDir)
 	backupEvery := c.duration("backup-every", "ALMANAC_BACKUP_EVERY", 24*time.Hour, time.Minute, 366*24*time.Hour, "time between scheduled backups, a `DURATION` from 1m to 8784h")
 	backupKeep := c.integer("backup-keep", "ALMANAC_BACKUP_KEEP", 7, 1, 100_000, "how many scheduled backups to keep, `N` from 1 to 100000; older ones are removed")
+	trusted := value(c, "trusted-proxies", "ALMANAC_TRUSTED_PROXIES", "",
+		"reverse proxies whose -proxy-header names the client, its scheme and host: comma-separated `CIDR`s or addresses, e.g. 127.0.0.1/32 (default none: the headers are ignored)",
+		remote.ParseTrusted)
+	proxyHeader := value(c, "proxy-header", "ALMANAC_PROXY_HEADER", "x-forwarded",
+		"the `HEADERS` the trusted proxies set: x-forwarded (X-Forwarded-For, -Proto, -Host) or forwarded (RFC 7239); the other kind is ignored",
+		remote.ParseHeader)
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -139,7 +146,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
-			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}}
+			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
+		TrustedProxies: *trusted, ProxyHeader: *proxyHeader}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}
@@ -156,6 +164,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	bi := buildinfo.Read()
 	logger.Info("almanac listening", "addr", ln.Addr().String(), "data", *data, "version", bi.Version, "revision", bi.Revision)
+	if len(*trusted) > 0 {
+		logger.Info("client addresses taken from trusted proxies", "proxies", *trusted, "header", proxyHeader.String())
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	servers := []*http.Server{srv}
