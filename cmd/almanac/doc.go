@@ -68,6 +68,22 @@
 // shows the token. With -metrics-listen and no token, serve warns when
 // the address is not a loopback one.
 //
+// # TLS and signals
+//
+// With -tls-cert and -tls-key (both or neither; read, and checked to be a
+// matching pair, before serve binds) serve speaks HTTPS itself, TLS 1.2
+// at least. SIGHUP reads both files again: new connections get the new
+// certificate through tls.Config.GetCertificate, open ones keep theirs,
+// and a pair that does not load is logged and leaves the one in use, so
+// a certificate renewal hook can run `systemctl reload almanac` (or kill
+// -HUP) blindly. Without TLS, SIGHUP is logged and ignored rather than
+// ending the process, as it would by default. Serving plain HTTP on an
+// address other than loopback logs a warning at start: clients send
+// passwords with every request.
+//
+// SIGINT and SIGTERM stop the server, letting requests in flight finish
+// (10 s at most).
+//
 // # Exit status
 //
 // 0: done, or help asked for with -h (printed to stdout, as `almanac help`).

@@ -58,6 +58,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	proxyHeader := value(c, "proxy-header", "ALMANAC_PROXY_HEADER", "x-forwarded",
 		"the `HEADERS` the trusted proxies set: x-forwarded (X-Forwarded-For, -Proto, -Host) or forwarded (RFC 7239); the other kind is ignored",
 		remote.ParseHeader)
+	tlsCert := c.str("tls-cert", "ALMANAC_TLS_CERT", "", "PEM `FILE` of the certificate chain to serve HTTPS with, with -tls-key; both are read again on SIGHUP (default: plain HTTP, for a TLS proxy in front)", nil)
+	tlsKey := c.str("tls-key", "ALMANAC_TLS_KEY", "", "PEM `FILE` of the certificate's private key", nil)
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -70,6 +72,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			if c.given(f) {
 				return &usageError{cmd: "serve", msg: "-" + f + " needs -backup-dir (env ALMANAC_BACKUP_DIR)"}
 			}
+		}
+	}
+	var certs *certificate
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return &usageError{cmd: "serve", msg: "-tls-cert and -tls-key (env ALMANAC_TLS_CERT, ALMANAC_TLS_KEY) go together"}
+	}
+	if *tlsCert != "" {
+		if certs, err = loadCertificate(*tlsCert, *tlsKey); err != nil {
+			return &usageError{cmd: "serve", msg: fmt.Sprintf("-tls-cert, -tls-key (env ALMANAC_TLS_CERT, ALMANAC_TLS_KEY): %v", err)}
 		}
 	}
 	logger := newLogger(stderr, *logFormat, *level)
@@ -119,6 +130,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads the certificate; without one it is only logged, so
+	// that a reload meant for it does not stop the server. It is caught
+	// from here on, before the start is announced.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	if err := firstAccount(ctx, db, stdout); err != nil {
 		return err
@@ -162,13 +179,28 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if certs != nil {
+		srv.TLSConfig = tlsConfig(certs)
+		scheme = "https"
+		certs.log(logger, time.Now())
+	}
 	bi := buildinfo.Read()
-	logger.Info("almanac listening", "addr", ln.Addr().String(), "data", *data, "version", bi.Version, "revision", bi.Revision)
+	logger.Info("almanac listening", "addr", ln.Addr().String(), "scheme", scheme, "data", *data, "version", bi.Version, "revision", bi.Revision)
+	if certs == nil && !isLoopback(ln.Addr()) {
+		logger.Warn("serving plain HTTP on an address other machines can reach: passwords cross the network readable unless a TLS proxy in front is the only way in; give -tls-cert and -tls-key, or listen on 127.0.0.1 behind a proxy (docs/deploy.md)", "addr", ln.Addr().String())
+	}
 	if len(*trusted) > 0 {
 		logger.Info("client addresses taken from trusted proxies", "proxies", *trusted, "header", proxyHeader.String())
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if certs != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	servers := []*http.Server{srv}
 	if metricsLn != nil {
 		mux := http.NewServeMux()
@@ -182,10 +214,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 				"addr", metricsLn.Addr().String())
 		}
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-hup:
+			if certs == nil {
+				logger.Info("SIGHUP: nothing to reload (no -tls-cert)")
+				continue
+			}
+			if err := certs.reload(); err != nil {
+				logger.Error("SIGHUP: keeping the certificate in use", "err", err)
+				continue
+			}
+			certs.log(logger, time.Now())
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
