@@ -29,9 +29,11 @@
 // /healthz is liveness: 200 {"status":"ok"} whenever the process answers,
 // whatever the database, since a restart does not mend a database. /readyz
 // is readiness: it runs every check registered with AddReadyCheck (the
-// database's, a read transaction, always; features add theirs, such as
-// the mail server files) under one 2 s deadline, and answers 200, or 503
-// with {"status":"unavailable","checks":{"database":"failing"}}. A failing
+// database's, a read transaction, always; "mail-export" when mail server
+// files are configured, failing while their writes fail: the
+// mailbox.Exporter retries them in the background, run by Run) under one
+// 2 s deadline, and answers 200, or 503 with
+// {"status":"unavailable","checks":{"database":"failing"}}. A failing
 // check's error is logged, never sent: both paths need no login.
 //
 // # Metrics

@@ -54,8 +54,12 @@ type Config struct {
 	Mailer notify.Mailer
 	Texter notify.Texter
 	// DovecotPasswd and PostfixVirtual are the mail server files kept up
-	// to date with mailboxes and aliases; "" skips one.
+	// to date with mailboxes and aliases, in the background (Run); ""
+	// skips one.
 	DovecotPasswd, PostfixVirtual string
+	// MailReloadCmd is run with /bin/sh -c after those files change
+	// (mailbox.ExporterOptions.ReloadCmd); "" runs nothing.
+	MailReloadCmd string
 	// BodyLimits bound request bodies in time and size; zero fields take
 	// their defaults.
 	BodyLimits BodyLimits
@@ -86,6 +90,7 @@ type Server struct {
 	ready   *readiness
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
+	mail    *mailbox.Exporter
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -93,12 +98,18 @@ type Server struct {
 // of their own (-metrics-listen).
 func (s *Server) MetricsHandler(token string) http.Handler { return s.metrics.handler(token, s.logger) }
 
+// MailFiles is the exporter of the mail server files, nil when none are
+// configured.
+func (s *Server) MailFiles() *mailbox.Exporter { return s.mail }
+
 // APIRoutes lists the JSON API's routes, "METHOD /path/{param}".
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
 // statistics every 30 s, and once more then, prunes the change log
-// (prune.go) and makes the scheduled backups (backup.go).
+// (prune.go), makes the scheduled backups (backup.go) and keeps the mail
+// server files up to date (mailbox.Exporter), writing what is still
+// pending once more then.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -106,6 +117,9 @@ func (s *Server) Run(ctx context.Context) {
 	}
 	if s.backups != nil {
 		wg.Go(func() { s.backups.run(ctx) })
+	}
+	if s.mail != nil {
+		wg.Go(func() { s.mail.Run(ctx) })
 	}
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
@@ -154,6 +168,11 @@ func New(cfg Config) *Server {
 	}
 
 	bodies := cfg.BodyLimits.withDefaults()
+	var mailFiles *mailbox.Exporter
+	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" {
+		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
+			VirtualMap: cfg.PostfixVirtual, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
+	}
 
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
@@ -174,7 +193,7 @@ func New(cfg Config) *Server {
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard(), Observer: m.mail}),
+			Exports: mailFiles, Guard: authn.Guard()}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {
@@ -220,8 +239,14 @@ func New(cfg Config) *Server {
 	proxies := remote.NewProxies(cfg.TrustedProxies, cfg.ProxyHeader)
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
-		metrics: m, ready: ready, logger: logger, backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
+		metrics: m, ready: ready, logger: logger, mail: mailFiles,
+		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
+	if mailFiles != nil {
+		// Failing while a write of the files fails; the exporter's error
+		// says since when and why.
+		s.AddReadyCheck("mail-export", func(context.Context) error { return mailFiles.Health() })
+	}
 	return s
 }
 
