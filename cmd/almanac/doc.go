@@ -31,7 +31,11 @@
 // optional path prefix, no credentials, query or fragment; trailing
 // slashes are dropped, since links append /ics/TOKEN. Files the server
 // replaces atomically (-dovecot-passwd, -postfix-virtual) need an
-// existing directory: the write goes through a temporary file beside them.
+// existing directory that takes new files, since the write goes through a
+// temporary file beside them: serve and mail export create and remove a
+// probe file there, which finds a read-only mount or a sandbox
+// (ProtectSystem) that permissions would not show. -mail-reload-cmd
+// needs at least one of the files.
 //
 // -trusted-proxies is a comma-separated list of networks (CIDR) or single
 // addresses; a network holding every address (0.0.0.0/0, ::/0) is

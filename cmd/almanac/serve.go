@@ -43,8 +43,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpSecurity := c.str("smtp-security", "ALMANAC_SMTP_SECURITY", "starttls", "SMTP security `MODE`: starttls, tls or none", parseSMTPSecurity)
 	smtpUser := c.str("smtp-user", "ALMANAC_SMTP_USER", "", "SMTP user `NAME` (the password only from env ALMANAC_SMTP_PASSWORD)", nil)
 	smtpFrom := c.str("smtp-from", "ALMANAC_SMTP_FROM", "", "From `ADDRESS` of account mail (required with -smtp-host)", parseAddress)
-	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist", checkOutputFile)
-	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist", checkOutputFile)
+	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist and be writable", checkOutputFile)
+	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist and be writable", checkOutputFile)
+	mailReload := c.str("mail-reload-cmd", "ALMANAC_MAIL_RELOAD_CMD", "",
+		"shell `COMMAND` run with /bin/sh -c after the mail server files change, e.g. 'postmap \"$ALMANAC_POSTFIX_VIRTUAL\" && doveadm reload' (ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL hold the files); killed after 1m",
+		parseReloadCmd)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
@@ -73,6 +76,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 				return &usageError{cmd: "serve", msg: "-" + f + " needs -backup-dir (env ALMANAC_BACKUP_DIR)"}
 			}
 		}
+	}
+	if *mailReload != "" && *dovecotPasswd == "" && *postfixVirtual == "" {
+		return &usageError{cmd: "serve", msg: "-mail-reload-cmd (env ALMANAC_MAIL_RELOAD_CMD) needs -dovecot-passwd or -postfix-virtual"}
 	}
 	var certs *certificate
 	if (*tlsCert == "") != (*tlsKey == "") {
@@ -161,7 +167,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
 		TrustedProxies: *trusted, ProxyHeader: *proxyHeader}
