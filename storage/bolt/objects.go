@@ -112,6 +112,9 @@ func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta
 		if err := c.put(m, data, old, time.Now().UTC()); err != nil {
 			return err
 		}
+		if err := c.putTimeline(p.Name, p.Timeline); err != nil {
+			return err
+		}
 		if err := c.save(); err != nil {
 			return err
 		}
@@ -482,6 +485,13 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 			}
 			data = []byte{}
 		}
+		tl, err := src.timeline(t.FromName)
+		if err != nil {
+			return err
+		}
+		if !src.indexed() {
+			tl = storage.Timeline{Renew: true} // computed for the calendar later
+		}
 		now := time.Now().UTC()
 		if !t.Copy {
 			if err := src.remove(from, now); err != nil {
@@ -498,6 +508,9 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 			Span:        from.Span,
 		}
 		if err := dst.put(m, data, to, now); err != nil {
+			return err
+		}
+		if err := dst.putTimeline(t.ToName, tl); err != nil {
 			return err
 		}
 		if !t.Copy && !sameColl {
