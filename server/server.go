@@ -91,6 +91,7 @@ type Server struct {
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
 	mail    *mailbox.Exporter
+	tl      timelines
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -109,7 +110,8 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 // statistics every 30 s, and once more then, prunes the change log
 // (prune.go), makes the scheduled backups (backup.go) and keeps the mail
 // server files up to date (mailbox.Exporter), writing what is still
-// pending once more then.
+// pending once more then, and renews the calendars' time index
+// (timelines.go).
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -121,6 +123,7 @@ func (s *Server) Run(ctx context.Context) {
 	if s.mail != nil {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
+	wg.Go(func() { s.tl.run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
 }
@@ -138,6 +141,7 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
+	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
 		Principal: auth.AccountFrom,
 		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
@@ -145,7 +149,7 @@ func New(cfg Config) *Server {
 			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
 			return err
 		}},
-		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
+		calendars,
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
 
@@ -240,6 +244,7 @@ func New(cfg Config) *Server {
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
+		tl:      timelines{cal: calendars, log: logger, metrics: m},
 		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {
