@@ -41,6 +41,11 @@ type Config struct {
 	Auth            *auth.Authenticator
 	MaxResourceSize int64
 	MaxInstances    int // per-object expansion cap; 0: 10,000
+	// ReportSlots bounds the expensive REPORTs (calendar-query,
+	// free-busy-query, addressbook-query) run at once server-wide; 16
+	// times as many wait up to 10 s, more get 503 (davtree ReportPool).
+	// 0: 4.
+	ReportSlots int
 	// LinkKeys makes and reads public-link tokens; nil: a random key that
 	// lives as long as the process (tests).
 	LinkKeys *sharing.Keyring
@@ -142,7 +147,9 @@ func New(cfg Config) *Server {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
 	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
+	reports := davtree.ReportPoolOptions{Slots: cfg.ReportSlots, Queue: 16 * cfg.ReportSlots, Observe: m.reportPool}
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
+		Reports:   davtree.NewReportPool(reports),
 		Principal: auth.AccountFrom,
 		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
 		Share: func(ctx context.Context, owner, coll, sharee, access string) error {

@@ -46,6 +46,7 @@ type Tree struct {
 	protected map[xml.Name]bool
 	// mkcolMethods are MKCOL and the kinds' own creation methods.
 	mkcolMethods map[string]bool
+	reports      *ReportPool
 }
 
 // Options configures a Tree.
@@ -66,6 +67,9 @@ type Options struct {
 	// method and resource type, never by a path that holds names. A
 	// request whose URL does not resolve is not reported.
 	Resolved func(context.Context, Type)
+	// Reports bounds the kinds' own REPORTs (queries, free-busy) that
+	// run at once, server-wide (ReportPool); nil: no bound.
+	Reports *ReportPool
 }
 
 // New returns the tree serving kinds.
@@ -73,7 +77,7 @@ func New(store Store, opts Options, kinds ...Kind) *Tree {
 	if opts.Principal == nil {
 		panic("davtree: Options.Principal is required")
 	}
-	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved}
+	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved, reports: opts.Reports}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
 	}
