@@ -38,11 +38,11 @@ start)
   if [ -n "${PRELOAD_DIR:-}" ]; then
     path=${PRELOAD_PATH:?PRELOAD_PATH must be set with PRELOAD_DIR}
     cfg="$DATA/preload.curl"
-    : > "$cfg"
+    # No process per file: a subshell per event made writing this list
+    # take longer than the PUTs.
     for f in "$PRELOAD_DIR"/*; do
-      n=$(basename "$f")
-      printf 'url = "http://127.0.0.1:%s%s%s"\nupload-file = "%s"\n' "$PORT" "$path" "$n" "$f" >> "$cfg"
-    done
+      printf 'url = "http://127.0.0.1:%s%s%s"\nupload-file = "%s"\n' "$PORT" "$path" "${f##*/}" "$f"
+    done > "$cfg"
     # Eight at a time: the store commits concurrent PUTs together, so a
     # 100,000-event preload takes minutes rather than the better part of
     # an hour of one fsync per event.
