@@ -26,10 +26,14 @@ const (
 )
 
 // Store is what the mail API reads and writes: organizations and mail
-// services, and accounts, whose login a deleted mailbox can take away.
+// services, their responders, and accounts, whose login a deleted
+// mailbox can take away and whose default calendar names the time zone
+// a new responder takes.
 type Store interface {
 	storage.Mail
+	storage.Responders
 	storage.Accounts
+	Collection(ctx context.Context, owner, name string) (*storage.Collection, error)
 }
 
 // Options configures the API.
@@ -40,6 +44,13 @@ type Options struct {
 	// PasswdFile and VirtualMap are where the Dovecot passwd-file and the
 	// Postfix virtual table are kept up to date; "" skips one.
 	PasswdFile, VirtualMap string
+	// SieveDir is where each mailbox's Sieve script is kept up to date
+	// (DIR/<domain>/<local-part>.sieve); "" writes none.
+	SieveDir string
+	// ReplySeconds, when not 0, makes the scripts answer a sender again
+	// after that many seconds instead of ReplyDays days (RFC 6131): for
+	// tests that cannot wait a week.
+	ReplySeconds int
 	// Guard throttles mailbox-password guesses and runs argon2 (linking,
 	// new passwords) under the server's one limit; the server passes the
 	// Authenticator's. Required.
@@ -112,6 +123,7 @@ func (a *API) Routes(rt *api.Router) {
 	rt.Handle("POST "+MailboxesPath+"/{address}/aliases", a.addAlias)
 	rt.Handle("DELETE "+MailboxesPath+"/{address}/aliases/{alias}", a.removeAlias)
 	rt.Handle("POST "+AdminOrgsPath, a.adminCreateOrg, api.AdminOnly)
+	a.responderRoutes(rt)
 }
 
 // role returns acc's role in org, ErrNotFound when none (not a member

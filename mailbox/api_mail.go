@@ -251,6 +251,7 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	a.defaultTemplate(ctx, acc, s, m)
 	a.export(ctx)
 	api.WriteJSON(w, http.StatusCreated, mailboxView(s, m))
 	return nil
@@ -705,12 +706,13 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 // failure is logged: the store holds the truth and the next change or
 // `almanac mail export` writes the files again.
 func (a *API) export(ctx context.Context) {
-	if a.opts.PasswdFile == "" && a.opts.VirtualMap == "" {
+	files := Files{Passwd: a.opts.PasswdFile, Virtual: a.opts.VirtualMap, SieveDir: a.opts.SieveDir, ReplySeconds: a.opts.ReplySeconds}
+	if files == (Files{ReplySeconds: files.ReplySeconds}) {
 		return
 	}
 	a.exportMu.Lock()
 	defer a.exportMu.Unlock()
-	err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap)
+	err := ExportFiles(ctx, a.store, files)
 	if a.opts.Observer != nil {
 		a.opts.Observer.Exported(err)
 	}

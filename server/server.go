@@ -54,6 +54,9 @@ type Config struct {
 	// DovecotPasswd and PostfixVirtual are the mail server files kept up
 	// to date with mailboxes and aliases; "" skips one.
 	DovecotPasswd, PostfixVirtual string
+	// SieveDir receives each mailbox's Sieve script with its active
+	// responder, DIR/<domain>/<local-part>.sieve; "" writes none.
+	SieveDir string
 	// BodyLimits bound request bodies in time and size; zero fields take
 	// their defaults.
 	BodyLimits BodyLimits
@@ -152,7 +155,7 @@ func New(cfg Config) *Server {
 	apiRouter := api.NewRouter(api.Options{
 		Logger: logger,
 		Authenticate: func(next http.Handler) http.Handler {
-			return authn.APIMiddleware(bodies.allow(api.MaxBody)(withPrincipal(next)))
+			return authn.APIMiddleware(bodies.allowFor(api.BodyLimit)(withPrincipal(next)))
 		},
 		Admit: account.LoginChangeGate,
 		Admin: admin.IsAdmin,
@@ -167,7 +170,8 @@ func New(cfg Config) *Server {
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard(), Observer: m.mail}),
+			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir,
+			Guard: authn.Guard(), Observer: m.mail}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {

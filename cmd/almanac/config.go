@@ -455,6 +455,24 @@ func checkOutputFile(p string) (string, error) {
 	return p, nil
 }
 
+// checkSieveDir accepts a directory that exists: the server writes the
+// scripts into subdirectories it makes, one per domain, and never makes
+// the top one, whose owner and permissions Dovecot must be able to read
+// (README).
+func checkSieveDir(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return "", errors.New("no such directory")
+	case !fi.IsDir():
+		return "", errors.New("not a directory")
+	}
+	return p, nil
+}
+
 // absolute makes check's result an absolute path, so that a command run
 // by the server on a client's behalf writes where the client meant.
 func absolute(check func(string) (string, error)) func(string) (string, error) {

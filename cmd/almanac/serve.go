@@ -44,6 +44,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpFrom := c.str("smtp-from", "ALMANAC_SMTP_FROM", "", "From `ADDRESS` of account mail (required with -smtp-host)", parseAddress)
 	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist", checkOutputFile)
 	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist", checkOutputFile)
+	sieveDir := c.str("sieve-dir", "ALMANAC_SIEVE_DIR", "", "existing `DIR` kept up to date with one Sieve script per mailbox, DIR/<domain>/<local-part>.sieve, for Dovecot's responders", checkSieveDir)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
@@ -137,7 +138,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SieveDir: *sieveDir, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}}
 	if metricsLn == nil {
