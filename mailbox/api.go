@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"almanac/auth"
@@ -41,27 +40,17 @@ type Options struct {
 	Logger *slog.Logger
 	Mailer notify.Mailer
 	Texter notify.Texter
-	// PasswdFile and VirtualMap are where the Dovecot passwd-file and the
-	// Postfix virtual table are kept up to date; "" skips one.
-	PasswdFile, VirtualMap string
-	// SieveDir is where each mailbox's Sieve script is kept up to date
-	// (DIR/<domain>/<local-part>.sieve); "" writes none.
-	SieveDir string
-	// ReplySeconds, when not 0, makes the scripts answer a sender again
-	// after that many seconds instead of ReplyDays days (RFC 6131): for
-	// tests that cannot wait a week.
-	ReplySeconds int
+	// Exports keeps the Dovecot passwd-file and the Postfix virtual
+	// table up to date; nil: no files.
+	Exports *Exporter
 	// Guard throttles mailbox-password guesses and runs argon2 (linking,
 	// new passwords) under the server's one limit; the server passes the
 	// Authenticator's. Required.
 	Guard *auth.Guard
-	// Observer, when set, is told the result of every export of the mail
-	// server files.
-	Observer Observer
 }
 
-// Observer is told what the exports of the mail server files come to,
-// for monitoring: the server counts them with its metrics, so that this
+// Observer is told what the exports of the mail server files
+// (ExporterOptions.Observer) come to, for monitoring: the server counts them with its metrics, so that this
 // package needs no metrics library. It must not block.
 type Observer interface {
 	// Exported is one export of the files; err is nil when every file
@@ -75,8 +64,6 @@ type API struct {
 	store Store
 	opts  Options
 	guard *auth.Guard
-	// exportMu makes file updates follow the store's order.
-	exportMu sync.Mutex
 }
 
 // New returns the mail API.

@@ -215,7 +215,7 @@ func (a *API) createResponder(w http.ResponseWriter, r *http.Request, s *storage
 	if err := a.store.CreateResponders(ctx, rs, MaxResponders); err != nil {
 		return responderLimit(err)
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusCreated, responderView(s, m, &rs[0], time.Now()))
 	return nil
 }
@@ -261,7 +261,7 @@ func (a *API) updateResponder(w http.ResponseWriter, r *http.Request, s *storage
 	if err := a.store.UpdateResponder(ctx, resp); err != nil {
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
 }
@@ -271,7 +271,7 @@ func (a *API) deleteResponder(w http.ResponseWriter, r *http.Request, s *storage
 	if err := a.store.DeleteResponder(ctx, s.ID, m.LocalPart, r.PathValue("id")); err != nil {
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -290,7 +290,7 @@ func (a *API) setActive(w http.ResponseWriter, r *http.Request, s *storage.MailS
 	if err != nil {
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
 }
@@ -303,7 +303,7 @@ func (a *API) resetResponder(w http.ResponseWriter, r *http.Request, s *storage.
 	if err != nil {
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
 }
@@ -525,7 +525,7 @@ func (a *API) applyTemplate(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.CreateResponders(ctx, rs, MaxResponders); err != nil {
 		return responderLimit(err)
 	}
-	a.export(ctx)
+	a.exportLater()
 	now := time.Now()
 	out := []responderJSON{}
 	for i := range rs {

@@ -31,6 +31,7 @@ const annaResponders = "/api/v1/mailboxes/anna@domain.xyz/responders"
 
 func (e *respEnv) script(local string) string {
 	e.t.Helper()
+	e.mailFiles()
 	b, err := os.ReadFile(filepath.Join(e.sieveDir, "domain.xyz", local+".sieve"))
 	if err != nil {
 		e.t.Fatalf("sieve script of %s: %v", local, err)
@@ -178,6 +179,7 @@ func TestResponderLifecycle(t *testing.T) {
 	}
 	// Deleting the mailbox removes its script.
 	e.must(e.call(e.manager, "DELETE", "/api/v1/services/"+e.svc+"/mailboxes/anna", ""), 204)
+	e.mailFiles()
 	if _, err := os.Stat(filepath.Join(e.sieveDir, "domain.xyz", "anna.sieve")); !os.IsNotExist(err) {
 		t.Errorf("the deleted mailbox's script is still there: %v", err)
 	}
