@@ -542,9 +542,9 @@ func (a *API) copies(ctx context.Context, acc *storage.Account, s *storage.MailS
 	for i := range targets {
 		m := &targets[i]
 		address := strings.ToLower(m.LocalPart) + "@" + s.Domain
-		name := m.LocalPart
-		if owner, err := a.store.AccountByLogin(ctx, address); err == nil && owner.DisplayName != "" {
-			name = owner.DisplayName
+		name, err := a.ownerName(ctx, s, m, address)
+		if err != nil {
+			return nil, err
 		}
 		settings := fill(t.ResponderSettings, name, address)
 		if err := a.checkFrom(ctx, acc, s, m, settings.From); err != nil {
@@ -554,6 +554,33 @@ func (a *API) copies(ctx context.Context, acc *storage.Account, s *storage.MailS
 			Active: active, Template: t.ID})
 	}
 	return rs, nil
+}
+
+// ownerName is what {name} stands for in a mailbox's copy of a template:
+// the display name of the account whose login is the mailbox's address,
+// else of the account linked to the mailbox first, else the local part.
+func (a *API) ownerName(ctx context.Context, s *storage.MailService, m *storage.Mailbox, address string) (string, error) {
+	switch owner, err := a.store.AccountByLogin(ctx, address); {
+	case err == nil && owner.DisplayName != "":
+		return owner.DisplayName, nil
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return "", err
+	}
+	links, err := a.store.MailboxLinksTo(ctx, s.ID, m.LocalPart)
+	if err != nil {
+		return "", err
+	}
+	slices.SortStableFunc(links, func(x, y storage.MailboxLink) int { return x.Created.Compare(y.Created) })
+	for _, l := range links {
+		acc, err := a.store.Account(ctx, l.Account)
+		switch {
+		case err == nil && acc.DisplayName != "":
+			return acc.DisplayName, nil
+		case err != nil && !errors.Is(err, storage.ErrNotFound):
+			return "", err
+		}
+	}
+	return m.LocalPart, nil
 }
 
 // defaultTemplate gives a new mailbox a copy of its service's default

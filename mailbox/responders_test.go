@@ -279,6 +279,10 @@ func TestResponderTemplates(t *testing.T) {
 	if n := len(e.responders(annaResponders)); n != 0 {
 		t.Fatalf("a refused apply stored %d responders", n)
 	}
+	// bob@domain.xyz is nobody's login: {name} is the name of the
+	// account linked to it.
+	e.must(e.call(e.owner, "PATCH", "/api/v1/account", `{"display_name":"Bob Builder"}`), 200)
+	e.must(e.call(e.manager, "POST", "/api/v1/services/"+e.svc+"/mailboxes/bob/links", `{"login":"owner@example.com"}`), 201)
 	r := e.must(e.call(e.manager, "POST", tp+"/"+id+"/apply", `{"activate":true}`), 201).json
 	if n := len(r["responders"].([]any)); n != 2 {
 		t.Fatalf("applied to %d mailboxes, want anna and bob", n)
@@ -288,7 +292,7 @@ func TestResponderTemplates(t *testing.T) {
 		anna["from"] != "anna@domain.xyz" || anna["active"] != true || anna["template"] != id {
 		t.Errorf("anna's copy %v", anna)
 	}
-	if s := e.script("bob"); !strings.Contains(s, `:from "bob@domain.xyz"`) || !strings.Contains(s, "Dear sender, bob is away.") {
+	if s := e.script("bob"); !strings.Contains(s, `:from "bob@domain.xyz"`) || !strings.Contains(s, "Dear sender, Bob Builder is away.") {
 		t.Errorf("bob's script:\n%s", s)
 	}
 	// Each copy is its own: editing the template changes none.
