@@ -368,6 +368,18 @@ func TestRespondersInDovecot(t *testing.T) {
 		}
 	}
 
+	// With an HTML part the reply is multipart/alternative, text first.
+	e.must(e.call(e.member, "PATCH", annaResponders+"/"+away["id"].(string), `{"html":"<p>I am <b>away</b>.</p>"}`), 200)
+	e.must(e.call(e.member, "POST", annaResponders+"/"+away["id"].(string)+"/activate", ""), 200)
+	e.mailFiles()
+	r = d.one("an HTML responder", d.deliver("karl@example.org", "karl@example.org", "anna@domain.xyz", "anna@domain.xyz"), "karl@example.org")
+	if ct := r.msg.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/alternative") {
+		t.Errorf("HTML reply Content-Type %q", ct)
+	}
+	if text, html := strings.Index(r.body, "text/plain"), strings.Index(r.body, "<p>I am <b>away</b>.</p>"); text < 0 || html < text {
+		t.Errorf("HTML reply body:\n%s", r.body)
+	}
+
 	// Deactivated: no reply.
 	e.must(e.call(e.member, "POST", annaResponders+"/"+away["id"].(string)+"/activate", ""), 200)
 	e.must(e.call(e.member, "POST", annaResponders+"/"+away["id"].(string)+"/deactivate", ""), 200)
