@@ -119,6 +119,19 @@
 // currentdate knows only fixed offsets. "answering" in the API is the
 // same rule evaluated by the server at the time of the request.
 //
+// An active responder with a start and an end, and no weekdays, puts an
+// opaque "Out of office" event over its period (in UTC; the message is
+// not in it) into the default calendar of the mailbox's owner: the
+// account whose login is the mailbox's address, else the account linked
+// to it first. It goes in through the CalDAV layer's checks
+// (Options.Calendars) and the store's object write, like a client's PUT,
+// so sync, free-busy and busy feeds see it; deactivating, another
+// responder becoming active, deleting the responder or the mailbox
+// removes it. A responder with weekdays blocks nothing, as one event for
+// its whole period would mark the other days busy too. A failure to
+// write the event is logged and does not fail the request: the
+// responder is stored, and its next change writes the event again.
+//
 // # Linking and passwords
 //
 // POST /api/v1/mailboxes/link checks a mailbox password through the

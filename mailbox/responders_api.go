@@ -216,6 +216,7 @@ func (a *API) createResponder(w http.ResponseWriter, r *http.Request, s *storage
 		return responderLimit(err)
 	}
 	a.exportLater()
+	a.syncBusy(ctx, s, m)
 	api.WriteJSON(w, http.StatusCreated, responderView(s, m, &rs[0], time.Now()))
 	return nil
 }
@@ -262,6 +263,7 @@ func (a *API) updateResponder(w http.ResponseWriter, r *http.Request, s *storage
 		return err
 	}
 	a.exportLater()
+	a.syncBusy(ctx, s, m)
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
 }
@@ -272,6 +274,7 @@ func (a *API) deleteResponder(w http.ResponseWriter, r *http.Request, s *storage
 		return err
 	}
 	a.exportLater()
+	a.syncBusy(ctx, s, m, r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -291,6 +294,7 @@ func (a *API) setActive(w http.ResponseWriter, r *http.Request, s *storage.MailS
 		return err
 	}
 	a.exportLater()
+	a.syncBusy(ctx, s, m)
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
 }
@@ -526,6 +530,11 @@ func (a *API) applyTemplate(w http.ResponseWriter, r *http.Request) error {
 		return responderLimit(err)
 	}
 	a.exportLater()
+	if req.Activate {
+		for i := range targets {
+			a.syncBusy(ctx, s, &targets[i])
+		}
+	}
 	now := time.Now()
 	out := []responderJSON{}
 	for i := range rs {

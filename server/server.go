@@ -141,6 +141,7 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
+	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
 		Principal: auth.AccountFrom,
 		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
@@ -148,7 +149,7 @@ func New(cfg Config) *Server {
 			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
 			return err
 		}},
-		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
+		calendars,
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
 
@@ -196,7 +197,7 @@ func New(cfg Config) *Server {
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			Exports: mailFiles, Guard: authn.Guard()}),
+			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {
