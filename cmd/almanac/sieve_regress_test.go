@@ -51,6 +51,15 @@ func TestMailExportSieveDir(t *testing.T) {
 	if code, _, errs := runCmd(t, "", "mail", "export", "-data", data, "-sieve-dir", sieve); code != 2 || !strings.Contains(errs, "-sieve-dir") {
 		t.Errorf("a missing sieve directory: %d %s, want a usage error", code, errs)
 	}
+	if err := os.WriteFile(sieve, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCmd(t, "", "mail", "export", "-data", data, "-sieve-dir", sieve); code != 2 || !strings.Contains(errs, "not a directory") {
+		t.Errorf("a file as the sieve directory: %d %s, want a usage error", code, errs)
+	}
+	if err := os.Remove(sieve); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Mkdir(sieve, 0o755); err != nil {
 		t.Fatal(err)
 	}
