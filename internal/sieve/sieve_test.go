@@ -251,6 +251,20 @@ func FuzzScript(f *testing.F) {
 		if domain != "" {
 			v.ExcludeDomains = []string{domain}
 		}
+		if _, err := v.Script(); err != nil && !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error %v does not wrap ErrInvalid", err)
+		}
+		// Random bytes are rarely an address: drop the ones Script
+		// refuses, so that the text is written (and compiled) anyway.
+		if !plainAddress(from) {
+			v.From = ""
+		}
+		if exclude != "" && !plainAddress(exclude) {
+			v.Exclude = nil
+		}
+		if domain != "" && !plainDomain(domain) {
+			v.ExcludeDomains = nil
+		}
 		script, err := v.Script()
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {
