@@ -658,6 +658,9 @@ func (a *API) addSender(w http.ResponseWriter, r *http.Request) error {
 	if reason, ok := ValidAddress(address); !ok {
 		return fault.Invalidf("address", "address: %s", reason)
 	}
+	if a.opts.Mailer == nil {
+		return errors.New("mailbox: no mailer for the sending address code")
+	}
 	ctx := r.Context()
 	acc := auth.AccountFrom(ctx)
 	code, hash := auth.NewToken()
@@ -668,9 +671,6 @@ func (a *API) addSender(w http.ResponseWriter, r *http.Request) error {
 				Message: fmt.Sprintf("an account has at most %d sending addresses", MaxSendingAddresses), Err: err}
 		}
 		return err
-	}
-	if a.opts.Mailer == nil {
-		return errors.New("mailbox: no mailer for the sending address code")
 	}
 	msg := notify.Message{To: address, Subject: "Confirm your sending address",
 		Text: "The account " + acc.Login + " wants to send automatic replies from " + address + ".\n\n" +
