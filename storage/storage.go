@@ -789,6 +789,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Responders
 	Maintenance
 	Close() error
 }
