@@ -27,6 +27,7 @@ import (
 	"almanac/internal/davtree"
 	"almanac/internal/remote"
 	"almanac/mailbox"
+	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/publish"
 	"almanac/sharing"
@@ -78,6 +79,9 @@ type Config struct {
 	// are ignored.
 	TrustedProxies []netip.Prefix
 	ProxyHeader    remote.Header
+	// Imports copies mailboxes of other providers into almanac's over
+	// IMAP, in jobs Run runs; a zero Destination refuses new imports.
+	Imports mailimport.Config
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -91,6 +95,7 @@ type Server struct {
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
 	mail    *mailbox.Exporter
+	imports *mailimport.Service
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -107,9 +112,10 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
 // statistics every 30 s, and once more then, prunes the change log
-// (prune.go), makes the scheduled backups (backup.go) and keeps the mail
+// (prune.go), makes the scheduled backups (backup.go), keeps the mail
 // server files up to date (mailbox.Exporter), writing what is still
-// pending once more then.
+// pending once more then, and runs the mail imports (package
+// mailimport), which it stops with their progress saved.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -121,6 +127,7 @@ func (s *Server) Run(ctx context.Context) {
 	if s.mail != nil {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
+	wg.Go(func() { s.imports.Run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
 }
@@ -173,6 +180,10 @@ func New(cfg Config) *Server {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
 			VirtualMap: cfg.PostfixVirtual, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
 	}
+	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer})
+	if err != nil {
+		panic(err) // a key of the wrong size: the caller's mistake
+	}
 
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
@@ -194,6 +205,7 @@ func New(cfg Config) *Server {
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
 			Exports: mailFiles, Guard: authn.Guard()}),
+		imports,
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {
@@ -240,7 +252,7 @@ func New(cfg Config) *Server {
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
-		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
+		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger), imports: imports}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {
 		// Failing while a write of the files fails; the exporter's error

@@ -403,6 +403,15 @@ func parseSMTPHost(s string) (string, error) {
 	return s, nil
 }
 
+// parseMasterUser accepts a Dovecot master user name: it follows "*" in
+// a login, so it cannot hold what would end or split one.
+func parseMasterUser(s string) (string, error) {
+	if s == "" || len(s) > 64 || strings.ContainsAny(s, " \t\r\n*@\"\\") {
+		return "", errors.New("not a user name (no spaces, *, @, quotes or backslashes)")
+	}
+	return s, nil
+}
+
 func parseAddress(s string) (string, error) {
 	if s == "" {
 		return "", nil
