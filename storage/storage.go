@@ -680,6 +680,7 @@ type Store interface {
 	Sharing
 	Mail
 	Jobs
+	Responders
 	Maintenance
 	Close() error
 }

@@ -160,7 +160,7 @@ func buckets() [][]byte {
 	return append([][]byte{
 		bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
 		bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
-	}, slices.Concat(mailBuckets, jobBuckets)...)
+	}, slices.Concat(mailBuckets, responderBuckets, jobBuckets)...)
 }
 
 // checkSchema is Open's schema step for a read-only file: what the
