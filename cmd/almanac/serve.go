@@ -65,7 +65,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		remote.ParseHeader)
 	tlsCert := c.str("tls-cert", "ALMANAC_TLS_CERT", "", "PEM `FILE` of the certificate chain to serve HTTPS with, with -tls-key; both are read again on SIGHUP (default: plain HTTP, for a TLS proxy in front)", nil)
 	tlsKey := c.str("tls-key", "ALMANAC_TLS_KEY", "", "PEM `FILE` of the certificate's private key", nil)
-	importHost := c.str("import-imap-host", "ALMANAC_IMPORT_IMAP_HOST", "", "`HOST` of the Dovecot IMAP server of the mailboxes, which mail imports write into as its master user; empty: no imports", parseSMTPHost)
+	importHost := c.str("import-imap-host", "ALMANAC_IMPORT_IMAP_HOST", "", "`HOST` of the Dovecot IMAP server of the mailboxes, which mail imports write into as its master user; empty: no imports", parseIMAPHost)
 	importPort := c.integer("import-imap-port", "ALMANAC_IMPORT_IMAP_PORT", 0, 0, 65535, "its IMAP `PORT` (0: 993 with tls, else 143)")
 	importSecurity := c.str("import-imap-security", "ALMANAC_IMPORT_IMAP_SECURITY", "starttls", "its IMAP security `MODE`: starttls, tls or none", parseSMTPSecurity)
 	importMaster := c.str("import-master-user", "ALMANAC_IMPORT_MASTER_USER", "almanac", "`NAME` of Dovecot's master user the imports log in as (mailbox*NAME)", parseMasterUser)
