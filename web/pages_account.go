@@ -156,7 +156,7 @@ type totpPage struct {
 }
 
 func (h *Handler) totpView(w http.ResponseWriter, r *http.Request, p *page, secret, uri string) error {
-	qr, err := qrSVG(uri)
+	qr, err := qrSVG(uri, p.T("totp.qr_label"))
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"almanac/internal/api"
 	"almanac/internal/dav"
+	"almanac/internal/remote"
 	"almanac/storage"
 )
 
@@ -41,7 +42,7 @@ func propText(c *storage.Collection, n xml.Name) string {
 
 func (h *Handler) collection(p *page, c *storage.Collection) collectionView {
 	v := collectionView{Name: c.Name, Title: propText(c, propName), Color: propText(c, propColor), Kind: c.Kind.String(),
-		Href: h.opts.Hrefs.CollectionHref(c.Kind, p.Account.ID, c.Name)}
+		Href: absolute(p.r, h.opts.Hrefs.CollectionHref(c.Kind, p.Account.ID, c.Name))}
 	if v.Title == "" {
 		v.Title = c.Name
 	}
@@ -119,6 +120,7 @@ func (h *Handler) calendarsView(w http.ResponseWriter, r *http.Request, p *page)
 		return err
 	}
 	for _, s := range shares.Received {
+		s.URL = absolute(r, s.URL)
 		s.Name = s.Collection
 		if c, err := h.opts.Store.Collection(r.Context(), s.Owner.ID, s.Collection); err == nil {
 			s.Name = propText(c, propName)
@@ -337,6 +339,15 @@ func (h *Handler) deleteCalendar(w http.ResponseWriter, r *http.Request, p *page
 		return "", err
 	}
 	return "/calendars?done=deleted", nil
+}
+
+// absolute makes a path of this server a URL that apps can take: with
+// the scheme and host the browser used (through a trusted proxy, its).
+func absolute(r *http.Request, href string) string {
+	if strings.HasPrefix(href, "/") {
+		return remote.Of(r).BaseURL() + href
+	}
+	return href
 }
 
 func itoa(i int) string {

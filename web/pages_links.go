@@ -82,7 +82,7 @@ func (h *Handler) linkView(w http.ResponseWriter, r *http.Request, p *page) erro
 		d.Embed = `<iframe src="` + template.HTMLEscapeString(d.HTML+"?tz="+url.QueryEscape(p.Zone())) +
 			`" title="` + template.HTMLEscapeString(l.Label) + `" width="100%" height="600" style="border:0"></iframe>`
 	}
-	qr, err := qrSVG(l.URL)
+	qr, err := qrSVG(l.URL, p.T("link.qr_label"))
 	if err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (h *Handler) rotateLink(w http.ResponseWriter, r *http.Request, p *page) (s
 
 // qrSVG draws text as a QR code in SVG, one path of dark modules, so
 // that it scales sharply and needs no image route of its own.
-func qrSVG(text string) (template.HTML, error) {
+func qrSVG(text, label string) (template.HTML, error) {
 	q, err := qrcode.New(text, qrcode.Medium)
 	if err != nil {
 		return "", err
@@ -179,7 +179,7 @@ func qrSVG(text string) (template.HTML, error) {
 	bits := q.Bitmap()
 	n := len(bits)
 	var b strings.Builder
-	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="qr" role="img" viewBox="0 0 ` + strconv.Itoa(n) + " " + strconv.Itoa(n) +
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="qr" role="img" aria-label="` + template.HTMLEscapeString(label) + `" viewBox="0 0 ` + strconv.Itoa(n) + " " + strconv.Itoa(n) +
 		`" shape-rendering="crispEdges"><rect width="100%" height="100%" fill="#fff"/><path fill="#000" d="`)
 	for y, row := range bits {
 		for x, dark := range row {
@@ -189,7 +189,8 @@ func qrSVG(text string) (template.HTML, error) {
 		}
 	}
 	b.WriteString(`"/></svg>`)
-	// Built from numbers only: nothing of text reaches the markup.
+	// Numbers and the escaped label only: nothing of text reaches the
+	// markup.
 	return template.HTML(b.String()), nil
 }
 
