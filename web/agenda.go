@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"almanac/internal/api"
 	"almanac/internal/ical"
 	"almanac/publish"
+	"almanac/storage"
 )
 
 // AgendaDays is how far ahead the public agenda page looks.
@@ -63,28 +65,25 @@ func (h *Handler) Agenda(w http.ResponseWriter, r *http.Request) {
 		p.zone = loc
 	}
 	feedPath := strings.TrimSuffix(r.URL.Path, ".html") + ".ics"
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, feedPath, nil)
-	if err != nil {
-		h.finish(w, r, p, err)
-		return
-	}
-	req.RemoteAddr, req.Host, req.TLS = r.RemoteAddr, r.Host, r.TLS
-	req.Header.Set("User-Agent", r.UserAgent())
-	rep := &reply{header: http.Header{}}
-	h.opts.Feeds.ServeHTTP(rep, req)
+	now := h.now().In(p.zone)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, p.zone)
+	to := from.AddDate(0, 0, AgendaDays)
+	token := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, publish.CalendarPrefix), ".html")
+	data, err := h.opts.Feeds.Window(r, token, from, to)
+	var throttled *publish.ErrThrottled
 	switch {
-	case rep.status == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", rep.header.Get("Retry-After"))
-		h.finish(w, r, p, &api.Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many requests; try again later"})
+	case errors.As(err, &throttled):
+		h.finish(w, r, p, &api.Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many requests; try again later", RetryAfter: throttled.RetryAfter})
 		return
-	case rep.status >= 500:
-		h.finish(w, r, p, errFeed)
-		return
-	case rep.status != http.StatusOK:
+	case errors.Is(err, storage.ErrNotFound):
 		h.finish(w, r, p, &api.Error{Status: http.StatusNotFound, Code: "link_gone", Message: "this calendar is not published (any more)"})
 		return
+	case err != nil:
+		h.log.ErrorContext(r.Context(), "web: agenda of a feed failed", "err", err)
+		h.finish(w, r, p, errFeed)
+		return
 	}
-	d, err := agenda(rep.body.Bytes(), h.now().In(p.zone), p.zone)
+	d, err := agenda(data, from, to, p.zone)
 	if err != nil {
 		h.log.ErrorContext(r.Context(), "web: agenda of a feed failed", "err", err)
 		h.finish(w, r, p, errFeed)
@@ -100,16 +99,14 @@ func (h *Handler) Agenda(w http.ResponseWriter, r *http.Request) {
 
 var errFeed = &api.Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 
-// agenda lists the instances of a feed's events from the start of today
-// for AgendaDays, in zone, grouped by day.
-func agenda(data []byte, now time.Time, zone *time.Location) (*agendaData, error) {
+// agenda lists the instances of a feed's events in [from, to), in zone,
+// grouped by day.
+func agenda(data []byte, from, to time.Time, zone *time.Location) (*agendaData, error) {
 	cal, err := ical.Parse(data)
 	if err != nil {
 		return nil, err
 	}
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
-	to := from.AddDate(0, 0, AgendaDays)
-	d := &agendaData{From: from, To: to}
+	d := &agendaData{From: from, To: to.AddDate(0, 0, -1)}
 	if p := cal.Props.Get("X-WR-CALNAME"); p != nil {
 		d.Title = p.Value
 	}

@@ -233,7 +233,7 @@ func TestOtherAccountsAnswerLikeMissing(t *testing.T) {
 		t.Error("another account's calendar does not answer like a missing one")
 	}
 	b.get("/calendars")
-	b.post(linkPath+"/revoke").want(http.StatusNotFound)
+	b.post(linkPath + "/revoke").want(http.StatusNotFound)
 	if links, _ := env.Store.ListLinks(ctx, ann.ID); len(links) != 1 {
 		t.Fatal("bob revoked ann's link")
 	}
@@ -252,7 +252,7 @@ func TestMailboxForms(t *testing.T) {
 	c.post("/mail/"+addr+"/aliases", "alias", "not valid!").want(http.StatusBadRequest, `id="e-alias"`)
 	c.post("/mail/"+addr+"/aliases", "alias", "sales").want(http.StatusOK, "sales@example.net", "1 of 50")
 	c.post("/mail/"+addr+"/aliases", "alias", "sales").want(http.StatusConflict, `id="e-alias"`)
-	c.get("/mail/" + addr + "/aliases/sales@example.net/remove").want(http.StatusOK, "bounce")
+	c.get("/mail/"+addr+"/aliases/sales@example.net/remove").want(http.StatusOK, "bounce")
 	c.post("/mail/"+addr+"/aliases/sales@example.net/remove").want(http.StatusOK, "0 of 50")
 	addAliasesInStore(t, env, addr, mailbox.MaxAliases)
 	c.get("/mail/"+addr).want(http.StatusOK, "50 of 50", "remove one to add another").lacks(`id="f-alias"`)
@@ -326,7 +326,7 @@ func TestRecoveryPages(t *testing.T) {
 	if token == nil {
 		t.Fatalf("no token in %q", env.Post.LastMail(t).Text)
 	}
-	c.get("/reset?token=" + token[1]).want(http.StatusOK, token[1])
+	c.get("/reset?token="+token[1]).want(http.StatusOK, token[1])
 	c.post("/reset", "token", token[1], "new_password", "short", "new_password_confirm", "short").want(http.StatusBadRequest, `id="e-new_password"`)
 	c.post("/reset", "token", token[1], "new_password", "a much longer passphrase", "new_password_confirm", "a much longer passphrase").want(http.StatusOK, "password is set")
 	c.get("/forgot/login")
@@ -395,4 +395,3 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
-

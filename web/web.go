@@ -53,9 +53,12 @@ type Options struct {
 	// session's account in the context, as auth's middleware would.
 	DAV   http.Handler
 	Hrefs Hrefs
-	// Feeds serves /ics/ and /vcf/: the agenda page reads the feed it
-	// shows from it, so the link's tier and window apply unchanged.
-	Feeds http.Handler
+	// Feeds renders the weeks of a calendar link the agenda page shows
+	// (publish.Handler.Window): the link's tier, window, expiry and
+	// revocation apply as to its feed, and the view counts as a fetch.
+	Feeds interface {
+		Window(r *http.Request, token string, from, to time.Time) ([]byte, error)
+	}
 	Store Store
 	Now   func() time.Time
 }
