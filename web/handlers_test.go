@@ -395,3 +395,82 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+func TestEndSessionsConfirmed(t *testing.T) {
+	env := servertest.New(t)
+	env.Account("ann@example.com")
+	other := newClient(t, env).login("ann@example.com")
+	c := newClient(t, env).login("ann@example.com")
+	c.get("/account/sessions/end").want(http.StatusOK, "revoke all app passwords?")
+	other.get("/calendars")
+	if other.url != "/calendars" {
+		t.Fatal("the confirmation page ended a session")
+	}
+	c.post("/account/sessions/end").want(http.StatusOK, "Every other session has ended.")
+	other.get("/calendars")
+	if other.url != "/login" {
+		t.Fatal("the other session survived")
+	}
+	c.get("/calendars")
+	if c.url != "/calendars" {
+		t.Fatal("this session ended too")
+	}
+}
+
+func TestManagerPages(t *testing.T) {
+	env := servertest.New(t)
+	env.Account("ann@example.com")
+	bob := env.Account("bob@example.com")
+	addr := mailSetup(t, env, "ann@example.com")
+	c := newClient(t, env).login("ann@example.com")
+	c.get("/manage").want(http.StatusOK, "Example Ltd", "example.net")
+	c.post("/manage/orgs/org1/members", "login", "nobody@example.com", "role", "member").want(http.StatusBadRequest, `id="e-login"`)
+	c.post("/manage/orgs/org1/members", "login", "bob@example.com", "role", "member").want(http.StatusOK, "Member added.", "bob@example.com")
+	c.post("/manage/orgs/org1/services", "domain", "not a domain", "plan", "standard").want(http.StatusBadRequest, `id="e-domain"`)
+	c.post("/manage/orgs/org1/services", "domain", "example.org", "plan", "standard").want(http.StatusOK, "Mail service created.")
+	c.get("/manage/services/svc1").want(http.StatusOK, addr)
+	c.post("/manage/services/svc1/mailboxes", "local_part", "info", "password", "a long mailbox passphrase", "password_confirm", "a different passphrase").
+		want(http.StatusBadRequest, `id="e-password_confirm"`)
+	c.post("/manage/services/svc1/mailboxes", "local_part", "info", "password", "a long mailbox passphrase", "password_confirm", "a long mailbox passphrase").
+		want(http.StatusOK, "Mailbox created.", "info@example.net")
+	// Rights per linked user: Bob gets the info mailbox without aliases.
+	c.post("/manage/services/svc1/mailboxes/info/rights", "login", "bob@example.com", "rights", "password").want(http.StatusOK, "Rights saved.")
+	l, err := env.Store.MailboxLink(context.Background(), "svc1", "info", bob.ID)
+	if err != nil || strings.Join(l.Rights, ",") != "password" {
+		t.Fatalf("link %v %v", l, err)
+	}
+	b := newClient(t, env).login("bob@example.com")
+	b.get("/mail/info@example.net").want(http.StatusOK, "Change the password").lacks(`id="f-alias"`)
+	b.get("/manage").want(http.StatusOK, "You are a member")
+	b.get("/manage/services/svc1").want(http.StatusForbidden)
+	// Deleting is confirmed, and names the aliases that go.
+	c.get("/manage/services/svc1/mailboxes/info/delete").want(http.StatusOK, "Delete info@example.net?", "Its 0 aliases")
+	c.post("/manage/services/svc1/mailboxes/info/delete").want(http.StatusOK, "Mailbox deleted.")
+	c.get("/manage/orgs/org1/members/" + bob.ID + "/remove").want(http.StatusOK, "Remove bob@example.com")
+	c.post("/manage/orgs/org1/members/" + bob.ID + "/remove").want(http.StatusOK, "Member removed.")
+}
+
+func TestAgendaGuessesSlowed(t *testing.T) {
+	env := servertest.New(t)
+	c := newClient(t, env)
+	for range 20 {
+		c.get("/ics/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.html").want(http.StatusNotFound)
+	}
+	c.get("/ics/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.html").want(http.StatusTooManyRequests)
+	if c.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	// The feed and its page share the count.
+	if status, _ := fetchStatus(c.base + "/ics/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ics"); status != http.StatusTooManyRequests {
+		t.Fatalf("feed after page guesses: %d", status)
+	}
+}
+
+func fetchStatus(url string) (int, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}

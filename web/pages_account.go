@@ -96,6 +96,13 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, p *page
 	return "/account?done=password_changed", nil
 }
 
+func (h *Handler) endSessionsView(w http.ResponseWriter, r *http.Request, p *page) error {
+	p.Title, p.Nav = p.T("sessions.title"), "account"
+	p.Data = confirmData{Question: p.T("sessions.question"), Consequence: p.T("sessions.consequence"),
+		Action: "/account/sessions/end", Button: p.T("sessions.end"), Back: "/account"}
+	return h.render(w, p, "confirm")
+}
+
 func (h *Handler) endSessions(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
 	if err := h.call(nil, r, p, http.MethodDelete, "/api/v1/account/sessions/others", nil, nil); err != nil {
 		return "", err

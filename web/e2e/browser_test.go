@@ -217,6 +217,18 @@ func TestBrowserStories(t *testing.T) {
 		t.Fatalf("agenda page: %q", text)
 	}
 	ann.page("agenda")
+	// On a phone: nothing wider than the screen.
+	ann.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	if w := value(ann, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("agenda on a phone is %d px wide", w)
+	}
+	ann.page("agenda-phone")
+	ann.run(chromedp.Navigate(base + "/calendars"))
+	if w := value(ann, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+		t.Errorf("calendars on a phone are %d px wide", w)
+	}
+	ann.page("calendars-phone")
+	ann.run(chromedp.ResetViewport())
 
 	// Share it with Bob, who sees it as "Team (ann@example.com)".
 	ann.run(chromedp.Navigate(base+"/calendars/team"), chromedp.SendKeys(chromedp.CSS(`form[action$="/shares"] #f-login`), "bob@example.com"),
