@@ -446,8 +446,8 @@ func TestManagerPages(t *testing.T) {
 	// Deleting is confirmed, and names the aliases that go.
 	c.get("/manage/services/svc1/mailboxes/info/delete").want(http.StatusOK, "Delete info@example.net?", "Its 0 aliases")
 	c.post("/manage/services/svc1/mailboxes/info/delete").want(http.StatusOK, "Mailbox deleted.")
-	c.get("/manage/orgs/org1/members/" + bob.ID + "/remove").want(http.StatusOK, "Remove bob@example.com")
-	c.post("/manage/orgs/org1/members/" + bob.ID + "/remove").want(http.StatusOK, "Member removed.")
+	c.get("/manage/orgs/org1/members/"+bob.ID+"/remove").want(http.StatusOK, "Remove bob@example.com")
+	c.post("/manage/orgs/org1/members/"+bob.ID+"/remove").want(http.StatusOK, "Member removed.")
 }
 
 func TestAgendaGuessesSlowed(t *testing.T) {
