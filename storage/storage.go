@@ -679,6 +679,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Responders
 	Maintenance
 	Close() error
 }
