@@ -326,6 +326,9 @@ func TestRecoveryPages(t *testing.T) {
 	if token == nil {
 		t.Fatalf("no token in %q", env.Post.LastMail(t).Text)
 	}
+	if !strings.Contains(env.Post.LastMail(t).Text, c.base+"/reset?token="+token[1]) {
+		t.Fatalf("the mail has no link to the reset page: %q", env.Post.LastMail(t).Text)
+	}
 	c.get("/reset?token="+token[1]).want(http.StatusOK, token[1])
 	c.post("/reset", "token", token[1], "new_password", "short", "new_password_confirm", "short").want(http.StatusBadRequest, `id="e-new_password"`)
 	c.post("/reset", "token", token[1], "new_password", "a much longer passphrase", "new_password_confirm", "a much longer passphrase").want(http.StatusOK, "password is set")
