@@ -379,13 +379,16 @@ func TestAgendaPage(t *testing.T) {
 	if n := strings.Count(c.body, "Choir practice"); n != 3 {
 		t.Errorf("%d instances shown, want 3", n)
 	}
+	// A view of the page is a fetch of the link, as the link's page shows.
+	links, _ := env.Store.ListLinks(context.Background(), ann.ID)
+	c.get("/links/"+links[0].ID).want(http.StatusOK, "Fetched 1 times")
+	c.get(page + "?tz=Asia/Tokyo")
 	if csp := c.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors *") || c.header.Get("X-Frame-Options") != "" {
 		t.Errorf("agenda CSP %q", csp)
 	}
 	c.get(strings.TrimPrefix(strings.TrimSuffix(busy, ".ics")+".html", c.base)).want(http.StatusOK, "Busy").lacks("Choir", "Hall")
 	c.get("/ics/not-a-token.html").want(http.StatusNotFound)
 	// Revoked: gone like the feed.
-	links, _ := env.Store.ListLinks(context.Background(), ann.ID)
 	c.get("/links/" + links[0].ID + "/revoke")
 	c.post("/links/" + links[0].ID + "/revoke")
 	c.get(page).want(http.StatusNotFound)
