@@ -282,12 +282,21 @@ func TestBrowserStories(t *testing.T) {
 	ann.page("mailbox-full")
 
 	// The other pages, for their screenshots and axe.
-	for _, p := range []string{"account", "manage", "forgot/password"} {
+	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar"} {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}
 	ann.run(chromedp.Navigate(base + "/calendars/team/delete"))
 	ann.page("calendar-delete")
+	// The pages of someone signed out.
+	anonCtx, cancelAnon := chromedp.NewContext(alloc)
+	defer cancelAnon()
+	must(t, chromedp.Do(anonCtx))
+	anon := &tab{t: t, ctx: anonCtx, base: base, axe: axe, dir: dir}
+	for _, p := range []string{"forgot/password", "forgot/login", "reset"} {
+		anon.run(chromedp.Navigate(base + "/" + p))
+		anon.page(strings.ReplaceAll(p, "/", "-"))
+	}
 
 	// A form on another site posting to ours changes nothing.
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
