@@ -33,6 +33,11 @@
 // (app passwords, the TOTP key, recovery codes) are rendered in the
 // answer to the POST that made them and never put in a URL.
 //
+// The forms without a session (login, recovery) have no token; they
+// refuse what the browser says another site posted (Sec-Fetch-Site, or
+// Origin against Host: net/http's CrossOriginProtection), so that a
+// forged login cannot sign a victim into someone else's account.
+//
 // Two-factor sign-in is a second form that asks for the password again
 // with the code: the API takes both in one request and no half-made
 // session is kept on the server.

@@ -480,3 +480,34 @@ func fetchStatus(url string) (int, error) {
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }
+
+// TestLoginFromAnotherSite: a login form another site posts is refused
+// (login CSRF), one of ours goes through.
+func TestLoginFromAnotherSite(t *testing.T) {
+	env := servertest.New(t)
+	env.Account("ann@example.com")
+	base := env.Start()
+	for _, tc := range []struct {
+		hdr    []string
+		status int
+	}{
+		{[]string{"Sec-Fetch-Site", "cross-site"}, http.StatusForbidden},
+		{[]string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{[]string{"Sec-Fetch-Site", "same-origin"}, http.StatusSeeOther},
+		{nil, http.StatusSeeOther},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader("login=ann%40example.com&password="+strings.ReplaceAll(servertest.Password, " ", "+")))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for i := 0; i+1 < len(tc.hdr); i += 2 {
+			req.Header.Set(tc.hdr[i], tc.hdr[i+1])
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || (tc.status == http.StatusForbidden) != (resp.Header.Get("Set-Cookie") == "") {
+			t.Errorf("%v: %d, Set-Cookie %q; want %d", tc.hdr, resp.StatusCode, resp.Header.Get("Set-Cookie"), tc.status)
+		}
+	}
+}

@@ -201,10 +201,21 @@ func (h *Handler) public(pattern string, v view) {
 	})
 }
 
+// crossOrigin refuses forms that another site's page posts, by the
+// browser's Sec-Fetch-Site (or Origin against Host): the forms without a
+// session (login, recovery) have no CSRF token to check, and a login
+// forged from elsewhere would sign the victim into someone else's
+// account.
+var crossOrigin = http.NewCrossOriginProtection()
+
 // publicPost registers a form that needs no session (login, recovery).
 func (h *Handler) publicPost(pattern string, a action, v view) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := h.newPage(r)
+		if crossOrigin.Check(r) != nil {
+			h.finish(w, r, p, errCSRF)
+			return
+		}
 		if err := parseForm(w, r); err != nil {
 			h.finish(w, r, p, err)
 			return
