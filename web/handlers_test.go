@@ -511,3 +511,18 @@ func TestLoginFromAnotherSite(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorOfAnotherForm: an error about a field the posted form does
+// not have is shown above the forms, not next to a field of another.
+func TestErrorOfAnotherForm(t *testing.T) {
+	env := servertest.New(t)
+	env.Account("ann@example.com")
+	mailSetup(t, env, "ann@example.com")
+	c := newClient(t, env).login("ann@example.com")
+	c.get("/manage/services/svc1")
+	c.post("/manage/services/svc1/mailboxes/ann/password", "mb_password", "a long mailbox passphrase", "mb_password_confirm", "another one entirely").
+		want(http.StatusBadRequest, `class="alert"`, "differ").lacks(`id="e-password_confirm"`)
+	c.post("/manage/services/svc1/mailboxes/ann/password", "mb_password", "a long mailbox passphrase", "mb_password_confirm", "a long mailbox passphrase").
+		want(http.StatusOK, "password is changed")
+	c.post("/manage/services/svc1/mailboxes/ann/rights", "login", "ann@example.com", "rights", "everything").want(http.StatusBadRequest, `class="alert"`, "rights may be")
+}

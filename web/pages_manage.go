@@ -176,7 +176,9 @@ func (h *Handler) deleteMailbox(w http.ResponseWriter, r *http.Request, p *page)
 
 func (h *Handler) managerPassword(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
 	f := r.PostForm
-	in := map[string]string{"password": f.Get("password"), "password_confirm": f.Get("password_confirm")}
+	// Named apart from the new-mailbox form's fields on the same page, so
+	// that an error is not shown next to the wrong form.
+	in := map[string]string{"password": f.Get("mb_password"), "password_confirm": f.Get("mb_password_confirm")}
 	if err := h.call(nil, r, p, http.MethodPut, h.servicePath(r)+"/mailboxes/"+url.PathEscape(r.PathValue("local"))+"/password", in, nil); err != nil {
 		return "", err
 	}

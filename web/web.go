@@ -291,11 +291,21 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, p *page, a action,
 	}
 	// The form again, with what was typed (but secrets) and the error
 	// next to its field.
-	p.Form = r.PostForm
+	p.Form = url.Values{}
+	for k, v := range r.PostForm {
+		p.Form[k] = v
+	}
 	for k := range p.Form {
 		if strings.Contains(k, "password") || k == "code" || k == "otp" || k == "csrf" {
 			p.Form.Del(k)
 		}
+	}
+	if e.Field != "" && !r.PostForm.Has(e.Field) {
+		// About something the form does not show as a field (a link's
+		// window as a whole, a right): above the form.
+		c := *e
+		c.Field = ""
+		e = &c
 	}
 	p.fail(e)
 	if e.Status == http.StatusTooManyRequests {
