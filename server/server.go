@@ -346,7 +346,8 @@ func (w *allowWriter) Write(b []byte) (int, error) {
 func (w *allowWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // keepRoute serves next without letting it change the request's route:
-// a page's in-process API or DAV request is counted as the page.
+// a page's in-process API or DAV request is counted as the page. The
+// principal it finds is the page's, and stays for the log line.
 func keepRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, _ := r.Context().Value(infoKey{}).(*requestInfo)
@@ -354,9 +355,9 @@ func keepRoute(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		route, principal := info.route, info.principal
+		route := info.route
 		next.ServeHTTP(w, r)
-		info.route, info.principal = route, principal
+		info.route = route
 	})
 }
 

@@ -526,3 +526,35 @@ func TestErrorOfAnotherForm(t *testing.T) {
 		want(http.StatusOK, "password is changed")
 	c.post("/manage/services/svc1/mailboxes/ann/rights", "login", "ann@example.com", "rights", "everything").want(http.StatusBadRequest, `class="alert"`, "rights may be")
 }
+
+// TestPageRequestsLogged: a page is logged and counted as a page, with
+// the signed-in account, not as the API requests it made.
+func TestPageRequestsLogged(t *testing.T) {
+	env := servertest.New(t)
+	env.Account("ann@example.com")
+	c := newClient(t, env).login("ann@example.com")
+	c.get("/calendars").want(http.StatusOK)
+	var line string
+	for l := range strings.SplitSeq(env.Logs.String(), "\n") {
+		if strings.Contains(l, "msg=request") && strings.Contains(l, "path=/calendars ") {
+			line = l
+		}
+	}
+	if !strings.Contains(line, "principal=ann@example.com") || !strings.Contains(line, "status=200") {
+		t.Fatalf("log line of GET /calendars: %q", line)
+	}
+	m := env.Scrape()
+	found := false
+	for _, fam := range m {
+		for _, met := range fam.GetMetric() {
+			for _, l := range met.GetLabel() {
+				if l.GetName() == "route" && l.GetValue() == "web" {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no request counted under the route web")
+	}
+}
