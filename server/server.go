@@ -208,7 +208,12 @@ func New(cfg Config) *Server {
 	// The web pages make every change through the API router or the DAV
 	// tree, in process; the request keeps the page's route in metrics.
 	pages := web.New(web.Options{Logger: logger, Auth: authn, Store: cfg.Store, Hrefs: tree, Feeds: feeds,
-		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree)))})
+		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))),
+		Signed: func(r *http.Request, acc *storage.Account) {
+			if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+				info.principal = acc.Login
+			}
+		}})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -346,8 +351,8 @@ func (w *allowWriter) Write(b []byte) (int, error) {
 func (w *allowWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // keepRoute serves next without letting it change the request's route:
-// a page's in-process API or DAV request is counted as the page. The
-// principal it finds is the page's, and stays for the log line.
+// a page's in-process API or DAV request is counted and logged as the
+// page, with the account the page found (web.Options.Signed).
 func keepRoute(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, _ := r.Context().Value(infoKey{}).(*requestInfo)
@@ -355,9 +360,9 @@ func keepRoute(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		route := info.route
+		route, principal := info.route, info.principal
 		next.ServeHTTP(w, r)
-		info.route = route
+		info.route, info.principal = route, principal
 	})
 }
 

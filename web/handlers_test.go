@@ -533,15 +533,16 @@ func TestPageRequestsLogged(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
 	c := newClient(t, env).login("ann@example.com")
-	c.get("/calendars").want(http.StatusOK)
+	// The login-ID page asks the API nothing.
+	c.get("/account/login").want(http.StatusOK)
 	var line string
 	for l := range strings.SplitSeq(env.Logs.String(), "\n") {
-		if strings.Contains(l, "msg=request") && strings.Contains(l, "path=/calendars ") {
+		if strings.Contains(l, "msg=request") && strings.Contains(l, "path=/account/login ") && strings.Contains(l, "method=GET") {
 			line = l
 		}
 	}
 	if !strings.Contains(line, "principal=ann@example.com") || !strings.Contains(line, "status=200") {
-		t.Fatalf("log line of GET /calendars: %q", line)
+		t.Fatalf("log line of GET /account/login: %q", line)
 	}
 	m := env.Scrape()
 	found := false

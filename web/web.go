@@ -61,6 +61,9 @@ type Options struct {
 	}
 	Store Store
 	Now   func() time.Time
+	// Signed, when set, is told the account of each signed-in page
+	// request (the server's request log).
+	Signed func(r *http.Request, acc *storage.Account)
 }
 
 // Handler serves the web pages.
@@ -341,6 +344,9 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (*page, bool)
 		return nil, false
 	}
 	p.Account, p.session, p.CSRF = acc, s, s.CSRF
+	if h.opts.Signed != nil {
+		h.opts.Signed(r, acc)
+	}
 	// An account whose login ID went with its mailbox chooses a new one
 	// first, as the API's gate asks.
 	if auth.ValidateLogin(acc.Login) != nil && !strings.HasPrefix(r.URL.Path, "/account/login") && r.URL.Path != "/logout" {
