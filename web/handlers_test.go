@@ -559,3 +559,59 @@ func TestPageRequestsLogged(t *testing.T) {
 		t.Fatal("no request counted under the route web")
 	}
 }
+
+func TestSharePages(t *testing.T) {
+	env := servertest.New(t)
+	ann := env.Account("ann@example.com")
+	bob := env.Account("bob@example.com")
+	ctx := context.Background()
+	a := newClient(t, env).login("ann@example.com")
+	a.post("/calendars", "displayname", "Team")
+	a.post("/calendars/team/shares", "login", "bob@example.com", "access", "read").want(http.StatusOK, "Shared.", "bob@example.com")
+	a.post("/calendars/team/shares/"+bob.ID, "access", "read-write", "show_private", "on").want(http.StatusOK, "Saved.")
+	g, err := env.Store.Grant(ctx, ann.ID, "team", bob.ID)
+	if err != nil || g.Access != storage.AccessReadWrite || !g.ShowPrivate {
+		t.Fatalf("grant %+v %v", g, err)
+	}
+	b := newClient(t, env).login("bob@example.com")
+	b.get("/calendars").want(http.StatusOK, "Team (ann@example.com)", "read and write")
+	b.get("/shared/" + ann.ID + "/team/leave").want(http.StatusOK, "stays with ann@example.com")
+	b.post("/shared/" + ann.ID + "/team/leave").want(http.StatusOK, "Removed from your calendars.").lacks("Team (ann@example.com)")
+	if _, err := env.Store.Grant(ctx, ann.ID, "team", bob.ID); err == nil {
+		t.Fatal("leaving kept the grant")
+	}
+	a.get("/calendars/team")
+	a.post("/calendars/team/shares", "login", "bob@example.com", "access", "read")
+	a.get("/calendars/team/shares/" + bob.ID + "/revoke").want(http.StatusOK, "Stop sharing “Team” with bob@example.com?")
+	a.post("/calendars/team/shares/" + bob.ID + "/revoke").want(http.StatusOK, "No longer shared.")
+	if _, err := env.Store.Grant(ctx, ann.ID, "team", bob.ID); err == nil {
+		t.Fatal("revoking kept the grant")
+	}
+	// Bob cannot leave what is not shared with him.
+	b.get("/shared/" + ann.ID + "/team/leave").want(http.StatusNotFound)
+}
+
+func TestRotateLink(t *testing.T) {
+	env := servertest.New(t)
+	env.Account("ann@example.com")
+	c := newClient(t, env).login("ann@example.com")
+	c.get("/calendars/default")
+	c.post("/calendars/default/links", "label", "site", "past_days", "7", "future_days", "30", "expires", "2099-12-31").
+		want(http.StatusOK, `value="7"`, `value="30"`, `value="2099-12-31"`)
+	old := regexp.MustCompile(`value="(http[^"]+/ics/[^"]+)"`).FindStringSubmatch(c.body)[1]
+	linkPage := c.url
+	c.get(linkPage + "/rotate").want(http.StatusOK, "stops working at once")
+	c.post(linkPage + "/rotate").want(http.StatusOK, "new address")
+	fresh := regexp.MustCompile(`value="(http[^"]+/ics/[^"]+)"`).FindStringSubmatch(c.body)[1]
+	if fresh == old || c.url == linkPage {
+		t.Fatal("rotating kept the address")
+	}
+	if s, _ := fetchStatus(old); s != http.StatusNotFound {
+		t.Fatalf("old address: %d", s)
+	}
+	if s, _ := fetchStatus(fresh); s != http.StatusOK {
+		t.Fatalf("new address: %d", s)
+	}
+	// Settings change; clearing the window is allowed.
+	c.post(c.url, "label", "site 2", "tier", "limited").want(http.StatusOK, "Saved.", `value="site 2"`).lacks(`value="7"`)
+}
