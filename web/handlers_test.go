@@ -575,15 +575,15 @@ func TestSharePages(t *testing.T) {
 	}
 	b := newClient(t, env).login("bob@example.com")
 	b.get("/calendars").want(http.StatusOK, "Team (ann@example.com)", "read and write")
-	b.get("/shared/" + ann.ID + "/team/leave").want(http.StatusOK, "stays with ann@example.com")
-	b.post("/shared/" + ann.ID + "/team/leave").want(http.StatusOK, "Removed from your calendars.").lacks("Team (ann@example.com)")
+	b.get("/shared/"+ann.ID+"/team/leave").want(http.StatusOK, "stays with ann@example.com")
+	b.post("/shared/"+ann.ID+"/team/leave").want(http.StatusOK, "Removed from your calendars.").lacks("Team (ann@example.com)")
 	if _, err := env.Store.Grant(ctx, ann.ID, "team", bob.ID); err == nil {
 		t.Fatal("leaving kept the grant")
 	}
 	a.get("/calendars/team")
 	a.post("/calendars/team/shares", "login", "bob@example.com", "access", "read")
-	a.get("/calendars/team/shares/" + bob.ID + "/revoke").want(http.StatusOK, "Stop sharing “Team” with bob@example.com?")
-	a.post("/calendars/team/shares/" + bob.ID + "/revoke").want(http.StatusOK, "No longer shared.")
+	a.get("/calendars/team/shares/"+bob.ID+"/revoke").want(http.StatusOK, "Stop sharing “Team” with bob@example.com?")
+	a.post("/calendars/team/shares/"+bob.ID+"/revoke").want(http.StatusOK, "No longer shared.")
 	if _, err := env.Store.Grant(ctx, ann.ID, "team", bob.ID); err == nil {
 		t.Fatal("revoking kept the grant")
 	}
@@ -600,8 +600,8 @@ func TestRotateLink(t *testing.T) {
 		want(http.StatusOK, `value="7"`, `value="30"`, `value="2099-12-31"`)
 	old := regexp.MustCompile(`value="(http[^"]+/ics/[^"]+)"`).FindStringSubmatch(c.body)[1]
 	linkPage := c.url
-	c.get(linkPage + "/rotate").want(http.StatusOK, "stops working at once")
-	c.post(linkPage + "/rotate").want(http.StatusOK, "new address")
+	c.get(linkPage+"/rotate").want(http.StatusOK, "stops working at once")
+	c.post(linkPage+"/rotate").want(http.StatusOK, "new address")
 	fresh := regexp.MustCompile(`value="(http[^"]+/ics/[^"]+)"`).FindStringSubmatch(c.body)[1]
 	if fresh == old || c.url == linkPage {
 		t.Fatal("rotating kept the address")
