@@ -62,6 +62,7 @@ func (h *Handler) accountView(w http.ResponseWriter, r *http.Request, p *page) e
 		return err
 	}
 	d.Zones = commonZones
+	d.A.PrincipalURL = absolute(r, d.A.PrincipalURL)
 	p.Title, p.Nav, p.Data = p.T("account.title"), "account", d
 	for k, v := range map[string]string{"display_name": d.A.DisplayName, "recovery_email": d.A.RecoveryEmail, "lang": p.Lang, "tz": p.Zone()} {
 		if !p.Form.Has(k) {

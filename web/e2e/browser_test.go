@@ -228,7 +228,7 @@ func TestBrowserStories(t *testing.T) {
 		t.Errorf("calendars on a phone are %d px wide", w)
 	}
 	ann.page("calendars-phone")
-	ann.run(chromedp.ResetViewport())
+	ann.run(chromedp.EmulateViewport(1100, 900))
 
 	// Share it with Bob, who sees it as "Team (ann@example.com)".
 	ann.run(chromedp.Navigate(base+"/calendars/team"), chromedp.SendKeys(chromedp.CSS(`form[action$="/shares"] #f-login`), "bob@example.com"),
