@@ -304,7 +304,15 @@ func TestBrowserStories(t *testing.T) {
 <input name=displayname value=Evil><input name=kind value=calendar></form><script>document.getElementById("f").submit()</script>`, base)
 	}))
 	defer evil.Close()
-	ann.run(chromedp.Navigate(strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)), chromedp.WaitReady(chromedp.CSS("body")), chromedp.Sleep(500*time.Millisecond))
+	// The other site's page submits itself; the browser lands on our
+	// answer (our pages have a footer, the other site's has none).
+	ann.run(chromedp.Navigate(strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)), chromedp.WaitReady(chromedp.CSS("footer")))
+	if u := ann.url(); !strings.HasPrefix(u, "/login") && u != "/calendars" {
+		t.Fatalf("the forged form landed at %s", u)
+	}
+	if text := value(ann, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(text, "Log in") && !strings.Contains(text, "another site") {
+		t.Fatalf("the forged form was answered with %q", text)
+	}
 	if _, err := env.Store.Collection(t.Context(), accountID(t, env, "ann@example.com"), "evil"); err == nil {
 		t.Fatal("a form from another site created a calendar")
 	}
