@@ -445,6 +445,14 @@ func TestManagerPages(t *testing.T) {
 	if err != nil || strings.Join(l.Rights, ",") != "password" {
 		t.Fatalf("link %v %v", l, err)
 	}
+	// The manager sees who is linked, with what, and changes it there.
+	c.get("/manage/services/svc1").want(http.StatusOK, "Linked users", "<legend>bob@example.com</legend>",
+		`name="rights" value="password" checked`)
+	c.post("/manage/services/svc1/mailboxes/info/rights", "login", "bob@example.com", "rights", "password", "rights", "aliases").want(http.StatusOK, "Rights saved.")
+	if l, _ := env.Store.MailboxLink(context.Background(), "svc1", "info", bob.ID); strings.Join(l.Rights, ",") != "aliases,password" && strings.Join(l.Rights, ",") != "password,aliases" {
+		t.Fatalf("rights %v", l.Rights)
+	}
+	c.post("/manage/services/svc1/mailboxes/info/rights", "login", "bob@example.com", "rights", "password").want(http.StatusOK)
 	b := newClient(t, env).login("bob@example.com")
 	b.get("/mail/info@example.net").want(http.StatusOK, "Change the password").lacks(`id="f-alias"`)
 	b.get("/manage").want(http.StatusOK, "You are a member")

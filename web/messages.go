@@ -101,7 +101,7 @@ var en = catalogue{
 	"plan.standard": "standard", "plan.free": "free",
 	"member.remove.title": "Remove a member", "member.remove.question": "Remove %s from the organization?", "member.remove.consequence": "%s loses the role and what it allows.", "member.remove.button": "Remove…",
 	"service.title": "Mail service", "service.mailboxes": "Mailboxes", "service.none": "No mailbox.", "service.set_password": "Set the password",
-	"service.rights": "Rights of a linked user", "service.rights_legend": "May change", "right.password": "password", "right.aliases": "aliases", "right.responder": "out-of-office",
+	"service.rights": "Link a member", "service.linked": "Linked users and their rights", "service.rights_legend": "May change", "right.password": "password", "right.aliases": "aliases", "right.responder": "out-of-office",
 	"service.new_mailbox": "New mailbox", "field.local_part": "Address (before the @)", "service.create_mailbox": "Create",
 	"mailbox.delete.title": "Delete a mailbox", "mailbox.delete.question": "Delete %s?", "mailbox.delete.consequence": "Its %d aliases go with it; linked users lose it.", "mailbox.delete.button": "Delete…",
 
@@ -216,7 +216,7 @@ var fr = catalogue{
 	"plan.standard": "standard", "plan.free": "gratuite",
 	"member.remove.title": "Retirer un membre", "member.remove.question": "Retirer %s de l'organisation ?", "member.remove.consequence": "%s perd son rôle et ce qu'il permet.", "member.remove.button": "Retirer…",
 	"service.title": "Service de messagerie", "service.mailboxes": "Boîtes", "service.none": "Aucune boîte.", "service.set_password": "Définir le mot de passe",
-	"service.rights": "Droits d'un utilisateur lié", "service.rights_legend": "Peut changer", "right.password": "le mot de passe", "right.aliases": "les alias", "right.responder": "le répondeur",
+	"service.rights": "Lier un membre", "service.linked": "Utilisateurs liés et leurs droits", "service.rights_legend": "Peut changer", "right.password": "le mot de passe", "right.aliases": "les alias", "right.responder": "le répondeur",
 	"service.new_mailbox": "Nouvelle boîte", "field.local_part": "Adresse (avant le @)", "service.create_mailbox": "Créer",
 	"mailbox.delete.title": "Supprimer une boîte", "mailbox.delete.question": "Supprimer %s ?", "mailbox.delete.consequence": "Ses %d alias partent avec elle ; les utilisateurs liés la perdent.", "mailbox.delete.button": "Supprimer…",
 

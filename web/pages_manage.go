@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -114,9 +115,25 @@ func (h *Handler) createService(w http.ResponseWriter, r *http.Request, p *page)
 type serviceData struct {
 	ID        string
 	Domain    string
-	Mailboxes []mailboxJSON
+	Mailboxes []managedMailbox
 	Rights    []string
 }
+
+// managedMailbox is a mailbox as its manager sees it, with the users
+// linked to it and their rights.
+type managedMailbox struct {
+	mailboxJSON
+	Local  string
+	Linked []linkedUser
+}
+
+type linkedUser struct {
+	Login  string
+	Rights []string
+}
+
+// Has tells whether the user holds right.
+func (u linkedUser) Has(right string) bool { return slices.Contains(u.Rights, right) }
 
 func (h *Handler) serviceView(w http.ResponseWriter, r *http.Request, p *page) error {
 	id := r.PathValue("service")
@@ -126,9 +143,25 @@ func (h *Handler) serviceView(w http.ResponseWriter, r *http.Request, p *page) e
 	if err := h.call(nil, r, p, http.MethodGet, "/api/v1/services/"+url.PathEscape(id)+"/mailboxes", nil, &ms); err != nil {
 		return err
 	}
-	d := serviceData{ID: id, Mailboxes: ms.Mailboxes, Rights: []string{"password", "aliases", "responder"}}
-	if len(ms.Mailboxes) > 0 {
-		_, d.Domain, _ = strings.Cut(ms.Mailboxes[0].Address, "@")
+	// The API let the caller list the mailboxes: the caller manages the
+	// service, and may see who is linked to them.
+	d := serviceData{ID: id, Rights: []string{"password", "aliases", "responder"}}
+	for _, m := range ms.Mailboxes {
+		local, domain, _ := strings.Cut(m.Address, "@")
+		d.Domain = domain
+		mm := managedMailbox{mailboxJSON: m, Local: local}
+		links, err := h.opts.Store.MailboxLinksTo(r.Context(), m.Service, local)
+		if err != nil {
+			return err
+		}
+		for _, l := range links {
+			acc, err := h.opts.Store.Account(r.Context(), l.Account)
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			mm.Linked = append(mm.Linked, linkedUser{Login: acc.Login, Rights: l.Rights})
+		}
+		d.Mailboxes = append(d.Mailboxes, mm)
 	}
 	p.Title, p.Nav, p.Data = p.T("service.title"), "manage", d
 	return h.render(w, p, "service")

@@ -27,11 +27,16 @@ var staticFS embed.FS
 
 // Store is what the pages read directly: the caller's own collections
 // and their sizes, for lists and for the confirmation that names what a
-// deletion loses. Every change goes through the API or the DAV tree.
+// deletion loses, and the users linked to a mailbox its manager sees.
+// Every change goes through the API or the DAV tree.
 type Store interface {
 	ListCollections(ctx context.Context, owner string) ([]storage.Collection, error)
 	Collection(ctx context.Context, owner, name string) (*storage.Collection, error)
 	List(ctx context.Context, owner, coll string, fn func(*storage.ObjectMeta) error) error
+	// The users linked to a mailbox, shown to its managers once the API
+	// has let them list the service's mailboxes.
+	MailboxLinksTo(ctx context.Context, service, local string) ([]storage.MailboxLink, error)
+	Account(ctx context.Context, id string) (*storage.Account, error)
 }
 
 // Hrefs builds the DAV URLs shown on the pages.
