@@ -17,7 +17,9 @@
 // collections from the store for lists and for the confirmation that
 // names what a deletion loses; every read is scoped to the session's
 // account, so another account's calendar answers exactly like a missing
-// one (404).
+// one (404). A service's page also reads who is linked to its
+// mailboxes, which no API route lists, after the API has let the caller
+// list the mailboxes (that is, the caller manages the service).
 //
 // # Sessions and CSRF
 //
