@@ -47,6 +47,10 @@ type Options struct {
 	// it is served: metrics and logs count requests by route, not by a
 	// path that holds IDs.
 	Matched func(r *http.Request, pattern string)
+	// AllowBody, when set, lets the request read a body of up to max
+	// bytes: the server caps bodies at MaxBody, and HandleUpload's
+	// routes take more once the caller is authenticated.
+	AllowBody func(r *http.Request, max int64)
 }
 
 // Router is the one router of /api/v1: method patterns of Go's ServeMux
@@ -97,6 +101,19 @@ func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
 	}
 	rt.mux.Handle(pattern, next)
 	rt.routes = append(rt.routes, pattern)
+}
+
+// HandleUpload registers h like Handle for a route that takes request
+// bodies (files) of up to max bytes rather than MaxBody; Options.AllowBody
+// raises the cap when the route is reached, after authentication, so
+// that a stranger still cannot send more than MaxBody.
+func (rt *Router) HandleUpload(pattern string, max int64, h Handler, opts ...RouteOption) {
+	rt.Handle(pattern, func(w http.ResponseWriter, r *http.Request) error {
+		if rt.opts.AllowBody != nil {
+			rt.opts.AllowBody(r, max)
+		}
+		return h(w, r)
+	}, opts...)
 }
 
 // Routes lists the registered patterns in registration order.
