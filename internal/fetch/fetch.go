@@ -90,7 +90,12 @@ const (
 type Error struct {
 	Kind    Kind
 	Message string
-	Err     error
+	// Host is the URL's host (no port), "" when the URL did not parse:
+	// what logs may name, as the path and query of a calendar's private
+	// link are its secret.
+	Host string
+	// Err names no URL either.
+	Err error
 }
 
 func (e *Error) Error() string {
@@ -200,6 +205,14 @@ func (c *Client) Get(ctx context.Context, raw string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	resp, err := c.get(ctx, u)
+	if fe := (*Error)(nil); errors.As(err, &fe) {
+		fe.Host = u.Hostname()
+	}
+	return resp, err
+}
+
+func (c *Client) get(ctx context.Context, u *url.URL) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, &Error{Kind: BadURL, Message: "not a URL", Err: err}
@@ -249,6 +262,10 @@ func (c *Client) failure(host string, err error) *Error {
 	var fe *Error
 	if errors.As(err, &fe) {
 		return fe
+	}
+	// The cause without the URL, which *url.Error would print.
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err
 	}
 	var refused *errRefused
 	var dnsErr *net.DNSError

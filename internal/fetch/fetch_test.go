@@ -236,3 +236,22 @@ func TestGet_RedirectToRefusedAddress(t *testing.T) {
 	_, err = c.Get(t.Context(), outer.URL)
 	wantKind(t, err, NotAllowed, "127.0.0.2, an address of a private or local network")
 }
+
+// What a failure says for logs (Error, Host, Err) names the host, never
+// the path, which for a calendar's private link is its secret.
+func TestGet_ErrorsNameNoPath(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	const secret = "/calendar/ical/jane/private-0123456789abcdef/basic.ics"
+	c := New(Options{MaxBytes: 1000, AllowPrivate: true})
+	_, err := c.Get(t.Context(), closed.URL+secret)
+	wantKind(t, err, Failed, "refused the connection")
+	var fe *Error
+	errors.As(err, &fe)
+	if fe.Host != "127.0.0.1" {
+		t.Errorf("Host = %q, want 127.0.0.1", fe.Host)
+	}
+	if strings.Contains(err.Error(), "private-0123456789abcdef") {
+		t.Fatalf("the error names the path: %v", err)
+	}
+}
