@@ -21,6 +21,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/fileimport"
 	"almanac/internal/api"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
@@ -67,6 +68,11 @@ type Config struct {
 	// Backup schedules backups, which Run makes (backup.go); a zero
 	// value makes none.
 	Backup BackupConfig
+	// ImportAllowPrivate lets imports fetch URLs that lead to private
+	// and local addresses (fileimport); ImportMaxFile caps an imported
+	// file (0: fileimport.DefaultMaxFile).
+	ImportAllowPrivate bool
+	ImportMaxFile      int64
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -161,6 +167,7 @@ func New(cfg Config) *Server {
 				setRoute(r.Context(), path)
 			}
 		},
+		AllowBody: bodies.raise,
 	})
 	for _, f := range []interface{ Routes(*api.Router) }{
 		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
@@ -170,6 +177,7 @@ func New(cfg Config) *Server {
 			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard(), Observer: m.mail}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
+		fileimport.New(cfg.Store, tree, fileimport.Options{Logger: logger, AllowPrivate: cfg.ImportAllowPrivate, MaxFile: cfg.ImportMaxFile}),
 	} {
 		f.Routes(apiRouter)
 	}

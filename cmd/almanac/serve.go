@@ -51,6 +51,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	backupDir := c.str("backup-dir", "ALMANAC_BACKUP_DIR", "", "existing, writable directory `DIR` for scheduled backups, best on another disk; empty: none", checkBackupDir)
 	backupEvery := c.duration("backup-every", "ALMANAC_BACKUP_EVERY", 24*time.Hour, time.Minute, 366*24*time.Hour, "time between scheduled backups, a `DURATION` from 1m to 8784h")
 	backupKeep := c.integer("backup-keep", "ALMANAC_BACKUP_KEEP", 7, 1, 100_000, "how many scheduled backups to keep, `N` from 1 to 100000; older ones are removed")
+	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs on private and local networks (loopback, LAN, link-local), which are refused by default")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -139,7 +140,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
-			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}}
+			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
+		ImportAllowPrivate: *importAllowPrivate}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}
