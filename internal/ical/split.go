@@ -149,7 +149,7 @@ func (s *splitter) scan() error {
 				if len(params) > 0 {
 					return dataErr("line %d: BEGIN must not have parameters", num)
 				}
-				if !validName(value) {
+				if !contentline.ValidName(value) {
 					return dataErr("line %d: invalid component name %s", num, quote(value))
 				}
 				cur = &splitComp{name: strings.ToUpper(value), line: num, lines: []string{line}, cal: len(s.cals) - 1}
@@ -184,7 +184,7 @@ func (s *splitter) scan() error {
 				if len(params) > 0 {
 					cur.refuse("line %d: BEGIN must not have parameters", num)
 				}
-				if !validName(value) {
+				if !contentline.ValidName(value) {
 					return dataErr("line %d: invalid component name %s", num, quote(value))
 				}
 				// VCALENDAR and cur count, as in Parse.
