@@ -67,6 +67,10 @@ func testBatchWritesAll(t *testing.T, s storage.Store) {
 	if !errors.As(err, &uc) || uc.Name != "a.ics" {
 		t.Fatalf("Put of uid-a elsewhere: err = %v, want a conflict with a.ics", err)
 	}
+	// Every index a Put keeps, the batch kept.
+	if problems, _ := check(t, s); len(problems) != 0 {
+		t.Fatalf("after a batch, Check finds %v", problems)
+	}
 }
 
 // unchanged checks that a failed batch left the calendar as it was.
