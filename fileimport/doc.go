@@ -76,6 +76,12 @@
 //   - At most 50,000 objects a file (422 too_many_objects): each is
 //     checked under a PUT's work budget, so the cap bounds the request's
 //     CPU time as the size cap bounds its memory.
+//   - The objects cut from a file take at most 4 times the file cap
+//     together (128 MiB by default; 422 objects_too_large), checked
+//     before they are made: each object gets a copy of the VTIMEZONEs it
+//     names, so a 250 KB file with a 64 KB zone named by 1,000 events
+//     would make 64 MB. Real exports (a zone of 1 to 3 KB, events of a
+//     few hundred bytes) stay far below.
 //   - Two imports run at a time; others wait for a turn. A file is held
 //     whole, with its objects, while it is checked and written.
 //   - URLs: http, https and webcal, 30 s for the whole fetch, at most 5

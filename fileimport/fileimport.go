@@ -33,6 +33,9 @@ const (
 	DefaultMaxFile    = 32 << 20
 	DefaultMaxObjects = 50_000
 	DefaultParallel   = 2
+	// ObjectBytesPerFileByte: the objects of a file may take this many
+	// times the file cap.
+	ObjectBytesPerFileByte = 4
 )
 
 // Tree is what an import needs of the DAV tree: a PUT's checks, so that
@@ -50,6 +53,10 @@ type Options struct {
 	// MaxObjects caps the objects one file may hold (0:
 	// DefaultMaxObjects).
 	MaxObjects int
+	// MaxObjectBytes caps the objects cut from one file together, time
+	// zones copied into each included (0: ObjectBytesPerFileByte times
+	// MaxFile).
+	MaxObjectBytes int64
 	// Parallel is how many imports run at a time; others wait (0:
 	// DefaultParallel).
 	Parallel int
@@ -68,8 +75,10 @@ type API struct {
 	logger     *slog.Logger
 	maxFile    int64
 	maxObjects int
-	fetch      *fetch.Client
-	slots      chan struct{}
+	// maxObjectBytes caps the objects of one file together.
+	maxObjectBytes int64
+	fetch          *fetch.Client
+	slots          chan struct{}
 }
 
 // New returns the import API.
@@ -83,6 +92,9 @@ func New(store storage.DAV, tree Tree, opts Options) *API {
 	}
 	if a.maxObjects <= 0 {
 		a.maxObjects = DefaultMaxObjects
+	}
+	if a.maxObjectBytes = opts.MaxObjectBytes; a.maxObjectBytes <= 0 {
+		a.maxObjectBytes = ObjectBytesPerFileByte * a.maxFile
 	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = DefaultParallel
@@ -220,14 +232,19 @@ func (a *API) handler(k *kind) api.Handler {
 		if err != nil {
 			return err
 		}
-		sp, err := k.split(data)
-		if err != nil {
+		sp, err := k.split(data, limits{objects: a.maxObjects, bytes: a.maxObjectBytes})
+		var many *tooManyError
+		var large *tooLargeError
+		switch {
+		case errors.As(err, &many):
+			return &api.Error{Status: http.StatusUnprocessableEntity, Code: "too_many_objects",
+				Message: fmt.Sprintf("the file holds %d %s, more than the %d one import takes; split it", many.n, k.objects, a.maxObjects)}
+		case errors.As(err, &large):
+			return &api.Error{Status: http.StatusUnprocessableEntity, Code: "objects_too_large",
+				Message: fmt.Sprintf("the file's %s, each with a copy of the time zones it uses, come to more than %d bytes; split the file", k.objects, large.max)}
+		case err != nil:
 			return &fault.Error{Kind: fault.Invalid, Code: "invalid_file",
 				Message: fmt.Sprintf("the file is not %s: %s", k.aFile, err)}
-		}
-		if n := len(sp.parts) + len(sp.refused); n > a.maxObjects {
-			return &api.Error{Status: http.StatusUnprocessableEntity, Code: "too_many_objects",
-				Message: fmt.Sprintf("the file holds %d %s, more than the %d one import takes; split it", n, k.objects, a.maxObjects)}
 		}
 		rep := &Report{Collection: coll.Name, Kind: k.storage.String(), DryRun: opts.dryRun, Source: source}
 		if err := a.run(ctx, acc, coll, k, sp, opts, rep); err != nil {

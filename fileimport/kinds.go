@@ -3,6 +3,8 @@ package fileimport
 import (
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -24,7 +26,13 @@ type kind struct {
 	// ignored is the property whose value exports set to the time of
 	// the export, left out when contents are compared (same).
 	ignored string
-	split   func([]byte) (*split, error)
+	split   func([]byte, limits) (*split, error)
+}
+
+// limits bound what a split makes of a file (aical.SplitLimits).
+type limits struct {
+	objects int
+	bytes   int64
 }
 
 var (
@@ -55,9 +63,15 @@ type refused struct {
 	reason         string
 }
 
-func splitCalendar(data []byte) (*split, error) {
-	res, err := aical.Split(data)
-	if err != nil {
+func splitCalendar(data []byte, lim limits) (*split, error) {
+	res, err := aical.SplitWithin(data, aical.SplitLimits{MaxObjects: lim.objects, MaxBytes: lim.bytes})
+	var le *aical.SplitLimitError
+	switch {
+	case errors.As(err, &le) && le.Objects > 0:
+		return nil, &tooManyError{le.Objects}
+	case errors.As(err, &le):
+		return nil, &tooLargeError{le.MaxBytes}
+	case err != nil:
 		return nil, err
 	}
 	sp := &split{duplicates: res.Duplicates}
@@ -70,10 +84,15 @@ func splitCalendar(data []byte) (*split, error) {
 	return sp, nil
 }
 
-func splitCards(data []byte) (*split, error) {
+// splitCards needs no byte limit: a card is its own bytes, with a UID
+// line at most.
+func splitCards(data []byte, lim limits) (*split, error) {
 	res, err := vcard.Split(data)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(res.Parts) + len(res.Refused); n > lim.objects {
+		return nil, &tooManyError{n}
 	}
 	sp := &split{duplicates: res.Duplicates}
 	for _, p := range res.Parts {
@@ -158,4 +177,17 @@ func safeName(uid string) bool {
 		}
 	}
 	return true
+}
+
+// tooManyError is a file of more objects than an import takes.
+type tooManyError struct{ n int }
+
+func (e *tooManyError) Error() string { return fmt.Sprintf("fileimport: %d objects", e.n) }
+
+// tooLargeError is a file whose objects come to more bytes than an
+// import takes.
+type tooLargeError struct{ max int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("fileimport: objects over %d bytes", e.max)
 }

@@ -505,7 +505,9 @@
 // gets one derived from its content lines but DTSTAMP (DeriveUID,
 // "almanac-import-" and 26 base32 characters of SHA-256), so that the
 // file imported again finds it; a component repeated line for line is
-// dropped and counted.
+// dropped and counted. Copying zones multiplies a file (one large
+// VTIMEZONE named by many events), so SplitWithin caps the objects'
+// bytes together, and their number, before it makes them.
 //
 // # Departures from RFC 5545 on ingest
 //

@@ -75,11 +75,45 @@ const ImportProdID = "-//almanac//import//EN"
 // VCALENDARs of the file define a TZID that one object uses in
 // different ways, the object is refused: which one was meant is unknown.
 func Split(data []byte) (*SplitResult, error) {
+	return SplitWithin(data, SplitLimits{})
+}
+
+// SplitLimits bound what SplitWithin makes of a file. A zero field is no
+// limit.
+type SplitLimits struct {
+	// MaxObjects caps the objects (parts and refusals) of the file.
+	MaxObjects int
+	// MaxBytes caps the parts' Data together. Every object gets a copy
+	// of the VTIMEZONEs it names, so without it a small file holding one
+	// large VTIMEZONE and many events that use it makes objects many
+	// times its size, in memory and then in the store.
+	MaxBytes int64
+}
+
+// SplitLimitError is a file whose objects exceed SplitLimits. Split
+// stops before it makes them.
+type SplitLimitError struct {
+	// Objects is how many objects the file holds, when more than
+	// MaxObjects; 0 when MaxBytes is what is exceeded.
+	Objects  int
+	MaxBytes int64
+}
+
+func (e *SplitLimitError) Error() string {
+	if e.Objects > 0 {
+		return fmt.Sprintf("ical: split: the file holds %d objects, too many", e.Objects)
+	}
+	return fmt.Sprintf("ical: split: the file's objects come to more than %d bytes", e.MaxBytes)
+}
+
+// SplitWithin is Split under limits: a file that exceeds them is a
+// *SplitLimitError, and no more than about lim.MaxBytes is made of it.
+func SplitWithin(data []byte, lim SplitLimits) (*SplitResult, error) {
 	s := &splitter{r: contentline.NewReader(string(data))}
 	if err := s.scan(); err != nil {
 		return nil, err
 	}
-	return s.assemble(), nil
+	return s.assemble(lim)
 }
 
 // splitComp is a top-level component of a VCALENDAR as the file wrote it.
@@ -270,7 +304,7 @@ type splitGroup struct {
 	digests map[[sha256.Size]byte]bool
 }
 
-func (s *splitter) assemble() *SplitResult {
+func (s *splitter) assemble(lim SplitLimits) (*SplitResult, error) {
 	res := &SplitResult{}
 	var groups []*splitGroup
 	byUID := map[string]*splitGroup{}
@@ -296,16 +330,28 @@ func (s *splitter) assemble() *SplitResult {
 		}
 		g.comps = append(g.comps, c)
 	}
+	if lim.MaxObjects > 0 && len(groups) > lim.MaxObjects {
+		return nil, &SplitLimitError{Objects: len(groups)}
+	}
+	var total int64
 	for _, g := range groups {
 		first := g.comps[0]
-		data, reason := s.object(g)
+		// What the object's lines take unfolded, checked before it is
+		// made: folding adds at most 3 bytes in 75, so the parts overrun
+		// MaxBytes by a fraction of one object at most.
+		zones, reason := s.zones(g)
 		if reason != "" {
 			res.Refused = append(res.Refused, Refusal{Line: first.line, UID: g.uid, Component: first.name, Reason: reason})
 			continue
 		}
-		res.Parts = append(res.Parts, Part{UID: g.uid, Component: first.name, Line: first.line, UIDAssigned: g.assigned, Data: data})
+		if lim.MaxBytes > 0 {
+			if total += s.size(g, zones); total > lim.MaxBytes {
+				return nil, &SplitLimitError{MaxBytes: lim.MaxBytes}
+			}
+		}
+		res.Parts = append(res.Parts, Part{UID: g.uid, Component: first.name, Line: first.line, UIDAssigned: g.assigned, Data: s.object(g, zones)})
 	}
-	return res
+	return res, nil
 }
 
 // repeats reports whether g has c's lines already, and notes them.
@@ -339,8 +385,9 @@ func sameLines(a, b []string) bool {
 	return true
 }
 
-// object writes g's calendar object, or says why it cannot.
-func (s *splitter) object(g *splitGroup) ([]byte, string) {
+// zones returns the VTIMEZONEs g's object is to hold, or says why the
+// object cannot be made.
+func (s *splitter) zones(g *splitGroup) ([]*splitComp, string) {
 	for _, c := range g.comps {
 		if c.bad != "" {
 			if len(g.comps) > 1 {
@@ -383,6 +430,37 @@ func (s *splitter) object(g *splitGroup) ([]byte, string) {
 			zones = append(zones, tz)
 		}
 	}
+	return zones, ""
+}
+
+// size is the length of g's object with zones before folding: what
+// object writes, less the folds.
+func (s *splitter) size(g *splitGroup, zones []*splitComp) int64 {
+	cal := s.cals[g.comps[0].cal]
+	n := int64(len("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"))
+	if !cal.version {
+		n += int64(len("VERSION:2.0\r\n"))
+	}
+	if !cal.prodid {
+		n += int64(len("PRODID:" + ImportProdID + "\r\n"))
+	}
+	add := func(lines []string) {
+		for _, l := range lines {
+			n += int64(len(l)) + 2
+		}
+	}
+	add(cal.props)
+	for _, z := range zones {
+		add(z.lines)
+	}
+	for _, c := range g.comps {
+		add(c.lines)
+	}
+	return n
+}
+
+// object writes g's calendar object with zones.
+func (s *splitter) object(g *splitGroup, zones []*splitComp) []byte {
 	cal := s.cals[g.comps[0].cal]
 	var out []byte
 	out = contentline.AppendFolded(out, "BEGIN:VCALENDAR")
@@ -405,7 +483,7 @@ func (s *splitter) object(g *splitGroup) ([]byte, string) {
 			out = contentline.AppendFolded(out, l)
 		}
 	}
-	return contentline.AppendFolded(out, "END:VCALENDAR"), ""
+	return contentline.AppendFolded(out, "END:VCALENDAR")
 }
 
 // DeriveUID makes a UID for a component that has none from its content
