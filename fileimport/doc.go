@@ -82,8 +82,10 @@
 //     names, so a 250 KB file with a 64 KB zone named by 1,000 events
 //     would make 64 MB. Real exports (a zone of 1 to 3 KB, events of a
 //     few hundred bytes) stay far below.
-//   - Two imports run at a time; others wait for a turn. A file is held
-//     whole, with its objects, while it is checked and written.
+//   - Two imports are cut, checked and written at a time; others wait
+//     for a turn. A file is held whole, with its objects, meanwhile.
+//     The upload is read, or the URL fetched, before the turn is taken,
+//     so that a slow sender holds up no one else's import.
 //   - URLs: http, https and webcal, 30 s for the whole fetch, at most 5
 //     redirects, the size cap while reading; addresses of private and
 //     local networks are refused (400 url_not_allowed: loopback, RFC

@@ -220,17 +220,19 @@ func (a *API) handler(k *kind) api.Handler {
 		if err != nil {
 			return err
 		}
-		// Files are held whole in memory, several times over while they
-		// are cut and checked: imports take turns.
+		// The file is read before the turn is taken, as a PUT body is,
+		// so that a slow sender or URL holds up no other import.
+		data, source, err := a.read(r, k)
+		if err != nil {
+			return err
+		}
+		// Cut and checked, a file is held several times over and costs
+		// a PUT's checks per object: imports take turns.
 		select {
 		case a.slots <- struct{}{}:
 			defer func() { <-a.slots }()
 		case <-ctx.Done():
 			return ctx.Err()
-		}
-		data, source, err := a.read(r, k)
-		if err != nil {
-			return err
 		}
 		sp, err := k.split(data, limits{objects: a.maxObjects, bytes: a.maxObjectBytes})
 		var many *tooManyError
