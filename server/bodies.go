@@ -69,24 +69,24 @@ func (l BodyLimits) limitBodies(next http.Handler) http.Handler {
 // allow raises the budget of an authenticated request whose endpoint
 // accepts bodies of up to max bytes.
 func (l BodyLimits) allow(max int64) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			l.raise(r, max)
-			next.ServeHTTP(w, r)
-		})
-	}
+	return l.allowFor(func(*http.Request) int64 { return max })
 }
 
-// raise gives r the budget of an authenticated request for a body of up
-// to max bytes; an API route that takes files calls it (api.Options
-// AllowBody) once its caller is known.
-func (l BodyLimits) raise(r *http.Request, max int64) {
-	if b, ok := r.Body.(*boundedBody); ok {
-		size := max
-		if r.ContentLength > 0 && r.ContentLength < max {
-			size = r.ContentLength
-		}
-		b.raise(max, time.Now().Add(l.Base+time.Duration(size/l.MinRate)*time.Second))
+// allowFor is allow with the cap chosen per request, such as the API
+// router's per-route api.BodyLimit.
+func (l BodyLimits) allowFor(limit func(*http.Request) int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if b, ok := r.Body.(*boundedBody); ok {
+				max := limit(r)
+				size := max
+				if r.ContentLength > 0 && r.ContentLength < max {
+					size = r.ContentLength
+				}
+				b.raise(max, time.Now().Add(l.Base+time.Duration(size/l.MinRate)*time.Second))
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 }
 

@@ -697,6 +697,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Responders
 	Maintenance
 	Close() error
 }

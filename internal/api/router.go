@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -28,6 +29,10 @@ const (
 	// anyone else gets the router's own answer for a path it does not
 	// serve, so that a route's existence is no hint of what it guards.
 	AdminOnly
+	// LargeBody routes take bodies of up to MaxLargeBody bytes (BodyLimit)
+	// instead of MaxBody: texts such as a responder's message, whose own
+	// limit must be reachable to be reported on its field.
+	LargeBody
 )
 
 // Options configures a Router.
@@ -47,10 +52,6 @@ type Options struct {
 	// it is served: metrics and logs count requests by route, not by a
 	// path that holds IDs.
 	Matched func(r *http.Request, pattern string)
-	// AllowBody, when set, lets the request read a body of up to max
-	// bytes: the server caps bodies at MaxBody, and HandleUpload's
-	// routes take more once the caller is authenticated.
-	AllowBody func(r *http.Request, max int64)
 }
 
 // Router is the one router of /api/v1: method patterns of Go's ServeMux
@@ -78,6 +79,22 @@ func NewRouter(opts Options) *Router {
 // Handle registers h for pattern, "METHOD /path/{param}". A GET route
 // answers HEAD too.
 func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
+	var limit int64
+	if slices.Contains(opts, LargeBody) {
+		limit = MaxLargeBody
+	}
+	rt.handle(pattern, h, limit, opts)
+}
+
+// HandleUpload registers h like Handle for a route that takes request
+// bodies (files) of up to max bytes rather than MaxBody (BodyLimit), which
+// the server's body limits grant once the caller is authenticated.
+func (rt *Router) HandleUpload(pattern string, max int64, h Handler, opts ...RouteOption) {
+	rt.handle(pattern, h, max, opts)
+}
+
+// handle registers h; a bodyLimit above 0 replaces MaxBody (BodyLimit).
+func (rt *Router) handle(pattern string, h Handler, bodyLimit int64, opts []RouteOption) {
 	public, duringChange := slices.Contains(opts, Public), slices.Contains(opts, DuringLoginChange)
 	adminOnly := slices.Contains(opts, AdminOnly)
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -99,21 +116,14 @@ func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
 	if !public {
 		next = rt.opts.Authenticate(next)
 	}
+	if bodyLimit > 0 {
+		inner := next
+		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, bodyLimit)))
+		})
+	}
 	rt.mux.Handle(pattern, next)
 	rt.routes = append(rt.routes, pattern)
-}
-
-// HandleUpload registers h like Handle for a route that takes request
-// bodies (files) of up to max bytes rather than MaxBody; Options.AllowBody
-// raises the cap when the route is reached, after authentication, so
-// that a stranger still cannot send more than MaxBody.
-func (rt *Router) HandleUpload(pattern string, max int64, h Handler, opts ...RouteOption) {
-	rt.Handle(pattern, func(w http.ResponseWriter, r *http.Request) error {
-		if rt.opts.AllowBody != nil {
-			rt.opts.AllowBody(r, max)
-		}
-		return h(w, r)
-	}, opts...)
 }
 
 // Routes lists the registered patterns in registration order.
@@ -188,6 +198,7 @@ var faultStatuses = map[fault.Kind]int{
 	fault.Conflict:        http.StatusConflict,
 	fault.Limit:           http.StatusConflict,
 	fault.Throttled:       http.StatusTooManyRequests,
+	fault.Unprocessable:   http.StatusUnprocessableEntity,
 }
 
 // retryAfterValue is a Retry-After header in whole seconds, rounded up:

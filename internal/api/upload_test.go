@@ -6,14 +6,12 @@ import (
 	"testing"
 )
 
-// HandleUpload raises the body cap through Options.AllowBody only once
-// authentication let the request through; Handle never does.
-func TestHandleUpload_RaisesAfterAuthentication(t *testing.T) {
-	type call struct {
-		max  int64
-		user string
-	}
-	var calls []call
+// HandleUpload's route tells the server's body limits its own cap
+// through BodyLimit, seen after authentication as LargeBody's is; other
+// routes keep MaxBody, and a request that authentication turns away
+// never reaches the raise.
+func TestHandleUpload_BodyLimit(t *testing.T) {
+	var seen []int64
 	rt := NewRouter(Options{
 		Authenticate: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -21,10 +19,11 @@ func TestHandleUpload_RaisesAfterAuthentication(t *testing.T) {
 					w.WriteHeader(http.StatusUnauthorized)
 					return
 				}
+				// Where the server raises the cap (allowFor(BodyLimit)).
+				seen = append(seen, BodyLimit(r))
 				next.ServeHTTP(w, r)
 			})
 		},
-		AllowBody: func(r *http.Request, max int64) { calls = append(calls, call{max, r.Header.Get("X-Test-User")}) },
 	})
 	ok := func(w http.ResponseWriter, r *http.Request) error { w.WriteHeader(http.StatusNoContent); return nil }
 	rt.HandleUpload("POST /api/v1/files", 5<<20, ok)
@@ -47,7 +46,7 @@ func TestHandleUpload_RaisesAfterAuthentication(t *testing.T) {
 			t.Fatalf("POST %s as %q: %d, want %d", tc.path, tc.user, rec.Code, tc.status)
 		}
 	}
-	if len(calls) != 1 || calls[0] != (call{5 << 20, "jane"}) {
-		t.Fatalf("AllowBody calls %+v, want one for jane's upload of up to 5 MiB", calls)
+	if len(seen) != 2 || seen[0] != MaxBody || seen[1] != 5<<20 {
+		t.Fatalf("BodyLimit after authentication: %v, want [%d %d]", seen, MaxBody, 5<<20)
 	}
 }
