@@ -281,6 +281,8 @@ func (a *API) read(r *http.Request, k *kind) ([]byte, string, error) {
 		var req struct {
 			URL string `json:"url"`
 		}
+		// The route's cap is a file's; a JSON body names a URL only.
+		r.Body = http.MaxBytesReader(nil, r.Body, api.MaxBody)
 		if err := api.Decode(r, &req); err != nil {
 			return nil, "", err
 		}

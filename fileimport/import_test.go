@@ -399,6 +399,8 @@ func TestImport_BadInput(t *testing.T) {
 			`unknown parameter "dryrun"; an import takes dry_run and skip_refused`},
 		{"not a boolean", path + "?dry_run=maybe", "x", "text/calendar", 400, "invalid_field", "dry_run", "dry_run must be true or false"},
 		{"no url", path, `{}`, "application/json", 400, "invalid_field", "url", "url names the iCalendar file to import"},
+		{"a JSON body larger than JSON bodies are", path, `{"url":"https://example.com/` + strings.Repeat("a", 70<<10) + `"}`, "application/json",
+			413, "too_large", "", "the request body exceeds 65536 bytes"},
 		{"unknown JSON field", path, `{"uri":"https://example.com/a.ics"}`, "application/json", 400, "invalid_field", "uri", `unknown field "uri"`},
 		{"not http", path, `{"url":"file:///etc/passwd"}`, "application/json", 400, "invalid_field", "url", "only http and https URLs are fetched"},
 		{"a private address", path, `{"url":"http://127.0.0.1:1/cal.ics"}`, "application/json", 400, "url_not_allowed", "url",
