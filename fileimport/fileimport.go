@@ -135,7 +135,7 @@ type Counts struct {
 	Duplicates int `json:"duplicates"`
 }
 
-// Actions of a ReportObject.
+// Actions of an ObjectJSON.
 const (
 	ActionCreated = "created"
 	ActionUpdated = "updated"
