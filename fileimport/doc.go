@@ -79,8 +79,8 @@
 //   - The objects cut from a file take at most 4 times the file cap
 //     together (128 MiB by default; 422 objects_too_large), checked
 //     before they are made: each object gets a copy of the VTIMEZONEs it
-//     names, so a 250 KB file with a 64 KB zone named by 1,000 events
-//     would make 64 MB. Real exports (a zone of 1 to 3 KB, events of a
+//     names, so a 140 KB file with a 64 KB zone named by 1,000 events
+//     would make 66 MB. Real exports (a zone of 1 to 3 KB, events of a
 //     few hundred bytes) stay far below.
 //   - Two imports are cut, checked and written at a time; others wait
 //     for a turn. A file is held whole, with its objects, meanwhile.

@@ -13,10 +13,10 @@ import (
 
 // Time zones are copied into every object that names them, so a small
 // file with one large VTIMEZONE and many events that use it would make
-// objects many times its size (here 250 KB of file, 64 MB of objects).
-// The objects of one file are capped together
-// (fileimport.ObjectBytesPerFileByte times the file cap) before they are
-// made, and such a file is refused whole.
+// objects many times its size: here 140 KB of file, 66 MB of objects,
+// and 287 MB allocated to cut it. The objects of one file are capped
+// together (fileimport.ObjectBytesPerFileByte times the file cap) before
+// they are made, and such a file is refused whole.
 func TestImport_TimeZoneCopiesAreCapped(t *testing.T) {
 	env := servertest.New(t, func(c *server.Config) { c.ImportMaxFile = 256 << 10 })
 	jane := env.Account("jane@example.com")
