@@ -172,7 +172,9 @@
 // backslashes). Its password and the key that seals source passwords
 // while a job runs are files (-import-master-secret, -import-key,
 // default in DATA), created with random contents when missing and read
-// before the server binds, like the link key: neither is in the database.
+// at start, like the link key: neither is in the database.
+// -import-allow-private lets both kinds of import, file URLs and IMAP
+// sources, reach loopback and private networks.
 //
 // # Passwords
 //

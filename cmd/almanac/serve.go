@@ -73,7 +73,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	importKey := c.str("import-key", "ALMANAC_IMPORT_KEY", "", "`FILE` holding the key source passwords are sealed with while their import runs, created when missing (default DATA/import.key)", checkFile)
 	importWorkers := c.integer("import-workers", "ALMANAC_IMPORT_WORKERS", 4, 1, 64, "at most `N` imports copying at once, 1 to 64")
 	importPerHost := c.integer("import-per-host", "ALMANAC_IMPORT_PER_HOST", 2, 1, 64, "at most `N` imports reading from one source IMAP server at once, 1 to 64")
-	importPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports read from sources on loopback and private addresses (refused by default: users must not probe the server's network)")
+	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs and read IMAP mailboxes on private and local networks (loopback, LAN, link-local), which are refused by default: users must not probe the server's network")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	imports.Workers, imports.PerHost, imports.AllowPrivate = *importWorkers, *importPerHost, *importPrivate
+	imports.Workers, imports.PerHost, imports.AllowPrivate = *importWorkers, *importPerHost, *importAllowPrivate
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -187,7 +187,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SieveDir: *sieveDir, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
-		TrustedProxies: *trusted, ProxyHeader: *proxyHeader, Imports: imports}
+		TrustedProxies: *trusted, ProxyHeader: *proxyHeader,
+		ImportAllowPrivate: *importAllowPrivate, Imports: imports}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}
