@@ -99,6 +99,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Grants", grantTests},
 		{"Security", securityTests},
 		{"Mail", mailTests},
+		{"MailEndpoints", mailEndpointTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
