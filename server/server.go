@@ -21,6 +21,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/clientsetup"
 	"almanac/internal/api"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
@@ -67,6 +68,10 @@ type Config struct {
 	// Backup schedules backups, which Run makes (backup.go); a zero
 	// value makes none.
 	Backup BackupConfig
+	// ClientSetup is where mail clients are told to connect (serve's
+	// -imap-* and -submission-* flags); zero: the client setup documents
+	// have no mail to offer unless a Mail Service names its own servers.
+	ClientSetup clientsetup.Config
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -162,6 +167,7 @@ func New(cfg Config) *Server {
 			}
 		},
 	})
+	setup := clientsetup.New(cfg.Store, clientsetup.Options{Logger: logger, Config: cfg.ClientSetup, PublicURL: cfg.PublicURL})
 	for _, f := range []interface{ Routes(*api.Router) }{
 		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
@@ -170,6 +176,7 @@ func New(cfg Config) *Server {
 			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard(), Observer: m.mail}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
+		setup,
 	} {
 		f.Routes(apiRouter)
 	}
@@ -196,6 +203,15 @@ func New(cfg Config) *Server {
 	// a redirect would turn their PROPFIND into a GET.
 	r.Handle("/dav", davHandler)
 	r.PathPrefix("/api/").Handler(routed("api", apiRouter))
+	// Mail client discovery needs no login and tells only what a domain
+	// publishes anyway (clientsetup/doc.go). Outlook capitalises its
+	// path, other clients do not.
+	autoconfig := routed("autoconfig", methods{http.MethodGet: http.HandlerFunc(setup.Autoconfig)})
+	r.Handle(clientsetup.AutoconfigPath, autoconfig)
+	r.Handle(clientsetup.AutoconfigHostPath, autoconfig)
+	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return strings.EqualFold(r.URL.Path, clientsetup.AutodiscoverPath)
+	}).Handler(routed("autodiscover", methods{http.MethodPost: http.HandlerFunc(setup.Autodiscover)}))
 	// Public feeds: the token is the credential, no login.
 	r.PathPrefix(publish.CalendarPrefix).Handler(routed("feed", feeds))
 	r.PathPrefix(publish.AddressBookPrefix).Handler(routed("feed", feeds))
