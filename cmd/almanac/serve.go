@@ -43,6 +43,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpUser := c.str("smtp-user", "ALMANAC_SMTP_USER", "", "SMTP user `NAME` (the password only from env ALMANAC_SMTP_PASSWORD)", nil)
 	smtpFrom := c.str("smtp-from", "ALMANAC_SMTP_FROM", "", "From `ADDRESS` of account mail (required with -smtp-host)", parseAddress)
 	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist", checkOutputFile)
+	mailClients := defineMailClientFlags(c)
 	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist", checkOutputFile)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
@@ -57,6 +58,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	metricsToken, err := pickMetricsToken(*metricsTokenFile, os.Getenv("ALMANAC_METRICS_TOKEN"))
 	if err != nil {
 		return &usageError{cmd: "serve", msg: err.Error()}
+	}
+	if err := mailClients.check(); err != nil {
+		return err
 	}
 	if *backupDir == "" {
 		for _, f := range []string{"backup-every", "backup-keep"} {
@@ -137,7 +141,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention,
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention, ClientSetup: mailClients.config(),
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}}
 	if metricsLn == nil {
