@@ -14,6 +14,7 @@ import (
 	"almanac/auth"
 	"almanac/internal/api"
 	"almanac/internal/fault"
+	"almanac/internal/remote"
 	"almanac/notify"
 	"almanac/storage"
 )
@@ -451,10 +452,6 @@ func (a *API) endOtherSessions(w http.ResponseWriter, r *http.Request, acc *stor
 	return nil
 }
 
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+// baseURL is the scheme and host the client used, through the proxy
+// when it came through a trusted one.
+func baseURL(r *http.Request) string { return remote.Of(r).BaseURL() }

@@ -8,6 +8,7 @@ import (
 	"almanac/auth"
 	"almanac/internal/api"
 	"almanac/internal/fault"
+	"almanac/internal/remote"
 	"almanac/notify"
 	"almanac/storage"
 )
@@ -221,7 +222,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: token, Path: "/", Expires: s.Expires,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: remote.Of(r).Scheme == "https", SameSite: http.SameSiteStrictMode})
 	api.WriteJSON(w, http.StatusOK, map[string]any{"csrf_token": csrf, "expires": s.Expires, "login": acc.Login})
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"almanac/internal/fault"
+	"almanac/internal/remote"
 	"almanac/storage"
 )
 
@@ -57,9 +58,8 @@ type Options struct {
 	// MaxConcurrentVerifications bound.
 	Verify func(encoded, pw string) (bool, error)
 	// ClientAddr returns the client's address ("host:port" or "host") for
-	// throttling and logs. Default r.RemoteAddr. Behind a reverse proxy,
-	// set it to read the proxy's trusted header, or every client shares
-	// the proxy's address budget.
+	// throttling and logs. Default remote.Of(r).Addr: the address the
+	// server's trusted proxies name, else the connection's.
 	ClientAddr func(*http.Request) string
 	// Observer, when set, is told of every wrong secret and every
 	// throttled attempt, of every kind the Guard checks.
@@ -120,7 +120,7 @@ func New(store Store, opts Options) *Authenticator {
 		a.now = time.Now
 	}
 	if a.clientAddr == nil {
-		a.clientAddr = func(r *http.Request) string { return r.RemoteAddr }
+		a.clientAddr = func(r *http.Request) string { return remote.Of(r).Addr }
 	}
 	realm := opts.Realm
 	if realm == "" {

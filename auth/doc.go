@@ -172,8 +172,10 @@
 // single failures, not a locked-out key. The counters live in the
 // process: several servers behind one store each count on their own.
 //
-// Behind a reverse proxy every client shares the proxy's address; set
-// Options.ClientAddr to take the address from the proxy's header.
+// The client address is the one internal/remote settles for the
+// request: behind a reverse proxy the server trusts (-trusted-proxies),
+// the address the proxy names; otherwise the connection's, so that clients
+// behind a proxy the server was not told to trust share its address.
 //
 // # Secrets
 //

@@ -20,6 +20,7 @@ import (
 	"almanac/internal/api"
 	"almanac/internal/davtree"
 	"almanac/internal/fault"
+	"almanac/internal/remote"
 	"almanac/storage"
 )
 
@@ -105,16 +106,15 @@ func (a *API) Routes(rt *api.Router) {
 	rt.Handle("PUT "+servicesPath, a.setServiceSettings)
 }
 
-// base is the external base URL, without a trailing slash.
+// base is the external base URL, without a trailing slash: the public
+// URL, else the scheme and host the client used (through a trusted
+// proxy: the ones it names, internal/remote).
 func (a *API) base(r *http.Request) *url.URL {
 	if a.public != nil {
 		return a.public
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return &url.URL{Scheme: scheme, Host: r.Host}
+	c := remote.Of(r)
+	return &url.URL{Scheme: c.Scheme, Host: c.Host}
 }
 
 // davURL is where calendar and contacts apps start discovery.
@@ -178,7 +178,7 @@ func (a *API) Autoconfig(w http.ResponseWriter, r *http.Request) {
 		}
 		s, username = svc, canonical(svc, m)
 	default:
-		domain := requestDomain(r.Host)
+		domain := requestDomain(remote.Of(r).Host)
 		svc, err := a.store.MailServiceByDomain(ctx, domain)
 		if err != nil {
 			a.notFound(w, r, err)

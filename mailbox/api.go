@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"almanac/auth"
@@ -37,20 +36,17 @@ type Options struct {
 	Logger *slog.Logger
 	Mailer notify.Mailer
 	Texter notify.Texter
-	// PasswdFile and VirtualMap are where the Dovecot passwd-file and the
-	// Postfix virtual table are kept up to date; "" skips one.
-	PasswdFile, VirtualMap string
+	// Exports keeps the Dovecot passwd-file and the Postfix virtual
+	// table up to date; nil: no files.
+	Exports *Exporter
 	// Guard throttles mailbox-password guesses and runs argon2 (linking,
 	// new passwords) under the server's one limit; the server passes the
 	// Authenticator's. Required.
 	Guard *auth.Guard
-	// Observer, when set, is told the result of every export of the mail
-	// server files.
-	Observer Observer
 }
 
-// Observer is told what the exports of the mail server files come to,
-// for monitoring: the server counts them with its metrics, so that this
+// Observer is told what the exports of the mail server files
+// (ExporterOptions.Observer) come to, for monitoring: the server counts them with its metrics, so that this
 // package needs no metrics library. It must not block.
 type Observer interface {
 	// Exported is one export of the files; err is nil when every file
@@ -64,8 +60,6 @@ type API struct {
 	store Store
 	opts  Options
 	guard *auth.Guard
-	// exportMu makes file updates follow the store's order.
-	exportMu sync.Mutex
 }
 
 // New returns the mail API.

@@ -1,10 +1,12 @@
 package mailbox
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -111,7 +113,7 @@ func (a *API) createService(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusCreated, serviceView(s))
 	return nil
 }
@@ -155,7 +157,7 @@ func (a *API) updateService(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusOK, serviceView(s))
 	return nil
 }
@@ -251,7 +253,7 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusCreated, mailboxView(s, m))
 	return nil
 }
@@ -304,7 +306,7 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request, s *storage.Mai
 	if err := a.store.SetMailboxPassword(r.Context(), s.ID, m.LocalPart, hash, time.Now().UTC()); err != nil {
 		return err
 	}
-	a.export(r.Context())
+	a.exportLater()
 	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "password_changed", "address": address, "note": mailClientNote})
 	return nil
 }
@@ -331,7 +333,7 @@ func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request) error {
 			a.opts.Logger.ErrorContext(ctx, "mailbox: fallback username failed", "account", owner.ID, "err", err)
 		}
 	}
-	a.export(ctx)
+	a.exportLater()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -656,7 +658,7 @@ func (a *API) addAlias(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	api.WriteJSON(w, http.StatusCreated, map[string]string{"alias": alias + "@" + s.Domain, "delivers_to": m.LocalPart + "@" + s.Domain})
 	return nil
 }
@@ -674,7 +676,7 @@ func (a *API) removeAlias(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.RemoveAlias(ctx, s.ID, m.LocalPart, alias); err != nil {
 		return err
 	}
-	a.export(ctx)
+	a.exportLater()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -701,30 +703,34 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// export rewrites the Dovecot and Postfix files after a change. A
-// failure is logged: the store holds the truth and the next change or
-// `almanac mail export` writes the files again.
-func (a *API) export(ctx context.Context) {
-	if a.opts.PasswdFile == "" && a.opts.VirtualMap == "" {
-		return
-	}
-	a.exportMu.Lock()
-	defer a.exportMu.Unlock()
-	err := Export(ctx, a.store, a.opts.PasswdFile, a.opts.VirtualMap)
-	if a.opts.Observer != nil {
-		a.opts.Observer.Exported(err)
-	}
-	if err != nil {
-		a.opts.Logger.ErrorContext(ctx, "mailbox: cannot write the mail server files", "err", err)
+// exportLater marks the Dovecot and Postfix files stale after a change
+// the store holds; the server's Exporter writes them in the background,
+// retrying until it can, so the request's answer is about what is
+// stored, and true.
+func (a *API) exportLater() {
+	if a.opts.Exports != nil {
+		a.opts.Exports.Changed()
 	}
 }
 
 // Export writes the Dovecot passwd-file and the Postfix virtual table
 // from the store; "" skips a file.
 func Export(ctx context.Context, store storage.Mail, passwdFile, virtualMap string) error {
+	_, err := export(ctx, store, passwdFile, virtualMap, false)
+	return err
+}
+
+// export renders the files from the store and writes them; onlyChanged
+// leaves a file alone whose content is already that, so that a mail
+// server watching its mtime is not woken for nothing. changed reports
+// whether a file was written.
+func export(ctx context.Context, store storage.Mail, passwdFile, virtualMap string, onlyChanged bool) (changed bool, err error) {
+	if passwdFile == "" && virtualMap == "" {
+		return false, nil
+	}
 	services, boxes, err := store.MailExport(ctx)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("mailbox: read mailboxes: %w", err)
 	}
 	var entries []Entry
 	var routes []Route
@@ -743,23 +749,30 @@ func Export(ctx context.Context, store storage.Mail, passwdFile, virtualMap stri
 			routes = append(routes, Route{From: "@" + d, To: "@" + s.Domain})
 		}
 	}
-	if passwdFile != "" {
-		data, err := PasswdFile(entries)
+	write := func(path string, render func() ([]byte, error), mode os.FileMode) error {
+		if path == "" {
+			return nil
+		}
+		data, err := render()
 		if err != nil {
 			return err
 		}
-		if err := WriteAtomic(passwdFile, data, 0o640); err != nil {
+		if onlyChanged {
+			if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+				return nil
+			}
+		}
+		if err := WriteAtomic(path, data, mode); err != nil {
 			return err
 		}
+		changed = true
+		return nil
 	}
-	if virtualMap != "" {
-		data, err := VirtualMap(routes)
-		if err != nil {
-			return err
-		}
-		if err := WriteAtomic(virtualMap, data, 0o644); err != nil {
-			return err
-		}
+	if err := write(passwdFile, func() ([]byte, error) { return PasswdFile(entries) }, 0o640); err != nil {
+		return changed, err
 	}
-	return nil
+	if err := write(virtualMap, func() ([]byte, error) { return VirtualMap(routes) }, 0o644); err != nil {
+		return changed, err
+	}
+	return changed, nil
 }

@@ -27,6 +27,9 @@ type env struct {
 	owner, manager, member *storage.Account
 	passwd, virtual        string
 	box                    *servertest.Postbox
+	// flush writes the mail server files now, as the server's Run does
+	// shortly after a change.
+	flush func(context.Context) error
 }
 
 // newEnv builds the server with the Dovecot and Postfix files in a
@@ -40,6 +43,9 @@ func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 		c.DovecotPasswd, c.PostfixVirtual = e.passwd, e.virtual
 	}}, configure...)...)
 	e.h, e.store, e.box = srv.Server, srv.Store, srv.Post
+	if files := srv.Server.MailFiles(); files != nil {
+		e.flush = files.Flush
+	}
 	for _, p := range []struct {
 		acc   **storage.Account
 		login string
@@ -49,6 +55,14 @@ func newEnv(t *testing.T, configure ...func(*server.Config)) *env {
 		})
 	}
 	return e
+}
+
+// mailFiles brings the mail server files up to date with the store.
+func (e *env) mailFiles() {
+	e.t.Helper()
+	if err := e.flush(e.t.Context()); err != nil {
+		e.t.Fatalf("write the mail server files: %v", err)
+	}
 }
 
 type resp struct {
@@ -141,6 +155,7 @@ func TestAliases(t *testing.T) {
 	e.must(e.call(e.member, "DELETE", "/api/v1/mailboxes/anna@domain.xyz/aliases/a50", ""), 204)
 	e.must(add("a51"), 201)
 	// The Postfix table follows.
+	e.mailFiles()
 	data, err := os.ReadFile(e.virtual)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +187,7 @@ func TestRightsAndPasswords(t *testing.T) {
 	}
 	wantError(t, e.call(e.member, "PUT", "/api/v1/mailboxes/anna@domain.xyz/password", `{"password":"brand new secret","password_confirm":"brand new secreT"}`), 400, "invalid_field", "password_confirm")
 	wantError(t, e.call(e.member, "PUT", "/api/v1/mailboxes/anna@domain.xyz/password", `{"password":"short","password_confirm":"short"}`), 400, "invalid_field", "password")
+	e.mailFiles()
 	passwd, _ := os.ReadFile(e.passwd)
 	if !strings.Contains(string(passwd), "anna@domain.xyz:{ARGON2ID}$argon2id$") {
 		t.Errorf("passwd-file:\n%s", passwd)
@@ -240,6 +256,7 @@ func TestDeletingALoginMailbox(t *testing.T) {
 	if r := e.call(&storage.Account{Login: "anna@domain.xyz"}, "GET", "/api/v1/account", ""); r.code != 401 {
 		t.Errorf("the old login still works: %d", r.code)
 	}
+	e.mailFiles()
 	passwd, _ := os.ReadFile(e.passwd)
 	if strings.Contains(string(passwd), "anna@domain.xyz") {
 		t.Error("deleted mailbox still in the passwd-file")

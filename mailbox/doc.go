@@ -41,6 +41,38 @@
 // WriteAtomic replaces a file so that the mail server never sees a
 // partial one.
 //
+// # Keeping the files up to date
+//
+// The server's Exporter writes the files in the background, never on a
+// request's path: an API call that changes mailboxes or aliases stores
+// the change, marks the files stale (Exporter.Changed) and answers about
+// what it stored, which is true whatever becomes of the files. The
+// exporter then
+//
+//   - writes at once at start (catching up on changes made while the
+//     server was down, or a restore), then 1 s after a change, so that a
+//     burst of changes is one write; each write renders the store as it
+//     is then, so it covers every change marked before it;
+//   - leaves a file whose content is already right untouched, so that a
+//     mail server watching its mtime is not woken for nothing;
+//   - runs -mail-reload-cmd with /bin/sh -c after a write (and once at
+//     the first export of the process, making up for a run lost to a
+//     crash), with ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL set
+//     to the files, so that `postmap "$ALMANAC_POSTFIX_VIRTUAL"` rebuilds
+//     Postfix's table; the first 4 KiB of its output are logged, and a
+//     run still going after 1 minute is killed with its process group;
+//   - treats a failed write or a failed command alike: logged at Error,
+//     retried after 2 s, doubling up to 5 minutes (a missing directory
+//     or a permission takes an operator; the wait bounds the log without
+//     leaving the files behind for long once fixed), counted by the
+//     Observer (the server's metrics), and reported by Health, which the
+//     server's /readyz shows as "mail-export": "failing", without the
+//     error text, until a write succeeds;
+//   - writes what is still stale once more when the server stops.
+//
+// serve checks at start that the files' directories exist and take new
+// files, so that most failures are found before the first change.
+//
 // # Linking and passwords
 //
 // POST /api/v1/mailboxes/link checks a mailbox password through the

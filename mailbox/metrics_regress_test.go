@@ -37,6 +37,8 @@ func TestExportResultsInMetrics(t *testing.T) {
 				t.Fatalf("an organization alone exported: %v", m.Series("almanac_mail_exports_total"))
 			}
 			env.Do("POST", "/api/v1/orgs/"+org.ID+"/services", owner.Login, `{"domain":"example.net","plan":"standard"}`)
+			// The server's Run writes the files shortly after; here, now.
+			env.Server.MailFiles().Flush(t.Context())
 			m := env.Scrape()
 			if ok, failed := m.Value("almanac_mail_exports_total", "result", "ok"), m.Value("almanac_mail_exports_total", "result", "error"); ok != tc.ok || failed != tc.error {
 				t.Errorf("exports: %v ok, %v error; want %v and %v", ok, failed, tc.ok, tc.error)

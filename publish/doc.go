@@ -74,7 +74,8 @@
 //   - Access-Control-Allow-Origin: * (websites fetch feeds from the
 //     browser), Content-Disposition: inline, gzip when accepted.
 //   - A token that was never issued (its MAC fails) counts against the
-//     client address: 20 per 10 minutes, then 429 with Retry-After. Real
+//     client address (internal/remote: the one a trusted proxy names, else
+//     the connection's): 20 per 10 minutes, then 429 with Retry-After. Real
 //     tokens, including revoked ones that subscribers keep polling, never
 //     count and are never slowed. Revoked, expired and deleted-collection
 //     links are 404.

@@ -15,6 +15,7 @@ import (
 	"almanac/auth"
 	"almanac/internal/dav"
 	aical "almanac/internal/ical"
+	"almanac/internal/remote"
 	"almanac/sharing"
 	"almanac/storage"
 )
@@ -37,7 +38,7 @@ type Options struct {
 	// CacheBytes bounds the rendered feeds kept in memory (0: 64 MiB).
 	CacheBytes int64
 	// ClientAddr returns the client's address for throttling (default
-	// r.RemoteAddr; behind a proxy, read its trusted header).
+	// remote.Of(r).Addr, which believes only trusted proxies).
 	ClientAddr func(*http.Request) string
 	// GuessLimit unknown tokens per GuessWindow from one address are
 	// answered; more get 429 (0: 20 per 10 minutes).
@@ -96,7 +97,7 @@ func NewHandler(store Store, keys *sharing.Keyring, opts Options) *Handler {
 	}
 	h.guesses = auth.NewLimiter(opts.GuessLimit, opts.GuessWindow, 100_000)
 	if h.clientAddr == nil {
-		h.clientAddr = func(r *http.Request) string { return r.RemoteAddr }
+		h.clientAddr = func(r *http.Request) string { return remote.Of(r).Addr }
 	}
 	if h.now == nil {
 		h.now = time.Now

@@ -29,9 +29,11 @@
 // /healthz is liveness: 200 {"status":"ok"} whenever the process answers,
 // whatever the database, since a restart does not mend a database. /readyz
 // is readiness: it runs every check registered with AddReadyCheck (the
-// database's, a read transaction, always; features add theirs, such as
-// the mail server files) under one 2 s deadline, and answers 200, or 503
-// with {"status":"unavailable","checks":{"database":"failing"}}. A failing
+// database's, a read transaction, always; "mail-export" when mail server
+// files are configured, failing while their writes fail: the
+// mailbox.Exporter retries them in the background, run by Run) under one
+// 2 s deadline, and answers 200, or 503 with
+// {"status":"unavailable","checks":{"database":"failing"}}. A failing
 // check's error is logged, never sent: both paths need no login.
 //
 // # Metrics
@@ -79,6 +81,15 @@
 // characters (CheckMetricsToken): 96 bits at the least, which no rate of
 // guessing finds, so failures are not throttled.
 //
+// # Clients behind proxies
+//
+// Before anything else, internal/remote settles who the client is and
+// which scheme and host it used, believing X-Forwarded-For (or RFC 7239
+// Forwarded), X-Forwarded-Proto and X-Forwarded-Host only from
+// Config.TrustedProxies; throttling, the log, public link URLs, the
+// session cookie's Secure flag and the MOVE/COPY Destination check all
+// read that one answer.
+//
 // # Logs
 //
 // Run does the background work: feed statistics, change-log pruning and,
@@ -91,7 +102,8 @@
 // the rhythm: the next backup is due Every after the newest archive.
 //
 // Every request gets one log line (request id, principal, method, path,
-// status, duration, bytes) through log/slog. The request id, also sent as
+// status, bytes, duration, client address) through log/slog.
+// The request id, also sent as
 // X-Request-Id, rides in the request's context, and LogHandler adds it as
 // "req" to every record logged with that context, in every package and in
 // either format (text or JSON): the error lines of the DAV and API

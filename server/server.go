@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -25,6 +26,7 @@ import (
 	"almanac/internal/api"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
+	"almanac/internal/remote"
 	"almanac/mailbox"
 	"almanac/notify"
 	"almanac/publish"
@@ -53,8 +55,12 @@ type Config struct {
 	Mailer notify.Mailer
 	Texter notify.Texter
 	// DovecotPasswd and PostfixVirtual are the mail server files kept up
-	// to date with mailboxes and aliases; "" skips one.
+	// to date with mailboxes and aliases, in the background (Run); ""
+	// skips one.
 	DovecotPasswd, PostfixVirtual string
+	// MailReloadCmd is run with /bin/sh -c after those files change
+	// (mailbox.ExporterOptions.ReloadCmd); "" runs nothing.
+	MailReloadCmd string
 	// BodyLimits bound request bodies in time and size; zero fields take
 	// their defaults.
 	BodyLimits BodyLimits
@@ -72,6 +78,11 @@ type Config struct {
 	// -imap-* and -submission-* flags); zero: the client setup documents
 	// have no mail to offer unless a Mail Service names its own servers.
 	ClientSetup clientsetup.Config
+	// TrustedProxies are the reverse proxies whose ProxyHeader names the
+	// client, its scheme and host (internal/remote); none: the headers
+	// are ignored.
+	TrustedProxies []netip.Prefix
+	ProxyHeader    remote.Header
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -84,6 +95,7 @@ type Server struct {
 	ready   *readiness
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
+	mail    *mailbox.Exporter
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -91,12 +103,18 @@ type Server struct {
 // of their own (-metrics-listen).
 func (s *Server) MetricsHandler(token string) http.Handler { return s.metrics.handler(token, s.logger) }
 
+// MailFiles is the exporter of the mail server files, nil when none are
+// configured.
+func (s *Server) MailFiles() *mailbox.Exporter { return s.mail }
+
 // APIRoutes lists the JSON API's routes, "METHOD /path/{param}".
 func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
 // statistics every 30 s, and once more then, prunes the change log
-// (prune.go) and makes the scheduled backups (backup.go).
+// (prune.go), makes the scheduled backups (backup.go) and keeps the mail
+// server files up to date (mailbox.Exporter), writing what is still
+// pending once more then.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -104,6 +122,9 @@ func (s *Server) Run(ctx context.Context) {
 	}
 	if s.backups != nil {
 		wg.Go(func() { s.backups.run(ctx) })
+	}
+	if s.mail != nil {
+		wg.Go(func() { s.mail.Run(ctx) })
 	}
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
@@ -152,6 +173,11 @@ func New(cfg Config) *Server {
 	}
 
 	bodies := cfg.BodyLimits.withDefaults()
+	var mailFiles *mailbox.Exporter
+	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" {
+		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
+			VirtualMap: cfg.PostfixVirtual, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
+	}
 
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
@@ -173,7 +199,7 @@ func New(cfg Config) *Server {
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			PasswdFile: cfg.DovecotPasswd, VirtualMap: cfg.PostfixVirtual, Guard: authn.Guard(), Observer: m.mail}),
+			Exports: mailFiles, Guard: authn.Guard()}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 		setup,
@@ -226,10 +252,17 @@ func New(cfg Config) *Server {
 	// browsers get the home page.
 	r.Handle("/", routed("home", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler}))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
-	s := &Server{Handler: logRequests(logger, m, bodies.limitBodies(r)), feeds: feeds, api: apiRouter,
+	proxies := remote.NewProxies(cfg.TrustedProxies, cfg.ProxyHeader)
+	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
-		metrics: m, ready: ready, logger: logger, backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
+		metrics: m, ready: ready, logger: logger, mail: mailFiles,
+		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
+	if mailFiles != nil {
+		// Failing while a write of the files fails; the exporter's error
+		// says since when and why.
+		s.AddReadyCheck("mail-export", func(context.Context) error { return mailFiles.Health() })
+	}
 	return s
 }
 
@@ -420,7 +453,8 @@ func logRequests(logger *slog.Logger, m *metrics, next http.Handler) http.Handle
 			dur := time.Since(start)
 			m.request(info.route, r.Method, status, dur)
 			logger.InfoContext(ctx, "request", "principal", info.principal, "method", r.Method,
-				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", dur.Round(time.Microsecond))
+				"path", logPath(r.URL.Path), "status", status, "bytes", rec.bytes, "dur", dur.Round(time.Microsecond),
+				"addr", remote.Of(r).Addr)
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}

@@ -13,6 +13,7 @@ import (
 	"almanac/auth"
 	"almanac/internal/api"
 	"almanac/internal/fault"
+	"almanac/internal/remote"
 	"almanac/storage"
 )
 
@@ -326,11 +327,7 @@ func (a *LinksAPI) view(r *http.Request, l *storage.Link) *LinkJSON {
 	}
 	base := a.publicURL
 	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+		base = remote.Of(r).BaseURL()
 	}
 	feed := base + prefix + a.keys.Token(l.ID)
 	v := &LinkJSON{

@@ -438,8 +438,10 @@ func checkFile(p string) (string, error) {
 }
 
 // checkOutputFile accepts a file the server replaces atomically, by a
-// temporary file in the same directory: that directory must exist, or
-// every write would fail later, in the background.
+// temporary file in the same directory: that directory must exist and
+// take new files, or every write would fail later, in the background.
+// A probe file is created there and removed at once: permissions alone
+// do not tell (a read-only mount, systemd's ProtectSystem, ACLs).
 func checkOutputFile(p string) (string, error) {
 	if p == "" {
 		return "", nil
@@ -452,6 +454,16 @@ func checkOutputFile(p string) (string, error) {
 	if err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("directory %s does not exist", dir)
 	}
+	f, err := os.CreateTemp(dir, ".almanac-probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("cannot create files in directory %s: %v", dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return p, nil
 }
 
@@ -492,6 +504,14 @@ func checkBackupDir(p string) (string, error) {
 	f.Close()
 	os.Remove(f.Name())
 	return p, nil
+}
+
+// parseReloadCmd accepts a shell command for /bin/sh -c.
+func parseReloadCmd(s string) (string, error) {
+	if strings.ContainsRune(s, 0) {
+		return "", errors.New("contains a NUL byte")
+	}
+	return strings.TrimSpace(s), nil
 }
 
 // lockWait is how long a command waits for the database lock before

@@ -31,7 +31,18 @@
 // optional path prefix, no credentials, query or fragment; trailing
 // slashes are dropped, since links append /ics/TOKEN. Files the server
 // replaces atomically (-dovecot-passwd, -postfix-virtual) need an
-// existing directory: the write goes through a temporary file beside them.
+// existing directory that takes new files, since the write goes through a
+// temporary file beside them: serve and mail export create and remove a
+// probe file there, which finds a read-only mount or a sandbox
+// (ProtectSystem) that permissions would not show. -mail-reload-cmd
+// needs at least one of the files.
+//
+// -trusted-proxies is a comma-separated list of networks (CIDR) or single
+// addresses; a network holding every address (0.0.0.0/0, ::/0) is
+// refused, since trusting it would let every client choose the address
+// it is throttled under. -proxy-header names the one family of headers
+// the proxies set (x-forwarded or forwarded); the other is ignored, as a
+// proxy passes it on untouched from the client. See internal/remote.
 //
 // # Version
 //
@@ -60,6 +71,22 @@
 // at once are a usage error, as they could disagree, and no message ever
 // shows the token. With -metrics-listen and no token, serve warns when
 // the address is not a loopback one.
+//
+// # TLS and signals
+//
+// With -tls-cert and -tls-key (both or neither; read, and checked to be a
+// matching pair, before serve binds) serve speaks HTTPS itself, TLS 1.2
+// at least. SIGHUP reads both files again: new connections get the new
+// certificate through tls.Config.GetCertificate, open ones keep theirs,
+// and a pair that does not load is logged and leaves the one in use, so
+// a certificate renewal hook can run `systemctl reload almanac` (or kill
+// -HUP) blindly. Without TLS, SIGHUP is logged and ignored rather than
+// ending the process, as it would by default. Serving plain HTTP on an
+// address other than loopback logs a warning at start: clients send
+// passwords with every request.
+//
+// SIGINT and SIGTERM stop the server, letting requests in flight finish
+// (10 s at most).
 //
 // # Exit status
 //

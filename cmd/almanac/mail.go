@@ -29,8 +29,8 @@ var mailCommands = []*dbCommand{
 // mailExport's files are written by whoever runs it: the CLI, or the
 // server on its behalf, at the absolute paths the CLI resolved.
 func mailExport(c *cmdline) dbJob {
-	passwd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` to write; its directory must exist", absolute(checkOutputFile))
-	virtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` to write; its directory must exist", absolute(checkOutputFile))
+	passwd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` to write; its directory must exist and be writable", absolute(checkOutputFile))
+	virtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` to write; its directory must exist and be writable", absolute(checkOutputFile))
 	given := func() error {
 		if *passwd == "" && *virtual == "" {
 			return &usageError{cmd: c.name, msg: "give -dovecot-passwd, -postfix-virtual or both"}

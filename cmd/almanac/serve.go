@@ -20,6 +20,7 @@ import (
 	"almanac/carddav"
 	"almanac/internal/backup"
 	"almanac/internal/buildinfo"
+	"almanac/internal/remote"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -42,9 +43,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpSecurity := c.str("smtp-security", "ALMANAC_SMTP_SECURITY", "starttls", "SMTP security `MODE`: starttls, tls or none", parseSMTPSecurity)
 	smtpUser := c.str("smtp-user", "ALMANAC_SMTP_USER", "", "SMTP user `NAME` (the password only from env ALMANAC_SMTP_PASSWORD)", nil)
 	smtpFrom := c.str("smtp-from", "ALMANAC_SMTP_FROM", "", "From `ADDRESS` of account mail (required with -smtp-host)", parseAddress)
-	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist", checkOutputFile)
+	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist and be writable", checkOutputFile)
+	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist and be writable", checkOutputFile)
+	mailReload := c.str("mail-reload-cmd", "ALMANAC_MAIL_RELOAD_CMD", "",
+		"shell `COMMAND` run with /bin/sh -c after the mail server files change, e.g. 'postmap \"$ALMANAC_POSTFIX_VIRTUAL\" && doveadm reload' (ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL hold the files); killed after 1m",
+		parseReloadCmd)
 	mailClients := defineMailClientFlags(c)
-	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist", checkOutputFile)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
@@ -52,6 +56,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	backupDir := c.str("backup-dir", "ALMANAC_BACKUP_DIR", "", "existing, writable directory `DIR` for scheduled backups, best on another disk; empty: none", checkBackupDir)
 	backupEvery := c.duration("backup-every", "ALMANAC_BACKUP_EVERY", 24*time.Hour, time.Minute, 366*24*time.Hour, "time between scheduled backups, a `DURATION` from 1m to 8784h")
 	backupKeep := c.integer("backup-keep", "ALMANAC_BACKUP_KEEP", 7, 1, 100_000, "how many scheduled backups to keep, `N` from 1 to 100000; older ones are removed")
+	trusted := value(c, "trusted-proxies", "ALMANAC_TRUSTED_PROXIES", "",
+		"reverse proxies whose -proxy-header names the client, its scheme and host: comma-separated `CIDR`s or addresses, e.g. 127.0.0.1/32 (default none: the headers are ignored)",
+		remote.ParseTrusted)
+	proxyHeader := value(c, "proxy-header", "ALMANAC_PROXY_HEADER", "x-forwarded",
+		"the `HEADERS` the trusted proxies set: x-forwarded (X-Forwarded-For, -Proto, -Host) or forwarded (RFC 7239); the other kind is ignored",
+		remote.ParseHeader)
+	tlsCert := c.str("tls-cert", "ALMANAC_TLS_CERT", "", "PEM `FILE` of the certificate chain to serve HTTPS with, with -tls-key; both are read again on SIGHUP (default: plain HTTP, for a TLS proxy in front)", nil)
+	tlsKey := c.str("tls-key", "ALMANAC_TLS_KEY", "", "PEM `FILE` of the certificate's private key", nil)
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -67,6 +79,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			if c.given(f) {
 				return &usageError{cmd: "serve", msg: "-" + f + " needs -backup-dir (env ALMANAC_BACKUP_DIR)"}
 			}
+		}
+	}
+	if *mailReload != "" && *dovecotPasswd == "" && *postfixVirtual == "" {
+		return &usageError{cmd: "serve", msg: "-mail-reload-cmd (env ALMANAC_MAIL_RELOAD_CMD) needs -dovecot-passwd or -postfix-virtual"}
+	}
+	var certs *certificate
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return &usageError{cmd: "serve", msg: "-tls-cert and -tls-key (env ALMANAC_TLS_CERT, ALMANAC_TLS_KEY) go together"}
+	}
+	if *tlsCert != "" {
+		if certs, err = loadCertificate(*tlsCert, *tlsKey); err != nil {
+			return &usageError{cmd: "serve", msg: fmt.Sprintf("-tls-cert, -tls-key (env ALMANAC_TLS_CERT, ALMANAC_TLS_KEY): %v", err)}
 		}
 	}
 	logger := newLogger(stderr, *logFormat, *level)
@@ -116,6 +140,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads the certificate; without one it is only logged, so
+	// that a reload meant for it does not stop the server. It is caught
+	// from here on, before the start is announced.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	if err := firstAccount(ctx, db, stdout); err != nil {
 		return err
@@ -141,9 +171,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, SyncRetention: *syncRetention, ClientSetup: mailClients.config(),
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SyncRetention: *syncRetention,
+		ClientSetup: mailClients.config(),
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
-			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}}}
+			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
+		TrustedProxies: *trusted, ProxyHeader: *proxyHeader}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}
@@ -158,10 +190,28 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if certs != nil {
+		srv.TLSConfig = tlsConfig(certs)
+		scheme = "https"
+		certs.log(logger, time.Now())
+	}
 	bi := buildinfo.Read()
-	logger.Info("almanac listening", "addr", ln.Addr().String(), "data", *data, "version", bi.Version, "revision", bi.Revision)
+	logger.Info("almanac listening", "addr", ln.Addr().String(), "scheme", scheme, "data", *data, "version", bi.Version, "revision", bi.Revision)
+	if certs == nil && !isLoopback(ln.Addr()) {
+		logger.Warn("serving plain HTTP on an address other machines can reach: passwords cross the network readable unless a TLS proxy in front is the only way in; give -tls-cert and -tls-key, or listen on 127.0.0.1 behind a proxy (docs/deploy.md)", "addr", ln.Addr().String())
+	}
+	if len(*trusted) > 0 {
+		logger.Info("client addresses taken from trusted proxies", "proxies", *trusted, "header", proxyHeader.String())
+	}
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if certs != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	servers := []*http.Server{srv}
 	if metricsLn != nil {
 		mux := http.NewServeMux()
@@ -175,10 +225,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 				"addr", metricsLn.Addr().String())
 		}
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-hup:
+			if certs == nil {
+				logger.Info("SIGHUP: nothing to reload (no -tls-cert)")
+				continue
+			}
+			if err := certs.reload(); err != nil {
+				logger.Error("SIGHUP: keeping the certificate in use", "err", err)
+				continue
+			}
+			certs.log(logger, time.Now())
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"almanac/internal/dav"
+	"almanac/internal/remote"
 	"almanac/storage"
 )
 
@@ -298,7 +299,9 @@ func (tr *Tree) destination(r *http.Request, t *Target) (*Target, error) {
 	if err != nil {
 		return nil, dav.BadRequest("malformed Destination header")
 	}
-	if du.Host != "" && du.Host != r.Host {
+	// The host the client named, which a trusted proxy may have
+	// rewritten on the way.
+	if du.Host != "" && du.Host != remote.Of(r).Host {
 		return nil, dav.NewError(http.StatusBadGateway, "Destination is on another server")
 	}
 	dt, err := tr.resolve(r.Context(), t.Account, du.EscapedPath())

@@ -70,6 +70,12 @@
 //     error its shown output does not name, and print what the comment
 //     lines under it show. The rules head readme_test.go (Debian
 //     packages curl, jq).
+//   - The deployment files of docs/deploy (deploy_test.go): the systemd
+//     unit passes systemd-analyze verify without a finding, rates at most
+//     2.0 on systemd-analyze security's exposure scale and sets only
+//     ALMANAC_* variables almanac serve reads; the nginx server blocks
+//     pass nginx -t; the Caddyfile passes caddy validate and is as caddy
+//     fmt writes it (Debian packages systemd, nginx, caddy).
 //
 // Tests that need an external tool skip when it is missing, unless
 // ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.
