@@ -14,6 +14,8 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -243,4 +245,24 @@ func (f *MailServer) serveSubmission(s *session) {
 			s.write("502 no")
 		}
 	}
+}
+
+// LeafFiles writes a Leaf valid for a day, for names, as PEM files in dir
+// (for servers that read their certificate from files) and returns
+// their paths.
+func (ca *CA) LeafFiles(t testing.TB, dir string, names ...string) (certFile, keyFile string) {
+	t.Helper()
+	leaf := ca.Leaf(t, time.Now().Add(24*time.Hour), names...)
+	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
 }
