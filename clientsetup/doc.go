@@ -50,7 +50,11 @@
 // anyone's; nothing the client sent is echoed. The login in an answer is
 // the mailbox's own address at the service's own domain, however the
 // user spelled it (case, alias domain, Unicode), since that is the name
-// Dovecot and Postfix know (mailbox.Export).
+// Dovecot and Postfix know (mailbox.Export). The calendar and contacts
+// login in autoconfig is the address typed (%EMAILADDRESS%): which
+// account a mailbox is linked to is not public, so it is right when the
+// account's login is that address, as is usual, and otherwise the app
+// asks; the settings and profiles below, behind a login, name it.
 //
 // # Addresses from clients
 //
