@@ -160,8 +160,11 @@ func (a *API) Autoconfig(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	var s *storage.MailService
 	username := ""
-	q := r.URL.Query()
-	switch values, given := q["emailaddress"]; {
+	values, err := queryValues(r.URL.RawQuery, "emailaddress")
+	switch given := values != nil; {
+	case err != nil:
+		plain(w, http.StatusBadRequest, "emailaddress: not URL-encoded")
+		return
 	case given && len(values) != 1:
 		plain(w, http.StatusBadRequest, "give one emailaddress")
 		return
@@ -198,6 +201,27 @@ func (a *API) Autoconfig(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(doc)
+}
+
+// queryValues returns the values of the query parameter name in raw,
+// nil when there is none. Unlike url.ParseQuery it keeps "+" a plus:
+// in an address it is sub-addressing (anna+news@), never a space, which
+// no unquoted address holds, and clients that do not percent-encode it
+// mean a plus.
+func queryValues(raw, name string) ([]string, error) {
+	var out []string
+	for _, kv := range strings.Split(raw, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k, err := url.PathUnescape(k); err != nil || k != name {
+			continue
+		}
+		v, err := url.PathUnescape(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // requestDomain is the mail domain an autoconfig request without an

@@ -201,6 +201,8 @@ func TestAutoconfigNotFound(t *testing.T) {
 		{clientsetup.AutoconfigPath + "?emailaddress=sales@domain.xyz", 404},
 		{clientsetup.AutoconfigPath + "?emailaddress=sales@domain.ch", 404},
 		{clientsetup.AutoconfigPath + "?emailaddress=anna%2Btag@domain.xyz", 404},
+		{clientsetup.AutoconfigPath + "?emailaddress=anna+tag@domain.xyz", 404},
+		{clientsetup.AutoconfigPath + "?emailaddress=anna%ZZ@domain.xyz", 400},
 		{clientsetup.AutoconfigPath + "?emailaddress=%22anna%20x%22@domain.xyz", 404},
 		{clientsetup.AutoconfigPath + "?emailaddress=anna@b%C3%BCcher.example", 404},
 		{"http://autoconfig.unknown.example" + clientsetup.AutoconfigHostPath, 404},

@@ -69,6 +69,9 @@
 // to match the A-labels Mail Services store without a new dependency;
 // the UTS 46 mapping (width folding, NFC) is not applied, so a label
 // spelled another way finds nothing, which is the safe way to be wrong.
+// In autoconfig's query a "+" is a plus (anna+news@), not a form
+// encoding's space, which no unquoted address holds; a value that is not
+// valid percent-encoding is 400, not ignored.
 //
 // # Settings and profiles (login)
 //
