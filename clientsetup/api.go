@@ -53,8 +53,9 @@ type API struct {
 	public *url.URL // nil: the request's
 }
 
-// New returns the API. A PublicURL that does not parse is a programming
-// error: the command line checks it.
+// New returns the API. The command line refuses a PublicURL that is not
+// an absolute URL; a server built by other means with one is logged and
+// answers with each request's own scheme and host rather than fail.
 func New(store Store, opts Options) *API {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -65,10 +66,11 @@ func New(store Store, opts Options) *API {
 	a := &API{store: store, opts: opts}
 	if opts.PublicURL != "" {
 		u, err := url.Parse(strings.TrimSuffix(opts.PublicURL, "/"))
-		if err != nil || u.Host == "" {
-			panic("clientsetup: Options.PublicURL is not an absolute URL")
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			opts.Logger.Warn("clientsetup: the public URL is not an absolute http or https URL; documents name each request's own host")
+		} else {
+			a.public = u
 		}
-		a.public = u
 	}
 	return a
 }

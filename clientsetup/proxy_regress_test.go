@@ -41,3 +41,15 @@ func TestAutoconfigBehindProxy(t *testing.T) {
 		t.Errorf("headers from an untrusted client were believed: %d %s", rr.Code, rr.Body)
 	}
 }
+
+// A public URL without a scheme (refused at start, but possible in a
+// server built by other means) made the server panic as it was built.
+// Documents then name the request's own host.
+func TestPublicURLWithoutScheme(t *testing.T) {
+	w := newWorld(t, func(c *server.Config) { c.PublicURL = "cal.example.com" })
+	rec := w.Do("GET", "http://autoconfig.domain.xyz/mail/config-v1.1.xml", "", "")
+	c := readAutoconfig(t, rec.Body.Bytes())
+	if rec.Code != http.StatusOK || len(c.Calendar) != 1 || c.Calendar[0].ServerURL != "http://autoconfig.domain.xyz/dav/" {
+		t.Errorf("%d %+v", rec.Code, c.Calendar)
+	}
+}
