@@ -35,8 +35,9 @@ func freePort(t *testing.T) int {
 // startDovecot runs a private Dovecot IMAP instance on loopback, as the
 // current user, with a certificate of ca for mail.example.net, an
 // implicit-TLS listener and a plain one (STARTTLS), and extra appended
-// to its configuration. It returns the two ports.
-func startDovecot(t *testing.T, ca *setuptest.CA, extra string) (tlsPort, plainPort int) {
+// to its configuration, {dir} in it replaced by its directory. It returns the
+// two ports and the directory.
+func startDovecot(t *testing.T, ca *setuptest.CA, extra string) (tlsPort, plainPort int, dir string) {
 	t.Helper()
 	dovecot := tooltest.Require(t, "dovecot", "dovecot-core")
 	u, err := user.Current()
@@ -58,7 +59,7 @@ func startDovecot(t *testing.T, ca *setuptest.CA, extra string) (tlsPort, plainP
 	}
 	// Unix socket paths are limited to 108 bytes: a short base_dir
 	// rather than one under a possibly long t.TempDir().
-	dir, err := os.MkdirTemp("", "almanac-doctor-")
+	dir, err = os.MkdirTemp("", "almanac-doctor-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ userdb {
   args = uid=%[9]s gid=%[10]s home=%[1]s/home/%%n
 }
 %[11]s
-`, dir, os.Getpid(), cert, key, u.Username, g.Name, plainPort, tlsPort, u.Uid, u.Gid, extra, loginUser)
+`, dir, os.Getpid(), cert, key, u.Username, g.Name, plainPort, tlsPort, u.Uid, u.Gid, strings.ReplaceAll(extra, "{dir}", dir), loginUser)
 	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ userdb {
 			}
 		}
 	}
-	return tlsPort, plainPort
+	return tlsPort, plainPort, dir
 }
 
 // The doctor's IMAP dialogue works against a real Dovecot: implicit TLS
@@ -164,7 +165,7 @@ userdb {
 // over TLS, or a certificate clients do not trust, is named.
 func TestDoctorDovecot(t *testing.T) {
 	ca := setuptest.NewCA(t)
-	tlsPort, plainPort := startDovecot(t, ca, "disable_plaintext_auth = yes\n")
+	tlsPort, plainPort, _ := startDovecot(t, ca, "disable_plaintext_auth = yes\n")
 	probe := func(port int, sec string, d *clientsetup.Doctor) clientsetup.Finding {
 		target := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		d.Dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
