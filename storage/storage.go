@@ -698,6 +698,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Responders
 	Maintenance
 	Close() error
 }
