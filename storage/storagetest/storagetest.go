@@ -104,6 +104,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Security", securityTests},
 		{"Mail", mailTests},
 		{"Jobs", jobTests},
+		{"MailEndpoints", mailEndpointTests},
 		{"Responders", responderTests},
 	}
 	for _, g := range groups {
