@@ -29,6 +29,7 @@ import (
 	"almanac/internal/davtree"
 	"almanac/internal/remote"
 	"almanac/mailbox"
+	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/publish"
 	"almanac/sharing"
@@ -88,6 +89,9 @@ type Config struct {
 	// are ignored.
 	TrustedProxies []netip.Prefix
 	ProxyHeader    remote.Header
+	// Imports copies mailboxes of other providers into almanac's over
+	// IMAP, in jobs Run runs; a zero Destination refuses new imports.
+	Imports mailimport.Config
 	// ImportAllowPrivate lets imports fetch URLs that lead to private
 	// and local addresses (fileimport); ImportMaxFile caps an imported
 	// file (0: fileimport.DefaultMaxFile).
@@ -106,6 +110,7 @@ type Server struct {
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
 	mail    *mailbox.Exporter
+	imports *mailimport.Service
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -122,9 +127,10 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
 // statistics every 30 s, and once more then, prunes the change log
-// (prune.go), makes the scheduled backups (backup.go) and keeps the mail
+// (prune.go), makes the scheduled backups (backup.go), keeps the mail
 // server files up to date (mailbox.Exporter), writing what is still
-// pending once more then.
+// pending once more then, and runs the mail imports (package
+// mailimport), which it stops with their progress saved.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -136,6 +142,7 @@ func (s *Server) Run(ctx context.Context) {
 	if s.mail != nil {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
+	wg.Go(func() { s.imports.Run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
 }
@@ -189,6 +196,10 @@ func New(cfg Config) *Server {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
 			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
 	}
+	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer})
+	if err != nil {
+		panic(err) // a key of the wrong size: the caller's mistake
+	}
 
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
@@ -211,6 +222,7 @@ func New(cfg Config) *Server {
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
 			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
+		imports,
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 		fileimport.New(cfg.Store, tree, fileimport.Options{Logger: logger, AllowPrivate: cfg.ImportAllowPrivate, MaxFile: cfg.ImportMaxFile}),
@@ -283,7 +295,7 @@ func New(cfg Config) *Server {
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
-		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
+		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger), imports: imports}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {
 		// Failing while a write of the files fails; the exporter's error

@@ -377,7 +377,7 @@ type Accounts interface {
 	ModifyAccount(ctx context.Context, id string, change func(*Account) error) (*Account, error)
 	// DeleteAccount removes the account and all its collections, links,
 	// grants (as owner and as sharee), app passwords, sessions, tokens,
-	// organization memberships and mailbox links.
+	// organization memberships, mailbox links and import jobs.
 	DeleteAccount(ctx context.Context, id string) error
 	ListAccounts(ctx context.Context) ([]Account, error)
 	// AccountsByMobile returns the accounts whose Mobile is exactly mobile
@@ -716,6 +716,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Jobs
 	Responders
 	Maintenance
 	Close() error

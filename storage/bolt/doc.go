@@ -38,6 +38,8 @@
 //	                                  JSON mailbox link record
 //	accountmailboxlinks/<account>/<service>/<local>
 //	                                  empty: index of account's mailbox links
+//	importjobs/<id>                   JSON import job record (jobs.go)
+//	accountimportjobs/<account>/<id>  empty: index of account's import jobs
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range prefilter of calendar-query (which reads Span) never read
@@ -184,7 +186,9 @@
 // every grant's collection and sharee present and mounted, and every
 // mount pointing back; app passwords, sessions and tokens indexed under
 // existing accounts; members, services, domains, mailboxes, aliases and
-// mailbox links present in both directions. Each problem is reported in
+// mailbox links present in both directions; import jobs indexed under
+// existing accounts, and none that has ended still holding a source
+// password. Each problem is reported in
 // words naming the record. Tx.Check is safe only while nothing writes,
 // so a file opened read-only (CheckFile, the offline command) is checked
 // in place and an open server's database through a snapshot copied to a
