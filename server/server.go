@@ -22,15 +22,19 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/clientsetup"
+	"almanac/fileimport"
 	"almanac/internal/api"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
 	"almanac/internal/remote"
 	"almanac/mailbox"
+	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/publish"
 	"almanac/sharing"
 	"almanac/storage"
+	"almanac/web"
 )
 
 // Config is what the server needs.
@@ -81,11 +85,23 @@ type Config struct {
 	// Backup schedules backups, which Run makes (backup.go); a zero
 	// value makes none.
 	Backup BackupConfig
+	// ClientSetup is where mail clients are told to connect (serve's
+	// -imap-* and -submission-* flags); zero: the client setup documents
+	// have no mail to offer unless a Mail Service names its own servers.
+	ClientSetup clientsetup.Config
 	// TrustedProxies are the reverse proxies whose ProxyHeader names the
 	// client, its scheme and host (internal/remote); none: the headers
 	// are ignored.
 	TrustedProxies []netip.Prefix
 	ProxyHeader    remote.Header
+	// Imports copies mailboxes of other providers into almanac's over
+	// IMAP, in jobs Run runs; a zero Destination refuses new imports.
+	Imports mailimport.Config
+	// ImportAllowPrivate lets imports fetch URLs that lead to private
+	// and local addresses (fileimport); ImportMaxFile caps an imported
+	// file (0: fileimport.DefaultMaxFile).
+	ImportAllowPrivate bool
+	ImportMaxFile      int64
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -99,6 +115,7 @@ type Server struct {
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
 	mail    *mailbox.Exporter
+	imports *mailimport.Service
 	tl      timelines
 }
 
@@ -116,10 +133,11 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
 // statistics every 30 s, and once more then, prunes the change log
-// (prune.go), makes the scheduled backups (backup.go) and keeps the mail
+// (prune.go), makes the scheduled backups (backup.go), keeps the mail
 // server files up to date (mailbox.Exporter), writing what is still
-// pending once more then, and renews the calendars' time index
-// (timelines.go).
+// pending once more then, runs the mail imports (package mailimport),
+// which it stops with their progress saved, and renews the calendars'
+// time index (timelines.go).
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -131,6 +149,7 @@ func (s *Server) Run(ctx context.Context) {
 	if s.mail != nil {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
+	wg.Go(func() { s.imports.Run(ctx) })
 	wg.Go(func() { s.tl.run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
@@ -187,6 +206,10 @@ func New(cfg Config) *Server {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
 			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
 	}
+	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer})
+	if err != nil {
+		panic(err) // a key of the wrong size: the caller's mistake
+	}
 
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
@@ -202,17 +225,31 @@ func New(cfg Config) *Server {
 			}
 		},
 	})
+	setup := clientsetup.New(cfg.Store, clientsetup.Options{Logger: logger, Config: cfg.ClientSetup, PublicURL: cfg.PublicURL})
 	for _, f := range []interface{ Routes(*api.Router) }{
 		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
 			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
+		imports,
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
+		fileimport.New(cfg.Store, tree, fileimport.Options{Logger: logger, AllowPrivate: cfg.ImportAllowPrivate, MaxFile: cfg.ImportMaxFile}),
+		setup,
 	} {
 		f.Routes(apiRouter)
 	}
+
+	// The web pages make every change through the API router or the DAV
+	// tree, in process; the request keeps the page's route in metrics.
+	pages := web.New(web.Options{Logger: logger, Auth: authn, Store: cfg.Store, Hrefs: tree, Feeds: feeds,
+		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))),
+		Signed: func(r *http.Request, acc *storage.Account) {
+			if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+				info.principal = acc.Login
+			}
+		}})
 
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
@@ -236,7 +273,18 @@ func New(cfg Config) *Server {
 	// a redirect would turn their PROPFIND into a GET.
 	r.Handle("/dav", davHandler)
 	r.PathPrefix("/api/").Handler(routed("api", apiRouter))
-	// Public feeds: the token is the credential, no login.
+	// Mail client discovery needs no login and tells only what a domain
+	// publishes anyway (clientsetup/doc.go). Outlook capitalises its
+	// path, other clients do not.
+	autoconfig := routed("autoconfig", methods{http.MethodGet: http.HandlerFunc(setup.Autoconfig)})
+	r.Handle(clientsetup.AutoconfigPath, autoconfig)
+	r.Handle(clientsetup.AutoconfigHostPath, autoconfig)
+	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return strings.EqualFold(r.URL.Path, clientsetup.AutodiscoverPath)
+	}).Handler(routed("autodiscover", methods{http.MethodPost: http.HandlerFunc(setup.Autodiscover)}))
+	// Public feeds: the token is the credential, no login. A feed's
+	// address with .html is its agenda page (package web).
+	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool { return web.IsAgenda(r) }).Handler(routed("agenda", http.HandlerFunc(pages.Agenda)))
 	r.PathPrefix(publish.CalendarPrefix).Handler(routed("feed", feeds))
 	r.PathPrefix(publish.AddressBookPrefix).Handler(routed("feed", feeds))
 	ready := &readiness{logger: logger}
@@ -245,17 +293,20 @@ func New(cfg Config) *Server {
 	if cfg.MetricsToken != "" {
 		r.Handle("/metrics", routed("/metrics", methods{http.MethodGet: m.handler(cfg.MetricsToken, logger)}))
 	}
+	for _, p := range web.Paths {
+		r.PathPrefix(p).Handler(routed("web", pages))
+	}
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal, and clients probe it with OPTIONS;
 	// browsers get the home page.
-	r.Handle("/", routed("home", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler}))
+	r.Handle("/", routed("home", methods{http.MethodGet: pages, "PROPFIND": davHandler, http.MethodOptions: davHandler}))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	proxies := remote.NewProxies(cfg.TrustedProxies, cfg.ProxyHeader)
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
 		tl:      timelines{cal: calendars, log: logger, metrics: m},
-		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
+		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger), imports: imports}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {
 		// Failing while a write of the files fails; the exporter's error
@@ -345,9 +396,20 @@ func (w *allowWriter) Write(b []byte) (int, error) {
 
 func (w *allowWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("almanac: CalDAV and CardDAV server.\nAdd this server to your calendar or contacts app with its address and your login; it discovers /dav/ through /.well-known/caldav and /.well-known/carddav.\n"))
+// keepRoute serves next without letting it change the request's route:
+// a page's in-process API or DAV request is counted and logged as the
+// page, with the account the page found (web.Options.Signed).
+func keepRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := r.Context().Value(infoKey{}).(*requestInfo)
+		if info == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		route, principal := info.route, info.principal
+		next.ServeHTTP(w, r)
+		info.route, info.principal = route, principal
+	})
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {

@@ -235,6 +235,13 @@ type PutObject struct {
 	If       Precondition
 }
 
+// PutResult is what PutBatch did with one PutObject: the metadata it
+// stored and whether the object was new.
+type PutResult struct {
+	Meta    *ObjectMeta
+	Created bool
+}
+
 // Transfer describes a MOVE or COPY of one object.
 type Transfer struct {
 	FromOwner, FromCollection, FromName string
@@ -402,6 +409,19 @@ type MailService struct {
 	// the order given; an empty list reads back as nil.
 	AliasDomains []string
 	Created      time.Time // set by CreateMailService when zero
+	// IMAP and Submission are where this service's users' mail clients
+	// connect, when they differ from the server's own settings (package
+	// clientsetup): a zero MailEndpoint takes the server's. Stored as
+	// given (the caller validates); records written before these fields
+	// existed read back zero.
+	IMAP, Submission MailEndpoint
+}
+
+// MailEndpoint is a server a mail client connects to for one protocol.
+type MailEndpoint struct {
+	Host     string // lower-case host name; "" means none set
+	Port     int    // 0: the default port of Security
+	Security string // "tls", "starttls" or "none" (validated by the caller); "" the default
 }
 
 // Mailbox is one mailbox of a Mail Service.
@@ -446,7 +466,7 @@ type Accounts interface {
 	ModifyAccount(ctx context.Context, id string, change func(*Account) error) (*Account, error)
 	// DeleteAccount removes the account and all its collections, links,
 	// grants (as owner and as sharee), app passwords, sessions, tokens,
-	// organization memberships and mailbox links.
+	// organization memberships, mailbox links and import jobs.
 	DeleteAccount(ctx context.Context, id string) error
 	ListAccounts(ctx context.Context) ([]Account, error)
 	// AccountsByMobile returns the accounts whose Mobile is exactly mobile
@@ -549,6 +569,17 @@ type DAV interface {
 	// Objects
 	// Put writes an object; created reports whether it was new.
 	Put(ctx context.Context, p PutObject) (meta *ObjectMeta, created bool, err error)
+	// PutBatch writes puts in one transaction, all or none (an import
+	// of a file): each as Put would, with its precondition, the UID
+	// rules, its bytes and metadata, and a sequence bump and change
+	// record of its own, in the order given. Every check is made against
+	// the state before the batch, so no two puts may name one object,
+	// nor carry one non-empty UID into one collection (refused, no
+	// sentinel). The first put that fails its checks fails the batch
+	// with Put's error (ErrNotFound, ErrPreconditionFailed,
+	// *UIDConflictError), wrapped with its index and name, and nothing
+	// is written. An empty batch writes nothing.
+	PutBatch(ctx context.Context, puts []PutObject) ([]PutResult, error)
 	Get(ctx context.Context, owner, coll, name string) (*Object, error)
 	Stat(ctx context.Context, owner, coll, name string) (*ObjectMeta, error)
 	// List calls fn for every object's metadata in name order, without
@@ -695,12 +726,13 @@ type Mail interface {
 	DeleteMember(ctx context.Context, org, account string) error // ErrNotFound
 
 	// Mail Services
-	// CreateMailService stores s, filling ID (random) when empty and
-	// Created when zero, lower-casing Domain and AliasDomains, and writes
-	// the stored service back into *s. ErrNotFound without the
-	// organization; ErrExists when the ID is taken or Domain or an alias
-	// domain is already the domain or an alias domain of any service (or
-	// repeats s.Domain): a domain is unique store-wide.
+	// CreateMailService stores s (its endpoints as given), filling ID
+	// (random) when empty and Created when zero, lower-casing Domain and
+	// AliasDomains, and writes the stored service back into *s.
+	// ErrNotFound without the organization; ErrExists when the ID is
+	// taken or Domain or an alias domain is already the domain or an
+	// alias domain of any service (or repeats s.Domain): a domain is
+	// unique store-wide.
 	CreateMailService(ctx context.Context, s *MailService) error
 	MailService(ctx context.Context, id string) (*MailService, error) // ErrNotFound
 	// MailServiceByDomain finds the service whose Domain or one of whose
@@ -710,13 +742,18 @@ type Mail interface {
 	// without the organization.
 	MailServices(ctx context.Context, org string) ([]MailService, error)
 	// UpdateMailService changes Plan and AliasDomains of the stored
-	// service s.ID, keeping the other fields, with CreateMailService's
-	// domain uniqueness (ErrExists), and writes the result back into *s.
-	// ErrNotFound.
+	// service s.ID, keeping the other fields (the endpoints included),
+	// with CreateMailService's domain uniqueness (ErrExists), and writes
+	// the result back into *s. ErrNotFound.
 	UpdateMailService(ctx context.Context, s *MailService) error
 	// DeleteMailService removes the service, its mailboxes and their
 	// links, freeing its domains. ErrNotFound.
 	DeleteMailService(ctx context.Context, id string) error
+	// SetMailEndpoints replaces the IMAP and Submission endpoints of the
+	// stored service id in one transaction, keeping every other field
+	// (UpdateMailService in turn keeps the endpoints), and returns the
+	// stored service. ErrNotFound.
+	SetMailEndpoints(ctx context.Context, id string, imap, submission MailEndpoint) (*MailService, error)
 
 	// Mailboxes
 	// CreateMailbox stores m, filling Created when zero, lower-casing
@@ -789,6 +826,7 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Jobs
 	Responders
 	Maintenance
 	Close() error

@@ -7,6 +7,8 @@
 //	almanac backup [-data DIR] [-link-key FILE] -o FILE
 //	almanac restore -i FILE [-data DIR] [-link-key FILE]
 //	almanac check [-data DIR]
+//	almanac dns [-data DIR] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]
+//	almanac doctor [-data DIR] [-public-url URL] [-imap-host HOST] ... [-timeout D] [-ca-file FILE]
 //
 // # Configuration
 //
@@ -46,6 +48,23 @@
 // it is throttled under. -proxy-header names the one family of headers
 // the proxies set (x-forwarded or forwarded); the other is ignored, as a
 // proxy passes it on untouched from the client. See internal/remote.
+//
+// # Client setup
+//
+// -imap-host, -imap-port, -imap-security and -submission-host, -port,
+// -security say where users' mail apps connect (package clientsetup);
+// they are not -smtp-*, the server almanac sends its own mail through,
+// and a different name keeps the two from being confused. A host is an
+// ASCII DNS name or IPv4 address without port (it is written into public
+// documents and zone files); security is tls (the default, RFC 8314),
+// starttls or none; port 0 is the mode's default. A port or security
+// without its host is a usage error rather than silently ignored. dns
+// and doctor take the same flags and -public-url as serve, read the
+// database (through a running server's socket like the user commands)
+// and print; doctor bounds each probe with -timeout (1s to 2m: a TLS
+// handshake across the world takes a second, and waiting minutes on a
+// dead host helps nobody), trusts the system's authorities plus
+// -ca-file, and exits 1 when any probe fails.
 //
 // # Version
 //
@@ -167,6 +186,16 @@
 // is made and removed), since a backup failing hours later in the
 // background is easy to miss; -backup-every (1m to 8784h, default 24h)
 // and -backup-keep (1 to 100000, default 7) without it are usage errors.
+//
+// -import-imap-host turns mail imports on: the Dovecot that serves the
+// mailboxes, which imports write into as the master user
+// -import-master-user (a name without spaces, "*", "@", quotes or
+// backslashes). Its password and the key that seals source passwords
+// while a job runs are files (-import-master-secret, -import-key,
+// default in DATA), created with random contents when missing and read
+// at start, like the link key: neither is in the database.
+// -import-allow-private lets both kinds of import, file URLs and IMAP
+// sources, reach loopback and private networks.
 //
 // # Passwords
 //

@@ -21,6 +21,7 @@ import (
 	"almanac/internal/backup"
 	"almanac/internal/buildinfo"
 	"almanac/internal/remote"
+	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -49,6 +50,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	mailReload := c.str("mail-reload-cmd", "ALMANAC_MAIL_RELOAD_CMD", "",
 		"shell `COMMAND` run with /bin/sh -c after the mail server files change, e.g. 'postmap \"$ALMANAC_POSTFIX_VIRTUAL\" && doveadm reload' (ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL hold the files); killed after 1m",
 		parseReloadCmd)
+	mailClients := defineMailClientFlags(c)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
 	reportSlots := c.integer("report-slots", "ALMANAC_REPORT_SLOTS", 4, 1, 1024, "at most `N` calendar-, free-busy- and addressbook-queries run at once, 1 to 1024; up to 16 times as many wait up to 10s, more are answered 503 with Retry-After")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
@@ -65,12 +67,24 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		remote.ParseHeader)
 	tlsCert := c.str("tls-cert", "ALMANAC_TLS_CERT", "", "PEM `FILE` of the certificate chain to serve HTTPS with, with -tls-key; both are read again on SIGHUP (default: plain HTTP, for a TLS proxy in front)", nil)
 	tlsKey := c.str("tls-key", "ALMANAC_TLS_KEY", "", "PEM `FILE` of the certificate's private key", nil)
+	importHost := c.str("import-imap-host", "ALMANAC_IMPORT_IMAP_HOST", "", "`HOST` of the Dovecot IMAP server of the mailboxes, which mail imports write into as its master user; empty: no imports", parseIMAPHost)
+	importPort := c.integer("import-imap-port", "ALMANAC_IMPORT_IMAP_PORT", 0, 0, 65535, "its IMAP `PORT` (0: 993 with tls, else 143)")
+	importSecurity := c.str("import-imap-security", "ALMANAC_IMPORT_IMAP_SECURITY", "starttls", "its IMAP security `MODE`: starttls, tls or none", parseSMTPSecurity)
+	importMaster := c.str("import-master-user", "ALMANAC_IMPORT_MASTER_USER", "almanac", "`NAME` of Dovecot's master user the imports log in as (mailbox*NAME)", parseMasterUser)
+	importSecret := c.str("import-master-secret", "ALMANAC_IMPORT_MASTER_SECRET", "", "`FILE` holding the master user's password, created (random) when missing; keep it apart from the database (default DATA/import-master.secret)", checkFile)
+	importKey := c.str("import-key", "ALMANAC_IMPORT_KEY", "", "`FILE` holding the key source passwords are sealed with while their import runs, created when missing (default DATA/import.key)", checkFile)
+	importWorkers := c.integer("import-workers", "ALMANAC_IMPORT_WORKERS", 4, 1, 64, "at most `N` imports copying at once, 1 to 64")
+	importPerHost := c.integer("import-per-host", "ALMANAC_IMPORT_PER_HOST", 2, 1, 64, "at most `N` imports reading from one source IMAP server at once, 1 to 64")
+	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs and read IMAP mailboxes on private and local networks (loopback, LAN, link-local), which are refused by default: users must not probe the server's network")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
 	metricsToken, err := pickMetricsToken(*metricsTokenFile, os.Getenv("ALMANAC_METRICS_TOKEN"))
 	if err != nil {
 		return &usageError{cmd: "serve", msg: err.Error()}
+	}
+	if err := mailClients.check(); err != nil {
+		return err
 	}
 	if *backupDir == "" {
 		for _, f := range []string{"backup-every", "backup-keep"} {
@@ -136,6 +150,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	imports, err := importConfig(*data, *importHost, *importPort, *importSecurity, *importMaster, *importSecret, *importKey)
+	if err != nil {
+		return err
+	}
+	imports.Workers, imports.PerHost, imports.AllowPrivate = *importWorkers, *importPerHost, *importAllowPrivate
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// SIGHUP reloads the certificate; without one it is only logged, so
@@ -171,9 +191,11 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		ReportSlots: *reportSlots,
 		LinkKeys:    keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SieveDir: *sieveDir, SyncRetention: *syncRetention,
+		ClientSetup: mailClients.config(),
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
-		TrustedProxies: *trusted, ProxyHeader: *proxyHeader}
+		TrustedProxies: *trusted, ProxyHeader: *proxyHeader,
+		ImportAllowPrivate: *importAllowPrivate, Imports: imports}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}
@@ -355,4 +377,34 @@ func provisionAll(ctx context.Context, store storage.Store) error {
 		}
 	}
 	return nil
+}
+
+// importConfig reads the keys of the mail imports: none without a
+// destination host, as imports are then off.
+func importConfig(data, host string, port int, security, master, secretFile, keyFile string) (mailimport.Config, error) {
+	if host == "" {
+		return mailimport.Config{}, nil
+	}
+	if port == 0 {
+		port = 143
+		if security == "tls" {
+			port = 993
+		}
+	}
+	if secretFile == "" {
+		secretFile = filepath.Join(data, "import-master.secret")
+	}
+	if keyFile == "" {
+		keyFile = filepath.Join(data, "import.key")
+	}
+	secret, err := mailimport.LoadMasterSecret(secretFile)
+	if err != nil {
+		return mailimport.Config{}, err
+	}
+	key, err := mailimport.LoadKey(keyFile)
+	if err != nil {
+		return mailimport.Config{}, err
+	}
+	return mailimport.Config{Destination: mailimport.Endpoint{Host: host, Port: port, Security: security},
+		MasterUser: master, MasterSecret: secret, Key: key}, nil
 }

@@ -181,7 +181,7 @@ func (c *checker) run() (err error) {
 	if !c.schema() {
 		return nil
 	}
-	for _, part := range []func(){c.accounts, c.collections, c.links, c.grants, c.security, c.orgs, c.mailServices, c.mailboxes, c.responders} {
+	for _, part := range []func(){c.accounts, c.collections, c.links, c.grants, c.security, c.orgs, c.mailServices, c.mailboxes, c.responders, c.importJobs} {
 		if err := c.ctx.Err(); err != nil {
 			return err
 		}

@@ -43,6 +43,8 @@
 //	                                  JSON mailbox link record
 //	accountmailboxlinks/<account>/<service>/<local>
 //	                                  empty: index of account's mailbox links
+//	importjobs/<id>                   JSON import job record (jobs.go)
+//	accountimportjobs/<account>/<id>  empty: index of account's import jobs
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range queries of calendar-query (Between, below) never read
@@ -170,7 +172,7 @@
 //
 // # Writes
 //
-// Put, Delete and Transfer go through a group commit (commit.go) rather
+// Put, PutBatch, Delete and Transfer go through a group commit (commit.go) rather
 // than bbolt's DB.Batch: a write starts a transaction at once when none is
 // running, writes arriving during a commit share the next one, and a pause
 // for returning writers happens only after a commit that carried several.
@@ -235,7 +237,9 @@
 // every grant's collection and sharee present and mounted, and every
 // mount pointing back; app passwords, sessions and tokens indexed under
 // existing accounts; members, services, domains, mailboxes, aliases and
-// mailbox links present in both directions. Each problem is reported in
+// mailbox links present in both directions; import jobs indexed under
+// existing accounts, and none that has ended still holding a source
+// password. Each problem is reported in
 // words naming the record. Tx.Check is safe only while nothing writes,
 // so a file opened read-only (CheckFile, the offline command) is checked
 // in place and an open server's database through a snapshot copied to a

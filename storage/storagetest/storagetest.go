@@ -65,6 +65,9 @@
 //     refuses every alias (ErrLimit); a taken alias is ErrExists even at
 //     the limit. Aliases read back in the order added, link rights sorted
 //     without duplicates; empty lists read back as nil.
+//   - ImportJobsOf of an unknown account is empty, not an error; an
+//     import job reads back field for field, a nil secret or folder list
+//     as nil.
 package storagetest
 
 import (
@@ -97,6 +100,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Accounts", accountTests},
 		{"Collections", collectionTests},
 		{"Objects", objectTests},
+		{"Batch", batchTests},
 		{"Changes", changeTests},
 		{"Prune", pruneTests},
 		{"Transfer", transferTests},
@@ -108,6 +112,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Grants", grantTests},
 		{"Security", securityTests},
 		{"Mail", mailTests},
+		{"Jobs", jobTests},
+		{"MailEndpoints", mailEndpointTests},
 		{"Responders", responderTests},
 	}
 	for _, g := range groups {
