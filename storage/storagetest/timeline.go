@@ -304,6 +304,19 @@ func testTimelineWrites(t *testing.T, s storage.Store) {
 		t.Fatalf("renamed collection on day 12: %v", got)
 	}
 
+	// A batch (an import) indexes what it writes, and replaces what an
+	// overwritten member had.
+	_, err = s.PutBatch(ctx, []storage.PutObject{
+		{Owner: f.owner, Collection: f.cal, Name: "batch1.ics", UID: "uid-batch1", Component: "VEVENT",
+			ContentType: "text/calendar", Timeline: one(25), Data: ics("uid-batch1", "b1")},
+		{Owner: f.owner, Collection: "third", Name: "x.ics", UID: "uid-a.ics", Component: "VEVENT",
+			ContentType: "text/calendar", Timeline: one(26), Data: ics("uid-a.ics", "b2")},
+	})
+	ok(t, err)
+	want(f.cal, 25, "batch1.ics")
+	want("third", 26, "x.ics")
+	want("third", 12)
+
 	// An address book has no timelines: every member is incomplete.
 	newCollection(t, s, f.owner, "book", storage.KindAddressBook)
 	_, _, err = s.Put(ctx, storage.PutObject{Owner: f.owner, Collection: "book", Name: "c.vcf", UID: "c",
