@@ -110,7 +110,7 @@ func (s Span) Overlaps(start, end time.Time) bool {
 
 // Timeline is when a calendar object's instances take place, stored on
 // write beside the object (and kept in the same transaction by every
-// write: Put, Transfer, Delete) so that a time-range query reads only the
+// write: Put, PutBatch, Transfer, Delete) so that a time-range query reads only the
 // objects whose instances reach into its range, and answers from the
 // index alone when it asks for metadata only (Between). The calendar
 // layer computes it and decides what its periods mean; the store keeps

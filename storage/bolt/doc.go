@@ -119,7 +119,7 @@
 // to the caller's Want, then every loose entry whose timeline does not
 // cover the range. It never reads meta for a member Want passes over, nor
 // any object bytes: a query over one month of 100,000 events reads the
-// month's five or six slots and the loose members. Put, Transfer,
+// month's five or six slots and the loose members. Put, PutBatch, Transfer,
 // Delete and SetTimelines keep the three buckets in the transaction that
 // changes the member; Check verifies that they hold exactly what the
 // timelines call for.
