@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"almanac/internal/contentline"
 	"errors"
 	"slices"
 	"strings"
@@ -122,7 +123,7 @@ func (v *validator) comp(cf *CompFilter, parent string, depth int) error {
 		return invalidf("comp-filters nest more than %d deep", maxNesting)
 	}
 	name := strings.ToUpper(cf.Name)
-	if !validName(name) {
+	if !contentline.ValidName(name) {
 		return invalidf("comp-filter name %q is not an iCalendar name", cf.Name)
 	}
 	if where, known := parents[name]; known && !slices.Contains(where, parent) {
@@ -168,7 +169,7 @@ func (v *validator) addUnsupported(u Unsupported, reason string) {
 
 func (v *validator) prop(pf *PropFilter) error {
 	name := strings.ToUpper(pf.Name)
-	if !validName(name) {
+	if !contentline.ValidName(name) {
 		return invalidf("prop-filter name %q is not an iCalendar name", pf.Name)
 	}
 	if pf.IsNotDefined && (pf.TimeRange != nil || pf.TextMatch != nil || len(pf.Params) > 0) {
@@ -191,7 +192,7 @@ func (v *validator) prop(pf *PropFilter) error {
 	}
 	for i := range pf.Params {
 		pa := &pf.Params[i]
-		if !validName(strings.ToUpper(pa.Name)) {
+		if !contentline.ValidName(strings.ToUpper(pa.Name)) {
 			return invalidf("param-filter name %q is not an iCalendar name", pa.Name)
 		}
 		if pa.IsNotDefined && pa.TextMatch != nil {
@@ -220,21 +221,4 @@ func checkText(tm *TextMatch) error {
 		return err
 	}
 	return nil
-}
-
-// validName accepts what internal/ical accepts in component, property
-// and parameter names: RFC 5545 3.1 iana-token and x-name characters
-// (ALPHA, DIGIT, "-") and "_", which some producers put in x-names. A
-// filter naming anything else could never match.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"almanac/internal/collation"
+	"almanac/internal/contentline"
 	"almanac/internal/dav"
 )
 
@@ -235,7 +236,7 @@ func decodeParam(d *xml.Decoder, el xml.StartElement, unsupported **UnsupportedE
 	if name == "" {
 		return nil, invalidf("param-filter has no name attribute")
 	}
-	if !validName(name) {
+	if !contentline.ValidName(name) {
 		return nil, invalidf("param-filter name %q is not a vCard parameter name", name)
 	}
 	pa := &ParamFilter{Name: name}

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"almanac/internal/contentline"
 	"errors"
 	"fmt"
 	"strings"
@@ -228,7 +229,7 @@ func (f *Filter) Validate() error {
 		}
 		for j := range pf.Params {
 			pa := &pf.Params[j]
-			if !validName(pa.Name) {
+			if !contentline.ValidName(pa.Name) {
 				return invalidf("param-filter name %q is not a vCard parameter name", pa.Name)
 			}
 			if pa.IsNotDefined && pa.TextMatch != nil {
@@ -258,26 +259,11 @@ func checkTest(test, where string) error {
 	return invalidf("%s: test must be \"anyof\" or \"allof\", not %q", where, test)
 }
 
-// validName accepts the characters of vCard names (RFC 6350 3.3:
-// ALPHA, DIGIT, "-"; "_" as internal/vcard accepts it).
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // validPropName accepts NAME or GROUP.NAME.
 func validPropName(s string) bool {
 	group, name, found := strings.Cut(s, ".")
 	if !found {
-		return validName(s)
+		return contentline.ValidName(s)
 	}
-	return validName(group) && validName(name)
+	return contentline.ValidName(group) && contentline.ValidName(name)
 }

@@ -127,3 +127,21 @@ func (r *Reader) TrailingLine() int {
 	}
 	return r.line + strings.Count(rest[:len(rest)-len(trailing)], "\n") + 1
 }
+
+// ValidName reports whether s is a name of a content line, parameter or
+// component: RFC 5545 3.1 and RFC 6350 3.3 iana-token and x-name
+// characters (ALPHA, DIGIT, "-") and, leniently, "_", which some
+// producers put in x-names. iCalendar and vCard parsing and both query
+// filters use it, so a filter can name whatever a stored object may hold.
+func ValidName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -106,3 +106,17 @@ func FuzzFoldRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestValidName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"VEVENT", true}, {"X-WR-CALNAME", true}, {"x_vendor", true}, {"TEL", true}, {"item1", true},
+		{"", false}, {"A B", false}, {"A;B", false}, {"A:B", false}, {"É", false}, {"A\x00", false}, {"A.B", false},
+	} {
+		if got := ValidName(tt.name); got != tt.ok {
+			t.Errorf("ValidName(%q) = %v, want %v", tt.name, got, tt.ok)
+		}
+	}
+}

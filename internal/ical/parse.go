@@ -100,7 +100,7 @@ func (d decoder) decode() (*ical.Calendar, error) {
 			if len(params) > 0 {
 				return nil, dataErr("line %d: BEGIN must not have parameters", num)
 			}
-			if !validName(value) {
+			if !contentline.ValidName(value) {
 				return nil, dataErr("line %d: invalid component name %s", num, quote(value))
 			}
 			if len(stack) >= maxDepth {
@@ -135,22 +135,6 @@ func (d decoder) decode() (*ical.Calendar, error) {
 	return nil, dataErr("line %d: calendar data ends before END:%s", d.Line(), stack[len(stack)-1].Name)
 }
 
-// validName accepts RFC 5545 iana-token and x-name characters
-// (ALPHA, DIGIT, "-") and, leniently, "_", which some producers put in
-// x-names.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // parseContentLine splits "NAME;P=a,"b":value" (RFC 5545 3.1). Parameter
 // values lose their quotes, as go-ical's do, and have their RFC 6868 caret
 // escapes decoded, which go-ical leaves as written: every reader of the
@@ -166,7 +150,7 @@ func parseContentLine(s string) (name string, params ical.Params, value string, 
 	if i < 0 {
 		return "", nil, "", fmt.Errorf("content line %s has no colon", quote(s))
 	}
-	if !validName(s[:i]) {
+	if !contentline.ValidName(s[:i]) {
 		return "", nil, "", fmt.Errorf("invalid property name %s", quote(s[:i]))
 	}
 	name = strings.ToUpper(s[:i])
@@ -178,7 +162,7 @@ func parseContentLine(s string) (name string, params ical.Params, value string, 
 			return "", nil, "", fmt.Errorf("property %s: parameter without \"=\"", name)
 		}
 		pname := s[i : i+j]
-		if !validName(pname) {
+		if !contentline.ValidName(pname) {
 			return "", nil, "", fmt.Errorf("property %s: invalid parameter name %s", name, quote(pname))
 		}
 		pname = strings.ToUpper(pname)

@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"almanac/internal/contentline"
 	"fmt"
 	"math"
 	"strconv"
@@ -82,7 +83,7 @@ func checkRecur(value string) error {
 	rscale := false
 	if s, ok := parts["RSCALE"]; ok {
 		// RFC 7529: an iana-token naming a CLDR calendar system.
-		if !validName(s) {
+		if !contentline.ValidName(s) {
 			return fmt.Errorf("RSCALE=%s is not a calendar name", quote(s))
 		}
 		rscale = true

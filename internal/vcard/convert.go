@@ -1,6 +1,7 @@
 package vcard
 
 import (
+	"almanac/internal/contentline"
 	"encoding/base64"
 	"fmt"
 	"strings"
@@ -276,7 +277,7 @@ func splitValues(values []string) []string {
 // mapToken changes the case of a value made of token characters only, and
 // leaves anything else (caret escapes, spaces) as written.
 func mapToken(v string, f func(string) string) string {
-	if validName(v) {
+	if contentline.ValidName(v) {
 		return f(v)
 	}
 	return v
@@ -432,7 +433,7 @@ func mediaType(prop, format string) string {
 	if strings.Contains(format, "/") {
 		return strings.ToLower(format)
 	}
-	if !validName(format) {
+	if !contentline.ValidName(format) {
 		return ""
 	}
 	f := strings.ToLower(format)
@@ -493,7 +494,7 @@ func format(prop, mt string) string {
 			return ""
 		}
 	}
-	if !validName(sub) {
+	if !contentline.ValidName(sub) {
 		return ""
 	}
 	return strings.ToUpper(sub)

@@ -113,22 +113,6 @@ func (d decoder) decode() (*Card, error) {
 	return nil, dataErr("line %d: vCard data ends before END:VCARD", d.Line())
 }
 
-// validName accepts RFC 6350 iana-token and x-name characters
-// (ALPHA, DIGIT, "-") and, leniently, "_", which some producers put in
-// x-names.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // parseContentLine splits `[group.]NAME;P=a,"b";Q:value` (RFC 6350 3.3).
 // Parameter values lose their quotes and have their RFC 6868 caret escapes
 // decoded. Value and parameter values are substrings of s (unless an
@@ -147,11 +131,11 @@ func parseContentLine(s string) (*Prop, error) {
 	name := s[:i]
 	if dot := strings.IndexByte(name, '.'); dot >= 0 {
 		p.Group, name = name[:dot], name[dot+1:]
-		if !validName(p.Group) {
+		if !contentline.ValidName(p.Group) {
 			return nil, fmt.Errorf("invalid group name %s", quote(p.Group))
 		}
 	}
-	if !validName(name) {
+	if !contentline.ValidName(name) {
 		return nil, fmt.Errorf("invalid property name %s", quote(name))
 	}
 	p.Name = strings.ToUpper(name)
@@ -162,7 +146,7 @@ func parseContentLine(s string) (*Prop, error) {
 			return nil, fmt.Errorf("property %s: line ends inside a parameter", p.Name)
 		}
 		pname := s[i : i+j]
-		if !validName(pname) {
+		if !contentline.ValidName(pname) {
 			return nil, fmt.Errorf("property %s: invalid parameter name %s", p.Name, quote(pname))
 		}
 		if c := s[i+j]; c == ';' || c == ':' {
