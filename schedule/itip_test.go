@@ -24,11 +24,6 @@ func mustObject(t *testing.T, data []byte) *object {
 	return o
 }
 
-// is matches one address.
-func is(addr string) func(string) bool {
-	return func(a string) bool { return a == normAddr(addr) }
-}
-
 const (
 	orgLine = "ORGANIZER;CN=Alice:mailto:alice@example.com"
 	bobLine = "ATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:bob@example.com"

@@ -355,6 +355,12 @@ func normAddr(v string) string {
 	return v
 }
 
+// is matches one calendar user address.
+func is(addr string) func(string) bool {
+	n := normAddr(addr)
+	return func(a string) bool { return normAddr(a) == n }
+}
+
 // mailAddress returns the email address of a mailto: calendar user
 // address, "" for any other.
 func mailAddress(addr string) string {

@@ -29,6 +29,7 @@ import (
 	"almanac/mailbox"
 	"almanac/notify"
 	"almanac/publish"
+	"almanac/schedule"
 	"almanac/sharing"
 	"almanac/storage"
 )
@@ -138,24 +139,6 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
-	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
-		Principal: auth.AccountFrom,
-		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
-		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
-			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
-			return err
-		}},
-		caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances}),
-		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
-	)
-
-	keys := cfg.LinkKeys
-	if keys == nil {
-		key := make([]byte, sharing.KeySize)
-		rand.Read(key)
-		keys, _ = sharing.NewKeyring(key)
-	}
-	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
 	mailer, texter := cfg.Mailer, cfg.Texter
 	if mailer == nil || texter == nil {
 		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
@@ -166,6 +149,27 @@ func New(cfg Config) *Server {
 			texter = outbox
 		}
 	}
+	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
+	scheduler := schedule.New(cfg.Store, schedule.Options{Logger: logger, Ingest: calendars.Ingest})
+	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
+		Principal: auth.AccountFrom,
+		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
+		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
+			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
+			return err
+		},
+		Scheduler: scheduler},
+		calendars,
+		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
+	)
+
+	keys := cfg.LinkKeys
+	if keys == nil {
+		key := make([]byte, sharing.KeySize)
+		rand.Read(key)
+		keys, _ = sharing.NewKeyring(key)
+	}
+	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
 
 	bodies := cfg.BodyLimits.withDefaults()
 	var mailFiles *mailbox.Exporter

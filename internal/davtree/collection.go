@@ -94,7 +94,11 @@ func (tr *Tree) walk(r *http.Request, t *Target, depth dav.Depth, fn func(href s
 			children = append(children, &Target{Type: Home, Kind: t.Kind, Account: acc})
 		}
 		for _, c := range children {
-			if err := fn(c.Href(), &plainSource{props: tr.plainProps(c)}); err != nil {
+			props, err := tr.plainProps(r.Context(), c)
+			if err != nil {
+				return err
+			}
+			if err := fn(c.Href(), &plainSource{props: props}); err != nil {
 				return err
 			}
 		}
@@ -140,7 +144,11 @@ func (tr *Tree) sourceOf(r *http.Request, t *Target) (dav.PropSource, error) {
 		}
 		return nil, nil
 	}
-	return &plainSource{props: tr.plainProps(t)}, nil
+	props, err := tr.plainProps(r.Context(), t)
+	if err != nil {
+		return nil, err
+	}
+	return &plainSource{props: props}, nil
 }
 
 // patchResult is the per-property outcome of checking a PROPPATCH or
