@@ -2,8 +2,10 @@ package schedule_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -69,7 +71,7 @@ func (w *world) inbox(acc *storage.Account) []string {
 		out = append(out, unfold(string(o.Data)))
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		w.t.Fatal(err)
 	}
 	return out
@@ -228,4 +230,100 @@ func TestImplicitScheduling(t *testing.T) {
 	if in := w.inbox(w.bob); len(in) != 0 {
 		t.Errorf("bob's inbox after deleting: %q", in)
 	}
+}
+
+// TestImplicitSchedulingRefusals: what scheduling refuses is refused
+// with its precondition and leaves every calendar and inbox as it was.
+func TestImplicitSchedulingRefusals(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	many := make([]string, 0, schedule.DefaultMaxAttendees+1)
+	for i := range schedule.DefaultMaxAttendees + 1 {
+		many = append(many, "ATTENDEE:mailto:guest"+strconv.Itoa(i)+"@outside.test")
+	}
+	event := func(org string, attendees ...string) string {
+		return ics(append(append([]string{"BEGIN:VEVENT", "UID:bad-1", "DTSTAMP:20260101T000000Z",
+			"DTSTART:20260310T090000Z", "DTEND:20260310T100000Z", "SUMMARY:x", "ORGANIZER:" + org}, attendees...), "END:VEVENT")...)
+	}
+	for _, tc := range []struct {
+		name, login, body, cond string
+	}{
+		{"organizer not the user's", "bob@example.com", event("mailto:alice@example.com", "ATTENDEE:mailto:carol@example.com"), "valid-organizer"},
+		{"too many attendees", "alice@example.com", event("mailto:alice@example.com", many...), "max-attendees-per-instance"},
+		{"two organizers", "alice@example.com", ics("BEGIN:VEVENT", "UID:bad-1", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T090000Z",
+			"RRULE:FREQ=DAILY;COUNT=3", "ORGANIZER:mailto:alice@example.com", "ATTENDEE:mailto:bob@example.com", "END:VEVENT",
+			"BEGIN:VEVENT", "UID:bad-1", "DTSTAMP:20260101T000000Z", "RECURRENCE-ID:20260311T090000Z", "DTSTART:20260311T100000Z",
+			"ORGANIZER:mailto:carol@example.com", "ATTENDEE:mailto:bob@example.com", "END:VEVENT"), "same-organizer-in-all-components"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			acc, _ := env.Store.AccountByLogin(context.Background(), tc.login)
+			rec := env.Do("PUT", w.href(acc, "bad.ics"), tc.login, tc.body, "Content-Type", "text/calendar")
+			if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), tc.cond) {
+				t.Fatalf("PUT: %d %s, want 403 %s", rec.Code, rec.Body, tc.cond)
+			}
+			for _, a := range []*storage.Account{w.alice, w.bob, w.carl} {
+				if ms, err := env.Store.FindUID(context.Background(), a.ID, "bad-1"); err != nil || len(ms) != 0 {
+					t.Errorf("%s has %v (%v)", a.Login, ms, err)
+				}
+				if in := w.inbox(a); len(in) != 0 {
+					t.Errorf("%s's inbox: %q", a.Login, in)
+				}
+			}
+		})
+	}
+}
+
+// TestImplicitSchedulingSelfAndAgent: an attendee address that is the
+// organizer's own (an alias) gets nothing, so nothing loops back; the
+// same account under two addresses gets one copy; SCHEDULE-AGENT=CLIENT
+// leaves an attendee to the client.
+func TestImplicitSchedulingSelfAndAgent(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	ctx := context.Background()
+	org := &storage.Organization{Name: "Example"}
+	if err := env.Store.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	svc := &storage.MailService{Org: org.ID, Domain: "mail.example", Plan: "standard"}
+	if err := env.Store.CreateMailService(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	for _, mb := range []struct {
+		local string
+		acc   *storage.Account
+	}{{"alice", w.alice}, {"bob", w.bob}} {
+		if err := env.Store.CreateMailbox(ctx, &storage.Mailbox{Service: svc.ID, LocalPart: mb.local, Aliases: []string{mb.local + ".alias"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Store.PutMailboxLink(ctx, &storage.MailboxLink{Service: svc.ID, LocalPart: mb.local, Account: mb.acc.ID, Rights: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := ics("BEGIN:VEVENT", "UID:self-1", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T090000Z", "DTEND:20260310T100000Z", "SUMMARY:x",
+		"ORGANIZER:mailto:alice.alias@mail.example",
+		"ATTENDEE:mailto:alice@mail.example",
+		"ATTENDEE:mailto:bob@example.com",
+		"ATTENDEE:mailto:bob.alias@mail.example",
+		"ATTENDEE;SCHEDULE-AGENT=CLIENT:mailto:carol@example.com",
+		"END:VEVENT")
+	rec := env.Do("PUT", w.href(w.alice, "self.ics"), w.alice.Login, body, "Content-Type", "text/calendar")
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	got := unfold(string(w.copyOf(w.alice, "self-1").Data))
+	mustContain(t, "organizer's copy", got, "SCHEDULE-STATUS=1.2:mailto:bob@example.com", "SCHEDULE-STATUS=1.2:mailto:bob.alias@mail.example")
+	mustLack(t, "organizer's copy", got, "SCHEDULE-STATUS=1.2:mailto:alice@mail.example", "SCHEDULE-STATUS=1.2:mailto:carol")
+	if ms, _ := env.Store.FindUID(ctx, w.carl.ID, "self-1"); len(ms) != 0 {
+		t.Errorf("carol, scheduled by the client, got a copy: %v", ms)
+	}
+	if in := w.inbox(w.alice); len(in) != 0 {
+		t.Errorf("the organizer's inbox got her own message: %q", in)
+	}
+	if in := w.inbox(w.bob); len(in) != 1 {
+		t.Errorf("bob's inbox: %d items, want 1", len(in))
+	}
+	_ = w.copyOf(w.bob, "self-1") // exactly one copy
+	rec = env.Do("PROPFIND", "/dav/principals/"+w.alice.ID+"/", w.alice.Login, `<propfind xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><prop><C:calendar-user-address-set/></prop></propfind>`, "Depth", "0")
+	mustContain(t, "alice's addresses", rec.Body.String(), "mailto:alice@example.com", "mailto:alice@mail.example", "mailto:alice.alias@mail.example")
 }
