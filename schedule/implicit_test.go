@@ -114,7 +114,7 @@ func TestImplicitScheduling(t *testing.T) {
 	org := unfold(string(w.copyOf(w.alice, "weekly-1").Data))
 	mustContain(t, "organizer's copy", org,
 		"SCHEDULE-STATUS=1.2:mailto:bob@example.com", "SCHEDULE-STATUS=1.2:mailto:carol@example.com",
-		"SCHEDULE-STATUS=5.1:mailto:guest@outside.test")
+		"SCHEDULE-STATUS=1.1:mailto:guest@outside.test")
 	mustLack(t, "organizer's copy", org, "SCHEDULE-STATUS=1.2:mailto:alice@example.com")
 
 	bobCopy := w.copyOf(w.bob, "weekly-1")

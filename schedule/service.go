@@ -783,6 +783,11 @@ func (w *write) applyReplyTo(ctx context.Context, organizer string, reply *objec
 	if err != nil {
 		return 0, errNoEvent
 	}
+	// The copy must be the organizer's own event under the address the
+	// reply names: a reply cannot reach an event the user attends.
+	if p, ok := orgObj.comps[0].organizer(); !ok || !reply.organizedBy(p.addr) {
+		return 0, errNoEvent
+	}
 	n := applyReply(orgObj, reply, attendee)
 	if n == 0 {
 		return 0, nil
@@ -796,6 +801,17 @@ func (w *write) applyReplyTo(ctx context.Context, organizer string, reply *objec
 	put.ScheduleTag = cur.ScheduleTag
 	w.ops = append(w.ops, storage.BatchOp{Put: &put})
 	return n, nil
+}
+
+// organizedBy reports whether every component of o names org as
+// ORGANIZER.
+func (o *object) organizedBy(org string) bool {
+	for _, c := range o.comps {
+		if p, ok := c.organizer(); !ok || p.addr != org {
+			return false
+		}
+	}
+	return true
 }
 
 // findCopy returns acc's copy of event uid, the first calendar holding
