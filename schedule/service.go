@@ -25,6 +25,11 @@ import (
 // keeps its name: the inbox is then not created (EnsureInbox says so).
 const InboxName = "schedule-inbox"
 
+// OutboxName is the URL segment of an account's scheduling outbox under
+// its calendar home. Nothing is stored there: it only answers free-busy
+// requests (RFC 6638 2.1), so it is no collection of the store.
+const OutboxName = "schedule-outbox"
+
 // DefaultMaxAttendees caps the attendees of one component (RFC 4791
 // 5.2.9 max-attendees-per-instance). Every attendee may cost a store
 // lookup and a write in the same transaction; a hundred covers every
@@ -45,6 +50,7 @@ type Store interface {
 	storage.Scheduling
 	storage.Accounts
 	storage.Mail
+	storage.Sharing
 }
 
 // Ingest validates calendar data for collection c as a PUT would and
@@ -63,6 +69,9 @@ type Options struct {
 	// IMIP sends messages to calendar users outside the server; nil
 	// marks them undeliverable (SCHEDULE-STATUS 5.1).
 	IMIP Sender
+	// Busy reads a user's busy time for free-busy requests; nil
+	// refuses them.
+	Busy BusyFunc
 }
 
 // Sender sends one iTIP message by email (RFC 6047).
@@ -88,6 +97,7 @@ type Service struct {
 	ingest       Ingest
 	now          func() time.Time
 	imip         Sender
+	busy         BusyFunc
 }
 
 // New returns the scheduling service.
@@ -95,7 +105,7 @@ func New(store Store, opts Options) *Service {
 	if opts.Ingest == nil {
 		panic("schedule: Options.Ingest is required")
 	}
-	s := &Service{store: store, logger: opts.Logger, maxAttendees: opts.MaxAttendees, ingest: opts.Ingest, now: opts.Now, imip: opts.IMIP}
+	s := &Service{store: store, logger: opts.Logger, maxAttendees: opts.MaxAttendees, ingest: opts.Ingest, now: opts.Now, imip: opts.IMIP, busy: opts.Busy}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -235,6 +245,9 @@ type Result = davtree.ScheduledPut
 
 // Inbox is InboxName, for davtree.Scheduler.
 func (s *Service) Inbox() string { return InboxName }
+
+// Outbox is OutboxName, for davtree.Scheduler.
+func (s *Service) Outbox() string { return OutboxName }
 
 // errRetry: an object read for planning changed before the batch
 // committed; the write is planned again.

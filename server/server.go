@@ -150,7 +150,15 @@ func New(cfg Config) *Server {
 		}
 	}
 	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
-	scheduler := schedule.New(cfg.Store, schedule.Options{Logger: logger, Ingest: calendars.Ingest, IMIP: schedule.Mail{Mailer: mailer}})
+	scheduler := schedule.New(cfg.Store, schedule.Options{Logger: logger, Ingest: calendars.Ingest, IMIP: schedule.Mail{Mailer: mailer},
+		Busy: func(ctx context.Context, owner string, start, end time.Time) ([]schedule.Busy, error) {
+			ps, _, err := calendars.ScheduleBusy(ctx, owner, start, end)
+			out := make([]schedule.Busy, len(ps))
+			for i, p := range ps {
+				out[i] = schedule.Busy(p)
+			}
+			return out, err
+		}})
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
 		Principal: auth.AccountFrom,
 		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },

@@ -2,7 +2,10 @@ package davtree
 
 import (
 	"context"
+	"io"
+	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"almanac/internal/dav"
@@ -25,6 +28,11 @@ type Scheduler interface {
 	// (storage.KindScheduleInbox); EnsureInbox creates acc's.
 	Inbox() string
 	EnsureInbox(ctx context.Context, acc string) error
+	// Outbox is the URL segment of every account's scheduling outbox
+	// in its calendar home; FreeBusy answers a VFREEBUSY request POSTed
+	// there with a CALDAV:schedule-response body.
+	Outbox() string
+	FreeBusy(ctx context.Context, acc *storage.Account, data []byte) ([]byte, error)
 	// DefaultCalendar is where acc's invitations are filed; nil when
 	// acc has no calendar for events.
 	DefaultCalendar(ctx context.Context, acc string) (*storage.Collection, error)
@@ -113,7 +121,8 @@ func (tr *Tree) schedulingPrincipalProps(ctx context.Context, acc *storage.Accou
 	}
 	if own {
 		if href := tr.CollectionHref(storage.KindCalendar, acc.ID, tr.sched.Inbox()); href != "" {
-			props = append(props, dav.HrefProp(pScheduleInboxURL, href))
+			props = append(props, dav.HrefProp(pScheduleInboxURL, href),
+				dav.HrefProp(pScheduleOutboxURL, tr.CollectionHref(storage.KindCalendar, acc.ID, tr.sched.Outbox())))
 		}
 	}
 	return props, nil
@@ -154,4 +163,38 @@ func (s *collectionSource) inboxProp(ctx context.Context, n string) (dav.Prop, b
 		return dav.HrefProp(pScheduleDefaultCal, t.tree.CollectionHref(storage.KindCalendar, t.Owner, c.Name)), true, nil
 	}
 	return dav.Prop{}, false, nil
+}
+
+// isOutbox reports whether t names the user's scheduling outbox.
+func (tr *Tree) isOutbox(t *Target) bool {
+	return tr.schedules(t) && t.Type == Collection && t.Coll == nil && t.Grant == nil && t.CollName == tr.sched.Outbox()
+}
+
+// outboxPost serves a free-busy request POSTed to the outbox (RFC 6638
+// 5): an iCalendar body, not XML.
+func (tr *Tree) outboxPost(w http.ResponseWriter, r *http.Request, t *Target) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/calendar" {
+			return dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCalDAV, "supported-calendar-data"), "a scheduling request is sent as text/calendar")
+		}
+	}
+	if r.ContentLength > dav.MaxXMLBody {
+		return dav.NewError(http.StatusRequestEntityTooLarge, "the request is too large")
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, dav.MaxXMLBody+1))
+	if err != nil {
+		return dav.BodyError(err)
+	}
+	if int64(len(data)) > dav.MaxXMLBody {
+		return dav.NewError(http.StatusRequestEntityTooLarge, "the request is too large")
+	}
+	out, err := tr.sched.FreeBusy(r.Context(), t.Account, data)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(out)
+	return err
 }
