@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -202,4 +203,74 @@ func (s *Service) Visible(ctx context.Context, user, other string) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// MaxPeople caps the accounts one principal search looks at: a
+// directory of colleagues, not the whole server.
+const MaxPeople = 1000
+
+// People returns the accounts user may find (Visible): user first, then
+// the members of user's organizations, then the accounts sharing a
+// collection with user either way, each once, enabled ones only, at
+// most MaxPeople.
+func (s *Service) People(ctx context.Context, user *storage.Account) ([]storage.Account, error) {
+	out := []storage.Account{*user}
+	seen := map[string]bool{user.ID: true}
+	add := func(id string) error {
+		if seen[id] || len(out) >= MaxPeople {
+			return nil
+		}
+		seen[id] = true
+		a, err := s.store.Account(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !a.Disabled {
+			out = append(out, *a)
+		}
+		return nil
+	}
+	orgs, err := s.store.OrganizationsOf(ctx, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: people: %w", err)
+	}
+	for _, o := range orgs {
+		members, err := s.store.Members(ctx, o.ID)
+		if err != nil {
+			return nil, fmt.Errorf("schedule: people: %w", err)
+		}
+		for _, m := range members {
+			if err := add(m.Account); err != nil {
+				return nil, fmt.Errorf("schedule: people: %w", err)
+			}
+		}
+	}
+	grants, err := s.store.GrantsTo(ctx, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: people: %w", err)
+	}
+	for _, g := range grants {
+		if err := add(g.Owner); err != nil {
+			return nil, fmt.Errorf("schedule: people: %w", err)
+		}
+	}
+	colls, err := s.store.ListCollections(ctx, user.ID)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: people: %w", err)
+	}
+	for _, c := range colls {
+		gs, err := s.store.GrantsOf(ctx, user.ID, c.Name)
+		if err != nil {
+			return nil, fmt.Errorf("schedule: people: %w", err)
+		}
+		for _, g := range gs {
+			if err := add(g.Sharee); err != nil {
+				return nil, fmt.Errorf("schedule: people: %w", err)
+			}
+		}
+	}
+	return out, nil
 }

@@ -71,7 +71,14 @@ func (s *plainSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 
 func (tr *Tree) plainProps(ctx context.Context, t *Target) ([]dav.Prop, error) {
 	props := tr.kindPlainProps(t)
-	if tr.sched == nil || t.Type != Principal {
+	if tr.sched == nil {
+		return props, nil
+	}
+	switch t.Type {
+	case Root, Principals:
+		return mergeProps([]dav.Prop{dav.XMLProp(pSupportedReports, principalReportSet)}, props), nil
+	case Principal:
+	default:
 		return props, nil
 	}
 	acc, own := t.Account, true
@@ -82,6 +89,7 @@ func (tr *Tree) plainProps(ctx context.Context, t *Target) ([]dav.Prop, error) {
 	if err != nil {
 		return nil, err
 	}
+	sp = append(sp, dav.XMLProp(pSupportedReports, principalReportSet))
 	return mergeProps(sp, props), nil
 }
 

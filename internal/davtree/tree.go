@@ -405,6 +405,19 @@ func (tr *Tree) sharer(ctx context.Context, user, id string) (*storage.Account, 
 			return tr.store.Account(ctx, id)
 		}
 	}
+	if tr.sched != nil {
+		// Whom principal search finds can be looked at, so that a
+		// client shows the colleague it completed.
+		people, err := tr.sched.People(ctx, &storage.Account{ID: user})
+		if err != nil {
+			return nil, err
+		}
+		for i := range people {
+			if people[i].ID == id && id != user {
+				return &people[i], nil
+			}
+		}
+	}
 	return nil, dav.ErrNotFound
 }
 
