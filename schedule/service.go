@@ -687,7 +687,12 @@ func (w *write) deliver(ctx context.Context, acc *storage.Account, old, new *obj
 			// file it.
 			return statusDelivered, nil
 		}
-		coll, name, cond = c, newTag()+".ics", exactly(false, "")
+		coll, name, cond = c, copyName(src.uid), exactly(false, "")
+		if _, err := w.s.store.Stat(ctx, acc.ID, c.Name, name); err == nil {
+			name = newTag() + ".ics" // the name holds another event
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return "", err
+		}
 	}
 	data := copyObj.encode()
 	put, err := w.s.ingest(coll, data)
@@ -912,6 +917,22 @@ func (s *Service) send(ctx context.Context, mails []Outgoing) {
 			s.logger.WarnContext(ctx, "imip: send failed", "method", m.Method, "err", err)
 		}
 	}
+}
+
+// copyName names a new attendee copy after its UID when the UID is a
+// plain name, as clients name the objects they create (python-caldav's
+// accept_invite writes the event to UID.ics and so updates this copy),
+// else at random.
+func copyName(uid string) string {
+	if len(uid) == 0 || len(uid) > 200 || uid[0] == '.' {
+		return newTag() + ".ics"
+	}
+	for _, c := range uid {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.@", c)) {
+			return newTag() + ".ics"
+		}
+	}
+	return uid + ".ics"
 }
 
 // quoted makes a tag an opaque-tag as Schedule-Tag carries it (RFC
