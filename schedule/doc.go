@@ -22,9 +22,12 @@
 // object when its ORGANIZER (the same in every component, else
 // CALDAV:same-organizer-in-all-components) is one of their addresses
 // (organizer) or, when it is someone else's, one of its ATTENDEEs is
-// (attendee). An object with an ORGANIZER that is not the user's and no
-// attendee of theirs is refused with CALDAV:valid-organizer: the server
-// would otherwise send messages in another user's name. SCHEDULE-AGENT
+// (attendee). Any other object is stored as it is and sends nothing
+// (RFC 6638 3.1), with one exception: when its ORGANIZER is another
+// user of this server and the user is not an attendee, it is refused
+// with CALDAV:valid-organizer, since it would show a meeting in that
+// colleague's name that they never sent. An outside organizer's event
+// (an import, RFC 4791 Appendix B's examples) is stored. SCHEDULE-AGENT
 // CLIENT or NONE on the ORGANIZER leaves the whole object to the
 // client; on an ATTENDEE, that attendee (RFC 6638 7.1). More than 100
 // attendees in a component or in the whole event is

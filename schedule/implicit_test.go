@@ -327,3 +327,22 @@ func TestImplicitSchedulingSelfAndAgent(t *testing.T) {
 	rec = env.Do("PROPFIND", "/dav/principals/"+w.alice.ID+"/", w.alice.Login, `<propfind xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><prop><C:calendar-user-address-set/></prop></propfind>`, "Depth", "0")
 	mustContain(t, "alice's addresses", rec.Body.String(), "mailto:alice@example.com", "mailto:alice@mail.example", "mailto:alice.alias@mail.example")
 }
+
+// TestImplicitSchedulingForeign: an outside organizer's event that does
+// not name the user (an import, RFC 4791 Appendix B) is stored as sent,
+// with no tag and no message to its local attendees.
+func TestImplicitSchedulingForeign(t *testing.T) {
+	w := newWorld(t)
+	body := ics("BEGIN:VEVENT", "UID:import-1", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T090000Z", "SUMMARY:x",
+		"ORGANIZER:mailto:cyrus@outside.test", "ATTENDEE:mailto:carol@example.com", "END:VEVENT")
+	rec := w.env.Do("PUT", w.href(w.bob, "import.ics"), w.bob.Login, body, "Content-Type", "text/calendar")
+	if rec.Code != http.StatusCreated || rec.Header().Get("ETag") == "" || rec.Header().Get("Schedule-Tag") != "" {
+		t.Fatalf("PUT: %d, ETag %q, Schedule-Tag %q", rec.Code, rec.Header().Get("ETag"), rec.Header().Get("Schedule-Tag"))
+	}
+	if got := string(w.copyOf(w.bob, "import-1").Data); got != body {
+		t.Errorf("stored %q, want the request's bytes", got)
+	}
+	if ms, _ := w.env.Store.FindUID(context.Background(), w.carl.ID, "import-1"); len(ms) != 0 || len(w.inbox(w.carl)) != 0 || len(w.env.Post.Mail()) != 0 {
+		t.Errorf("an import sent something: carol's copies %v, inbox %q, mail %v", ms, w.inbox(w.carl), w.env.Post.Mail())
+	}
+}

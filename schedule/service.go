@@ -325,12 +325,12 @@ const (
 	roleNone role = iota
 	roleOrganizer
 	roleAttendee
+	roleForeign // organized by someone else, the user not attending
 )
 
-// classify checks o's scheduling properties and finds owner's role.
-// An object whose organizer is someone else and that names none of
-// owner's addresses as attendee is refused: the server would send in
-// another user's name (RFC 6638 3.2.4.1 valid-organizer).
+// classify checks o's scheduling properties and finds owner's role:
+// roleForeign for an object organized by someone else that names none
+// of owner's addresses as attendee (checkForeign).
 func (s *Service) classify(o *object, me func(string) bool) (role, string, error) {
 	var org string
 	hasOrg, hasAttendees := false, false
@@ -370,8 +370,26 @@ func (s *Service) classify(o *object, me func(string) bool) (role, string, error
 			return roleAttendee, org, nil
 		}
 	}
-	return roleNone, "", dav.Precondition(http.StatusForbidden, condValidOrganizer,
-		"the ORGANIZER "+strings.TrimPrefix(org, "mailto:")+" is not one of your addresses, and you are not an attendee")
+	return roleForeign, org, nil
+}
+
+// checkForeign decides about an object organized by someone else that
+// does not name the user as attendee (RFC 6638 3.1: no scheduling object
+// of theirs, so nothing is sent for it). When the organizer is another
+// user of this server, storing it would put a meeting in that colleague's
+// name into the user's calendar that the colleague never sent: refused
+// (CALDAV:valid-organizer). An outside organizer's event (an import, RFC
+// 4791's own examples) is stored as any object.
+func (s *Service) checkForeign(ctx context.Context, org string) error {
+	acc, err := s.Lookup(ctx, org)
+	if err != nil {
+		return err
+	}
+	if acc != nil {
+		return dav.Precondition(http.StatusForbidden, condValidOrganizer,
+			"the ORGANIZER "+strings.TrimPrefix(org, "mailto:")+" is another user's address, and you are not an attendee")
+	}
+	return nil
 }
 
 func (s *Service) put(ctx context.Context, owner *storage.Account, p storage.PutObject, tag TagMatch) (*Result, []Outgoing, error) {
@@ -404,6 +422,12 @@ func (s *Service) put(ctx context.Context, owner *storage.Account, p storage.Put
 	r, org, err := s.classify(newObj, me)
 	if err != nil {
 		return nil, nil, err
+	}
+	if r == roleForeign {
+		if err := s.checkForeign(ctx, org); err != nil {
+			return nil, nil, err
+		}
+		r = roleNone
 	}
 	var oldObj *object
 	if old != nil {
