@@ -199,7 +199,7 @@ func (s *Service) Deliver(ctx context.Context, raw []byte, envelope string) (str
 		if n == 0 {
 			return "", ErrIMIPNoEvent
 		}
-		if err := w.toInbox(ctx, org.ID, reply.uid, attendee, MethodReply, cal); err != nil {
+		if err := w.toInbox(ctx, org.ID, reply.uid, attendee, reply.kind, cal); err != nil {
 			return "", err
 		}
 		_, err = s.store.WriteBatch(ctx, w.ops)

@@ -689,7 +689,7 @@ func (w *write) deliver(ctx context.Context, acc *storage.Account, old, new *obj
 		if err != nil {
 			return "", fmt.Errorf("schedule: copy of %s: %w", acc.ID, err)
 		}
-		if err := w.toInbox(ctx, acc.ID, src.uid, w.myAddr, m.method, msg.encode()); err != nil {
+		if err := w.toInbox(ctx, acc.ID, src.uid, w.myAddr, src.kind, msg.encode()); err != nil {
 			return "", err
 		}
 	}
@@ -795,7 +795,7 @@ func (w *write) reply(ctx context.Context, org string, old, new *object) error {
 		if _, err := w.applyReplyTo(ctx, acc.ID, reply, w.me); err != nil {
 			return err
 		}
-		if err := w.toInbox(ctx, acc.ID, src.uid, w.myAddr, MethodReply, data); err != nil {
+		if err := w.toInbox(ctx, acc.ID, src.uid, w.myAddr, src.kind, data); err != nil {
 			return err
 		}
 	}
@@ -915,7 +915,7 @@ func (s *Service) defaultCalendar(ctx context.Context, acc string) (*storage.Col
 // holds what is pending, never a growing history (RFC 6638 leaves
 // retention to the server; the copies in the calendar already carry
 // everything).
-func (w *write) toInbox(ctx context.Context, acc, uid, from, method string, data []byte) error {
+func (w *write) toInbox(ctx context.Context, acc, uid, from, comp string, data []byte) error {
 	if !w.inbox[acc] {
 		if err := w.s.EnsureInbox(ctx, acc); err != nil {
 			return err
@@ -925,9 +925,10 @@ func (w *write) toInbox(ctx context.Context, acc, uid, from, method string, data
 	sum := sha256.Sum256([]byte(uid + "\x00" + normAddr(from)))
 	w.ops = append(w.ops, storage.BatchOp{Put: &storage.PutObject{
 		Owner: acc, Collection: InboxName, Name: hex.EncodeToString(sum[:16]) + ".ics",
-		Component: "", ContentType: "text/calendar", Data: data,
+		// The component lets calendar-query find it; no span makes it a
+		// candidate of every time range.
+		Component: comp, ContentType: "text/calendar", Data: data,
 	}})
-	_ = method
 	return nil
 }
 
