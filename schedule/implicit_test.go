@@ -346,3 +346,38 @@ func TestImplicitSchedulingForeign(t *testing.T) {
 		t.Errorf("an import sent something: carol's copies %v, inbox %q, mail %v", ms, w.inbox(w.carl), w.env.Post.Mail())
 	}
 }
+
+// TestImplicitSchedulingMoveCopy: MOVE carries a scheduled event and its
+// schedule tag to another calendar and sends nothing; COPY, which would
+// leave a second copy behind every update, is refused.
+func TestImplicitSchedulingMoveCopy(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	rec := env.Do("PUT", w.href(w.alice, "weekly.ics"), w.alice.Login, meeting("Sync", "NEEDS-ACTION", "NEEDS-ACTION"), "Content-Type", "text/calendar")
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("PUT: %d", rec.Code)
+	}
+	tag := rec.Header().Get("Schedule-Tag")
+	if rec := env.Do("MKCALENDAR", "/dav/calendars/"+w.alice.ID+"/work/", w.alice.Login, ""); rec.Code != http.StatusCreated {
+		t.Fatalf("MKCALENDAR: %d", rec.Code)
+	}
+	dest := "/dav/calendars/" + w.alice.ID + "/work/weekly.ics"
+	if rec := env.Do("COPY", w.href(w.alice, "weekly.ics"), w.alice.Login, "", "Destination", dest); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "unique-scheduling-object-resource") {
+		t.Errorf("COPY: %d %s", rec.Code, rec.Body)
+	}
+	inbox := len(w.inbox(w.bob))
+	if rec := env.Do("MOVE", w.href(w.alice, "weekly.ics"), w.alice.Login, "", "Destination", dest); rec.Code != http.StatusCreated {
+		t.Fatalf("MOVE: %d %s", rec.Code, rec.Body)
+	}
+	if rec := env.Do("GET", dest, w.alice.Login, ""); rec.Header().Get("Schedule-Tag") != tag {
+		t.Errorf("after MOVE: Schedule-Tag %q, want %q", rec.Header().Get("Schedule-Tag"), tag)
+	}
+	if n := len(w.inbox(w.bob)); n != inbox {
+		t.Errorf("MOVE sent something: bob's inbox %d -> %d", inbox, n)
+	}
+	// Deleting it at its new place still cancels.
+	if rec := env.Do("DELETE", dest, w.alice.Login, ""); rec.Code != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", rec.Code)
+	}
+	mustContain(t, "bob's copy", unfold(string(w.copyOf(w.bob, "weekly-1").Data)), "STATUS:CANCELLED")
+}

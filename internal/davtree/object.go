@@ -319,6 +319,13 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 			return err
 		}
 	}
+	if r.Method == "COPY" && meta.ScheduleTag != "" && tr.schedules(t) {
+		// A second copy of a scheduled event would be left behind by
+		// every update the first gets (RFC 6638 3.2.4.1); MOVE keeps
+		// one, and sends nothing.
+		return dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCalDAV, "unique-scheduling-object-resource"),
+			"a scheduled event cannot be copied; move it, or save a new event")
+	}
 	created, err := tr.store.Transfer(r.Context(), storage.Transfer{
 		FromOwner: t.Owner, FromCollection: t.CollName, FromName: t.ObjName,
 		ToOwner: dt.Owner, ToCollection: dt.CollName, ToName: dt.ObjName,
