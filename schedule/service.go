@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -393,6 +394,17 @@ func (s *Service) checkForeign(ctx context.Context, org string) error {
 }
 
 func (s *Service) put(ctx context.Context, owner *storage.Account, p storage.PutObject, tag TagMatch) (*Result, []Outgoing, error) {
+	if !tag.Set && !hasOrganizer(p.Data) {
+		// Most writes: no meeting. They are stored exactly as without
+		// scheduling, the client's precondition checked in the write.
+		// (An organizer who strips ORGANIZER from a meeting sends
+		// nothing by it; deleting the event cancels.)
+		meta, created, err := s.store.Put(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &Result{Meta: meta, Created: created}, nil, nil
+	}
 	old, err := s.store.Get(ctx, owner.ID, p.Collection, p.Name)
 	if errors.Is(err, storage.ErrNotFound) {
 		old = nil
@@ -475,6 +487,25 @@ func (s *Service) put(ctx context.Context, owner *storage.Account, p storage.Put
 		return nil, nil, err
 	}
 	return &Result{Meta: res[0].Meta, Created: res[0].Created, Rewritten: true}, w.mails, nil
+}
+
+// hasOrganizer reports whether data, which passed Ingest, has an
+// ORGANIZER line in one of its components: a cheap test that lets every
+// other write skip planning.
+func hasOrganizer(data []byte) bool {
+	if !bytes.Contains(bytes.ToUpper(data), []byte(propOrganizer)) {
+		return false
+	}
+	o, err := parseObject(data)
+	if err != nil {
+		return false
+	}
+	for _, c := range o.comps {
+		if _, ok := c.organizer(); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // plainPut stores an object that is no scheduling object resource of
