@@ -49,59 +49,17 @@ func (s *Service) FreeBusy(ctx context.Context, acc *storage.Account, data []byt
 	if s.busy == nil {
 		return nil, dav.NewError(http.StatusForbidden, "free-busy lookup is not configured")
 	}
-	_, root, err := aical.ParseTree(data)
-	if err != nil || root.Name != "VCALENDAR" {
-		return nil, badMessage("the body is not an iCalendar object")
+	req, err := parseFreeBusyRequest(data, s.maxAttendees)
+	if err != nil {
+		return nil, err
 	}
-	if m := strings.ToUpper(strings.TrimSpace(value(root, propMethod))); m != MethodRequest {
-		return nil, badMessage("a free-busy request has METHOD:REQUEST")
-	}
-	var fb *aical.Node
-	for _, c := range root.Children {
-		switch c.Name {
-		case aical.CompTimezone:
-		case aical.CompFreeBusy:
-			if fb != nil {
-				return nil, badMessage("a free-busy request has one VFREEBUSY")
-			}
-			fb = c
-		default:
-			return nil, badMessage("a free-busy request has only a VFREEBUSY")
-		}
-	}
-	if fb == nil {
-		return nil, badMessage("a free-busy request has one VFREEBUSY")
-	}
-	start, err1 := utcTime(fb, propDTStart)
-	end, err2 := utcTime(fb, propDTEnd)
-	if err1 != nil || err2 != nil || !end.After(start) {
-		return nil, badMessage("DTSTART and DTEND must be UTC times, DTSTART first")
-	}
-	if end.Sub(start) > MaxFreeBusyRange {
-		return nil, badMessage("the range is longer than a year")
-	}
+	fb, start, end, org, recipients := req.fb, req.start, req.end, req.org, req.recipients
 	me, _, err := s.matcher(ctx, acc)
 	if err != nil {
 		return nil, err
 	}
-	org := -1
-	var recipients []int
-	for i, l := range fb.Lines {
-		switch l.Prop.Name {
-		case propOrganizer:
-			org = i
-		case propAttendee:
-			recipients = append(recipients, i)
-		}
-	}
-	if org < 0 || !me(fb.Lines[org].Prop.Value) {
+	if !me(fb.Lines[org].Prop.Value) {
 		return nil, dav.Precondition(http.StatusForbidden, condOrganizerAllow, "the ORGANIZER must be one of your addresses")
-	}
-	if len(recipients) == 0 {
-		return nil, badMessage("name at least one ATTENDEE")
-	}
-	if len(recipients) > s.maxAttendees {
-		return nil, dav.Precondition(http.StatusForbidden, condRecipientLimit, fmt.Sprintf("at most %d recipients", s.maxAttendees))
 	}
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` + "\n" + `<C:schedule-response xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">`)
@@ -141,6 +99,77 @@ func (s *Service) FreeBusy(ctx context.Context, acc *storage.Account, data []byt
 	}
 	b.WriteString("</C:schedule-response>\n")
 	return []byte(b.String()), nil
+}
+
+// freeBusyRequest is a parsed VFREEBUSY REQUEST: its component, range,
+// and the indexes of its ORGANIZER and ATTENDEE lines.
+type freeBusyRequest struct {
+	fb         *aical.Node
+	start, end time.Time
+	org        int
+	recipients []int
+}
+
+// parseFreeBusyRequest checks a free-busy request (RFC 6638 5, RFC 5546
+// 3.3.2): METHOD:REQUEST, one VFREEBUSY (timezones aside) with UTC
+// DTSTART before DTEND at most MaxFreeBusyRange apart, an ORGANIZER and
+// 1 to max ATTENDEEs. Refusals are CALDAV:valid-scheduling-message, too
+// many recipients max-attendees-per-instance.
+func parseFreeBusyRequest(data []byte, max int) (*freeBusyRequest, error) {
+	_, root, err := aical.ParseTree(data)
+	if err != nil || root.Name != "VCALENDAR" {
+		return nil, badMessage("the body is not an iCalendar object")
+	}
+	if m := strings.ToUpper(strings.TrimSpace(value(root, propMethod))); m != MethodRequest {
+		return nil, badMessage("a free-busy request has METHOD:REQUEST")
+	}
+	var fb *aical.Node
+	for _, c := range root.Children {
+		switch c.Name {
+		case aical.CompTimezone:
+		case aical.CompFreeBusy:
+			if fb != nil {
+				return nil, badMessage("a free-busy request has one VFREEBUSY")
+			}
+			fb = c
+		default:
+			return nil, badMessage("a free-busy request has only a VFREEBUSY")
+		}
+	}
+	if fb == nil {
+		return nil, badMessage("a free-busy request has one VFREEBUSY")
+	}
+	start, err1 := utcTime(fb, propDTStart)
+	end, err2 := utcTime(fb, propDTEnd)
+	if err1 != nil || err2 != nil || !end.After(start) {
+		return nil, badMessage("DTSTART and DTEND must be UTC times, DTSTART first")
+	}
+	if end.Sub(start) > MaxFreeBusyRange {
+		return nil, badMessage("the range is longer than a year")
+	}
+	org := -1
+	var recipients []int
+	for i, l := range fb.Lines {
+		switch l.Prop.Name {
+		case propOrganizer:
+			if org >= 0 {
+				return nil, badMessage("a free-busy request has one ORGANIZER")
+			}
+			org = i
+		case propAttendee:
+			recipients = append(recipients, i)
+		}
+	}
+	if org < 0 {
+		return nil, dav.Precondition(http.StatusForbidden, condOrganizerAllow, "the ORGANIZER must be one of your addresses")
+	}
+	if len(recipients) == 0 {
+		return nil, badMessage("name at least one ATTENDEE")
+	}
+	if len(recipients) > max {
+		return nil, dav.Precondition(http.StatusForbidden, condRecipientLimit, fmt.Sprintf("at most %d recipients", max))
+	}
+	return &freeBusyRequest{fb: fb, start: start, end: end, org: org, recipients: recipients}, nil
 }
 
 func utcTime(n *aical.Node, name string) (time.Time, error) {

@@ -79,3 +79,20 @@ func FuzzCalendarPart(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFreeBusyRequest: no body makes the free-busy request parser panic,
+// and what it accepts keeps its limits.
+func FuzzFreeBusyRequest(f *testing.F) {
+	f.Add("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\nBEGIN:VFREEBUSY\r\nUID:f\r\nDTSTAMP:20260301T000000Z\r\n" +
+		"DTSTART:20260310T000000Z\r\nDTEND:20260311T000000Z\r\nORGANIZER:mailto:a@example.com\r\nATTENDEE:mailto:b@example.com\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n")
+	f.Fuzz(func(t *testing.T, body string) {
+		req, err := parseFreeBusyRequest([]byte(body), 5)
+		if err != nil {
+			return
+		}
+		if len(req.recipients) == 0 || len(req.recipients) > 5 || req.org < 0 || !req.end.After(req.start) || req.end.Sub(req.start) > MaxFreeBusyRange {
+			t.Fatalf("accepted %+v", req)
+		}
+		freeBusyReply(req.fb, req.org, req.recipients[0], nil, req.start)
+	})
+}
