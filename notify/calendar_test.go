@@ -28,6 +28,9 @@ func TestFormatCalendar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := msg.Header.Get("Auto-Submitted"); got != "auto-generated" {
+		t.Errorf("Auto-Submitted = %q", got)
+	}
 	if got := msg.Header.Get("Reply-To"); got != `"Alice" <alice@example.com>` {
 		t.Errorf("Reply-To = %q", got)
 	}

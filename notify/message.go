@@ -151,6 +151,9 @@ func format(m Message, from *mail.Address, now time.Time) (to *mail.Address, msg
 		// RFC 6047 2.4: the readable text and the calendar as
 		// alternatives, so that a client without calendar support
 		// shows the text.
+		// RFC 3834: vacation responders and other robots do not
+		// answer it, so an invitation cannot start a mail loop.
+		header("Auto-Submitted", "auto-generated")
 		boundary = "almanac-" + randomHex(12)
 		header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 		b.WriteString("\r\n--" + boundary + "\r\n")

@@ -117,7 +117,11 @@
 //
 // Replies come back through `almanac imip deliver`, which the mail
 // server pipes inbound mail to (Service.Deliver). It reads at most 1 MiB
-// and 32 MIME parts, 4 levels deep; accepts only METHOD:REPLY naming one
+// and 32 MIME parts, 4 levels deep; refuses automatic mail
+// (Auto-Submitted other than "no", RFC 3834: vacation notices, bounces,
+// which is also how a loop would start; the invitations themselves are
+// sent Auto-Submitted: auto-generated so that robots do not answer
+// them); accepts only METHOD:REPLY naming one
 // attendee and one organizer; and applies it only when the From address
 // (and the envelope sender, when given) is that attendee, the attendee
 // is not a local user (they answer through CalDAV, authenticated), the

@@ -119,6 +119,7 @@ var (
 	ErrIMIPLocal      = errors.New("imip: the attendee is a user of this server and answers through their calendar")
 	ErrIMIPTooLarge   = errors.New("imip: the message is too large")
 	ErrIMIPMalformed  = errors.New("imip: malformed message")
+	ErrIMIPAutomatic  = errors.New("imip: an automatic message (Auto-Submitted) is not a reply")
 )
 
 // Deliver applies an iMIP message that arrived by mail (RFC 6047): a
@@ -137,6 +138,11 @@ func (s *Service) Deliver(ctx context.Context, raw []byte, envelope string) (str
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrIMIPMalformed, err)
+	}
+	// RFC 3834: a vacation notice or bounce answering an invitation is
+	// no answer, and applying robots' mail is how loops start.
+	if v := strings.ToLower(strings.TrimSpace(msg.Header.Get("Auto-Submitted"))); v != "" && v != "no" {
+		return "", ErrIMIPAutomatic
 	}
 	from, err := mail.ParseAddress(msg.Header.Get("From"))
 	if err != nil {

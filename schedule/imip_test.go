@@ -59,6 +59,7 @@ func TestIMIP(t *testing.T) {
 		{"a local attendee by mail", replyMail("bob@example.com", "bob@example.com", "DECLINED", "REPLY"), "", schedule.ErrIMIPLocal},
 		{"not invited", replyMail("stranger@outside.test", "stranger@outside.test", "ACCEPTED", "REPLY"), "", schedule.ErrIMIPNoEvent},
 		{"a REQUEST by mail", replyMail("guest@outside.test", "guest@outside.test", "ACCEPTED", "REQUEST"), "", schedule.ErrIMIPMethod},
+		{"an autoresponder", append([]byte("Auto-Submitted: auto-replied\r\n"), replyMail("guest@outside.test", "guest@outside.test", "ACCEPTED", "REPLY")...), "", schedule.ErrIMIPAutomatic},
 		{"no calendar", []byte("From: guest@outside.test\r\nSubject: hi\r\n\r\nhello\r\n"), "", schedule.ErrIMIPNoCalendar},
 		{"not a message", []byte("garbage"), "", schedule.ErrIMIPMalformed},
 	} {
