@@ -101,9 +101,10 @@
 // (CALDAV:valid-scheduling-message).
 //
 // A user may see (free-busy, principal search, reading the principal)
-// the members of their organizations and the accounts sharing a
-// collection with them either way (Visible, People): the relations the
-// server already has, not the whole directory.
+// the members of their organizations and the accounts that share a
+// collection with them (Visible, People; one way, as a sharer's
+// principal was readable before): the relations the server already
+// has, not the whole directory.
 //
 // # iMIP (RFC 6047)
 //

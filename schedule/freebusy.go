@@ -198,7 +198,8 @@ func freeBusyReply(fb *aical.Node, org, att int, periods []Busy, now time.Time) 
 
 // Visible reports whether user may see other for scheduling: find them
 // as a principal, ask their free-busy. They are the same account, share
-// an organization, or one shares a collection with the other.
+// an organization, or other shares a collection with user: the rule by
+// which the principal of a sharer was already readable, one way only.
 func (s *Service) Visible(ctx context.Context, user, other string) (bool, error) {
 	if user == other {
 		return true, nil
@@ -220,15 +221,13 @@ func (s *Service) Visible(ctx context.Context, user, other string) (bool, error)
 			}
 		}
 	}
-	for _, pair := range [][2]string{{user, other}, {other, user}} {
-		grants, err := s.store.GrantsTo(ctx, pair[0])
-		if err != nil {
-			return false, err
-		}
-		for _, g := range grants {
-			if g.Owner == pair[1] {
-				return true, nil
-			}
+	grants, err := s.store.GrantsTo(ctx, user)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range grants {
+		if g.Owner == other {
+			return true, nil
 		}
 	}
 	return false, nil
@@ -239,9 +238,9 @@ func (s *Service) Visible(ctx context.Context, user, other string) (bool, error)
 const MaxPeople = 1000
 
 // People returns the accounts user may find (Visible): user first, then
-// the members of user's organizations, then the accounts sharing a
-// collection with user either way, each once, enabled ones only, at
-// most MaxPeople.
+// the members of user's organizations, then the accounts that share a
+// collection with user, each once, enabled ones only, at most
+// MaxPeople.
 func (s *Service) People(ctx context.Context, user *storage.Account) ([]storage.Account, error) {
 	out := []storage.Account{*user}
 	seen := map[string]bool{user.ID: true}
@@ -284,21 +283,6 @@ func (s *Service) People(ctx context.Context, user *storage.Account) ([]storage.
 	for _, g := range grants {
 		if err := add(g.Owner); err != nil {
 			return nil, fmt.Errorf("schedule: people: %w", err)
-		}
-	}
-	colls, err := s.store.ListCollections(ctx, user.ID)
-	if err != nil {
-		return nil, fmt.Errorf("schedule: people: %w", err)
-	}
-	for _, c := range colls {
-		gs, err := s.store.GrantsOf(ctx, user.ID, c.Name)
-		if err != nil {
-			return nil, fmt.Errorf("schedule: people: %w", err)
-		}
-		for _, g := range gs {
-			if err := add(g.Sharee); err != nil {
-				return nil, fmt.Errorf("schedule: people: %w", err)
-			}
 		}
 	}
 	return out, nil

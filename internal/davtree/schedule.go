@@ -34,8 +34,8 @@ type Scheduler interface {
 	Outbox() string
 	FreeBusy(ctx context.Context, acc *storage.Account, data []byte) ([]byte, error)
 	// People are the accounts acc may find by principal search: acc,
-	// then those sharing an organization or a collection with acc, each
-	// once, at most a bounded number.
+	// then those sharing an organization with acc or a collection to
+	// acc, each once, at most a bounded number.
 	People(ctx context.Context, acc *storage.Account) ([]storage.Account, error)
 	// DefaultCalendar is where acc's invitations are filed; nil when
 	// acc has no calendar for events.
