@@ -55,6 +55,8 @@ func TestFreeBusy(t *testing.T) {
 		return ics(append(lines, "END:VFREEBUSY")...)
 	}
 	outbox := "/dav/calendars/" + w.alice.ID + "/schedule-outbox/"
+	rec = env.Do("PROPFIND", outbox, w.alice.Login, `<propfind xmlns="DAV:"><prop><resourcetype/><current-user-privilege-set/></prop></propfind>`, "Depth", "1")
+	mustContain(t, "the outbox", rec.Body.String(), "schedule-outbox", "schedule-send")
 	rec = env.Do("POST", outbox, w.alice.Login, request("mailto:alice@example.com", "20260310T000000Z", "20260311T000000Z",
 		"mailto:bob@example.com", "mailto:carol@example.com", "mailto:nobody@outside.test"), "Content-Type", "text/calendar")
 	if rec.Code != http.StatusOK {

@@ -61,6 +61,9 @@ func (tr *Tree) walk(r *http.Request, t *Target, depth dav.Depth, fn func(href s
 	acc := t.Account
 	switch t.Type {
 	case Collection:
+		if t.Coll == nil {
+			return nil // the outbox: no members
+		}
 		src := NewMemberSource(t, nil)
 		return t.List(ctx, func(m *storage.ObjectMeta) error {
 			src.Meta = m
@@ -125,6 +128,9 @@ func (tr *Tree) sourceOf(r *http.Request, t *Target) (dav.PropSource, error) {
 		src.Meta = meta
 		return src, nil
 	case Collection:
+		if tr.isOutbox(t) {
+			return &plainSource{props: outboxProps(t)}, nil
+		}
 		if t.Coll == nil {
 			return nil, nil
 		}

@@ -202,3 +202,16 @@ func (tr *Tree) outboxPost(w http.ResponseWriter, r *http.Request, t *Target) er
 	_, err = w.Write(out)
 	return err
 }
+
+// outboxProps are the properties of the scheduling outbox (RFC 6638
+// 2.1), which is no stored collection: what a client checks before it
+// POSTs a free-busy request, with the privilege to send them (6.1).
+func outboxProps(t *Target) []dav.Prop {
+	return []dav.Prop{
+		dav.XMLProp(pResourceType, "<D:collection/><C:schedule-outbox/>"),
+		dav.HrefProp(pCurrentUser, PrincipalHref(t.Account.ID)),
+		dav.HrefProp(pOwner, PrincipalHref(t.Account.ID)),
+		dav.XMLProp(pPrivileges, "<D:privilege><D:read/></D:privilege><D:privilege><C:schedule-send/></D:privilege>"+
+			"<D:privilege><C:schedule-send-freebusy/></D:privilege>"),
+	}
+}
