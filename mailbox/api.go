@@ -25,10 +25,18 @@ const (
 )
 
 // Store is what the mail API reads and writes: organizations and mail
-// services, and accounts, whose login a deleted mailbox can take away.
+// services, their responders, and accounts, whose login a deleted
+// mailbox can take away and whose default calendar names the time zone
+// a new responder takes.
 type Store interface {
 	storage.Mail
+	storage.Responders
 	storage.Accounts
+	Collection(ctx context.Context, owner, name string) (*storage.Collection, error)
+	// The objects of calendars, for the responders' busy blocks.
+	Put(ctx context.Context, p storage.PutObject) (meta *storage.ObjectMeta, created bool, err error)
+	Get(ctx context.Context, owner, coll, name string) (*storage.Object, error)
+	Delete(ctx context.Context, owner, coll, name string, cond storage.Precondition) error
 }
 
 // Options configures the API.
@@ -39,6 +47,10 @@ type Options struct {
 	// Exports keeps the Dovecot passwd-file and the Postfix virtual
 	// table up to date; nil: no files.
 	Exports *Exporter
+	// Calendars, if set, lets an active responder with dates put an
+	// "Out of office" block into its owner's default calendar
+	// (responders_busy.go); the server passes the CalDAV layer.
+	Calendars Calendars
 	// Guard throttles mailbox-password guesses and runs argon2 (linking,
 	// new passwords) under the server's one limit; the server passes the
 	// Authenticator's. Required.
@@ -106,6 +118,7 @@ func (a *API) Routes(rt *api.Router) {
 	rt.Handle("POST "+MailboxesPath+"/{address}/aliases", a.addAlias)
 	rt.Handle("DELETE "+MailboxesPath+"/{address}/aliases/{alias}", a.removeAlias)
 	rt.Handle("POST "+AdminOrgsPath, a.adminCreateOrg, api.AdminOnly)
+	a.responderRoutes(rt)
 }
 
 // role returns acc's role in org, ErrNotFound when none (not a member

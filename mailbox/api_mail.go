@@ -253,6 +253,7 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	a.defaultTemplate(ctx, acc, s, m)
 	a.exportLater()
 	api.WriteJSON(w, http.StatusCreated, mailboxView(s, m))
 	return nil
@@ -324,9 +325,13 @@ func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The busy blocks go with the responders; whose they are must be
+	// read before the mailbox and its links are gone.
+	dropBusy := a.busyDropper(ctx, s, m)
 	if err := a.store.DeleteMailbox(ctx, s.ID, m.LocalPart); err != nil {
 		return err
 	}
+	dropBusy()
 	address := m.LocalPart + "@" + s.Domain
 	if owner, err := a.store.AccountByLogin(ctx, address); err == nil {
 		if err := a.fallback(ctx, owner, address); err != nil {

@@ -73,6 +73,65 @@
 // serve checks at start that the files' directories exist and take new
 // files, so that most failures are found before the first change.
 //
+// # Responders
+//
+// A mailbox keeps up to 20 saved automatic replies ("out of office"),
+// at most one active: activating one deactivates the others in the same
+// transaction (storage.Responders). The user reaches them through a
+// link with the responder right (403 right_removed naming the manager
+// when it was taken), a manager of the Mail Service through the
+// service's path. Limits, each refused with the field named and nothing
+// stored: a name of at most 100 characters, a one-line subject of at
+// most 200, a message (required: it is the reply's text/plain part) and
+// an optional HTML alternative of at most 64 KiB each, at most 200
+// exclusions, each an address or "@domain". Start and end are wall-clock
+// times in an IANA zone the user names (default: the zone of their
+// default calendar, else UTC); a date alone means the whole day, so an
+// end date is included; the end must be after the start. Weekdays are
+// English names, full or three letters.
+//
+// The reply's From is the mailbox's own address or one of its aliases
+// (at any alias domain), or a sending address the caller proved theirs:
+// POST /api/v1/account/senders mails a code to it, valid 24 hours and
+// used up by the confirmation, whose wrong guesses count against the
+// account like any mailed code (auth.KindCode). Anything else is 422
+// unverified_from. The check is made when the From is set or changed,
+// so a user editing the message of a responder a manager set up keeps
+// the manager's From; removing a sending address does not rewrite the
+// responders that already use it.
+//
+// Templates (at most 50 a service) are copied into all or some
+// mailboxes of the service in one transaction, {name} (the owner's
+// display name, else the local part) and {address} filled per mailbox,
+// HTML-escaped in the HTML part; a template marked default is copied,
+// inactive, into every new mailbox.
+//
+// Dovecot runs the replies: the Exporter writes one Sieve script per
+// mailbox into -sieve-dir, DIR/<domain>/<local-part>.sieve, atomically
+// and only when it changed (internal/sieve says what it tests and how
+// user text is quoted). A mailbox without an active responder gets a
+// script of comments only, so that Dovecot finds a script for every
+// user. Each sender is answered once per 7 days (vacation :days 7,
+// RFC 5230 4.2, the guide's rule); reset gives the responder a new
+// :handle, and Pigeonhole, which keys its memory on the handle, answers
+// everyone afresh. The zone's offset changes (daylight saving time) are
+// followed for 10 years after the start or the last change: Sieve's
+// currentdate knows only fixed offsets. "answering" in the API is the
+// same rule evaluated by the server at the time of the request.
+//
+// An active responder with a start and an end, and no weekdays, puts an
+// opaque "Out of office" event over its period (in UTC; the message is
+// not in it) into the default calendar of the mailbox's owner: the
+// account whose login is the mailbox's address, else the account linked
+// to it first. It goes in through the CalDAV layer's checks
+// (Options.Calendars) and the store's object write, like a client's PUT,
+// so sync, free-busy and busy feeds see it; deactivating, another
+// responder becoming active, deleting the responder or the mailbox
+// removes it. A responder with weekdays blocks nothing, as one event for
+// its whole period would mark the other days busy too. A failure to
+// write the event is logged and does not fail the request: the
+// responder is stored, and its next change writes the event again.
+//
 // # Linking and passwords
 //
 // POST /api/v1/mailboxes/link checks a mailbox password through the

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"almanac/storage"
 )
 
 // ExporterOptions configures an Exporter. Zero durations take defaults.
@@ -20,6 +18,15 @@ type ExporterOptions struct {
 	// PasswdFile and VirtualMap are the Dovecot passwd-file and the
 	// Postfix virtual table kept up to date; "" skips one.
 	PasswdFile, VirtualMap string
+	// SieveDir receives each mailbox's Sieve script,
+	// DIR/<domain>/<local-part>.sieve (WriteSieveScripts); "" none.
+	// Dovecot reads a script again when its file changes, so writing
+	// one needs no ReloadCmd.
+	SieveDir string
+	// ReplySeconds, when not 0, makes the scripts answer a sender again
+	// after that many seconds instead of ReplyDays days (RFC 6131): for
+	// tests that cannot wait a week.
+	ReplySeconds int
 	// ReloadCmd, if set, is run with /bin/sh -c after the files changed
 	// (and once at the first export of the process), with
 	// ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL set to the
@@ -63,7 +70,7 @@ const (
 // covers every change marked before it, in the store's order. It is safe
 // for concurrent use.
 type Exporter struct {
-	store storage.Mail
+	store ExportStore
 	opts  ExporterOptions
 	log   *slog.Logger
 	kick  chan struct{}
@@ -81,8 +88,9 @@ type Exporter struct {
 	lastWrite time.Time
 }
 
-// NewExporter returns an exporter of store's mailboxes and aliases.
-func NewExporter(store storage.Mail, opts ExporterOptions) *Exporter {
+// NewExporter returns an exporter of store's mailboxes, aliases and
+// responders.
+func NewExporter(store ExportStore, opts ExporterOptions) *Exporter {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -224,6 +232,11 @@ func (e *Exporter) export(ctx context.Context) error {
 	}
 	if changed {
 		e.reloadOwed = true
+	}
+	if e.opts.SieveDir != "" {
+		if err := WriteSieveScripts(ctx, e.store, e.opts.SieveDir, e.opts.ReplySeconds); err != nil {
+			return err
+		}
 	}
 	if e.opts.ReloadCmd != "" && e.reloadOwed {
 		if err := e.reload(ctx); err != nil {

@@ -69,9 +69,16 @@ func (l BodyLimits) limitBodies(next http.Handler) http.Handler {
 // allow raises the budget of an authenticated request whose endpoint
 // accepts bodies of up to max bytes.
 func (l BodyLimits) allow(max int64) func(http.Handler) http.Handler {
+	return l.allowFor(func(*http.Request) int64 { return max })
+}
+
+// allowFor is allow with the cap chosen per request, such as the API
+// router's per-route api.BodyLimit.
+func (l BodyLimits) allowFor(limit func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if b, ok := r.Body.(*boundedBody); ok {
+				max := limit(r)
 				size := max
 				if r.ContentLength > 0 && r.ContentLength < max {
 					size = r.ContentLength

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"almanac/auth"
 	"almanac/caldav"
@@ -203,10 +204,31 @@ func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
 			t.Fatal(err)
 		}
 		path = strings.Replace(tmpl, "{account}", acc.ID, 1)
+	case tmpl == mailbox.SendersPath+"/{address}":
+		sa := &storage.SendingAddress{Account: e.jane.ID, Address: "jane.private@example.org", CodeHash: "x", CodeExpires: time.Now().Add(time.Hour)}
+		if err := e.db.PutSendingAddress(ctx, sa, -1); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(tmpl, "{address}", sa.Address, 1)
 	case strings.Contains(tmpl, "{org}"), strings.Contains(tmpl, "{service}"), strings.Contains(tmpl, "{address}"):
 		m := e.mail(t)
 		path = strings.NewReplacer("{org}", m.org, "{account}", e.bob.ID, "{service}", m.service,
 			"{local}", m.local, "{address}", m.address, "{alias}", m.alias).Replace(tmpl)
+		switch {
+		case strings.Contains(tmpl, "/responders/{id}"):
+			rs := []storage.Responder{{Service: m.service, LocalPart: m.local,
+				ResponderSettings: storage.ResponderSettings{Name: "openapi", Text: "Away.", TimeZone: "UTC"}}}
+			if err := e.db.CreateResponders(ctx, rs, -1); err != nil {
+				t.Fatal(err)
+			}
+			path = strings.Replace(path, "{id}", rs[0].ID, 1)
+		case strings.Contains(tmpl, "/responder-templates/{id}"):
+			tp := &storage.ResponderTemplate{Service: m.service, ResponderSettings: storage.ResponderSettings{Name: "openapi", Text: "Away.", TimeZone: "UTC"}}
+			if err := e.db.CreateResponderTemplate(ctx, tp, -1); err != nil {
+				t.Fatal(err)
+			}
+			path = strings.Replace(path, "{id}", tp.ID, 1)
+		}
 	}
 	if strings.ContainsAny(path, "{}") {
 		t.Fatalf("%s: no test value for its path parameters", tmpl)

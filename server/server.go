@@ -58,6 +58,9 @@ type Config struct {
 	// to date with mailboxes and aliases, in the background (Run); ""
 	// skips one.
 	DovecotPasswd, PostfixVirtual string
+	// SieveDir receives each mailbox's Sieve script with its active
+	// responder, DIR/<domain>/<local-part>.sieve; "" writes none.
+	SieveDir string
 	// MailReloadCmd is run with /bin/sh -c after those files change
 	// (mailbox.ExporterOptions.ReloadCmd); "" runs nothing.
 	MailReloadCmd string
@@ -181,16 +184,16 @@ func New(cfg Config) *Server {
 
 	bodies := cfg.BodyLimits.withDefaults()
 	var mailFiles *mailbox.Exporter
-	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" {
+	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" || cfg.SieveDir != "" {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
-			VirtualMap: cfg.PostfixVirtual, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
+			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
 	}
 
 	// The JSON API: one router, each feature registering its routes.
 	apiRouter := api.NewRouter(api.Options{
 		Logger: logger,
 		Authenticate: func(next http.Handler) http.Handler {
-			return authn.APIMiddleware(bodies.allow(api.MaxBody)(withPrincipal(next)))
+			return authn.APIMiddleware(bodies.allowFor(api.BodyLimit)(withPrincipal(next)))
 		},
 		Admit: account.LoginChangeGate,
 		Admin: admin.IsAdmin,
@@ -205,7 +208,7 @@ func New(cfg Config) *Server {
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			Exports: mailFiles, Guard: authn.Guard()}),
+			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 	} {

@@ -739,6 +739,7 @@ type Store interface {
 	Sharing
 	Mail
 	Scheduling
+	Responders
 	Maintenance
 	Close() error
 }

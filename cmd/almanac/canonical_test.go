@@ -32,7 +32,7 @@ func TestCanonicalArgs(t *testing.T) {
 		{"admin 1", []string{"user add", "-admin=1", "jane@example.com"},
 			[]string{"-handle=", "-admin=1", "--", "jane@example.com"}},
 		{"environment and relative paths", []string{"mail export", "-postfix-virtual", "./virtual"},
-			[]string{"-dovecot-passwd=" + abs("passwd"), "-postfix-virtual=" + abs("virtual"), "--"}},
+			[]string{"-dovecot-passwd=" + abs("passwd"), "-postfix-virtual=" + abs("virtual"), "-sieve-dir=", "--"}},
 		{"argument like a flag", []string{"mail org", "-owner", "ann@example.com", "--", "-h"},
 			[]string{"-owner=ann@example.com", "--", "-h"}},
 		{"no settings", []string{"user list"}, []string{"--"}},

@@ -271,7 +271,7 @@ func TestUnknownCommand(t *testing.T) {
 		{[]string{"user"}, "almanac: missing user command"},
 		{[]string{"user", "add", "-data", dir}, "almanac: missing argument"},
 		{[]string{"user", "list", "-data", dir, "extra"}, `almanac: unexpected argument "extra"`},
-		{[]string{"mail", "export", "-data", dir}, "almanac: give -dovecot-passwd, -postfix-virtual or both"},
+		{[]string{"mail", "export", "-data", dir}, "almanac: give -dovecot-passwd, -postfix-virtual, -sieve-dir or several"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, out, errs := runCmd(t, "", tc.args...)

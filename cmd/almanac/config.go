@@ -454,16 +454,45 @@ func checkOutputFile(p string) (string, error) {
 	if err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("directory %s does not exist", dir)
 	}
+	if err := probeDir(dir); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// probeDir creates a file in dir and removes it at once.
+func probeDir(dir string) error {
 	f, err := os.CreateTemp(dir, ".almanac-probe-*")
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return "", fmt.Errorf("cannot create files in directory %s: %v", dir, err)
+		return fmt.Errorf("cannot create files in directory %s: %v", dir, err)
 	}
 	f.Close()
 	os.Remove(f.Name())
+	return nil
+}
+
+// checkSieveDir accepts a directory that exists and takes new files
+// (probeDir, as for checkOutputFile): the server writes the scripts into
+// subdirectories it makes, one per domain, and never makes the top one,
+// whose owner and permissions Dovecot must be able to read (README).
+func checkSieveDir(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return "", errors.New("no such directory")
+	case !fi.IsDir():
+		return "", errors.New("not a directory")
+	}
+	if err := probeDir(p); err != nil {
+		return "", err
+	}
 	return p, nil
 }
 

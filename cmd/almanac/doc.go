@@ -31,7 +31,8 @@
 // amount to none); ports 0 to 65535. -public-url is an absolute http or https URL with a host, an
 // optional path prefix, no credentials, query or fragment; trailing
 // slashes are dropped, since links append /ics/TOKEN. Files the server
-// replaces atomically (-dovecot-passwd, -postfix-virtual) need an
+// replaces atomically (-dovecot-passwd, -postfix-virtual, and the
+// scripts under -sieve-dir, which must exist itself) need an
 // existing directory that takes new files, since the write goes through a
 // temporary file beside them: serve and mail export create and remove a
 // probe file there, which finds a read-only mount or a sandbox

@@ -8,8 +8,8 @@ import (
 	"almanac/mailbox"
 )
 
-// mailCmd is `almanac mail export` (write the Dovecot passwd-file and
-// the Postfix virtual table now) and `almanac mail org` (create an
+// mailCmd is `almanac mail export` (write the Dovecot passwd-file, the
+// Postfix virtual table and the Sieve scripts now) and `almanac mail org` (create an
 // organization owned by an account: the server admin's entry point; the
 // owner does the rest over the API).
 func mailCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -31,9 +31,10 @@ var mailCommands = []*dbCommand{
 func mailExport(c *cmdline) dbJob {
 	passwd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` to write; its directory must exist and be writable", absolute(checkOutputFile))
 	virtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` to write; its directory must exist and be writable", absolute(checkOutputFile))
+	sieveDir := c.str("sieve-dir", "ALMANAC_SIEVE_DIR", "", "existing `DIR` to write one Sieve script per mailbox into, DIR/<domain>/<local-part>.sieve", absolute(checkSieveDir))
 	given := func() error {
-		if *passwd == "" && *virtual == "" {
-			return &usageError{cmd: c.name, msg: "give -dovecot-passwd, -postfix-virtual or both"}
+		if *passwd == "" && *virtual == "" && *sieveDir == "" {
+			return &usageError{cmd: c.name, msg: "give -dovecot-passwd, -postfix-virtual, -sieve-dir or several"}
 		}
 		return nil
 	}
@@ -43,7 +44,7 @@ func mailExport(c *cmdline) dbJob {
 			if err := given(); err != nil {
 				return err
 			}
-			if err := mailbox.Export(ctx, x.store, *passwd, *virtual); err != nil {
+			if err := mailbox.ExportFiles(ctx, x.store, mailbox.Files{Passwd: *passwd, Virtual: *virtual, SieveDir: *sieveDir}); err != nil {
 				return err
 			}
 			fmt.Fprintln(x.stdout, "mail server files written")

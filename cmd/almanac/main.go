@@ -25,7 +25,7 @@ var commands = []command{
 	{"user admin", "[-data DIR] LOGIN on|off", "Makes an account a server admin (on), who manages accounts over /api/v1/admin, or takes that away (off)."},
 	{"user disable", "[-data DIR] LOGIN", "Disables an account: it cannot log in by any means, and its data stays."},
 	{"user enable", "[-data DIR] LOGIN", "Lets a disabled account log in again."},
-	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE]", "Writes the Dovecot passwd-file and the Postfix virtual table now. It only reads the database."},
+	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE] [-sieve-dir DIR]", "Writes the Dovecot passwd-file, the Postfix virtual table and the Sieve scripts of the responders now. It only reads the database."},
 	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
 	{"imip deliver", "[-data DIR] [-sender ADDRESS] < MESSAGE", "Applies a meeting reply that arrived by mail (iMIP) to the organizer's event. The mail server pipes inbound mail for the organizers' addresses to it; a message that is no reply from an invited attendee is refused."},
 	{"version", "", "Prints the version and VCS revision the binary was built from, and its Go toolchain. Also: almanac -version."},

@@ -45,6 +45,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpFrom := c.str("smtp-from", "ALMANAC_SMTP_FROM", "", "From `ADDRESS` of account mail (required with -smtp-host)", parseAddress)
 	dovecotPasswd := c.str("dovecot-passwd", "ALMANAC_DOVECOT_PASSWD", "", "Dovecot passwd-file `FILE` kept up to date with mailbox passwords; its directory must exist and be writable", checkOutputFile)
 	postfixVirtual := c.str("postfix-virtual", "ALMANAC_POSTFIX_VIRTUAL", "", "Postfix virtual alias table `FILE` kept up to date; its directory must exist and be writable", checkOutputFile)
+	sieveDir := c.str("sieve-dir", "ALMANAC_SIEVE_DIR", "", "existing `DIR` kept up to date with one Sieve script per mailbox, DIR/<domain>/<local-part>.sieve, for Dovecot's responders", checkSieveDir)
 	mailReload := c.str("mail-reload-cmd", "ALMANAC_MAIL_RELOAD_CMD", "",
 		"shell `COMMAND` run with /bin/sh -c after the mail server files change, e.g. 'postmap \"$ALMANAC_POSTFIX_VIRTUAL\" && doveadm reload' (ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL hold the files); killed after 1m",
 		parseReloadCmd)
@@ -167,7 +168,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
-		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SyncRetention: *syncRetention,
+		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SieveDir: *sieveDir, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
 		TrustedProxies: *trusted, ProxyHeader: *proxyHeader}

@@ -21,6 +21,22 @@ import (
 // MaxBody caps a JSON request body.
 const MaxBody = 64 << 10
 
+// MaxLargeBody caps the body of a LargeBody route: room for two texts of
+// 64 KiB each, escaped as JSON.
+const MaxLargeBody = 512 << 10
+
+type bodyLimitKey struct{}
+
+// BodyLimit is the cap on r's body: MaxLargeBody on LargeBody routes,
+// MaxBody elsewhere. The server's body limits read it to raise the cap
+// before the body is read.
+func BodyLimit(r *http.Request) int64 {
+	if n, ok := r.Context().Value(bodyLimitKey{}).(int64); ok {
+		return n
+	}
+	return MaxBody
+}
+
 // Error is an API failure as the client sees it. Field names the request
 // field a validation error is about.
 type Error struct {
@@ -106,7 +122,8 @@ func Decode(r *http.Request, v any) error {
 			return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "send the body as application/json"}
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	limit := BodyLimit(r)
+	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body exceeds %d bytes", tooLarge.Limit)
@@ -118,8 +135,8 @@ func Decode(r *http.Request, v any) error {
 	if err != nil {
 		return errorf(http.StatusBadRequest, "invalid_body", "cannot read the request body")
 	}
-	if len(data) > MaxBody {
-		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body exceeds %d bytes", MaxBody)
+	if len(data) > int(limit) {
+		return errorf(http.StatusRequestEntityTooLarge, "too_large", "the request body exceeds %d bytes", limit)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -28,6 +29,10 @@ const (
 	// anyone else gets the router's own answer for a path it does not
 	// serve, so that a route's existence is no hint of what it guards.
 	AdminOnly
+	// LargeBody routes take bodies of up to MaxLargeBody bytes (BodyLimit)
+	// instead of MaxBody: texts such as a responder's message, whose own
+	// limit must be reachable to be reported on its field.
+	LargeBody
 )
 
 // Options configures a Router.
@@ -94,6 +99,12 @@ func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
 	})
 	if !public {
 		next = rt.opts.Authenticate(next)
+	}
+	if slices.Contains(opts, LargeBody) {
+		inner := next
+		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, int64(MaxLargeBody))))
+		})
 	}
 	rt.mux.Handle(pattern, next)
 	rt.routes = append(rt.routes, pattern)
@@ -171,6 +182,7 @@ var faultStatuses = map[fault.Kind]int{
 	fault.Conflict:        http.StatusConflict,
 	fault.Limit:           http.StatusConflict,
 	fault.Throttled:       http.StatusTooManyRequests,
+	fault.Unprocessable:   http.StatusUnprocessableEntity,
 }
 
 // retryAfterValue is a Retry-After header in whole seconds, rounded up:

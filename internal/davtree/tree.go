@@ -519,6 +519,8 @@ func faultStatus(k fault.Kind) int {
 		return http.StatusConflict
 	case fault.Throttled:
 		return http.StatusTooManyRequests
+	case fault.Unprocessable:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

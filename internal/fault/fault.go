@@ -27,6 +27,9 @@ const (
 	Limit
 	// Throttled: too many attempts; RetryAfter says when to try again.
 	Throttled
+	// Unprocessable: the value is well-formed but not one the caller may
+	// use (a sending address it has not verified); Field names it.
+	Unprocessable
 )
 
 // Error is a refusal in domain terms.

@@ -159,7 +159,7 @@ func buckets() [][]byte {
 	return append([][]byte{
 		bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
 		bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
-	}, mailBuckets...)
+	}, append(mailBuckets, responderBuckets...)...)
 }
 
 // checkSchema is Open's schema step for a read-only file: what the

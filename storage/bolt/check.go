@@ -180,7 +180,7 @@ func (c *checker) run() (err error) {
 	if !c.schema() {
 		return nil
 	}
-	for _, part := range []func(){c.accounts, c.collections, c.links, c.grants, c.security, c.orgs, c.mailServices, c.mailboxes} {
+	for _, part := range []func(){c.accounts, c.collections, c.links, c.grants, c.security, c.orgs, c.mailServices, c.mailboxes, c.responders} {
 		if err := c.ctx.Err(); err != nil {
 			return err
 		}
@@ -746,6 +746,78 @@ func (c *checker) mailboxes() {
 	c.each(bucketAccountMailboxLinks, 2, func(k []string, _ []byte) {
 		if !c.has(bucketMailboxLinks, k[0], k[1], k[2]) {
 			c.bad(fmt.Sprintf("mailbox link index of account %q", k[0]), "lists mailbox %s/%s, to which it has no link", k[1], k[2])
+		}
+	})
+}
+
+// responders checks that every responder, template and sending address
+// belongs to something that exists, and that a mailbox has at most one
+// active responder and a service one default template: the mail server
+// runs only one, and which would be arbitrary.
+func (c *checker) responders() {
+	// each walks a mailbox's responders one after another, so the
+	// active one seen last in the current mailbox is all there is to
+	// remember.
+	var mailbox, active string
+	c.each(bucketResponders, 2, func(k []string, v []byte) {
+		service, key, id := k[0], k[1], k[2]
+		where := fmt.Sprintf("responder %s/%s/%s", service, key, id)
+		r, ok := decode[responderRecord](c, where, v)
+		if !ok {
+			return
+		}
+		if r.ID != id || r.Service != service || mailKey(r.LocalPart) != key {
+			c.bad(where, "the record is of responder %s/%s/%s", r.Service, r.LocalPart, r.ID)
+		}
+		if !c.has(bucketMailboxes, key, service) {
+			c.bad(where, "its mailbox does not exist")
+		}
+		if service+"/"+key != mailbox {
+			mailbox, active = service+"/"+key, ""
+		}
+		if r.Active {
+			if active != "" {
+				c.bad(where, "is active, and so is responder %q of the same mailbox", active)
+			}
+			active = id
+		}
+	})
+	var service, def string
+	c.each(bucketResponderTemplates, 1, func(k []string, v []byte) {
+		id := k[1]
+		if k[0] != service {
+			service, def = k[0], ""
+		}
+		where := fmt.Sprintf("responder template %s/%s", service, id)
+		r, ok := decode[templateRecord](c, where, v)
+		if !ok {
+			return
+		}
+		if r.ID != id || r.Service != service {
+			c.bad(where, "the record is of template %s/%s", r.Service, r.ID)
+		}
+		if !c.has(bucketMailServices, service) {
+			c.bad(where, "its mail service does not exist")
+		}
+		if r.Default {
+			if def != "" {
+				c.bad(where, "is the default, and so is template %q of the same service", def)
+			}
+			def = id
+		}
+	})
+	c.each(bucketSendingAddresses, 1, func(k []string, v []byte) {
+		account, address := k[0], k[1]
+		where := fmt.Sprintf("sending address %q of account %q", address, account)
+		r, ok := decode[sendingAddressRecord](c, where, v)
+		if !ok {
+			return
+		}
+		if r.Account != account || r.Address != address {
+			c.bad(where, "the record is of address %q of account %q", r.Address, r.Account)
+		}
+		if !c.account(account) {
+			c.bad(where, "the account does not exist")
 		}
 	})
 }

@@ -389,6 +389,9 @@ func deleteService(tx *bbolt.Tx, r *mailServiceRecord) error {
 	if err := deleteBucket(tx.Bucket(bucketMailboxes), r.ID); err != nil {
 		return err
 	}
+	if err := deleteServiceResponders(tx, r.ID); err != nil {
+		return err
+	}
 	if err := deleteBucket(tx.Bucket(bucketMailAliases), r.ID); err != nil {
 		return err
 	}
@@ -428,7 +431,10 @@ func deleteAccountMail(tx *bbolt.Tx, id string) error {
 			}
 		}
 	}
-	return deleteBucket(idx, id)
+	if err := deleteBucket(idx, id); err != nil {
+		return err
+	}
+	return deleteAccountSendingAddresses(tx, id)
 }
 
 // normalizeDomains lower-cases the service's domains and drops repeated
@@ -918,6 +924,9 @@ func (db *DB) DeleteMailbox(ctx context.Context, service, local string) error {
 			}
 		}
 		if err := deleteMailboxLinks(tx, service, key); err != nil {
+			return err
+		}
+		if err := deleteMailboxResponders(tx, service, key); err != nil {
 			return err
 		}
 		return deleteNested(tx.Bucket(bucketMailboxes), key, service)

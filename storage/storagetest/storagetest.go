@@ -107,6 +107,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Security", securityTests},
 		{"Mail", mailTests},
 		{"Scheduling", schedulingTests},
+		{"Responders", responderTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
