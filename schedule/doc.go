@@ -26,8 +26,14 @@
 // (RFC 6638 3.1), with one exception: when its ORGANIZER is another
 // user of this server and the user is not an attendee, it is refused
 // with CALDAV:valid-organizer, since it would show a meeting in that
-// colleague's name that they never sent. An outside organizer's event
-// (an import, RFC 4791 Appendix B's examples) is stored. SCHEDULE-AGENT
+// colleague's name that they never sent (a sharee writing their own
+// meeting into a calendar shared with them is the writer, and may). An
+// outside organizer's event (an import, RFC 4791 Appendix B's examples)
+// is stored. An attendee's changes to their copy other than their
+// participation (a summary, a time) are kept there and sent nowhere:
+// the RFC's allowed-attendee-scheduling-object-change is not enforced,
+// since clients that re-serialize times and zones would be refused an
+// answer. SCHEDULE-AGENT
 // CLIENT or NONE on the ORGANIZER leaves the whole object to the
 // client; on an ATTENDEE, that attendee (RFC 6638 7.1). More than 100
 // attendees in a component or in the whole event is

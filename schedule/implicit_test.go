@@ -381,3 +381,34 @@ func TestImplicitSchedulingMoveCopy(t *testing.T) {
 	}
 	mustContain(t, "bob's copy", unfold(string(w.copyOf(w.bob, "weekly-1").Data)), "STATUS:CANCELLED")
 }
+
+// TestImplicitSchedulingSharee: a sharee writing their own meeting into
+// a calendar shared with them read-write stores it (it is not the
+// owner's to schedule), while the owner's colleague's name as organizer
+// is still refused.
+func TestImplicitSchedulingSharee(t *testing.T) {
+	w := newWorld(t)
+	env := w.env
+	rec := env.Do("POST", "/api/v1/shares", w.carl.Login, `{"collection":"default","login":"bob@example.com","access":"read-write"}`)
+	if rec.Code != http.StatusCreated && rec.Code != http.StatusOK {
+		t.Fatalf("share: %d %s", rec.Code, rec.Body)
+	}
+	mount := regexp.MustCompile(`"mount":"([^"]+)"`).FindStringSubmatch(rec.Body.String())
+	if mount == nil {
+		t.Fatalf("no mount in %s", rec.Body)
+	}
+	event := func(org string) string {
+		return ics("BEGIN:VEVENT", "UID:shared-1", "DTSTAMP:20260101T000000Z", "DTSTART:20260310T090000Z", "SUMMARY:x",
+			"ORGANIZER:mailto:"+org, "ATTENDEE:mailto:guest@outside.test", "END:VEVENT")
+	}
+	path := "/dav/calendars/" + w.bob.ID + "/" + mount[1] + "/shared.ics"
+	if rec := env.Do("PUT", path, w.bob.Login, event("alice@example.com"), "Content-Type", "text/calendar"); rec.Code != http.StatusForbidden {
+		t.Errorf("sharee writes alice's meeting: %d, want 403", rec.Code)
+	}
+	if rec := env.Do("PUT", path, w.bob.Login, event("bob@example.com"), "Content-Type", "text/calendar"); rec.Code != http.StatusCreated {
+		t.Fatalf("sharee writes their own meeting: %d %s", rec.Code, rec.Body)
+	}
+	if ms, _ := env.Store.FindUID(context.Background(), w.carl.ID, "shared-1"); len(ms) != 1 {
+		t.Errorf("carol's calendar holds %v", ms)
+	}
+}

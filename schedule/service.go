@@ -254,14 +254,15 @@ func (s *Service) Outbox() string { return OutboxName }
 // committed; the write is planned again.
 var errRetry = errors.New("schedule: concurrent change")
 
-// Put stores p, written into owner's calendar, and what it sends: the
+// Put stores p, written by writer into owner's calendar (the same
+// account unless the calendar is shared with writer), and what it sends: the
 // attendees' copies and inbox items when owner organizes, the reply into
 // the organizer's copy when owner attends, all in one transaction. p's
 // If is the client's precondition; p holds the indexed fields Ingest
 // gave for the request's bytes.
-func (s *Service) Put(ctx context.Context, owner *storage.Account, p storage.PutObject, tag TagMatch) (*Result, error) {
+func (s *Service) Put(ctx context.Context, writer, owner *storage.Account, p storage.PutObject, tag TagMatch) (*Result, error) {
 	for range maxRetries {
-		res, mails, err := s.put(ctx, owner, p, tag)
+		res, mails, err := s.put(ctx, writer, owner, p, tag)
 		if errors.Is(err, errRetry) {
 			continue
 		}
@@ -381,19 +382,22 @@ func (s *Service) classify(o *object, me func(string) bool) (role, string, error
 // name into the user's calendar that the colleague never sent: refused
 // (CALDAV:valid-organizer). An outside organizer's event (an import, RFC
 // 4791's own examples) is stored as any object.
-func (s *Service) checkForeign(ctx context.Context, org string) error {
+func (s *Service) checkForeign(ctx context.Context, writer *storage.Account, org string) error {
 	acc, err := s.Lookup(ctx, org)
 	if err != nil {
 		return err
 	}
-	if acc != nil {
+	// A sharee's own meeting in a calendar shared with them is theirs
+	// to write; it is stored, and not scheduled (the calendar's owner
+	// is the calendar user, RFC 6638 3.1).
+	if acc != nil && acc.ID != writer.ID {
 		return dav.Precondition(http.StatusForbidden, condValidOrganizer,
 			"the ORGANIZER "+strings.TrimPrefix(org, "mailto:")+" is another user's address, and you are not an attendee")
 	}
 	return nil
 }
 
-func (s *Service) put(ctx context.Context, owner *storage.Account, p storage.PutObject, tag TagMatch) (*Result, []Outgoing, error) {
+func (s *Service) put(ctx context.Context, writer, owner *storage.Account, p storage.PutObject, tag TagMatch) (*Result, []Outgoing, error) {
 	if !tag.Set && !hasOrganizer(p.Data) {
 		// Most writes: no meeting. They are stored exactly as without
 		// scheduling, the client's precondition checked in the write.
@@ -436,7 +440,7 @@ func (s *Service) put(ctx context.Context, owner *storage.Account, p storage.Put
 		return nil, nil, err
 	}
 	if r == roleForeign {
-		if err := s.checkForeign(ctx, org); err != nil {
+		if err := s.checkForeign(ctx, writer, org); err != nil {
 			return nil, nil, err
 		}
 		r = roleNone

@@ -136,7 +136,7 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 		if err != nil {
 			return err
 		}
-		res, err := tr.sched.Put(r.Context(), owner, put, tag)
+		res, err := tr.sched.Put(r.Context(), t.Account, owner, put, tag)
 		if err != nil {
 			return uidConflict(err, t)
 		}

@@ -18,8 +18,8 @@ import (
 // what they send in one transaction. Package schedule implements it.
 type Scheduler interface {
 	// Put stores p (complete: owner, collection, name, data, the
-	// client's precondition) written into owner's calendar.
-	Put(ctx context.Context, owner *storage.Account, p storage.PutObject, tag ScheduleTagMatch) (*ScheduledPut, error)
+	// client's precondition) written by writer into owner's calendar.
+	Put(ctx context.Context, writer, owner *storage.Account, p storage.PutObject, tag ScheduleTagMatch) (*ScheduledPut, error)
 	// Delete deletes a member of owner's calendar coll.
 	Delete(ctx context.Context, owner *storage.Account, coll, name string, cond storage.Precondition, tag ScheduleTagMatch) error
 	// Addresses are acc's calendar user addresses, mailto: URIs.
