@@ -433,7 +433,7 @@ func (s *Service) put(ctx context.Context, writer, owner *storage.Account, p sto
 	if err != nil {
 		// Nothing to schedule (a timezone-only body cannot pass
 		// Ingest, so this is defensive): store it as is.
-		return s.plainPut(ctx, p, old, false)
+		return s.plainPut(ctx, p, old)
 	}
 	r, org, err := s.classify(newObj, me)
 	if err != nil {
@@ -461,7 +461,7 @@ func (s *Service) put(ctx context.Context, writer, owner *storage.Account, p sto
 	w := &write{s: s, owner: owner, me: me, now: s.now().UTC(), inbox: map[string]bool{}}
 	switch r {
 	case roleNone:
-		return s.plainPut(ctx, p, old, false)
+		return s.plainPut(ctx, p, old)
 	case roleOrganizer:
 		if tag.Set && oldObj != nil {
 			keepReplies(newObj, oldObj, me)
@@ -514,7 +514,7 @@ func hasOrganizer(data []byte) bool {
 
 // plainPut stores an object that is no scheduling object resource of
 // the owner: no tag, the client's bytes.
-func (s *Service) plainPut(ctx context.Context, p storage.PutObject, old *storage.Object, _ bool) (*Result, []Outgoing, error) {
+func (s *Service) plainPut(ctx context.Context, p storage.PutObject, old *storage.Object) (*Result, []Outgoing, error) {
 	var oldETag string
 	if old != nil {
 		oldETag = old.ETag
