@@ -230,6 +230,10 @@ func TestImplicitScheduling(t *testing.T) {
 	if in := w.inbox(w.bob); len(in) != 0 {
 		t.Errorf("bob's inbox after deleting: %q", in)
 	}
+	// What scheduling wrote keeps every invariant almanac check knows.
+	if _, err := env.Store.Check(context.Background(), func(p storage.Problem) { t.Errorf("check: %+v", p) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestImplicitSchedulingRefusals: what scheduling refuses is refused
@@ -326,6 +330,10 @@ func TestImplicitSchedulingSelfAndAgent(t *testing.T) {
 	_ = w.copyOf(w.bob, "self-1") // exactly one copy
 	rec = env.Do("PROPFIND", "/dav/principals/"+w.alice.ID+"/", w.alice.Login, `<propfind xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><prop><C:calendar-user-address-set/></prop></propfind>`, "Depth", "0")
 	mustContain(t, "alice's addresses", rec.Body.String(), "mailto:alice@example.com", "mailto:alice@mail.example", "mailto:alice.alias@mail.example")
+	// An inbox with an item keeps every invariant almanac check knows.
+	if _, err := env.Store.Check(ctx, func(p storage.Problem) { t.Errorf("check: %+v", p) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestImplicitSchedulingForeign: an outside organizer's event that does
