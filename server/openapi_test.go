@@ -18,6 +18,7 @@ import (
 
 	"almanac/auth"
 	"almanac/caldav"
+	"almanac/carddav"
 	"almanac/mailbox"
 	"almanac/server/servertest"
 	"almanac/sharing"
@@ -197,6 +198,10 @@ func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
 			t.Fatal(err)
 		}
 		path = strings.NewReplacer("{owner}", e.bob.ID, "{collection}", caldav.DefaultCalendar).Replace(tmpl)
+	case tmpl == "/api/v1/calendars/{collection}/import":
+		path = strings.Replace(tmpl, "{collection}", caldav.DefaultCalendar, 1)
+	case tmpl == "/api/v1/addressbooks/{collection}/import":
+		path = strings.Replace(tmpl, "{collection}", carddav.DefaultAddressBook, 1)
 	case tmpl == "/api/v1/admin/accounts/{account}":
 		e.accN++
 		acc := &storage.Account{Login: fmt.Sprintf("user%d@example.com", e.accN), PasswordHash: e.hash}

@@ -22,6 +22,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/fileimport"
 	"almanac/internal/api"
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
@@ -82,6 +83,11 @@ type Config struct {
 	// are ignored.
 	TrustedProxies []netip.Prefix
 	ProxyHeader    remote.Header
+	// ImportAllowPrivate lets imports fetch URLs that lead to private
+	// and local addresses (fileimport); ImportMaxFile caps an imported
+	// file (0: fileimport.DefaultMaxFile).
+	ImportAllowPrivate bool
+	ImportMaxFile      int64
 }
 
 // Server is the root handler. Run keeps its background work going.
@@ -211,6 +217,7 @@ func New(cfg Config) *Server {
 			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
+		fileimport.New(cfg.Store, tree, fileimport.Options{Logger: logger, AllowPrivate: cfg.ImportAllowPrivate, MaxFile: cfg.ImportMaxFile}),
 	} {
 		f.Routes(apiRouter)
 	}

@@ -14,7 +14,10 @@
 //     checks are RFC 4791 5.3.2.1's and RFC 6352 6.3.2.1's no-uid-conflict:
 //     no two members of a collection share a UID, and a member's UID never
 //     changes (a Put or Transfer replacing it with another UID fails with
-//     *UIDConflictError naming it).
+//     *UIDConflictError naming it). PutBatch (a file import) keeps these
+//     rules for many objects in one transaction: each gets its own
+//     sequence step and change record, and one that fails its checks
+//     fails the batch with nothing written.
 //   - Collection.Seq is the single counter behind both getctag and the sync
 //     token. Every member change bumps it by one and records the member name
 //     under the new value; deletes leave tombstones in that log.

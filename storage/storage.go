@@ -177,6 +177,13 @@ type BatchResult struct {
 	Created bool
 }
 
+// PutResult is what PutBatch did with one PutObject: the metadata it
+// stored and whether the object was new.
+type PutResult struct {
+	Meta    *ObjectMeta
+	Created bool
+}
+
 // UIDMatch is an object found by its UID in one of an account's
 // collections.
 type UIDMatch struct {
@@ -499,6 +506,17 @@ type DAV interface {
 	// Objects
 	// Put writes an object; created reports whether it was new.
 	Put(ctx context.Context, p PutObject) (meta *ObjectMeta, created bool, err error)
+	// PutBatch writes puts in one transaction, all or none (an import
+	// of a file): each as Put would, with its precondition, the UID
+	// rules, its bytes and metadata, and a sequence bump and change
+	// record of its own, in the order given. Every check is made against
+	// the state before the batch, so no two puts may name one object,
+	// nor carry one non-empty UID into one collection (refused, no
+	// sentinel). The first put that fails its checks fails the batch
+	// with Put's error (ErrNotFound, ErrPreconditionFailed,
+	// *UIDConflictError), wrapped with its index and name, and nothing
+	// is written. An empty batch writes nothing.
+	PutBatch(ctx context.Context, puts []PutObject) ([]PutResult, error)
 	Get(ctx context.Context, owner, coll, name string) (*Object, error)
 	Stat(ctx context.Context, owner, coll, name string) (*ObjectMeta, error)
 	// List calls fn for every object's metadata in name order, without

@@ -64,6 +64,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		remote.ParseHeader)
 	tlsCert := c.str("tls-cert", "ALMANAC_TLS_CERT", "", "PEM `FILE` of the certificate chain to serve HTTPS with, with -tls-key; both are read again on SIGHUP (default: plain HTTP, for a TLS proxy in front)", nil)
 	tlsKey := c.str("tls-key", "ALMANAC_TLS_KEY", "", "PEM `FILE` of the certificate's private key", nil)
+	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs on private and local networks (loopback, LAN, link-local), which are refused by default")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -171,7 +172,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SieveDir: *sieveDir, SyncRetention: *syncRetention,
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
-		TrustedProxies: *trusted, ProxyHeader: *proxyHeader}
+		TrustedProxies: *trusted, ProxyHeader: *proxyHeader,
+		ImportAllowPrivate: *importAllowPrivate}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}

@@ -79,6 +79,22 @@ func NewRouter(opts Options) *Router {
 // Handle registers h for pattern, "METHOD /path/{param}". A GET route
 // answers HEAD too.
 func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
+	var limit int64
+	if slices.Contains(opts, LargeBody) {
+		limit = MaxLargeBody
+	}
+	rt.handle(pattern, h, limit, opts)
+}
+
+// HandleUpload registers h like Handle for a route that takes request
+// bodies (files) of up to max bytes rather than MaxBody (BodyLimit), which
+// the server's body limits grant once the caller is authenticated.
+func (rt *Router) HandleUpload(pattern string, max int64, h Handler, opts ...RouteOption) {
+	rt.handle(pattern, h, max, opts)
+}
+
+// handle registers h; a bodyLimit above 0 replaces MaxBody (BodyLimit).
+func (rt *Router) handle(pattern string, h Handler, bodyLimit int64, opts []RouteOption) {
 	public, duringChange := slices.Contains(opts, Public), slices.Contains(opts, DuringLoginChange)
 	adminOnly := slices.Contains(opts, AdminOnly)
 	var next http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,10 +116,10 @@ func (rt *Router) Handle(pattern string, h Handler, opts ...RouteOption) {
 	if !public {
 		next = rt.opts.Authenticate(next)
 	}
-	if slices.Contains(opts, LargeBody) {
+	if bodyLimit > 0 {
 		inner := next
 		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, int64(MaxLargeBody))))
+			inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, bodyLimit)))
 		})
 	}
 	rt.mux.Handle(pattern, next)

@@ -116,6 +116,10 @@ func Quote(s string) string {
 // Line is the number of the last physical line read.
 func (r *Reader) Line() int { return r.line }
 
+// Offset is the byte offset in data of the next physical line to be
+// read: where the lines read so far end, line ends included.
+func (r *Reader) Offset() int { return r.pos }
+
 // TrailingLine returns the number of the physical line where non-blank
 // data follows the lines read so far, or 0 when only blank space is left:
 // for "nothing may follow END:VCALENDAR"-style checks.

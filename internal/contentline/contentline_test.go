@@ -120,3 +120,29 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+// Offset is where each logical line's bytes end: cutting data there
+// gives whole lines, folds and line ends included.
+func TestReaderOffset(t *testing.T) {
+	in := "\uFEFFA:1\r\n 2\r\nB:3\nC:4"
+	r := NewReader(in)
+	if r.Offset() != len(BOM) {
+		t.Fatalf("offset before reading = %d, want %d (after the byte order mark)", r.Offset(), len(BOM))
+	}
+	var ends []int
+	for {
+		if _, _, ok := r.Next(); !ok {
+			break
+		}
+		ends = append(ends, r.Offset())
+	}
+	want := []int{len("\uFEFFA:1\r\n 2\r\n"), len("\uFEFFA:1\r\n 2\r\nB:3\n"), len(in)}
+	if len(ends) != len(want) {
+		t.Fatalf("offsets %v, want %v", ends, want)
+	}
+	for i := range want {
+		if ends[i] != want[i] {
+			t.Fatalf("offsets %v, want %v", ends, want)
+		}
+	}
+}

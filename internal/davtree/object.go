@@ -2,6 +2,7 @@ package davtree
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -114,16 +115,9 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if err != nil {
 		return dav.BodyError(err)
 	}
-	if int64(len(data)) > tr.maxSize {
-		return tr.tooLarge(spec)
-	}
-	put, err := t.Kind.Ingest(t.Coll, data)
+	put, err := tr.ingest(t.Kind, t.Coll, data)
 	if err != nil {
 		return err
-	}
-	if len(put.UID) > MaxUIDBytes {
-		return &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.ValidData,
-			Message: "the UID is longer than " + strconv.Itoa(MaxUIDBytes) + " bytes"}
 	}
 	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Owner, t.CollName, t.ObjName, data, cond.WriteAllowed
 	var (
@@ -164,6 +158,37 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 		w.WriteHeader(http.StatusNoContent)
 	}
 	return nil
+}
+
+// Ingest checks data as a PUT of a member into collection c checks it
+// (the size cap, the kind's rules, the UID's length) and returns the
+// write to make, without owner, collection, name, data and condition.
+// Errors are the kind's *dav.Error preconditions, whose Message says
+// what is wrong. It is for writers other than PUT (an import of a file),
+// so that what they store has passed what a PUT passes.
+func (tr *Tree) Ingest(c *storage.Collection, data []byte) (storage.PutObject, error) {
+	for _, k := range tr.kinds {
+		if k.Spec().StorageKind == c.Kind {
+			return tr.ingest(k, c, data)
+		}
+	}
+	return storage.PutObject{}, fmt.Errorf("davtree: ingest: no kind stores %s collections", c.Kind)
+}
+
+func (tr *Tree) ingest(k Kind, c *storage.Collection, data []byte) (storage.PutObject, error) {
+	spec := k.Spec()
+	if int64(len(data)) > tr.maxSize {
+		return storage.PutObject{}, tr.tooLarge(spec)
+	}
+	put, err := k.Ingest(c, data)
+	if err != nil {
+		return storage.PutObject{}, err
+	}
+	if len(put.UID) > MaxUIDBytes {
+		return storage.PutObject{}, &dav.Error{Status: http.StatusForbidden, Condition: spec.Conditions.ValidData,
+			Message: "the UID is longer than " + strconv.Itoa(MaxUIDBytes) + " bytes"}
+	}
+	return put, nil
 }
 
 // acceptsMediaType: the kind's media type, and for vCards the pre-RFC

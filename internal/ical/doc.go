@@ -489,6 +489,26 @@
 // that untouched lines keep their parameter order and quoting and the
 // object reads like the one stored.
 //
+// # Split: a file into objects (RFC 4791 4.1)
+//
+// Split cuts a whole iCalendar file (an export or feed, several
+// VCALENDARs one after another) into what a CalDAV client would PUT: the
+// components of one UID, master and overrides, in one VCALENDAR with the
+// calendar properties of the one they came from, without METHOD (a
+// stored object is no iTIP message), and with a copy of each VTIMEZONE
+// its components name, found as Zones finds one (exact TZID first, then
+// folded). A VTIMEZONE nobody names is dropped. Split checks structure
+// and content lines only; each object is then validated as a PUT of it
+// (fileimport). A bad content line refuses only its UID's object, as
+// does one TZID defined differently by two VCALENDARs that one object
+// draws on: which was meant is unknown. An object component without UID
+// gets one derived from its content lines but DTSTAMP (DeriveUID,
+// "almanac-import-" and 26 base32 characters of SHA-256), so that the
+// file imported again finds it; a component repeated line for line is
+// dropped and counted. Copying zones multiplies a file (one large
+// VTIMEZONE named by many events), so SplitWithin caps the objects'
+// bytes together, and their number, before it makes them.
+//
 // # Departures from RFC 5545 on ingest
 //
 // Deliberate, each because real clients write it and its meaning is plain

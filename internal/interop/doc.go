@@ -63,6 +63,11 @@
 //     "Forbidden" for it (0.11's rendering of 403 valid-sync-token), and
 //     a full sync without token then lists exactly the server's events
 //     (testdata/caldav_prune.py).
+//   - A calendar export imported through /api/v1 (fileimport_test.go):
+//     vdirsyncer gets one item per UID, the recurring event with its
+//     moved instance and time zone, nothing new after an import of the
+//     next export where only DTSTAMP moved, and the changed series in the
+//     item it had (Debian package vdirsyncer).
 //   - README.md, followed as a new user would (readme_test.go): its
 //     ```sh blocks run in order in one bash session, with curl and jq,
 //     against the full server on a fresh store and the almanac binary

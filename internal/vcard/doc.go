@@ -86,6 +86,19 @@
 // X-ADDRESSBOOKSERVER-KIND; "individual" by default) lower-cased, and the
 // first FN's text.
 //
+// # Split: a file into cards (RFC 6352 5.1)
+//
+// Split cuts a vCard file (contact apps export one card after another)
+// into its cards, each kept byte for byte as the file has it, since
+// CardDAV stores what the client sent. Structure and content lines are
+// checked; a card with a bad line is refused alone, vCard 2.1 for its
+// version. A card without UID gets one derived from its lines but REV
+// (DeriveUID), added as a UID line before END:VCARD, so that importing
+// the file again finds it. A card repeated byte for byte is dropped and
+// counted; different cards with one UID are all refused, as one address
+// book holds one object per UID (RFC 6352 6.3.2.1) and which is meant is
+// unknown.
+//
 // # Convert (RFC 2426 ↔ RFC 6350)
 //
 // Convert returns the input itself when it already is the target version.

@@ -135,7 +135,7 @@
 //
 // # Writes
 //
-// Put, Delete and Transfer go through a group commit (commit.go) rather
+// Put, PutBatch, Delete and Transfer go through a group commit (commit.go) rather
 // than bbolt's DB.Batch: a write starts a transaction at once when none is
 // running, writes arriving during a commit share the next one, and a pause
 // for returning writers happens only after a commit that carried several.

@@ -96,6 +96,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Accounts", accountTests},
 		{"Collections", collectionTests},
 		{"Objects", objectTests},
+		{"Batch", batchTests},
 		{"Changes", changeTests},
 		{"Prune", pruneTests},
 		{"Transfer", transferTests},
