@@ -483,6 +483,7 @@ func (s *Service) put(ctx context.Context, writer, owner *storage.Account, p sto
 	}
 	dropForceSend(newObj)
 	data := newObj.encode()
+	rewritten := !bytes.Equal(data, p.Data)
 	p.Data = data
 	p.ScheduleTag = quoted(newTag())
 	p.If = exactly(old != nil, oldETag)
@@ -490,7 +491,7 @@ func (s *Service) put(ctx context.Context, writer, owner *storage.Account, p sto
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Result{Meta: res[0].Meta, Created: res[0].Created, Rewritten: true}, w.mails, nil
+	return &Result{Meta: res[0].Meta, Created: res[0].Created, Rewritten: rewritten}, w.mails, nil
 }
 
 // hasOrganizer reports whether data, which passed Ingest, has an
