@@ -78,8 +78,10 @@
 // must name the stored tag (else 412); an organizer writing with it
 // keeps the stored PARTSTAT and SCHEDULE-STATUS of every other attendee
 // on each instance whose timing the write does not change, so that a
-// client that missed the replies does not undo them. PUT answers the tag
-// and, since the stored bytes are not the request's, no ETag.
+// client that missed the replies does not undo them. PUT answers the
+// tag, and the ETag only when the stored bytes are the request's (RFC
+// 4791 5.3.4): after the server added SCHEDULE-STATUS the client reads
+// the object back.
 //
 // # The inbox
 //
