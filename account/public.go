@@ -70,7 +70,9 @@ func (a *API) recoverPassword(w http.ResponseWriter, r *http.Request) error {
 		msg := notify.Message{To: acc.RecoveryEmail, Subject: "Reset your password",
 			Text: "Someone (hopefully you) asked to reset the password of the account " + acc.Login + ".\n\n" +
 				"This code works once, for 30 minutes:\n\n    " + token + "\n\n" +
-				"Set a new password with it:\n\n    curl -H 'Content-Type: application/json' -d '{\"token\":\"" + token +
+				"Choose a new password on this page:\n\n    " + baseURL(r) + "/reset?token=" + token + "\n\n" +
+				"or with the API:\n\n" +
+				"    curl -H 'Content-Type: application/json' -d '{\"token\":\"" + token +
 				"\",\"new_password\":\"…\",\"new_password_confirm\":\"…\"}' " + baseURL(r) + RecoveryPath + "password/reset\n\n" +
 				"If you did not ask for this, ignore this message: your password stays as it is.\n"}
 		if err := a.opts.Mailer.Send(ctx, msg); err != nil {

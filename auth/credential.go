@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -151,41 +152,65 @@ func (a *Authenticator) APIMiddleware(next http.Handler) http.Handler {
 }
 
 func (a *Authenticator) sessionRequest(w http.ResponseWriter, r *http.Request, next http.Handler, token string) {
-	st := a.store
-	unauthorized := fault.New(fault.Unauthenticated, "session_expired", "the session has ended; log in again")
-	ctx := r.Context()
-	s, err := st.Session(ctx, HashSecret(token))
+	acc, s, err := a.session(r.Context(), token)
 	if err != nil {
-		if !errors.Is(err, storage.ErrNotFound) {
-			api.WriteError(w, r, a.log, err)
-			return
-		}
-		api.WriteError(w, r, a.log, unauthorized)
-		return
-	}
-	acc, err := st.Account(ctx, s.Account)
-	if err != nil {
-		api.WriteError(w, r, a.log, unauthorized)
-		return
-	}
-	if acc.Disabled {
-		// Disabling ends the account's sessions; this covers one made
-		// while it was being disabled.
-		api.WriteError(w, r, a.log, ErrAccountDisabled)
+		api.WriteError(w, r, a.log, err)
 		return
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(s.CSRF)) != 1 || s.CSRF == "" {
+		if !CSRFMatches(s, r.Header.Get(CSRFHeader)) {
 			api.WriteError(w, r, a.log, fault.New(fault.Forbidden, "csrf",
 				"requests made with the session cookie must send its CSRF token in "+CSRFHeader))
 			return
 		}
 	}
-	ctx = WithAccount(ctx, acc)
+	ctx := WithAccount(r.Context(), acc)
 	ctx = WithCredential(ctx, &Credential{Method: MethodSession, Scope: ScopeFull, TwoFactor: s.TwoFactor, SessionID: s.ID})
 	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// ErrSessionEnded is the answer for a session cookie that names no live
+// session (expired, logged out, ended from another session).
+var ErrSessionEnded = fault.New(fault.Unauthenticated, "session_expired", "the session has ended; log in again")
+
+// Session returns the account and session of the request's session
+// cookie: ErrSessionEnded without a cookie or a live session,
+// ErrAccountDisabled for a disabled account. The web pages and the API
+// share this one check; neither checks the CSRF token for the other.
+func (a *Authenticator) Session(r *http.Request) (*storage.Account, *storage.Session, error) {
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil, ErrSessionEnded
+	}
+	return a.session(r.Context(), c.Value)
+}
+
+func (a *Authenticator) session(ctx context.Context, token string) (*storage.Account, *storage.Session, error) {
+	s, err := a.store.Session(ctx, HashSecret(token))
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			return nil, nil, fmt.Errorf("auth: read session: %w", err)
+		}
+		return nil, nil, ErrSessionEnded
+	}
+	acc, err := a.store.Account(ctx, s.Account)
+	if err != nil {
+		return nil, nil, ErrSessionEnded
+	}
+	if acc.Disabled {
+		// Disabling ends the account's sessions; this covers one made
+		// while it was being disabled.
+		return nil, nil, ErrAccountDisabled
+	}
+	return acc, s, nil
+}
+
+// CSRFMatches tells whether token is session s's CSRF token, in
+// constant time; a session without one matches nothing.
+func CSRFMatches(s *storage.Session, token string) bool {
+	return s.CSRF != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRF)) == 1
 }
 
 // secondFactor checks the OTPHeader: a TOTP code (each usable once) or

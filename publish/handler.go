@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -174,19 +175,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	id, ok := h.keys.LinkID(token)
+	id, wait, ok := h.linkID(r, token)
 	if !ok {
-		// Never issued: a guess or a typo. Guessing is slowed per
-		// address; holders of real tokens never reach this.
-		key := auth.AddrKey(h.clientAddr(r))
-		now := h.now()
-		if wait := h.guesses.RetryAfter(key, now); wait > 0 {
+		if wait > 0 {
 			h.observer.Fetched(Throttled)
 			hd.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 			http.Error(w, "too many requests", http.StatusTooManyRequests)
 			return
 		}
-		h.guesses.Fail(key, now)
 		h.observer.Fetched(NotFound)
 		http.Error(w, "not found", http.StatusNotFound)
 		return
@@ -201,6 +197,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logger.ErrorContext(r.Context(), "feed failed", "link", id, "err", err)
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 	}
+}
+
+// linkID reads a token. One that was never issued is a guess or a
+// typo: guessing is slowed per address (wait > 0 once an address is
+// over its limit); holders of real tokens never reach the limiter.
+func (h *Handler) linkID(r *http.Request, token string) (id string, wait time.Duration, ok bool) {
+	if id, ok := h.keys.LinkID(token); ok {
+		return id, 0, true
+	}
+	key := auth.AddrKey(h.clientAddr(r))
+	now := h.now()
+	if wait := h.guesses.RetryAfter(key, now); wait > 0 {
+		return "", wait, false
+	}
+	h.guesses.Fail(key, now)
+	return "", 0, false
 }
 
 // parsePath reads the token and format of a feed URL.
@@ -279,6 +291,67 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string, f for
 	h.observer.Cached(!rendered)
 	h.stats.record(link.ID, r.UserAgent(), now)
 	return h.write(w, r, link, coll, e, f, changedAt(link, coll, now), now)
+}
+
+// ErrThrottled is Window's answer to an address that made too many
+// guesses; RetryAfter says for how long.
+type ErrThrottled struct{ RetryAfter time.Duration }
+
+func (e *ErrThrottled) Error() string { return "publish: too many unknown tokens from this address" }
+
+// Window renders what the calendar link token publishes between from
+// and to: the link's own window narrowed to them, its tier and component
+// types as they are. It serves pages that show part of a feed (the
+// agenda of package web), which would otherwise read every event of a
+// large calendar to show a few weeks. Like a fetch of the feed it slows
+// guesses per address of r (*ErrThrottled) and counts a fetch of the
+// link. ErrNotFound where the feed answers 404.
+func (h *Handler) Window(r *http.Request, token string, from, to time.Time) ([]byte, error) {
+	id, wait, ok := h.linkID(r, token)
+	if !ok {
+		if wait > 0 {
+			h.observer.Fetched(Throttled)
+			return nil, &ErrThrottled{RetryAfter: wait}
+		}
+		h.observer.Fetched(NotFound)
+		return nil, storage.ErrNotFound
+	}
+	ctx := r.Context()
+	now := h.now()
+	link, err := h.store.Link(ctx, id)
+	if err == nil && !link.Expires.IsZero() && !now.Before(link.Expires) {
+		err = storage.ErrNotFound
+	}
+	var coll *storage.Collection
+	if err == nil {
+		coll, err = h.store.Collection(ctx, link.Owner, link.Collection)
+	}
+	if err == nil && coll.Kind != storage.KindCalendar {
+		err = storage.ErrNotFound
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		h.observer.Fetched(NotFound)
+		return nil, err
+	}
+	if err != nil {
+		h.observer.Fetched(Failed)
+		return nil, fmt.Errorf("publish: window: %w", err)
+	}
+	feed := h.feed(link, coll, now)
+	if feed.Start.IsZero() || feed.Start.Before(from) {
+		feed.Start = from
+	}
+	if feed.End.IsZero() || feed.End.After(to) {
+		feed.End = to
+	}
+	e, err := h.render(ctx, link, coll, feed)
+	if err != nil {
+		h.observer.Fetched(Failed)
+		return nil, fmt.Errorf("publish: render window: %w", err)
+	}
+	h.observer.Fetched(Served)
+	h.stats.record(link.ID, r.UserAgent(), now)
+	return e.body, nil
 }
 
 // changedAt is when what a feed shows last changed, as far as its inputs

@@ -33,6 +33,7 @@ import (
 	"almanac/schedule"
 	"almanac/sharing"
 	"almanac/storage"
+	"almanac/web"
 )
 
 // Config is what the server needs.
@@ -222,6 +223,16 @@ func New(cfg Config) *Server {
 		f.Routes(apiRouter)
 	}
 
+	// The web pages make every change through the API router or the DAV
+	// tree, in process; the request keeps the page's route in metrics.
+	pages := web.New(web.Options{Logger: logger, Auth: authn, Store: cfg.Store, Hrefs: tree, Feeds: feeds,
+		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))),
+		Signed: func(r *http.Request, acc *storage.Account) {
+			if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+				info.principal = acc.Login
+			}
+		}})
+
 	r := mux.NewRouter()
 	// WebDAV paths are parsed segment by segment by the DAV core, which
 	// refuses dot segments itself; mux must not rewrite them first.
@@ -244,7 +255,9 @@ func New(cfg Config) *Server {
 	// a redirect would turn their PROPFIND into a GET.
 	r.Handle("/dav", davHandler)
 	r.PathPrefix("/api/").Handler(routed("api", apiRouter))
-	// Public feeds: the token is the credential, no login.
+	// Public feeds: the token is the credential, no login. A feed's
+	// address with .html is its agenda page (package web).
+	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool { return web.IsAgenda(r) }).Handler(routed("agenda", http.HandlerFunc(pages.Agenda)))
 	r.PathPrefix(publish.CalendarPrefix).Handler(routed("feed", feeds))
 	r.PathPrefix(publish.AddressBookPrefix).Handler(routed("feed", feeds))
 	ready := &readiness{logger: logger}
@@ -253,10 +266,13 @@ func New(cfg Config) *Server {
 	if cfg.MetricsToken != "" {
 		r.Handle("/metrics", routed("/metrics", methods{http.MethodGet: m.handler(cfg.MetricsToken, logger)}))
 	}
+	for _, p := range web.Paths {
+		r.PathPrefix(p).Handler(routed("web", pages))
+	}
 	// PROPFIND on the server's address is how Thunderbird and GNOME look
 	// for current-user-principal, and clients probe it with OPTIONS;
 	// browsers get the home page.
-	r.Handle("/", routed("home", methods{http.MethodGet: http.HandlerFunc(home), "PROPFIND": davHandler, http.MethodOptions: davHandler}))
+	r.Handle("/", routed("home", methods{http.MethodGet: pages, "PROPFIND": davHandler, http.MethodOptions: davHandler}))
 	r.NotFoundHandler = http.HandlerFunc(notFound)
 	proxies := remote.NewProxies(cfg.TrustedProxies, cfg.ProxyHeader)
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
@@ -352,9 +368,20 @@ func (w *allowWriter) Write(b []byte) (int, error) {
 
 func (w *allowWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func home(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("almanac: CalDAV and CardDAV server.\nAdd this server to your calendar or contacts app with its address and your login; it discovers /dav/ through /.well-known/caldav and /.well-known/carddav.\n"))
+// keepRoute serves next without letting it change the request's route:
+// a page's in-process API or DAV request is counted and logged as the
+// page, with the account the page found (web.Options.Signed).
+func keepRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info, _ := r.Context().Value(infoKey{}).(*requestInfo)
+		if info == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		route, principal := info.route, info.principal
+		next.ServeHTTP(w, r)
+		info.route, info.principal = route, principal
+	})
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {

@@ -91,6 +91,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	WriteJSON(w, e.Status, map[string]*Error{"error": e})
 }
 
+// Classify is how WriteError reads err: the status, code, message and
+// field a client is told (nil for a client that went away). The web
+// pages render the same reading as HTML.
+func Classify(err error) *Error { return classify(err) }
+
 func classify(err error) *Error {
 	var ae *Error
 	var fe *fault.Error

@@ -1,0 +1,92 @@
+// Package web serves the server-rendered pages: sign-in and recovery,
+// calendars and address books with their public links and shares, the
+// account, linked mailboxes and their managers' pages, and the public
+// agenda of a calendar link.
+//
+// # One set of rules
+//
+// The pages write no rule of their own. Every change is one request to
+// the /api/v1 router or the DAV tree, made in process (call.go): the
+// page's session cookie and the session's CSRF token go with it, the
+// client address stays the page's, so the API's validation, rights,
+// throttles and error codes apply unchanged, and a change to a rule
+// reaches the pages without touching them. Calendars and address books
+// have no JSON API: the pages send MKCALENDAR, extended MKCOL
+// (RFC 5689), PROPPATCH and DELETE to the DAV tree as the session's
+// account, as a DAV client would. The pages read the caller's own
+// collections from the store for lists and for the confirmation that
+// names what a deletion loses; every read is scoped to the session's
+// account, so another account's calendar answers exactly like a missing
+// one (404). A service's page also reads who is linked to its
+// mailboxes, which no API route lists, after the API has let the caller
+// list the mailboxes (that is, the caller manages the service).
+//
+// # Sessions and CSRF
+//
+// The pages use the API's sessions: the login form posts to the API's
+// session login, which sets the cookie (HttpOnly, SameSite=Strict,
+// Secure over HTTPS); auth.Authenticator.Session is the one check of the
+// cookie for pages and API alike. Every form of a signed-in page carries
+// the session's CSRF token in a hidden field, compared in constant time
+// with auth.CSRFMatches, the comparison the API makes on X-CSRF-Token; a
+// form posted from another site has no token (and, SameSite=Strict, no
+// cookie) and changes nothing. After a change the browser is redirected
+// (303) to a page that says what was done; secrets that are shown once
+// (app passwords, the TOTP key, recovery codes) are rendered in the
+// answer to the POST that made them and never put in a URL.
+//
+// The forms without a session (login, recovery) have no token; they
+// refuse what the browser says another site posted (Sec-Fetch-Site, or
+// Origin against Host: net/http's CrossOriginProtection), so that a
+// forged login cannot sign a victim into someone else's account.
+//
+// Two-factor sign-in is a second form that asks for the password again
+// with the code: the API takes both in one request and no half-made
+// session is kept on the server.
+//
+// # Errors
+//
+// A page handler returns its error; one renderer (Handler.act and
+// Handler.finish) reads it as api.Classify does for JSON — the same
+// status, code, message and field. An error about a field is shown next
+// to that field (aria-invalid, aria-describedby) in the form again, with
+// what was typed except secrets; any other 4xx above the form; a 5xx as
+// a page without internal text, logged. A throttled attempt is a 429
+// with Retry-After, like the API's.
+//
+// # Language and time
+//
+// English and French (messages.go). The language is the browser's
+// setting (cookie almanac_lang, set on the account page), else the best
+// of Accept-Language (RFC 9110 12.5.4), else English. The API's error
+// messages are English; the catalogue translates the codes it knows.
+// Dates are shown in the reader's zone (cookie almanac_tz, an IANA
+// name), UTC without one. Both are preferences of a browser, not of an
+// account, so that the sign-in pages honour them too.
+//
+// # Security headers
+//
+// Content-Security-Policy: default-src 'none'; scripts, styles and
+// images from 'self' only (images also data:), no inline script or
+// style, form-action 'self', frame-ancestors 'none' — except for the
+// public agenda page (/ics/{token}.html), which websites embed and which
+// therefore allows any frame ancestor. Colours are drawn with SVG fill
+// attributes, not style attributes. JavaScript (static/app.js) only
+// shows copy buttons; every page works without it.
+//
+// # The public agenda
+//
+// /ics/{token}.html lists the next AgendaDays (28) days of a calendar
+// link, read from the link's own feed in process so that its tier,
+// window, expiry and revocation apply exactly as to the feed, and the
+// view is counted as a fetch. Recurrences are expanded with
+// internal/ical under one request budget, at most 500 instances; ?tz=
+// chooses the zone (the embed snippet on the link's page sets the
+// owner's).
+//
+// # QR codes
+//
+// github.com/skip2/go-qrcode computes the modules (it is the QR encoder
+// on the module proxy most used, small, without dependencies); the pages
+// draw them as inline SVG.
+package web

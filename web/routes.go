@@ -1,0 +1,85 @@
+package web
+
+import "net/http"
+
+func (h *Handler) routes() {
+	h.mux.Handle("GET /static/", h.static)
+	h.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, staticFS, "static/favicon.svg")
+	})
+	h.public("GET /{$}", h.home)
+
+	// Signing in and out, recovery.
+	h.public("GET /login", h.loginView)
+	h.publicPost("POST /login", h.login, h.loginView)
+	h.ownPost("POST /logout", h.logout, nil)
+	h.public("GET /forgot/password", h.forgotPasswordView)
+	h.publicPost("POST /forgot/password", h.forgotPassword, h.forgotPasswordView)
+	h.public("GET /reset", h.resetView)
+	h.publicPost("POST /reset", h.reset, h.resetView)
+	h.public("GET /forgot/login", h.forgotLoginView)
+	h.publicPost("POST /forgot/login", h.forgotLogin, h.forgotLoginView)
+
+	// Calendars and address books, their links and shares.
+	h.own("GET /calendars", h.calendarsView)
+	h.ownPost("POST /calendars", h.createCalendar, h.calendarsView)
+	h.own("GET /calendars/{name}", h.calendarView)
+	h.ownPost("POST /calendars/{name}", h.updateCalendar, h.calendarView)
+	h.own("GET /calendars/{name}/delete", h.deleteCalendarView)
+	h.ownPost("POST /calendars/{name}/delete", h.deleteCalendar, h.deleteCalendarView)
+	h.ownPost("POST /calendars/{name}/links", h.createLink, h.calendarView)
+	h.ownPost("POST /calendars/{name}/shares", h.share, h.calendarView)
+	h.ownPost("POST /calendars/{name}/shares/{sharee}", h.updateShare, h.calendarView)
+	h.own("GET /calendars/{name}/shares/{sharee}/revoke", h.revokeShareView)
+	h.ownPost("POST /calendars/{name}/shares/{sharee}/revoke", h.revokeShare, h.revokeShareView)
+	h.own("GET /shared/{owner}/{collection}/leave", h.leaveView)
+	h.ownPost("POST /shared/{owner}/{collection}/leave", h.leave, h.leaveView)
+	h.own("GET /links/{id}", h.linkView)
+	h.ownPost("POST /links/{id}", h.updateLink, h.linkView)
+	h.own("GET /links/{id}/rotate", h.linkConfirmView("rotate"))
+	h.ownPost("POST /links/{id}/rotate", h.rotateLink, h.linkConfirmView("rotate"))
+	h.own("GET /links/{id}/revoke", h.linkConfirmView("revoke"))
+	h.ownPost("POST /links/{id}/revoke", h.revokeLink, h.linkConfirmView("revoke"))
+
+	// The account.
+	h.own("GET /account", h.accountView)
+	h.ownPost("POST /account/profile", h.saveProfile, h.accountView)
+	h.ownPost("POST /account/password", h.changePassword, h.accountView)
+	h.own("GET /account/sessions/end", h.endSessionsView)
+	h.ownPost("POST /account/sessions/end", h.endSessions, h.endSessionsView)
+	h.ownPost("POST /account/app-passwords", h.createAppPassword, h.accountView)
+	h.own("GET /account/app-passwords/{id}/revoke", h.deleteAppPasswordView)
+	h.ownPost("POST /account/app-passwords/{id}/revoke", h.deleteAppPassword, h.deleteAppPasswordView)
+	h.ownPost("POST /account/2fa", h.enroll2FA, h.accountView)
+	h.ownPost("POST /account/2fa/confirm", h.confirm2FA, h.totpRetry)
+	h.ownPost("POST /account/2fa/disable", h.disable2FA, h.accountView)
+	h.own("GET /account/login", h.loginChangeView)
+	h.ownPost("POST /account/login", h.requestLoginChange, h.loginChangeView)
+	h.ownPost("POST /account/login/confirm", h.confirmLoginChange, h.loginChangeView)
+	h.ownPost("POST /preferences", h.preferences, h.accountView)
+
+	// Mail.
+	h.own("GET /mail", h.mailView)
+	h.ownPost("POST /mail/link", h.linkMailbox, h.mailView)
+	h.own("GET /mail/{address}", h.mailboxView)
+	h.ownPost("POST /mail/{address}/password", h.mailboxPassword, h.mailboxView)
+	h.ownPost("POST /mail/{address}/aliases", h.addAlias, h.mailboxView)
+	h.own("GET /mail/{address}/aliases/{alias}/remove", h.removeAliasView)
+	h.ownPost("POST /mail/{address}/aliases/{alias}/remove", h.removeAlias, h.removeAliasView)
+	h.own("GET /manage", h.manageView)
+	h.ownPost("POST /manage/orgs/{org}/members", h.addMember, h.manageView)
+	h.own("GET /manage/orgs/{org}/members/{account}/remove", h.removeMemberView)
+	h.ownPost("POST /manage/orgs/{org}/members/{account}/remove", h.removeMember, h.removeMemberView)
+	h.ownPost("POST /manage/orgs/{org}/services", h.createService, h.manageView)
+	h.own("GET /manage/services/{service}", h.serviceView)
+	h.ownPost("POST /manage/services/{service}/mailboxes", h.createMailbox, h.serviceView)
+	h.own("GET /manage/services/{service}/mailboxes/{local}/delete", h.deleteMailboxView)
+	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/delete", h.deleteMailbox, h.deleteMailboxView)
+	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/password", h.managerPassword, h.serviceView)
+	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/rights", h.setRights, h.serviceView)
+
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.finish(w, r, h.newPage(r), errNotFound)
+	})
+}
