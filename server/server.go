@@ -32,6 +32,7 @@ import (
 	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/publish"
+	"almanac/schedule"
 	"almanac/sharing"
 	"almanac/storage"
 	"almanac/web"
@@ -168,8 +169,27 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
+	mailer, texter := cfg.Mailer, cfg.Texter
+	if mailer == nil || texter == nil {
+		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
+		if mailer == nil {
+			mailer = outbox
+		}
+		if texter == nil {
+			texter = outbox
+		}
+	}
 	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
 	reports := davtree.ReportPoolOptions{Slots: cfg.ReportSlots, Queue: 16 * cfg.ReportSlots, Observe: m.reportPool}
+	scheduler := schedule.New(cfg.Store, schedule.Options{Logger: logger, Ingest: calendars.Ingest, IMIP: schedule.Mail{Mailer: mailer},
+		Busy: func(ctx context.Context, owner string, start, end time.Time) ([]schedule.Busy, error) {
+			ps, _, err := calendars.ScheduleBusy(ctx, owner, start, end)
+			out := make([]schedule.Busy, len(ps))
+			for i, p := range ps {
+				out[i] = schedule.Busy(p)
+			}
+			return out, err
+		}})
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
 		Reports:   davtree.NewReportPool(reports),
 		Principal: auth.AccountFrom,
@@ -177,7 +197,8 @@ func New(cfg Config) *Server {
 		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
 			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
 			return err
-		}},
+		},
+		Scheduler: scheduler},
 		calendars,
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
@@ -189,16 +210,6 @@ func New(cfg Config) *Server {
 		keys, _ = sharing.NewKeyring(key)
 	}
 	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
-	mailer, texter := cfg.Mailer, cfg.Texter
-	if mailer == nil || texter == nil {
-		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
-		if mailer == nil {
-			mailer = outbox
-		}
-		if texter == nil {
-			texter = outbox
-		}
-	}
 
 	bodies := cfg.BodyLimits.withDefaults()
 	var mailFiles *mailbox.Exporter

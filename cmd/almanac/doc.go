@@ -3,6 +3,7 @@
 //	almanac serve [flags]
 //	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR] [LOGIN] ...
 //	almanac mail export|org [-data DIR] ...
+//	almanac imip deliver [-data DIR] [-sender ADDRESS] < MESSAGE
 //	almanac version (or -version)
 //	almanac backup [-data DIR] [-link-key FILE] -o FILE
 //	almanac restore -i FILE [-data DIR] [-link-key FILE]

@@ -326,7 +326,7 @@ func (c *checker) collection(where string, b *bbolt.Bucket) {
 	c.stats.Collections++
 	if info, err := readInfo(b); err != nil {
 		c.bad(where, "its properties record: %v", err)
-	} else if info.Kind != storage.KindCalendar && info.Kind != storage.KindAddressBook {
+	} else if !knownKind(info.Kind) {
 		c.bad(where, "unknown kind %d", info.Kind)
 	}
 	st, err := decodeState(b.Get(keyState))

@@ -94,7 +94,21 @@
 // a known one eight to ten. Format 1, written before spans, has no
 // span bytes and decodes as Span{Known: false}, so old objects are
 // candidates of every time-range query until written again; no migration
-// is needed.
+// is needed. Format 3 is format 2 followed by the schedule tag (uvarint
+// length, at least one byte); it is written only for objects that have
+// one (scheduling object resources, RFC 6638), so every other record
+// stays in format 2 and a binary from before schedule tags reads it.
+//
+// # Scheduling
+//
+// WriteBatch runs the transaction bodies of Put and Delete one after
+// another in one group-commit call; an op that fails rolls the whole
+// transaction back, and the committer then runs the batch alone, as for
+// any failing writer, so its answer is final. FindUID walks the
+// account's collection buckets and asks each UID index once: a few Gets
+// per collection, never object data. A scheduling inbox is a collection
+// bucket like the others (kind schedule-inbox) whose members are written
+// without UID, so its uids bucket stays empty.
 //
 // # Timelines
 //

@@ -22,6 +22,13 @@
 //     before it. When the newest change before the cutoff was superseded
 //     (the log keeps each name's latest change), Pruned may stop at the
 //     change before it.
+//   - WriteBatch fails with a *BatchError naming the first op that
+//     fails, which wraps that op's own error; an op with neither Put nor
+//     Delete fails (no sentinel required); an empty batch writes nothing
+//     and succeeds. Every op bumps its collection's sequence once.
+//   - FindUID of "" or of a UID nobody holds is empty, of a missing
+//     account ErrNotFound. An object written without a ScheduleTag has
+//     none, whatever it had before.
 //   - An object written without a span (Span.Known false) reads back
 //     with the zero Span; an open span reads back without an end.
 //   - A Timeline reads back in whole seconds (starts and Until rounded
@@ -114,6 +121,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Mail", mailTests},
 		{"Jobs", jobTests},
 		{"MailEndpoints", mailEndpointTests},
+		{"Scheduling", schedulingTests},
 		{"Responders", responderTests},
 	}
 	for _, g := range groups {
@@ -302,7 +310,7 @@ func notBefore(t *testing.T, what string, got, min time.Time) {
 func sameMeta(a, b storage.ObjectMeta) bool {
 	return a.Name == b.Name && a.UID == b.UID && a.Component == b.Component &&
 		a.ContentType == b.ContentType && a.ETag == b.ETag && a.Size == b.Size &&
-		a.Modified.Equal(b.Modified) && a.Seq == b.Seq && sameSpan(a.Span, b.Span)
+		a.Modified.Equal(b.Modified) && a.Seq == b.Seq && sameSpan(a.Span, b.Span) && a.ScheduleTag == b.ScheduleTag
 }
 
 // sameSpan compares spans by instant. An unknown span carries nothing
