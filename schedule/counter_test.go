@@ -45,8 +45,7 @@ func (w *world) state(extra ...*storage.Account) string {
 }
 
 // TestCounterByMail: an outside guest's COUNTER by mail (RFC 5546
-// 3.2.7, as Thunderbird and Outlook send it, with the whole attendee
-// list) lands in the organizer's inbox and changes no event; forged and
+// 3.2.7, here with several attendees, as the RFC allows) lands in the organizer's inbox and changes no event; forged and
 // stray ones are refused and change nothing.
 func TestCounterByMail(t *testing.T) {
 	w := newWorld(t)

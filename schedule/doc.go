@@ -104,8 +104,8 @@
 // attendee POSTs a METHOD:COUNTER iCalendar to their outbox, the
 // organizer a METHOD:DECLINECOUNTER to theirs (Service.OutboxPost), and
 // the answer is a CALDAV:schedule-response with a request-status per
-// recipient. Outside attendees (Thunderbird, Outlook: "propose new time")
-// send their COUNTER by mail, which `almanac imip deliver` takes.
+// recipient. Outside attendees send their COUNTER by mail (a mail
+// program's "propose new time"), which `almanac imip deliver` takes.
 //
 // Neither message changes any event: a COUNTER is filed into the
 // organizer's scheduling inbox (a local organizer) or mailed (an outside
@@ -127,7 +127,7 @@
 // calendar already holds).
 //
 // By mail, a COUNTER passes the same checks as a REPLY (below) except
-// that it may list every attendee, as clients send it: the From address
+// that it may list several attendees (RFC 5546 3.2.7): the From address
 // must be one of them in every component.
 //
 // # Free-busy (RFC 6638 5)

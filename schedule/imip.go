@@ -243,10 +243,11 @@ func (s *Service) outsideToLocal(ctx context.Context, sender, organizer string) 
 
 // deliverCounter files a COUNTER by mail (RFC 5546 3.2.7) into the
 // organizer's inbox and changes nothing else: the organizer accepts it
-// by updating the event (a new REQUEST) or declines it. Clients send it
-// with the whole attendee list (Thunderbird, Outlook), so the sender
-// must be one of its ATTENDEEs in every component, not the only one;
-// the organizer's event must name the sender.
+// by updating the event (a new REQUEST) or declines it. RFC 5546 3.2.7
+// lets a COUNTER carry several attendees (a client may copy the event it
+// received), so the sender must be one of its ATTENDEEs in every
+// component, not the only one; the organizer's event must name the
+// sender.
 func (s *Service) deliverCounter(ctx context.Context, counter *object, sender string, cal []byte) (string, error) {
 	var organizer string
 	for _, c := range counter.comps {

@@ -203,9 +203,9 @@ func TestGoldenScheduling(t *testing.T) {
 	}
 	step("sched-09b-organizer-sees-guest.txt", alice, "GET", calendar(alice)+uid+".ics", nil, "")
 
-	// Counter-proposals: the guest by mail (Thunderbird's "propose new
-	// time" sends the whole event with a new time), Bob by POSTing to
-	// his outbox; both reach Alice's inbox, her event stays as it is.
+	// Counter-proposals: the guest by mail (the invitation sent back with
+	// another time), Bob by POSTing to his outbox; both reach Alice's
+	// inbox, her event stays as it is.
 	counter := strings.Replace(answer(invite, "COUNTER", "NEEDS-ACTION"), "DTSTART:20260310T090000Z", "DTSTART:20260310T110000Z", 1)
 	counter = strings.Replace(counter, "DTEND:20260310T100000Z", "DTEND:20260310T120000Z", 1)
 	if _, err := deliver.Deliver(ctx, mailFrom("Guest <guest@outside.test>", "COUNTER", counter), "mallory@outside.test"); !errors.Is(err, schedule.ErrIMIPSender) {
