@@ -151,6 +151,14 @@ func TestCounterPost(t *testing.T) {
 		})
 	}
 
+	// Only the owner reaches an outbox: Bob cannot post in Alice's name.
+	if rec := env.Do("POST", outbox(w.alice), w.bob.Login, counterCal("DECLINECOUNTER", "weekly-1", "alice@example.com", "carol@example.com"), "Content-Type", "text/calendar"); rec.Code != http.StatusForbidden && rec.Code != http.StatusNotFound {
+		t.Errorf("bob POSTs to alice's outbox: %d %s", rec.Code, rec.Body)
+	}
+	if got := w.state(dave); got != before {
+		t.Errorf("a POST to another's outbox changed something:\n%s", got)
+	}
+
 	bobCopy, aliceCopy := string(w.copyOf(w.bob, "weekly-1").Data), string(w.copyOf(w.alice, "weekly-1").Data)
 	code, body := post(w.bob, counterCal("COUNTER", "weekly-1", "alice@example.com", "bob@example.com"))
 	if code != http.StatusOK {
