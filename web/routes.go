@@ -79,6 +79,27 @@ func (h *Handler) routes() {
 	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/password", h.managerPassword, h.serviceView)
 	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/rights", h.setRights, h.serviceView)
 
+	// Out-of-office responders: the same pages through a linked mailbox
+	// (the user) and through its service (a manager); the API decides.
+	for _, base := range []string{"/mail/{address}/responders", "/manage/services/{service}/mailboxes/{local}/responders"} {
+		h.own("GET "+base, h.respondersView)
+		h.own("GET "+base+"/new", h.newResponderView)
+		h.ownPost("POST "+base, h.createResponder, h.newResponderView)
+		h.own("GET "+base+"/{id}", h.responderView)
+		h.ownPost("POST "+base+"/{id}", h.updateResponder, h.responderView)
+		h.ownPost("POST "+base+"/{id}/activate", h.setResponderActive(true), h.respondersView)
+		h.ownPost("POST "+base+"/{id}/deactivate", h.setResponderActive(false), h.respondersView)
+		for _, what := range []string{"reset", "delete"} {
+			h.own("GET "+base+"/{id}/"+what, h.responderConfirmView(what))
+		}
+		h.ownPost("POST "+base+"/{id}/reset", h.resetResponder, h.responderConfirmView("reset"))
+		h.ownPost("POST "+base+"/{id}/delete", h.deleteResponder, h.responderConfirmView("delete"))
+		h.ownPost("POST "+base+"/senders", h.addSender, h.respondersView)
+		h.ownPost("POST "+base+"/senders/confirm", h.confirmSender, h.respondersView)
+		h.own("GET "+base+"/senders/{sender}/remove", h.removeSenderView)
+		h.ownPost("POST "+base+"/senders/{sender}/remove", h.removeSender, h.removeSenderView)
+	}
+
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.finish(w, r, h.newPage(r), errNotFound)
 	})

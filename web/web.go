@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -425,4 +426,32 @@ func localPath(s string) string {
 		return "/calendars"
 	}
 	return s
+}
+
+// Checked tells whether the form holds value among field's values (a
+// ticked checkbox).
+func (p *page) Checked(field, value string) bool { return slices.Contains(p.Form[field], value) }
+
+// Period shows a responder's start and end, wall-clock times in zone.
+func (p *page) Period(start, end *string, zone string) string {
+	wall := func(s *string) string { return strings.Replace(inputTime(s), "T", " ", 1) }
+	switch {
+	case start == nil && end == nil:
+		return p.T("responder.always")
+	case end == nil:
+		return p.T("responder.from_on", wall(start), zone)
+	case start == nil:
+		return p.T("responder.until", wall(end), zone)
+	}
+	return p.T("responder.between", wall(start), wall(end), zone)
+}
+
+// Days names weekdays (the API's English names) in the reader's
+// language.
+func (p *page) Days(days []string) string {
+	names := make([]string, len(days))
+	for i, d := range days {
+		names[i] = p.T("wd." + d)
+	}
+	return strings.Join(names, ", ")
 }
