@@ -146,7 +146,8 @@ func TestBrowserStories(t *testing.T) {
 	t.Logf("screenshots in %s", dir)
 
 	passwd := filepath.Join(t.TempDir(), "passwd")
-	env := servertest.New(t, func(c *server.Config) { c.DovecotPasswd = passwd })
+	sieveDir := t.TempDir()
+	env := servertest.New(t, func(c *server.Config) { c.DovecotPasswd, c.SieveDir = passwd, sieveDir })
 	base := env.Start()
 	secret := auth.NewTOTPSecret()
 	env.Account("ann@example.com", func(a *storage.Account) { a.DisplayName = "Ann"; a.TOTPSecret, a.TOTPEnabled = secret, true })
@@ -280,6 +281,46 @@ func TestBrowserStories(t *testing.T) {
 		t.Fatal("the alias form is still offered at the limit")
 	}
 	ann.page("mailbox-full")
+
+	// Write and activate an out-of-office reply: the page says it
+	// answers now, and the mail server gets its Sieve script.
+	ann.run(chromedp.Navigate(base+"/mail/"+address), chromedp.Click(chromedp.CSS(`a[href$="/responders"]`)), chromedp.WaitVisible(chromedp.CSS("#resp-h")))
+	ann.page("responders-empty")
+	ann.run(chromedp.Click(chromedp.CSS(`a[href$="/responders/new"]`)), chromedp.WaitVisible(chromedp.CSS("#f-message")))
+	ann.page("responder-new")
+	now := time.Now().UTC()
+	ann.run(chromedp.SendKeys(chromedp.CSS("#f-name"), "Summer holidays"),
+		chromedp.SendKeys(chromedp.CSS("#f-subject"), "Away until August"),
+		chromedp.SendKeys(chromedp.CSS("#f-message"), "I am away until August.\nFor urgent matters, write to bob@example.com."),
+		// A datetime-local input takes its value in this form whatever
+		// the browser's language shows.
+		chromedp.SetValue(chromedp.CSS("#f-start"), now.Add(-time.Hour).Format("2006-01-02T15:04")),
+		chromedp.SetValue(chromedp.CSS("#f-end"), now.Add(14*24*time.Hour).Format("2006-01-02T15:04")),
+		chromedp.SendKeys(chromedp.CSS("#f-time_zone"), "UTC"),
+		chromedp.SendKeys(chromedp.CSS("#f-exclusions"), "@lists.example"),
+		chromedp.Click(chromedp.CSS(`input[name="active"]`)),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if state := value(ann, chromedp.Text(chromedp.CSS("ul.responders .state"))); !strings.Contains(state, "answering now") {
+		t.Fatalf("the reply's state: %q", state)
+	}
+	ann.page("responders")
+	must(t, env.Server.MailFiles().Flush(t.Context()))
+	script, err := os.ReadFile(filepath.Join(sieveDir, "example.net", "ann.sieve"))
+	must(t, err)
+	for _, want := range []string{"vacation", "Away until August", "For urgent matters", "lists.example"} {
+		if !strings.Contains(string(script), want) {
+			t.Fatalf("the Sieve script lacks %q:\n%s", want, script)
+		}
+	}
+	sievec := tooltest.Require(t, "sievec", "dovecot-sieve")
+	if b, err := exec.Command(sievec, filepath.Join(sieveDir, "example.net", "ann.sieve"), filepath.Join(t.TempDir(), "ann.svbin")).CombinedOutput(); err != nil {
+		t.Fatalf("sievec refuses the script: %v: %s", err, b)
+	}
+	ann.run(chromedp.Click(chromedp.CSS(`ul.responders a[href$="/reset"]`)), chromedp.WaitVisible(chromedp.CSS(".question")))
+	ann.page("responder-reset")
+	ann.run(chromedp.Navigate(base+"/mail/"+address+"/responders"), chromedp.Click(chromedp.CSS(`ul.responders a.button:first-child`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-name")))
+	ann.page("responder-edit")
 
 	// The other pages, for their screenshots and axe.
 	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar"} {
