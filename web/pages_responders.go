@@ -137,14 +137,20 @@ func (h *Handler) senders(r *http.Request, p *page) ([]senderJSON, error) {
 	return out.Senders, nil
 }
 
+// responderForm is the editor of a responder or of a service's
+// template, which share their settings.
 type responderForm struct {
-	Scope    responderScope
-	Address  string
-	ID       string // "" for a new responder
-	Froms    []string
+	Action, Cancel string
+	// Template: the editor of a template (a default box, no activation).
+	Template bool
+	ID       string // "" for a new one
+	Froms    []choice
 	Weekdays []string
 	Answer   *responderJSON
 }
+
+// choice is an option of a select.
+type choice struct{ Value, Label string }
 
 // newResponderView is the editor of a new responder.
 func (h *Handler) newResponderView(w http.ResponseWriter, r *http.Request, p *page) error {
@@ -186,9 +192,9 @@ func (h *Handler) editor(w http.ResponseWriter, r *http.Request, p *page, rj *re
 			froms = append(froms, s.Address)
 		}
 	}
-	d := responderForm{Scope: sc, Address: m.Address, Weekdays: weekdays, Answer: rj}
+	d := responderForm{Action: sc.Page, Cancel: sc.Page, Weekdays: weekdays, Answer: rj}
 	if rj != nil {
-		d.ID = rj.ID
+		d.ID, d.Action = rj.ID, sc.Page+"/"+url.PathEscape(rj.ID)
 		if rj.From != "" && !slices.Contains(froms, rj.From) {
 			froms = append(froms, rj.From)
 		}
@@ -205,7 +211,9 @@ func (h *Handler) editor(w http.ResponseWriter, r *http.Request, p *page, rj *re
 		}
 		p.Title = p.T("responder.new_title", m.Address)
 	}
-	d.Froms = froms
+	for _, f := range froms {
+		d.Froms = append(d.Froms, choice{f, f})
+	}
 	p.Nav, p.Data = navOf(sc), d
 	return h.render(w, p, "responder")
 }

@@ -33,7 +33,7 @@ func TestResponderEditor(t *testing.T) {
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail/"+addr).want(http.StatusOK, `href="`+base+`"`)
 	c.get(base).want(http.StatusOK, "No reply saved yet.", `href="`+base+`/new"`)
-	c.get(base+"/new").want(http.StatusOK, `id="f-name"`, `id="f-message"`, `<option selected>ann@example.net</option>`)
+	c.get(base+"/new").want(http.StatusOK, `id="f-name"`, `id="f-message"`, `<option value="ann@example.net" selected>ann@example.net</option>`)
 
 	start := time.Now().UTC().Add(-time.Hour).Format("2006-01-02T15:04")
 	end := time.Now().UTC().Add(48 * time.Hour).Format("2006-01-02T15:04")
@@ -143,11 +143,11 @@ func TestSendingAddresses(t *testing.T) {
 	if code == nil {
 		t.Fatalf("no code in %q", mail.Text)
 	}
-	c.get(base + "/new").lacks("<option>ann@home.example</option>")
+	c.get(base + "/new").lacks(`<option value="ann@home.example">ann@home.example</option>`)
 	c.get(base)
 	c.post(base+"/senders/confirm", "sender", "ann@home.example", "code", "wrong-code").want(http.StatusBadRequest, `id="e-code"`)
 	c.post(base+"/senders/confirm", "sender", "ann@home.example", "code", code[1]).want(http.StatusOK, "The address is confirmed.", "ann@home.example · confirmed")
-	c.get(base+"/new").want(http.StatusOK, "<option>ann@home.example</option>")
+	c.get(base+"/new").want(http.StatusOK, `<option value="ann@home.example">ann@home.example</option>`)
 	c.post(base, "name", "Away", "message", "Away.", "from", "ann@home.example").want(http.StatusOK, "The reply is saved.")
 	if rs := storedResponders(t, env); len(rs) != 1 || rs[0].From != "ann@home.example" {
 		t.Fatalf("stored: %+v", rs)

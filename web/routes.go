@@ -100,6 +100,18 @@ func (h *Handler) routes() {
 		h.ownPost("POST "+base+"/senders/{sender}/remove", h.removeSender, h.removeSenderView)
 	}
 
+	// A service's responder templates, for its managers.
+	tp := "/manage/services/{service}/templates"
+	h.own("GET "+tp, h.templatesView)
+	h.own("GET "+tp+"/new", h.newTemplateView)
+	h.ownPost("POST "+tp, h.createTemplate, h.newTemplateView)
+	h.own("GET "+tp+"/{id}", h.templateView)
+	h.ownPost("POST "+tp+"/{id}", h.updateTemplate, h.templateView)
+	h.own("GET "+tp+"/{id}/apply", h.applyView)
+	h.ownPost("POST "+tp+"/{id}/apply", h.applyTemplate, h.applyView)
+	h.own("GET "+tp+"/{id}/delete", h.deleteTemplateView)
+	h.ownPost("POST "+tp+"/{id}/delete", h.deleteTemplate, h.deleteTemplateView)
+
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.finish(w, r, h.newPage(r), errNotFound)
 	})

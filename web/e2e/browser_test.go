@@ -323,9 +323,20 @@ func TestBrowserStories(t *testing.T) {
 	ann.page("responder-edit")
 
 	// The other pages, for their screenshots and axe.
-	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar"} {
+	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar",
+		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new"} {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
+	}
+	// A manager's template, applied to the service's mailboxes.
+	ann.run(chromedp.SendKeys(chromedp.CSS("#f-name"), "Office closed"), chromedp.SendKeys(chromedp.CSS("#f-message"), "{name} is away until January."),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	ann.page("templates")
+	ann.run(chromedp.Click(chromedp.CSS(`a[href$="/apply"]`)), chromedp.WaitVisible(chromedp.CSS(`input[name="to"]`)))
+	ann.page("template-apply")
+	ann.run(chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if rs, err := env.Store.Responders(t.Context(), "svc1", "ann"); err != nil || len(rs) != 2 {
+		t.Fatalf("after applying the template, ann's replies: %v %+v", err, rs)
 	}
 	ann.run(chromedp.Navigate(base + "/calendars/team/delete"))
 	ann.page("calendar-delete")
