@@ -21,6 +21,24 @@
 // mailboxes, which no API route lists, after the API has let the caller
 // list the mailboxes (that is, the caller manages the service).
 //
+// # Out-of-office replies
+//
+// A mailbox's replies have one set of pages under two paths: the user's
+// (/mail/{address}/responders, through the link and its responder right)
+// and the manager's (/manage/services/{service}/mailboxes/{local}/
+// responders); each page calls the matching API path, so the API alone
+// decides who may (another account's mailbox is 404, a right taken is
+// 403 naming the manager). The editor sends every field on each save,
+// so that clearing a date or the exclusions clears it; dates are
+// datetime-local inputs read as wall-clock times in the zone the form
+// names (empty: the API's default, the zone of the default calendar);
+// a textarea's CRLF line ends become LF. "From" offers the mailbox,
+// its aliases and the caller's confirmed sending addresses, the ones
+// the API accepts; the sending addresses are added and confirmed (code
+// mailed by the API) on the same page. Reset and delete are confirmed;
+// so is applying a service's template, whose form is its confirmation
+// (activating the copies turns off the replies active before).
+//
 // # Sessions and CSRF
 //
 // The pages use the API's sessions: the login form posts to the API's
