@@ -39,6 +39,23 @@
 // so is applying a service's template, whose form is its confirmation
 // (activating the copies turns off the replies active before).
 //
+// # Imports
+//
+// /calendars/{name}/import sends a file (multipart/form-data, RFC 7578)
+// or its URL to fileimport's route as a dry run first: the page lists
+// what would be created, updated, left unchanged and refused, with the
+// reasons, and nothing is written until the import is confirmed. So
+// that what is imported is the file previewed without choosing it
+// again, the upload is held in memory for its session under a random
+// token, for 15 minutes, one file a session (a new preview replaces
+// it), 4 times the file cap in all, the oldest dropped first; a
+// confirmation that finds it gone is 409 and asks for the file again. A
+// URL is fetched again by the API on confirmation. A file with refused
+// objects imports nothing unless "import the others" is ticked (the
+// API's skip_refused). The upload is read only after the session is
+// checked: the server raises its small cap on a page's body to the
+// import's (Options.AllowBody), as it does for the API's route.
+//
 // # Sessions and CSRF
 //
 // The pages use the API's sessions: the login form posts to the API's
