@@ -338,6 +338,27 @@ func TestBrowserStories(t *testing.T) {
 	if rs, err := env.Store.Responders(t.Context(), "svc1", "ann"); err != nil || len(rs) != 2 {
 		t.Fatalf("after applying the template, ann's replies: %v %+v", err, rs)
 	}
+	// Import a file: the preview lists it, nothing is written until the
+	// import is confirmed.
+	ics := filepath.Join(t.TempDir(), "holidays.ics")
+	must(t, os.WriteFile(ics, []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"+
+		"BEGIN:VEVENT\r\nUID:h1@test\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20271225\r\nSUMMARY:Christmas\r\nEND:VEVENT\r\n"+
+		"BEGIN:VEVENT\r\nUID:h2@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:No date\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), 0o644))
+	ann.run(chromedp.Navigate(base+"/calendars/team"), chromedp.Click(chromedp.CSS(`a[href$="/import"]`)), chromedp.WaitVisible(chromedp.CSS("#f-file")))
+	ann.page("import")
+	ann.run(chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{ics}),
+		chromedp.Click(chromedp.CSS(`form[enctype] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#import-counts")))
+	if counts := value(ann, chromedp.Text(chromedp.CSS("#import-counts"))); !strings.Contains(counts, "1 new, 0 updated, 0 unchanged, 1 refused") {
+		t.Fatalf("import preview: %q", counts)
+	}
+	ann.page("import-preview")
+	before := countObjects(t, env, "ann@example.com", "team")
+	ann.run(chromedp.Click(chromedp.CSS(`input[name="skip_refused"]`)), chromedp.Click(chromedp.CSS(`form[action$="/confirm"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if n := countObjects(t, env, "ann@example.com", "team"); n != before+1 {
+		t.Fatalf("after the import the calendar has %d objects, %d before", n, before)
+	}
+	ann.page("import-done")
 	ann.run(chromedp.Navigate(base + "/calendars/team/delete"))
 	ann.page("calendar-delete")
 	// The pages of someone signed out.
@@ -373,6 +394,13 @@ func TestBrowserStories(t *testing.T) {
 	if strings.Contains(own, "Evil") {
 		t.Fatal("a form from another site created a calendar")
 	}
+}
+
+func countObjects(t *testing.T, env *servertest.Env, login, coll string) int {
+	t.Helper()
+	n := 0
+	must(t, env.Store.List(t.Context(), accountID(t, env, login), coll, func(*storage.ObjectMeta) error { n++; return nil }))
+	return n
 }
 
 func fetch(t *testing.T, url string) (int, string) {
