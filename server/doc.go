@@ -14,6 +14,11 @@
 //     holds back an account that must choose a new login ID, and
 //     admin.IsAdmin decides who sees the routes registered AdminOnly;
 //   - /ics/ and /vcf/: public feeds (publish), no login;
+//   - mail client discovery (clientsetup), no login: GET
+//     /.well-known/autoconfig/mail/config-v1.1.xml and
+//     /mail/config-v1.1.xml (Mozilla autoconfig), POST
+//     /autodiscover/autodiscover.xml in any case (Outlook); 405 with
+//     Allow for other methods;
 //   - /healthz, /readyz, and /metrics when configured (below);
 //   - / answers GET and HEAD with a short page, and PROPFIND and OPTIONS
 //     through the DAV tree (clients given only the server's address look
@@ -51,7 +56,7 @@
 //     ("/api/v1/links/{id}"; "api" when none matches), the DAV resource
 //     type ("dav:principal", "dav:home", "dav:collection", "dav:member",
 //     "dav:root", ...; "dav" when the URL was not resolved: 401, or 404
-//     outside the user's tree), "feed", "well-known", "home" (/),
+//     outside the user's tree), "feed", "well-known", "autoconfig", "autodiscover", "home" (/),
 //     "/healthz", "/readyz", "/metrics", or "other" (404). method is one
 //     the server knows, or "other": the labels are bounded whatever
 //     clients send, never a path, a name or an ID.

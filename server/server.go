@@ -22,6 +22,7 @@ import (
 	"almanac/auth"
 	"almanac/caldav"
 	"almanac/carddav"
+	"almanac/clientsetup"
 	"almanac/fileimport"
 	"almanac/internal/api"
 	"almanac/internal/dav"
@@ -78,6 +79,10 @@ type Config struct {
 	// Backup schedules backups, which Run makes (backup.go); a zero
 	// value makes none.
 	Backup BackupConfig
+	// ClientSetup is where mail clients are told to connect (serve's
+	// -imap-* and -submission-* flags); zero: the client setup documents
+	// have no mail to offer unless a Mail Service names its own servers.
+	ClientSetup clientsetup.Config
 	// TrustedProxies are the reverse proxies whose ProxyHeader names the
 	// client, its scheme and host (internal/remote); none: the headers
 	// are ignored.
@@ -199,6 +204,7 @@ func New(cfg Config) *Server {
 			}
 		},
 	})
+	setup := clientsetup.New(cfg.Store, clientsetup.Options{Logger: logger, Config: cfg.ClientSetup, PublicURL: cfg.PublicURL})
 	for _, f := range []interface{ Routes(*api.Router) }{
 		account.New(cfg.Store, tree, account.Options{Logger: logger, Mailer: mailer, Texter: texter, Auth: authn}),
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
@@ -208,6 +214,7 @@ func New(cfg Config) *Server {
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 		fileimport.New(cfg.Store, tree, fileimport.Options{Logger: logger, AllowPrivate: cfg.ImportAllowPrivate, MaxFile: cfg.ImportMaxFile}),
+		setup,
 	} {
 		f.Routes(apiRouter)
 	}
@@ -245,6 +252,15 @@ func New(cfg Config) *Server {
 	// a redirect would turn their PROPFIND into a GET.
 	r.Handle("/dav", davHandler)
 	r.PathPrefix("/api/").Handler(routed("api", apiRouter))
+	// Mail client discovery needs no login and tells only what a domain
+	// publishes anyway (clientsetup/doc.go). Outlook capitalises its
+	// path, other clients do not.
+	autoconfig := routed("autoconfig", methods{http.MethodGet: http.HandlerFunc(setup.Autoconfig)})
+	r.Handle(clientsetup.AutoconfigPath, autoconfig)
+	r.Handle(clientsetup.AutoconfigHostPath, autoconfig)
+	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool {
+		return strings.EqualFold(r.URL.Path, clientsetup.AutodiscoverPath)
+	}).Handler(routed("autodiscover", methods{http.MethodPost: http.HandlerFunc(setup.Autodiscover)}))
 	// Public feeds: the token is the credential, no login. A feed's
 	// address with .html is its agenda page (package web).
 	r.MatcherFunc(func(r *http.Request, _ *mux.RouteMatch) bool { return web.IsAgenda(r) }).Handler(routed("agenda", http.HandlerFunc(pages.Agenda)))

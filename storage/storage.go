@@ -320,6 +320,19 @@ type MailService struct {
 	// the order given; an empty list reads back as nil.
 	AliasDomains []string
 	Created      time.Time // set by CreateMailService when zero
+	// IMAP and Submission are where this service's users' mail clients
+	// connect, when they differ from the server's own settings (package
+	// clientsetup): a zero MailEndpoint takes the server's. Stored as
+	// given (the caller validates); records written before these fields
+	// existed read back zero.
+	IMAP, Submission MailEndpoint
+}
+
+// MailEndpoint is a server a mail client connects to for one protocol.
+type MailEndpoint struct {
+	Host     string // lower-case host name; "" means none set
+	Port     int    // 0: the default port of Security
+	Security string // "tls", "starttls" or "none" (validated by the caller); "" the default
 }
 
 // Mailbox is one mailbox of a Mail Service.
@@ -603,12 +616,13 @@ type Mail interface {
 	DeleteMember(ctx context.Context, org, account string) error // ErrNotFound
 
 	// Mail Services
-	// CreateMailService stores s, filling ID (random) when empty and
-	// Created when zero, lower-casing Domain and AliasDomains, and writes
-	// the stored service back into *s. ErrNotFound without the
-	// organization; ErrExists when the ID is taken or Domain or an alias
-	// domain is already the domain or an alias domain of any service (or
-	// repeats s.Domain): a domain is unique store-wide.
+	// CreateMailService stores s (its endpoints as given), filling ID
+	// (random) when empty and Created when zero, lower-casing Domain and
+	// AliasDomains, and writes the stored service back into *s.
+	// ErrNotFound without the organization; ErrExists when the ID is
+	// taken or Domain or an alias domain is already the domain or an
+	// alias domain of any service (or repeats s.Domain): a domain is
+	// unique store-wide.
 	CreateMailService(ctx context.Context, s *MailService) error
 	MailService(ctx context.Context, id string) (*MailService, error) // ErrNotFound
 	// MailServiceByDomain finds the service whose Domain or one of whose
@@ -618,13 +632,18 @@ type Mail interface {
 	// without the organization.
 	MailServices(ctx context.Context, org string) ([]MailService, error)
 	// UpdateMailService changes Plan and AliasDomains of the stored
-	// service s.ID, keeping the other fields, with CreateMailService's
-	// domain uniqueness (ErrExists), and writes the result back into *s.
-	// ErrNotFound.
+	// service s.ID, keeping the other fields (the endpoints included),
+	// with CreateMailService's domain uniqueness (ErrExists), and writes
+	// the result back into *s. ErrNotFound.
 	UpdateMailService(ctx context.Context, s *MailService) error
 	// DeleteMailService removes the service, its mailboxes and their
 	// links, freeing its domains. ErrNotFound.
 	DeleteMailService(ctx context.Context, id string) error
+	// SetMailEndpoints replaces the IMAP and Submission endpoints of the
+	// stored service id in one transaction, keeping every other field
+	// (UpdateMailService in turn keeps the endpoints), and returns the
+	// stored service. ErrNotFound.
+	SetMailEndpoints(ctx context.Context, id string, imap, submission MailEndpoint) (*MailService, error)
 
 	// Mailboxes
 	// CreateMailbox stores m, filling Created when zero, lower-casing

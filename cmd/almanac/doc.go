@@ -7,6 +7,8 @@
 //	almanac backup [-data DIR] [-link-key FILE] -o FILE
 //	almanac restore -i FILE [-data DIR] [-link-key FILE]
 //	almanac check [-data DIR]
+//	almanac dns [-data DIR] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]
+//	almanac doctor [-data DIR] [-public-url URL] [-imap-host HOST] ... [-timeout D] [-ca-file FILE]
 //
 // # Configuration
 //
@@ -44,6 +46,23 @@
 // it is throttled under. -proxy-header names the one family of headers
 // the proxies set (x-forwarded or forwarded); the other is ignored, as a
 // proxy passes it on untouched from the client. See internal/remote.
+//
+// # Client setup
+//
+// -imap-host, -imap-port, -imap-security and -submission-host, -port,
+// -security say where users' mail apps connect (package clientsetup);
+// they are not -smtp-*, the server almanac sends its own mail through,
+// and a different name keeps the two from being confused. A host is an
+// ASCII DNS name or IPv4 address without port (it is written into public
+// documents and zone files); security is tls (the default, RFC 8314),
+// starttls or none; port 0 is the mode's default. A port or security
+// without its host is a usage error rather than silently ignored. dns
+// and doctor take the same flags and -public-url as serve, read the
+// database (through a running server's socket like the user commands)
+// and print; doctor bounds each probe with -timeout (1s to 2m: a TLS
+// handshake across the world takes a second, and waiting minutes on a
+// dead host helps nobody), trusts the system's authorities plus
+// -ca-file, and exits 1 when any probe fails.
 //
 // # Version
 //

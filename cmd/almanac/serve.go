@@ -49,6 +49,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	mailReload := c.str("mail-reload-cmd", "ALMANAC_MAIL_RELOAD_CMD", "",
 		"shell `COMMAND` run with /bin/sh -c after the mail server files change, e.g. 'postmap \"$ALMANAC_POSTFIX_VIRTUAL\" && doveadm reload' (ALMANAC_DOVECOT_PASSWD and ALMANAC_POSTFIX_VIRTUAL hold the files); killed after 1m",
 		parseReloadCmd)
+	mailClients := defineMailClientFlags(c)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
@@ -71,6 +72,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	metricsToken, err := pickMetricsToken(*metricsTokenFile, os.Getenv("ALMANAC_METRICS_TOKEN"))
 	if err != nil {
 		return &usageError{cmd: "serve", msg: err.Error()}
+	}
+	if err := mailClients.check(); err != nil {
+		return err
 	}
 	if *backupDir == "" {
 		for _, f := range []string{"backup-every", "backup-keep"} {
@@ -170,6 +174,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
 		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SieveDir: *sieveDir, SyncRetention: *syncRetention,
+		ClientSetup: mailClients.config(),
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
 		TrustedProxies: *trusted, ProxyHeader: *proxyHeader,

@@ -39,12 +39,13 @@ func (s *safeBuffer) String() string {
 
 var listening = regexp.MustCompile(`msg="almanac listening" addr=(\S+)`)
 
-// startServe runs `almanac serve` on dir in a process of its own, in a
-// working directory of its own, and returns its address and log once it
-// serves; it is stopped with SIGTERM when the test ends.
-func startServe(t *testing.T, dir string) (addr string, log *safeBuffer) {
+// startServe runs `almanac serve` on dir, with the flags extra, in a
+// process of its own, in a working directory of its own, and returns its
+// address and log once it serves; it is stopped with SIGTERM when the
+// test ends.
+func startServe(t *testing.T, dir string, extra ...string) (addr string, log *safeBuffer) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "-listen", "127.0.0.1:0", "-data", dir)
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "-listen", "127.0.0.1:0", "-data", dir}, extra...)...)
 	cmd.Env = append(os.Environ(), "ALMANAC_TEST_MAIN=1")
 	cmd.Dir = t.TempDir()
 	log = &safeBuffer{}

@@ -85,6 +85,24 @@ type mailServiceRecord struct {
 	Plan         string    `json:"plan"`
 	AliasDomains []string  `json:"alias_domains,omitempty"`
 	Created      time.Time `json:"created"`
+	// Records written before the endpoints existed have neither key
+	// and read back zero endpoints: the server's settings.
+	IMAP       endpointRecord `json:"imap,omitzero"`
+	Submission endpointRecord `json:"submission,omitzero"`
+}
+
+type endpointRecord struct {
+	Host     string `json:"host,omitempty"`
+	Port     int    `json:"port,omitempty"`
+	Security string `json:"security,omitempty"`
+}
+
+func endpointOf(e storage.MailEndpoint) endpointRecord {
+	return endpointRecord{Host: e.Host, Port: e.Port, Security: e.Security}
+}
+
+func (r endpointRecord) endpoint() storage.MailEndpoint {
+	return storage.MailEndpoint{Host: r.Host, Port: r.Port, Security: r.Security}
 }
 
 func (r *mailServiceRecord) service() *storage.MailService {
@@ -95,6 +113,8 @@ func (r *mailServiceRecord) service() *storage.MailService {
 		Plan:         r.Plan,
 		AliasDomains: slices.Clone(r.AliasDomains),
 		Created:      r.Created,
+		IMAP:         r.IMAP.endpoint(),
+		Submission:   r.Submission.endpoint(),
 	}
 }
 
@@ -686,6 +706,8 @@ func (db *DB) CreateMailService(ctx context.Context, s *storage.MailService) err
 		Plan:         s.Plan,
 		AliasDomains: aliases,
 		Created:      s.Created.UTC(),
+		IMAP:         endpointOf(s.IMAP),
+		Submission:   endpointOf(s.Submission),
 	}
 	if r.Created.IsZero() {
 		r.Created = time.Now().UTC()
@@ -793,6 +815,19 @@ func (db *DB) UpdateMailService(ctx context.Context, s *storage.MailService) err
 	}
 	*s = *out
 	return nil
+}
+
+// SetMailEndpoints replaces the service's IMAP and Submission endpoints
+// and returns the stored service.
+func (db *DB) SetMailEndpoints(ctx context.Context, id string, imap, submission storage.MailEndpoint) (*storage.MailService, error) {
+	return update(db, ctx, "set mail endpoints", func(tx *bbolt.Tx) (*storage.MailService, error) {
+		r, err := needService(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		r.IMAP, r.Submission = endpointOf(imap), endpointOf(submission)
+		return r.service(), putJSON(tx.Bucket(bucketMailServices), r.ID, r)
+	})
 }
 
 // DeleteMailService removes the service, its mailboxes, aliases and links

@@ -100,6 +100,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Grants", grantTests},
 		{"Security", securityTests},
 		{"Mail", mailTests},
+		{"MailEndpoints", mailEndpointTests},
 		{"Responders", responderTests},
 	}
 	for _, g := range groups {
