@@ -56,6 +56,14 @@
 // checked: the server raises its small cap on a page's body to the
 // import's (Options.AllowBody), as it does for the API's route.
 //
+// # Setting up apps
+//
+// /mail/{address}/setup and /account/setup show clientsetup's settings
+// (servers, ports, security, user names, which password) and pass its
+// configuration profile through as a download: GET as the API answers
+// it, POST (a form, with the CSRF token) with a new app password in the
+// file, which the API makes; the password is in the file only.
+//
 // # Sessions and CSRF
 //
 // The pages use the API's sessions: the login form posts to the API's

@@ -103,6 +103,14 @@ func (h *Handler) routes() {
 		h.ownPost("POST "+base+"/senders/{sender}/remove", h.removeSender, h.removeSenderView)
 	}
 
+	// How to set up apps, with a configuration profile to download: a
+	// mailbox's (mail, calendars, contacts) or the account's.
+	for _, base := range []string{"/mail/{address}/setup", "/account/setup"} {
+		h.own("GET "+base, h.setupView)
+		h.own("GET "+base+"/profile.mobileconfig", h.profileGet)
+		h.ownPost("POST "+base+"/profile.mobileconfig", h.profile, h.setupView)
+	}
+
 	// A service's responder templates, for its managers.
 	tp := "/manage/services/{service}/templates"
 	h.own("GET "+tp, h.templatesView)

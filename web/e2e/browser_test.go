@@ -147,7 +147,11 @@ func TestBrowserStories(t *testing.T) {
 
 	passwd := filepath.Join(t.TempDir(), "passwd")
 	sieveDir := t.TempDir()
-	env := servertest.New(t, func(c *server.Config) { c.DovecotPasswd, c.SieveDir = passwd, sieveDir })
+	env := servertest.New(t, func(c *server.Config) {
+		c.DovecotPasswd, c.SieveDir = passwd, sieveDir
+		c.ClientSetup.IMAP = storage.MailEndpoint{Host: "imap.example.net", Port: 993, Security: "tls"}
+		c.ClientSetup.Submission = storage.MailEndpoint{Host: "smtp.example.net", Port: 465, Security: "tls"}
+	})
 	base := env.Start()
 	secret := auth.NewTOTPSecret()
 	env.Account("ann@example.com", func(a *storage.Account) { a.DisplayName = "Ann"; a.TOTPSecret, a.TOTPEnabled = secret, true })
@@ -324,7 +328,7 @@ func TestBrowserStories(t *testing.T) {
 
 	// The other pages, for their screenshots and axe.
 	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar",
-		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new"} {
+		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new", "mail/" + address + "/setup", "account/setup"} {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}
