@@ -333,7 +333,7 @@ func TestBrowserStories(t *testing.T) {
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}
 	// A manager's template, applied to the service's mailboxes.
-	ann.run(chromedp.SendKeys(chromedp.CSS("#f-name"), "Office closed"), chromedp.SendKeys(chromedp.CSS("#f-message"), "{name} is away until January."),
+	ann.run(chromedp.Navigate(base+"/manage/services/svc1/templates/new"), chromedp.SendKeys(chromedp.CSS("#f-name"), "Office closed"), chromedp.SendKeys(chromedp.CSS("#f-message"), "{name} is away until January."),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	ann.page("templates")
 	ann.run(chromedp.Click(chromedp.CSS(`a[href$="/apply"]`)), chromedp.WaitVisible(chromedp.CSS(`input[name="to"]`)))
