@@ -62,7 +62,10 @@
 // (servers, ports, security, user names, which password) and pass its
 // configuration profile through as a download: GET as the API answers
 // it, POST (a form, with the CSRF token) with a new app password in the
-// file, which the API makes; the password is in the file only.
+// file, which the API makes; the password is in the file only. A
+// service's page shows its managers where its users are told to connect
+// for mail, and its owner may name servers of its own there (a host left
+// empty takes the server's again).
 //
 // # Sessions and CSRF
 //

@@ -111,6 +111,9 @@ func (h *Handler) routes() {
 		h.ownPost("POST "+base+"/profile.mobileconfig", h.profile, h.setupView)
 	}
 
+	h.own("GET /manage/services/{service}/client-settings", h.clientSettingsView)
+	h.ownPost("POST /manage/services/{service}/client-settings", h.saveClientSettings, h.clientSettingsView)
+
 	// A service's responder templates, for its managers.
 	tp := "/manage/services/{service}/templates"
 	h.own("GET "+tp, h.templatesView)
