@@ -312,4 +312,14 @@
 // different types may overlap, as 7.10 allows. VTODO and VJOURNAL are not
 // busy time; VAVAILABILITY (RFC 7953) is ignored: the free-busy it implies
 // outside available slots is not computed.
+//
+// # Scheduling (RFC 6638)
+//
+// Implicit scheduling, the inbox and outbox and iMIP are package
+// schedule's (its doc.go); this package gives it Ingest, so that the
+// copies the server files in attendees' calendars are validated like a
+// PUT, and ScheduleBusy, the free-busy-query computation over every
+// calendar of a user but those whose schedule-calendar-transp (RFC 6638
+// 9.1, written by PROPPATCH, one CALDAV:opaque or CALDAV:transparent,
+// opaque when unset) is transparent.
 package caldav

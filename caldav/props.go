@@ -86,6 +86,11 @@ func (h *Calendars) CollectionProp(c *storage.Collection, n xml.Name) (dav.Prop,
 		return dav.TextProp(n, maxDateTime), true
 	case pMaxInstances:
 		return dav.TextProp(n, strconv.Itoa(h.maxInstances)), true
+	case pScheduleTransp:
+		if v, ok := c.Props[dav.Clark(n)]; ok {
+			return dav.StoredProp(n, v), true
+		}
+		return dav.XMLProp(n, "<C:opaque/>"), true
 	}
 	return dav.Prop{}, false
 }
@@ -109,6 +114,9 @@ func (h *Calendars) CheckProp(p *dav.RawXML, creating bool) (xml.Name, bool) {
 		return xml.Name{}, err == nil
 	case pCalendarTimezone:
 		return condValidData, aical.ValidateTimezone([]byte(p.Text())) == nil
+	case pScheduleTransp:
+		// One of RFC 6638 9.1's two values, which free-busy reads.
+		return xml.Name{}, validTransp(p)
 	case pSupportedComps:
 		if !creating {
 			return xml.Name{}, false
@@ -130,6 +138,17 @@ func (h *Calendars) Prepare(c *storage.Collection) {
 		c.Components, _ = parseComps(&raw)
 		delete(c.Props, key)
 	}
+}
+
+// validTransp: exactly one CALDAV:opaque or CALDAV:transparent.
+func validTransp(v *dav.RawXML) bool {
+	n, ok := 0, true
+	dav.EachChild([]byte("<x>"+v.Inner+"</x>"), func(d *xml.Decoder, se xml.StartElement) error {
+		n++
+		ok = ok && se.Name.Space == dav.NSCalDAV && (se.Name.Local == "opaque" || se.Name.Local == "transparent")
+		return d.Skip()
+	})
+	return ok && n == 1
 }
 
 func parseComps(v *dav.RawXML) ([]string, bool) {

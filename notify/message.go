@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +21,15 @@ type Message struct {
 	To      string // one address, "jane@example.com" or "Jane <jane@example.com>"
 	Subject string
 	Text    string // plain text body (UTF-8)
+	// ReplyTo, when set, is one address answers should go to (the
+	// organizer of an invitation the server sends on their behalf).
+	ReplyTo string
+	// Calendar, when set, is an iTIP message (RFC 5546) sent as iMIP
+	// (RFC 6047): the mail becomes multipart/alternative with Text and
+	// this text/calendar part, whose method parameter is
+	// CalendarMethod.
+	Calendar       []byte
+	CalendarMethod string
 }
 
 // Mailer sends email.
@@ -66,6 +76,10 @@ func checkSubject(subject string) error {
 	return nil
 }
 
+// iTIPMethod is what a calendar method parameter may be: an iTIP
+// method name (RFC 5546 1.4), upper-case letters only.
+var iTIPMethod = regexp.MustCompile(`^[A-Z]{1,20}$`)
+
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 func checkSMS(s SMS) error {
@@ -106,6 +120,15 @@ func format(m Message, from *mail.Address, now time.Time) (to *mail.Address, msg
 	if err := checkSubject(m.Subject); err != nil {
 		return nil, nil, err
 	}
+	var replyTo *mail.Address
+	if m.ReplyTo != "" {
+		if replyTo, err = parseRecipient(m.ReplyTo); err != nil {
+			return nil, nil, err
+		}
+	}
+	if m.Calendar != nil && !iTIPMethod.MatchString(m.CalendarMethod) {
+		return nil, nil, invalid("calendar method %q", m.CalendarMethod)
+	}
 
 	var b bytes.Buffer
 	header := func(name, value string) {
@@ -116,10 +139,25 @@ func format(m Message, from *mail.Address, now time.Time) (to *mail.Address, msg
 	}
 	header("From", from.String())
 	header("To", to.String())
+	if replyTo != nil {
+		header("Reply-To", replyTo.String())
+	}
 	header("Subject", fold(mime.QEncoding.Encode("utf-8", m.Subject), len("Subject: ")))
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", "<"+randomHex(16)+"@"+messageIDDomain(from)+">")
 	header("MIME-Version", "1.0")
+	boundary := ""
+	if m.Calendar != nil {
+		// RFC 6047 2.4: the readable text and the calendar as
+		// alternatives, so that a client without calendar support
+		// shows the text.
+		// RFC 3834: vacation responders and other robots do not
+		// answer it, so an invitation cannot start a mail loop.
+		header("Auto-Submitted", "auto-generated")
+		boundary = "almanac-" + randomHex(12)
+		header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+		b.WriteString("\r\n--" + boundary + "\r\n")
+	}
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
 	b.WriteString("\r\n")
@@ -137,6 +175,20 @@ func format(m Message, from *mail.Address, now time.Time) (to *mail.Address, msg
 	}
 	if err := qp.Close(); err != nil {
 		return nil, nil, err
+	}
+	if m.Calendar != nil {
+		b.WriteString("\r\n--" + boundary + "\r\n")
+		header("Content-Type", "text/calendar; charset=utf-8; method="+m.CalendarMethod)
+		// Base64 keeps the part 7-bit with short lines whatever the
+		// calendar holds; its CRLFs stay the calendar's own.
+		header("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+		enc := base64.StdEncoding.EncodeToString(m.Calendar)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc + "\r\n--" + boundary + "--\r\n")
 	}
 	return to, b.Bytes(), nil
 }

@@ -209,6 +209,14 @@ func (e *openapiEnv) resolve(t *testing.T, tmpl string) string {
 			t.Fatal(err)
 		}
 		path = strings.Replace(tmpl, "{account}", acc.ID, 1)
+	case strings.HasPrefix(tmpl, "/api/v1/imports/{id}"):
+		j := &storage.ImportJob{Owner: e.jane.ID, Service: "s", LocalPart: "me", Destination: "me@domain.xyz",
+			State: storage.ImportQueued, Sources: []storage.ImportSource{{Address: "a@example.org", Host: "imap.example.org",
+				Port: 993, Security: "tls", State: storage.ImportQueued}}}
+		if err := e.db.CreateImportJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(tmpl, "{id}", j.ID, 1)
 	case tmpl == mailbox.SendersPath+"/{address}":
 		sa := &storage.SendingAddress{Account: e.jane.ID, Address: "jane.private@example.org", CodeHash: "x", CodeExpires: time.Now().Add(time.Hour)}
 		if err := e.db.PutSendingAddress(ctx, sa, -1); err != nil {

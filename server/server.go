@@ -29,8 +29,10 @@ import (
 	"almanac/internal/davtree"
 	"almanac/internal/remote"
 	"almanac/mailbox"
+	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/publish"
+	"almanac/schedule"
 	"almanac/sharing"
 	"almanac/storage"
 	"almanac/web"
@@ -88,6 +90,9 @@ type Config struct {
 	// are ignored.
 	TrustedProxies []netip.Prefix
 	ProxyHeader    remote.Header
+	// Imports copies mailboxes of other providers into almanac's over
+	// IMAP, in jobs Run runs; a zero Destination refuses new imports.
+	Imports mailimport.Config
 	// ImportAllowPrivate lets imports fetch URLs that lead to private
 	// and local addresses (fileimport); ImportMaxFile caps an imported
 	// file (0: fileimport.DefaultMaxFile).
@@ -106,6 +111,7 @@ type Server struct {
 	logger  *slog.Logger
 	backups *backupper // nil: none scheduled
 	mail    *mailbox.Exporter
+	imports *mailimport.Service
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -122,9 +128,10 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 
 // Run does the background work until ctx is done: it writes feed fetch
 // statistics every 30 s, and once more then, prunes the change log
-// (prune.go), makes the scheduled backups (backup.go) and keeps the mail
+// (prune.go), makes the scheduled backups (backup.go), keeps the mail
 // server files up to date (mailbox.Exporter), writing what is still
-// pending once more then.
+// pending once more then, and runs the mail imports (package
+// mailimport), which it stops with their progress saved.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -136,6 +143,7 @@ func (s *Server) Run(ctx context.Context) {
 	if s.mail != nil {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
+	wg.Go(func() { s.imports.Run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
 }
@@ -153,14 +161,34 @@ func New(cfg Config) *Server {
 	if authn == nil {
 		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
 	}
+	mailer, texter := cfg.Mailer, cfg.Texter
+	if mailer == nil || texter == nil {
+		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
+		if mailer == nil {
+			mailer = outbox
+		}
+		if texter == nil {
+			texter = outbox
+		}
+	}
 	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
+	scheduler := schedule.New(cfg.Store, schedule.Options{Logger: logger, Ingest: calendars.Ingest, IMIP: schedule.Mail{Mailer: mailer},
+		Busy: func(ctx context.Context, owner string, start, end time.Time) ([]schedule.Busy, error) {
+			ps, _, err := calendars.ScheduleBusy(ctx, owner, start, end)
+			out := make([]schedule.Busy, len(ps))
+			for i, p := range ps {
+				out[i] = schedule.Busy(p)
+			}
+			return out, err
+		}})
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
 		Principal: auth.AccountFrom,
 		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
 		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
 			_, _, err := sharing.Share(ctx, cfg.Store, owner, coll, sharee, access)
 			return err
-		}},
+		},
+		Scheduler: scheduler},
 		calendars,
 		carddav.New(cfg.Store, carddav.Options{Logger: logger}),
 	)
@@ -172,22 +200,16 @@ func New(cfg Config) *Server {
 		keys, _ = sharing.NewKeyring(key)
 	}
 	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
-	mailer, texter := cfg.Mailer, cfg.Texter
-	if mailer == nil || texter == nil {
-		outbox := notify.NewOutbox(filepath.Join(os.TempDir(), "almanac-outbox"), logger)
-		if mailer == nil {
-			mailer = outbox
-		}
-		if texter == nil {
-			texter = outbox
-		}
-	}
 
 	bodies := cfg.BodyLimits.withDefaults()
 	var mailFiles *mailbox.Exporter
 	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" || cfg.SieveDir != "" {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
 			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
+	}
+	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer})
+	if err != nil {
+		panic(err) // a key of the wrong size: the caller's mistake
 	}
 
 	// The JSON API: one router, each feature registering its routes.
@@ -211,6 +233,7 @@ func New(cfg Config) *Server {
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
 			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
+		imports,
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
 		fileimport.New(cfg.Store, tree, fileimport.Options{Logger: logger, AllowPrivate: cfg.ImportAllowPrivate, MaxFile: cfg.ImportMaxFile}),
@@ -284,7 +307,7 @@ func New(cfg Config) *Server {
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
-		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger)}
+		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger), imports: imports}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {
 		// Failing while a write of the files fails; the exporter's error

@@ -62,3 +62,17 @@ func CheckUIDChange(name, held, uid string) error {
 	}
 	return nil
 }
+
+// BatchError is the error of a WriteBatch whose op Index failed: Err is
+// what that op alone would have returned. Nothing of the batch was
+// written.
+type BatchError struct {
+	Index int
+	Err   error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("storage: batch op %d: %v", e.Index, e.Err)
+}
+
+func (e *BatchError) Unwrap() error { return e.Err }

@@ -44,6 +44,11 @@ type Kind uint8
 const (
 	KindCalendar Kind = iota + 1
 	KindAddressBook
+	// KindScheduleInbox is an account's scheduling inbox (RFC 6638
+	// 2.2): the iTIP messages delivered to it. Several messages may be
+	// about one event, so its members are written without a UID (the
+	// collection's UID index stays empty).
+	KindScheduleInbox
 )
 
 func (k Kind) String() string {
@@ -52,6 +57,8 @@ func (k Kind) String() string {
 		return "calendar"
 	case KindAddressBook:
 		return "addressbook"
+	case KindScheduleInbox:
+		return "schedule-inbox"
 	}
 	return "unknown"
 }
@@ -120,6 +127,10 @@ type ObjectMeta struct {
 	Modified    time.Time
 	Seq         uint64 // collection sequence of the last write
 	Span        Span
+	// ScheduleTag is the CALDAV:schedule-tag of a scheduling object
+	// resource (RFC 6638 3.2.10), "" for any other object: the writer
+	// chooses it, and Transfer carries it along.
+	ScheduleTag string
 }
 
 // Object is a stored calendar object or vCard with its exact bytes.
@@ -142,8 +153,28 @@ type PutObject struct {
 	Component               string
 	ContentType             string
 	Span                    Span
+	ScheduleTag             string // stored as given; "" for none
 	Data                    []byte
 	If                      Precondition
+}
+
+// DeleteObject describes one object deletion of a WriteBatch.
+type DeleteObject struct {
+	Owner, Collection, Name string
+	If                      Precondition // sees the object as existing with its ETag
+}
+
+// BatchOp is one write of a WriteBatch: Put when it is set, else Delete.
+type BatchOp struct {
+	Put    *PutObject
+	Delete *DeleteObject
+}
+
+// BatchResult is what one op of a WriteBatch did: for a Put the stored
+// metadata and whether the object was new; nothing for a Delete.
+type BatchResult struct {
+	Meta    *ObjectMeta
+	Created bool
 }
 
 // PutResult is what PutBatch did with one PutObject: the metadata it
@@ -151,6 +182,14 @@ type PutObject struct {
 type PutResult struct {
 	Meta    *ObjectMeta
 	Created bool
+}
+
+// UIDMatch is an object found by its UID in one of an account's
+// collections.
+type UIDMatch struct {
+	Collection string
+	Kind       Kind
+	Meta       ObjectMeta
 }
 
 // Transfer describes a MOVE or COPY of one object.
@@ -377,7 +416,7 @@ type Accounts interface {
 	ModifyAccount(ctx context.Context, id string, change func(*Account) error) (*Account, error)
 	// DeleteAccount removes the account and all its collections, links,
 	// grants (as owner and as sharee), app passwords, sessions, tokens,
-	// organization memberships and mailbox links.
+	// organization memberships, mailbox links and import jobs.
 	DeleteAccount(ctx context.Context, id string) error
 	ListAccounts(ctx context.Context) ([]Account, error)
 	// AccountsByMobile returns the accounts whose Mobile is exactly mobile
@@ -523,6 +562,26 @@ type DAV interface {
 	// that leave every collection consistent, so an error (the context
 	// ending) keeps what was done.
 	PruneChanges(ctx context.Context, cutoff time.Time) (PruneStats, error)
+}
+
+// Scheduling is what calendar scheduling (RFC 6638) needs beyond the
+// writes of one object: a write that touches several accounts'
+// collections at once (an organizer's change with every local
+// attendee's copy and inbox), and finding an account's copy of an event
+// by its UID, wherever the account keeps it.
+type Scheduling interface {
+	// WriteBatch applies ops in order in one transaction: each as Put or
+	// Delete alone would, seeing the effects of the ops before it, or,
+	// when one of them fails (its collection or object missing, its
+	// precondition false, a UID conflict), none of them; the error is
+	// then a *BatchError naming the op, wrapping what that op alone
+	// would have returned. The results are in the order of ops.
+	WriteBatch(ctx context.Context, ops []BatchOp) ([]BatchResult, error)
+	// FindUID returns the objects whose UID is uid in every collection
+	// of owner (at most one per collection, by the UID index) ordered by
+	// collection name; empty when there is none or uid is "".
+	// ErrNotFound without the account.
+	FindUID(ctx context.Context, owner, uid string) ([]UIDMatch, error)
 }
 
 // Sharing is what opens a collection to others: public links and grants
@@ -716,6 +775,8 @@ type Store interface {
 	DAV
 	Sharing
 	Mail
+	Jobs
+	Scheduling
 	Responders
 	Maintenance
 	Close() error

@@ -86,7 +86,7 @@ func newAdmin(store storage.Store, logger *slog.Logger) *admin.Service {
 var dbCommands = map[string]*dbCommand{}
 
 func init() {
-	for _, list := range [][]*dbCommand{userCommands, mailCommands, maintenanceCommands, setupCommands} {
+	for _, list := range [][]*dbCommand{userCommands, mailCommands, imipCommands, maintenanceCommands, setupCommands} {
 		for _, c := range list {
 			dbCommands[c.name] = c
 		}

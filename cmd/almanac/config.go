@@ -403,6 +403,27 @@ func parseSMTPHost(s string) (string, error) {
 	return s, nil
 }
 
+// parseIMAPHost is parseSMTPHost for -import-imap-host, whose port has
+// a flag of its own.
+func parseIMAPHost(s string) (string, error) {
+	if strings.ContainsAny(s, " \t\r\n/@") {
+		return "", errors.New("not a host name")
+	}
+	if _, _, err := net.SplitHostPort(s); err == nil {
+		return "", errors.New("a host name without the port (give the port with -import-imap-port)")
+	}
+	return s, nil
+}
+
+// parseMasterUser accepts a Dovecot master user name: it follows "*" in
+// a login, so it cannot hold what would end or split one.
+func parseMasterUser(s string) (string, error) {
+	if s == "" || len(s) > 64 || strings.ContainsAny(s, " \t\r\n*@\"\\") {
+		return "", errors.New("not a user name (no spaces, *, @, quotes or backslashes)")
+	}
+	return s, nil
+}
+
 func parseAddress(s string) (string, error) {
 	if s == "" {
 		return "", nil

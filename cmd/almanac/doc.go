@@ -3,6 +3,7 @@
 //	almanac serve [flags]
 //	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR] [LOGIN] ...
 //	almanac mail export|org [-data DIR] ...
+//	almanac imip deliver [-data DIR] [-sender ADDRESS] < MESSAGE
 //	almanac version (or -version)
 //	almanac backup [-data DIR] [-link-key FILE] -o FILE
 //	almanac restore -i FILE [-data DIR] [-link-key FILE]
@@ -184,6 +185,16 @@
 // is made and removed), since a backup failing hours later in the
 // background is easy to miss; -backup-every (1m to 8784h, default 24h)
 // and -backup-keep (1 to 100000, default 7) without it are usage errors.
+//
+// -import-imap-host turns mail imports on: the Dovecot that serves the
+// mailboxes, which imports write into as the master user
+// -import-master-user (a name without spaces, "*", "@", quotes or
+// backslashes). Its password and the key that seals source passwords
+// while a job runs are files (-import-master-secret, -import-key,
+// default in DATA), created with random contents when missing and read
+// at start, like the link key: neither is in the database.
+// -import-allow-private lets both kinds of import, file URLs and IMAP
+// sources, reach loopback and private networks.
 //
 // # Passwords
 //

@@ -27,6 +27,7 @@ var commands = []command{
 	{"user enable", "[-data DIR] LOGIN", "Lets a disabled account log in again."},
 	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE] [-sieve-dir DIR]", "Writes the Dovecot passwd-file, the Postfix virtual table and the Sieve scripts of the responders now. It only reads the database."},
 	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
+	{"imip deliver", "[-data DIR] [-sender ADDRESS] < MESSAGE", "Applies a meeting reply that arrived by mail (iMIP) to the organizer's event. The mail server pipes inbound mail for the organizers' addresses to it; a message that is no reply from an invited attendee is refused."},
 	{"version", "", "Prints the version and VCS revision the binary was built from, and its Go toolchain. Also: almanac -version."},
 	{"backup", "[-data DIR] [-link-key FILE] -o FILE", "Writes a backup archive: a snapshot of the database, consistent to one moment, with the link key and a manifest of checksums. FILE must not exist; it is gzipped when it ends in .gz or .tgz. It only reads the database."},
 	{"restore", "-i FILE [-data DIR] [-link-key FILE]", "Restores a backup archive into DIR, which must be missing or empty. Every checksum is verified before anything is written; the database appears last."},
@@ -123,6 +124,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return userCmd(args[1:], stdin, stdout, stderr)
 	case "mail":
 		return mailCmd(args[1:], stdin, stdout, stderr)
+	case "imip":
+		return imipCmd(args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		return versionCmd(args[1:], stdout)
 	case "backup", "check", "dns", "doctor":

@@ -21,6 +21,7 @@ import (
 	"almanac/internal/backup"
 	"almanac/internal/buildinfo"
 	"almanac/internal/remote"
+	"almanac/mailimport"
 	"almanac/notify"
 	"almanac/server"
 	"almanac/sharing"
@@ -65,7 +66,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		remote.ParseHeader)
 	tlsCert := c.str("tls-cert", "ALMANAC_TLS_CERT", "", "PEM `FILE` of the certificate chain to serve HTTPS with, with -tls-key; both are read again on SIGHUP (default: plain HTTP, for a TLS proxy in front)", nil)
 	tlsKey := c.str("tls-key", "ALMANAC_TLS_KEY", "", "PEM `FILE` of the certificate's private key", nil)
-	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs on private and local networks (loopback, LAN, link-local), which are refused by default")
+	importHost := c.str("import-imap-host", "ALMANAC_IMPORT_IMAP_HOST", "", "`HOST` of the Dovecot IMAP server of the mailboxes, which mail imports write into as its master user; empty: no imports", parseIMAPHost)
+	importPort := c.integer("import-imap-port", "ALMANAC_IMPORT_IMAP_PORT", 0, 0, 65535, "its IMAP `PORT` (0: 993 with tls, else 143)")
+	importSecurity := c.str("import-imap-security", "ALMANAC_IMPORT_IMAP_SECURITY", "starttls", "its IMAP security `MODE`: starttls, tls or none", parseSMTPSecurity)
+	importMaster := c.str("import-master-user", "ALMANAC_IMPORT_MASTER_USER", "almanac", "`NAME` of Dovecot's master user the imports log in as (mailbox*NAME)", parseMasterUser)
+	importSecret := c.str("import-master-secret", "ALMANAC_IMPORT_MASTER_SECRET", "", "`FILE` holding the master user's password, created (random) when missing; keep it apart from the database (default DATA/import-master.secret)", checkFile)
+	importKey := c.str("import-key", "ALMANAC_IMPORT_KEY", "", "`FILE` holding the key source passwords are sealed with while their import runs, created when missing (default DATA/import.key)", checkFile)
+	importWorkers := c.integer("import-workers", "ALMANAC_IMPORT_WORKERS", 4, 1, 64, "at most `N` imports copying at once, 1 to 64")
+	importPerHost := c.integer("import-per-host", "ALMANAC_IMPORT_PER_HOST", 2, 1, 64, "at most `N` imports reading from one source IMAP server at once, 1 to 64")
+	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs and read IMAP mailboxes on private and local networks (loopback, LAN, link-local), which are refused by default: users must not probe the server's network")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -140,6 +149,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	imports, err := importConfig(*data, *importHost, *importPort, *importSecurity, *importMaster, *importSecret, *importKey)
+	if err != nil {
+		return err
+	}
+	imports.Workers, imports.PerHost, imports.AllowPrivate = *importWorkers, *importPerHost, *importAllowPrivate
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	// SIGHUP reloads the certificate; without one it is only logged, so
@@ -178,7 +193,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,
 			Keys: []backup.KeyFile{{Kind: backup.KindLinkKey, Path: *linkKey}}},
 		TrustedProxies: *trusted, ProxyHeader: *proxyHeader,
-		ImportAllowPrivate: *importAllowPrivate}
+		ImportAllowPrivate: *importAllowPrivate, Imports: imports}
 	if metricsLn == nil {
 		cfg.MetricsToken = metricsToken
 	}
@@ -360,4 +375,34 @@ func provisionAll(ctx context.Context, store storage.Store) error {
 		}
 	}
 	return nil
+}
+
+// importConfig reads the keys of the mail imports: none without a
+// destination host, as imports are then off.
+func importConfig(data, host string, port int, security, master, secretFile, keyFile string) (mailimport.Config, error) {
+	if host == "" {
+		return mailimport.Config{}, nil
+	}
+	if port == 0 {
+		port = 143
+		if security == "tls" {
+			port = 993
+		}
+	}
+	if secretFile == "" {
+		secretFile = filepath.Join(data, "import-master.secret")
+	}
+	if keyFile == "" {
+		keyFile = filepath.Join(data, "import.key")
+	}
+	secret, err := mailimport.LoadMasterSecret(secretFile)
+	if err != nil {
+		return mailimport.Config{}, err
+	}
+	key, err := mailimport.LoadKey(keyFile)
+	if err != nil {
+		return mailimport.Config{}, err
+	}
+	return mailimport.Config{Destination: mailimport.Endpoint{Host: host, Port: port, Security: security},
+		MasterUser: master, MasterSecret: secret, Key: key}, nil
 }

@@ -61,6 +61,9 @@ func (tr *Tree) walk(r *http.Request, t *Target, depth dav.Depth, fn func(href s
 	acc := t.Account
 	switch t.Type {
 	case Collection:
+		if t.Coll == nil {
+			return nil // the outbox: no members
+		}
 		src := NewMemberSource(t, nil)
 		return t.List(ctx, func(m *storage.ObjectMeta) error {
 			src.Meta = m
@@ -94,7 +97,11 @@ func (tr *Tree) walk(r *http.Request, t *Target, depth dav.Depth, fn func(href s
 			children = append(children, &Target{Type: Home, Kind: t.Kind, Account: acc})
 		}
 		for _, c := range children {
-			if err := fn(c.Href(), &plainSource{props: tr.plainProps(c)}); err != nil {
+			props, err := tr.plainProps(r.Context(), c)
+			if err != nil {
+				return err
+			}
+			if err := fn(c.Href(), &plainSource{props: props}); err != nil {
 				return err
 			}
 		}
@@ -121,6 +128,9 @@ func (tr *Tree) sourceOf(r *http.Request, t *Target) (dav.PropSource, error) {
 		src.Meta = meta
 		return src, nil
 	case Collection:
+		if tr.isOutbox(t) {
+			return &plainSource{props: outboxProps(t)}, nil
+		}
 		if t.Coll == nil {
 			return nil, nil
 		}
@@ -140,7 +150,11 @@ func (tr *Tree) sourceOf(r *http.Request, t *Target) (dav.PropSource, error) {
 		}
 		return nil, nil
 	}
-	return &plainSource{props: tr.plainProps(t)}, nil
+	props, err := tr.plainProps(r.Context(), t)
+	if err != nil {
+		return nil, err
+	}
+	return &plainSource{props: props}, nil
 }
 
 // patchResult is the per-property outcome of checking a PROPPATCH or

@@ -199,4 +199,20 @@
 //   - An error after a multistatus has started streaming cannot change
 //     the status: it is logged and the connection cut, so the client
 //     sees an incomplete body rather than a silently short listing.
+//
+// # Scheduling
+//
+// With Options.Scheduler (package schedule) the DAV header adds
+// calendar-auto-schedule, PUT and DELETE of calendar members go through
+// the scheduler (If-Schedule-Tag-Match read here: one quoted tag, else
+// 400; Schedule-Tag answered on PUT and GET, CALDAV:schedule-tag on
+// members), principals carry every calendar user address and the inbox
+// and outbox URLs, the inbox (a stored collection of kind
+// schedule-inbox) is served under the calendar home and refuses PUT,
+// COPY and MOVE into it, a POST to the outbox is a free-busy request,
+// and the principal collection answers principal-property-search,
+// principal-search-property-set and calendarserver-principal-search
+// (search.go: caseless substrings of names and addresses, at most 10
+// terms of 256 bytes, 50 results) over Scheduler.People, whose
+// principals the user may then read.
 package davtree

@@ -33,6 +33,9 @@ func (tr *Tree) get(w http.ResponseWriter, r *http.Request, t *Target) error {
 	hd := w.Header()
 	validators := func() {
 		hd.Set("ETag", obj.ETag)
+		if obj.ScheduleTag != "" {
+			hd.Set("Schedule-Tag", obj.ScheduleTag)
+		}
 		hd.Set("Last-Modified", obj.Modified.UTC().Format(http.TimeFormat))
 		hd.Set("Cache-Control", "private, no-cache")
 		if t.Kind.Spec().Negotiated {
@@ -84,7 +87,14 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if err := t.requireWrite("write-content"); err != nil {
 		return err
 	}
+	if t.isInbox() {
+		return needPrivileges(t.Href(), "bind", "the scheduling inbox receives what others send; put events into a calendar")
+	}
 	cond, err := dav.ParseConditions(r)
+	if err != nil {
+		return err
+	}
+	tag, err := scheduleTagMatch(r)
 	if err != nil {
 		return err
 	}
@@ -110,14 +120,36 @@ func (tr *Tree) put(w http.ResponseWriter, r *http.Request, t *Target) error {
 		return err
 	}
 	put.Owner, put.Collection, put.Name, put.Data, put.If = t.Owner, t.CollName, t.ObjName, data, cond.WriteAllowed
-	meta, created, err := tr.store.Put(r.Context(), put)
-	if err != nil {
-		return uidConflict(err, t)
+	var (
+		meta      *storage.ObjectMeta
+		created   bool
+		rewritten bool
+	)
+	if tr.schedules(t) {
+		owner, err := tr.ownerAccount(r.Context(), t)
+		if err != nil {
+			return err
+		}
+		res, err := tr.sched.Put(r.Context(), t.Account, owner, put, tag)
+		if err != nil {
+			return uidConflict(err, t)
+		}
+		meta, created, rewritten = res.Meta, res.Created, res.Rewritten
+	} else {
+		meta, created, err = tr.store.Put(r.Context(), put)
+		if err != nil {
+			return uidConflict(err, t)
+		}
 	}
-	// The stored bytes are exactly the request's, so the ETag may be
+	// When the stored bytes are exactly the request's, the ETag may be
 	// returned (RFC 4791 5.3.4, RFC 6352 6.3.2.3) and clients skip a GET
 	// after PUT.
-	w.Header().Set("ETag", meta.ETag)
+	if !rewritten {
+		w.Header().Set("ETag", meta.ETag)
+	}
+	if meta.ScheduleTag != "" {
+		w.Header().Set("Schedule-Tag", meta.ScheduleTag)
+	}
 	w.Header().Set("Last-Modified", meta.Modified.UTC().Format(http.TimeFormat))
 	if created {
 		w.Header().Set("Location", t.Href())
@@ -186,6 +218,20 @@ func (tr *Tree) delete(w http.ResponseWriter, r *http.Request, t *Target) error 
 		}
 		if err := t.requireWrite("unbind"); err != nil {
 			return err
+		}
+		tag, err := scheduleTagMatch(r)
+		if err != nil {
+			return err
+		}
+		if tr.schedules(t) && !t.isInbox() {
+			owner, err := tr.ownerAccount(ctx, t)
+			if err != nil {
+				return err
+			}
+			if err := tr.sched.Delete(ctx, owner, t.CollName, t.ObjName, cond.WriteAllowed, tag); err != nil {
+				return err
+			}
+			break
 		}
 		if err := tr.store.Delete(ctx, t.Owner, t.CollName, t.ObjName, cond.WriteAllowed); err != nil {
 			return err
@@ -276,6 +322,9 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 	if err := dt.requireWrite("bind"); err != nil {
 		return err
 	}
+	if dt.isInbox() {
+		return needPrivileges(dt.Href(), "bind", "the scheduling inbox receives what others send; it takes no other members")
+	}
 	overwrite, err := overwriteHeader(r)
 	if err != nil {
 		return err
@@ -294,6 +343,13 @@ func (tr *Tree) transfer(w http.ResponseWriter, r *http.Request, t *Target) erro
 		if err := t.Kind.Admits(dt.Coll, meta); err != nil {
 			return err
 		}
+	}
+	if r.Method == "COPY" && meta.ScheduleTag != "" && tr.schedules(t) {
+		// A second copy of a scheduled event would be left behind by
+		// every update the first gets (RFC 6638 3.2.4.1); MOVE keeps
+		// one, and sends nothing.
+		return dav.Precondition(http.StatusForbidden, dav.Name(dav.NSCalDAV, "unique-scheduling-object-resource"),
+			"a scheduled event cannot be copied; move it, or save a new event")
 	}
 	created, err := tr.store.Transfer(r.Context(), storage.Transfer{
 		FromOwner: t.Owner, FromCollection: t.CollName, FromName: t.ObjName,

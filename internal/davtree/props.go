@@ -69,7 +69,31 @@ func (s *plainSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	return dav.Prop{}, false, nil
 }
 
-func (tr *Tree) plainProps(t *Target) []dav.Prop {
+func (tr *Tree) plainProps(ctx context.Context, t *Target) ([]dav.Prop, error) {
+	props := tr.kindPlainProps(t)
+	if tr.sched == nil {
+		return props, nil
+	}
+	switch t.Type {
+	case Root, Principals:
+		return mergeProps([]dav.Prop{dav.XMLProp(pSupportedReports, principalReportSet)}, props), nil
+	case Principal:
+	default:
+		return props, nil
+	}
+	acc, own := t.Account, true
+	if t.Principal != nil {
+		acc, own = t.Principal, false
+	}
+	sp, err := tr.schedulingPrincipalProps(ctx, acc, own)
+	if err != nil {
+		return nil, err
+	}
+	sp = append(sp, dav.XMLProp(pSupportedReports, principalReportSet))
+	return mergeProps(sp, props), nil
+}
+
+func (tr *Tree) kindPlainProps(t *Target) []dav.Prop {
 	acc := t.Account
 	common := []dav.Prop{
 		dav.HrefProp(pCurrentUser, PrincipalHref(acc.ID)),
@@ -191,6 +215,9 @@ func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 	spec := t.Kind.Spec()
 	switch n {
 	case pResourceType:
+		if t.isInbox() {
+			return s.inboxProp(context.Background(), "resourcetype")
+		}
 		rt := "<D:collection/>" + dav.EmptyElement(spec.ResourceType)
 		switch {
 		case t.Grant != nil:
@@ -222,6 +249,10 @@ func (s *collectionSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 		return dav.HrefProp(n, HomeHref(t.Kind, t.Owner)+dav.EscapePath(t.CollName)+"/"), true, nil
 	case pInvite:
 		return s.invite(n)
+	case pScheduleDefaultCal:
+		if t.isInbox() {
+			return s.inboxProp(context.Background(), "default")
+		}
 	}
 	if p, ok := t.Kind.CollectionProp(c, n); ok {
 		return p, true, nil
@@ -344,6 +375,11 @@ func (s *MemberSource) Prop(n xml.Name) (dav.Prop, bool, error) {
 		return dav.HrefProp(n, PrincipalHref(s.t.Owner)), true, nil
 	case pPrivileges:
 		return dav.XMLProp(n, s.t.privilegeSet()), true, nil
+	case pScheduleTag:
+		if m.ScheduleTag == "" {
+			return dav.Prop{}, false, nil
+		}
+		return dav.TextProp(n, m.ScheduleTag), true, nil
 	case s.kind.Spec().DataProp:
 		if s.Data == nil {
 			return dav.Prop{}, false, nil

@@ -31,6 +31,9 @@ func (tr *Tree) report(w http.ResponseWriter, r *http.Request, t *Target) error 
 	if root == rExpand {
 		return tr.expandProperty(w, r, t, body)
 	}
+	if tr.searchReport(root) {
+		return tr.principalSearch(w, r, t, root, body)
+	}
 	if t.Kind == nil || (root != t.Kind.Spec().Multiget && root != rSync && !slices.Contains(t.Kind.Spec().Reports, root)) {
 		return dav.Precondition(http.StatusForbidden, dav.CondSupportedReport, "unsupported report "+root.Local)
 	}

@@ -44,6 +44,9 @@ func (tr *Tree) post(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if t.Kind == nil || (t.Type != Collection && t.Type != Home) {
 		return dav.ErrMethodNotAllowed
 	}
+	if tr.isOutbox(t) {
+		return tr.outboxPost(w, r, t)
+	}
 	body, err := dav.ReadXML(r, dav.MaxXMLBody)
 	if err != nil {
 		return err

@@ -42,6 +42,7 @@ type Tree struct {
 	principal func(context.Context) *storage.Account
 	grant     func(ctx context.Context, owner, coll, sharee, access string) error
 	resolved  func(context.Context, Type)
+	sched     Scheduler
 	davHeader string
 	protected map[xml.Name]bool
 	// mkcolMethods are MKCOL and the kinds' own creation methods.
@@ -66,6 +67,9 @@ type Options struct {
 	// method and resource type, never by a path that holds names. A
 	// request whose URL does not resolve is not reported.
 	Resolved func(context.Context, Type)
+	// Scheduler, when set, does implicit scheduling (RFC 6638) for
+	// calendars: the DAV header then advertises calendar-auto-schedule.
+	Scheduler Scheduler
 }
 
 // New returns the tree serving kinds.
@@ -73,7 +77,7 @@ func New(store Store, opts Options, kinds ...Kind) *Tree {
 	if opts.Principal == nil {
 		panic("davtree: Options.Principal is required")
 	}
-	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved}
+	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved, sched: opts.Scheduler}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +100,13 @@ func New(store Store, opts Options, kinds ...Kind) *Tree {
 			t.mkcolMethods[s.MkcolMethod] = true
 		}
 		for _, n := range slices.Concat(s.CollectionLive, s.PrincipalLive, []xml.Name{s.DataProp}) {
+			t.protected[n] = true
+		}
+	}
+	if t.sched != nil {
+		// RFC 6638 2.
+		classes = append(classes, "calendar-auto-schedule")
+		for _, n := range []xml.Name{pScheduleTag, pScheduleInboxURL, pScheduleOutboxURL, pScheduleDefaultCal} {
 			t.protected[n] = true
 		}
 	}
@@ -356,11 +367,20 @@ func (tr *Tree) resolve(ctx context.Context, acc *storage.Account, escaped strin
 func (tr *Tree) openCollection(ctx context.Context, t *Target, name string) error {
 	t.CollName, t.URLName = name, name
 	c, err := tr.store.Collection(ctx, t.Account.ID, name)
+	if errors.Is(err, storage.ErrNotFound) && tr.schedules(t) && name == tr.sched.Inbox() {
+		// Every scheduling user has an inbox (RFC 6638 2.2), also one
+		// who was never sent anything.
+		if err = tr.sched.EnsureInbox(ctx, t.Account.ID); err != nil {
+			return err
+		}
+		c, err = tr.store.Collection(ctx, t.Account.ID, name)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		c, err = tr.mounted(ctx, t, name)
 	}
 	switch {
-	case err == nil && c.Kind == t.Kind.Spec().StorageKind:
+	case err == nil && c.Kind == t.Kind.Spec().StorageKind,
+		err == nil && c.Kind == storage.KindScheduleInbox && tr.schedules(t) && t.Grant == nil:
 		t.Coll = c
 	case err == nil:
 		// A collection of another kind is not reachable through this
@@ -383,6 +403,19 @@ func (tr *Tree) sharer(ctx context.Context, user, id string) (*storage.Account, 
 	for _, g := range grants {
 		if g.Owner == id {
 			return tr.store.Account(ctx, id)
+		}
+	}
+	if tr.sched != nil {
+		// Whom principal search finds can be looked at, so that a
+		// client shows the colleague it completed.
+		people, err := tr.sched.People(ctx, &storage.Account{ID: user})
+		if err != nil {
+			return nil, err
+		}
+		for i := range people {
+			if people[i].ID == id && id != user {
+				return &people[i], nil
+			}
 		}
 	}
 	return nil, dav.ErrNotFound

@@ -295,6 +295,9 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 		if err := deleteAccountMail(tx, id); err != nil {
 			return err
 		}
+		if err := deleteAccountImportJobs(tx, id); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketLogins).Delete(loginKey(r.Login)); err != nil {
 			return err
 		}

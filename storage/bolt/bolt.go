@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,7 +160,7 @@ func buckets() [][]byte {
 	return append([][]byte{
 		bucketAccounts, bucketLogins, bucketCollections, bucketLinks, bucketLinkOwners, bucketGrants, bucketMounts,
 		bucketAppPasswords, bucketAppPasswordOwners, bucketSessions, bucketSessionAccounts, bucketTokens, bucketTokenAccounts,
-	}, append(mailBuckets, responderBuckets...)...)
+	}, slices.Concat(mailBuckets, responderBuckets, jobBuckets)...)
 }
 
 // checkSchema is Open's schema step for a read-only file: what the

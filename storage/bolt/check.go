@@ -180,7 +180,7 @@ func (c *checker) run() (err error) {
 	if !c.schema() {
 		return nil
 	}
-	for _, part := range []func(){c.accounts, c.collections, c.links, c.grants, c.security, c.orgs, c.mailServices, c.mailboxes, c.responders} {
+	for _, part := range []func(){c.accounts, c.collections, c.links, c.grants, c.security, c.orgs, c.mailServices, c.mailboxes, c.responders, c.importJobs} {
 		if err := c.ctx.Err(); err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ func (c *checker) collection(where string, b *bbolt.Bucket) {
 	c.stats.Collections++
 	if info, err := readInfo(b); err != nil {
 		c.bad(where, "its properties record: %v", err)
-	} else if info.Kind != storage.KindCalendar && info.Kind != storage.KindAddressBook {
+	} else if !knownKind(info.Kind) {
 		c.bad(where, "unknown kind %d", info.Kind)
 	}
 	st, err := decodeState(b.Get(keyState))

@@ -250,7 +250,7 @@ func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error
 	if err := checkKey("collection name", c.Name); err != nil {
 		return wrap(op, err)
 	}
-	if c.Kind != storage.KindCalendar && c.Kind != storage.KindAddressBook {
+	if !knownKind(c.Kind) {
 		return wrap(op, fmt.Errorf("invalid kind %d", c.Kind))
 	}
 	now := time.Now().UTC()
@@ -509,4 +509,13 @@ func clearCollectionName(tx *bbolt.Tx, ob *bbolt.Bucket, owner, name string, kin
 		return false, err
 	}
 	return true, deleteGrantRecord(tx, g.Owner, g.Collection, owner)
+}
+
+// knownKind reports whether k is a kind of collection the store keeps.
+func knownKind(k storage.Kind) bool {
+	switch k {
+	case storage.KindCalendar, storage.KindAddressBook, storage.KindScheduleInbox:
+		return true
+	}
+	return false
 }

@@ -38,6 +38,8 @@
 //	                                  JSON mailbox link record
 //	accountmailboxlinks/<account>/<service>/<local>
 //	                                  empty: index of account's mailbox links
+//	importjobs/<id>                   JSON import job record (jobs.go)
+//	accountimportjobs/<account>/<id>  empty: index of account's import jobs
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
 // time-range prefilter of calendar-query (which reads Span) never read
@@ -87,7 +89,21 @@
 // a known one eight to ten. Format 1, written before spans, has no
 // span bytes and decodes as Span{Known: false}, so old objects are
 // candidates of every time-range query until written again; no migration
-// is needed.
+// is needed. Format 3 is format 2 followed by the schedule tag (uvarint
+// length, at least one byte); it is written only for objects that have
+// one (scheduling object resources, RFC 6638), so every other record
+// stays in format 2 and a binary from before schedule tags reads it.
+//
+// # Scheduling
+//
+// WriteBatch runs the transaction bodies of Put and Delete one after
+// another in one group-commit call; an op that fails rolls the whole
+// transaction back, and the committer then runs the batch alone, as for
+// any failing writer, so its answer is final. FindUID walks the
+// account's collection buckets and asks each UID index once: a few Gets
+// per collection, never object data. A scheduling inbox is a collection
+// bucket like the others (kind schedule-inbox) whose members are written
+// without UID, so its uids bucket stays empty.
 //
 // # Change log
 //
@@ -184,7 +200,9 @@
 // every grant's collection and sharee present and mounted, and every
 // mount pointing back; app passwords, sessions and tokens indexed under
 // existing accounts; members, services, domains, mailboxes, aliases and
-// mailbox links present in both directions. Each problem is reported in
+// mailbox links present in both directions; import jobs indexed under
+// existing accounts, and none that has ended still holding a source
+// password. Each problem is reported in
 // words naming the record. Tx.Check is safe only while nothing writes,
 // so a file opened read-only (CheckFile, the offline command) is checked
 // in place and an open server's database through a snapshot copied to a

@@ -25,8 +25,12 @@ const (
 	// nanosecond parts (uvarint). Seconds rather than UnixNano keep the
 	// whole range of iCalendar years (UnixNano ends in 2262) and take five
 	// bytes instead of nine.
-	metaFormat  = 2
-	stateFormat = 1
+	metaFormat = 2
+	// metaFormatTagged is metaFormat followed by the schedule tag
+	// (uvarint length, bytes). Objects without one keep metaFormat, so
+	// that an older binary still reads them.
+	metaFormatTagged = 3
+	stateFormat      = 1
 )
 
 // Span flag bits.
@@ -85,8 +89,13 @@ func decodeState(v []byte) (state, error) {
 func encodeMeta(m *storage.ObjectMeta) []byte {
 	n := 1 + 4*binary.MaxVarintLen64 + len(m.UID) + len(m.Component) + len(m.ContentType) + len(m.ETag) + 3*binary.MaxVarintLen64 +
 		1 + 4*binary.MaxVarintLen64
+	format := byte(metaFormat)
+	if m.ScheduleTag != "" {
+		format = metaFormatTagged
+		n += binary.MaxVarintLen64 + len(m.ScheduleTag)
+	}
 	b := make([]byte, 0, n)
-	b = append(b, metaFormat)
+	b = append(b, format)
 	b = binary.AppendUvarint(b, m.Seq)
 	b = binary.AppendVarint(b, m.Size)
 	b = binary.AppendVarint(b, m.Modified.UnixNano())
@@ -94,7 +103,12 @@ func encodeMeta(m *storage.ObjectMeta) []byte {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
-	return appendSpan(b, m.Span)
+	b = appendSpan(b, m.Span)
+	if format == metaFormatTagged {
+		b = binary.AppendUvarint(b, uint64(len(m.ScheduleTag)))
+		b = append(b, m.ScheduleTag...)
+	}
+	return b
 }
 
 func appendSpan(b []byte, s storage.Span) []byte {
@@ -163,7 +177,7 @@ func decodeSpan(d *decoder) storage.Span {
 func decodeMeta(name, v []byte) (*storage.ObjectMeta, error) {
 	d := decoder{b: v}
 	format := d.byte()
-	if format != metaFormat && format != metaFormatV1 {
+	if format != metaFormat && format != metaFormatV1 && format != metaFormatTagged {
 		return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)
 	}
 	m := &storage.ObjectMeta{Name: string(name)}
@@ -182,8 +196,16 @@ func decodeMeta(name, v []byte) (*storage.ObjectMeta, error) {
 		*dst = all[start : start+int(n)]
 		d.b = d.b[n:]
 	}
-	if format == metaFormat {
+	if format != metaFormatV1 {
 		m.Span = decodeSpan(&d)
+	}
+	if format == metaFormatTagged {
+		n := d.uvarint()
+		if d.err || n == 0 || n > uint64(len(d.b)) {
+			return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)
+		}
+		m.ScheduleTag = string(d.b[:n])
+		d.b = d.b[n:]
 	}
 	if d.err || len(d.b) != 0 {
 		return nil, fmt.Errorf("object meta %q: %w", name, errCorrupt)

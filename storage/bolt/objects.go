@@ -70,53 +70,9 @@ func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta
 		failed  error
 	)
 	err := db.write(func(tx *bbolt.Tx) error {
-		meta, created, failed = nil, false, nil
-		c, err := loadColl(tx, p.Owner, p.Collection)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			failed = notFoundColl(p.Owner, p.Collection)
-			return nil
-		}
-		old, err := c.stat(p.Name)
-		if err != nil {
-			return err
-		}
-		var oldETag string
-		if old != nil {
-			oldETag = old.ETag
-		}
-		if p.If != nil && !p.If(old != nil, oldETag) {
-			failed = storage.ErrPreconditionFailed
-			return nil
-		}
-		if old != nil {
-			if failed = storage.CheckUIDChange(p.Name, old.UID, p.UID); failed != nil {
-				return nil
-			}
-		}
-		if h := c.uidHolder(p.UID); h != "" && h != p.Name {
-			failed = &storage.UIDConflictError{UID: p.UID, Name: h}
-			return nil
-		}
-		m := &storage.ObjectMeta{
-			Name:        p.Name,
-			UID:         p.UID,
-			Component:   p.Component,
-			ContentType: p.ContentType,
-			ETag:        etag,
-			Size:        int64(len(data)),
-			Span:        normSpan(p.Span),
-		}
-		if err := c.put(m, data, old, time.Now().UTC()); err != nil {
-			return err
-		}
-		if err := c.save(); err != nil {
-			return err
-		}
-		meta, created = m, old == nil
-		return nil
+		var err error
+		meta, created, failed, err = putTx(tx, &p, data, etag, time.Now().UTC())
+		return err
 	})
 	if err == nil {
 		err = failed
@@ -125,6 +81,56 @@ func (db *DB) Put(ctx context.Context, p storage.PutObject) (*storage.ObjectMeta
 		return nil, false, wrap(op, err)
 	}
 	return meta, created, nil
+}
+
+// putTx is the transaction of a Put of p with its bytes data: the
+// precondition, the UID rules, bytes, metadata, sequence bump and change
+// record. A domain failure (no collection, precondition, UID conflict)
+// comes back as failed with nothing written; err is storage trouble.
+func putTx(tx *bbolt.Tx, p *storage.PutObject, data []byte, etag string, now time.Time) (meta *storage.ObjectMeta, created bool, failed, err error) {
+	c, err := loadColl(tx, p.Owner, p.Collection)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if c == nil {
+		return nil, false, notFoundColl(p.Owner, p.Collection), nil
+	}
+	old, err := c.stat(p.Name)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	var oldETag string
+	if old != nil {
+		oldETag = old.ETag
+	}
+	if p.If != nil && !p.If(old != nil, oldETag) {
+		return nil, false, storage.ErrPreconditionFailed, nil
+	}
+	if old != nil {
+		if failed = storage.CheckUIDChange(p.Name, old.UID, p.UID); failed != nil {
+			return nil, false, failed, nil
+		}
+	}
+	if h := c.uidHolder(p.UID); h != "" && h != p.Name {
+		return nil, false, &storage.UIDConflictError{UID: p.UID, Name: h}, nil
+	}
+	m := &storage.ObjectMeta{
+		Name:        p.Name,
+		UID:         p.UID,
+		Component:   p.Component,
+		ContentType: p.ContentType,
+		ETag:        etag,
+		Size:        int64(len(data)),
+		Span:        normSpan(p.Span),
+		ScheduleTag: p.ScheduleTag,
+	}
+	if err := c.put(m, data, old, now); err != nil {
+		return nil, false, nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, false, nil, err
+	}
+	return m, old == nil, nil, nil
 }
 
 // normSpan is s as the encoding keeps it, so that Put returns the meta
@@ -356,36 +362,39 @@ func (db *DB) Delete(ctx context.Context, owner, coll, name string, cond storage
 	}
 	var failed error
 	err := db.write(func(tx *bbolt.Tx) error {
-		failed = nil
-		c, err := loadColl(tx, owner, coll)
-		if err != nil {
-			return err
-		}
-		if c == nil {
-			failed = notFoundColl(owner, coll)
-			return nil
-		}
-		old, err := c.stat(name)
-		if err != nil {
-			return err
-		}
-		if old == nil {
-			failed = notFoundObject(owner, coll, name)
-			return nil
-		}
-		if cond != nil && !cond(true, old.ETag) {
-			failed = storage.ErrPreconditionFailed
-			return nil
-		}
-		if err := c.remove(old, time.Now().UTC()); err != nil {
-			return err
-		}
-		return c.save()
+		var err error
+		failed, err = deleteTx(tx, owner, coll, name, cond, time.Now().UTC())
+		return err
 	})
 	if err == nil {
 		err = failed
 	}
 	return wrap(op, err)
+}
+
+// deleteTx is the transaction of a Delete; failed and err as for putTx.
+func deleteTx(tx *bbolt.Tx, owner, coll, name string, cond storage.Precondition, now time.Time) (failed, err error) {
+	c, err := loadColl(tx, owner, coll)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return notFoundColl(owner, coll), nil
+	}
+	old, err := c.stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if old == nil {
+		return notFoundObject(owner, coll, name), nil
+	}
+	if cond != nil && !cond(true, old.ETag) {
+		return storage.ErrPreconditionFailed, nil
+	}
+	if err := c.remove(old, now); err != nil {
+		return nil, err
+	}
+	return nil, c.save()
 }
 
 // Transfer moves or copies one object. The checks run in this order, all
@@ -496,6 +505,7 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 			ETag:        from.ETag,
 			Size:        from.Size,
 			Span:        from.Span,
+			ScheduleTag: from.ScheduleTag,
 		}
 		if err := dst.put(m, data, to, now); err != nil {
 			return err

@@ -103,6 +103,16 @@ func Populate(t testing.TB, s storage.Store) *Population {
 	ok(s.CreateMailbox(ctx, &storage.Mailbox{Service: p.Service, LocalPart: "bob"}))
 	ok(s.AddAlias(ctx, p.Service, "info", "help", -1))
 	ok(s.PutMailboxLink(ctx, &storage.MailboxLink{Service: p.Service, LocalPart: "info", Account: p.Jane, Rights: []string{storage.RightPassword}}))
+	// An import job that runs (it holds a sealed password) and one that
+	// ended (it no longer does).
+	running := newImportJob(p.Jane)
+	ok(s.CreateImportJob(ctx, running))
+	ended := newImportJob(p.Jane)
+	ended.State = storage.ImportDone
+	for i := range ended.Sources {
+		ended.Sources[i].Secret = nil
+	}
+	ok(s.CreateImportJob(ctx, ended))
 	// Objects: default a, b2, e, f; contacts 2; shared 1.
 	return p
 }

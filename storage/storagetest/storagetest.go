@@ -22,6 +22,13 @@
 //     before it. When the newest change before the cutoff was superseded
 //     (the log keeps each name's latest change), Pruned may stop at the
 //     change before it.
+//   - WriteBatch fails with a *BatchError naming the first op that
+//     fails, which wraps that op's own error; an op with neither Put nor
+//     Delete fails (no sentinel required); an empty batch writes nothing
+//     and succeeds. Every op bumps its collection's sequence once.
+//   - FindUID of "" or of a UID nobody holds is empty, of a missing
+//     account ErrNotFound. An object written without a ScheduleTag has
+//     none, whatever it had before.
 //   - An object written without a span (Span.Known false) reads back
 //     with the zero Span; an open span reads back without an end.
 //   - ListLinks of a missing account is ErrNotFound, like
@@ -57,6 +64,9 @@
 //     refuses every alias (ErrLimit); a taken alias is ErrExists even at
 //     the limit. Aliases read back in the order added, link rights sorted
 //     without duplicates; empty lists read back as nil.
+//   - ImportJobsOf of an unknown account is empty, not an error; an
+//     import job reads back field for field, a nil secret or folder list
+//     as nil.
 package storagetest
 
 import (
@@ -100,7 +110,9 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Grants", grantTests},
 		{"Security", securityTests},
 		{"Mail", mailTests},
+		{"Jobs", jobTests},
 		{"MailEndpoints", mailEndpointTests},
+		{"Scheduling", schedulingTests},
 		{"Responders", responderTests},
 	}
 	for _, g := range groups {
@@ -289,7 +301,7 @@ func notBefore(t *testing.T, what string, got, min time.Time) {
 func sameMeta(a, b storage.ObjectMeta) bool {
 	return a.Name == b.Name && a.UID == b.UID && a.Component == b.Component &&
 		a.ContentType == b.ContentType && a.ETag == b.ETag && a.Size == b.Size &&
-		a.Modified.Equal(b.Modified) && a.Seq == b.Seq && sameSpan(a.Span, b.Span)
+		a.Modified.Equal(b.Modified) && a.Seq == b.Seq && sameSpan(a.Span, b.Span) && a.ScheduleTag == b.ScheduleTag
 }
 
 // sameSpan compares spans by instant. An unknown span carries nothing
