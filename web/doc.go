@@ -56,6 +56,16 @@
 // checked: the server raises its small cap on a page's body to the
 // import's (Options.AllowBody), as it does for the API's route.
 //
+// # Mail imports
+//
+// /mail/{address}/imports starts mailimport's copy of another
+// provider's mailbox into a linked one (the API tries the source's login
+// first, so a wrong password is shown next to its field) and lists the
+// imports into it; an import's page shows its progress per source and
+// folder. Both reload themselves every 5 seconds with a meta refresh
+// while an import runs, which needs no script and no CSP exception, and
+// stop once it has ended. Stopping one is confirmed.
+//
 // # Setting up apps
 //
 // /mail/{address}/setup and /account/setup show clientsetup's settings

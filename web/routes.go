@@ -114,6 +114,14 @@ func (h *Handler) routes() {
 	h.own("GET /manage/services/{service}/client-settings", h.clientSettingsView)
 	h.ownPost("POST /manage/services/{service}/client-settings", h.saveClientSettings, h.clientSettingsView)
 
+	// Copies of other providers' mailboxes into a linked one, with their
+	// progress.
+	h.own("GET /mail/{address}/imports", h.importsView)
+	h.ownPost("POST /mail/{address}/imports", h.startImport, h.importsView)
+	h.own("GET /mail/{address}/imports/{id}", h.importJobView)
+	h.own("GET /mail/{address}/imports/{id}/cancel", h.cancelImportView)
+	h.ownPost("POST /mail/{address}/imports/{id}/cancel", h.cancelImport, h.cancelImportView)
+
 	// A service's responder templates, for its managers.
 	tp := "/manage/services/{service}/templates"
 	h.own("GET "+tp, h.templatesView)

@@ -140,17 +140,20 @@ func securityHeaders(hd http.Header, framable bool) {
 
 // page is what every template gets.
 type page struct {
-	Lang     string
-	Title    string
-	Account  *storage.Account
-	CSRF     string
-	Flash    string
-	Error    string            // about the whole form
-	Errors   map[string]string // field → message, shown next to it
-	Form     url.Values        // what was submitted, to fill the form again
-	Data     any
-	Status   int
-	Nav      string
+	Lang    string
+	Title   string
+	Account *storage.Account
+	CSRF    string
+	Flash   string
+	Error   string            // about the whole form
+	Errors  map[string]string // field → message, shown next to it
+	Form    url.Values        // what was submitted, to fill the form again
+	Data    any
+	Status  int
+	Nav     string
+	// Refresh, when set, reloads the page after that many seconds (a
+	// running import's progress).
+	Refresh  int
 	zone     *time.Location
 	cat      catalogue
 	session  *storage.Session

@@ -326,9 +326,18 @@ func TestBrowserStories(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#f-name")))
 	ann.page("responder-edit")
 
+	// An import of another provider's mailbox, as the import service
+	// records its progress.
+	job := &storage.ImportJob{Owner: accountID(t, env, "ann@example.com"), Service: "svc1", LocalPart: "ann", Destination: address, State: storage.ImportRunning,
+		Sources: []storage.ImportSource{{Address: "ann@old.example", Host: "imap.old.example", Port: 993, Security: "tls", State: storage.ImportRunning,
+			Folders: []storage.ImportFolder{{Name: "INBOX", Destination: "INBOX", Found: 1200, Copied: 800, Skipped: 12},
+				{Name: "Sent Items", Destination: "Sent", Found: 300, Copied: 300, Done: true}}}}}
+	must(t, env.Store.CreateImportJob(t.Context(), job))
+
 	// The other pages, for their screenshots and axe.
 	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar",
-		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new", "mail/" + address + "/setup", "account/setup", "manage/services/svc1/client-settings"} {
+		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new", "mail/" + address + "/setup", "account/setup", "manage/services/svc1/client-settings",
+		"mail/" + address + "/imports", "mail/" + address + "/imports/" + job.ID} {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}

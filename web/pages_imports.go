@@ -1,0 +1,191 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"almanac/internal/api"
+)
+
+type importTotals struct {
+	Found   int   `json:"found"`
+	Copied  int   `json:"copied"`
+	Skipped int   `json:"skipped"`
+	Failed  int   `json:"failed"`
+	Bytes   int64 `json:"bytes"`
+}
+
+// Done is how many of the messages found are accounted for.
+func (t importTotals) Done() int { return t.Copied + t.Skipped + t.Failed }
+
+// importJob is mailimport's job as its JSON says it.
+type importJob struct {
+	ID              string       `json:"id"`
+	Destination     string       `json:"destination"`
+	State           string       `json:"state"`
+	CancelRequested bool         `json:"cancel_requested"`
+	Created         time.Time    `json:"created"`
+	Updated         time.Time    `json:"updated"`
+	Finished        *time.Time   `json:"finished"`
+	Totals          importTotals `json:"totals"`
+	Sources         []struct {
+		Address string       `json:"address"`
+		Host    string       `json:"imap_host"`
+		Port    int          `json:"imap_port"`
+		State   string       `json:"state"`
+		Error   string       `json:"error"`
+		RetryAt *time.Time   `json:"retry_at"`
+		Totals  importTotals `json:"totals"`
+		Folders []struct {
+			Name        string   `json:"name"`
+			Destination string   `json:"destination"`
+			Found       int      `json:"found"`
+			Copied      int      `json:"copied"`
+			Skipped     int      `json:"skipped"`
+			Failed      int      `json:"failed"`
+			Done        bool     `json:"done"`
+			Errors      []string `json:"errors"`
+		} `json:"folders"`
+	} `json:"sources"`
+}
+
+// Ended tells whether the job will not change any more.
+func (j importJob) Ended() bool {
+	switch j.State {
+	case "done", "partial", "failed", "cancelled":
+		return true
+	}
+	return false
+}
+
+// importRefresh is how often a running import's page reloads itself
+// (a meta refresh: it works without JavaScript and under the CSP).
+const importRefresh = 5
+
+type importsData struct {
+	Address string
+	Page    string
+	Jobs    []importJob
+}
+
+func mailImportsPage(r *http.Request) string {
+	return "/mail/" + url.PathEscape(r.PathValue("address")) + "/imports"
+}
+
+// importsView lists the imports into a mailbox of the caller's and
+// offers a new one; the list reloads itself while one runs.
+func (h *Handler) importsView(w http.ResponseWriter, r *http.Request, p *page) error {
+	m, err := h.mailbox(r, p)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Imports []importJob `json:"imports"`
+	}
+	if err := h.call(nil, r, p, http.MethodGet, "/api/v1/imports", nil, &out); err != nil {
+		return err
+	}
+	d := importsData{Address: m.Address, Page: mailImportsPage(r)}
+	for _, j := range out.Imports {
+		if strings.EqualFold(j.Destination, m.Address) {
+			d.Jobs = append(d.Jobs, j)
+			if !j.Ended() && r.Method == http.MethodGet {
+				p.Refresh = importRefresh
+			}
+		}
+	}
+	if len(p.Form) == 0 {
+		p.Form.Set("sources[0].imap_security", "tls")
+	}
+	p.Title, p.Nav, p.Data = p.T("imports.title", m.Address), "mail", d
+	return h.render(w, p, "imports")
+}
+
+// startImport starts a copy of another provider's mailbox into this
+// one. The API tries the source's login first, so a wrong password is
+// shown next to its field.
+func (h *Handler) startImport(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
+	m, err := h.mailbox(r, p)
+	if err != nil {
+		return "", err
+	}
+	f := r.PostForm
+	src := map[string]any{"address": strings.TrimSpace(f.Get("sources[0].address")), "password": f.Get("sources[0].password")}
+	if host := strings.TrimSpace(f.Get("sources[0].imap_host")); host != "" {
+		src["imap_host"] = host
+		src["imap_security"] = f.Get("sources[0].imap_security")
+		if ps := strings.TrimSpace(f.Get("sources[0].imap_port")); ps != "" {
+			port, err := strconv.Atoi(ps)
+			if err != nil {
+				return "", &api.Error{Status: http.StatusBadRequest, Code: "invalid", Field: "sources[0].imap_port", Message: "a port is a number from 1 to 65535"}
+			}
+			src["imap_port"] = port
+		}
+	}
+	var j importJob
+	if err := h.call(nil, r, p, http.MethodPost, "/api/v1/imports", map[string]any{"destination": m.Address, "sources": []any{src}}, &j); err != nil {
+		return "", err
+	}
+	return mailImportsPage(r) + "/" + url.PathEscape(j.ID) + "?done=import_started", nil
+}
+
+// importJobOf is the caller's import the path names, into the path's
+// mailbox; any other is missing.
+func (h *Handler) importJobOf(r *http.Request, p *page) (mailboxJSON, importJob, error) {
+	m, err := h.mailbox(r, p)
+	if err != nil {
+		return m, importJob{}, err
+	}
+	var j importJob
+	if err := h.call(nil, r, p, http.MethodGet, "/api/v1/imports/"+url.PathEscape(r.PathValue("id")), nil, &j); err != nil {
+		return m, j, err
+	}
+	if !strings.EqualFold(j.Destination, m.Address) {
+		return m, j, errNotFound
+	}
+	return m, j, nil
+}
+
+// importJobView shows an import's progress per source and folder,
+// reloading itself until the import ends.
+func (h *Handler) importJobView(w http.ResponseWriter, r *http.Request, p *page) error {
+	m, j, err := h.importJobOf(r, p)
+	if err != nil {
+		return err
+	}
+	if !j.Ended() && r.Method == http.MethodGet {
+		p.Refresh = importRefresh
+	}
+	p.Title, p.Nav = p.T("import_job.title", m.Address), "mail"
+	p.Data = struct {
+		J    importJob
+		Page string
+	}{j, mailImportsPage(r)}
+	return h.render(w, p, "import_job")
+}
+
+func (h *Handler) cancelImportView(w http.ResponseWriter, r *http.Request, p *page) error {
+	_, j, err := h.importJobOf(r, p)
+	if err != nil {
+		return err
+	}
+	page := mailImportsPage(r) + "/" + url.PathEscape(j.ID)
+	p.Title, p.Nav = p.T("import_job.cancel.title"), "mail"
+	p.Data = confirmData{Question: p.T("import_job.cancel.question"), Consequence: p.T("import_job.cancel.consequence", j.Totals.Copied),
+		Action: page + "/cancel", Button: p.T("import_job.cancel.button"), Back: page}
+	return h.render(w, p, "confirm")
+}
+
+func (h *Handler) cancelImport(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
+	_, j, err := h.importJobOf(r, p)
+	if err != nil {
+		return "", err
+	}
+	if err := h.call(nil, r, p, http.MethodPost, "/api/v1/imports/"+url.PathEscape(j.ID)+"/cancel", nil, nil); err != nil {
+		return "", err
+	}
+	return mailImportsPage(r) + "/" + url.PathEscape(j.ID) + "?done=import_cancelled", nil
+}
