@@ -62,9 +62,12 @@
 // provider's mailbox into a linked one (the API tries the source's login
 // first, so a wrong password is shown next to its field) and lists the
 // imports into it; an import's page shows its progress per source and
-// folder. Both reload themselves every 5 seconds with a meta refresh
-// while an import runs, which needs no script and no CSP exception, and
-// stop once it has ended. Stopping one is confirmed.
+// folder. While an import runs, app.js fetches the page again every 5
+// seconds and puts its progress in place (CSP connect-src 'self'),
+// until the import has ended; without JavaScript an "update" link does
+// it. A meta refresh would need no script, but reloading a page under a
+// reader's feet is what WCAG 2.2.1 forbids (axe: meta-refresh).
+// Stopping one is confirmed.
 //
 // # Setting up apps
 //
@@ -123,12 +126,14 @@
 // # Security headers
 //
 // Content-Security-Policy: default-src 'none'; scripts, styles and
-// images from 'self' only (images also data:), no inline script or
-// style, form-action 'self', frame-ancestors 'none' — except for the
+// images from 'self' only (images also data:), fetches to 'self' only
+// (connect-src), no inline script or style, form-action 'self',
+// frame-ancestors 'none' — except for the
 // public agenda page (/ics/{token}.html), which websites embed and which
 // therefore allows any frame ancestor. Colours are drawn with SVG fill
 // attributes, not style attributes. JavaScript (static/app.js) only
-// shows copy buttons; every page works without it.
+// shows copy buttons and updates a running import's progress; every
+// page works without it.
 //
 // # The public agenda
 //

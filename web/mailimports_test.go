@@ -36,7 +36,7 @@ func TestMailImportPages(t *testing.T) {
 	base := "/mail/" + addr + "/imports"
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail/"+addr).want(http.StatusOK, `href="`+base+`"`)
-	c.get(base).want(http.StatusOK, "No import yet.", `id="f-sources[0].address"`).lacks(`http-equiv="refresh"`)
+	c.get(base).want(http.StatusOK, "No import yet.", `id="f-sources[0].address"`).lacks(`data-live`)
 	c.post(base, "sources[0].address", "ann@old.example", "sources[0].password", "").want(http.StatusBadRequest, `id="e-sources[0].password"`)
 	c.post(base, "sources[0].address", "not an address", "sources[0].password", "x").want(http.StatusBadRequest, `id="e-sources[0].address"`)
 	c.post(base, "sources[0].address", "ann@old.example", "sources[0].password", "x", "sources[0].imap_host", "imap.old.example", "sources[0].imap_port", "abc").
@@ -48,15 +48,15 @@ func TestMailImportPages(t *testing.T) {
 	}
 
 	j := storeImportJob(t, env, ann.ID, storage.ImportRunning)
-	c.get(base).want(http.StatusOK, "ann@old.example", "Copying", "50 copied, 20 there already, of 130 found", `http-equiv="refresh"`)
-	c.get(base+"/"+j.ID).want(http.StatusOK, "Sent Items", "message 7: too large", `<progress max="130" value="70"`, `http-equiv="refresh"`)
+	c.get(base).want(http.StatusOK, "ann@old.example", "Copying", "50 copied, 20 there already, of 130 found", `data-live="5"`)
+	c.get(base+"/"+j.ID).want(http.StatusOK, "Sent Items", "message 7: too large", `<progress max="130" value="70"`, `data-live="5"`, "Update now")
 	c.get(base+"/"+j.ID+"/cancel").want(http.StatusOK, "Stop this import?", "50 messages copied so far stay")
 	c.post(base+"/"+j.ID+"/cancel").want(http.StatusOK, "The import is stopping.", "stopping")
 	if got, _ := env.Store.ImportJob(t.Context(), j.ID); !got.Cancel {
 		t.Fatal("the import was not asked to stop")
 	}
 	done := storeImportJob(t, env, ann.ID, storage.ImportDone)
-	c.get(base+"/"+done.ID).want(http.StatusOK, "Done").lacks(`http-equiv="refresh"`, "/cancel")
+	c.get(base+"/"+done.ID).want(http.StatusOK, "Done").lacks(`data-live`, "/cancel")
 	c.get(base + "/" + done.ID + "/cancel")
 	c.post(base+"/"+done.ID+"/cancel").want(http.StatusConflict, "ended already")
 

@@ -61,14 +61,16 @@ func (j importJob) Ended() bool {
 	return false
 }
 
-// importRefresh is how often a running import's page reloads itself
-// (a meta refresh: it works without JavaScript and under the CSP).
+// importRefresh is how often, in seconds, app.js fetches a running
+// import's page again to update its progress in place.
 const importRefresh = 5
 
 type importsData struct {
 	Address string
 	Page    string
 	Jobs    []importJob
+	// Live: the seconds between updates while an import runs, else 0.
+	Live int
 }
 
 func mailImportsPage(r *http.Request) string {
@@ -76,7 +78,7 @@ func mailImportsPage(r *http.Request) string {
 }
 
 // importsView lists the imports into a mailbox of the caller's and
-// offers a new one; the list reloads itself while one runs.
+// offers a new one; the list updates itself while one runs.
 func (h *Handler) importsView(w http.ResponseWriter, r *http.Request, p *page) error {
 	m, err := h.mailbox(r, p)
 	if err != nil {
@@ -92,8 +94,8 @@ func (h *Handler) importsView(w http.ResponseWriter, r *http.Request, p *page) e
 	for _, j := range out.Imports {
 		if strings.EqualFold(j.Destination, m.Address) {
 			d.Jobs = append(d.Jobs, j)
-			if !j.Ended() && r.Method == http.MethodGet {
-				p.Refresh = importRefresh
+			if !j.Ended() {
+				d.Live = importRefresh
 			}
 		}
 	}
@@ -150,20 +152,22 @@ func (h *Handler) importJobOf(r *http.Request, p *page) (mailboxJSON, importJob,
 }
 
 // importJobView shows an import's progress per source and folder,
-// reloading itself until the import ends.
+// updated in place until the import ends.
 func (h *Handler) importJobView(w http.ResponseWriter, r *http.Request, p *page) error {
 	m, j, err := h.importJobOf(r, p)
 	if err != nil {
 		return err
 	}
-	if !j.Ended() && r.Method == http.MethodGet {
-		p.Refresh = importRefresh
+	live := 0
+	if !j.Ended() {
+		live = importRefresh
 	}
 	p.Title, p.Nav = p.T("import_job.title", m.Address), "mail"
 	p.Data = struct {
 		J    importJob
 		Page string
-	}{j, mailImportsPage(r)}
+		Live int
+	}{j, mailImportsPage(r), live}
 	return h.render(w, p, "import_job")
 }
 

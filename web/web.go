@@ -127,7 +127,7 @@ func securityHeaders(hd http.Header, framable bool) {
 	if framable {
 		frame = "*"
 	}
-	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "+
 		"form-action 'self'; base-uri 'none'; frame-ancestors "+frame)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
@@ -140,20 +140,17 @@ func securityHeaders(hd http.Header, framable bool) {
 
 // page is what every template gets.
 type page struct {
-	Lang    string
-	Title   string
-	Account *storage.Account
-	CSRF    string
-	Flash   string
-	Error   string            // about the whole form
-	Errors  map[string]string // field → message, shown next to it
-	Form    url.Values        // what was submitted, to fill the form again
-	Data    any
-	Status  int
-	Nav     string
-	// Refresh, when set, reloads the page after that many seconds (a
-	// running import's progress).
-	Refresh  int
+	Lang     string
+	Title    string
+	Account  *storage.Account
+	CSRF     string
+	Flash    string
+	Error    string            // about the whole form
+	Errors   map[string]string // field → message, shown next to it
+	Form     url.Values        // what was submitted, to fill the form again
+	Data     any
+	Status   int
+	Nav      string
 	zone     *time.Location
 	cat      catalogue
 	session  *storage.Session

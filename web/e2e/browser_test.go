@@ -372,6 +372,24 @@ func TestBrowserStories(t *testing.T) {
 		t.Fatalf("after the import the calendar has %d objects, %d before", n, before)
 	}
 	ann.page("import-done")
+	// The import's page follows its progress without being reloaded.
+	ann.run(chromedp.Navigate(base+"/mail/"+address+"/imports/"+job.ID), chromedp.WaitVisible(chromedp.CSS("#import-totals")),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	_, err = env.Store.UpdateImportJob(t.Context(), job.ID, func(j *storage.ImportJob) error {
+		j.State, j.Sources[0].State, j.Finished = storage.ImportDone, storage.ImportDone, time.Now()
+		j.Sources[0].Folders[0].Copied, j.Sources[0].Folders[0].Done = 1188, true
+		return nil
+	})
+	must(t, err)
+	ann.run(chromedp.WaitVisible(chromedp.CSS(`progress[max="1500"][value="1500"]`)))
+	if !value(ann, chromedp.Evaluate[bool](`window.notReloaded === true`)) {
+		t.Fatal("the import's page was reloaded instead of updated")
+	}
+	if live := value(ann, chromedp.Evaluate[bool](`"live" in document.getElementById("live").dataset`)); live {
+		t.Fatal("the ended import's page is still updating")
+	}
+	ann.page("import-job-done")
+
 	ann.run(chromedp.Navigate(base + "/calendars/team/delete"))
 	ann.page("calendar-delete")
 	// The pages of someone signed out.
