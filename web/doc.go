@@ -67,7 +67,10 @@
 // until the import has ended; without JavaScript an "update" link does
 // it. A meta refresh would need no script, but reloading a page under a
 // reader's feet is what WCAG 2.2.1 forbids (axe: meta-refresh).
-// Stopping one is confirmed.
+// Stopping one is confirmed. A service's managers send a CSV of imports
+// (mailimport's template, offered for download) on the service's
+// imports page and follow the imports they started into its mailboxes
+// there.
 //
 // # Setting up apps
 //

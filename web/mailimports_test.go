@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,4 +68,46 @@ func TestMailImportPages(t *testing.T) {
 	b.get("/calendars")
 	b.post(base + "/" + done.ID + "/cancel").want(http.StatusNotFound)
 	b.post(base, "sources[0].address", "x@old.example", "sources[0].password", "x").want(http.StatusNotFound)
+}
+
+// TestServiceImportPages: a manager sends a CSV of imports, refused with
+// its line and column next to the file; follows the imports into the
+// service's mailboxes; someone who does not manage it gets nothing.
+func TestServiceImportPages(t *testing.T) {
+	env := servertest.New(t)
+	ann := env.Account("ann@example.com")
+	env.Account("bob@example.com")
+	mailSetup(t, env, "ann@example.com")
+	base := "/manage/services/svc1/imports"
+	c := newClient(t, env).login("ann@example.com")
+	c.get("/manage/services/svc1").want(http.StatusOK, `href="`+base+`"`)
+	c.get(base).want(http.StatusOK, "Import mailboxes from a CSV", `accept=".csv,text/csv"`, "No import yet.")
+	c.get(base + "/template.csv")
+	if c.status != http.StatusOK || !strings.HasPrefix(c.body, "source_address,") {
+		t.Fatalf("template: %d %q", c.status, c.body)
+	}
+	c.get(base)
+	c.upload(base, "", "").want(http.StatusBadRequest, `id="e-file"`)
+	c.upload(base, "i.csv", "source_address,source_password,destination\r\nx@old.example,pw,nobody@elsewhere.example\r\n").
+		want(http.StatusBadRequest, `id="e-file"`, "line 2")
+	c.upload(base, "i.csv", "source_address,source_password,destination\r\nx@old.example,pw,ann@example.net\r\n").
+		want(http.StatusConflict, `id="e-file"`, "not set up to import mail")
+	if jobs, _ := env.Store.ImportJobsOf(t.Context(), ann.ID); len(jobs) != 0 {
+		t.Fatalf("a refused CSV started imports: %+v", jobs)
+	}
+	j := storeImportJob(t, env, ann.ID, storage.ImportRunning)
+	c.get(base).want(http.StatusOK, "ann@old.example", `data-live="5"`)
+	c.get(base+"/"+j.ID).want(http.StatusOK, "Sent Items", "Copying")
+
+	b := newClient(t, env).login("bob@example.com")
+	for _, p := range []string{base, base + "/" + j.ID, base + "/template.csv"} {
+		if b.get(p); b.status != http.StatusNotFound && b.status != http.StatusForbidden {
+			t.Errorf("bob GET %s: %d", p, b.status)
+		}
+	}
+	b.get("/calendars")
+	b.upload(base, "i.csv", "source_address,source_password,destination\r\nx@old.example,pw,ann@example.net\r\n")
+	if b.status != http.StatusNotFound && b.status != http.StatusForbidden {
+		t.Errorf("bob's CSV: %d", b.status)
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,6 +67,7 @@ func (j importJob) Ended() bool {
 const importRefresh = 5
 
 type importsData struct {
+	Scope   importsScope
 	Address string
 	Page    string
 	Jobs    []importJob
@@ -74,13 +76,56 @@ type importsData struct {
 }
 
 func mailImportsPage(r *http.Request) string {
+	if svc := r.PathValue("service"); svc != "" {
+		return "/manage/services/" + url.PathEscape(svc) + "/imports"
+	}
 	return "/mail/" + url.PathEscape(r.PathValue("address")) + "/imports"
+}
+
+// importsScope is what an imports page covers: the imports into the
+// caller's linked mailbox the path names, or on a manager's path those
+// the caller started into the service's mailboxes. Another account's
+// mailbox or service answers like a missing one.
+type importsScope struct {
+	Address string // the mailbox, "" on a service's page
+	Domain  string // the service's domain, "" on a mailbox's page
+	Service string
+}
+
+func (sc importsScope) covers(j importJob) bool {
+	if sc.Address != "" {
+		return strings.EqualFold(j.Destination, sc.Address)
+	}
+	_, domain, _ := strings.Cut(j.Destination, "@")
+	return strings.EqualFold(domain, sc.Domain)
+}
+
+func (h *Handler) importsScopeOf(r *http.Request, p *page) (importsScope, error) {
+	if svc := r.PathValue("service"); svc != "" {
+		// The API lists a service's mailboxes to its managers only.
+		var ms struct {
+			Mailboxes []mailboxJSON `json:"mailboxes"`
+		}
+		if err := h.call(nil, r, p, http.MethodGet, h.servicePath(r)+"/mailboxes", nil, &ms); err != nil {
+			return importsScope{}, err
+		}
+		sc := importsScope{Service: svc}
+		for _, m := range ms.Mailboxes {
+			_, sc.Domain, _ = strings.Cut(m.Address, "@")
+		}
+		return sc, nil
+	}
+	m, err := h.mailbox(r, p)
+	if err != nil {
+		return importsScope{}, err
+	}
+	return importsScope{Address: m.Address}, nil
 }
 
 // importsView lists the imports into a mailbox of the caller's and
 // offers a new one; the list updates itself while one runs.
 func (h *Handler) importsView(w http.ResponseWriter, r *http.Request, p *page) error {
-	m, err := h.mailbox(r, p)
+	sc, err := h.importsScopeOf(r, p)
 	if err != nil {
 		return err
 	}
@@ -90,9 +135,9 @@ func (h *Handler) importsView(w http.ResponseWriter, r *http.Request, p *page) e
 	if err := h.call(nil, r, p, http.MethodGet, "/api/v1/imports", nil, &out); err != nil {
 		return err
 	}
-	d := importsData{Address: m.Address, Page: mailImportsPage(r)}
+	d := importsData{Scope: sc, Address: sc.Address, Page: mailImportsPage(r)}
 	for _, j := range out.Imports {
-		if strings.EqualFold(j.Destination, m.Address) {
+		if sc.covers(j) {
 			d.Jobs = append(d.Jobs, j)
 			if !j.Ended() {
 				d.Live = importRefresh
@@ -102,7 +147,10 @@ func (h *Handler) importsView(w http.ResponseWriter, r *http.Request, p *page) e
 	if len(p.Form) == 0 {
 		p.Form.Set("sources[0].imap_security", "tls")
 	}
-	p.Title, p.Nav, p.Data = p.T("imports.title", m.Address), "mail", d
+	p.Title, p.Nav, p.Data = p.T("imports.title", sc.Address), "mail", d
+	if sc.Address == "" {
+		p.Title, p.Nav = p.T("imports.service_title", cmp.Or(sc.Domain, sc.Service)), "manage"
+	}
 	return h.render(w, p, "imports")
 }
 
@@ -135,26 +183,26 @@ func (h *Handler) startImport(w http.ResponseWriter, r *http.Request, p *page) (
 }
 
 // importJobOf is the caller's import the path names, into the path's
-// mailbox; any other is missing.
-func (h *Handler) importJobOf(r *http.Request, p *page) (mailboxJSON, importJob, error) {
-	m, err := h.mailbox(r, p)
+// mailbox or service; any other is missing.
+func (h *Handler) importJobOf(r *http.Request, p *page) (importsScope, importJob, error) {
+	sc, err := h.importsScopeOf(r, p)
 	if err != nil {
-		return m, importJob{}, err
+		return sc, importJob{}, err
 	}
 	var j importJob
 	if err := h.call(nil, r, p, http.MethodGet, "/api/v1/imports/"+url.PathEscape(r.PathValue("id")), nil, &j); err != nil {
-		return m, j, err
+		return sc, j, err
 	}
-	if !strings.EqualFold(j.Destination, m.Address) {
-		return m, j, errNotFound
+	if !sc.covers(j) {
+		return sc, j, errNotFound
 	}
-	return m, j, nil
+	return sc, j, nil
 }
 
 // importJobView shows an import's progress per source and folder,
 // updated in place until the import ends.
 func (h *Handler) importJobView(w http.ResponseWriter, r *http.Request, p *page) error {
-	m, j, err := h.importJobOf(r, p)
+	_, j, err := h.importJobOf(r, p)
 	if err != nil {
 		return err
 	}
@@ -162,7 +210,10 @@ func (h *Handler) importJobView(w http.ResponseWriter, r *http.Request, p *page)
 	if !j.Ended() {
 		live = importRefresh
 	}
-	p.Title, p.Nav = p.T("import_job.title", m.Address), "mail"
+	p.Title, p.Nav = p.T("import_job.title", j.Destination), "mail"
+	if r.PathValue("service") != "" {
+		p.Nav = "manage"
+	}
 	p.Data = struct {
 		J    importJob
 		Page string
@@ -192,4 +243,52 @@ func (h *Handler) cancelImport(w http.ResponseWriter, r *http.Request, p *page) 
 		return "", err
 	}
 	return mailImportsPage(r) + "/" + url.PathEscape(j.ID) + "?done=import_cancelled", nil
+}
+
+// startBatch sends a manager's CSV of imports (mailimport's template)
+// to the API, which checks every row and every source login before any
+// import starts.
+func (h *Handler) startBatch(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
+	if _, err := h.importsScopeOf(r, p); err != nil {
+		return "", err
+	}
+	f, hdr, err := r.FormFile("file")
+	if err != nil || hdr.Size == 0 {
+		return "", &api.Error{Status: http.StatusBadRequest, Code: "required", Field: "file", Message: "choose the CSV file"}
+	}
+	defer f.Close()
+	rep, err := h.send(nil, r, p, http.MethodPost, "/api/v1/imports", "text/csv", f)
+	if err != nil {
+		return "", err
+	}
+	if rep.status >= 400 {
+		err := rep.apiError(http.MethodPost, "/api/v1/imports")
+		if ae := asAPIError(err); ae != nil && ae.Status < 500 && ae.Status != http.StatusTooManyRequests {
+			// About the file: its rows and columns are named in the text.
+			fe := *ae
+			fe.Field = "file"
+			return "", &fe
+		}
+		return "", err
+	}
+	return mailImportsPage(r) + "?done=imports_started", nil
+}
+
+// importTemplate passes the API's CSV template on as a download.
+func (h *Handler) importTemplate(w http.ResponseWriter, r *http.Request, p *page) error {
+	if _, err := h.importsScopeOf(r, p); err != nil {
+		return err
+	}
+	rep, err := h.send(nil, r, p, http.MethodGet, "/api/v1/imports/template.csv", "", nil)
+	if err != nil {
+		return err
+	}
+	if rep.status >= 400 {
+		return rep.apiError(http.MethodGet, "/api/v1/imports/template.csv")
+	}
+	for _, k := range []string{"Content-Type", "Content-Disposition"} {
+		w.Header().Set(k, rep.header.Get(k))
+	}
+	w.Write(rep.body.Bytes())
+	return nil
 }

@@ -116,11 +116,16 @@ func (h *Handler) routes() {
 
 	// Copies of other providers' mailboxes into a linked one, with their
 	// progress.
-	h.own("GET /mail/{address}/imports", h.importsView)
+	// One mailbox's (the user's), or a service's from a CSV (a manager's).
 	h.ownPost("POST /mail/{address}/imports", h.startImport, h.importsView)
-	h.own("GET /mail/{address}/imports/{id}", h.importJobView)
-	h.own("GET /mail/{address}/imports/{id}/cancel", h.cancelImportView)
-	h.ownPost("POST /mail/{address}/imports/{id}/cancel", h.cancelImport, h.cancelImportView)
+	h.ownUpload("POST /manage/services/{service}/imports", h.startBatch, h.importsView)
+	h.own("GET /manage/services/{service}/imports/template.csv", h.importTemplate)
+	for _, base := range []string{"/mail/{address}/imports", "/manage/services/{service}/imports"} {
+		h.own("GET "+base, h.importsView)
+		h.own("GET "+base+"/{id}", h.importJobView)
+		h.own("GET "+base+"/{id}/cancel", h.cancelImportView)
+		h.ownPost("POST "+base+"/{id}/cancel", h.cancelImport, h.cancelImportView)
+	}
 
 	// A service's responder templates, for its managers.
 	tp := "/manage/services/{service}/templates"

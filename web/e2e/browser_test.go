@@ -337,7 +337,7 @@ func TestBrowserStories(t *testing.T) {
 	// The other pages, for their screenshots and axe.
 	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar",
 		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new", "mail/" + address + "/setup", "account/setup", "manage/services/svc1/client-settings",
-		"mail/" + address + "/imports", "mail/" + address + "/imports/" + job.ID} {
+		"mail/" + address + "/imports", "mail/" + address + "/imports/" + job.ID, "manage/services/svc1/imports"} {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}
