@@ -341,6 +341,18 @@ func TestBrowserStories(t *testing.T) {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}
+	// The mail pages on a phone: nothing wider than the screen (tables
+	// scroll inside their box).
+	ann.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range []string{"mail/" + address + "/responders", "mail/" + address + "/responders/new", "mail/" + address + "/imports/" + job.ID,
+		"mail/" + address + "/setup", "calendars/team/import"} {
+		ann.run(chromedp.Navigate(base + "/" + p))
+		if w := value(ann, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+			t.Errorf("%s on a phone is %d px wide", p, w)
+		}
+	}
+	ann.page("calendar-import-phone")
+	ann.run(chromedp.EmulateViewport(1100, 900))
 	// A manager's template, applied to the service's mailboxes.
 	ann.run(chromedp.Navigate(base+"/manage/services/svc1/templates/new"), chromedp.SendKeys(chromedp.CSS("#f-name"), "Office closed"), chromedp.SendKeys(chromedp.CSS("#f-message"), "{name} is away until January."),
 		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
