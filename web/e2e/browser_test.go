@@ -251,6 +251,35 @@ func TestBrowserStories(t *testing.T) {
 	}
 	bob.page("calendars-shared")
 
+	// Bob turns on two-factor authentication: the enrolment page with its
+	// QR code, a wrong first code answered next to the field, then the
+	// recovery codes shown once.
+	bob.run(chromedp.Navigate(base+"/account"),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/account/2fa"] input[name=password]`), servertest.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".qr-figure")))
+	bob.page("totp")
+	bobSecret := strings.TrimSpace(value(bob, chromedp.Text(chromedp.CSS(".qr-figure figcaption code"))))
+	wrong := "000000"
+	if auth.TOTPCode(bobSecret, time.Now()) == wrong {
+		wrong = "000001"
+	}
+	bob.run(chromedp.SendKeys(chromedp.CSS("#f-code"), wrong),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa/confirm"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#e-code")))
+	// Someone who had not scanned the code yet still can.
+	if again := strings.TrimSpace(value(bob, chromedp.Text(chromedp.CSS(".qr-figure figcaption code")))); again != bobSecret {
+		t.Fatalf("the retry page shows key %q, want %q", again, bobSecret)
+	}
+	bob.page("totp-retry")
+	bob.run(chromedp.SendKeys(chromedp.CSS("#f-code"), auth.TOTPCode(bobSecret, time.Now())),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa/confirm"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#codes-h")))
+	if n := value(bob, chromedp.Evaluate[int](`document.querySelectorAll(".codes li").length`)); n == 0 {
+		t.Fatal("no recovery codes shown after enrolment")
+	}
+	bob.page("recovery-codes")
+	if acc, err := env.Store.AccountByLogin(t.Context(), "bob@example.com"); err != nil || !acc.TOTPEnabled {
+		t.Fatalf("Bob's two-factor authentication is not on: %v", err)
+	}
+
 	// Revoke the link, confirmed, and see the feed gone.
 	ann.run(chromedp.Navigate(base+linkPage), chromedp.Click(chromedp.CSS(`a[href$="/revoke"]`)), chromedp.WaitVisible(chromedp.CSS(".question")))
 	ann.page("link-revoke")
