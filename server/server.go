@@ -256,6 +256,7 @@ func New(cfg Config) *Server {
 	// tree, in process; the request keeps the page's route in metrics.
 	pages := web.New(web.Options{Logger: logger, Auth: authn, Store: cfg.Store, Hrefs: tree, Feeds: feeds,
 		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))),
+		ImportMaxFile: cfg.ImportMaxFile, AllowBody: bodies.raise,
 		Signed: func(r *http.Request, acc *storage.Account) {
 			if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 				info.principal = acc.Login
