@@ -1,0 +1,65 @@
+package postgres
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"almanac/internal/pgtest"
+)
+
+// Servers starting together on a new database apply the migrations
+// once: the advisory lock orders them, and the later ones find the
+// schema current.
+func TestOpen_ConcurrentMigrate(t *testing.T) {
+	url := pgtest.URL(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(context.Background(), url, Options{MaxConns: 2})
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+	}
+	s, err := Open(context.Background(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n, v int
+	if err := s.pool.QueryRow(context.Background(), "SELECT count(*), max(version) FROM schema_migrations").Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != SchemaVersion() || v != SchemaVersion() {
+		t.Fatalf("schema_migrations: %d rows up to %d, want %d", n, v, SchemaVersion())
+	}
+}
+
+// A database migrated by a newer build is refused, not used with a
+// schema this build does not know.
+func TestOpen_NewerSchemaRefused(t *testing.T) {
+	url := pgtest.URL(t)
+	s, err := Open(context.Background(), url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(context.Background(), "INSERT INTO schema_migrations (version, name) VALUES ($1, 'future')", SchemaVersion()+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err := Open(context.Background(), url, Options{}); err == nil {
+		s.Close()
+		t.Fatal("Open of a newer schema succeeded")
+	}
+}
