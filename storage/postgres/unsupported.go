@@ -30,24 +30,12 @@ func (s *Store) AppPasswords(_ context.Context, _ string) ([]storage.AppPassword
 	return nil, unsupported("AppPasswords")
 }
 
-func (s *Store) Changes(_ context.Context, _ string, _ string, _ string, _ uint64, _ int) ([]storage.Change, uint64, bool, error) {
-	return nil, 0, false, unsupported("Changes")
-}
-
 func (s *Store) Check(_ context.Context, _ func(storage.Problem)) (storage.CheckStats, error) {
 	return storage.CheckStats{}, unsupported("Check")
 }
 
-func (s *Store) Collection(_ context.Context, _ string, _ string) (*storage.Collection, error) {
-	return nil, unsupported("Collection")
-}
-
 func (s *Store) CreateAppPassword(_ context.Context, _ *storage.AppPassword) error {
 	return unsupported("CreateAppPassword")
-}
-
-func (s *Store) CreateCollection(_ context.Context, _ *storage.Collection) error {
-	return unsupported("CreateCollection")
 }
 
 func (s *Store) CreateImportJob(_ context.Context, _ *storage.ImportJob) error {
@@ -86,20 +74,12 @@ func (s *Store) CreateToken(_ context.Context, _ *storage.Token) error {
 	return unsupported("CreateToken")
 }
 
-func (s *Store) Delete(_ context.Context, _ string, _ string, _ string, _ storage.Precondition) error {
-	return unsupported("Delete")
-}
-
 func (s *Store) DeleteAppPassword(_ context.Context, _ string, _ string) error {
 	return unsupported("DeleteAppPassword")
 }
 
 func (s *Store) DeleteAppPasswords(_ context.Context, _ string) error {
 	return unsupported("DeleteAppPasswords")
-}
-
-func (s *Store) DeleteCollection(_ context.Context, _ string, _ string) error {
-	return unsupported("DeleteCollection")
 }
 
 func (s *Store) DeleteGrant(_ context.Context, _ string, _ string, _ string) error {
@@ -154,14 +134,6 @@ func (s *Store) DeleteTokens(_ context.Context, _ string, _ string) error {
 	return unsupported("DeleteTokens")
 }
 
-func (s *Store) FindUID(_ context.Context, _ string, _ string) ([]storage.UIDMatch, error) {
-	return nil, unsupported("FindUID")
-}
-
-func (s *Store) Get(_ context.Context, _ string, _ string, _ string) (*storage.Object, error) {
-	return nil, unsupported("Get")
-}
-
 func (s *Store) Grant(_ context.Context, _ string, _ string, _ string) (*storage.Grant, error) {
 	return nil, unsupported("Grant")
 }
@@ -188,14 +160,6 @@ func (s *Store) ImportJobsOf(_ context.Context, _ string) ([]storage.ImportJob, 
 
 func (s *Store) Link(_ context.Context, _ string) (*storage.Link, error) {
 	return nil, unsupported("Link")
-}
-
-func (s *Store) List(_ context.Context, _ string, _ string, _ func(*storage.ObjectMeta) error) error {
-	return unsupported("List")
-}
-
-func (s *Store) ListCollections(_ context.Context, _ string) ([]storage.Collection, error) {
-	return nil, unsupported("ListCollections")
 }
 
 func (s *Store) ListLinks(_ context.Context, _ string) ([]storage.Link, error) {
@@ -246,10 +210,6 @@ func (s *Store) Members(_ context.Context, _ string) ([]storage.Member, error) {
 	return nil, unsupported("Members")
 }
 
-func (s *Store) MoveCollection(_ context.Context, _ string, _ string, _ string, _ bool) (bool, error) {
-	return false, unsupported("MoveCollection")
-}
-
 func (s *Store) Organization(_ context.Context, _ string) (*storage.Organization, error) {
 	return nil, unsupported("Organization")
 }
@@ -258,24 +218,8 @@ func (s *Store) OrganizationsOf(_ context.Context, _ string) ([]storage.Organiza
 	return nil, unsupported("OrganizationsOf")
 }
 
-func (s *Store) PatchCollection(_ context.Context, _ string, _ string, _ map[string]string, _ []string) (*storage.Collection, error) {
-	return nil, unsupported("PatchCollection")
-}
-
 func (s *Store) PatchGrantProps(_ context.Context, _ string, _ string, _ map[string]string, _ []string) (*storage.Grant, error) {
 	return nil, unsupported("PatchGrantProps")
-}
-
-func (s *Store) PruneChanges(_ context.Context, _ time.Time) (storage.PruneStats, error) {
-	return storage.PruneStats{}, unsupported("PruneChanges")
-}
-
-func (s *Store) Put(_ context.Context, _ storage.PutObject) (*storage.ObjectMeta, bool, error) {
-	return nil, false, unsupported("Put")
-}
-
-func (s *Store) PutBatch(_ context.Context, _ []storage.PutObject) ([]storage.PutResult, error) {
-	return nil, unsupported("PutBatch")
 }
 
 func (s *Store) PutGrant(_ context.Context, _ *storage.Grant) error {
@@ -350,20 +294,12 @@ func (s *Store) Snapshot(_ context.Context) (storage.Snapshot, error) {
 	return nil, unsupported("Snapshot")
 }
 
-func (s *Store) Stat(_ context.Context, _ string, _ string, _ string) (*storage.ObjectMeta, error) {
-	return nil, unsupported("Stat")
-}
-
 func (s *Store) TakeToken(_ context.Context, _ string, _ string) (*storage.Token, error) {
 	return nil, unsupported("TakeToken")
 }
 
 func (s *Store) TouchAppPassword(_ context.Context, _ string, _ time.Time, _ string) error {
 	return unsupported("TouchAppPassword")
-}
-
-func (s *Store) Transfer(_ context.Context, _ storage.Transfer) (bool, error) {
-	return false, unsupported("Transfer")
 }
 
 func (s *Store) UnfinishedImportJobs(_ context.Context) ([]storage.ImportJob, error) {
@@ -394,10 +330,3 @@ func (s *Store) VerifySendingAddress(_ context.Context, _ string, _ string, _ st
 	return nil, unsupported("VerifySendingAddress")
 }
 
-func (s *Store) Walk(_ context.Context, _ string, _ string, _ func(*storage.Object) error) error {
-	return unsupported("Walk")
-}
-
-func (s *Store) WriteBatch(_ context.Context, _ []storage.BatchOp) ([]storage.BatchResult, error) {
-	return nil, unsupported("WriteBatch")
-}

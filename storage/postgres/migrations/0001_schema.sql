@@ -6,26 +6,28 @@
 -- (lower() in Go, so the rule does not depend on the cluster's locale);
 -- lists are text[] and empty lists are '{}' (read back as nil);
 -- property maps are jsonb objects; times are timestamptz (microseconds;
--- storagetest allows that precision).
+-- storagetest allows that precision). Every text column is COLLATE "C":
+-- names sort bytewise, as in Go and the bbolt backend, whatever the
+-- cluster's locale.
 
 -- Store-wide facts (e.g. what `almanac migrate` copied from and when it
 -- finished), so a move can tell a finished target from a half-copied one.
 CREATE TABLE store_meta (
-	key   text PRIMARY KEY,
-	value text NOT NULL
+	key   text COLLATE "C" PRIMARY KEY,
+	value text COLLATE "C" NOT NULL
 );
 
 -- Accounts
 CREATE TABLE accounts (
-	id               text PRIMARY KEY,
-	login            text NOT NULL,
-	login_key        text NOT NULL UNIQUE,
-	display_name     text NOT NULL DEFAULT '',
-	password_hash    text NOT NULL DEFAULT '',
+	id               text COLLATE "C" PRIMARY KEY,
+	login            text COLLATE "C" NOT NULL,
+	login_key        text COLLATE "C" NOT NULL UNIQUE,
+	display_name     text COLLATE "C" NOT NULL DEFAULT '',
+	password_hash    text COLLATE "C" NOT NULL DEFAULT '',
 	created          timestamptz NOT NULL,
-	recovery_email   text NOT NULL DEFAULT '',
-	mobile           text NOT NULL DEFAULT '',
-	totp_secret      text NOT NULL DEFAULT '',
+	recovery_email   text COLLATE "C" NOT NULL DEFAULT '',
+	mobile           text COLLATE "C" NOT NULL DEFAULT '',
+	totp_secret      text COLLATE "C" NOT NULL DEFAULT '',
 	totp_enabled     boolean NOT NULL DEFAULT false,
 	totp_last_step   bigint NOT NULL DEFAULT 0,
 	recovery_codes   text[] NOT NULL DEFAULT '{}',
@@ -42,10 +44,10 @@ CREATE INDEX accounts_mobile ON accounts (mobile) WHERE mobile <> '';
 -- a rename moves no member row.
 CREATE TABLE collections (
 	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-	owner       text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	name        text NOT NULL,
+	owner       text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	name        text COLLATE "C" NOT NULL,
 	kind        smallint NOT NULL,
-	incarnation text NOT NULL,
+	incarnation text COLLATE "C" NOT NULL,
 	seq         bigint NOT NULL DEFAULT 0,
 	pruned      bigint NOT NULL DEFAULT 0,
 	components  text[] NOT NULL DEFAULT '{}',
@@ -60,18 +62,18 @@ CREATE TABLE collections (
 -- them, so List and the time-range prefilter stay metadata-only.
 CREATE TABLE objects (
 	collection   bigint NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
-	name         text NOT NULL,
-	uid          text NOT NULL DEFAULT '',
-	component    text NOT NULL DEFAULT '',
-	content_type text NOT NULL DEFAULT '',
-	etag         text NOT NULL,
+	name         text COLLATE "C" NOT NULL,
+	uid          text COLLATE "C" NOT NULL DEFAULT '',
+	component    text COLLATE "C" NOT NULL DEFAULT '',
+	content_type text COLLATE "C" NOT NULL DEFAULT '',
+	etag         text COLLATE "C" NOT NULL,
 	size         bigint NOT NULL,
 	modified     timestamptz NOT NULL,
 	seq          bigint NOT NULL,
 	-- Span: span_start NULL = unknown; span_end NULL with a start = open.
 	span_start   timestamptz,
 	span_end     timestamptz,
-	schedule_tag text NOT NULL DEFAULT '',
+	schedule_tag text COLLATE "C" NOT NULL DEFAULT '',
 	data         bytea NOT NULL,
 	PRIMARY KEY (collection, name)
 );
@@ -86,7 +88,7 @@ CREATE INDEX objects_span ON objects (collection, span_start, span_end) WHERE sp
 -- written dates the change for PruneChanges.
 CREATE TABLE changes (
 	collection bigint NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
-	name       text NOT NULL,
+	name       text COLLATE "C" NOT NULL,
 	seq        bigint NOT NULL,
 	deleted    boolean NOT NULL,
 	written    timestamptz NOT NULL,
@@ -98,11 +100,11 @@ CREATE UNIQUE INDEX changes_seq ON changes (collection, seq);
 -- ON UPDATE CASCADE carries MoveCollection's rename to them, ON DELETE
 -- CASCADE removes them with the collection.
 CREATE TABLE links (
-	id              text PRIMARY KEY,
-	owner           text NOT NULL,
-	collection      text NOT NULL,
-	label           text NOT NULL DEFAULT '',
-	tier            text NOT NULL,
+	id              text COLLATE "C" PRIMARY KEY,
+	owner           text COLLATE "C" NOT NULL,
+	collection      text COLLATE "C" NOT NULL,
+	label           text COLLATE "C" NOT NULL DEFAULT '',
+	tier            text COLLATE "C" NOT NULL,
 	components      text[] NOT NULL DEFAULT '{}',
 	past_days       integer,
 	future_days     integer,
@@ -112,7 +114,7 @@ CREATE TABLE links (
 	version         bigint NOT NULL DEFAULT 1,
 	fetches         bigint NOT NULL DEFAULT 0,
 	last_fetched    timestamptz,
-	last_user_agent text NOT NULL DEFAULT '',
+	last_user_agent text COLLATE "C" NOT NULL DEFAULT '',
 	FOREIGN KEY (owner, collection) REFERENCES collections (owner, name) ON UPDATE CASCADE ON DELETE CASCADE
 );
 CREATE INDEX links_owner ON links (owner, created, id);
@@ -121,12 +123,12 @@ CREATE INDEX links_owner ON links (owner, created, id);
 -- collection names; writers of a home lock the account row (SELECT ...
 -- FOR UPDATE on accounts) before checking both tables.
 CREATE TABLE grants (
-	owner        text NOT NULL,
-	collection   text NOT NULL,
-	sharee       text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	access       text NOT NULL,
+	owner        text COLLATE "C" NOT NULL,
+	collection   text COLLATE "C" NOT NULL,
+	sharee       text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	access       text COLLATE "C" NOT NULL,
 	show_private boolean NOT NULL DEFAULT false,
-	mount        text NOT NULL,
+	mount        text COLLATE "C" NOT NULL,
 	props        jsonb NOT NULL DEFAULT '{}',
 	created      timestamptz NOT NULL,
 	updated      timestamptz NOT NULL,
@@ -137,21 +139,21 @@ CREATE TABLE grants (
 
 -- Security
 CREATE TABLE app_passwords (
-	id          text PRIMARY KEY,
-	owner       text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	name        text NOT NULL DEFAULT '',
-	hash        text NOT NULL,
-	scope       text NOT NULL,
+	id          text COLLATE "C" PRIMARY KEY,
+	owner       text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	name        text COLLATE "C" NOT NULL DEFAULT '',
+	hash        text COLLATE "C" NOT NULL,
+	scope       text COLLATE "C" NOT NULL,
 	created     timestamptz NOT NULL,
 	last_used   timestamptz,
-	last_client text NOT NULL DEFAULT ''
+	last_client text COLLATE "C" NOT NULL DEFAULT ''
 );
 CREATE INDEX app_passwords_owner ON app_passwords (owner, created, id);
 
 CREATE TABLE sessions (
-	id         text PRIMARY KEY,
-	account    text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	csrf       text NOT NULL DEFAULT '',
+	id         text COLLATE "C" PRIMARY KEY,
+	account    text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	csrf       text COLLATE "C" NOT NULL DEFAULT '',
 	created    timestamptz NOT NULL,
 	expires    timestamptz NOT NULL,
 	two_factor boolean NOT NULL DEFAULT false
@@ -160,56 +162,56 @@ CREATE INDEX sessions_account ON sessions (account);
 CREATE INDEX sessions_expires ON sessions (expires);
 
 CREATE TABLE tokens (
-	hash    text PRIMARY KEY,
-	account text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	purpose text NOT NULL,
-	data    text NOT NULL DEFAULT '',
+	hash    text COLLATE "C" PRIMARY KEY,
+	account text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	purpose text COLLATE "C" NOT NULL,
+	data    text COLLATE "C" NOT NULL DEFAULT '',
 	expires timestamptz NOT NULL
 );
 CREATE INDEX tokens_account ON tokens (account, purpose);
 
 -- Mail
 CREATE TABLE organizations (
-	id      text PRIMARY KEY,
-	name    text NOT NULL,
+	id      text COLLATE "C" PRIMARY KEY,
+	name    text COLLATE "C" NOT NULL,
 	created timestamptz NOT NULL
 );
 
 CREATE TABLE members (
-	org     text NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-	account text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	role    text NOT NULL,
+	org     text COLLATE "C" NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+	account text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	role    text COLLATE "C" NOT NULL,
 	PRIMARY KEY (org, account)
 );
 CREATE INDEX members_account ON members (account);
 
 CREATE TABLE mail_services (
-	id                  text PRIMARY KEY,
-	org                 text NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-	domain              text NOT NULL,
-	plan                text NOT NULL DEFAULT '',
+	id                  text COLLATE "C" PRIMARY KEY,
+	org                 text COLLATE "C" NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+	domain              text COLLATE "C" NOT NULL,
+	plan                text COLLATE "C" NOT NULL DEFAULT '',
 	alias_domains       text[] NOT NULL DEFAULT '{}',
 	created             timestamptz NOT NULL,
-	imap_host           text NOT NULL DEFAULT '',
+	imap_host           text COLLATE "C" NOT NULL DEFAULT '',
 	imap_port           integer NOT NULL DEFAULT 0,
-	imap_security       text NOT NULL DEFAULT '',
-	submission_host     text NOT NULL DEFAULT '',
+	imap_security       text COLLATE "C" NOT NULL DEFAULT '',
+	submission_host     text COLLATE "C" NOT NULL DEFAULT '',
 	submission_port     integer NOT NULL DEFAULT 0,
-	submission_security text NOT NULL DEFAULT ''
+	submission_security text COLLATE "C" NOT NULL DEFAULT ''
 );
 CREATE INDEX mail_services_org ON mail_services (org, domain);
 
 -- Every primary and alias domain, unique store-wide (lower case).
 CREATE TABLE mail_domains (
-	domain  text PRIMARY KEY,
-	service text NOT NULL REFERENCES mail_services (id) ON DELETE CASCADE
+	domain  text COLLATE "C" PRIMARY KEY,
+	service text COLLATE "C" NOT NULL REFERENCES mail_services (id) ON DELETE CASCADE
 );
 
 CREATE TABLE mailboxes (
-	service          text NOT NULL REFERENCES mail_services (id) ON DELETE CASCADE,
-	local_key        text NOT NULL,
-	local_part       text NOT NULL,
-	password_hash    text NOT NULL DEFAULT '',
+	service          text COLLATE "C" NOT NULL REFERENCES mail_services (id) ON DELETE CASCADE,
+	local_key        text COLLATE "C" NOT NULL,
+	local_part       text COLLATE "C" NOT NULL,
+	password_hash    text COLLATE "C" NOT NULL DEFAULT '',
 	created          timestamptz NOT NULL,
 	password_changed timestamptz,
 	PRIMARY KEY (service, local_key)
@@ -219,9 +221,9 @@ CREATE TABLE mailboxes (
 -- true), lower case, unique per service, so one insert decides whether a
 -- name is free. position keeps aliases in the order added.
 CREATE TABLE mail_names (
-	service   text NOT NULL,
-	name      text NOT NULL,
-	local_key text NOT NULL,
+	service   text COLLATE "C" NOT NULL,
+	name      text COLLATE "C" NOT NULL,
+	local_key text COLLATE "C" NOT NULL,
 	alias     boolean NOT NULL,
 	position  bigint GENERATED ALWAYS AS IDENTITY,
 	PRIMARY KEY (service, name),
@@ -230,9 +232,9 @@ CREATE TABLE mail_names (
 CREATE INDEX mail_names_mailbox ON mail_names (service, local_key, position);
 
 CREATE TABLE mailbox_links (
-	service   text NOT NULL,
-	local_key text NOT NULL,
-	account   text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	service   text COLLATE "C" NOT NULL,
+	local_key text COLLATE "C" NOT NULL,
+	account   text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
 	rights    text[] NOT NULL DEFAULT '{}',
 	created   timestamptz NOT NULL,
 	PRIMARY KEY (service, local_key, account),
@@ -244,9 +246,9 @@ CREATE INDEX mailbox_links_account ON mailbox_links (account, service, local_key
 -- its nested sources and folders are one jsonb document, written whole
 -- by UpdateImportJob under SELECT ... FOR UPDATE.
 CREATE TABLE import_jobs (
-	id      text PRIMARY KEY,
-	owner   text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	state   text NOT NULL,
+	id      text COLLATE "C" PRIMARY KEY,
+	owner   text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	state   text COLLATE "C" NOT NULL,
 	created timestamptz NOT NULL,
 	record  jsonb NOT NULL
 );
@@ -257,12 +259,12 @@ CREATE INDEX import_jobs_unfinished ON import_jobs (created, id)
 -- Responders: settings as one jsonb document (storage.ResponderSettings),
 -- keys and flags as columns. At most one active responder per mailbox.
 CREATE TABLE responders (
-	service   text NOT NULL,
-	local_key text NOT NULL,
-	id        text NOT NULL,
+	service   text COLLATE "C" NOT NULL,
+	local_key text COLLATE "C" NOT NULL,
+	id        text COLLATE "C" NOT NULL,
 	active    boolean NOT NULL DEFAULT false,
-	handle    text NOT NULL,
-	template  text NOT NULL DEFAULT '',
+	handle    text COLLATE "C" NOT NULL,
+	template  text COLLATE "C" NOT NULL DEFAULT '',
 	settings  jsonb NOT NULL,
 	created   timestamptz NOT NULL,
 	updated   timestamptz NOT NULL,
@@ -272,8 +274,8 @@ CREATE TABLE responders (
 CREATE UNIQUE INDEX responders_one_active ON responders (service, local_key) WHERE active;
 
 CREATE TABLE responder_templates (
-	service    text NOT NULL REFERENCES mail_services (id) ON DELETE CASCADE,
-	id         text NOT NULL,
+	service    text COLLATE "C" NOT NULL REFERENCES mail_services (id) ON DELETE CASCADE,
+	id         text COLLATE "C" NOT NULL,
 	is_default boolean NOT NULL DEFAULT false,
 	settings   jsonb NOT NULL,
 	created    timestamptz NOT NULL,
@@ -283,9 +285,9 @@ CREATE TABLE responder_templates (
 CREATE UNIQUE INDEX responder_templates_one_default ON responder_templates (service) WHERE is_default;
 
 CREATE TABLE sending_addresses (
-	account      text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-	address      text NOT NULL,
-	code_hash    text NOT NULL DEFAULT '',
+	account      text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+	address      text COLLATE "C" NOT NULL,
+	code_hash    text COLLATE "C" NOT NULL DEFAULT '',
 	code_expires timestamptz,
 	verified     timestamptz,
 	created      timestamptz NOT NULL,
