@@ -13,19 +13,19 @@ import (
 	"almanac/storage"
 )
 
-const accountColumns = `id, login, display_name, password_hash, created, recovery_email, mobile,
-	totp_secret, totp_enabled, totp_last_step, recovery_codes, password_changed, admin, disabled`
+const accountColumns = `id, login, display_name, password_hash, created, created_ns, recovery_email, mobile,
+	totp_secret, totp_enabled, totp_last_step, recovery_codes, password_changed, password_changed_ns, admin, disabled`
 
 func scanAccount(row pgx.Row) (*storage.Account, error) {
 	var a storage.Account
-	var pc *time.Time
-	err := row.Scan(&a.ID, &a.Login, &a.DisplayName, &a.PasswordHash, &a.Created, &a.RecoveryEmail, &a.Mobile,
-		&a.TOTPSecret, &a.TOTPEnabled, &a.TOTPLastStep, &a.RecoveryCodes, &pc, &a.Admin, &a.Disabled)
+	var created, pc nsTime
+	err := row.Scan(&a.ID, &a.Login, &a.DisplayName, &a.PasswordHash, &created.t, &created.ns, &a.RecoveryEmail, &a.Mobile,
+		&a.TOTPSecret, &a.TOTPEnabled, &a.TOTPLastStep, &a.RecoveryCodes, &pc.t, &pc.ns, &a.Admin, &a.Disabled)
 	if err != nil {
 		return nil, err
 	}
-	a.Created = a.Created.UTC()
-	a.PasswordChanged = fromPtime(pc)
+	a.Created = created.time()
+	a.PasswordChanged = pc.time()
 	a.RecoveryCodes = fromList(a.RecoveryCodes)
 	return &a, nil
 }
@@ -44,19 +44,21 @@ func (s *Store) CreateAccount(ctx context.Context, a *storage.Account) error {
 	if a.Login == "" {
 		return wrap(op, errors.New("empty login"))
 	}
-	created := a.Created.UTC().Truncate(time.Microsecond)
+	created := a.Created.UTC()
 	if a.Created.IsZero() {
 		created = now()
 	}
+	ct, cns := split(created)
+	pt, pns := split(a.PasswordChanged)
 	id := a.ID
 	for {
 		if a.ID == "" {
 			id = randomID(10)
 		}
 		_, err := s.pool.Exec(ctx, `INSERT INTO accounts (`+accountColumns+`, login_key)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-			id, a.Login, a.DisplayName, a.PasswordHash, created, a.RecoveryEmail, a.Mobile,
-			a.TOTPSecret, a.TOTPEnabled, a.TOTPLastStep, list(a.RecoveryCodes), ptime(a.PasswordChanged),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			id, a.Login, a.DisplayName, a.PasswordHash, ct, cns, a.RecoveryEmail, a.Mobile,
+			a.TOTPSecret, a.TOTPEnabled, a.TOTPLastStep, list(a.RecoveryCodes), pt, pns,
 			a.Admin, a.Disabled, loginKey(a.Login))
 		switch {
 		case err == nil:
@@ -113,11 +115,12 @@ func writeAccount(ctx context.Context, tx pgx.Tx, a *storage.Account) error {
 	if a.Login == "" {
 		return errors.New("empty login")
 	}
+	pt, pns := split(a.PasswordChanged)
 	_, err := tx.Exec(ctx, `UPDATE accounts SET login = $2, login_key = $3, display_name = $4, password_hash = $5,
 		recovery_email = $6, mobile = $7, totp_secret = $8, totp_enabled = $9, totp_last_step = $10,
-		recovery_codes = $11, password_changed = $12, admin = $13, disabled = $14 WHERE id = $1`,
+		recovery_codes = $11, password_changed = $12, password_changed_ns = $13, admin = $14, disabled = $15 WHERE id = $1`,
 		a.ID, a.Login, loginKey(a.Login), a.DisplayName, a.PasswordHash, a.RecoveryEmail, a.Mobile,
-		a.TOTPSecret, a.TOTPEnabled, a.TOTPLastStep, list(a.RecoveryCodes), ptime(a.PasswordChanged), a.Admin, a.Disabled)
+		a.TOTPSecret, a.TOTPEnabled, a.TOTPLastStep, list(a.RecoveryCodes), pt, pns, a.Admin, a.Disabled)
 	if isUnique(err, "accounts_login_key_key") {
 		return fmt.Errorf("login %q: %w", a.Login, storage.ErrExists)
 	}

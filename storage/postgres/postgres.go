@@ -250,3 +250,32 @@ func fromList(s []string) []string {
 	}
 	return s
 }
+
+// split is a caller's instant as its two columns: the microseconds
+// timestamptz keeps (NULL for the zero time) and the nanoseconds below
+// them, so that it reads back exactly.
+func split(t time.Time) (*time.Time, int16) {
+	if t.IsZero() {
+		return nil, 0
+	}
+	t = t.UTC()
+	us := t.Truncate(time.Microsecond)
+	return &us, int16(t.Sub(us))
+}
+
+// join is split's inverse.
+func join(t *time.Time, ns int16) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC().Add(time.Duration(ns))
+}
+
+// nsTime scans a column pair written by split.
+type nsTime struct {
+	t  *time.Time
+	ns int16
+}
+
+func (n *nsTime) dest() []any     { return []any{&n.t, &n.ns} }
+func (n *nsTime) time() time.Time { return join(n.t, n.ns) }

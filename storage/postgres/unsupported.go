@@ -22,20 +22,8 @@ func (s *Store) AddFetches(_ context.Context, _ []storage.FetchStat) error {
 	return unsupported("AddFetches")
 }
 
-func (s *Store) AppPassword(_ context.Context, _ string) (*storage.AppPassword, error) {
-	return nil, unsupported("AppPassword")
-}
-
-func (s *Store) AppPasswords(_ context.Context, _ string) ([]storage.AppPassword, error) {
-	return nil, unsupported("AppPasswords")
-}
-
 func (s *Store) Check(_ context.Context, _ func(storage.Problem)) (storage.CheckStats, error) {
 	return storage.CheckStats{}, unsupported("Check")
-}
-
-func (s *Store) CreateAppPassword(_ context.Context, _ *storage.AppPassword) error {
-	return unsupported("CreateAppPassword")
 }
 
 func (s *Store) CreateImportJob(_ context.Context, _ *storage.ImportJob) error {
@@ -64,22 +52,6 @@ func (s *Store) CreateResponderTemplate(_ context.Context, _ *storage.ResponderT
 
 func (s *Store) CreateResponders(_ context.Context, _ []storage.Responder, _ int) error {
 	return unsupported("CreateResponders")
-}
-
-func (s *Store) CreateSession(_ context.Context, _ *storage.Session) error {
-	return unsupported("CreateSession")
-}
-
-func (s *Store) CreateToken(_ context.Context, _ *storage.Token) error {
-	return unsupported("CreateToken")
-}
-
-func (s *Store) DeleteAppPassword(_ context.Context, _ string, _ string) error {
-	return unsupported("DeleteAppPassword")
-}
-
-func (s *Store) DeleteAppPasswords(_ context.Context, _ string) error {
-	return unsupported("DeleteAppPasswords")
 }
 
 func (s *Store) DeleteGrant(_ context.Context, _ string, _ string, _ string) error {
@@ -120,18 +92,6 @@ func (s *Store) DeleteResponderTemplate(_ context.Context, _ string, _ string) e
 
 func (s *Store) DeleteSendingAddress(_ context.Context, _ string, _ string) error {
 	return unsupported("DeleteSendingAddress")
-}
-
-func (s *Store) DeleteSession(_ context.Context, _ string) error {
-	return unsupported("DeleteSession")
-}
-
-func (s *Store) DeleteSessions(_ context.Context, _ string, _ string) error {
-	return unsupported("DeleteSessions")
-}
-
-func (s *Store) DeleteTokens(_ context.Context, _ string, _ string) error {
-	return unsupported("DeleteTokens")
 }
 
 func (s *Store) Grant(_ context.Context, _ string, _ string, _ string) (*storage.Grant, error) {
@@ -274,10 +234,6 @@ func (s *Store) SendingAddresses(_ context.Context, _ string) ([]storage.Sending
 	return nil, unsupported("SendingAddresses")
 }
 
-func (s *Store) Session(_ context.Context, _ string) (*storage.Session, error) {
-	return nil, unsupported("Session")
-}
-
 func (s *Store) SetMailEndpoints(_ context.Context, _ string, _ storage.MailEndpoint, _ storage.MailEndpoint) (*storage.MailService, error) {
 	return nil, unsupported("SetMailEndpoints")
 }
@@ -292,14 +248,6 @@ func (s *Store) SetResponderActive(_ context.Context, _ string, _ string, _ stri
 
 func (s *Store) Snapshot(_ context.Context) (storage.Snapshot, error) {
 	return nil, unsupported("Snapshot")
-}
-
-func (s *Store) TakeToken(_ context.Context, _ string, _ string) (*storage.Token, error) {
-	return nil, unsupported("TakeToken")
-}
-
-func (s *Store) TouchAppPassword(_ context.Context, _ string, _ time.Time, _ string) error {
-	return unsupported("TouchAppPassword")
 }
 
 func (s *Store) UnfinishedImportJobs(_ context.Context) ([]storage.ImportJob, error) {
@@ -329,4 +277,3 @@ func (s *Store) UpdateResponderTemplate(_ context.Context, _ *storage.ResponderT
 func (s *Store) VerifySendingAddress(_ context.Context, _ string, _ string, _ string, _ time.Time) (*storage.SendingAddress, error) {
 	return nil, unsupported("VerifySendingAddress")
 }
-

@@ -6,7 +6,11 @@
 -- (lower() in Go, so the rule does not depend on the cluster's locale);
 -- lists are text[] and empty lists are '{}' (read back as nil);
 -- property maps are jsonb objects; times are timestamptz (microseconds;
--- storagetest allows that precision). Every text column is COLLATE "C":
+-- storagetest allows that precision for what the store stamps itself).
+-- An instant a caller gives (an expiry, a last use, an explicit creation
+-- time) must read back exactly, so it has a companion <column>_ns with
+-- the nanoseconds below the microsecond, compared as a row
+-- ((expires, expires_ns) > ($1, $2)). Every text column is COLLATE "C":
 -- names sort bytewise, as in Go and the bbolt backend, whatever the
 -- cluster's locale.
 
@@ -25,6 +29,7 @@ CREATE TABLE accounts (
 	display_name     text COLLATE "C" NOT NULL DEFAULT '',
 	password_hash    text COLLATE "C" NOT NULL DEFAULT '',
 	created          timestamptz NOT NULL,
+	created_ns       smallint NOT NULL DEFAULT 0,
 	recovery_email   text COLLATE "C" NOT NULL DEFAULT '',
 	mobile           text COLLATE "C" NOT NULL DEFAULT '',
 	totp_secret      text COLLATE "C" NOT NULL DEFAULT '',
@@ -32,6 +37,7 @@ CREATE TABLE accounts (
 	totp_last_step   bigint NOT NULL DEFAULT 0,
 	recovery_codes   text[] NOT NULL DEFAULT '{}',
 	password_changed timestamptz,
+	password_changed_ns smallint NOT NULL DEFAULT 0,
 	admin            boolean NOT NULL DEFAULT false,
 	disabled         boolean NOT NULL DEFAULT false
 );
@@ -109,11 +115,13 @@ CREATE TABLE links (
 	past_days       integer,
 	future_days     integer,
 	expires         timestamptz,
+	expires_ns      smallint NOT NULL DEFAULT 0,
 	created         timestamptz NOT NULL,
 	updated         timestamptz NOT NULL,
 	version         bigint NOT NULL DEFAULT 1,
 	fetches         bigint NOT NULL DEFAULT 0,
 	last_fetched    timestamptz,
+	last_fetched_ns smallint NOT NULL DEFAULT 0,
 	last_user_agent text COLLATE "C" NOT NULL DEFAULT '',
 	FOREIGN KEY (owner, collection) REFERENCES collections (owner, name) ON UPDATE CASCADE ON DELETE CASCADE
 );
@@ -146,6 +154,7 @@ CREATE TABLE app_passwords (
 	scope       text COLLATE "C" NOT NULL,
 	created     timestamptz NOT NULL,
 	last_used   timestamptz,
+	last_used_ns smallint NOT NULL DEFAULT 0,
 	last_client text COLLATE "C" NOT NULL DEFAULT ''
 );
 CREATE INDEX app_passwords_owner ON app_passwords (owner, created, id);
@@ -156,6 +165,7 @@ CREATE TABLE sessions (
 	csrf       text COLLATE "C" NOT NULL DEFAULT '',
 	created    timestamptz NOT NULL,
 	expires    timestamptz NOT NULL,
+	expires_ns smallint NOT NULL DEFAULT 0,
 	two_factor boolean NOT NULL DEFAULT false
 );
 CREATE INDEX sessions_account ON sessions (account);
@@ -166,7 +176,8 @@ CREATE TABLE tokens (
 	account text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
 	purpose text COLLATE "C" NOT NULL,
 	data    text COLLATE "C" NOT NULL DEFAULT '',
-	expires timestamptz NOT NULL
+	expires timestamptz NOT NULL,
+	expires_ns smallint NOT NULL DEFAULT 0
 );
 CREATE INDEX tokens_account ON tokens (account, purpose);
 
@@ -174,7 +185,8 @@ CREATE INDEX tokens_account ON tokens (account, purpose);
 CREATE TABLE organizations (
 	id      text COLLATE "C" PRIMARY KEY,
 	name    text COLLATE "C" NOT NULL,
-	created timestamptz NOT NULL
+	created timestamptz NOT NULL,
+	created_ns smallint NOT NULL DEFAULT 0
 );
 
 CREATE TABLE members (
@@ -192,6 +204,7 @@ CREATE TABLE mail_services (
 	plan                text COLLATE "C" NOT NULL DEFAULT '',
 	alias_domains       text[] NOT NULL DEFAULT '{}',
 	created             timestamptz NOT NULL,
+	created_ns          smallint NOT NULL DEFAULT 0,
 	imap_host           text COLLATE "C" NOT NULL DEFAULT '',
 	imap_port           integer NOT NULL DEFAULT 0,
 	imap_security       text COLLATE "C" NOT NULL DEFAULT '',
@@ -213,7 +226,9 @@ CREATE TABLE mailboxes (
 	local_part       text COLLATE "C" NOT NULL,
 	password_hash    text COLLATE "C" NOT NULL DEFAULT '',
 	created          timestamptz NOT NULL,
+	created_ns       smallint NOT NULL DEFAULT 0,
 	password_changed timestamptz,
+	password_changed_ns smallint NOT NULL DEFAULT 0,
 	PRIMARY KEY (service, local_key)
 );
 
@@ -289,7 +304,9 @@ CREATE TABLE sending_addresses (
 	address      text COLLATE "C" NOT NULL,
 	code_hash    text COLLATE "C" NOT NULL DEFAULT '',
 	code_expires timestamptz,
+	code_expires_ns smallint NOT NULL DEFAULT 0,
 	verified     timestamptz,
+	verified_ns  smallint NOT NULL DEFAULT 0,
 	created      timestamptz NOT NULL,
 	PRIMARY KEY (account, address)
 );
