@@ -18,20 +18,12 @@ func (s *Store) AddAlias(_ context.Context, _ string, _ string, _ string, _ int)
 	return unsupported("AddAlias")
 }
 
-func (s *Store) AddFetches(_ context.Context, _ []storage.FetchStat) error {
-	return unsupported("AddFetches")
-}
-
 func (s *Store) Check(_ context.Context, _ func(storage.Problem)) (storage.CheckStats, error) {
 	return storage.CheckStats{}, unsupported("Check")
 }
 
 func (s *Store) CreateImportJob(_ context.Context, _ *storage.ImportJob) error {
 	return unsupported("CreateImportJob")
-}
-
-func (s *Store) CreateLink(_ context.Context, _ *storage.Link) error {
-	return unsupported("CreateLink")
 }
 
 func (s *Store) CreateMailService(_ context.Context, _ *storage.MailService) error {
@@ -56,10 +48,6 @@ func (s *Store) CreateResponders(_ context.Context, _ []storage.Responder, _ int
 
 func (s *Store) DeleteGrant(_ context.Context, _ string, _ string, _ string) error {
 	return unsupported("DeleteGrant")
-}
-
-func (s *Store) DeleteLink(_ context.Context, _ string) error {
-	return unsupported("DeleteLink")
 }
 
 func (s *Store) DeleteMailService(_ context.Context, _ string) error {
@@ -116,14 +104,6 @@ func (s *Store) ImportJob(_ context.Context, _ string) (*storage.ImportJob, erro
 
 func (s *Store) ImportJobsOf(_ context.Context, _ string) ([]storage.ImportJob, error) {
 	return nil, unsupported("ImportJobsOf")
-}
-
-func (s *Store) Link(_ context.Context, _ string) (*storage.Link, error) {
-	return nil, unsupported("Link")
-}
-
-func (s *Store) ListLinks(_ context.Context, _ string) ([]storage.Link, error) {
-	return nil, unsupported("ListLinks")
 }
 
 func (s *Store) MailExport(_ context.Context) ([]storage.MailService, map[string][]storage.Mailbox, error) {
@@ -202,10 +182,6 @@ func (s *Store) RemoveAlias(_ context.Context, _ string, _ string, _ string) err
 	return unsupported("RemoveAlias")
 }
 
-func (s *Store) ReplaceLink(_ context.Context, _ string, _ *storage.Link) error {
-	return unsupported("ReplaceLink")
-}
-
 func (s *Store) ResetResponder(_ context.Context, _ string, _ string, _ string, _ string) (*storage.Responder, error) {
 	return nil, unsupported("ResetResponder")
 }
@@ -256,10 +232,6 @@ func (s *Store) UnfinishedImportJobs(_ context.Context) ([]storage.ImportJob, er
 
 func (s *Store) UpdateImportJob(_ context.Context, _ string, _ func(*storage.ImportJob) error) (*storage.ImportJob, error) {
 	return nil, unsupported("UpdateImportJob")
-}
-
-func (s *Store) UpdateLink(_ context.Context, _ *storage.Link) error {
-	return unsupported("UpdateLink")
 }
 
 func (s *Store) UpdateMailService(_ context.Context, _ *storage.MailService) error {
