@@ -46,10 +46,6 @@ func (s *Store) CreateResponders(_ context.Context, _ []storage.Responder, _ int
 	return unsupported("CreateResponders")
 }
 
-func (s *Store) DeleteGrant(_ context.Context, _ string, _ string, _ string) error {
-	return unsupported("DeleteGrant")
-}
-
 func (s *Store) DeleteMailService(_ context.Context, _ string) error {
 	return unsupported("DeleteMailService")
 }
@@ -80,22 +76,6 @@ func (s *Store) DeleteResponderTemplate(_ context.Context, _ string, _ string) e
 
 func (s *Store) DeleteSendingAddress(_ context.Context, _ string, _ string) error {
 	return unsupported("DeleteSendingAddress")
-}
-
-func (s *Store) Grant(_ context.Context, _ string, _ string, _ string) (*storage.Grant, error) {
-	return nil, unsupported("Grant")
-}
-
-func (s *Store) GrantByMount(_ context.Context, _ string, _ string) (*storage.Grant, error) {
-	return nil, unsupported("GrantByMount")
-}
-
-func (s *Store) GrantsOf(_ context.Context, _ string, _ string) ([]storage.Grant, error) {
-	return nil, unsupported("GrantsOf")
-}
-
-func (s *Store) GrantsTo(_ context.Context, _ string) ([]storage.Grant, error) {
-	return nil, unsupported("GrantsTo")
 }
 
 func (s *Store) ImportJob(_ context.Context, _ string) (*storage.ImportJob, error) {
@@ -156,14 +136,6 @@ func (s *Store) Organization(_ context.Context, _ string) (*storage.Organization
 
 func (s *Store) OrganizationsOf(_ context.Context, _ string) ([]storage.Organization, error) {
 	return nil, unsupported("OrganizationsOf")
-}
-
-func (s *Store) PatchGrantProps(_ context.Context, _ string, _ string, _ map[string]string, _ []string) (*storage.Grant, error) {
-	return nil, unsupported("PatchGrantProps")
-}
-
-func (s *Store) PutGrant(_ context.Context, _ *storage.Grant) error {
-	return unsupported("PutGrant")
 }
 
 func (s *Store) PutMailboxLink(_ context.Context, _ *storage.MailboxLink) error {
