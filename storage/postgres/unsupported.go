@@ -18,10 +18,6 @@ func (s *Store) Check(_ context.Context, _ func(storage.Problem)) (storage.Check
 	return storage.CheckStats{}, unsupported("Check")
 }
 
-func (s *Store) CreateImportJob(_ context.Context, _ *storage.ImportJob) error {
-	return unsupported("CreateImportJob")
-}
-
 func (s *Store) CreateResponderTemplate(_ context.Context, _ *storage.ResponderTemplate, _ int) error {
 	return unsupported("CreateResponderTemplate")
 }
@@ -40,14 +36,6 @@ func (s *Store) DeleteResponderTemplate(_ context.Context, _ string, _ string) e
 
 func (s *Store) DeleteSendingAddress(_ context.Context, _ string, _ string) error {
 	return unsupported("DeleteSendingAddress")
-}
-
-func (s *Store) ImportJob(_ context.Context, _ string) (*storage.ImportJob, error) {
-	return nil, unsupported("ImportJob")
-}
-
-func (s *Store) ImportJobsOf(_ context.Context, _ string) ([]storage.ImportJob, error) {
-	return nil, unsupported("ImportJobsOf")
 }
 
 func (s *Store) PutSendingAddress(_ context.Context, _ *storage.SendingAddress, _ int) error {
@@ -84,14 +72,6 @@ func (s *Store) SetResponderActive(_ context.Context, _ string, _ string, _ stri
 
 func (s *Store) Snapshot(_ context.Context) (storage.Snapshot, error) {
 	return nil, unsupported("Snapshot")
-}
-
-func (s *Store) UnfinishedImportJobs(_ context.Context) ([]storage.ImportJob, error) {
-	return nil, unsupported("UnfinishedImportJobs")
-}
-
-func (s *Store) UpdateImportJob(_ context.Context, _ string, _ func(*storage.ImportJob) error) (*storage.ImportJob, error) {
-	return nil, unsupported("UpdateImportJob")
 }
 
 func (s *Store) UpdateResponder(_ context.Context, _ *storage.Responder) error {
