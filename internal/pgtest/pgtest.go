@@ -13,7 +13,14 @@
 // ALMANAC_INTEROP=1 (package tooltest's rule).
 //
 // Each call of URL creates a fresh database, dropped (WITH (FORCE)) when
-// the test ends, so tests may run in parallel on one cluster. A package
+// the test ends, so tests may run in parallel on one cluster. CREATE
+// DATABASE copies a template of several megabytes, a few hundred
+// milliseconds on a loaded machine; a suite that opens hundreds of
+// stores (storagetest) uses SchemaURL instead: a fresh schema in one
+// database shared by the test binary, selected by the connection's
+// search_path, which isolates everything a store creates by unqualified
+// name. What is per database (advisory locks, LISTEN/NOTIFY channels)
+// is shared between schemas, so tests of those use URL. A package
 // that uses the cluster calls Main from its TestMain, which stops the
 // cluster and removes its directory after the tests; the postgres
 // process also gets SIGTERM if the test binary dies first.
@@ -65,6 +72,9 @@ type cluster struct {
 // for them, if any. Call it from TestMain: os.Exit(pgtest.Main(m)).
 func Main(m *testing.M) int {
 	code := m.Run()
+	for _, drop := range sharedDrops {
+		drop()
+	}
 	Stop()
 	return code
 }
@@ -116,6 +126,71 @@ func URL(t testing.TB) string {
 	})
 	return withDatabase(base, name)
 }
+
+var (
+	sharedMu sync.Mutex
+	shared   string // URL of the database SchemaURL's schemas live in
+)
+
+// SchemaURL returns the URL of a new, empty schema for t, in a database
+// shared by the test binary and selected through search_path; the
+// schema is dropped when t ends. It skips t like URL.
+func SchemaURL(t testing.TB) string {
+	t.Helper()
+	sharedMu.Lock()
+	if shared == "" {
+		base, err := server()
+		if err != nil {
+			sharedMu.Unlock()
+			if missing {
+				tooltest.Missing(t, "postgres", "postgresql")
+			}
+			t.Fatalf("pgtest: %v", err)
+		}
+		name := "shared_" + randomHex(8)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = admin(ctx, base, "CREATE DATABASE "+name)
+		cancel()
+		if err != nil {
+			sharedMu.Unlock()
+			t.Fatalf("pgtest: create database: %v", err)
+		}
+		shared = withDatabase(base, name)
+		sharedDrops = append(sharedDrops, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = admin(ctx, base, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		})
+	}
+	db := shared
+	sharedMu.Unlock()
+	schema := "s_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := admin(ctx, db, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("pgtest: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := admin(ctx, db, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("pgtest: drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	q := u.Query()
+	// pgx sends unknown parameters as run-time settings.
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// sharedDrops drop the shared databases when an external server is
+// used (a throw-away cluster goes away whole).
+var sharedDrops []func()
 
 func admin(ctx context.Context, base, sql string) error {
 	conn, err := pgx.Connect(ctx, base)

@@ -39,3 +39,36 @@ func TestURL_SeparateDatabases(t *testing.T) {
 		t.Fatalf("table of one database seen in the other")
 	}
 }
+
+// Schemas of the shared database are separate too: the search_path
+// makes unqualified names land in each test's own schema.
+func TestSchemaURL_Separate(t *testing.T) {
+	ctx := context.Background()
+	a, b := SchemaURL(t), SchemaURL(t)
+	ca, err := pgx.Connect(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ca.Close(ctx)
+	if _, err := ca.Exec(ctx, "CREATE TABLE x (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	cb, err := pgx.Connect(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cb.Close(ctx)
+	if _, err := cb.Exec(ctx, "CREATE TABLE x (v int)"); err != nil {
+		t.Fatalf("the same name in another schema: %v", err)
+	}
+	if _, err := cb.Exec(ctx, "INSERT INTO x VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := ca.QueryRow(ctx, "SELECT count(*) FROM x").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("a row written in one schema is seen in the other")
+	}
+}

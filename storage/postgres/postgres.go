@@ -185,12 +185,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-// unsupported is the error of a method not yet implemented on
-// PostgreSQL (see doc.go: where the work stopped).
-func unsupported(method string) error {
-	return fmt.Errorf("storage/postgres: %s: %w", method, errors.ErrUnsupported)
-}
-
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -220,21 +214,6 @@ func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // now is the time a write stamps, at the microsecond precision
 // timestamptz keeps, so what a write returns equals what reads return.
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
-// ptime maps the zero time to NULL.
-func ptime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func fromPtime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
-}
 
 // list maps nil to an empty array (the columns are NOT NULL) and back.
 func list(s []string) []string {

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
@@ -14,7 +15,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func openTest(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), pgtest.URL(t), Options{MaxConns: 4})
+	s, err := Open(context.Background(), pgtest.SchemaURL(t), Options{MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,4 +27,18 @@ func openTest(t *testing.T) *Store {
 // errors.ErrUnsupported (doc.go lists them).
 func TestStore(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return openTest(t) })
+}
+
+// TestMaintenance runs storagetest's Check and Snapshot suite; restore
+// loads a snapshot into a database of its own.
+func TestMaintenance(t *testing.T) {
+	storagetest.RunMaintenance(t, func(t *testing.T) storage.Store { return openTest(t) },
+		func(t *testing.T, snapshot []byte) storage.Store {
+			s, err := Restore(context.Background(), pgtest.SchemaURL(t), bytes.NewReader(snapshot), Options{MaxConns: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
 }
