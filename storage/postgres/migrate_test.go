@@ -1,11 +1,13 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"testing"
 
 	"almanac/internal/pgtest"
+	"almanac/storage"
 )
 
 // Servers starting together on a new database apply the migrations
@@ -61,5 +63,45 @@ func TestOpen_NewerSchemaRefused(t *testing.T) {
 	if s, err := Open(context.Background(), url, Options{}); err == nil {
 		s.Close()
 		t.Fatal("Open of a newer schema succeeded")
+	}
+}
+
+// Restore refuses a database that holds data and leaves it as it was.
+func TestRestore_RefusesNonEmpty(t *testing.T) {
+	ctx := context.Background()
+	src := openTest(t)
+	defer src.Close()
+	if err := src.CreateAccount(ctx, &storage.Account{ID: "jane", Login: "jane@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := src.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := snap.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	snap.Close()
+
+	url := pgtest.SchemaURL(t)
+	dst, err := Open(ctx, url, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if err := dst.CreateAccount(ctx, &storage.Account{ID: "bob", Login: "bob@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Restore(ctx, url, bytes.NewReader(buf.Bytes()), Options{}); err == nil {
+		s.Close()
+		t.Fatal("Restore into a database with an account succeeded")
+	}
+	accounts, err := dst.ListAccounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) != 1 || accounts[0].ID != "bob" {
+		t.Fatalf("accounts after a refused restore: %+v", accounts)
 	}
 }
