@@ -1,6 +1,8 @@
 package caldav
 
 import (
+	"time"
+
 	aical "almanac/internal/ical"
 	"almanac/storage"
 )
@@ -24,13 +26,14 @@ func SetBudgetHook(fn func(h *Calendars, b *aical.Budget)) (restore func()) {
 // PutObjectOf returns the write a PUT of data makes: UID, component and
 // span computed as the handler computes them.
 func PutObjectOf(owner, coll, name string, data []byte) (storage.PutObject, error) {
-	info, err := aical.ValidateObject(data)
+	b := aical.NewBudget(aical.ObjectWork)
+	info, err := aical.ValidateObjectWithin(data, b)
 	if err != nil {
 		return storage.PutObject{}, err
 	}
 	return storage.PutObject{
 		Owner: owner, Collection: coll, Name: name,
 		UID: info.UID, Component: info.Component, ContentType: "text/calendar",
-		Span: objectSpan(info.Span), Data: data,
+		Span: objectSpan(info.Span), Timeline: objectTimeline(info, b, time.Now()), Data: data,
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"almanac/internal/dav"
 	"almanac/internal/davtree"
@@ -17,6 +18,7 @@ type Calendars struct {
 	store        storage.DAV
 	logger       *slog.Logger
 	maxInstances int
+	clock        func() time.Time
 }
 
 // Options configures Calendars.
@@ -26,12 +28,15 @@ type Options struct {
 	// expand or a free-busy report walks (0: 10,000). Objects with more
 	// are stored all the same; only answers are bounded.
 	MaxInstances int
+	// Now is the clock the stored timelines' horizons are set by (tests);
+	// nil: time.Now.
+	Now func() time.Time
 }
 
 // New returns the calendar kind; serve it with davtree.New. Requests must
 // carry an authenticated account (auth.Middleware).
 func New(store storage.DAV, opts Options) *Calendars {
-	h := &Calendars{store: store, logger: opts.Logger, maxInstances: opts.MaxInstances}
+	h := &Calendars{store: store, logger: opts.Logger, maxInstances: opts.MaxInstances, clock: opts.Now}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}

@@ -11,11 +11,12 @@ import (
 
 // Ingest validates a calendar object resource (RFC 4791 4.1, the 5.3.2.1
 // preconditions) and computes what is stored with it: UID, component
-// type and span. All of it runs under one work budget (objectBudget); an
+// type, span and timeline. All of it runs under one work budget (objectBudget); an
 // object that costs more to check is refused with
 // CALDAV:valid-calendar-data.
 func (h *Calendars) Ingest(c *storage.Collection, data []byte) (storage.PutObject, error) {
-	info, err := aical.ValidateObjectWithin(data, h.objectBudget())
+	b := h.objectBudget()
+	info, err := aical.ValidateObjectWithin(data, b)
 	if err != nil {
 		var ve *aical.ValidationError
 		if errors.As(err, &ve) {
@@ -36,6 +37,7 @@ func (h *Calendars) Ingest(c *storage.Collection, data []byte) (storage.PutObjec
 		Component:   info.Component,
 		ContentType: "text/calendar",
 		Span:        span,
+		Timeline:    objectTimeline(info, b, h.now()),
 	}, nil
 }
 

@@ -25,9 +25,11 @@ import (
 // (davtree.Target.QueryScope) and answers with the members' own URLs.
 //
 // When every way the filter can match needs a component in a time range
-// (queryWindow), the members are listed without their bytes and only
-// those whose stored span may overlap that window are read, parsed and
-// matched; the others cannot match. Otherwise every member is.
+// (queryWindow), the calendar's time index is searched (timePlan): a
+// member whose stored periods answer is reported from its metadata, and
+// only the others whose periods or span may overlap that window are
+// read, parsed and matched; the rest cannot match. Otherwise every
+// member is read.
 func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Target, body []byte) error {
 	// Without a Depth header the query is about the members: RFC 4918
 	// would default to 0, but scripts and some clients omit the header
@@ -125,9 +127,14 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 		case !windowed:
 			err = ct.Walk(ctx, visit)
 		default:
-			// List runs its callback outside any read transaction, so
-			// the candidate can be read right there.
-			err = ct.List(ctx, func(m *storage.ObjectMeta) error {
+			// Between runs its callback outside any read transaction,
+			// so a candidate can be read right there.
+			pl := newTimePlan(&f, rs, re, loc, !data)
+			err = ct.Between(ctx, pl.query(), func(m *storage.ObjectMeta) error {
+				if pl.verdict(m.Name) == verdictMatch {
+					src.Meta, src.Data = m, nil
+					return ms.Propfind(ct.MemberHref(m.Name), pf, src)
+				}
 				if !m.Span.Overlaps(rs, re) {
 					return nil
 				}

@@ -50,9 +50,16 @@
 //   - A rendering (conversion or property selection) that fails on a
 //     stored card sends the stored bytes, logged, rather than a partial
 //     card or a failed report.
-//   - addressbook-query parses every card of the collection: vCards are
-//     small and have no time index to prefilter with (measured in
-//     bench_test.go on 10,000 cards). A missing or invalid filter is 403
+//   - addressbook-query reads every card of the collection, but parses
+//     only the properties its prop-filters name (internal/vcard
+//     ParseSelected: the other lines are unfolded and checked for UTF-8,
+//     not split); a card that matches those is then parsed whole and
+//     matched again, so the answer is exactly the full matcher's
+//     (TestMatchCardEqualsFullMatch, a property test over random cards
+//     and filters; run it with a large -count). No index is stored: the
+//     scan costs a fraction of a full parse (bench_test.go, 10,000 and
+//     100,000 cards) and stays right whatever properties a filter names.
+//     A missing or invalid filter is 403
 //     CARDDAV:valid-filter, which RFC 6352 does not define (carddav/filter
 //     doc.go says why); an unknown collation or match type is 403
 //     supported-collation or supported-filter, the latter naming the

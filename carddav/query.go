@@ -119,10 +119,11 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 	ms := dav.NewMultistatus(w, r)
 	data := davtree.WantsData(a, pf)
 	matched := 0
+	keep := filterProps(q.filter)
 	search := func(ct *davtree.Target, only string) error {
 		src := davtree.NewMemberSource(ct, render)
 		visit := func(obj *storage.Object) error {
-			card, err := vcard.Parse(obj.Data)
+			ok, err := matchCard(q.filter, keep, obj.Data)
 			if err != nil {
 				// Stored cards were validated on PUT; one that no
 				// longer parses (a stricter parser after an upgrade)
@@ -130,7 +131,7 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 				a.logger.WarnContext(ctx, "stored vCard does not parse", "collection", ct.CollName, "object", obj.Name, "err", err)
 				return nil
 			}
-			if !q.filter.Match(card) {
+			if !ok {
 				return nil
 			}
 			if q.limit > 0 && matched == q.limit {
@@ -174,6 +175,48 @@ func (a *AddressBooks) query(w http.ResponseWriter, r *http.Request, t *davtree.
 		return davtree.Abort(a.logger, ms, err)
 	}
 	return ms.Close("")
+}
+
+// matchCard is f.Match of data parsed, and the parse error if any, as
+// a full vcard.Parse gives them; keep is filterProps(f). The filter
+// reads only the properties it names, so a card is first read for those
+// alone (vcard.ParseSelected), and only one that matches them is parsed
+// whole: a card that does not match costs a scan of its lines, and the
+// answer is the full matcher's (TestMatchCardEqualsFullMatch).
+func matchCard(f *filter.Filter, keep func(string) bool, data []byte) (bool, error) {
+	card, err := vcard.ParseSelected(data, keep)
+	if err == nil && !f.Match(card) {
+		// Selected parses all Parse does: if Parse fails too there is
+		// no match either; the error is not reported (it would cost the
+		// full parse the scan exists to avoid).
+		return false, nil
+	}
+	if card, err = vcard.Parse(data); err != nil {
+		return false, err
+	}
+	return f.Match(card), nil
+}
+
+// filterProps is the keep function of vcard.ParseSelected for f: the
+// names its prop-filters test, without their group, in any case, as
+// filter.Match compares them.
+func filterProps(f *filter.Filter) func(name string) bool {
+	names := make([]string, 0, len(f.Props))
+	for _, pf := range f.Props {
+		_, name, grouped := strings.Cut(pf.Name, ".")
+		if !grouped {
+			name = pf.Name
+		}
+		names = append(names, name)
+	}
+	return func(name string) bool {
+		for _, n := range names {
+			if strings.EqualFold(n, name) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // errTruncated stops the walk when a match beyond the limit is found.

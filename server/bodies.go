@@ -90,6 +90,19 @@ func (l BodyLimits) allowFor(limit func(*http.Request) int64) func(http.Handler)
 	}
 }
 
+// raise lifts the cap of r's body to max bytes as allow does, for a
+// handler that authenticated the request itself (the web pages' file
+// uploads, once the session is checked).
+func (l BodyLimits) raise(r *http.Request, max int64) {
+	if b, ok := r.Body.(*boundedBody); ok {
+		size := max
+		if r.ContentLength > 0 && r.ContentLength < max {
+			size = r.ContentLength
+		}
+		b.raise(max, time.Now().Add(l.Base+time.Duration(size/l.MinRate)*time.Second))
+	}
+}
+
 // boundedBody is a request body with a byte cap and a read deadline that
 // is lifted at its end.
 type boundedBody struct {

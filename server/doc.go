@@ -67,7 +67,11 @@
 //     (hit: no rendering by this request, miss).
 //   - almanac_mail_exports_total by result, and almanac_job_runs_total,
 //     almanac_job_duration_seconds and
-//     almanac_job_last_success_timestamp_seconds by job (prune).
+//     almanac_job_last_success_timestamp_seconds by job (prune,
+//     timelines: the renewal of the calendars' time index).
+//   - almanac_dav_report_pool_total by outcome (run, queued, full,
+//     timeout): what the pool of expensive REPORTs (-report-slots,
+//     davtree ReportPool) did; full and timeout were answered 503.
 //   - almanac_db_commit_duration_seconds and almanac_db_commit_writes for
 //     every committed write transaction; almanac_db_size_bytes,
 //     almanac_db_free_bytes, almanac_accounts, almanac_collections,

@@ -36,6 +36,7 @@ type metrics struct {
 	jobRuns     *prometheus.CounterVec   // job, result
 	jobDuration *prometheus.HistogramVec // job
 	jobSuccess  *prometheus.GaugeVec     // job: Unix time of the last success
+	reportRuns  *prometheus.CounterVec   // outcome of the REPORT pool
 
 	auth    authMetrics
 	feeds   feedMetrics
@@ -59,6 +60,11 @@ func newMetrics() *metrics {
 	m.jobRuns = f.counterVec("almanac_job_runs_total", "Passes of background jobs, by job and result (ok, error).", "job", "result")
 	m.jobDuration = f.histogramVec("almanac_job_duration_seconds", "Duration of background job passes.",
 		prometheus.ExponentialBuckets(.001, 4, 10), "job")
+	m.reportRuns = f.counterVec("almanac_dav_report_pool_total",
+		"Expensive REPORTs (queries, free-busy) by what the pool did: run (a slot at once), queued (waited for one), full (503, queue full), timeout (503, queued too long).", "outcome")
+	for _, o := range []string{"run", "queued", "full", "timeout"} {
+		m.reportRuns.WithLabelValues(o)
+	}
 	m.jobSuccess = f.gaugeVec("almanac_job_last_success_timestamp_seconds", "Unix time of the last successful pass of each background job.", "job")
 
 	m.auth = authMetrics{
@@ -147,6 +153,9 @@ func (m *metrics) request(route, method string, status int, d time.Duration) {
 }
 
 // jobDone counts one pass of a background job that took d.
+// reportPool counts what the REPORT pool did with one request.
+func (m *metrics) reportPool(outcome string) { m.reportRuns.WithLabelValues(outcome).Inc() }
+
 func (m *metrics) jobDone(job string, d time.Duration, err error) {
 	result := "ok"
 	if err != nil {

@@ -46,6 +46,11 @@ type Config struct {
 	Auth            *auth.Authenticator
 	MaxResourceSize int64
 	MaxInstances    int // per-object expansion cap; 0: 10,000
+	// ReportSlots bounds the expensive REPORTs (calendar-query,
+	// free-busy-query, addressbook-query) run at once server-wide; 16
+	// times as many wait up to 10 s, more get 503 (davtree ReportPool).
+	// 0: 4.
+	ReportSlots int
 	// LinkKeys makes and reads public-link tokens; nil: a random key that
 	// lives as long as the process (tests).
 	LinkKeys *sharing.Keyring
@@ -112,6 +117,7 @@ type Server struct {
 	backups *backupper // nil: none scheduled
 	mail    *mailbox.Exporter
 	imports *mailimport.Service
+	tl      timelines
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -130,8 +136,9 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 // statistics every 30 s, and once more then, prunes the change log
 // (prune.go), makes the scheduled backups (backup.go), keeps the mail
 // server files up to date (mailbox.Exporter), writing what is still
-// pending once more then, and runs the mail imports (package
-// mailimport), which it stops with their progress saved.
+// pending once more then, runs the mail imports (package mailimport),
+// which it stops with their progress saved, and renews the calendars'
+// time index (timelines.go).
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
@@ -144,6 +151,7 @@ func (s *Server) Run(ctx context.Context) {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
 	wg.Go(func() { s.imports.Run(ctx) })
+	wg.Go(func() { s.tl.run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
 }
@@ -172,6 +180,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	calendars := caldav.New(cfg.Store, caldav.Options{Logger: logger, MaxInstances: cfg.MaxInstances})
+	reports := davtree.ReportPoolOptions{Slots: cfg.ReportSlots, Queue: 16 * cfg.ReportSlots, Observe: m.reportPool}
 	scheduler := schedule.New(cfg.Store, schedule.Options{Logger: logger, Ingest: calendars.Ingest, IMIP: schedule.Mail{Mailer: mailer},
 		Busy: func(ctx context.Context, owner string, start, end time.Time) ([]schedule.Busy, error) {
 			ps, _, err := calendars.ScheduleBusy(ctx, owner, start, end)
@@ -182,6 +191,7 @@ func New(cfg Config) *Server {
 			return out, err
 		}})
 	tree := davtree.New(cfg.Store, davtree.Options{Logger: logger, MaxResourceSize: cfg.MaxResourceSize,
+		Reports:   davtree.NewReportPool(reports),
 		Principal: auth.AccountFrom,
 		Resolved:  func(ctx context.Context, t davtree.Type) { setRoute(ctx, "dav:"+t.String()) },
 		Share: func(ctx context.Context, owner, coll, sharee, access string) error {
@@ -246,6 +256,7 @@ func New(cfg Config) *Server {
 	// tree, in process; the request keeps the page's route in metrics.
 	pages := web.New(web.Options{Logger: logger, Auth: authn, Store: cfg.Store, Hrefs: tree, Feeds: feeds,
 		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))),
+		ImportMaxFile: cfg.ImportMaxFile, AllowBody: bodies.raise,
 		Signed: func(r *http.Request, acc *storage.Account) {
 			if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 				info.principal = acc.Login
@@ -306,6 +317,7 @@ func New(cfg Config) *Server {
 	s := &Server{Handler: proxies.Handler(logRequests(logger, m, bodies.limitBodies(r))), feeds: feeds, api: apiRouter,
 		prune:   pruner{store: cfg.Store, log: logger, retention: cfg.SyncRetention, metrics: m},
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
+		tl:      timelines{cal: calendars, log: logger, metrics: m},
 		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger), imports: imports}
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {

@@ -115,6 +115,92 @@ func (s Span) Overlaps(start, end time.Time) bool {
 	return true
 }
 
+// Timeline is when a calendar object's instances take place, stored on
+// write beside the object (and kept in the same transaction by every
+// write: Put, PutBatch, Transfer, Delete) so that a time-range query reads only the
+// objects whose instances reach into its range, and answers from the
+// index alone when it asks for metadata only (Between). The calendar
+// layer computes it and decides what its periods mean; the store keeps
+// them and finds them by time.
+type Timeline struct {
+	// Known is false when the writer could not list the instances: the
+	// object is then reported as incomplete by every Between.
+	Known bool
+	// Periods are the instances' [Start, End), UTC, in order of start;
+	// End equals Start for an instant. Stores keep whole seconds: a start
+	// is rounded down, an end up.
+	Periods []Period
+	// From and Until bound what Periods holds: every instance overlapping
+	// [From, Until) is there. Zero From: since the first instance; zero
+	// Until: up to the last. A time-range reaching outside them is not
+	// answered by the periods alone (Between reports the member
+	// incomplete).
+	From, Until time.Time
+	// Tag is the writer's, stored and handed back with every period: the
+	// calendar layer records the component type and whether times float.
+	Tag uint8
+	// Renew asks for the timeline to be computed again: once Until is
+	// before the time DueTimelines is asked about (a series without end
+	// recorded up to a horizon that time overtakes) or, when not Known,
+	// at the next DueTimelines.
+	Renew bool
+}
+
+// MaxTimelinePeriods bounds the periods a store keeps of one timeline,
+// so that an object's index cannot grow with what its rules ask for. A
+// store may keep fewer (bolt also bounds the weeks they cover): it then
+// sets Until to the start of the first period it drops and Renew to
+// false, as if the writer had stopped there.
+const MaxTimelinePeriods = 1024
+
+// Period is one stretch of a Timeline: [Start, End), or the instant
+// Start when End equals it.
+type Period struct{ Start, End time.Time }
+
+// Overlaps is RFC 4791 9.9's test of p against [from, to), a zero side
+// unbounded: from < End and to > Start; for an instant, from <= Start and
+// to > Start.
+func (p Period) Overlaps(from, to time.Time) bool {
+	if !to.IsZero() && !to.After(p.Start) {
+		return false
+	}
+	if from.IsZero() {
+		return true
+	}
+	if p.End.After(p.Start) {
+		return from.Before(p.End)
+	}
+	return !from.After(p.Start)
+}
+
+// TimeQuery is what Between looks for.
+type TimeQuery struct {
+	// From and To are the range [From, To); a zero side is unbounded.
+	From, To time.Time
+	// Want decides which members Between reports. It is called inside a
+	// read transaction, so it must be quick and do no I/O: for each
+	// stored period of a member that overlaps [From, To) (Period.Overlaps),
+	// with the timeline's Tag and incomplete false; and then, once, for
+	// each member whose periods do not answer for all of [From, To) (no
+	// timeline known, or From before its From or To after its Until),
+	// with a zero period and incomplete true. A member is reported each
+	// time Want returns true for it; callers remember what they took.
+	Want func(name string, p Period, tag uint8, incomplete bool) bool
+}
+
+// TimelineDue is a member whose timeline should be computed again
+// (DueTimelines).
+type TimelineDue struct {
+	Owner, Collection, Name, ETag string
+}
+
+// TimelineSet replaces the timeline of member Name when its ETag is
+// still ETag (SetTimelines).
+type TimelineSet struct {
+	Name, ETag string
+	Timeline   Timeline
+}
+
 // ObjectMeta is everything about an object except its bytes; listing it
 // never touches object data.
 type ObjectMeta struct {
@@ -154,8 +240,11 @@ type PutObject struct {
 	ContentType             string
 	Span                    Span
 	ScheduleTag             string // stored as given; "" for none
-	Data                    []byte
-	If                      Precondition
+	// Timeline is indexed in calendar collections (Between); the zero
+	// value is an unknown one.
+	Timeline Timeline
+	Data     []byte
+	If       Precondition
 }
 
 // DeleteObject describes one object deletion of a WriteBatch.
@@ -543,6 +632,27 @@ type DAV interface {
 	// in one transaction: UID uniqueness is checked in the destination,
 	// both collections get their change records.
 	Transfer(ctx context.Context, t Transfer) (created bool, err error)
+
+	// Timelines (calendar collections only: the others have none)
+	// Between calls fn, outside any transaction, with the metadata of
+	// the members q.Want chose (see TimeQuery), each time it chose one,
+	// in no particular order. Over a collection written meanwhile it may
+	// miss members written after it began; in a collection without
+	// timelines (an address book) every member is reported incomplete.
+	Between(ctx context.Context, owner, coll string, q TimeQuery, fn func(*ObjectMeta) error) error
+	// Timeline returns the timeline stored for a member (the zero
+	// Timeline in a collection without them); ErrNotFound.
+	Timeline(ctx context.Context, owner, coll, name string) (Timeline, error)
+	// DueTimelines calls fn, outside any transaction, with every member
+	// of every calendar collection whose timeline asks to be renewed
+	// (Timeline.Renew) and is unknown or ends (Until) before before.
+	DueTimelines(ctx context.Context, before time.Time, fn func(TimelineDue) error) error
+	// SetTimelines replaces, in one transaction, the timelines of the
+	// members of a collection whose ETag is still the one given, and
+	// returns how many it replaced. It changes nothing else: not the
+	// object, not Seq, not the change log. ErrNotFound without the
+	// collection; members gone or changed are skipped.
+	SetTimelines(ctx context.Context, owner, coll string, sets []TimelineSet) (int, error)
 
 	// Changes returns the change log after sequence since, at most limit
 	// entries (0 = no limit) in sequence order, and the sequence the

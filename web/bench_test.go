@@ -12,6 +12,7 @@ import (
 
 	"almanac/caldav"
 	aical "almanac/internal/ical"
+	"almanac/mailbox"
 	"almanac/server/servertest"
 	"almanac/sharing"
 	"almanac/storage"
@@ -78,8 +79,28 @@ func BenchmarkPages(b *testing.B) {
 	_, agenda, _ := strings.Cut(feed, "/ics/")
 	agenda = "/ics/" + agenda + ".html"
 
-	for _, p := range []string{"/login", "/calendars", "/calendars/default", "/calendars/default/delete", "/links/" + firstLink, "/account", "/mail", "/manage", agenda} {
-		b.Run(strings.ReplaceAll(strings.Trim(p, "/"), "/", "_")[:min(len(p)-1, 30)], func(b *testing.B) {
+	// A linked mailbox with the most replies it may keep, each with the
+	// most exclusions.
+	mailAddr := mailSetup(b, env, "bench@example.com")
+	var rs []storage.Responder
+	var excl []string
+	for i := range mailbox.MaxExclusions {
+		excl = append(excl, fmt.Sprintf("sender%d@example.org", i))
+	}
+	for i := range mailbox.MaxResponders {
+		rs = append(rs, storage.Responder{Service: "svc1", LocalPart: "ann", ResponderSettings: storage.ResponderSettings{
+			Name: fmt.Sprintf("Reply %d", i), Subject: "Away", Text: strings.Repeat("I am away. ", 100), TimeZone: "Europe/Paris",
+			Start: "2026-07-01T00:00:00", End: "2026-08-01T00:00:00", Exclusions: excl}})
+	}
+	if err := env.Store.CreateResponders(ctx, rs, mailbox.MaxResponders); err != nil {
+		b.Fatal(err)
+	}
+	replies := "/mail/" + mailAddr + "/responders"
+
+	for _, p := range []string{"/login", "/calendars", "/calendars/default", "/calendars/default/delete", "/links/" + firstLink, "/account", "/mail", "/manage", agenda,
+		"/calendars/default/import", "/account/setup", "/mail/" + mailAddr + "/setup", replies, replies + "/" + rs[0].ID, "/manage/services/svc1/templates"} {
+		name := strings.ReplaceAll(strings.Trim(p, "/"), "/", "_")
+		b.Run(name[max(0, len(name)-40):], func(b *testing.B) {
 			for b.Loop() {
 				r := httptest.NewRequest(http.MethodGet, p, nil)
 				r.Header.Set("Cookie", cookie)

@@ -40,20 +40,39 @@ func (r *reply) Write(b []byte) (int, error) {
 // sets (login, logout) when not nil.
 func (h *Handler) call(w http.ResponseWriter, r *http.Request, p *page, method, path string, in, out any) error {
 	var body io.Reader
+	ct := ""
 	if in != nil {
 		data, err := json.Marshal(in)
 		if err != nil {
 			return fmt.Errorf("web: encode %s %s: %w", method, path, err)
 		}
-		body = bytes.NewReader(data)
+		body, ct = bytes.NewReader(data), "application/json"
 	}
+	rep, err := h.send(w, r, p, method, path, ct, body)
+	if err != nil {
+		return err
+	}
+	if rep.status >= 400 {
+		return rep.apiError(method, path)
+	}
+	if out != nil && rep.body.Len() > 0 {
+		if err := json.Unmarshal(rep.body.Bytes(), out); err != nil {
+			return fmt.Errorf("web: decode %s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// send makes the request of call with a body of any type (a file to
+// import) and returns the API's answer as it is.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, p *page, method, path, ct string, body io.Reader) (*reply, error) {
 	req, err := http.NewRequestWithContext(r.Context(), method, path, body)
 	if err != nil {
-		return fmt.Errorf("web: request %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("web: request %s %s: %w", method, path, err)
 	}
 	req.RemoteAddr, req.Host, req.TLS = r.RemoteAddr, r.Host, r.TLS
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("User-Agent", r.UserAgent())
 	for _, c := range r.Cookies() {
@@ -71,27 +90,24 @@ func (h *Handler) call(w http.ResponseWriter, r *http.Request, p *page, method, 
 			w.Header().Add("Set-Cookie", c)
 		}
 	}
-	if rep.status >= 400 {
-		var e struct {
-			Error *api.Error `json:"error"`
-		}
-		if json.Unmarshal(rep.body.Bytes(), &e) != nil || e.Error == nil {
-			return fmt.Errorf("web: %s %s: status %d without an error body", method, path, rep.status)
-		}
-		e.Error.Status = rep.status
-		if ra := rep.header.Get("Retry-After"); ra != "" {
-			var secs int
-			fmt.Sscan(ra, &secs)
-			e.Error.RetryAfter = secondsDuration(secs)
-		}
-		return e.Error
+	return rep, nil
+}
+
+// apiError is the *api.Error a failed answer carries.
+func (rep *reply) apiError(method, path string) error {
+	var e struct {
+		Error *api.Error `json:"error"`
 	}
-	if out != nil && rep.body.Len() > 0 {
-		if err := json.Unmarshal(rep.body.Bytes(), out); err != nil {
-			return fmt.Errorf("web: decode %s %s: %w", method, path, err)
-		}
+	if json.Unmarshal(rep.body.Bytes(), &e) != nil || e.Error == nil {
+		return fmt.Errorf("web: %s %s: status %d without an error body", method, path, rep.status)
 	}
-	return nil
+	e.Error.Status = rep.status
+	if ra := rep.header.Get("Retry-After"); ra != "" {
+		var secs int
+		fmt.Sscan(ra, &secs)
+		e.Error.RetryAfter = secondsDuration(secs)
+	}
+	return e.Error
 }
 
 // dav makes one DAV request in process as the page's account, as the DAV

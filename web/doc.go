@@ -21,6 +21,68 @@
 // mailboxes, which no API route lists, after the API has let the caller
 // list the mailboxes (that is, the caller manages the service).
 //
+// # Out-of-office replies
+//
+// A mailbox's replies have one set of pages under two paths: the user's
+// (/mail/{address}/responders, through the link and its responder right)
+// and the manager's (/manage/services/{service}/mailboxes/{local}/
+// responders); each page calls the matching API path, so the API alone
+// decides who may (another account's mailbox is 404, a right taken is
+// 403 naming the manager). The editor sends every field on each save,
+// so that clearing a date or the exclusions clears it; dates are
+// datetime-local inputs read as wall-clock times in the zone the form
+// names (empty: the API's default, the zone of the default calendar);
+// a textarea's CRLF line ends become LF. "From" offers the mailbox,
+// its aliases and the caller's confirmed sending addresses, the ones
+// the API accepts; the sending addresses are added and confirmed (code
+// mailed by the API) on the same page. Reset and delete are confirmed;
+// so is applying a service's template, whose form is its confirmation
+// (activating the copies turns off the replies active before).
+//
+// # Imports
+//
+// /calendars/{name}/import sends a file (multipart/form-data, RFC 7578)
+// or its URL to fileimport's route as a dry run first: the page lists
+// what would be created, updated, left unchanged and refused, with the
+// reasons, and nothing is written until the import is confirmed. So
+// that what is imported is the file previewed without choosing it
+// again, the upload is held in memory for its session under a random
+// token, for 15 minutes, one file a session (a new preview replaces
+// it), 4 times the file cap in all, the oldest dropped first; a
+// confirmation that finds it gone is 409 and asks for the file again. A
+// URL is fetched again by the API on confirmation. A file with refused
+// objects imports nothing unless "import the others" is ticked (the
+// API's skip_refused). The upload is read only after the session is
+// checked: the server raises its small cap on a page's body to the
+// import's (Options.AllowBody), as it does for the API's route.
+//
+// # Mail imports
+//
+// /mail/{address}/imports starts mailimport's copy of another
+// provider's mailbox into a linked one (the API tries the source's login
+// first, so a wrong password is shown next to its field) and lists the
+// imports into it; an import's page shows its progress per source and
+// folder. While an import runs, app.js fetches the page again every 5
+// seconds and puts its progress in place (CSP connect-src 'self'),
+// until the import has ended; without JavaScript an "update" link does
+// it. A meta refresh would need no script, but reloading a page under a
+// reader's feet is what WCAG 2.2.1 forbids (axe: meta-refresh).
+// Stopping one is confirmed. A service's managers send a CSV of imports
+// (mailimport's template, offered for download) on the service's
+// imports page and follow the imports they started into its mailboxes
+// there.
+//
+// # Setting up apps
+//
+// /mail/{address}/setup and /account/setup show clientsetup's settings
+// (servers, ports, security, user names, which password) and pass its
+// configuration profile through as a download: GET as the API answers
+// it, POST (a form, with the CSRF token) with a new app password in the
+// file, which the API makes; the password is in the file only. A
+// service's page shows its managers where its users are told to connect
+// for mail, and its owner may name servers of its own there (a host left
+// empty takes the server's again).
+//
 // # Sessions and CSRF
 //
 // The pages use the API's sessions: the login form posts to the API's
@@ -67,12 +129,14 @@
 // # Security headers
 //
 // Content-Security-Policy: default-src 'none'; scripts, styles and
-// images from 'self' only (images also data:), no inline script or
-// style, form-action 'self', frame-ancestors 'none' — except for the
+// images from 'self' only (images also data:), fetches to 'self' only
+// (connect-src), no inline script or style, form-action 'self',
+// frame-ancestors 'none' — except for the
 // public agenda page (/ics/{token}.html), which websites embed and which
 // therefore allows any frame ancestor. Colours are drawn with SVG fill
 // attributes, not style attributes. JavaScript (static/app.js) only
-// shows copy buttons; every page works without it.
+// shows copy buttons and updates a running import's progress; every
+// page works without it.
 //
 // # The public agenda
 //

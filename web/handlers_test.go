@@ -282,7 +282,12 @@ func TestAccountPages(t *testing.T) {
 	// Two-factor enrolment: the QR code, then the codes shown once.
 	c.post("/account/2fa", "password", servertest.Password).want(http.StatusOK, `class="qr"`)
 	acc, _ := env.Store.Account(context.Background(), ann.ID)
-	c.post("/account/2fa/confirm", "code", "000000").want(http.StatusBadRequest, `id="e-code"`)
+	c.post("/account/2fa/confirm", "code", "000000").want(http.StatusBadRequest, `id="e-code"`).lacks(`class="qr"`)
+	// The enrolment form brings the key back, so a wrong first code shows
+	// it again; a key of another shape is not shown.
+	uri := "otpauth://totp/almanac?secret=" + acc.TOTPSecret
+	c.post("/account/2fa/confirm", "code", "000000", "secret", acc.TOTPSecret, "uri", uri).want(http.StatusBadRequest, `id="e-code"`, `class="qr"`, acc.TOTPSecret)
+	c.post("/account/2fa/confirm", "code", "000000", "secret", "<b>x</b>", "uri", "javascript:alert(1)").want(http.StatusBadRequest, `id="e-code"`).lacks(`class="qr"`, "<b>x</b>", "javascript:")
 	c.post("/account/2fa/confirm", "code", auth.TOTPCode(acc.TOTPSecret, time.Now())).want(http.StatusOK, "recovery codes")
 	if acc, _ := env.Store.Account(context.Background(), ann.ID); !acc.TOTPEnabled {
 		t.Fatal("2FA is not on")

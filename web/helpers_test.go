@@ -11,7 +11,7 @@ import (
 	"almanac/storage"
 )
 
-func accountID(t *testing.T, env *servertest.Env, login string) string {
+func accountID(t testing.TB, env *servertest.Env, login string) string {
 	t.Helper()
 	a, err := env.Store.AccountByLogin(t.Context(), login)
 	if err != nil {
@@ -23,7 +23,7 @@ func accountID(t *testing.T, env *servertest.Env, login string) string {
 // mailSetup gives login an organization with a standard mail service
 // and a mailbox linked to the account, made through the store as an
 // operator would; the pages are tested on what they show and change.
-func mailSetup(t *testing.T, env *servertest.Env, login string) string {
+func mailSetup(t testing.TB, env *servertest.Env, login string) string {
 	t.Helper()
 	ctx := t.Context()
 	id := accountID(t, env, login)
@@ -49,7 +49,7 @@ func addAliasesInStore(t *testing.T, env *servertest.Env, address string, n int)
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -159,8 +159,8 @@ func (h *Handler) enroll2FA(w http.ResponseWriter, r *http.Request, p *page) (st
 }
 
 type totpPage struct {
-	Secret string
-	QR     any
+	Secret, URI string
+	QR          any
 }
 
 func (h *Handler) totpView(w http.ResponseWriter, r *http.Request, p *page, secret, uri string) error {
@@ -168,7 +168,7 @@ func (h *Handler) totpView(w http.ResponseWriter, r *http.Request, p *page, secr
 	if err != nil {
 		return err
 	}
-	p.Title, p.Nav, p.Data = p.T("totp.title"), "account", totpPage{Secret: secret, QR: qr}
+	p.Title, p.Nav, p.Data = p.T("totp.title"), "account", totpPage{Secret: secret, URI: uri, QR: qr}
 	return h.render(w, p, "totp")
 }
 
@@ -184,12 +184,33 @@ func (h *Handler) confirm2FA(w http.ResponseWriter, r *http.Request, p *page) (s
 }
 
 // totpRetry is the enrolment page again after a wrong first code. The
-// secret was shown once and is not sent again: the authenticator that
-// scanned it keeps making codes for it.
+// API gives the pending secret once, so the enrolment form carries the
+// key and its otpauth URI back, only to show them again to someone who
+// had not scanned them yet: they are the page's own text, grant nothing,
+// and are shown only when they have the shape the API gives.
 func (h *Handler) totpRetry(w http.ResponseWriter, r *http.Request, p *page) error {
+	secret, uri := r.PostForm.Get("secret"), r.PostForm.Get("uri")
+	if pendingKey(secret, uri) {
+		return h.totpView(w, r, p, secret, uri)
+	}
 	p.Title, p.Nav = p.T("totp.title"), "account"
 	p.Data = totpPage{}
 	return h.render(w, p, "totp")
+}
+
+// pendingKey reports whether secret is a base32 TOTP key and uri an
+// otpauth://totp URI carrying it.
+func pendingKey(secret, uri string) bool {
+	if len(secret) < 16 || len(secret) > 128 || len(uri) > 512 {
+		return false
+	}
+	for _, c := range secret {
+		if !(c >= 'A' && c <= 'Z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	u, err := url.Parse(uri)
+	return err == nil && u.Scheme == "otpauth" && u.Host == "totp" && u.Query().Get("secret") == secret
 }
 
 func (h *Handler) disable2FA(w http.ResponseWriter, r *http.Request, p *page) (string, error) {

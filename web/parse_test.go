@@ -107,3 +107,45 @@ func FuzzSlug(f *testing.F) {
 		}
 	})
 }
+
+func TestPendingKey(t *testing.T) {
+	const key = "JWDFNEWTWVMX4GULM4Y6B6FSM3W6CE5B"
+	uri := "otpauth://totp/almanac:bob%40example.com?secret=" + key + "&issuer=almanac"
+	for _, tc := range []struct {
+		secret, uri string
+		want        bool
+	}{
+		{key, uri, true},
+		{"", "", false},
+		{key, "", false},
+		{"", uri, false},
+		{"JWDFNEWTWVMX", "otpauth://totp/x?secret=JWDFNEWTWVMX", false},                   // too short
+		{strings.ToLower(key), strings.ReplaceAll(uri, key, strings.ToLower(key)), false}, // not the API's alphabet
+		{key, strings.Replace(uri, "totp", "hotp", 1), false},                             // another kind
+		{key, "https://evil.example/?secret=" + key, false},                               // another scheme
+		{key, strings.Replace(uri, key, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", 1), false},    // another key
+		{key, uri + "&x=" + strings.Repeat("a", 600), false},                              // too long
+		{key + "1", strings.Replace(uri, key, key+"1", 1), false},                         // 1 is not base32
+		{key, "otpauth://totp/%zz?secret=" + key, false},                                  // not a URI
+		{key, "otpauth://totp/x?secret=" + key + "&secret=" + key, true},                  // first value counts
+	} {
+		if got := pendingKey(tc.secret, tc.uri); got != tc.want {
+			t.Errorf("pendingKey(%q, %q) = %v, want %v", tc.secret, tc.uri, got, tc.want)
+		}
+	}
+}
+
+func FuzzPendingKey(f *testing.F) {
+	f.Add("JWDFNEWTWVMX4GULM4Y6B6FSM3W6CE5B", "otpauth://totp/a?secret=JWDFNEWTWVMX4GULM4Y6B6FSM3W6CE5B")
+	f.Add("", "otpauth://")
+	f.Fuzz(func(t *testing.T, secret, uri string) {
+		if !pendingKey(secret, uri) {
+			return
+		}
+		// What is shown again is a key and a URI of the API's shape, and
+		// nothing else.
+		if len(secret) < 16 || strings.Trim(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != "" || !strings.HasPrefix(strings.ToLower(uri), "otpauth://totp") {
+			t.Fatalf("accepted %q %q", secret, uri)
+		}
+	})
+}

@@ -28,6 +28,9 @@ func (h *Handler) routes() {
 	h.ownPost("POST /calendars/{name}", h.updateCalendar, h.calendarView)
 	h.own("GET /calendars/{name}/delete", h.deleteCalendarView)
 	h.ownPost("POST /calendars/{name}/delete", h.deleteCalendar, h.deleteCalendarView)
+	h.own("GET /calendars/{name}/import", h.importView)
+	h.ownUpload("POST /calendars/{name}/import", h.previewImport, h.importView)
+	h.ownPost("POST /calendars/{name}/import/confirm", h.confirmImport, h.importView)
 	h.ownPost("POST /calendars/{name}/links", h.createLink, h.calendarView)
 	h.ownPost("POST /calendars/{name}/shares", h.share, h.calendarView)
 	h.ownPost("POST /calendars/{name}/shares/{sharee}", h.updateShare, h.calendarView)
@@ -78,6 +81,63 @@ func (h *Handler) routes() {
 	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/delete", h.deleteMailbox, h.deleteMailboxView)
 	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/password", h.managerPassword, h.serviceView)
 	h.ownPost("POST /manage/services/{service}/mailboxes/{local}/rights", h.setRights, h.serviceView)
+
+	// Out-of-office responders: the same pages through a linked mailbox
+	// (the user) and through its service (a manager); the API decides.
+	for _, base := range []string{"/mail/{address}/responders", "/manage/services/{service}/mailboxes/{local}/responders"} {
+		h.own("GET "+base, h.respondersView)
+		h.own("GET "+base+"/new", h.newResponderView)
+		h.ownPost("POST "+base, h.createResponder, h.newResponderView)
+		h.own("GET "+base+"/{id}", h.responderView)
+		h.ownPost("POST "+base+"/{id}", h.updateResponder, h.responderView)
+		h.ownPost("POST "+base+"/{id}/activate", h.setResponderActive(true), h.respondersView)
+		h.ownPost("POST "+base+"/{id}/deactivate", h.setResponderActive(false), h.respondersView)
+		for _, what := range []string{"reset", "delete"} {
+			h.own("GET "+base+"/{id}/"+what, h.responderConfirmView(what))
+		}
+		h.ownPost("POST "+base+"/{id}/reset", h.resetResponder, h.responderConfirmView("reset"))
+		h.ownPost("POST "+base+"/{id}/delete", h.deleteResponder, h.responderConfirmView("delete"))
+		h.ownPost("POST "+base+"/senders", h.addSender, h.respondersView)
+		h.ownPost("POST "+base+"/senders/confirm", h.confirmSender, h.respondersView)
+		h.own("GET "+base+"/senders/{sender}/remove", h.removeSenderView)
+		h.ownPost("POST "+base+"/senders/{sender}/remove", h.removeSender, h.removeSenderView)
+	}
+
+	// How to set up apps, with a configuration profile to download: a
+	// mailbox's (mail, calendars, contacts) or the account's.
+	for _, base := range []string{"/mail/{address}/setup", "/account/setup"} {
+		h.own("GET "+base, h.setupView)
+		h.own("GET "+base+"/profile.mobileconfig", h.profileGet)
+		h.ownPost("POST "+base+"/profile.mobileconfig", h.profile, h.setupView)
+	}
+
+	h.own("GET /manage/services/{service}/client-settings", h.clientSettingsView)
+	h.ownPost("POST /manage/services/{service}/client-settings", h.saveClientSettings, h.clientSettingsView)
+
+	// Copies of other providers' mailboxes into a linked one, with their
+	// progress.
+	// One mailbox's (the user's), or a service's from a CSV (a manager's).
+	h.ownPost("POST /mail/{address}/imports", h.startImport, h.importsView)
+	h.ownUpload("POST /manage/services/{service}/imports", h.startBatch, h.importsView)
+	h.own("GET /manage/services/{service}/imports/template.csv", h.importTemplate)
+	for _, base := range []string{"/mail/{address}/imports", "/manage/services/{service}/imports"} {
+		h.own("GET "+base, h.importsView)
+		h.own("GET "+base+"/{id}", h.importJobView)
+		h.own("GET "+base+"/{id}/cancel", h.cancelImportView)
+		h.ownPost("POST "+base+"/{id}/cancel", h.cancelImport, h.cancelImportView)
+	}
+
+	// A service's responder templates, for its managers.
+	tp := "/manage/services/{service}/templates"
+	h.own("GET "+tp, h.templatesView)
+	h.own("GET "+tp+"/new", h.newTemplateView)
+	h.ownPost("POST "+tp, h.createTemplate, h.newTemplateView)
+	h.own("GET "+tp+"/{id}", h.templateView)
+	h.ownPost("POST "+tp+"/{id}", h.updateTemplate, h.templateView)
+	h.own("GET "+tp+"/{id}/apply", h.applyView)
+	h.ownPost("POST "+tp+"/{id}/apply", h.applyTemplate, h.applyView)
+	h.own("GET "+tp+"/{id}/delete", h.deleteTemplateView)
+	h.ownPost("POST "+tp+"/{id}/delete", h.deleteTemplate, h.deleteTemplateView)
 
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.finish(w, r, h.newPage(r), errNotFound)

@@ -40,6 +40,14 @@ func parseTemplates() map[string]*template.Template {
 			}
 			return f
 		},
+		// area name label required [hint]: a textarea.
+		"area": func(p *page, name, label string, required bool, hint ...string) field {
+			f := field{P: p, Name: name, Label: p.T(label), Required: required, KeepValue: true}
+			if len(hint) > 0 {
+				f.Hint = p.T(hint[0])
+			}
+			return f
+		},
 		"opt":     func(f field) field { f.Required = false; return f },
 		"options": func(f field, opts ...string) field { f.Options = opts; return f },
 		"join":    strings.Join,

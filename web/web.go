@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,12 @@ type Options struct {
 	// Signed, when set, is told the account of each signed-in page
 	// request (the server's request log).
 	Signed func(r *http.Request, acc *storage.Account)
+	// ImportMaxFile caps a file uploaded to be imported, as fileimport
+	// caps it (0: 32 MiB, its default).
+	ImportMaxFile int64
+	// AllowBody, when set, lifts the server's cap on the body of a
+	// signed-in request to a page that takes a file of up to max bytes.
+	AllowBody func(r *http.Request, max int64)
 }
 
 // Handler serves the web pages.
@@ -79,6 +86,8 @@ type Handler struct {
 	pages  map[string]*template.Template
 	static http.Handler
 	now    func() time.Time
+	// pending holds the uploads previewed and not yet imported.
+	pending *pendingFiles
 }
 
 // Paths are the path prefixes the pages own on the server's root; "/"
@@ -93,7 +102,11 @@ func New(opts Options) *Handler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Handler{opts: opts, log: opts.Logger, mux: http.NewServeMux(), now: opts.Now}
+	if opts.ImportMaxFile <= 0 {
+		opts.ImportMaxFile = 32 << 20
+	}
+	h := &Handler{opts: opts, log: opts.Logger, mux: http.NewServeMux(), now: opts.Now,
+		pending: &pendingFiles{maxBytes: 4 * opts.ImportMaxFile, files: map[string]*pendingFile{}}}
 	h.pages = parseTemplates()
 	sub, _ := fs.Sub(staticFS, "static")
 	h.static = http.StripPrefix("/static/", http.FileServerFS(sub))
@@ -114,7 +127,7 @@ func securityHeaders(hd http.Header, framable bool) {
 	if framable {
 		frame = "*"
 	}
-	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+	hd.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "+
 		"form-action 'self'; base-uri 'none'; frame-ancestors "+frame)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
@@ -264,6 +277,44 @@ func (h *Handler) ownPost(pattern string, a action, v view) {
 	})
 }
 
+// ownUpload registers a form of the signed-in account that sends a file
+// (multipart/form-data, RFC 7578) of up to Options.ImportMaxFile bytes.
+// The session is checked before the body is read past the server's
+// small cap, and the CSRF token after it is parsed.
+func (h *Handler) ownUpload(pattern string, a action, v view) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, ok := h.signedIn(w, r)
+		if !ok {
+			return
+		}
+		max := h.opts.ImportMaxFile + maxForm
+		if h.opts.AllowBody != nil {
+			h.opts.AllowBody(r, max)
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		// Parts past 1 MiB wait in temporary files, removed after.
+		err := r.ParseMultipartForm(1 << 20)
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+		}
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				h.finish(w, r, p, &api.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+					Message: "the file is larger than " + strconv.FormatInt(h.opts.ImportMaxFile>>20, 10) + " MiB; split it"})
+				return
+			}
+			h.finish(w, r, p, &api.Error{Status: http.StatusBadRequest, Code: "invalid_form", Message: "the form could not be read"})
+			return
+		}
+		if !auth.CSRFMatches(p.session, r.PostForm.Get("csrf")) {
+			h.finish(w, r, p, errCSRF)
+			return
+		}
+		h.act(w, r, p, a, v)
+	})
+}
+
 var errCSRF = &api.Error{Status: http.StatusForbidden, Code: "csrf", Message: "this form is out of date or came from another site; reload the page and try again"}
 
 // maxForm caps a form body: the largest form is a responder text.
@@ -308,7 +359,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, p *page, a action,
 			p.Form.Del(k)
 		}
 	}
-	if e.Field != "" && !r.PostForm.Has(e.Field) {
+	if e.Field != "" && !r.PostForm.Has(e.Field) && (r.MultipartForm == nil || r.MultipartForm.File[e.Field] == nil) {
 		// About something the form does not show as a field (a link's
 		// window as a whole, a right): above the form.
 		c := *e
@@ -425,4 +476,32 @@ func localPath(s string) string {
 		return "/calendars"
 	}
 	return s
+}
+
+// Checked tells whether the form holds value among field's values (a
+// ticked checkbox).
+func (p *page) Checked(field, value string) bool { return slices.Contains(p.Form[field], value) }
+
+// Period shows a responder's start and end, wall-clock times in zone.
+func (p *page) Period(start, end *string, zone string) string {
+	wall := func(s *string) string { return strings.Replace(inputTime(s), "T", " ", 1) }
+	switch {
+	case start == nil && end == nil:
+		return p.T("responder.always")
+	case end == nil:
+		return p.T("responder.from_on", wall(start), zone)
+	case start == nil:
+		return p.T("responder.until", wall(end), zone)
+	}
+	return p.T("responder.between", wall(start), wall(end), zone)
+}
+
+// Days names weekdays (the API's English names) in the reader's
+// language.
+func (p *page) Days(days []string) string {
+	names := make([]string, len(days))
+	for i, d := range days {
+		names[i] = p.T("wd." + d)
+	}
+	return strings.Join(names, ", ")
 }

@@ -30,7 +30,9 @@
 // calendar once the link is revoked, stays in subscribed calendars until
 // their next poll, longer than anyone would expect); -max-instances 1 to 1,000,000 (a hundred times the
 // default: the cap is a work budget per request, and a larger one would
-// amount to none); ports 0 to 65535. -public-url is an absolute http or https URL with a host, an
+// amount to none); -report-slots 1 to 1024 (queries run at once; a
+// thousand would no longer bound anything on any machine this runs on);
+// ports 0 to 65535. -public-url is an absolute http or https URL with a host, an
 // optional path prefix, no credentials, query or fragment; trailing
 // slashes are dropped, since links append /ics/TOKEN. Files the server
 // replaces atomically (-dovecot-passwd, -postfix-virtual, and the

@@ -52,6 +52,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		parseReloadCmd)
 	mailClients := defineMailClientFlags(c)
 	maxInstances := c.integer("max-instances", "ALMANAC_MAX_INSTANCES", 10000, 1, 1_000_000, "at most `N` instances of one recurring object a query, expand or free-busy report walks, 1 to 1000000")
+	reportSlots := c.integer("report-slots", "ALMANAC_REPORT_SLOTS", 4, 1, 1024, "at most `N` calendar-, free-busy- and addressbook-queries run at once, 1 to 1024; up to 16 times as many wait up to 10s, more are answered 503 with Retry-After")
 	syncRetention := value(c, "sync-retention", "ALMANAC_SYNC_RETENTION", formatDuration(defaultSyncRetention),
 		"how long sync tokens stay valid, a `DURATION` of at least 24h, or 0 to keep all history; older change history is pruned hourly and a client with an older token resynchronises",
 		parseRetention)
@@ -187,7 +188,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 
 	cfg := server.Config{Store: db, Logger: logger, MaxInstances: *maxInstances,
-		LinkKeys: keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
+		ReportSlots: *reportSlots,
+		LinkKeys:    keys, PublicURL: *publicURL, FeedTTL: *feedTTL, Mailer: mailer, Texter: outbox,
 		DovecotPasswd: *dovecotPasswd, PostfixVirtual: *postfixVirtual, MailReloadCmd: *mailReload, SieveDir: *sieveDir, SyncRetention: *syncRetention,
 		ClientSetup: mailClients.config(),
 		Backup: server.BackupConfig{Dir: *backupDir, Every: *backupEvery, Keep: *backupKeep,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -557,5 +558,19 @@ func BenchmarkEscapeText(b *testing.B) {
 	for b.Loop() {
 		sb.Reset()
 		escapeText(&sb, s)
+	}
+}
+
+// TestEscapePathPlain: the fast path for names without anything to
+// escape answers what the segment-by-segment escape answers.
+func TestEscapePathPlain(t *testing.T) {
+	for _, p := range []string{"", "a", "ev-00001.ics", "a/b/c.ics", "A-Z_0.9~", "/lead/", "a b", "ü.ics", "a%2F", "a;b", "a,b", "a:b@c", "x?y", "#"} {
+		segs := strings.Split(p, "/")
+		for i, s := range segs {
+			segs[i] = url.PathEscape(s)
+		}
+		if got, want := EscapePath(p), strings.Join(segs, "/"); got != want {
+			t.Errorf("EscapePath(%q) = %q, want %q", p, got, want)
+		}
 	}
 }

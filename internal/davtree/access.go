@@ -112,6 +112,22 @@ func (t *Target) List(ctx context.Context, fn func(*storage.ObjectMeta) error) e
 	return nil
 }
 
+// Between is the store's time index over t's collection (storage
+// DAV.Between). A view that redacts has no index of its own: what it
+// shows of a member depends on the member's bytes, so every member it
+// shows is offered to q.Want as incomplete, and the caller reads it.
+func (t *Target) Between(ctx context.Context, q storage.TimeQuery, fn func(*storage.ObjectMeta) error) error {
+	if !t.redacts() {
+		return t.tree.store.Between(ctx, t.Owner, t.CollName, q, fn)
+	}
+	return t.List(ctx, func(m *storage.ObjectMeta) error {
+		if !q.Want(m.Name, storage.Period{}, 0, true) {
+			return nil
+		}
+		return fn(m)
+	})
+}
+
 // Walk calls fn for every member with its bytes.
 func (t *Target) Walk(ctx context.Context, fn func(*storage.Object) error) error {
 	if !t.redacts() {

@@ -215,4 +215,19 @@
 // (search.go: caseless substrings of names and addresses, at most 10
 // terms of 256 bytes, 50 results) over Scheduler.People, whose
 // principals the user may then read.
+//
+// # Expensive REPORTs
+//
+// The kinds' own REPORTs (calendar-query, free-busy-query,
+// addressbook-query) cost what the collections they search hold; a
+// multiget costs what it names and a sync what changed. So only the
+// former take a slot of the server-wide ReportPool (Options.Reports): 4
+// run at once by default, 64 more wait up to 10 s each, and a request
+// that finds the queue full or waits in vain gets 503 Service
+// Unavailable with Retry-After (RFC 9110 15.6.4, 10.2.3: the seconds of
+// the longest wait), which CalDAV clients retry. Sixteen clients
+// querying at once thus use at most four goroutines' worth of CPU,
+// and GET, PUT, PROPFIND, multiget and sync are never queued behind
+// them. A request's own cost stays bounded by its work budget
+// (internal/ical RequestWork).
 package davtree

@@ -62,6 +62,11 @@ func (tr *Tree) report(w http.ResponseWriter, r *http.Request, t *Target) error 
 		}
 		return tr.syncCollection(w, r, t, body)
 	}
+	release, err := tr.reports.acquire(r.Context())
+	if err != nil {
+		return err
+	}
+	defer release()
 	return t.Kind.Report(w, r, t, root, body)
 }
 

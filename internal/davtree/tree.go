@@ -47,6 +47,7 @@ type Tree struct {
 	protected map[xml.Name]bool
 	// mkcolMethods are MKCOL and the kinds' own creation methods.
 	mkcolMethods map[string]bool
+	reports      *ReportPool
 }
 
 // Options configures a Tree.
@@ -67,6 +68,9 @@ type Options struct {
 	// method and resource type, never by a path that holds names. A
 	// request whose URL does not resolve is not reported.
 	Resolved func(context.Context, Type)
+	// Reports bounds the kinds' own REPORTs (queries, free-busy) that
+	// run at once, server-wide (ReportPool); nil: no bound.
+	Reports *ReportPool
 	// Scheduler, when set, does implicit scheduling (RFC 6638) for
 	// calendars: the DAV header then advertises calendar-auto-schedule.
 	Scheduler Scheduler
@@ -77,7 +81,7 @@ func New(store Store, opts Options, kinds ...Kind) *Tree {
 	if opts.Principal == nil {
 		panic("davtree: Options.Principal is required")
 	}
-	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved, sched: opts.Scheduler}
+	t := &Tree{store: store, logger: opts.Logger, maxSize: opts.MaxResourceSize, kinds: kinds, principal: opts.Principal, grant: opts.Share, resolved: opts.Resolved, reports: opts.Reports, sched: opts.Scheduler}
 	if t.logger == nil {
 		t.logger = slog.New(slog.DiscardHandler)
 	}

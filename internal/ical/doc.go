@@ -280,6 +280,25 @@
 // (UTC-12 to UTC+14). ok is false when nothing can be computed; the object
 // is then always a candidate.
 //
+// # Timeline
+//
+// Timeline (ObjectInfo.Timeline, TimelineOf) lists an object's instances
+// as [Start, End) periods in UTC, for the calendars' time index (caldav
+// doc.go, "Time-range queries without reading"). It is the walk Instances
+// makes for a query read in UTC, the same code, so a period overlaps a
+// range exactly when the matcher's instance does. Floating and DATE
+// values are read in UTC and the Timeline says so (Floating): a caller
+// that reads them in another zone must allow for the offset. Bounded by
+// TimelineOptions: From leaves out what ends before it, Horizon stops
+// the list at the first instance starting at or after it, Max caps the
+// periods, and the walk is charged to the caller's Budget. Until then
+// says up to where the list is complete (Capped when Max or the budget,
+// not the Horizon, set it). Known is false when the instances cannot be
+// listed (a rule left out for its cost, a zone the budget left unread,
+// nothing parsable): the object must be read. Unplaced marks a component
+// with no time at all (a VTODO without DTSTART and DUE, which RFC 4791
+// 9.9 matches by other properties).
+//
 // # Privacy (RFC 5545 3.8.1.3)
 //
 // One policy decides what each viewer sees of a calendar object; every

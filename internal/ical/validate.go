@@ -32,6 +32,8 @@ type ObjectInfo struct {
 	Calendar  *ical.Calendar
 	// Span is Span(Calendar), computed under the checks' budget.
 	Span ObjectSpan
+
+	zones *Zones // the checks', for Timeline
 }
 
 // ObjectSpan is what Span returns: a conservative [Start, End) around
@@ -83,7 +85,7 @@ func ValidateObjectWithin(data []byte, b *Budget) (*ObjectInfo, error) {
 	if err := checkTree(cal.Component, zones); err != nil {
 		return nil, err
 	}
-	info := &ObjectInfo{Calendar: cal}
+	info := &ObjectInfo{Calendar: cal, zones: zones}
 	masters := 0
 	rids := make(map[string]bool)
 	for _, c := range cal.Children {

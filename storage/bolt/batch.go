@@ -116,7 +116,13 @@ func (db *DB) PutBatch(ctx context.Context, puts []storage.PutObject) ([]storage
 				Size:        int64(len(data[i])),
 				Span:        normSpan(p.Span),
 			}
-			if err := colls[collKey{p.Owner, p.Collection}].put(m, data[i], olds[i], now); err != nil {
+			c := colls[collKey{p.Owner, p.Collection}]
+			if err := c.put(m, data[i], olds[i], now); err != nil {
+				return err
+			}
+			// The time index is kept in the write's transaction, as Put
+			// keeps it (timeline.go).
+			if err := c.putTimeline(p.Name, p.Timeline); err != nil {
 				return err
 			}
 			out[i] = storage.PutResult{Meta: m, Created: olds[i] == nil}

@@ -21,12 +21,16 @@ import (
 // schemaVersion is bumped whenever the on-disk layout changes in a way an
 // older binary would misread; Open refuses files from the future instead
 // of corrupting them. 2: change records carry their write time, which a
-// version 1 binary would take for part of the member name.
-const schemaVersion = "2"
+// version 1 binary would take for part of the member name. 3: calendar
+// collections keep a time index (timeline.go), which a version 2 binary
+// would leave stale on every write.
+const schemaVersion = "3"
 
-// schemaUpgradable is the older version Open upgrades by stamping the new
-// one: nothing needs rewriting, as version 2 reads untimed change records.
-const schemaUpgradable = "1"
+// schemaUpgradable lists the older versions Open upgrades in place: 1 and
+// 2 read as 3 does (untimed change records are read; a calendar without
+// a time index is answered by reading its members), and the read-write
+// Open adds every calendar's time index (upgradeTimelines).
+var schemaUpgradable = []string{"1", "2"}
 
 var (
 	bucketSchema      = []byte("schema")
@@ -132,18 +136,26 @@ func Open(path string, opts Options) (*DB, error) {
 		if err != nil {
 			return err
 		}
+		for _, name := range buckets() {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
 		switch v := sb.Get(keyVersion); {
-		case v == nil, string(v) == schemaUpgradable:
+		case v != nil && slices.Contains(schemaUpgradable, string(v)):
+			colls, members, err := upgradeTimelines(tx)
+			if err != nil {
+				return fmt.Errorf("upgrade from schema %s: %w", v, err)
+			}
+			log.Info("storage upgraded: calendars indexed by time, members to be read once", "from", string(v), "to", schemaVersion,
+				"calendars", colls, "objects", members)
+			fallthrough
+		case v == nil:
 			if err := sb.Put(keyVersion, []byte(schemaVersion)); err != nil {
 				return err
 			}
 		case string(v) != schemaVersion:
 			return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
-		}
-		for _, name := range buckets() {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
 		}
 		return nil
 	})
@@ -171,7 +183,9 @@ func checkSchema(tx *bbolt.Tx) error {
 	if sb == nil {
 		return errors.New("not an almanac database (no schema version)")
 	}
-	if v := sb.Get(keyVersion); string(v) != schemaVersion {
+	// The versions Open upgrades read as they are: the upgrade only adds
+	// an index that a read-only reader does without.
+	if v := sb.Get(keyVersion); string(v) != schemaVersion && !slices.Contains(schemaUpgradable, string(v)) {
 		return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 	}
 	for _, name := range buckets() {

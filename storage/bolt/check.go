@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -197,7 +198,7 @@ func (c *checker) schema() bool {
 		c.bad("schema", "missing: this is not an almanac database")
 		return false
 	}
-	if v := sb.Get(keyVersion); string(v) != schemaVersion && string(v) != schemaUpgradable {
+	if v := sb.Get(keyVersion); string(v) != schemaVersion && !slices.Contains(schemaUpgradable, string(v)) {
 		c.bad("schema", "version %q is not one this almanac knows (%s)", v, schemaVersion)
 		return false
 	}
@@ -347,9 +348,73 @@ func (c *checker) collection(where string, b *bbolt.Bucket) {
 		c.bad(where, "bucket %s missing", strings.Join(missing, ", "))
 		return
 	}
-	coll := &collTx{b: b, meta: sub["meta"], data: sub["data"], uids: sub["uids"], changes: sub["changes"], tombs: sub["tombs"], st: st}
+	coll := &collTx{b: b, meta: sub["meta"], data: sub["data"], uids: sub["uids"], changes: sub["changes"], tombs: sub["tombs"], st: st,
+		when: b.Bucket(bucketWhen), tls: b.Bucket(bucketTimelines), loose: b.Bucket(bucketLoose)}
 	c.members(where, coll)
 	c.changeLog(where, coll)
+	c.timelines(where, coll)
+}
+
+// timelines checks a calendar's time index against its members: each
+// member has a timeline record, each record a member, and the when and
+// loose entries are exactly those the records call for.
+func (c *checker) timelines(where string, coll *collTx) {
+	if coll.when == nil && coll.tls == nil && coll.loose == nil {
+		return // an address book, or a calendar of a file not yet upgraded
+	}
+	if coll.when == nil || coll.tls == nil || coll.loose == nil {
+		c.bad(where, "its time index is missing a bucket")
+		return
+	}
+	when := map[string][]byte{}
+	loose := map[string][]byte{}
+	coll.meta.ForEach(func(k, _ []byte) error {
+		ow := fmt.Sprintf("%s: object %q", where, k)
+		v := coll.tls.Get(k)
+		if v == nil {
+			c.bad(ow, "has no timeline: time-range queries never find it")
+			return nil
+		}
+		tl, err := decodeTimeline(k, v)
+		if err != nil {
+			c.bad(ow, "its timeline does not decode")
+			return nil
+		}
+		if !complete(&tl) {
+			loose[string(k)] = appendBounds(nil, 0, &tl)
+		}
+		slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
+			when[string(whenKey(slot, string(k)))] = append([]byte{tl.Tag}, pieces...)
+			return nil
+		})
+		return nil
+	})
+	coll.tls.ForEach(func(k, _ []byte) error {
+		if coll.meta.Get(k) == nil {
+			c.bad(fmt.Sprintf("%s: timeline %q", where, k), "belongs to no object")
+		}
+		return nil
+	})
+	for _, part := range []struct {
+		b    *bbolt.Bucket
+		want map[string][]byte
+		what string
+	}{{coll.when, when, "time index entry"}, {coll.loose, loose, "loose timeline"}} {
+		part.b.ForEach(func(k, v []byte) error {
+			w, ok := part.want[string(k)]
+			switch {
+			case !ok:
+				c.bad(fmt.Sprintf("%s: %s %q", where, part.what, k), "no timeline calls for it")
+			case !bytes.Equal(w, v):
+				c.bad(fmt.Sprintf("%s: %s %q", where, part.what, k), "differs from its timeline")
+			}
+			delete(part.want, string(k))
+			return nil
+		})
+		for _, k := range slices.Sorted(maps.Keys(part.want)) {
+			c.bad(fmt.Sprintf("%s: %s %q", where, part.what, k), "missing: time-range queries miss its object")
+		}
+	}
 }
 
 // changeAt returns the change record at seq and what it is in words:

@@ -97,6 +97,21 @@ func TestCheckFindsBreakage(t *testing.T) {
 		{"two change records for one name", func(tx *bbolt.Tx) error {
 			return cal(tx, bucketChanges).Put(seqKey(1), encodeChange("e.ics", false, meta(tx, "e.ics").Modified))
 		}, `collection jane/default: change record 1 is a write of "e.ics", whose last write is change`},
+		{"object without its timeline", func(tx *bbolt.Tx) error { return cal(tx, bucketTimelines).Delete([]byte("a.ics")) },
+			`collection jane/default: object "a.ics": has no timeline`},
+		{"time index entry missing", func(tx *bbolt.Tx) error {
+			k, _ := cal(tx, bucketWhen).Cursor().First()
+			return cal(tx, bucketWhen).Delete(bytes.Clone(k))
+		}, `collection jane/default: time index entry "`},
+		{"loose timeline missing", func(tx *bbolt.Tx) error { return cal(tx, bucketLoose).Delete([]byte("e.ics")) },
+			`collection jane/default: loose timeline "e.ics": missing`},
+		{"loose timeline for a complete one", func(tx *bbolt.Tx) error { return cal(tx, bucketLoose).Put([]byte("zz.ics"), []byte{0}) },
+			`collection jane/default: loose timeline "zz.ics": no timeline calls for it`},
+		{"timeline without its object", func(tx *bbolt.Tx) error {
+			return cal(tx, bucketTimelines).Put([]byte("ghost.ics"), encodeTimeline(&storage.Timeline{}))
+		}, `collection jane/default: timeline "ghost.ics": belongs to no object`},
+		{"calendar missing a time index bucket", func(tx *bbolt.Tx) error { return coll(tx, p.Calendar).DeleteBucket(bucketLoose) },
+			`collection jane/default: its time index is missing a bucket`},
 		{"collection without its buckets", func(tx *bbolt.Tx) error { return coll(tx, p.Contacts).DeleteBucket(bucketUIDs) },
 			`collection jane/contacts: bucket uids missing`},
 		{"link to a missing collection", func(tx *bbolt.Tx) error {

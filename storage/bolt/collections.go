@@ -43,7 +43,10 @@ type collInfo struct {
 type collTx struct {
 	b                                *bbolt.Bucket
 	meta, data, uids, changes, tombs *bbolt.Bucket
-	st                               state
+	// The time index (timeline.go); nil in address books, and in
+	// calendars of a file opened read-only before its upgrade.
+	when, tls, loose *bbolt.Bucket
+	st               state
 }
 
 func collBucket(tx *bbolt.Tx, owner, name string) *bbolt.Bucket {
@@ -82,8 +85,12 @@ func loadColl(tx *bbolt.Tx, owner, name string) (*collTx, error) {
 		uids:    b.Bucket(bucketUIDs),
 		changes: b.Bucket(bucketChanges),
 		tombs:   b.Bucket(bucketTombs),
+		when:    b.Bucket(bucketWhen),
+		tls:     b.Bucket(bucketTimelines),
+		loose:   b.Bucket(bucketLoose),
 	}
-	if c.meta == nil || c.data == nil || c.uids == nil || c.changes == nil || c.tombs == nil {
+	if c.meta == nil || c.data == nil || c.uids == nil || c.changes == nil || c.tombs == nil ||
+		(c.when == nil) != (c.tls == nil) || (c.when == nil) != (c.loose == nil) {
 		return nil, fmt.Errorf("collection %s/%s: missing bucket: %w", owner, name, errCorrupt)
 	}
 	st, err := decodeState(b.Get(keyState))
@@ -124,6 +131,9 @@ func (c *collTx) put(m *storage.ObjectMeta, data []byte, old *storage.ObjectMeta
 
 	if old != nil {
 		if err := c.changes.Delete(seqKey(old.Seq)); err != nil {
+			return err
+		}
+		if err := c.dropTimeline(old.Name); err != nil {
 			return err
 		}
 		if old.UID != m.UID {
@@ -169,6 +179,9 @@ func (c *collTx) remove(old *storage.ObjectMeta, now time.Time) error {
 		return err
 	}
 	if err := c.dropUID(old.UID, old.Name); err != nil {
+		return err
+	}
+	if err := c.dropTimeline(old.Name); err != nil {
 		return err
 	}
 	seq := seqKey(c.st.seq)
@@ -279,6 +292,11 @@ func (db *DB) CreateCollection(ctx context.Context, c *storage.Collection) error
 		}
 		for _, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs} {
 			if _, err := b.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		if c.Kind == storage.KindCalendar {
+			if _, err := createTimeBuckets(b); err != nil {
 				return err
 			}
 		}
@@ -436,7 +454,10 @@ func (db *DB) MoveCollection(ctx context.Context, owner, from, to string, replac
 		}
 		// The sub-buckets are untouched in this transaction before they
 		// move, as MoveBucket requires: it drops src's cached handles.
-		for _, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs} {
+		for i, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs, bucketWhen, bucketTimelines, bucketLoose} {
+			if k, _ := src.Cursor().Seek(name); i >= 5 && !bytes.Equal(k, name) {
+				continue // no time index: an address book (a cursor opens no handle)
+			}
 			if err := src.MoveBucket(name, dst); err != nil {
 				return fmt.Errorf("collection %s/%s: move %s: %w", owner, from, name, err)
 			}

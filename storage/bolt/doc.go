@@ -2,8 +2,9 @@
 //
 // # File layout
 //
-//	schema/version                    "2"; Open stamps "1" as "2" (no
-//	                                  rewrite needed) and refuses others
+//	schema/version                    "3"; Open upgrades "1" and "2" in
+//	                                  place (upgradeTimelines) and refuses
+//	                                  others
 //	accounts/<id>                     JSON account record (security fields included)
 //	logins/<lowercased login>         account id (case-insensitive uniqueness)
 //	collections/<owner>/<name>/       one nested bucket per collection:
@@ -15,6 +16,10 @@
 //	    changes/<8-byte BE seq>       flag byte (deleted, timed), write time
 //	                                  (varint UnixNano) when timed, member name
 //	    tombs/<member>                8-byte seq of the member's deletion
+//	    timelines/<member>            calendars only: the member's timeline
+//	    when/<8-byte slot><member>    tag, the timeline's pieces in that week
+//	    loose/<member>                bounds of a timeline that does not
+//	                                  answer for every range
 //	links/<id>                        JSON public link record (links.go)
 //	linkowners/<owner>/<id>           collection name: index of owner's links
 //	grants/<owner>/<coll>/<sharee>    JSON grant record (grants.go)
@@ -42,7 +47,7 @@
 //	accountimportjobs/<account>/<id>  empty: index of account's import jobs
 //
 // Metadata is kept apart from data so that List, PROPFIND and the
-// time-range prefilter of calendar-query (which reads Span) never read
+// time-range queries of calendar-query (Between, below) never read
 // object bytes, and state apart from info so that a write rewrites a few
 // dozen bytes rather than the collection's properties. Deleting an account
 // or a collection is one DeleteBucket, plus deleting its links found
@@ -52,7 +57,7 @@
 // A collection name and a mount name share the account's home: each of
 // CreateCollection, PutGrant and MoveCollection checks the other's tree
 // with one Get. MoveCollection (a rename) creates collections/<owner>/<to>,
-// re-parents the five member buckets into it with bbolt's MoveBucket (no
+// re-parents the member buckets (five, eight with a time index) into it with bbolt's MoveBucket (no
 // member is copied, whatever the collection's size), copies info and
 // state, and drops the old bucket; grants/<owner>/<coll> is rewritten
 // under the new name with its mounts entries, and the links found through
@@ -104,6 +109,50 @@
 // per collection, never object data. A scheduling inbox is a collection
 // bucket like the others (kind schedule-inbox) whose members are written
 // without UID, so its uids bucket stays empty.
+//
+// # Timelines
+//
+// A calendar collection indexes its members by time (storage.Timeline,
+// which the calendar layer computes on every write). timelines/<member>
+// holds the whole timeline: flag byte (known, renew, has From, has
+// Until), From and Until in Unix seconds (varint) when set, the tag, the
+// number of periods (uvarint), and the periods, each its start (the
+// first in Unix seconds, later ones in seconds after the one before, as
+// they are sorted) and its length in seconds. Its periods are split at
+// week boundaries (slots of 604,800 seconds from the Unix epoch) into
+// when/<slot><member>, the slot a big-endian uint64 with the sign bit
+// flipped so that slots before 1970 sort first; the value is the tag and
+// each piece as seconds after the slot's start and length (uvarints).
+// A piece of an instant is the instant; the pieces of a period partition
+// it, so a range overlaps the period exactly when it overlaps a piece.
+// loose/<member> holds the flags and bounds of every timeline that is
+// unknown or bounded (From, Until).
+//
+// Between reads the slots from the one holding From to the one holding
+// the last second before To, offering each piece that overlaps the range
+// to the caller's Want, then every loose entry whose timeline does not
+// cover the range. It never reads meta for a member Want passes over, nor
+// any object bytes: a query over one month of 100,000 events reads the
+// month's five or six slots and the loose members. Put, PutBatch, Transfer,
+// Delete and SetTimelines keep the three buckets in the transaction that
+// changes the member; Check verifies that they hold exactly what the
+// timelines call for.
+//
+// Bounded per object: at most storage.MaxTimelinePeriods (1024) periods
+// touching at most 256 slots (five years of a weekly series); past
+// either, the timeline is cut like a walk stopped at the first period
+// left out (Until) and not renewed. So what one object costs the index
+// depends on the server's limits, not on what its rules or a query ask
+// for.
+//
+// Files of schema 1 and 2 have no time index. Open read-only reads them
+// as they are: Between then reports every member of such a calendar as
+// incomplete, which makes the caller read them all, as it did before.
+// The first read-write Open adds the buckets to every calendar, with a
+// timelines and a loose entry per member marking its timeline unknown
+// and to be renewed (one write transaction, about a second per 100,000
+// members); DueTimelines then offers them to the server, which computes
+// their timelines in the background.
 //
 // # Change log
 //
@@ -193,6 +242,8 @@
 // Check runs bbolt's page check (Tx.Check) and then walks every part of
 // the layout above for the invariants the methods keep: every object in
 // meta, data and the UID index, and every index entry pointing back;
+// each calendar member's timeline and exactly the when and loose entries
+// it calls for;
 // every change record at or below the collection counter, each live
 // member's record at its Seq and each tombstone's at its deletion, one
 // record per name, Pruned at most the counter and no tombstone at or

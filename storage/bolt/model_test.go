@@ -2,11 +2,13 @@ package bolt
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"almanac/storage"
 
@@ -46,9 +48,10 @@ func TestRandomOpsMatchModel(t *testing.T) {
 		case op < 5:
 			name, uid := pick(10, "n"), pick(7, "u")
 			data := []byte(fmt.Sprint("data ", step))
+			tl := modelTimeline(rng)
 			desc = fmt.Sprintf("put %s/%s uid %s", coll, name, uid)
-			_, _, got = db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: coll, Name: name, UID: uid, Data: data})
-			want = m.put(name, uid, data)
+			_, _, got = db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: coll, Name: name, UID: uid, Data: data, Timeline: tl})
+			want = m.put(name, uid, data, tl)
 		case op < 7:
 			name := pick(10, "n")
 			desc = fmt.Sprintf("delete %s/%s", coll, name)
@@ -82,6 +85,25 @@ func TestRandomOpsMatchModel(t *testing.T) {
 type modelObj struct {
 	uid  string
 	data []byte
+	tl   storage.Timeline // as given
+}
+
+// modelTimeline is a random timeline: unknown, a few events, or a long
+// stretch, some bounded.
+func modelTimeline(rng *rand.Rand) storage.Timeline {
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(90*24)) * time.Hour)
+	tl := storage.Timeline{Known: rng.IntN(6) != 0, Renew: rng.IntN(2) == 0, Tag: uint8(rng.IntN(4))}
+	if !tl.Known {
+		return tl
+	}
+	for i := range rng.IntN(5) {
+		s := base.AddDate(0, 0, i*rng.IntN(20))
+		tl.Periods = append(tl.Periods, storage.Period{Start: s, End: s.Add(time.Duration(rng.IntN(30*24)) * time.Hour)})
+	}
+	if rng.IntN(3) == 0 {
+		tl.Until = base.AddDate(0, 3, 0)
+	}
+	return tl
 }
 
 type modelChange struct {
@@ -105,20 +127,20 @@ func (m *modelColl) uidHolder(uid string) string {
 	return ""
 }
 
-func (m *modelColl) put(name, uid string, data []byte) error {
+func (m *modelColl) put(name, uid string, data []byte, tl storage.Timeline) error {
 	if old, ok := m.objs[name]; ok && old.uid != uid {
 		return &storage.UIDConflictError{UID: uid, Name: name, Held: old.uid}
 	}
 	if h := m.uidHolder(uid); h != "" && h != name {
 		return &storage.UIDConflictError{UID: uid, Name: h}
 	}
-	m.store(name, uid, data)
+	m.store(name, modelObj{uid, data, tl})
 	return nil
 }
 
-func (m *modelColl) store(name, uid string, data []byte) {
+func (m *modelColl) store(name string, o modelObj) {
 	m.seq++
-	m.objs[name] = modelObj{uid, data}
+	m.objs[name] = o
 	m.log[name] = modelChange{m.seq, false}
 }
 
@@ -166,7 +188,7 @@ func transferModel(src, dst *modelColl, same bool, tr storage.Transfer) error {
 	if !tr.Copy {
 		src.remove(tr.FromName)
 	}
-	dst.store(tr.ToName, from.uid, from.data)
+	dst.store(tr.ToName, from)
 	return nil
 }
 
@@ -207,6 +229,15 @@ func compareModel(t *testing.T, db *DB, owner, coll string, m *modelColl, where 
 	}
 	if err := checkInvariants(db, owner, coll); err != nil {
 		t.Fatalf("%s: %s: %v", where, coll, err)
+	}
+	for name, mo := range m.objs {
+		tl, err := db.Timeline(ctx, owner, coll, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := normTimeline(mo.tl); fmt.Sprint(tl) != fmt.Sprint(want) {
+			t.Fatalf("%s: %s/%s timeline %+v, model %+v", where, coll, name, tl, want)
+		}
 	}
 
 	since := m.pruned + rng.Uint64N(m.seq-m.pruned+1)
@@ -309,6 +340,14 @@ func checkInvariants(db *DB, owner, coll string) error {
 		}
 		if records != len(live)+tombs {
 			return fmt.Errorf("%d change records, want %d live + %d tombstones", records, len(live), tombs)
+		}
+		// The time index: exactly the entries the timelines call for.
+		var problems []string
+		ck := &checker{ctx: context.Background(), tx: tx, stats: &storage.CheckStats{},
+			report: func(p storage.Problem) { problems = append(problems, p.Where+": "+p.What) }}
+		ck.timelines(coll, c)
+		if len(problems) > 0 {
+			return fmt.Errorf("time index: %v", problems)
 		}
 		return nil
 	})

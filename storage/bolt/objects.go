@@ -127,6 +127,9 @@ func putTx(tx *bbolt.Tx, p *storage.PutObject, data []byte, etag string, now tim
 	if err := c.put(m, data, old, now); err != nil {
 		return nil, false, nil, err
 	}
+	if err := c.putTimeline(p.Name, p.Timeline); err != nil {
+		return nil, false, nil, err
+	}
 	if err := c.save(); err != nil {
 		return nil, false, nil, err
 	}
@@ -491,6 +494,13 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 			}
 			data = []byte{}
 		}
+		tl, err := src.timeline(t.FromName)
+		if err != nil {
+			return err
+		}
+		if !src.indexed() {
+			tl = storage.Timeline{Renew: true} // computed for the calendar later
+		}
 		now := time.Now().UTC()
 		if !t.Copy {
 			if err := src.remove(from, now); err != nil {
@@ -508,6 +518,9 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 			ScheduleTag: from.ScheduleTag,
 		}
 		if err := dst.put(m, data, to, now); err != nil {
+			return err
+		}
+		if err := dst.putTimeline(t.ToName, tl); err != nil {
 			return err
 		}
 		if !t.Copy && !sameColl {

@@ -58,10 +58,15 @@ func Populate(t testing.TB, s storage.Store) *Population {
 	}{{p.Calendar, storage.KindCalendar}, {p.Contacts, storage.KindAddressBook}, {p.Shared, storage.KindCalendar}, {p.Linked, storage.KindCalendar}} {
 		ok(s.CreateCollection(ctx, &storage.Collection{Owner: p.Jane, Name: c.name, Kind: c.kind}))
 	}
+	// e.ics has a timeline of two weeks' events and a horizon, so that
+	// the time index has entries of every kind.
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	timelineOf := map[string]storage.Timeline{"e.ics": {Known: true, Tag: 1, Renew: true, Until: day.AddDate(0, 1, 0),
+		Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}, {Start: day.AddDate(0, 0, 7), End: day.AddDate(0, 0, 7).Add(time.Hour)}}}}
 	put := func(coll, name, uid string, data []byte) {
 		t.Helper()
 		_, _, err := s.Put(ctx, storage.PutObject{Owner: p.Jane, Collection: coll, Name: name, UID: uid,
-			Component: "VEVENT", ContentType: "text/calendar", Data: data})
+			Component: "VEVENT", ContentType: "text/calendar", Data: data, Timeline: timelineOf[name]})
 		ok(err)
 	}
 	del := func(name string) { t.Helper(); ok(s.Delete(ctx, p.Jane, p.Calendar, name, nil)) }

@@ -31,6 +31,14 @@
 //     none, whatever it had before.
 //   - An object written without a span (Span.Known false) reads back
 //     with the zero Span; an open span reads back without an end.
+//   - A Timeline reads back in whole seconds (starts and Until rounded
+//     down, ends and From up), its periods sorted; an unknown one keeps
+//     only Renew. Between may offer a period in parts (bolt splits them
+//     by week), each inside the period and overlapping the range, such
+//     that any range inside the query's overlaps the period exactly when
+//     it overlaps an offered part; it offers each member whose periods
+//     do not cover the range once as incomplete. An address book has no
+//     timelines: every member is incomplete.
 //   - ListLinks of a missing account is ErrNotFound, like
 //     ListCollections. A link's empty component list reads back as nil
 //     (both mean all components); a zero window (PastDays 0) stays set.
@@ -105,6 +113,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Transfer", transferTests},
 		{"MoveCollection", moveCollectionTests},
 		{"Spans", spanTests},
+		{"Timelines", timelineTests},
 		{"Concurrency", concurrencyTests},
 		{"Links", linkTests},
 		{"Grants", grantTests},

@@ -146,7 +146,12 @@ func TestBrowserStories(t *testing.T) {
 	t.Logf("screenshots in %s", dir)
 
 	passwd := filepath.Join(t.TempDir(), "passwd")
-	env := servertest.New(t, func(c *server.Config) { c.DovecotPasswd = passwd })
+	sieveDir := t.TempDir()
+	env := servertest.New(t, func(c *server.Config) {
+		c.DovecotPasswd, c.SieveDir = passwd, sieveDir
+		c.ClientSetup.IMAP = storage.MailEndpoint{Host: "imap.example.net", Port: 993, Security: "tls"}
+		c.ClientSetup.Submission = storage.MailEndpoint{Host: "smtp.example.net", Port: 465, Security: "tls"}
+	})
 	base := env.Start()
 	secret := auth.NewTOTPSecret()
 	env.Account("ann@example.com", func(a *storage.Account) { a.DisplayName = "Ann"; a.TOTPSecret, a.TOTPEnabled = secret, true })
@@ -246,6 +251,35 @@ func TestBrowserStories(t *testing.T) {
 	}
 	bob.page("calendars-shared")
 
+	// Bob turns on two-factor authentication: the enrolment page with its
+	// QR code, a wrong first code answered next to the field, then the
+	// recovery codes shown once.
+	bob.run(chromedp.Navigate(base+"/account"),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/account/2fa"] input[name=password]`), servertest.Password),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".qr-figure")))
+	bob.page("totp")
+	bobSecret := strings.TrimSpace(value(bob, chromedp.Text(chromedp.CSS(".qr-figure figcaption code"))))
+	wrong := "000000"
+	if auth.TOTPCode(bobSecret, time.Now()) == wrong {
+		wrong = "000001"
+	}
+	bob.run(chromedp.SendKeys(chromedp.CSS("#f-code"), wrong),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa/confirm"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#e-code")))
+	// Someone who had not scanned the code yet still can.
+	if again := strings.TrimSpace(value(bob, chromedp.Text(chromedp.CSS(".qr-figure figcaption code")))); again != bobSecret {
+		t.Fatalf("the retry page shows key %q, want %q", again, bobSecret)
+	}
+	bob.page("totp-retry")
+	bob.run(chromedp.SendKeys(chromedp.CSS("#f-code"), auth.TOTPCode(bobSecret, time.Now())),
+		chromedp.Click(chromedp.CSS(`form[action="/account/2fa/confirm"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#codes-h")))
+	if n := value(bob, chromedp.Evaluate[int](`document.querySelectorAll(".codes li").length`)); n == 0 {
+		t.Fatal("no recovery codes shown after enrolment")
+	}
+	bob.page("recovery-codes")
+	if acc, err := env.Store.AccountByLogin(t.Context(), "bob@example.com"); err != nil || !acc.TOTPEnabled {
+		t.Fatalf("Bob's two-factor authentication is not on: %v", err)
+	}
+
 	// Revoke the link, confirmed, and see the feed gone.
 	ann.run(chromedp.Navigate(base+linkPage), chromedp.Click(chromedp.CSS(`a[href$="/revoke"]`)), chromedp.WaitVisible(chromedp.CSS(".question")))
 	ann.page("link-revoke")
@@ -281,11 +315,122 @@ func TestBrowserStories(t *testing.T) {
 	}
 	ann.page("mailbox-full")
 
+	// Write and activate an out-of-office reply: the page says it
+	// answers now, and the mail server gets its Sieve script.
+	ann.run(chromedp.Navigate(base+"/mail/"+address), chromedp.Click(chromedp.CSS(`a[href$="/responders"]`)), chromedp.WaitVisible(chromedp.CSS("#resp-h")))
+	ann.page("responders-empty")
+	ann.run(chromedp.Click(chromedp.CSS(`a[href$="/responders/new"]`)), chromedp.WaitVisible(chromedp.CSS("#f-message")))
+	ann.page("responder-new")
+	now := time.Now().UTC()
+	ann.run(chromedp.SendKeys(chromedp.CSS("#f-name"), "Summer holidays"),
+		chromedp.SendKeys(chromedp.CSS("#f-subject"), "Away until August"),
+		chromedp.SendKeys(chromedp.CSS("#f-message"), "I am away until August.\nFor urgent matters, write to bob@example.com."),
+		// A datetime-local input takes its value in this form whatever
+		// the browser's language shows.
+		chromedp.SetValue(chromedp.CSS("#f-start"), now.Add(-time.Hour).Format("2006-01-02T15:04")),
+		chromedp.SetValue(chromedp.CSS("#f-end"), now.Add(14*24*time.Hour).Format("2006-01-02T15:04")),
+		chromedp.SendKeys(chromedp.CSS("#f-time_zone"), "UTC"),
+		chromedp.SendKeys(chromedp.CSS("#f-exclusions"), "@lists.example"),
+		chromedp.Click(chromedp.CSS(`input[name="active"]`)),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if state := value(ann, chromedp.Text(chromedp.CSS("ul.responders .state"))); !strings.Contains(state, "answering now") {
+		t.Fatalf("the reply's state: %q", state)
+	}
+	ann.page("responders")
+	must(t, env.Server.MailFiles().Flush(t.Context()))
+	script, err := os.ReadFile(filepath.Join(sieveDir, "example.net", "ann.sieve"))
+	must(t, err)
+	for _, want := range []string{"vacation", "Away until August", "For urgent matters", "lists.example"} {
+		if !strings.Contains(string(script), want) {
+			t.Fatalf("the Sieve script lacks %q:\n%s", want, script)
+		}
+	}
+	sievec := tooltest.Require(t, "sievec", "dovecot-sieve")
+	if b, err := exec.Command(sievec, filepath.Join(sieveDir, "example.net", "ann.sieve"), filepath.Join(t.TempDir(), "ann.svbin")).CombinedOutput(); err != nil {
+		t.Fatalf("sievec refuses the script: %v: %s", err, b)
+	}
+	ann.run(chromedp.Click(chromedp.CSS(`ul.responders a[href$="/reset"]`)), chromedp.WaitVisible(chromedp.CSS(".question")))
+	ann.page("responder-reset")
+	ann.run(chromedp.Navigate(base+"/mail/"+address+"/responders"), chromedp.Click(chromedp.CSS(`ul.responders a.button:first-child`)),
+		chromedp.WaitVisible(chromedp.CSS("#f-name")))
+	ann.page("responder-edit")
+
+	// An import of another provider's mailbox, as the import service
+	// records its progress.
+	job := &storage.ImportJob{Owner: accountID(t, env, "ann@example.com"), Service: "svc1", LocalPart: "ann", Destination: address, State: storage.ImportRunning,
+		Sources: []storage.ImportSource{{Address: "ann@old.example", Host: "imap.old.example", Port: 993, Security: "tls", State: storage.ImportRunning,
+			Folders: []storage.ImportFolder{{Name: "INBOX", Destination: "INBOX", Found: 1200, Copied: 800, Skipped: 12},
+				{Name: "Sent Items", Destination: "Sent", Found: 300, Copied: 300, Done: true}}}}}
+	must(t, env.Store.CreateImportJob(t.Context(), job))
+
 	// The other pages, for their screenshots and axe.
-	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar"} {
+	for _, p := range []string{"account", "account/login", "account/sessions/end", "manage", "manage/services/svc1", "calendars/no-such-calendar",
+		"manage/services/svc1/mailboxes/ann/responders", "manage/services/svc1/templates/new", "mail/" + address + "/setup", "account/setup", "manage/services/svc1/client-settings",
+		"mail/" + address + "/imports", "mail/" + address + "/imports/" + job.ID, "manage/services/svc1/imports"} {
 		ann.run(chromedp.Navigate(base + "/" + p))
 		ann.page(strings.ReplaceAll(p, "/", "-"))
 	}
+	// The mail pages on a phone: nothing wider than the screen (tables
+	// scroll inside their box).
+	ann.run(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, p := range []string{"mail/" + address + "/responders", "mail/" + address + "/responders/new", "mail/" + address + "/imports/" + job.ID,
+		"mail/" + address + "/setup", "calendars/team/import"} {
+		ann.run(chromedp.Navigate(base + "/" + p))
+		if w := value(ann, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 390 {
+			t.Errorf("%s on a phone is %d px wide", p, w)
+		}
+	}
+	ann.page("calendar-import-phone")
+	ann.run(chromedp.EmulateViewport(1100, 900))
+	// A manager's template, applied to the service's mailboxes.
+	ann.run(chromedp.Navigate(base+"/manage/services/svc1/templates/new"), chromedp.SendKeys(chromedp.CSS("#f-name"), "Office closed"), chromedp.SendKeys(chromedp.CSS("#f-message"), "{name} is away until January."),
+		chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	ann.page("templates")
+	ann.run(chromedp.Click(chromedp.CSS(`a[href$="/apply"]`)), chromedp.WaitVisible(chromedp.CSS(`input[name="to"]`)))
+	ann.page("template-apply")
+	ann.run(chromedp.Click(chromedp.CSS("main form button[type=submit]")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if rs, err := env.Store.Responders(t.Context(), "svc1", "ann"); err != nil || len(rs) != 2 {
+		t.Fatalf("after applying the template, ann's replies: %v %+v", err, rs)
+	}
+	// Import a file: the preview lists it, nothing is written until the
+	// import is confirmed.
+	ics := filepath.Join(t.TempDir(), "holidays.ics")
+	must(t, os.WriteFile(ics, []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"+
+		"BEGIN:VEVENT\r\nUID:h1@test\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20271225\r\nSUMMARY:Christmas\r\nEND:VEVENT\r\n"+
+		"BEGIN:VEVENT\r\nUID:h2@test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:No date\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"), 0o644))
+	ann.run(chromedp.Navigate(base+"/calendars/team"), chromedp.Click(chromedp.CSS(`a[href$="/import"]`)), chromedp.WaitVisible(chromedp.CSS("#f-file")))
+	ann.page("import")
+	ann.run(chromedp.SetUploadFiles(chromedp.CSS("#f-file"), []string{ics}),
+		chromedp.Click(chromedp.CSS(`form[enctype] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS("#import-counts")))
+	if counts := value(ann, chromedp.Text(chromedp.CSS("#import-counts"))); !strings.Contains(counts, "1 new, 0 updated, 0 unchanged, 1 refused") {
+		t.Fatalf("import preview: %q", counts)
+	}
+	ann.page("import-preview")
+	before := countObjects(t, env, "ann@example.com", "team")
+	ann.run(chromedp.Click(chromedp.CSS(`input[name="skip_refused"]`)), chromedp.Click(chromedp.CSS(`form[action$="/confirm"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if n := countObjects(t, env, "ann@example.com", "team"); n != before+1 {
+		t.Fatalf("after the import the calendar has %d objects, %d before", n, before)
+	}
+	ann.page("import-done")
+	// The import's page follows its progress without being reloaded.
+	ann.run(chromedp.Navigate(base+"/mail/"+address+"/imports/"+job.ID), chromedp.WaitVisible(chromedp.CSS("#import-totals")),
+		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	_, err = env.Store.UpdateImportJob(t.Context(), job.ID, func(j *storage.ImportJob) error {
+		j.State, j.Sources[0].State, j.Finished = storage.ImportDone, storage.ImportDone, time.Now()
+		j.Sources[0].Folders[0].Copied, j.Sources[0].Folders[0].Done = 1188, true
+		return nil
+	})
+	must(t, err)
+	ann.run(chromedp.WaitVisible(chromedp.CSS(`progress[max="1500"][value="1500"]`)))
+	if !value(ann, chromedp.Evaluate[bool](`window.notReloaded === true`)) {
+		t.Fatal("the import's page was reloaded instead of updated")
+	}
+	if live := value(ann, chromedp.Evaluate[bool](`"live" in document.getElementById("live").dataset`)); live {
+		t.Fatal("the ended import's page is still updating")
+	}
+	ann.page("import-job-done")
+
 	ann.run(chromedp.Navigate(base + "/calendars/team/delete"))
 	ann.page("calendar-delete")
 	// The pages of someone signed out.
@@ -321,6 +466,13 @@ func TestBrowserStories(t *testing.T) {
 	if strings.Contains(own, "Evil") {
 		t.Fatal("a form from another site created a calendar")
 	}
+}
+
+func countObjects(t *testing.T, env *servertest.Env, login, coll string) int {
+	t.Helper()
+	n := 0
+	must(t, env.Store.List(t.Context(), accountID(t, env, login), coll, func(*storage.ObjectMeta) error { n++; return nil }))
+	return n
 }
 
 func fetch(t *testing.T, url string) (int, string) {

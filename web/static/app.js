@@ -18,4 +18,22 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("input.url, textarea[readonly]").forEach(function (el) {
     el.addEventListener("focus", function () { el.select(); });
   });
+  // A running import's progress, fetched again and put in place; the
+  // page's "update" link does the same without JavaScript.
+  var live = document.getElementById("live");
+  if (live && live.dataset.live && window.fetch && window.DOMParser) {
+    var every = Number(live.dataset.live) * 1000;
+    var tick = function () {
+      fetch(location.href, { credentials: "same-origin" }).then(function (r) {
+        return r.ok ? r.text() : Promise.reject(r.status);
+      }).then(function (html) {
+        var next = new DOMParser().parseFromString(html, "text/html").getElementById("live");
+        if (!next) return;
+        live.innerHTML = next.innerHTML;
+        if (next.dataset.live) setTimeout(tick, every);
+        else delete live.dataset.live;
+      }, function () { setTimeout(tick, every * 4); });
+    };
+    setTimeout(tick, every);
+  }
 });

@@ -1,0 +1,709 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"almanac/storage"
+
+	"go.etcd.io/bbolt"
+)
+
+// The time index of a calendar collection (doc.go, "Timelines"): three
+// buckets beside meta and data, written in the transaction that writes
+// the member.
+var (
+	// when/<slot><member> holds the pieces of the member's periods that
+	// fall into one week: a time-range query reads the weeks it covers.
+	bucketWhen = []byte("when")
+	// timelines/<member> holds the member's whole timeline, so that its
+	// when entries can be found and removed, or copied by a Transfer.
+	bucketTimelines = []byte("timelines")
+	// loose/<member> names the members whose periods do not answer for
+	// every range (unknown timelines, and those bounded by From or
+	// Until), with those bounds: every query reads this bucket.
+	bucketLoose = []byte("loose")
+)
+
+// slotSeconds is the width of a when slot, a week: a week's or a month's
+// query reads one to six slots, and an event of one to three days,
+// the bulk of a calendar, touches one or two.
+const slotSeconds = 7 * 24 * 3600
+
+// maxTimelineSlots bounds the slots one timeline's periods may touch,
+// besides storage.MaxTimelinePeriods: a single event of years would
+// otherwise write a key per week of it. 256 weeks hold five years of a
+// weekly series, or a daily one's 1024 periods.
+const maxTimelineSlots = 256
+
+// Chunks of Between and DueTimelines: how many members one read
+// transaction reports at most, and how many keys it reads at most
+// (most of a slot's pieces are not reported: they are over before the
+// query's range begins).
+var (
+	betweenChunk = 1024
+	betweenKeys  = 8192
+)
+
+// Flags of timeline and loose records.
+const (
+	tlKnown = 1 << iota
+	tlRenew
+	tlFrom
+	tlUntil
+)
+
+const timelineFormat = 1
+
+// normTimeline is tl as the store keeps it: whole seconds (a start and
+// From rounded so that nothing is claimed that was not given: starts
+// down, ends up, From up, Until down), periods in order of start, and
+// within MaxTimelinePeriods and maxTimelineSlots, Until cut back to the
+// first period left out.
+func normTimeline(tl storage.Timeline) storage.Timeline {
+	if !tl.Known {
+		return storage.Timeline{Renew: tl.Renew}
+	}
+	out := storage.Timeline{Known: true, Tag: tl.Tag, Renew: tl.Renew}
+	if !tl.From.IsZero() {
+		out.From = ceilSecond(tl.From)
+	}
+	if !tl.Until.IsZero() {
+		out.Until = time.Unix(tl.Until.Unix(), 0).UTC()
+	}
+	ps := make([]storage.Period, len(tl.Periods))
+	for i, p := range tl.Periods {
+		s, e := time.Unix(p.Start.Unix(), 0).UTC(), ceilSecond(p.End)
+		if e.Before(s) {
+			e = s
+		}
+		ps[i] = storage.Period{Start: s, End: e}
+	}
+	slices.SortStableFunc(ps, func(a, b storage.Period) int { return a.Start.Compare(b.Start) })
+	slots, reach := 0, int64(0) // distinct slots so far; the highest one
+	for i, p := range ps {
+		lo, hi := slotRange(p)
+		if i == 0 || lo > reach {
+			slots += int(hi - lo + 1)
+		} else if hi > reach {
+			slots += int(hi - reach)
+		}
+		if i == 0 || hi > reach {
+			reach = hi
+		}
+		if i == storage.MaxTimelinePeriods || slots > maxTimelineSlots {
+			if out.Until.IsZero() || p.Start.Before(out.Until) {
+				out.Until = p.Start
+			}
+			out.Renew = false
+			ps = ps[:i]
+			break
+		}
+	}
+	out.Periods = ps
+	return out
+}
+
+func ceilSecond(t time.Time) time.Time {
+	s := t.Unix()
+	if t.Nanosecond() != 0 {
+		s++
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+// slotOf is the slot holding second s.
+func slotOf(s int64) int64 {
+	q := s / slotSeconds
+	if s%slotSeconds < 0 {
+		q--
+	}
+	return q
+}
+
+// slotRange is the first and last slot p touches: an instant touches the
+// one it is in, a period the ones its seconds fall in.
+func slotRange(p storage.Period) (lo, hi int64) {
+	s, e := p.Start.Unix(), p.End.Unix()
+	if e > s {
+		e--
+	}
+	return slotOf(s), slotOf(e)
+}
+
+// complete reports whether tl's periods answer for every range.
+func complete(tl *storage.Timeline) bool {
+	return tl.Known && tl.From.IsZero() && tl.Until.IsZero()
+}
+
+func whenKey(slot int64, name string) []byte {
+	k := make([]byte, 8, 8+len(name))
+	binary.BigEndian.PutUint64(k, uint64(slot)^1<<63)
+	return append(k, name...)
+}
+
+func keySlot(k []byte) int64 { return int64(binary.BigEndian.Uint64(k) ^ 1<<63) }
+
+func appendBounds(b []byte, flags byte, tl *storage.Timeline) []byte {
+	if tl.Known {
+		flags |= tlKnown
+	}
+	if tl.Renew {
+		flags |= tlRenew
+	}
+	if !tl.From.IsZero() {
+		flags |= tlFrom
+	}
+	if !tl.Until.IsZero() {
+		flags |= tlUntil
+	}
+	b = append(b, flags)
+	if !tl.From.IsZero() {
+		b = binary.AppendVarint(b, tl.From.Unix())
+	}
+	if !tl.Until.IsZero() {
+		b = binary.AppendVarint(b, tl.Until.Unix())
+	}
+	return b
+}
+
+func decodeBounds(d *decoder, tl *storage.Timeline) {
+	flags := d.byte()
+	if flags&^(tlKnown|tlRenew|tlFrom|tlUntil) != 0 {
+		d.err = true
+		return
+	}
+	tl.Known, tl.Renew = flags&tlKnown != 0, flags&tlRenew != 0
+	if flags&tlFrom != 0 {
+		tl.From = time.Unix(d.varint(), 0).UTC()
+	}
+	if flags&tlUntil != 0 {
+		tl.Until = time.Unix(d.varint(), 0).UTC()
+	}
+}
+
+// encodeTimeline writes a normalized timeline: format, bounds, tag, then
+// the periods, each its start (the first in Unix seconds, later ones as
+// seconds after the one before) and its length.
+func encodeTimeline(tl *storage.Timeline) []byte {
+	b := make([]byte, 0, 24+len(tl.Periods)*6)
+	b = append(b, timelineFormat)
+	b = appendBounds(b, 0, tl)
+	b = append(b, tl.Tag)
+	b = binary.AppendUvarint(b, uint64(len(tl.Periods)))
+	var prev int64
+	for i, p := range tl.Periods {
+		s := p.Start.Unix()
+		if i == 0 {
+			b = binary.AppendVarint(b, s)
+		} else {
+			b = binary.AppendUvarint(b, uint64(s-prev))
+		}
+		prev = s
+		b = binary.AppendUvarint(b, uint64(p.End.Unix()-s))
+	}
+	return b
+}
+
+func decodeTimeline(name, v []byte) (storage.Timeline, error) {
+	var tl storage.Timeline
+	d := decoder{b: v}
+	if d.byte() != timelineFormat {
+		return tl, fmt.Errorf("timeline %q: %w", name, errCorrupt)
+	}
+	decodeBounds(&d, &tl)
+	tl.Tag = d.byte()
+	n := d.uvarint()
+	if d.err || n > storage.MaxTimelinePeriods {
+		return storage.Timeline{}, fmt.Errorf("timeline %q: %w", name, errCorrupt)
+	}
+	if n > 0 {
+		tl.Periods = make([]storage.Period, n)
+	}
+	var s int64
+	for i := range tl.Periods {
+		if i == 0 {
+			s = d.varint()
+		} else {
+			s += int64(d.uvarint())
+		}
+		l := int64(d.uvarint())
+		tl.Periods[i] = storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+l, 0).UTC()}
+	}
+	if d.err || len(d.b) != 0 || !tl.Known && (n > 0 || !tl.From.IsZero() || !tl.Until.IsZero()) {
+		return storage.Timeline{}, fmt.Errorf("timeline %q: %w", name, errCorrupt)
+	}
+	return tl, nil
+}
+
+// slotPieces splits the periods into the slots they touch: for each slot,
+// in order, the pieces as (seconds after the slot's start, length).
+func slotPieces(ps []storage.Period, fn func(slot int64, pieces []byte) error) error {
+	type piece struct{ off, length int64 }
+	bySlot := map[int64][]piece{}
+	var order []int64
+	for _, p := range ps {
+		s, e := p.Start.Unix(), p.End.Unix()
+		lo, hi := slotRange(p)
+		for slot := lo; slot <= hi; slot++ {
+			base := slot * slotSeconds
+			a, z := max(s, base), min(e, base+slotSeconds)
+			if _, ok := bySlot[slot]; !ok {
+				order = append(order, slot)
+			}
+			bySlot[slot] = append(bySlot[slot], piece{a - base, z - a})
+		}
+	}
+	slices.Sort(order)
+	for _, slot := range order {
+		var b []byte
+		for _, pc := range bySlot[slot] {
+			b = binary.AppendUvarint(b, uint64(pc.off))
+			b = binary.AppendUvarint(b, uint64(pc.length))
+		}
+		if err := fn(slot, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexed reports whether the collection keeps timelines.
+func (c *collTx) indexed() bool { return c.when != nil }
+
+// putTimeline indexes tl for member name, which has none indexed (put
+// and remove drop the old one).
+func (c *collTx) putTimeline(name string, tl storage.Timeline) error {
+	if !c.indexed() {
+		return nil
+	}
+	tl = normTimeline(tl)
+	k := []byte(name)
+	if err := c.tls.Put(k, encodeTimeline(&tl)); err != nil {
+		return err
+	}
+	if !complete(&tl) {
+		if err := c.loose.Put(k, appendBounds(nil, 0, &tl)); err != nil {
+			return err
+		}
+	}
+	return slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
+		return c.when.Put(whenKey(slot, name), append([]byte{tl.Tag}, pieces...))
+	})
+}
+
+// timeline returns member name's stored timeline; a member without one
+// (in a collection that keeps none) has the zero Timeline.
+func (c *collTx) timeline(name string) (storage.Timeline, error) {
+	if !c.indexed() {
+		return storage.Timeline{}, nil
+	}
+	k := []byte(name)
+	v := c.tls.Get(k)
+	if v == nil {
+		return storage.Timeline{}, nil
+	}
+	return decodeTimeline(k, v)
+}
+
+// dropTimeline removes member name's timeline and its index entries.
+func (c *collTx) dropTimeline(name string) error {
+	if !c.indexed() {
+		return nil
+	}
+	k := []byte(name)
+	v := c.tls.Get(k)
+	if v == nil {
+		return c.loose.Delete(k)
+	}
+	tl, err := decodeTimeline(k, v)
+	if err != nil {
+		return err
+	}
+	err = slotPieces(tl.Periods, func(slot int64, _ []byte) error {
+		return c.when.Delete(whenKey(slot, name))
+	})
+	if err != nil {
+		return err
+	}
+	if err := c.tls.Delete(k); err != nil {
+		return err
+	}
+	return c.loose.Delete(k)
+}
+
+// createTimeBuckets adds the time index to a calendar collection's
+// bucket b; members already in meta are entered as unknown timelines to
+// be renewed.
+func createTimeBuckets(b *bbolt.Bucket) (int, error) {
+	for _, n := range [][]byte{bucketWhen, bucketTimelines} {
+		if _, err := b.CreateBucket(n); err != nil {
+			return 0, err
+		}
+	}
+	loose, err := b.CreateBucket(bucketLoose)
+	if err != nil {
+		return 0, err
+	}
+	meta := b.Bucket(bucketMeta)
+	if meta == nil {
+		return 0, nil
+	}
+	tls := b.Bucket(bucketTimelines)
+	unknown := storage.Timeline{Renew: true}
+	rec, bounds := encodeTimeline(&unknown), appendBounds(nil, 0, &unknown)
+	n := 0
+	err = meta.ForEach(func(k, _ []byte) error {
+		n++
+		k = bytes.Clone(k)
+		if err := tls.Put(k, rec); err != nil {
+			return err
+		}
+		return loose.Put(k, bounds)
+	})
+	return n, err
+}
+
+// upgradeTimelines gives every calendar collection of a file written
+// before schema 3 its time index, with every member unknown and due for
+// renewal (DueTimelines); queries read those until then, as before.
+func upgradeTimelines(tx *bbolt.Tx) (colls, members int, err error) {
+	root := tx.Bucket(bucketCollections)
+	if root == nil {
+		return 0, 0, nil
+	}
+	err = root.ForEachBucket(func(owner []byte) error {
+		ob := root.Bucket(owner)
+		return ob.ForEachBucket(func(name []byte) error {
+			b := ob.Bucket(name)
+			info, err := readInfo(b)
+			if err != nil {
+				return fmt.Errorf("collection %s/%s: %w", owner, name, err)
+			}
+			if info.Kind != storage.KindCalendar || b.Bucket(bucketWhen) != nil {
+				return nil
+			}
+			n, err := createTimeBuckets(b)
+			colls++
+			members += n
+			return err
+		})
+	})
+	return colls, members, err
+}
+
+// incompleteFor reports whether tl's periods leave part of [from, to)
+// unanswered.
+func incompleteFor(tl *storage.Timeline, from, to time.Time) bool {
+	if !tl.Known {
+		return true
+	}
+	if !tl.From.IsZero() && (from.IsZero() || from.Before(tl.From)) {
+		return true
+	}
+	return !tl.Until.IsZero() && (to.IsZero() || to.After(tl.Until))
+}
+
+// Between reports the members q.Want chooses among those whose periods
+// reach into [q.From, q.To) and those whose periods cannot tell
+// (storage.Store). It reads the when slots the range covers, then the
+// loose bucket, in chunks of betweenChunk reported members or
+// betweenKeys keys, each in one read transaction, and calls fn with no
+// transaction open.
+func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQuery, fn func(*storage.ObjectMeta) error) error {
+	const op = "between"
+	var (
+		inc   string
+		phase = 0 // 0: when slots, 1: loose, 2: done
+		after []byte
+		buf   []*storage.ObjectMeta
+	)
+	var first, last []byte // the when keys of the range's slots
+	if !q.From.IsZero() {
+		first = whenKey(slotOf(q.From.Unix()), "")
+	}
+	if !q.To.IsZero() {
+		last = whenKey(slotOf(q.To.Add(-time.Nanosecond).Unix())+1, "")
+	}
+	for phase < 2 {
+		if err := ctxErr(ctx, op); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		err := db.bdb.View(func(tx *bbolt.Tx) error {
+			c, err := loadColl(tx, owner, coll)
+			if err != nil {
+				return err
+			}
+			if c == nil || (inc != "" && c.st.incarnation != inc) {
+				return notFoundColl(owner, coll)
+			}
+			inc = c.st.incarnation
+			report := func(name []byte) error {
+				m, err := c.stat(string(name))
+				if err != nil || m == nil {
+					return err
+				}
+				buf = append(buf, m)
+				return nil
+			}
+			keys := 0
+			full := func() bool { return len(buf) >= betweenChunk || keys >= betweenKeys }
+			if !c.indexed() {
+				// No timelines: every member is a candidate.
+				cur := c.meta.Cursor()
+				for k, _ := seekAfter(cur, after); k != nil; k, _ = cur.Next() {
+					if full() {
+						after = bytes.Clone(after)
+						return nil
+					}
+					keys++
+					after = k
+					if q.Want(string(k), storage.Period{}, 0, true) {
+						if err := report(k); err != nil {
+							return err
+						}
+					}
+				}
+				after, phase = bytes.Clone(after), 2
+				return nil
+			}
+			if phase == 0 {
+				cur := c.when.Cursor()
+				k, v := seekAfter(cur, after)
+				if after == nil && first != nil {
+					k, v = cur.Seek(first)
+				}
+				for ; k != nil && (last == nil || bytes.Compare(k, last) < 0); k, v = cur.Next() {
+					if full() {
+						after = bytes.Clone(after)
+						return nil
+					}
+					keys++
+					after = k
+					if len(k) < 8 || len(v) < 1 {
+						return fmt.Errorf("time index entry %q: %w", k, errCorrupt)
+					}
+					name, base := k[8:], keySlot(k)*slotSeconds
+					tag := v[0]
+					d := decoder{b: v[1:]}
+					for len(d.b) > 0 && !d.err {
+						s := base + int64(d.uvarint())
+						p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+int64(d.uvarint()), 0).UTC()}
+						if d.err {
+							break
+						}
+						if p.Overlaps(q.From, q.To) && q.Want(string(name), p, tag, false) {
+							if err := report(name); err != nil {
+								return err
+							}
+						}
+					}
+					if d.err {
+						return fmt.Errorf("time index entry %q: %w", k, errCorrupt)
+					}
+				}
+				phase, after = 1, nil
+			}
+			cur := c.loose.Cursor()
+			for k, v := seekAfter(cur, after); k != nil; k, v = cur.Next() {
+				if full() {
+					after = bytes.Clone(after)
+					return nil
+				}
+				keys++
+				after = k
+				var tl storage.Timeline
+				d := decoder{b: v}
+				decodeBounds(&d, &tl)
+				if d.err || len(d.b) != 0 {
+					return fmt.Errorf("loose timeline %q: %w", k, errCorrupt)
+				}
+				if incompleteFor(&tl, q.From, q.To) && q.Want(string(k), storage.Period{}, 0, true) {
+					if err := report(k); err != nil {
+						return err
+					}
+				}
+			}
+			phase = 2
+			return nil
+		})
+		if err != nil {
+			return wrap(op, err)
+		}
+		for _, m := range buf {
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Timeline returns the timeline stored for a member (storage.Store).
+func (db *DB) Timeline(ctx context.Context, owner, coll, name string) (storage.Timeline, error) {
+	const op = "get timeline"
+	if err := ctxErr(ctx, op); err != nil {
+		return storage.Timeline{}, err
+	}
+	var out storage.Timeline
+	err := db.viewColl(owner, coll, func(c *collTx) error {
+		m, err := c.stat(name)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			return notFoundObject(owner, coll, name)
+		}
+		out, err = c.timeline(name)
+		return err
+	})
+	return out, wrap(op, err)
+}
+
+// DueTimelines reports the members whose timelines ask to be renewed
+// before before (storage.Store): it reads the loose bucket of every
+// calendar collection, in chunks like Between's.
+func (db *DB) DueTimelines(ctx context.Context, before time.Time, fn func(storage.TimelineDue) error) error {
+	const op = "due timelines"
+	var last *[3][]byte // owner, collection and member read last
+	for {
+		if err := ctxErr(ctx, op); err != nil {
+			return err
+		}
+		var (
+			buf  []storage.TimelineDue
+			more bool
+		)
+		err := db.bdb.View(func(tx *bbolt.Tx) error {
+			root := tx.Bucket(bucketCollections)
+			oc := root.Cursor()
+			ok, _ := oc.First()
+			if last != nil {
+				ok, _ = oc.Seek(last[0])
+			}
+			keys := 0
+			var at [3][]byte
+			for ; ok != nil; ok, _ = oc.Next() {
+				ob := root.Bucket(ok)
+				if ob == nil {
+					return fmt.Errorf("collections/%s: not a bucket: %w", ok, errCorrupt)
+				}
+				nc := ob.Cursor()
+				nk, _ := nc.First()
+				sameOwner := last != nil && bytes.Equal(ok, last[0])
+				if sameOwner {
+					nk, _ = nc.Seek(last[1])
+				}
+				for ; nk != nil; nk, _ = nc.Next() {
+					c, err := loadColl(tx, string(ok), string(nk))
+					if err != nil {
+						return err
+					}
+					if c == nil || !c.indexed() {
+						continue
+					}
+					lc := c.loose.Cursor()
+					k, v := lc.First()
+					if sameOwner && bytes.Equal(nk, last[1]) {
+						k, v = seekAfter(lc, last[2])
+					}
+					for ; k != nil; k, v = lc.Next() {
+						if len(buf) >= betweenChunk || keys >= betweenKeys {
+							last = &[3][]byte{bytes.Clone(at[0]), bytes.Clone(at[1]), bytes.Clone(at[2])}
+							more = true
+							return nil
+						}
+						keys++
+						at = [3][]byte{ok, nk, k}
+						var tl storage.Timeline
+						d := decoder{b: v}
+						decodeBounds(&d, &tl)
+						if d.err || len(d.b) != 0 {
+							return fmt.Errorf("loose timeline %q: %w", k, errCorrupt)
+						}
+						if !tl.Renew || tl.Known && (tl.Until.IsZero() || !tl.Until.Before(before)) {
+							continue
+						}
+						m, err := c.stat(string(k))
+						if err != nil {
+							return err
+						}
+						if m == nil {
+							return fmt.Errorf("loose timeline %q without its object: %w", k, errCorrupt)
+						}
+						buf = append(buf, storage.TimelineDue{Owner: string(ok), Collection: string(nk), Name: m.Name, ETag: m.ETag})
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return wrap(op, err)
+		}
+		for _, d := range buf {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// SetTimelines replaces timelines of members whose ETag is unchanged
+// (storage.Store), through the group commit like any member write, but
+// without touching meta, data, Seq or the change log.
+func (db *DB) SetTimelines(ctx context.Context, owner, coll string, sets []storage.TimelineSet) (int, error) {
+	const op = "set timelines"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	var (
+		n      int
+		failed error
+	)
+	err := db.write(func(tx *bbolt.Tx) error {
+		n, failed = 0, nil
+		c, err := loadColl(tx, owner, coll)
+		if err != nil {
+			return err
+		}
+		if c == nil {
+			failed = notFoundColl(owner, coll)
+			return nil
+		}
+		if !c.indexed() {
+			return nil
+		}
+		for _, s := range sets {
+			m, err := c.stat(s.Name)
+			if err != nil {
+				return err
+			}
+			if m == nil || m.ETag != s.ETag {
+				continue
+			}
+			if err := c.dropTimeline(s.Name); err != nil {
+				return err
+			}
+			if err := c.putTimeline(s.Name, s.Timeline); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err == nil {
+		err = failed
+	}
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
+}
