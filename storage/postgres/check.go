@@ -119,6 +119,15 @@ var checks = []struct{ what, sql string }{
 	{"import job records", `SELECT 'import job ' || id, 'its record disagrees with its columns'
 		FROM import_jobs WHERE record->>'id' IS DISTINCT FROM id OR record->>'owner' IS DISTINCT FROM owner
 		OR record->>'state' IS DISTINCT FROM state ORDER BY id`},
+	{"timelines outside calendars", `SELECT 'object ' || c.owner || '/' || c.name || '/' || o.name, 'a timeline in a collection that keeps none'
+		FROM objects o JOIN collections c ON c.id = o.collection
+		WHERE c.kind <> 1 AND (o.tl_known OR o.tl_renew OR EXISTS (SELECT 1 FROM timeline_periods p WHERE p.collection = o.collection AND p.name = o.name))
+		ORDER BY c.owner, c.name, o.name`},
+	{"timeline periods", `SELECT 'object ' || c.owner || '/' || c.name || '/' || p.name,
+		CASE WHEN p.period_end < p.period_start THEN format('period ending %s before its start %s', p.period_end, p.period_start)
+			ELSE 'periods of an unknown timeline' END
+		FROM timeline_periods p JOIN collections c ON c.id = p.collection JOIN objects o ON o.collection = p.collection AND o.name = p.name
+		WHERE p.period_end < p.period_start OR NOT o.tl_known ORDER BY c.owner, c.name, p.name, p.period_start`},
 	{"active responders", `SELECT 'mailbox ' || service || '/' || local_key, 'more than one active responder'
 		FROM responders WHERE active GROUP BY service, local_key HAVING count(*) > 1 ORDER BY service, local_key`},
 }

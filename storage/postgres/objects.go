@@ -256,6 +256,9 @@ func (w *writer) putOne(p *storage.PutObject) (*storage.ObjectMeta, bool, error)
 	if err := w.put(c, m, data); err != nil {
 		return nil, false, err
 	}
+	if err := w.setTimeline(c, p.Name, p.Timeline); err != nil {
+		return nil, false, err
+	}
 	return m, old == nil, nil
 }
 
@@ -469,6 +472,10 @@ func (s *Store) Transfer(ctx context.Context, t storage.Transfer) (bool, error) 
 		if err := w.tx.QueryRow(ctx, `SELECT data FROM objects WHERE collection = $1 AND name = $2`, src.id, t.FromName).Scan(&data); err != nil {
 			return err
 		}
+		tl, _, err := readTimeline(ctx, w.tx, src.id, t.FromName)
+		if err != nil {
+			return err
+		}
 		if !t.Copy {
 			// First, so that the UID index lets the destination take it.
 			if err := w.remove(src, t.FromName); err != nil {
@@ -486,6 +493,9 @@ func (s *Store) Transfer(ctx context.Context, t storage.Transfer) (bool, error) 
 			ScheduleTag: from.ScheduleTag,
 		}
 		if err := w.put(dst, m, data); err != nil {
+			return err
+		}
+		if err := w.setTimeline(dst, t.ToName, tl); err != nil {
 			return err
 		}
 		created = to == nil

@@ -30,7 +30,7 @@ const snapshotMagic = "almanac-postgres-snapshot 1"
 // snapshotTables are the tables a snapshot holds, parents before
 // children so that Restore satisfies every foreign key as it goes.
 var snapshotTables = []string{
-	"store_meta", "accounts", "collections", "objects", "changes", "links", "grants",
+	"store_meta", "accounts", "collections", "objects", "timeline_periods", "changes", "links", "grants",
 	"app_passwords", "sessions", "tokens", "organizations", "members", "mail_services",
 	"mail_domains", "mailboxes", "mail_names", "mailbox_links", "import_jobs",
 	"responders", "responder_templates", "sending_addresses",

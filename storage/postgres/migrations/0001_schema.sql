@@ -80,14 +80,38 @@ CREATE TABLE objects (
 	span_start   timestamptz,
 	span_end     timestamptz,
 	schedule_tag text COLLATE "C" NOT NULL DEFAULT '',
+	-- Timeline (storage.Timeline) of a member of a calendar: its
+	-- bounds and flags here, its periods in timeline_periods. Members
+	-- of other collections keep the zero timeline.
+	tl_known     boolean NOT NULL DEFAULT false,
+	tl_from      timestamptz,
+	tl_until     timestamptz,
+	tl_tag       smallint NOT NULL DEFAULT 0,
+	tl_renew     boolean NOT NULL DEFAULT false,
 	data         bytea NOT NULL,
 	PRIMARY KEY (collection, name)
 );
+CREATE INDEX objects_due ON objects (collection) WHERE tl_renew;
 -- The UID rule is checked in Go under the collection lock (it must name
 -- the member in the way); the index finds the holder and backs the rule.
 CREATE UNIQUE INDEX objects_uid ON objects (collection, uid) WHERE uid <> '';
 -- Time index: calendar-query's prefilter and FindUID-free range reads.
 CREATE INDEX objects_span ON objects (collection, span_start, span_end) WHERE span_start IS NOT NULL;
+
+-- The time index: one row per period of a member's timeline, whole
+-- seconds, an instant with period_end = period_start. A write replaces
+-- a member's rows in its transaction; ON DELETE CASCADE drops them with
+-- the member and ON UPDATE CASCADE follows no rename (member names do
+-- not change in place: a MOVE writes a new row).
+CREATE TABLE timeline_periods (
+	collection   bigint NOT NULL,
+	name         text COLLATE "C" NOT NULL,
+	period_start timestamptz NOT NULL,
+	period_end   timestamptz NOT NULL,
+	FOREIGN KEY (collection, name) REFERENCES objects (collection, name) ON DELETE CASCADE
+);
+CREATE INDEX timeline_periods_start ON timeline_periods (collection, period_start);
+CREATE INDEX timeline_periods_member ON timeline_periods (collection, name);
 
 -- The change log keeps one record per member name, like bolt: a write
 -- replaces the name's record. deleted records are the tombstones.
