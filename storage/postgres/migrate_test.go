@@ -3,6 +3,7 @@ package postgres
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -103,5 +104,17 @@ func TestRestore_RefusesNonEmpty(t *testing.T) {
 	}
 	if len(accounts) != 1 || accounts[0].ID != "bob" {
 		t.Fatalf("accounts after a refused restore: %+v", accounts)
+	}
+}
+
+// A bad URL fails Open without echoing the URL, which may hold a
+// password.
+func TestOpen_BadURLHidesPassword(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://user:s3cret@host:notaport/db", Options{})
+	if err == nil {
+		t.Fatal("Open of a bad URL succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error shows the password: %v", err)
 	}
 }

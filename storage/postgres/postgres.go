@@ -51,8 +51,13 @@ var _ storage.Store = (*Store)(nil)
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		// The URL may hold a password: say what is wrong, not the URL.
-		return nil, fmt.Errorf("storage/postgres: open: parse url: %w", errors.Unwrap(err))
+		// The URL may hold a password: say what is wrong, not the URL
+		// (pgconn's error quotes it with the password masked, but the
+		// cause alone is enough).
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return nil, fmt.Errorf("storage/postgres: open: parse url: %w", err)
 	}
 	cfg.MaxConns = 16
 	if opts.MaxConns > 0 {
