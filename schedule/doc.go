@@ -94,6 +94,42 @@
 // and never grows with updates. The server has already applied every
 // message to the calendars; the inbox is for clients that show it.
 //
+// # Counter-proposals (RFC 5546 3.2.7, 3.2.8)
+//
+// RFC 6638 has no implicit COUNTER: nothing in an attendee's copy says
+// "I propose another time", and writing the copy with other times only
+// changes the attendee's own view (see above). So a proposal is an
+// explicit iTIP message, as CalDAV scheduling drafts before RFC 6638
+// (draft-desruisseaux-caldav-sched) and CalendarServer offer it: an
+// attendee POSTs a METHOD:COUNTER iCalendar to their outbox, the
+// organizer a METHOD:DECLINECOUNTER to theirs (Service.OutboxPost), and
+// the answer is a CALDAV:schedule-response with a request-status per
+// recipient. Outside attendees send their COUNTER by mail (a mail
+// program's "propose new time"), which `almanac imip deliver` takes.
+//
+// Neither message changes any event: a COUNTER is filed into the
+// organizer's scheduling inbox (a local organizer) or mailed (an outside
+// one); the organizer accepts it by updating the event, which sends the
+// usual REQUEST, or declines it with a DECLINECOUNTER, filed into each
+// local attendee's inbox or mailed. The poster of a COUNTER must be one
+// of its ATTENDEEs in every component, and have an event with its UID
+// that the message's ORGANIZER (not the poster) organizes and that names
+// the poster as attendee; else CALDAV:originator-allowed (not the
+// poster's address, or the poster's own meeting) or
+// CALDAV:valid-scheduling-message (no such event). The poster of a
+// DECLINECOUNTER must be its ORGANIZER (CALDAV:organizer-allowed) and
+// organize an event with that UID naming every ATTENDEE of the message
+// (CALDAV:valid-scheduling-message). Components other than VEVENT or
+// VTODO (and timezones), several UIDs or organizers, or more attendees
+// than a meeting may have are refused as for a PUT. The body is capped
+// like every outbox POST. The inbox keeps one item per event and sender,
+// so a proposal replaces the sender's earlier reply there (which the
+// calendar already holds).
+//
+// By mail, a COUNTER passes the same checks as a REPLY (below) except
+// that it may list several attendees (RFC 5546 3.2.7): the From address
+// must be one of them in every component.
+//
 // # Free-busy (RFC 6638 5)
 //
 // A VFREEBUSY REQUEST POSTed to /dav/calendars/{user}/schedule-outbox/
@@ -130,8 +166,9 @@
 // (Auto-Submitted other than "no", RFC 3834: vacation notices, bounces,
 // which is also how a loop would start; the invitations themselves are
 // sent Auto-Submitted: auto-generated so that robots do not answer
-// them); accepts only METHOD:REPLY naming one
-// attendee and one organizer; and applies it only when the From address
+// them); accepts only METHOD:REPLY naming one attendee and one
+// organizer, or METHOD:COUNTER (filed, see above); and applies it only
+// when the From address
 // (and the envelope sender, when given) is that attendee, the attendee
 // is not a local user (they answer through CalDAV, authenticated), the
 // organizer is local, and the organizer's event under that address

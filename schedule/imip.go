@@ -45,6 +45,12 @@ func (s Mail) SendIMIP(ctx context.Context, m Outgoing) error {
 	case MethodReply:
 		subject = "Reply: " + subject
 		text = who + " answered your invitation."
+	case MethodCounter:
+		subject = "New time proposed: " + subject
+		text = who + " proposes a change to this event."
+	case MethodDeclineCounter:
+		subject = "Proposal declined: " + subject
+		text = who + " declined your proposed change to this event."
 	case MethodAdd:
 		subject = "Updated invitation: " + subject
 		text = who + " added dates to this event."
@@ -112,7 +118,7 @@ const (
 // and the operator's log.
 var (
 	ErrIMIPNoCalendar = errors.New("imip: the message has no text/calendar part")
-	ErrIMIPMethod     = errors.New("imip: only METHOD:REPLY is accepted by mail")
+	ErrIMIPMethod     = errors.New("imip: only METHOD:REPLY and METHOD:COUNTER are accepted by mail")
 	ErrIMIPSender     = errors.New("imip: the sender is not the attendee who replies")
 	ErrIMIPOrganizer  = errors.New("imip: the organizer is not a user of this server")
 	ErrIMIPNoEvent    = errors.New("imip: the organizer has no such event with this attendee")
@@ -123,10 +129,10 @@ var (
 )
 
 // Deliver applies an iMIP message that arrived by mail (RFC 6047): a
-// REPLY from an attendee outside the server to a local organizer. The
-// spoofing rules: the From address must be the one ATTENDEE of the
-// reply (and envelope, when the mail server passes it, too); that
-// attendee must be outside the server (local users reply through CalDAV,
+// REPLY or COUNTER from an attendee outside the server to a local
+// organizer. The spoofing rules: the From address must be the one
+// ATTENDEE of the reply, or one of a COUNTER's (and the envelope, when
+// the mail server passes it, too); that attendee must be outside the server (local users reply through CalDAV,
 // where they are authenticated) and named in the organizer's event. The
 // From header is only as good as the mail server's checks of it (SPF,
 // DKIM, DMARC): the operator pipes only mail their server accepted.
@@ -160,6 +166,9 @@ func (s *Service) Deliver(ctx context.Context, raw []byte, envelope string) (str
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrIMIPMalformed, err)
 	}
+	if reply.method == MethodCounter {
+		return s.deliverCounter(ctx, reply, sender, cal)
+	}
 	if reply.method != MethodReply {
 		return "", ErrIMIPMethod
 	}
@@ -181,17 +190,9 @@ func (s *Service) Deliver(ctx context.Context, raw []byte, envelope string) (str
 	if attendee != sender {
 		return "", fmt.Errorf("%w: From %s, ATTENDEE %s", ErrIMIPSender, from.Address, strings.TrimPrefix(attendee, "mailto:"))
 	}
-	if local, err := s.Lookup(ctx, attendee); err != nil {
-		return "", err
-	} else if local != nil {
-		return "", ErrIMIPLocal
-	}
-	org, err := s.Lookup(ctx, organizer)
+	org, err := s.outsideToLocal(ctx, attendee, organizer)
 	if err != nil {
 		return "", err
-	}
-	if org == nil {
-		return "", ErrIMIPOrganizer
 	}
 	for range maxRetries {
 		w := &write{s: s, owner: org, now: s.now().UTC(), inbox: map[string]bool{}}
@@ -219,6 +220,81 @@ func (s *Service) Deliver(ctx context.Context, raw []byte, envelope string) (str
 		return fmt.Sprintf("reply of %s applied to %s's event %s (%d instances)", strings.TrimPrefix(attendee, "mailto:"), org.Login, reply.uid, n), nil
 	}
 	return "", errors.New("schedule: imip reply: the event kept changing; try again")
+}
+
+// outsideToLocal checks the parties of a message by mail: the sender
+// is outside the server (local users are authenticated through CalDAV)
+// and the organizer is a local user, whom it returns.
+func (s *Service) outsideToLocal(ctx context.Context, sender, organizer string) (*storage.Account, error) {
+	if local, err := s.Lookup(ctx, sender); err != nil {
+		return nil, err
+	} else if local != nil {
+		return nil, ErrIMIPLocal
+	}
+	org, err := s.Lookup(ctx, organizer)
+	if err != nil {
+		return nil, err
+	}
+	if org == nil {
+		return nil, ErrIMIPOrganizer
+	}
+	return org, nil
+}
+
+// deliverCounter files a COUNTER by mail (RFC 5546 3.2.7) into the
+// organizer's inbox and changes nothing else: the organizer accepts it
+// by updating the event (a new REQUEST) or declines it. RFC 5546 3.2.7
+// lets a COUNTER carry several attendees (a client may copy the event it
+// received), so the sender must be one of its ATTENDEEs in every
+// component, not the only one; the organizer's event must name the
+// sender.
+func (s *Service) deliverCounter(ctx context.Context, counter *object, sender string, cal []byte) (string, error) {
+	var organizer string
+	for _, c := range counter.comps {
+		o, ok := c.organizer()
+		if !ok || organizer != "" && o.addr != organizer {
+			return "", fmt.Errorf("%w: a COUNTER names one organizer", ErrIMIPMalformed)
+		}
+		organizer = o.addr
+		if _, ok := c.find(is(sender)); !ok {
+			return "", fmt.Errorf("%w: From %s is no ATTENDEE of the COUNTER", ErrIMIPSender, strings.TrimPrefix(sender, "mailto:"))
+		}
+		if len(c.attendees()) > s.maxAttendees {
+			return "", fmt.Errorf("%w: more than %d attendees", ErrIMIPMalformed, s.maxAttendees)
+		}
+	}
+	org, err := s.outsideToLocal(ctx, sender, organizer)
+	if err != nil {
+		return "", err
+	}
+	_, cur, err := s.findCopy(ctx, org.ID, counter.uid)
+	if err != nil {
+		return "", err
+	}
+	if cur == nil {
+		return "", ErrIMIPNoEvent
+	}
+	event, err := parseObject(cur.Data)
+	if err != nil || !event.organizedBy(organizer) {
+		return "", ErrIMIPNoEvent
+	}
+	named := false
+	for _, c := range event.comps {
+		if _, ok := c.find(is(sender)); ok {
+			named = true
+		}
+	}
+	if !named {
+		return "", ErrIMIPNoEvent
+	}
+	w := &write{s: s, owner: org, now: s.now().UTC(), inbox: map[string]bool{}}
+	if err := w.toInbox(ctx, org.ID, counter.uid, sender, counter.kind, cal); err != nil {
+		return "", err
+	}
+	if _, err := s.store.WriteBatch(ctx, w.ops); err != nil {
+		return "", fmt.Errorf("schedule: imip counter: %w", err)
+	}
+	return fmt.Sprintf("counter-proposal of %s filed in %s's inbox for event %s", strings.TrimPrefix(sender, "mailto:"), org.Login, counter.uid), nil
 }
 
 type textproto map[string][]string

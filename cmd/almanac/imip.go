@@ -9,9 +9,9 @@ import (
 	"almanac/schedule"
 )
 
-// imipCommands: `almanac imip deliver` applies an iMIP reply (RFC 6047)
-// that the mail server pipes in (schedule.Service.Deliver has the
-// rules). It is a database command, so it works while the server runs.
+// imipCommands: `almanac imip deliver` applies an iMIP reply or files a
+// counter-proposal (RFC 6047) that the mail server pipes in
+// (schedule.Service.Deliver has the rules). It is a database command, so it works while the server runs.
 var imipCommands = []*dbCommand{
 	{name: "imip deliver", define: imipDeliver},
 }

@@ -63,4 +63,14 @@ func TestIMIPDeliverWhileServing(t *testing.T) {
 	if _, body := do("GET", ""); !strings.Contains(body, "PARTSTAT=ACCEPTED;RSVP=TRUE;SCHEDULE-STATUS=2.0:mailto:guest@outside.test") {
 		t.Errorf("the reply did not reach the event:\n%s", body)
 	}
+	// A counter-proposal is filed for the organizer, the event unchanged.
+	before := func() string { _, body := do("GET", ""); return body }()
+	counter := strings.Replace(strings.Replace(imipReply("Guest <guest@outside.test>", "ACCEPTED"), "REPLY", "COUNTER", -1), "DTSTART:20260310T090000Z", "DTSTART:20260310T110000Z", 1)
+	code, out, errs = runCmd(t, counter, "imip", "deliver", "-data", dir, "-sender", "guest@outside.test")
+	if code != 0 || !strings.Contains(out, "counter-proposal of guest@outside.test filed") {
+		t.Fatalf("counter: exit %d, %q %q", code, out, errs)
+	}
+	if _, body := do("GET", ""); body != before {
+		t.Errorf("the counter-proposal changed the event:\n%s", body)
+	}
 }

@@ -209,8 +209,9 @@
 // members), principals carry every calendar user address and the inbox
 // and outbox URLs, the inbox (a stored collection of kind
 // schedule-inbox) is served under the calendar home and refuses PUT,
-// COPY and MOVE into it, a POST to the outbox is a free-busy request,
-// and the principal collection answers principal-property-search,
+// COPY and MOVE into it, a POST to the outbox (its owner's only; body
+// capped like an XML body) is a free-busy request, a COUNTER or a
+// DECLINECOUNTER that the scheduler answers, and the principal collection answers principal-property-search,
 // principal-search-property-set and calendarserver-principal-search
 // (search.go: caseless substrings of names and addresses, at most 10
 // terms of 256 bytes, 50 results) over Scheduler.People, whose

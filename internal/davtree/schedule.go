@@ -29,10 +29,11 @@ type Scheduler interface {
 	Inbox() string
 	EnsureInbox(ctx context.Context, acc string) error
 	// Outbox is the URL segment of every account's scheduling outbox
-	// in its calendar home; FreeBusy answers a VFREEBUSY request POSTed
-	// there with a CALDAV:schedule-response body.
+	// in its calendar home; OutboxPost answers an iCalendar message
+	// POSTed there (a VFREEBUSY request, a COUNTER or DECLINECOUNTER)
+	// with a CALDAV:schedule-response body.
 	Outbox() string
-	FreeBusy(ctx context.Context, acc *storage.Account, data []byte) ([]byte, error)
+	OutboxPost(ctx context.Context, acc *storage.Account, data []byte) ([]byte, error)
 	// People are the accounts acc may find by principal search: acc,
 	// then those sharing an organization with acc or a collection to
 	// acc, each once, at most a bounded number.
@@ -174,8 +175,9 @@ func (tr *Tree) isOutbox(t *Target) bool {
 	return tr.schedules(t) && t.Type == Collection && t.Coll == nil && t.Grant == nil && t.CollName == tr.sched.Outbox()
 }
 
-// outboxPost serves a free-busy request POSTed to the outbox (RFC 6638
-// 5): an iCalendar body, not XML.
+// outboxPost serves an iTIP message POSTed to the outbox (RFC 6638 5:
+// free-busy; COUNTER and DECLINECOUNTER, which have no implicit form):
+// an iCalendar body, not XML.
 func (tr *Tree) outboxPost(w http.ResponseWriter, r *http.Request, t *Target) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "text/calendar" {
@@ -192,7 +194,7 @@ func (tr *Tree) outboxPost(w http.ResponseWriter, r *http.Request, t *Target) er
 	if int64(len(data)) > dav.MaxXMLBody {
 		return dav.NewError(http.StatusRequestEntityTooLarge, "the request is too large")
 	}
-	out, err := tr.sched.FreeBusy(r.Context(), t.Account, data)
+	out, err := tr.sched.OutboxPost(r.Context(), t.Account, data)
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,11 @@
 //     /usr/bin/python3 (Debian package python3-caldav).
 //   - Golden transcripts of an Apple-style discovery (PROPFIND on
 //     /.well-known/caldav, the principal and the calendar home) under
-//     testdata/golden; rewrite them with
-//     go test ./internal/interop -run Golden -update.
+//     testdata/golden, and of a scheduled meeting (sched-*.txt: Apple
+//     Calendar's and Thunderbird's requests, with the server's mail going
+//     to an SMTP listener in the test, the outside guest's REPLY and
+//     COUNTER through the deliver path, the organizer's DECLINECOUNTER);
+//     rewrite them with go test ./internal/interop -run Golden -args -update.
 //   - The calendar engine through both clients (engine_test.go,
 //     testdata/caldav_engine.py): time-range searches on a weekly series
 //     with an EXDATE and a moved override across a DST change, all-day and
