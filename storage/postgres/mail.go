@@ -581,7 +581,9 @@ func (s *Store) DeleteMailbox(ctx context.Context, service, local string) error 
 }
 
 // AddAlias locks the mailbox row, so of concurrent callers (on any
-// server) each counts the aliases the ones before it added.
+// server) each counts the aliases the ones before it added. Under read
+// committed a statement that waited for a lock still sees its own
+// snapshot in subqueries: counts come from a statement after the lock.
 func (s *Store) AddAlias(ctx context.Context, service, local, alias string, max int) error {
 	const op = "add alias"
 	alias = mailKey(alias)
@@ -599,8 +601,16 @@ func (s *Store) AddAlias(ctx context.Context, service, local, alias string, max 
 			}
 			return err
 		}
-		if max >= 0 && len(m.Aliases) >= max {
-			return fmt.Errorf("mailbox %q of service %q has %d aliases: %w", m.LocalPart, service, len(m.Aliases), storage.ErrLimit)
+		// Counted by a statement of its own, after the lock: the
+		// aliases getMailbox aggregated were read with the snapshot
+		// taken before it waited for a racing AddAlias to commit.
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM mail_names WHERE service = $1 AND local_key = $2 AND alias`,
+			service, mailKey(m.LocalPart)).Scan(&have); err != nil {
+			return err
+		}
+		if max >= 0 && have >= max {
+			return fmt.Errorf("mailbox %q of service %q has %d aliases: %w", m.LocalPart, service, have, storage.ErrLimit)
 		}
 		return claimName(ctx, tx, service, alias, mailKey(m.LocalPart), true)
 	}))
