@@ -1,8 +1,10 @@
 // Package storage defines almanac's domain-level persistence interface:
 // accounts, collections (calendars and address books), the objects inside
 // them and the per-collection change log that sync-collection (RFC 6578)
-// reads. Backends live in sub-packages (storage/bolt today, storage/postgres
-// later) and must pass the conformance suite in storage/storagetest.
+// reads. Backends live in sub-packages (storage/bolt, the embedded
+// default; storage/postgres, for several servers on one database, not yet
+// selectable by serve) and must pass the conformance suite in
+// storage/storagetest.
 //
 // Rules every backend keeps (DESIGN.md §4):
 //

@@ -1,0 +1,331 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"almanac/storage"
+)
+
+// Timelines: a calendar member's bounds and flags are columns of its
+// object row, its periods rows of timeline_periods, all written in the
+// transaction that writes the member. Between asks the periods that
+// overlap the range through the (collection, period_start) index, then
+// the members whose timelines do not answer for the whole range.
+
+// normTimeline is tl as the store keeps it: whole seconds (starts and
+// Until rounded down, ends and From up, so nothing is claimed that was
+// not given), periods in order of start, at most
+// storage.MaxTimelinePeriods of them with Until cut back to the first
+// period left out. Unlike bbolt, which also bounds the weeks a timeline
+// touches (its index has a key per week), a period here is one row
+// whatever its length.
+func normTimeline(tl storage.Timeline) storage.Timeline {
+	if !tl.Known {
+		return storage.Timeline{Renew: tl.Renew}
+	}
+	out := storage.Timeline{Known: true, Tag: tl.Tag, Renew: tl.Renew}
+	if !tl.From.IsZero() {
+		out.From = ceilSecond(tl.From)
+	}
+	if !tl.Until.IsZero() {
+		out.Until = time.Unix(tl.Until.Unix(), 0).UTC()
+	}
+	ps := make([]storage.Period, len(tl.Periods))
+	for i, p := range tl.Periods {
+		s, e := time.Unix(p.Start.Unix(), 0).UTC(), ceilSecond(p.End)
+		if e.Before(s) {
+			e = s
+		}
+		ps[i] = storage.Period{Start: s, End: e}
+	}
+	slices.SortStableFunc(ps, func(a, b storage.Period) int { return a.Start.Compare(b.Start) })
+	if len(ps) > storage.MaxTimelinePeriods {
+		cut := ps[storage.MaxTimelinePeriods].Start
+		if out.Until.IsZero() || cut.Before(out.Until) {
+			out.Until = cut
+		}
+		out.Renew = false
+		ps = ps[:storage.MaxTimelinePeriods]
+	}
+	if len(ps) > 0 {
+		out.Periods = ps
+	}
+	return out
+}
+
+func ceilSecond(t time.Time) time.Time {
+	s := t.Unix()
+	if t.Nanosecond() != 0 {
+		s++
+	}
+	return time.Unix(s, 0).UTC()
+}
+
+func zeroNull(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// setTimeline replaces member name's timeline in c; collections other
+// than calendars keep none.
+func (w *writer) setTimeline(c *coll, name string, tl storage.Timeline) error {
+	if c.Kind != storage.KindCalendar {
+		return nil
+	}
+	tl = normTimeline(tl)
+	if _, err := w.tx.Exec(w.ctx, `UPDATE objects SET tl_known = $3, tl_from = $4, tl_until = $5, tl_tag = $6, tl_renew = $7
+		WHERE collection = $1 AND name = $2`, c.id, name, tl.Known, zeroNull(tl.From), zeroNull(tl.Until), int16(tl.Tag), tl.Renew); err != nil {
+		return err
+	}
+	if _, err := w.tx.Exec(w.ctx, `DELETE FROM timeline_periods WHERE collection = $1 AND name = $2`, c.id, name); err != nil {
+		return err
+	}
+	if len(tl.Periods) == 0 {
+		return nil
+	}
+	starts := make([]time.Time, len(tl.Periods))
+	ends := make([]time.Time, len(tl.Periods))
+	for i, p := range tl.Periods {
+		starts[i], ends[i] = p.Start, p.End
+	}
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO timeline_periods (collection, name, period_start, period_end)
+		SELECT $1, $2, s, e FROM unnest($3::timestamptz[], $4::timestamptz[]) AS t(s, e)`, c.id, name, starts, ends)
+	return err
+}
+
+// readTimeline reads member name's stored timeline; ok false when the
+// member does not exist.
+func readTimeline(ctx context.Context, tx pgx.Tx, collID int64, name string) (storage.Timeline, bool, error) {
+	var tl storage.Timeline
+	var from, until *time.Time
+	var tag int16
+	err := tx.QueryRow(ctx, `SELECT tl_known, tl_from, tl_until, tl_tag, tl_renew FROM objects WHERE collection = $1 AND name = $2`,
+		collID, name).Scan(&tl.Known, &from, &until, &tag, &tl.Renew)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tl, false, nil
+	}
+	if err != nil {
+		return tl, false, err
+	}
+	tl.Tag = uint8(tag)
+	if from != nil {
+		tl.From = from.UTC()
+	}
+	if until != nil {
+		tl.Until = until.UTC()
+	}
+	rows, err := tx.Query(ctx, `SELECT period_start, period_end FROM timeline_periods WHERE collection = $1 AND name = $2
+		ORDER BY period_start, period_end`, collID, name)
+	if err != nil {
+		return tl, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p storage.Period
+		if err := rows.Scan(&p.Start, &p.End); err != nil {
+			return tl, false, err
+		}
+		p.Start, p.End = p.Start.UTC(), p.End.UTC()
+		tl.Periods = append(tl.Periods, p)
+	}
+	return tl, true, rows.Err()
+}
+
+func (s *Store) Timeline(ctx context.Context, owner, collName, name string) (storage.Timeline, error) {
+	var out storage.Timeline
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		c, err := readColl(ctx, tx, owner, collName, false)
+		if err != nil {
+			return err
+		}
+		tl, ok, err := readTimeline(ctx, tx, c.id, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return notFoundObject(owner, collName, name)
+		}
+		out = tl
+		return nil
+	})
+	if err != nil {
+		return storage.Timeline{}, wrap("get timeline", err)
+	}
+	return out, nil
+}
+
+// Between reads, in one snapshot, the periods overlapping the range and
+// then the members whose timelines leave part of it unanswered, asking
+// q.Want about each; fn runs after the transaction with the chosen
+// members' metadata.
+func (s *Store) Between(ctx context.Context, owner, collName string, q storage.TimeQuery, fn func(*storage.ObjectMeta) error) error {
+	const op = "between"
+	var chosen []*storage.ObjectMeta
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		c, err := readColl(ctx, tx, owner, collName, false)
+		if err != nil {
+			return err
+		}
+		metas := map[string]*storage.ObjectMeta{}
+		meta := func(name string) (*storage.ObjectMeta, error) {
+			if m, ok := metas[name]; ok {
+				return m, nil
+			}
+			m, err := scanMeta(tx.QueryRow(ctx, `SELECT `+metaColumns+` FROM objects WHERE collection = $1 AND name = $2`, c.id, name))
+			if err == nil {
+				metas[name] = m
+			}
+			return m, err
+		}
+		type offer struct {
+			name string
+			p    storage.Period
+			tag  uint8
+			inc  bool
+		}
+		var offers []offer
+		if c.Kind == storage.KindCalendar {
+			// Period.Overlaps: from < end, or an instant at or after
+			// from; start < to.
+			rows, err := tx.Query(ctx, `SELECT p.name, p.period_start, p.period_end, o.tl_tag FROM timeline_periods p
+				JOIN objects o ON o.collection = p.collection AND o.name = p.name
+				WHERE p.collection = $1 AND ($3::timestamptz IS NULL OR p.period_start < $3)
+				AND ($2::timestamptz IS NULL OR p.period_end > $2 OR (p.period_end = p.period_start AND p.period_start >= $2))
+				ORDER BY p.name, p.period_start`, c.id, zeroNull(q.From), zeroNull(q.To))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var o offer
+				var tag int16
+				if err := rows.Scan(&o.name, &o.p.Start, &o.p.End, &tag); err != nil {
+					rows.Close()
+					return err
+				}
+				o.p.Start, o.p.End, o.tag = o.p.Start.UTC(), o.p.End.UTC(), uint8(tag)
+				offers = append(offers, o)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT name FROM objects WHERE collection = $1 AND (NOT $2 OR NOT tl_known
+			OR (tl_from IS NOT NULL AND ($3::timestamptz IS NULL OR $3 < tl_from))
+			OR (tl_until IS NOT NULL AND ($4::timestamptz IS NULL OR $4 > tl_until)))
+			ORDER BY name`, c.id, c.Kind == storage.KindCalendar, zeroNull(q.From), zeroNull(q.To))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var o offer
+			if err := rows.Scan(&o.name); err != nil {
+				rows.Close()
+				return err
+			}
+			o.inc = true
+			offers = append(offers, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, o := range offers {
+			if !q.Want(o.name, o.p, o.tag, o.inc) {
+				continue
+			}
+			m, err := meta(o.name)
+			if err != nil {
+				return err
+			}
+			chosen = append(chosen, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap(op, err)
+	}
+	for _, m := range chosen {
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DueTimelines reads every due member in one snapshot and calls fn
+// after it.
+func (s *Store) DueTimelines(ctx context.Context, before time.Time, fn func(storage.TimelineDue) error) error {
+	var due []storage.TimelineDue
+	err := s.read(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT c.owner, c.name, o.name, o.etag FROM objects o JOIN collections c ON c.id = o.collection
+			WHERE c.kind = $1 AND o.tl_renew AND (NOT o.tl_known OR (o.tl_until IS NOT NULL AND o.tl_until < $2))
+			ORDER BY c.owner, c.name, o.name`, int16(storage.KindCalendar), before)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d storage.TimelineDue
+			if err := rows.Scan(&d.Owner, &d.Collection, &d.Name, &d.ETag); err != nil {
+				return err
+			}
+			due = append(due, d)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return wrap("due timelines", err)
+	}
+	for _, d := range due {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetTimelines replaces timelines under the collection's lock, so a
+// write of the member cannot slip between the ETag check and the
+// update; Seq, Modified and the change log stay.
+func (s *Store) SetTimelines(ctx context.Context, owner, collName string, sets []storage.TimelineSet) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		n = 0
+		w := newWriter(ctx, tx)
+		c, err := w.coll(owner, collName)
+		if err != nil {
+			return err
+		}
+		if c.Kind != storage.KindCalendar {
+			return nil
+		}
+		for _, set := range sets {
+			var etag string
+			err := tx.QueryRow(ctx, `SELECT etag FROM objects WHERE collection = $1 AND name = $2`, c.id, set.Name).Scan(&etag)
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && etag != set.ETag) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if err := w.setTimeline(c, set.Name, set.Timeline); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap("set timelines", fmt.Errorf("%s/%s: %w", owner, collName, err))
+	}
+	return n, nil
+}
