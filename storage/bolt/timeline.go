@@ -43,9 +43,11 @@ const maxTimelineSlots = 256
 // Chunks of Between and DueTimelines: how many members one read
 // transaction reports at most, and how many keys it reads at most
 // (most of a slot's pieces are not reported: they are over before the
-// query's range begins).
+// query's range begins). As many members as keys: Between reads a
+// chunk's metadata in key order (statAll), which gains only when the
+// chunk's members lie close together in the collection.
 var (
-	betweenChunk = 1024
+	betweenChunk = 8192
 	betweenKeys  = 8192
 )
 
@@ -421,6 +423,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 		phase = 0 // 0: when slots, 1: loose, 2: done
 		after []byte
 		buf   []*storage.ObjectMeta
+		names [][]byte // the chunk's members, valid in its transaction
 	)
 	var first, last []byte // the when keys of the range's slots
 	if !q.From.IsZero() {
@@ -433,8 +436,8 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 		if err := ctxErr(ctx, op); err != nil {
 			return err
 		}
-		buf = buf[:0]
-		err := db.bdb.View(func(tx *bbolt.Tx) error {
+		buf, names = buf[:0], names[:0]
+		err := db.bdb.View(func(tx *bbolt.Tx) (err error) {
 			c, err := loadColl(tx, owner, coll)
 			if err != nil {
 				return err
@@ -443,16 +446,20 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 				return notFoundColl(owner, coll)
 			}
 			inc = c.st.incarnation
-			report := func(name []byte) error {
-				m, err := c.stat(string(name))
-				if err != nil || m == nil {
-					return err
+			// The metadata of the chosen members is read once the
+			// chunk is known, in key order (statAll), not one tree
+			// search per member as they come in slot order.
+			defer func() {
+				if err == nil {
+					buf, err = c.statAll(names, buf)
 				}
-				buf = append(buf, m)
+			}()
+			report := func(name []byte) error {
+				names = append(names, name)
 				return nil
 			}
 			keys := 0
-			full := func() bool { return len(buf) >= betweenChunk || keys >= betweenKeys }
+			full := func() bool { return len(names) >= betweenChunk || keys >= betweenKeys }
 			if !c.indexed() {
 				// No timelines: every member is a candidate.
 				cur := c.meta.Cursor()
