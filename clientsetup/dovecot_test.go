@@ -1,7 +1,6 @@
 package clientsetup_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -117,46 +115,9 @@ userdb {
 	if out, err := exec.Command(dovecot, "-c", conf, "-n").CombinedOutput(); err != nil {
 		t.Fatalf("dovecot -n: %v\n%s", err, out)
 	}
-	var logs bytes.Buffer
-	srv := exec.Command(dovecot, "-F", "-c", conf)
-	srv.Stdout, srv.Stderr = &logs, &logs
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("dovecot log:\n%s", logs.String())
-		}
-	})
+	srv := tooltest.Start(t, "dovecot", exec.Command(dovecot, "-F", "-c", conf))
 	// Started means both listeners accept.
-	deadline := time.Now().Add(15 * time.Second)
-	for _, port := range []int{plainPort, tlsPort} {
-		for {
-			c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("dovecot exited before listening: %v\n%s", err, logs.String())
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("dovecot does not listen on %d: %v\n%s", port, err, logs.String())
-			}
-		}
-	}
+	srv.WaitListening(t, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(plainPort)), net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort)))
 	return tlsPort, plainPort, dir
 }
 

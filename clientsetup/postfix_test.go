@@ -1,7 +1,6 @@
 package clientsetup_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -92,45 +90,9 @@ postlog unix-dgram n - n - 1 postlogd
 			t.Fatal(err)
 		}
 	}
-	var logs bytes.Buffer
-	srv := exec.Command(postfixMaster, "-c", filepath.Join(dir, "etc"), "-d")
-	srv.Stdout, srv.Stderr = &logs, &logs
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() {
-		// SIGTERM makes master stop its children.
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("postfix log:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
+	srv := tooltest.Start(t, "postfix", exec.Command(postfixMaster, "-c", filepath.Join(dir, "etc"), "-d"))
 	for _, port := range []int{startTLS, implicit, noAuth} {
-		for {
-			c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-			if err == nil {
-				c.Close()
-				break
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("postfix exited before listening: %v\n%s", err, logs.String())
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("postfix does not listen on %d: %v\n%s", port, err, logs.String())
-			}
-		}
+		srv.WaitListening(t, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	}
 	return startTLS, implicit, noAuth
 }

@@ -1,17 +1,14 @@
 package mailbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -162,33 +159,8 @@ userdb {
 		t.Fatalf("dovecot -n: %v\n%s", err, out)
 	}
 
-	var logs bytes.Buffer
-	srv := exec.Command(dovecot, "-F", "-c", conf)
-	srv.Stdout = &logs
-	srv.Stderr = &logs
-	// Own process group, so that a test binary killed mid-way does not
-	// take the terminal's signals into Dovecot and vice versa.
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() {
-		// SIGTERM makes the master stop its children and remove its
-		// sockets; fall back to SIGKILL on the group.
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("dovecot log:\n%s", logs.String())
-		}
-	})
-	waitSocket(t, filepath.Join(dir, "run", "auth-client"), exited, &logs)
+	srv := tooltest.Start(t, "dovecot", exec.Command(dovecot, "-F", "-c", conf))
+	srv.WaitListening(t, "unix", filepath.Join(dir, "run", "auth-client"))
 
 	out, err := command(doveadm, "-c", conf, "auth", "test", address, password)
 	if err != nil || !strings.Contains(out, "auth succeeded") {
@@ -214,27 +186,6 @@ userdb {
 	// testHash is another auth.HashPassword output for the same password.
 	if out, err := command(doveadm, "-c", conf, "auth", "test", "other@domain.xyz", password); err != nil {
 		t.Errorf("doveadm auth test other@domain.xyz: %v\n%s", err, out)
-	}
-}
-
-// waitSocket waits until Dovecot accepts connections on path.
-func waitSocket(t *testing.T, path string, exited <-chan error, logs *bytes.Buffer) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.Dial("unix", path)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("dovecot exited before listening: %v\n%s", err, logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dovecot auth socket %s not ready: %v\n%s", path, err, logs.String())
-		}
 	}
 }
 

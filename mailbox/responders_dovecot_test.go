@@ -1,11 +1,9 @@
 package mailbox_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/mail"
 	"os"
 	"os/exec"
@@ -13,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,7 +29,7 @@ type dovecot struct {
 	out      string
 	sieveDir string
 	passwd   string
-	logs     *bytes.Buffer
+	srv      *tooltest.Process
 	seq      int
 }
 
@@ -87,7 +84,7 @@ func newDovecot(t *testing.T) *dovecot {
 		t.Fatal(err)
 	}
 	d := &dovecot{t: t, lda: lda, conf: filepath.Join(dir, "dovecot.conf"), out: filepath.Join(dir, "out"),
-		sieveDir: filepath.Join(dir, "sieve"), passwd: filepath.Join(dir, "passwd"), logs: &bytes.Buffer{}}
+		sieveDir: filepath.Join(dir, "sieve"), passwd: filepath.Join(dir, "passwd")}
 	// The mail user reads the scripts, writes its home and, through the
 	// stand-in, out.
 	for _, p := range []struct {
@@ -146,42 +143,8 @@ plugin {
 	if out, err := exec.Command(master, "-c", d.conf, "-n").CombinedOutput(); err != nil {
 		t.Fatalf("dovecot -n: %v\n%s", err, out)
 	}
-	srv := exec.Command(master, "-F", "-c", d.conf)
-	srv.Stdout, srv.Stderr = d.logs, d.logs
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("dovecot log:\n%s", d.logs.String())
-		}
-	})
-	socket := filepath.Join(dir, "run", "auth-userdb")
-	for deadline := time.Now().Add(15 * time.Second); ; {
-		c, err := net.Dial("unix", socket)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("dovecot exited before listening: %v\n%s", err, d.logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dovecot userdb socket not ready: %v\n%s", err, d.logs.String())
-		}
-	}
+	d.srv = tooltest.Start(t, "dovecot", exec.Command(master, "-F", "-c", d.conf))
+	d.srv.WaitListening(t, "unix", filepath.Join(dir, "run", "auth-userdb"))
 	return d
 }
 
@@ -199,7 +162,7 @@ func (d *dovecot) deliver(envelopeFrom, from, rcpt, to string, header ...string)
 	cmd := exec.CommandContext(ctx, d.lda, "-c", d.conf, "-d", rcpt, "-f", envelopeFrom)
 	cmd.Stdin = strings.NewReader(msg)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		d.t.Fatalf("dovecot-lda -d %s -f %s: %v\n%s\ndovecot log:\n%s", rcpt, envelopeFrom, err, out, d.logs.String())
+		d.t.Fatalf("dovecot-lda -d %s -f %s: %v\n%s\ndovecot log:\n%s", rcpt, envelopeFrom, err, out, d.srv.Logs())
 	}
 	files, err := filepath.Glob(filepath.Join(d.out, "mail.*"))
 	if err != nil {
@@ -238,7 +201,7 @@ func (d *dovecot) none(why string, rs []reply) {
 func (d *dovecot) one(why string, rs []reply, rcpt string) reply {
 	d.t.Helper()
 	if len(rs) != 1 {
-		d.t.Fatalf("%s: %d replies, want one\ndovecot log:\n%s", why, len(rs), d.logs.String())
+		d.t.Fatalf("%s: %d replies, want one\ndovecot log:\n%s", why, len(rs), d.srv.Logs())
 	}
 	if want := "-f <> -- " + rcpt; !strings.HasSuffix(rs[0].args, want) {
 		d.t.Errorf("%s: sendmail %q, want the envelope %q", why, rs[0].args, want)

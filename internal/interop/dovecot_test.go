@@ -13,9 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
 
@@ -38,7 +36,7 @@ type dovecotSpec struct {
 type dovecot struct {
 	dir   string
 	proxy *imapProxy
-	logs  *lockedBuffer
+	srv   *tooltest.Process
 }
 
 type lockedBuffer struct {
@@ -183,39 +181,10 @@ userdb {
 	if out, err := exec.Command(bin, "-c", conf, "-n").CombinedOutput(); err != nil {
 		t.Fatalf("dovecot -n: %v\n%s", err, out)
 	}
-	d := &dovecot{dir: dir, logs: &lockedBuffer{}}
-	srv := exec.Command(bin, "-F", "-c", conf)
-	srv.Stdout, srv.Stderr = d.logs, d.logs
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- srv.Wait() }()
-	t.Cleanup(func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("dovecot log (%s):\n%s", dir, d.logs.String())
-		}
-	})
+	d := &dovecot{dir: dir}
+	d.srv = tooltest.Start(t, "dovecot ("+dir+")", exec.Command(bin, "-F", "-c", conf))
 	socket := filepath.Join(dir, "run", "imap-test")
-	for {
-		if c, err := net.Dial("unix", socket); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("dovecot exited: %v\n%s", err, d.logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	d.srv.WaitListening(t, "unix", socket)
 	d.proxy = newIMAPProxy(t, socket)
 	return d
 }
