@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"almanac/storage"
+	"almanac/storage/internal/records"
 
 	"go.etcd.io/bbolt"
 )
@@ -28,93 +29,11 @@ var (
 // jobBuckets are the top-level buckets of this file; Open creates them.
 var jobBuckets = [][]byte{bucketImportJobs, bucketAccountImportJobs}
 
-// Stored forms; the JSON tags keep the file format independent of the
-// domain types' field names.
+// A job is stored as a records.ImportJob, the JSON form both backends
+// share.
 
-type importJobRecord struct {
-	ID          string               `json:"id"`
-	Owner       string               `json:"owner"`
-	Batch       string               `json:"batch,omitempty"`
-	Service     string               `json:"service"`
-	LocalPart   string               `json:"local_part"`
-	Destination string               `json:"destination"`
-	State       string               `json:"state"`
-	Cancel      bool                 `json:"cancel,omitempty"`
-	Sources     []importSourceRecord `json:"sources"`
-	Created     time.Time            `json:"created"`
-	Updated     time.Time            `json:"updated"`
-	Finished    time.Time            `json:"finished,omitzero"`
-	Notified    bool                 `json:"notified,omitempty"`
-}
-
-type importSourceRecord struct {
-	Address  string               `json:"address"`
-	Host     string               `json:"host"`
-	Port     int                  `json:"port"`
-	Security string               `json:"security"`
-	Secret   []byte               `json:"secret,omitempty"`
-	State    string               `json:"state"`
-	Attempts int                  `json:"attempts,omitempty"`
-	RetryAt  time.Time            `json:"retry_at,omitzero"`
-	Error    string               `json:"error,omitempty"`
-	Folders  []importFolderRecord `json:"folders,omitempty"`
-}
-
-type importFolderRecord struct {
-	Name            string   `json:"name"`
-	Destination     string   `json:"destination"`
-	SpecialUse      string   `json:"special_use,omitempty"`
-	Found           int      `json:"found"`
-	Copied          int      `json:"copied"`
-	Skipped         int      `json:"skipped"`
-	Failed          int      `json:"failed"`
-	Bytes           int64    `json:"bytes"`
-	UIDValidity     uint32   `json:"uid_validity,omitempty"`
-	LastUID         uint32   `json:"last_uid,omitempty"`
-	DestUIDValidity uint32   `json:"dest_uid_validity,omitempty"`
-	DestUIDNext     uint32   `json:"dest_uid_next,omitempty"`
-	Done            bool     `json:"done,omitempty"`
-	Errors          []string `json:"errors,omitempty"`
-}
-
-func importJobToRecord(j *storage.ImportJob) *importJobRecord {
-	r := &importJobRecord{ID: j.ID, Owner: j.Owner, Batch: j.Batch, Service: j.Service, LocalPart: j.LocalPart,
-		Destination: j.Destination, State: j.State, Cancel: j.Cancel, Created: j.Created, Updated: j.Updated,
-		Finished: j.Finished, Notified: j.Notified, Sources: []importSourceRecord{}}
-	for _, s := range j.Sources {
-		sr := importSourceRecord{Address: s.Address, Host: s.Host, Port: s.Port, Security: s.Security,
-			Secret: slices.Clone(s.Secret), State: s.State, Attempts: s.Attempts, RetryAt: s.RetryAt, Error: s.Error}
-		for _, f := range s.Folders {
-			sr.Folders = append(sr.Folders, importFolderRecord{Name: f.Name, Destination: f.Destination,
-				SpecialUse: f.SpecialUse, Found: f.Found, Copied: f.Copied, Skipped: f.Skipped, Failed: f.Failed,
-				Bytes: f.Bytes, UIDValidity: f.UIDValidity, LastUID: f.LastUID, DestUIDValidity: f.DestUIDValidity,
-				DestUIDNext: f.DestUIDNext, Done: f.Done, Errors: slices.Clone(f.Errors)})
-		}
-		r.Sources = append(r.Sources, sr)
-	}
-	return r
-}
-
-func (r *importJobRecord) job() *storage.ImportJob {
-	j := &storage.ImportJob{ID: r.ID, Owner: r.Owner, Batch: r.Batch, Service: r.Service, LocalPart: r.LocalPart,
-		Destination: r.Destination, State: r.State, Cancel: r.Cancel, Created: r.Created, Updated: r.Updated,
-		Finished: r.Finished, Notified: r.Notified}
-	for _, s := range r.Sources {
-		src := storage.ImportSource{Address: s.Address, Host: s.Host, Port: s.Port, Security: s.Security,
-			Secret: slices.Clone(s.Secret), State: s.State, Attempts: s.Attempts, RetryAt: s.RetryAt, Error: s.Error}
-		for _, f := range s.Folders {
-			src.Folders = append(src.Folders, storage.ImportFolder{Name: f.Name, Destination: f.Destination,
-				SpecialUse: f.SpecialUse, Found: f.Found, Copied: f.Copied, Skipped: f.Skipped, Failed: f.Failed,
-				Bytes: f.Bytes, UIDValidity: f.UIDValidity, LastUID: f.LastUID, DestUIDValidity: f.DestUIDValidity,
-				DestUIDNext: f.DestUIDNext, Done: f.Done, Errors: slices.Clone(f.Errors)})
-		}
-		j.Sources = append(j.Sources, src)
-	}
-	return j
-}
-
-func getImportJob(tx *bbolt.Tx, id string) (*importJobRecord, error) {
-	r, err := getJSON[importJobRecord](tx.Bucket(bucketImportJobs), id, "import job "+id)
+func getImportJob(tx *bbolt.Tx, id string) (*records.ImportJob, error) {
+	r, err := getJSON[records.ImportJob](tx.Bucket(bucketImportJobs), id, "import job "+id)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +68,7 @@ func (db *DB) CreateImportJob(ctx context.Context, j *storage.ImportJob) error {
 		if jobs.Get([]byte(j.ID)) != nil {
 			return fmt.Errorf("import job %q: %w", j.ID, storage.ErrExists)
 		}
-		if err := putJSON(jobs, j.ID, importJobToRecord(j)); err != nil {
+		if err := putJSON(jobs, j.ID, records.FromImportJob(j)); err != nil {
 			return err
 		}
 		idx, err := nestedCreate(tx.Bucket(bucketAccountImportJobs), j.Owner)
@@ -167,7 +86,7 @@ func (db *DB) ImportJob(ctx context.Context, id string) (*storage.ImportJob, err
 		if err != nil {
 			return nil, err
 		}
-		return r.job(), nil
+		return r.Job(), nil
 	})
 }
 
@@ -176,11 +95,11 @@ func (db *DB) ImportJobsOf(ctx context.Context, owner string) ([]storage.ImportJ
 	return view(db, ctx, "list import jobs", func(tx *bbolt.Tx) ([]storage.ImportJob, error) {
 		out, err := appendIndexed([]storage.ImportJob{}, keysOf(nested(tx.Bucket(bucketAccountImportJobs), owner)),
 			"import job", owner,
-			func(id string) (*importJobRecord, error) {
-				return getJSON[importJobRecord](tx.Bucket(bucketImportJobs), id, "import job "+id)
+			func(id string) (*records.ImportJob, error) {
+				return getJSON[records.ImportJob](tx.Bucket(bucketImportJobs), id, "import job "+id)
 			},
-			func(r *importJobRecord) bool { return r.Owner == owner },
-			(*importJobRecord).job)
+			func(r *records.ImportJob) bool { return r.Owner == owner },
+			(*records.ImportJob).Job)
 		sortJobs(out)
 		return out, err
 	})
@@ -191,9 +110,9 @@ func (db *DB) UnfinishedImportJobs(ctx context.Context) ([]storage.ImportJob, er
 	return view(db, ctx, "list unfinished import jobs", func(tx *bbolt.Tx) ([]storage.ImportJob, error) {
 		out := []storage.ImportJob{}
 		err := eachJSON(tx.Bucket(bucketImportJobs), func(k []byte) string { return fmt.Sprintf("import job %q", k) },
-			func(_ []byte, r *importJobRecord) error {
+			func(_ []byte, r *records.ImportJob) error {
 				if !storage.ImportEnded(r.State) {
-					out = append(out, *r.job())
+					out = append(out, *r.Job())
 				}
 				return nil
 			})
@@ -215,13 +134,13 @@ func (db *DB) UpdateImportJob(ctx context.Context, id string, change func(*stora
 		if err != nil {
 			return nil, err
 		}
-		j := r.job()
+		j := r.Job()
 		if err := change(j); err != nil {
 			return nil, err
 		}
 		j.ID, j.Owner, j.Created = r.ID, r.Owner, r.Created
 		j.Updated = time.Now().UTC()
-		if err := putJSON(tx.Bucket(bucketImportJobs), id, importJobToRecord(j)); err != nil {
+		if err := putJSON(tx.Bucket(bucketImportJobs), id, records.FromImportJob(j)); err != nil {
 			return nil, err
 		}
 		return j, nil
@@ -244,7 +163,7 @@ func deleteAccountImportJobs(tx *bbolt.Tx, account string) error {
 func (c *checker) importJobs() {
 	c.each(bucketImportJobs, 0, func(k []string, v []byte) {
 		where := fmt.Sprintf("import job %q", k[0])
-		r, ok := decode[importJobRecord](c, where, v)
+		r, ok := decode[records.ImportJob](c, where, v)
 		if !ok {
 			return
 		}
@@ -269,7 +188,7 @@ func (c *checker) importJobs() {
 	})
 	c.each(bucketAccountImportJobs, 1, func(k []string, _ []byte) {
 		where := fmt.Sprintf("import job index of account %q", k[0])
-		r, err := getJSON[importJobRecord](c.tx.Bucket(bucketImportJobs), k[1], "import job "+k[1])
+		r, err := getJSON[records.ImportJob](c.tx.Bucket(bucketImportJobs), k[1], "import job "+k[1])
 		switch {
 		case err != nil:
 		case r == nil:

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"almanac/storage"
+	"almanac/storage/internal/records"
 	"almanac/storage/storagetest"
 
 	"go.etcd.io/bbolt"
@@ -44,7 +45,7 @@ func TestCheckImportJobs(t *testing.T) {
 	if got := checkFile(t, path); len(got) != 0 {
 		t.Fatalf("the populated file has problems:\n%s", strings.Join(got, "\n"))
 	}
-	edit := func(id string, change func(r *importJobRecord)) func(tx *bbolt.Tx) error {
+	edit := func(id string, change func(r *records.ImportJob)) func(tx *bbolt.Tx) error {
 		return func(tx *bbolt.Tx) error {
 			r, err := getImportJob(tx, id)
 			if err != nil {
@@ -63,16 +64,16 @@ func TestCheckImportJobs(t *testing.T) {
 		damage func(tx *bbolt.Tx) error
 		want   string
 	}{
-		{"an ended job keeps a password", edit(ended, func(r *importJobRecord) { r.Sources[1].Secret = []byte("x") }),
+		{"an ended job keeps a password", edit(ended, func(r *records.ImportJob) { r.Sources[1].Secret = []byte("x") }),
 			`import job "` + ended + `": it has ended but still holds the password of source 2 (b@example.org)`},
 		{"job missing from its index", func(tx *bbolt.Tx) error {
 			return tx.Bucket(bucketAccountImportJobs).Bucket([]byte(p.Jane)).Delete([]byte(running))
 		}, `import job "` + running + `": is not in the import job index of account "jane"`},
 		{"index entry without its job", func(tx *bbolt.Tx) error { return tx.Bucket(bucketImportJobs).Delete([]byte(running)) },
 			`import job index of account "jane": lists job "` + running + `", which does not exist`},
-		{"job of a missing account", edit(running, func(r *importJobRecord) { r.Owner = "ghost" }),
+		{"job of a missing account", edit(running, func(r *records.ImportJob) { r.Owner = "ghost" }),
 			`import job "` + running + `": its owner "ghost" does not exist`},
-		{"unknown state", edit(running, func(r *importJobRecord) { r.State = "paused" }),
+		{"unknown state", edit(running, func(r *records.ImportJob) { r.State = "paused" }),
 			`import job "` + running + `": unknown state "paused"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

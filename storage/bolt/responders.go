@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"almanac/storage"
+	"almanac/storage/internal/records"
 
 	"go.etcd.io/bbolt"
 )
@@ -38,49 +39,8 @@ var (
 // them.
 var responderBuckets = [][]byte{bucketResponders, bucketResponderTemplates, bucketSendingAddresses}
 
-type responderSettingsRecord struct {
-	Name       string   `json:"name"`
-	Subject    string   `json:"subject,omitempty"`
-	Text       string   `json:"text,omitempty"`
-	HTML       string   `json:"html,omitempty"`
-	TimeZone   string   `json:"time_zone,omitempty"`
-	Start      string   `json:"start,omitempty"`
-	End        string   `json:"end,omitempty"`
-	Weekdays   []int    `json:"weekdays,omitempty"`
-	From       string   `json:"from,omitempty"`
-	Exclusions []string `json:"exclusions,omitempty"`
-}
-
-func settingsRecord(s *storage.ResponderSettings) responderSettingsRecord {
-	var days []int
-	for _, d := range s.Weekdays {
-		days = append(days, int(d))
-	}
-	slices.Sort(days)
-	return responderSettingsRecord{
-		Name: s.Name, Subject: s.Subject, Text: s.Text, HTML: s.HTML, TimeZone: s.TimeZone,
-		Start: s.Start, End: s.End, Weekdays: slices.Compact(days), From: s.From,
-		Exclusions: slices.Clone(s.Exclusions),
-	}
-}
-
-func (r *responderSettingsRecord) settings() storage.ResponderSettings {
-	var days []time.Weekday
-	for _, d := range r.Weekdays {
-		days = append(days, time.Weekday(d))
-	}
-	s := storage.ResponderSettings{
-		Name: r.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML, TimeZone: r.TimeZone,
-		Start: r.Start, End: r.End, Weekdays: days, From: r.From, Exclusions: slices.Clone(r.Exclusions),
-	}
-	if len(s.Exclusions) == 0 {
-		s.Exclusions = nil
-	}
-	return s
-}
-
 type responderRecord struct {
-	responderSettingsRecord
+	records.ResponderSettings
 	ID        string    `json:"id"`
 	Service   string    `json:"service"`
 	LocalPart string    `json:"local_part"`
@@ -93,14 +53,14 @@ type responderRecord struct {
 
 func (r *responderRecord) responder() *storage.Responder {
 	return &storage.Responder{
-		ResponderSettings: r.settings(),
+		ResponderSettings: r.Settings(),
 		ID:                r.ID, Service: r.Service, LocalPart: r.LocalPart, Active: r.Active,
 		Handle: r.Handle, Template: r.Template, Created: r.Created, Updated: r.Updated,
 	}
 }
 
 type templateRecord struct {
-	responderSettingsRecord
+	records.ResponderSettings
 	ID      string    `json:"id"`
 	Service string    `json:"service"`
 	Default bool      `json:"default,omitempty"`
@@ -110,7 +70,7 @@ type templateRecord struct {
 
 func (r *templateRecord) template() *storage.ResponderTemplate {
 	return &storage.ResponderTemplate{
-		ResponderSettings: r.settings(),
+		ResponderSettings: r.Settings(),
 		ID:                r.ID, Service: r.Service, Default: r.Default, Created: r.Created, Updated: r.Updated,
 	}
 }
@@ -245,9 +205,9 @@ func (db *DB) CreateResponders(ctx context.Context, rs []storage.Responder, max 
 				return fmt.Errorf("mailbox %q of service %q has %d responders: %w", m.LocalPart, m.Service, len(have), storage.ErrLimit)
 			}
 			r := &responderRecord{
-				responderSettingsRecord: settingsRecord(&rs[i].ResponderSettings),
-				ID:                      newResponderID(tx, m.Service, key),
-				Service:                 m.Service, LocalPart: m.LocalPart, Active: rs[i].Active,
+				ResponderSettings: records.FromResponderSettings(&rs[i].ResponderSettings),
+				ID:                newResponderID(tx, m.Service, key),
+				Service:           m.Service, LocalPart: m.LocalPart, Active: rs[i].Active,
 				Handle: rs[i].Handle, Template: rs[i].Template, Created: now, Updated: now,
 			}
 			if r.Handle == "" {
@@ -320,7 +280,7 @@ func (db *DB) UpdateResponder(ctx context.Context, r *storage.Responder) error {
 		if err != nil {
 			return nil, err
 		}
-		rec.responderSettingsRecord = settingsRecord(&r.ResponderSettings)
+		rec.ResponderSettings = records.FromResponderSettings(&r.ResponderSettings)
 		rec.Updated = time.Now().UTC()
 		return rec.responder(), putResponder(tx, rec)
 	})
@@ -506,7 +466,7 @@ func (db *DB) CreateResponderTemplate(ctx context.Context, t *storage.ResponderT
 			id = randomID(12)
 		}
 		now := time.Now().UTC()
-		r := &templateRecord{responderSettingsRecord: settingsRecord(&t.ResponderSettings), ID: id, Service: s.ID,
+		r := &templateRecord{ResponderSettings: records.FromResponderSettings(&t.ResponderSettings), ID: id, Service: s.ID,
 			Default: t.Default, Created: now, Updated: now}
 		return r.template(), putTemplate(tx, r)
 	})
@@ -555,7 +515,7 @@ func (db *DB) UpdateResponderTemplate(ctx context.Context, t *storage.ResponderT
 		if err != nil {
 			return nil, err
 		}
-		r.responderSettingsRecord = settingsRecord(&t.ResponderSettings)
+		r.ResponderSettings = records.FromResponderSettings(&t.ResponderSettings)
 		r.Default = t.Default
 		r.Updated = time.Now().UTC()
 		return r.template(), putTemplate(tx, r)

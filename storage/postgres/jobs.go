@@ -12,105 +12,25 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"almanac/storage"
+	"almanac/storage/internal/records"
 )
 
-// An import job is one jsonb document (import_jobs.record) in the
-// bbolt backend's JSON format, so a move copies it as it is; owner,
-// state and created are columns beside it for the indexes. The record
-// is rewritten whole at every checkpoint, under the row's lock.
-
-type importJobRecord struct {
-	ID          string               `json:"id"`
-	Owner       string               `json:"owner"`
-	Batch       string               `json:"batch,omitempty"`
-	Service     string               `json:"service"`
-	LocalPart   string               `json:"local_part"`
-	Destination string               `json:"destination"`
-	State       string               `json:"state"`
-	Cancel      bool                 `json:"cancel,omitempty"`
-	Sources     []importSourceRecord `json:"sources"`
-	Created     time.Time            `json:"created"`
-	Updated     time.Time            `json:"updated"`
-	Finished    time.Time            `json:"finished,omitzero"`
-	Notified    bool                 `json:"notified,omitempty"`
-}
-
-type importSourceRecord struct {
-	Address  string               `json:"address"`
-	Host     string               `json:"host"`
-	Port     int                  `json:"port"`
-	Security string               `json:"security"`
-	Secret   []byte               `json:"secret,omitempty"`
-	State    string               `json:"state"`
-	Attempts int                  `json:"attempts,omitempty"`
-	RetryAt  time.Time            `json:"retry_at,omitzero"`
-	Error    string               `json:"error,omitempty"`
-	Folders  []importFolderRecord `json:"folders,omitempty"`
-}
-
-type importFolderRecord struct {
-	Name            string   `json:"name"`
-	Destination     string   `json:"destination"`
-	SpecialUse      string   `json:"special_use,omitempty"`
-	Found           int      `json:"found"`
-	Copied          int      `json:"copied"`
-	Skipped         int      `json:"skipped"`
-	Failed          int      `json:"failed"`
-	Bytes           int64    `json:"bytes"`
-	UIDValidity     uint32   `json:"uid_validity,omitempty"`
-	LastUID         uint32   `json:"last_uid,omitempty"`
-	DestUIDValidity uint32   `json:"dest_uid_validity,omitempty"`
-	DestUIDNext     uint32   `json:"dest_uid_next,omitempty"`
-	Done            bool     `json:"done,omitempty"`
-	Errors          []string `json:"errors,omitempty"`
-}
-
-func importJobToRecord(j *storage.ImportJob) *importJobRecord {
-	r := &importJobRecord{ID: j.ID, Owner: j.Owner, Batch: j.Batch, Service: j.Service, LocalPart: j.LocalPart,
-		Destination: j.Destination, State: j.State, Cancel: j.Cancel, Created: j.Created, Updated: j.Updated,
-		Finished: j.Finished, Notified: j.Notified, Sources: []importSourceRecord{}}
-	for _, s := range j.Sources {
-		sr := importSourceRecord{Address: s.Address, Host: s.Host, Port: s.Port, Security: s.Security,
-			Secret: slices.Clone(s.Secret), State: s.State, Attempts: s.Attempts, RetryAt: s.RetryAt, Error: s.Error}
-		for _, f := range s.Folders {
-			sr.Folders = append(sr.Folders, importFolderRecord{Name: f.Name, Destination: f.Destination,
-				SpecialUse: f.SpecialUse, Found: f.Found, Copied: f.Copied, Skipped: f.Skipped, Failed: f.Failed,
-				Bytes: f.Bytes, UIDValidity: f.UIDValidity, LastUID: f.LastUID, DestUIDValidity: f.DestUIDValidity,
-				DestUIDNext: f.DestUIDNext, Done: f.Done, Errors: slices.Clone(f.Errors)})
-		}
-		r.Sources = append(r.Sources, sr)
-	}
-	return r
-}
-
-func (r *importJobRecord) job() *storage.ImportJob {
-	j := &storage.ImportJob{ID: r.ID, Owner: r.Owner, Batch: r.Batch, Service: r.Service, LocalPart: r.LocalPart,
-		Destination: r.Destination, State: r.State, Cancel: r.Cancel, Created: r.Created, Updated: r.Updated,
-		Finished: r.Finished, Notified: r.Notified}
-	for _, s := range r.Sources {
-		src := storage.ImportSource{Address: s.Address, Host: s.Host, Port: s.Port, Security: s.Security,
-			Secret: slices.Clone(s.Secret), State: s.State, Attempts: s.Attempts, RetryAt: s.RetryAt, Error: s.Error}
-		for _, f := range s.Folders {
-			src.Folders = append(src.Folders, storage.ImportFolder{Name: f.Name, Destination: f.Destination,
-				SpecialUse: f.SpecialUse, Found: f.Found, Copied: f.Copied, Skipped: f.Skipped, Failed: f.Failed,
-				Bytes: f.Bytes, UIDValidity: f.UIDValidity, LastUID: f.LastUID, DestUIDValidity: f.DestUIDValidity,
-				DestUIDNext: f.DestUIDNext, Done: f.Done, Errors: slices.Clone(f.Errors)})
-		}
-		j.Sources = append(j.Sources, src)
-	}
-	return j
-}
+// An import job is one jsonb document (import_jobs.record) in the JSON
+// form both backends share (records.ImportJob), so a move copies it as
+// it is; owner, state and created are columns beside it for the
+// indexes. The record is rewritten whole at every checkpoint, under the
+// row's lock.
 
 func scanJob(row pgx.Row) (*storage.ImportJob, error) {
 	var raw []byte
 	if err := row.Scan(&raw); err != nil {
 		return nil, err
 	}
-	var r importJobRecord
+	var r records.ImportJob
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, err
 	}
-	return r.job(), nil
+	return r.Job(), nil
 }
 
 func notFoundJob(id string) error { return fmt.Errorf("import job %q: %w", id, storage.ErrNotFound) }
@@ -128,7 +48,7 @@ func (s *Store) CreateImportJob(ctx context.Context, j *storage.ImportJob) error
 		job.Created = t
 	}
 	job.Updated = t
-	raw, err := json.Marshal(importJobToRecord(&job))
+	raw, err := json.Marshal(records.FromImportJob(&job))
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -214,7 +134,7 @@ func (s *Store) UpdateImportJob(ctx context.Context, id string, change func(*sto
 		}
 		j.ID, j.Owner, j.Created = old.ID, old.Owner, old.Created
 		j.Updated = time.Now().UTC()
-		raw, err := json.Marshal(importJobToRecord(&j))
+		raw, err := json.Marshal(records.FromImportJob(&j))
 		if err != nil {
 			return err
 		}

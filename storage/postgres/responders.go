@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"almanac/storage"
+	"almanac/storage/internal/records"
 )
 
 // A responder's or template's settings are one jsonb document in the
@@ -19,47 +19,6 @@ import (
 // partial unique indexes keep one active responder per mailbox and one
 // default template per service even against racing servers; the
 // writers clear the old one first in the same transaction.
-
-type responderSettingsRecord struct {
-	Name       string   `json:"name"`
-	Subject    string   `json:"subject,omitempty"`
-	Text       string   `json:"text,omitempty"`
-	HTML       string   `json:"html,omitempty"`
-	TimeZone   string   `json:"time_zone,omitempty"`
-	Start      string   `json:"start,omitempty"`
-	End        string   `json:"end,omitempty"`
-	Weekdays   []int    `json:"weekdays,omitempty"`
-	From       string   `json:"from,omitempty"`
-	Exclusions []string `json:"exclusions,omitempty"`
-}
-
-func settingsRecord(s *storage.ResponderSettings) responderSettingsRecord {
-	var days []int
-	for _, d := range s.Weekdays {
-		days = append(days, int(d))
-	}
-	slices.Sort(days)
-	return responderSettingsRecord{
-		Name: s.Name, Subject: s.Subject, Text: s.Text, HTML: s.HTML, TimeZone: s.TimeZone,
-		Start: s.Start, End: s.End, Weekdays: slices.Compact(days), From: s.From,
-		Exclusions: slices.Clone(s.Exclusions),
-	}
-}
-
-func (r *responderSettingsRecord) settings() storage.ResponderSettings {
-	var days []time.Weekday
-	for _, d := range r.Weekdays {
-		days = append(days, time.Weekday(d))
-	}
-	s := storage.ResponderSettings{
-		Name: r.Name, Subject: r.Subject, Text: r.Text, HTML: r.HTML, TimeZone: r.TimeZone,
-		Start: r.Start, End: r.End, Weekdays: days, From: r.From, Exclusions: slices.Clone(r.Exclusions),
-	}
-	if len(s.Exclusions) == 0 {
-		s.Exclusions = nil
-	}
-	return s
-}
 
 const responderColumns = `r.service, m.local_part, r.id, r.active, r.handle, r.template, r.settings, r.created, r.updated`
 
@@ -71,17 +30,17 @@ func scanResponder(row pgx.Row) (*storage.Responder, error) {
 	if err := row.Scan(&r.Service, &r.LocalPart, &r.ID, &r.Active, &r.Handle, &r.Template, &raw, &r.Created, &r.Updated); err != nil {
 		return nil, err
 	}
-	var set responderSettingsRecord
+	var set records.ResponderSettings
 	if err := json.Unmarshal(raw, &set); err != nil {
 		return nil, err
 	}
-	r.ResponderSettings = set.settings()
+	r.ResponderSettings = set.Settings()
 	r.Created, r.Updated = r.Created.UTC(), r.Updated.UTC()
 	return &r, nil
 }
 
 func settingsJSON(s *storage.ResponderSettings) ([]byte, error) {
-	return json.Marshal(settingsRecord(s))
+	return json.Marshal(records.FromResponderSettings(s))
 }
 
 func notFoundResponder(service, local, id string) error {
@@ -319,11 +278,11 @@ func scanTemplate(row pgx.Row) (*storage.ResponderTemplate, error) {
 	if err := row.Scan(&t.Service, &t.ID, &t.Default, &raw, &t.Created, &t.Updated); err != nil {
 		return nil, err
 	}
-	var set responderSettingsRecord
+	var set records.ResponderSettings
 	if err := json.Unmarshal(raw, &set); err != nil {
 		return nil, err
 	}
-	t.ResponderSettings = set.settings()
+	t.ResponderSettings = set.Settings()
 	t.Created, t.Updated = t.Created.UTC(), t.Updated.UTC()
 	return &t, nil
 }
