@@ -79,7 +79,9 @@ func (a *API) managerMailbox(r *http.Request) (*storage.MailService, *storage.Ma
 	return a.managedMailbox(r.Context(), auth.AccountFrom(r.Context()), r.PathValue("service"), r.PathValue("local"))
 }
 
-type responderJSON struct {
+// ResponderJSON is a responder as the API answers it (the web pages
+// read the same answer).
+type ResponderJSON struct {
 	ID         string    `json:"id"`
 	Address    string    `json:"address"`
 	Name       string    `json:"name"`
@@ -106,8 +108,8 @@ func optional(s string) *string {
 	return &s
 }
 
-func responderView(s *storage.MailService, m *storage.Mailbox, r *storage.Responder, now time.Time) responderJSON {
-	v := responderJSON{ID: r.ID, Address: m.LocalPart + "@" + s.Domain, Name: r.Name, Subject: r.Subject, Message: r.Text,
+func responderView(s *storage.MailService, m *storage.Mailbox, r *storage.Responder, now time.Time) ResponderJSON {
+	v := ResponderJSON{ID: r.ID, Address: m.LocalPart + "@" + s.Domain, Name: r.Name, Subject: r.Subject, Message: r.Text,
 		HTML: r.HTML, TimeZone: r.TimeZone, Start: optional(r.Start), End: optional(r.End), Weekdays: weekdayList(r.Weekdays),
 		From: r.From, Exclusions: r.Exclusions, Active: r.Active, Answering: Answering(r, now), Template: optional(r.Template),
 		Created: r.Created, Updated: r.Updated}
@@ -181,7 +183,7 @@ func (a *API) listResponders(w http.ResponseWriter, r *http.Request, s *storage.
 		return err
 	}
 	now := time.Now()
-	out := []responderJSON{}
+	out := []ResponderJSON{}
 	var active *string
 	for i := range rs {
 		out = append(out, responderView(s, m, &rs[i], now))
@@ -536,7 +538,7 @@ func (a *API) applyTemplate(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	now := time.Now()
-	out := []responderJSON{}
+	out := []ResponderJSON{}
 	for i := range rs {
 		out = append(out, responderView(s, &targets[i], &rs[i], now))
 	}
@@ -616,15 +618,16 @@ func (a *API) defaultTemplate(ctx context.Context, acc *storage.Account, s *stor
 
 // Sending addresses
 
-type senderJSON struct {
+// SenderJSON is a sending address as the API answers it.
+type SenderJSON struct {
 	Address  string     `json:"address"`
 	Verified bool       `json:"verified"`
 	Since    *time.Time `json:"verified_at"`
 	Created  time.Time  `json:"created"`
 }
 
-func senderView(sa *storage.SendingAddress) senderJSON {
-	v := senderJSON{Address: sa.Address, Verified: !sa.Verified.IsZero(), Created: sa.Created}
+func senderView(sa *storage.SendingAddress) SenderJSON {
+	v := SenderJSON{Address: sa.Address, Verified: !sa.Verified.IsZero(), Created: sa.Created}
 	if v.Verified {
 		v.Since = &sa.Verified
 	}
@@ -637,7 +640,7 @@ func (a *API) listSenders(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []senderJSON{}
+	out := []SenderJSON{}
 	for i := range list {
 		out = append(out, senderView(&list[i]))
 	}

@@ -1,37 +1,12 @@
 package web
 
 import (
+	"almanac/mailbox"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 )
-
-// responderJSON is a responder as the API shows it.
-type responderJSON struct {
-	ID         string    `json:"id"`
-	Address    string    `json:"address"`
-	Name       string    `json:"name"`
-	Subject    string    `json:"subject"`
-	Message    string    `json:"message"`
-	HTML       string    `json:"html"`
-	TimeZone   string    `json:"time_zone"`
-	Start      *string   `json:"start"`
-	End        *string   `json:"end"`
-	Weekdays   []string  `json:"weekdays"`
-	From       string    `json:"from"`
-	Exclusions []string  `json:"exclusions"`
-	Active     bool      `json:"active"`
-	Answering  bool      `json:"answering"`
-	Template   *string   `json:"template"`
-	Updated    time.Time `json:"updated"`
-}
-
-type senderJSON struct {
-	Address  string `json:"address"`
-	Verified bool   `json:"verified"`
-}
 
 // weekdays are the API's weekday names in the order the forms show them.
 var weekdays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
@@ -81,9 +56,9 @@ func (h *Handler) responderMailbox(r *http.Request, p *page, sc responderScope) 
 type respondersData struct {
 	Scope      responderScope
 	Address    string
-	Responders []responderJSON
+	Responders []mailbox.ResponderJSON
 	Limit      int
-	Senders    []senderJSON
+	Senders    []mailbox.SenderJSON
 	// Pending are the sending addresses waiting for their code.
 	Pending []string
 }
@@ -96,8 +71,8 @@ func (h *Handler) respondersView(w http.ResponseWriter, r *http.Request, p *page
 	// it was taken) and answers 404 for a mailbox that is not the
 	// caller's.
 	var list struct {
-		Responders []responderJSON `json:"responders"`
-		Limit      int             `json:"limit"`
+		Responders []mailbox.ResponderJSON `json:"responders"`
+		Limit      int                     `json:"limit"`
 	}
 	if err := h.call(nil, r, p, http.MethodGet, sc.API, nil, &list); err != nil {
 		return err
@@ -127,9 +102,9 @@ func navOf(sc responderScope) string {
 	return "mail"
 }
 
-func (h *Handler) senders(r *http.Request, p *page) ([]senderJSON, error) {
+func (h *Handler) senders(r *http.Request, p *page) ([]mailbox.SenderJSON, error) {
 	var out struct {
-		Senders []senderJSON `json:"senders"`
+		Senders []mailbox.SenderJSON `json:"senders"`
 	}
 	if err := h.call(nil, r, p, http.MethodGet, "/api/v1/account/senders", nil, &out); err != nil {
 		return nil, err
@@ -146,7 +121,7 @@ type responderForm struct {
 	ID       string // "" for a new one
 	Froms    []choice
 	Weekdays []string
-	Answer   *responderJSON
+	Answer   *mailbox.ResponderJSON
 }
 
 // choice is an option of a select.
@@ -160,14 +135,14 @@ func (h *Handler) newResponderView(w http.ResponseWriter, r *http.Request, p *pa
 // responderView is the editor of a saved responder.
 func (h *Handler) responderView(w http.ResponseWriter, r *http.Request, p *page) error {
 	sc := responderScopeOf(r)
-	var rj responderJSON
+	var rj mailbox.ResponderJSON
 	if err := h.call(nil, r, p, http.MethodGet, sc.API+"/"+url.PathEscape(r.PathValue("id")), nil, &rj); err != nil {
 		return err
 	}
 	return h.editor(w, r, p, &rj)
 }
 
-func (h *Handler) editor(w http.ResponseWriter, r *http.Request, p *page, rj *responderJSON) error {
+func (h *Handler) editor(w http.ResponseWriter, r *http.Request, p *page, rj *mailbox.ResponderJSON) error {
 	sc := responderScopeOf(r)
 	if rj == nil {
 		// The right to edit responders, checked by the API.
@@ -301,7 +276,7 @@ func (h *Handler) setResponderActive(active bool) action {
 func (h *Handler) responderConfirmView(what string) view {
 	return func(w http.ResponseWriter, r *http.Request, p *page) error {
 		sc := responderScopeOf(r)
-		var rj responderJSON
+		var rj mailbox.ResponderJSON
 		id := r.PathValue("id")
 		if err := h.call(nil, r, p, http.MethodGet, sc.API+"/"+url.PathEscape(id), nil, &rj); err != nil {
 			return err
@@ -373,7 +348,7 @@ func (h *Handler) removeSenderView(w http.ResponseWriter, r *http.Request, p *pa
 		return err
 	}
 	addr := strings.ToLower(r.PathValue("sender"))
-	if !slices.ContainsFunc(senders, func(s senderJSON) bool { return s.Address == addr }) {
+	if !slices.ContainsFunc(senders, func(s mailbox.SenderJSON) bool { return s.Address == addr }) {
 		return errNotFound
 	}
 	p.Title, p.Nav = p.T("sender.remove.title"), navOf(sc)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"almanac/mailbox"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,7 +9,7 @@ import (
 
 // templateJSON is a service's responder template as the API shows it.
 type templateJSON struct {
-	responderJSON
+	mailbox.ResponderJSON
 	From    *string `json:"from"`
 	Default bool    `json:"default"`
 }
