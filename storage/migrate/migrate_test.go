@@ -158,6 +158,25 @@ func TestCopy(t *testing.T) {
 	if len(problems) > 0 {
 		t.Errorf("Check: %v", problems)
 	}
+	// The change records keep the times they were written: pruning at
+	// the same cutoff forgets the same history on both sides.
+	f, err := src.Stat(ctx, p.Jane, p.Calendar, "f.ics")
+	ok(t, err)
+	cutoff := f.Modified.Truncate(time.Microsecond)
+	ps, err := src.PruneChanges(ctx, cutoff)
+	ok(t, err)
+	pd, err := dst.PruneChanges(ctx, cutoff)
+	ok(t, err)
+	if ps != pd || ps.Tombstones == 0 {
+		t.Errorf("PruneChanges: %+v on the source, %+v on the target", ps, pd)
+	}
+	c, err = src.Collection(ctx, p.Jane, p.Calendar)
+	ok(t, err)
+	c2, err = dst.Collection(ctx, p.Jane, p.Calendar)
+	ok(t, err)
+	if c.Pruned != c2.Pruned {
+		t.Errorf("pruned up to %d on the source, %d on the target", c.Pruned, c2.Pruned)
+	}
 	// And the store goes on: a write continues the counter.
 	meta, _, err := dst.Put(ctx, storage.PutObject{Owner: p.Jane, Collection: p.Calendar, Name: "new.ics", UID: "uid-new",
 		Component: "VEVENT", ContentType: "text/calendar", Data: []byte("x")})
