@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"almanac/storage"
@@ -94,11 +95,20 @@ func Verify(ctx context.Context, src *bolt.DB, dst *postgres.Store) (Report, err
 	if err := src.Export(ctx, &c); err != nil {
 		return nil, fmt.Errorf("verify: read source: %w", err)
 	}
-	a, err := digest(ctx, src, c.sessions)
-	if err != nil {
-		return nil, fmt.Errorf("verify: source: %w", err)
-	}
+	// The two sides are read at once: one waits on bbolt's pages, the
+	// other on PostgreSQL.
+	var a digests
+	var errA error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a, errA = digest(ctx, src, c.sessions)
+	}()
 	b, err := digest(ctx, dst, c.sessions)
+	<-done
+	if errA != nil {
+		return nil, fmt.Errorf("verify: source: %w", errA)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verify: target: %w", err)
 	}
@@ -289,14 +299,8 @@ func digestCollections(ctx context.Context, st storage.Store, d digests, owner s
 			return err
 		}
 		if c.Kind == storage.KindCalendar {
-			for _, n := range names {
-				tl, err := st.Timeline(ctx, owner, c.Name, n)
-				if err != nil {
-					return err
-				}
-				if err := d.add("timelines", owner, c.Name, n, tl); err != nil {
-					return err
-				}
+			if err := digestTimelines(ctx, st, d, owner, c.Name, names); err != nil {
+				return err
 			}
 		}
 		// The log an incremental sync can be given: every position from
@@ -313,6 +317,50 @@ func digestCollections(ctx context.Context, st storage.Store, d digests, owner s
 		}
 	}
 	return nil
+}
+
+// timelineReaders is how many timelines digestTimelines reads at once:
+// one read is a transaction of its own, a few round trips to a
+// database server, and there is one per calendar member.
+const timelineReaders = 4
+
+// digestTimelines adds the timelines of the members names of a calendar.
+func digestTimelines(ctx context.Context, st storage.Store, d digests, owner, coll string, names []string) error {
+	work := make(chan string)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range timelineReaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range work {
+				tl, err := st.Timeline(ctx, owner, coll, n)
+				mu.Lock()
+				if err == nil {
+					err = d.add("timelines", owner, coll, n, tl)
+				}
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, n := range names {
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	return firstErr
 }
 
 // normalize returns v with every time in UTC truncated to the
