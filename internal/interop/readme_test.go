@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"almanac/auth"
+	"almanac/internal/pgtest"
 	"almanac/internal/tooltest"
 	"almanac/server/servertest"
 	"almanac/storage"
@@ -129,6 +130,7 @@ func TestREADME(t *testing.T) {
 		url.QueryEscape("https://"+readmeHost), url.QueryEscape(base),
 		readmeHost, strings.TrimPrefix(base, "http://"))
 
+	var pgURL string
 	sh := startShell(t, bash, work)
 	otp := &otpSource{t: t, env: srv}
 	for _, st := range steps {
@@ -138,6 +140,15 @@ func TestREADME(t *testing.T) {
 		}
 		if otpPlaceholder.MatchString(cmd) {
 			cmd = otpPlaceholder.ReplaceAllLiteralString(cmd, otp.next(cmd))
+		}
+		if strings.Contains(cmd, readmePostgres) {
+			// A database of its own, made at the first command that
+			// names one (pgtest skips, or fails under ALMANAC_INTEROP=1,
+			// without PostgreSQL).
+			if pgURL == "" {
+				pgURL = pgtest.URL(t)
+			}
+			cmd = strings.ReplaceAll(cmd, readmePostgres, pgURL)
 		}
 		want := make([]string, len(st.Want))
 		for i, w := range st.Want {
@@ -176,6 +187,10 @@ func TestREADME(t *testing.T) {
 
 // readmeFirstLogin is the account serve creates on its first start.
 const readmeFirstLogin = "admin@almanac.local"
+
+// readmePostgres is the PostgreSQL database the README shows; each run
+// gets a new one.
+const readmePostgres = "postgres://almanac@db.example.com/almanac"
 
 // readmeHost is the server address the README shows.
 const readmeHost = "cal.example.com"
