@@ -39,64 +39,74 @@ type exporter struct {
 	sink storage.Sink
 }
 
+// exportStep exports the records of one top-level bucket.
+type exportStep struct {
+	bucket []byte
+	run    func(e *exporter) error
+}
+
+// exportSteps are the top-level buckets Export reads, in the order
+// storage.Sink asks for; the others hold the schema version and indexes
+// (TestExportReadsEveryBucket).
+var exportSteps = []exportStep{
+	{bucketAccounts, func(e *exporter) error {
+		return exportJSON(e, bucketAccounts, 0, func(_ []string, r *accountRecord) error { return e.sink.Account(r.account()) })
+	}},
+	{bucketCollections, (*exporter).collections},
+	{bucketLinks, func(e *exporter) error {
+		return exportJSON(e, bucketLinks, 0, func(_ []string, r *linkRecord) error { return e.sink.Link(r.link()) })
+	}},
+	{bucketGrants, func(e *exporter) error {
+		return exportJSON(e, bucketGrants, 2, func(k []string, r *grantRecord) error {
+			if r.Owner != k[0] || r.Collection != k[1] || r.Sharee != k[2] {
+				return fmt.Errorf("grant %s: key and record differ: %w", strings.Join(k, "/"), errCorrupt)
+			}
+			return e.sink.Grant(r.grant())
+		})
+	}},
+	{bucketAppPasswords, func(e *exporter) error {
+		return exportJSON(e, bucketAppPasswords, 0, func(_ []string, r *appPasswordRecord) error { return e.sink.AppPassword(r.appPassword()) })
+	}},
+	{bucketSessions, func(e *exporter) error {
+		return exportJSON(e, bucketSessions, 0, func(_ []string, r *sessionRecord) error { return e.sink.Session(r.session()) })
+	}},
+	{bucketTokens, func(e *exporter) error {
+		return exportJSON(e, bucketTokens, 0, func(_ []string, r *tokenRecord) error { return e.sink.Token(r.token()) })
+	}},
+	{bucketOrgs, func(e *exporter) error {
+		return exportJSON(e, bucketOrgs, 0, func(_ []string, r *orgRecord) error { return e.sink.Organization(r.org()) })
+	}},
+	{bucketOrgMembers, func(e *exporter) error {
+		return exportJSON(e, bucketOrgMembers, 1, func(k []string, r *memberRecord) error {
+			return e.sink.Member(storage.Member{Org: k[0], Account: k[1], Role: r.Role})
+		})
+	}},
+	{bucketMailServices, func(e *exporter) error {
+		return exportJSON(e, bucketMailServices, 0, func(_ []string, r *mailServiceRecord) error { return e.sink.MailService(r.service()) })
+	}},
+	{bucketMailboxes, func(e *exporter) error {
+		return exportJSON(e, bucketMailboxes, 1, func(_ []string, r *mailboxRecord) error { return e.sink.Mailbox(r.mailbox()) })
+	}},
+	{bucketMailboxLinks, func(e *exporter) error {
+		return exportJSON(e, bucketMailboxLinks, 2, func(_ []string, r *mailboxLinkRecord) error { return e.sink.MailboxLink(r.link()) })
+	}},
+	{bucketImportJobs, func(e *exporter) error {
+		return exportJSON(e, bucketImportJobs, 0, func(_ []string, r *records.ImportJob) error { return e.sink.ImportJob(r.Job()) })
+	}},
+	{bucketResponderTemplates, func(e *exporter) error {
+		return exportJSON(e, bucketResponderTemplates, 1, func(_ []string, r *templateRecord) error { return e.sink.ResponderTemplate(r.template()) })
+	}},
+	{bucketResponders, func(e *exporter) error {
+		return exportJSON(e, bucketResponders, 2, func(_ []string, r *responderRecord) error { return e.sink.Responder(r.responder()) })
+	}},
+	{bucketSendingAddresses, func(e *exporter) error {
+		return exportJSON(e, bucketSendingAddresses, 1, func(_ []string, r *sendingAddressRecord) error { return e.sink.SendingAddress(r.address()) })
+	}},
+}
+
 func (e *exporter) run() error {
-	steps := []func() error{
-		func() error {
-			return exportJSON(e, bucketAccounts, 0, func(_ []string, r *accountRecord) error { return e.sink.Account(r.account()) })
-		},
-		e.collections,
-		func() error {
-			return exportJSON(e, bucketLinks, 0, func(_ []string, r *linkRecord) error { return e.sink.Link(r.link()) })
-		},
-		func() error {
-			return exportJSON(e, bucketGrants, 2, func(k []string, r *grantRecord) error {
-				if r.Owner != k[0] || r.Collection != k[1] || r.Sharee != k[2] {
-					return fmt.Errorf("grant %s: key and record differ: %w", strings.Join(k, "/"), errCorrupt)
-				}
-				return e.sink.Grant(r.grant())
-			})
-		},
-		func() error {
-			return exportJSON(e, bucketAppPasswords, 0, func(_ []string, r *appPasswordRecord) error { return e.sink.AppPassword(r.appPassword()) })
-		},
-		func() error {
-			return exportJSON(e, bucketSessions, 0, func(_ []string, r *sessionRecord) error { return e.sink.Session(r.session()) })
-		},
-		func() error {
-			return exportJSON(e, bucketTokens, 0, func(_ []string, r *tokenRecord) error { return e.sink.Token(r.token()) })
-		},
-		func() error {
-			return exportJSON(e, bucketOrgs, 0, func(_ []string, r *orgRecord) error { return e.sink.Organization(r.org()) })
-		},
-		func() error {
-			return exportJSON(e, bucketOrgMembers, 1, func(k []string, r *memberRecord) error {
-				return e.sink.Member(storage.Member{Org: k[0], Account: k[1], Role: r.Role})
-			})
-		},
-		func() error {
-			return exportJSON(e, bucketMailServices, 0, func(_ []string, r *mailServiceRecord) error { return e.sink.MailService(r.service()) })
-		},
-		func() error {
-			return exportJSON(e, bucketMailboxes, 1, func(_ []string, r *mailboxRecord) error { return e.sink.Mailbox(r.mailbox()) })
-		},
-		func() error {
-			return exportJSON(e, bucketMailboxLinks, 2, func(_ []string, r *mailboxLinkRecord) error { return e.sink.MailboxLink(r.link()) })
-		},
-		func() error {
-			return exportJSON(e, bucketImportJobs, 0, func(_ []string, r *records.ImportJob) error { return e.sink.ImportJob(r.Job()) })
-		},
-		func() error {
-			return exportJSON(e, bucketResponderTemplates, 1, func(_ []string, r *templateRecord) error { return e.sink.ResponderTemplate(r.template()) })
-		},
-		func() error {
-			return exportJSON(e, bucketResponders, 2, func(_ []string, r *responderRecord) error { return e.sink.Responder(r.responder()) })
-		},
-		func() error {
-			return exportJSON(e, bucketSendingAddresses, 1, func(_ []string, r *sendingAddressRecord) error { return e.sink.SendingAddress(r.address()) })
-		},
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
+	for _, step := range exportSteps {
+		if err := step.run(e); err != nil {
 			return err
 		}
 	}
