@@ -102,3 +102,33 @@ func diff(got, want []string) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// Load writes every column of every table a snapshot holds: a column a
+// later migration adds fails here until Load copies it.
+func TestLoadColumnsAreTheSchema(t *testing.T) {
+	s := openTest(t)
+	for _, table := range snapshotTables {
+		rows, err := s.pool.Query(t.Context(), `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = $1 ORDER BY column_name`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cols []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			cols = append(cols, c)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Sorted(slices.Values(loadColumns[table])); !slices.Equal(got, cols) {
+			t.Errorf("%s: Load copies %v, the table has %v", table, got, cols)
+		}
+	}
+	if len(loadColumns) != len(snapshotTables) {
+		t.Errorf("Load knows %d tables, a snapshot holds %d", len(loadColumns), len(snapshotTables))
+	}
+}
