@@ -57,7 +57,22 @@ func TestMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := pgtest.URL(t)
+	// A key of another server where the copy would go: refused before the
+	// database is touched.
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(keys, "link.key"), []byte("another server's key, 32 bytes.."), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errs := runCmd(t, "", "migrate", "-from", dir, "-to", url, "-to-data", keys)
+	if code != 1 || !strings.Contains(errs, filepath.Join(keys, "link.key")+" exists with another content: remove it or copy "+filepath.Join(dir, "link.key")+" by hand") {
+		t.Fatalf("over another key: exit %d\n%s%s", code, out, errs)
+	}
+	if err := os.Remove(filepath.Join(keys, "link.key")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCmd(t, "", "migrate", "-from", dir, "-to", url, "-to-data", keys)
 	if code != 0 {
 		t.Fatalf("migrate: exit %d\n%s%s", code, out, errs)
 	}
