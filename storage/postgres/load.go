@@ -166,7 +166,7 @@ func dropForeignKeys(ctx context.Context, tx pgx.Tx) ([]foreignKey, error) {
 // constraint and returns their definitions, for the load to build them
 // again on full tables: maintained row by row, the two of
 // timeline_periods alone took 17 of a 100,000-event load's 30 s, built
-// at the end 15 s is the whole load (BenchmarkMigrate100k).
+// at the end the whole load takes 5 to 20 s (BenchmarkMigrate100k).
 func dropIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
 		WHERE i.indrelid::regclass::text = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
