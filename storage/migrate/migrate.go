@@ -93,7 +93,7 @@ func Verify(ctx context.Context, src *bolt.DB, dst *postgres.Store) (Report, err
 	// The sessions and tokens of the source, from a read of its own.
 	var c exportCounter
 	if err := src.Export(ctx, &c); err != nil {
-		return nil, fmt.Errorf("verify: read source: %w", err)
+		return nil, fmt.Errorf("migrate: verify: read source: %w", err)
 	}
 	// The two sides are read at once: one waits on bbolt's pages, the
 	// other on PostgreSQL.
@@ -107,10 +107,10 @@ func Verify(ctx context.Context, src *bolt.DB, dst *postgres.Store) (Report, err
 	b, err := digest(ctx, dst, c.sessions)
 	<-done
 	if errA != nil {
-		return nil, fmt.Errorf("verify: source: %w", errA)
+		return nil, fmt.Errorf("migrate: verify: source: %w", errA)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("verify: target: %w", err)
+		return nil, fmt.Errorf("migrate: verify: target: %w", err)
 	}
 	var r Report
 	for _, k := range kinds {
@@ -118,7 +118,7 @@ func Verify(ctx context.Context, src *bolt.DB, dst *postgres.Store) (Report, err
 	}
 	tokens, err := dst.CountRows(ctx, "tokens")
 	if err != nil {
-		return nil, fmt.Errorf("verify: target: %w", err)
+		return nil, fmt.Errorf("migrate: verify: target: %w", err)
 	}
 	r = append(r, Line{Kind: "tokens", Source: c.tokens, Target: tokens})
 	return r, nil

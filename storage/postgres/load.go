@@ -100,8 +100,11 @@ func (s *Store) Load(ctx context.Context, source string, export func(storage.Sin
 		if err := export(l); err != nil {
 			return err
 		}
-		l.add("store_meta", []any{MetaMigratedFrom, source}, 0)
-		l.add("store_meta", []any{MetaMigratedAt, time.Now().UTC().Format(time.RFC3339)}, 0)
+		for _, kv := range [][2]string{{MetaMigratedFrom, source}, {MetaMigratedAt, time.Now().UTC().Format(time.RFC3339)}} {
+			if err := l.add("store_meta", []any{kv[0], kv[1]}, 0); err != nil {
+				return err
+			}
+		}
 		if err := l.flush(); err != nil {
 			return err
 		}
@@ -195,11 +198,14 @@ func dropIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
 // refuseNotEmpty names what the target already holds: a finished Load,
 // or the first table with rows.
 func refuseNotEmpty(ctx context.Context, tx pgx.Tx) error {
-	var from, at string
+	var from, at *string
 	err := tx.QueryRow(ctx, `SELECT (SELECT value FROM store_meta WHERE key = $1), (SELECT value FROM store_meta WHERE key = $2)`,
 		MetaMigratedFrom, MetaMigratedAt).Scan(&from, &at)
-	if err == nil {
-		return fmt.Errorf("%w: it already holds the data migrated from %s at %s", ErrNotEmpty, from, at)
+	if err != nil {
+		return err
+	}
+	if from != nil && at != nil {
+		return fmt.Errorf("%w: it already holds the data migrated from %s at %s", ErrNotEmpty, *from, *at)
 	}
 	for _, t := range snapshotTables {
 		used, err := exists(ctx, tx, `SELECT 1 FROM `+t+` LIMIT 1`)
@@ -214,8 +220,7 @@ func refuseNotEmpty(ctx context.Context, tx pgx.Tx) error {
 }
 
 // loader is the storage.Sink of Load: rows wait in memory, by table,
-// until loadBuffer is reached, and are then copied in snapshotTables
-// order (parents first), so every foreign key holds at each COPY.
+// until loadBuffer is reached, and are then copied table by table.
 type loader struct {
 	ctx      context.Context
 	tx       pgx.Tx
