@@ -191,9 +191,10 @@
 //
 // migrate (storage/migrate) opens DIR's database read-only after
 // checking it like check, so a server still holding it makes it fail
-// fast, and refuses a target database that holds anything. Only
-// postgres:// URLs are taken: a key=value string would be read as a
-// file name by nothing else here. With -to-data it copies the key files
+// fast, and refuses a target database that holds anything. -to takes
+// postgres:// (or postgresql://) URLs only, so that a mistyped argument
+// is a usage error rather than a connection attempt. With -to-data it
+// copies the key files
 // (link.key, import.key, import-master.secret) first, refusing to
 // replace one that differs, so that a failure there leaves the database
 // untouched; without it, it names those to copy. A difference found by
