@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("ALMANAC_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	// The migrate tests start a PostgreSQL cluster; pgtest.Main stops it.
+	// pgtest.Main stops the PostgreSQL cluster tests on -db started.
 	os.Exit(pgtest.Main(m))
 }
 

@@ -70,6 +70,9 @@ import (
 //     working directory, a temporary directory that also holds its
 //     default data directory (./almanac-data) and the files the examples
 //     write.
+//   - postgres://almanac@db.example.com/almanac, the target of the
+//     migrate example, becomes an empty database of its own
+//     (internal/pgtest), made when a command first names it.
 //
 // It needs bash, curl and jq (Debian packages bash, curl, jq) and skips
 // without them unless ALMANAC_INTEROP=1. With -v it logs what every
@@ -187,10 +190,6 @@ func TestREADME(t *testing.T) {
 
 // readmeFirstLogin is the account serve creates on its first start.
 const readmeFirstLogin = "admin@almanac.local"
-
-// readmePostgres is the PostgreSQL database the README shows; each run
-// gets a new one.
-const readmePostgres = "postgres://almanac@db.example.com/almanac"
 
 // readmeHost is the server address the README shows.
 const readmeHost = "cal.example.com"
@@ -536,3 +535,7 @@ func cleanEnv(home string) []string {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// readmePostgres is the empty PostgreSQL database the README's migrate
+// example shows; each run gets a new one.
+const readmePostgres = "postgres://almanac@db.example.com/almanac"

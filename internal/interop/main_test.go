@@ -7,5 +7,5 @@ import (
 	"almanac/internal/pgtest"
 )
 
-// TestMain stops the PostgreSQL cluster the tests on PostgreSQL start.
+// TestMain stops the PostgreSQL cluster the README's examples start.
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
