@@ -224,11 +224,16 @@ func unlessEmpty(check func(string) (string, error)) func(string) (string, error
 	}
 }
 
-// redact hides the password of a database URL in what is printed.
+// redact hides the password of a database URL in what is printed, in
+// the user part or in the query.
 func redact(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "the database"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

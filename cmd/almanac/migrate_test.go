@@ -94,3 +94,23 @@ func TestMigrate(t *testing.T) {
 		t.Errorf("second run: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// A database that cannot be reached fails the run after the source was
+// checked, naming the database without its password.
+func TestMigrateUnreachableTarget(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := runCmd(t, "a-long-password\n", "user", "add", "-data", dir, "jane@example.com"); code != 0 {
+		t.Fatalf("user add: %d %s", code, errs)
+	}
+	code, out, errs := runCmd(t, "", "migrate", "-from", dir, "-to", "postgres://almanac:s3cret@127.0.0.1:1/almanac?connect_timeout=2")
+	if code != 1 || !strings.Contains(errs, "migrate: open postgres://almanac:xxxxx@127.0.0.1:1/almanac?connect_timeout=2: ") {
+		t.Errorf("exit %d\n%s%s", code, out, errs)
+	}
+	if strings.Contains(out+errs, "s3cret") {
+		t.Errorf("the password shows:\n%s%s", out, errs)
+	}
+	code, out, errs = runCmd(t, "", "migrate", "-from", dir, "-to", "postgres://127.0.0.1:1/almanac?user=almanac&password=s3cret&connect_timeout=2")
+	if code != 1 || strings.Contains(out+errs, "s3cret") || !strings.Contains(errs, "password=xxxxx") {
+		t.Errorf("a password in the query: exit %d\n%s%s", code, out, errs)
+	}
+}
