@@ -33,7 +33,13 @@ func ok(t *testing.T, err error) {
 // password).
 func source(t *testing.T) (*bolt.DB, *storagetest.Population) {
 	t.Helper()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "almanac.db"), bolt.Options{})
+	return sourceAt(t, filepath.Join(t.TempDir(), "almanac.db"))
+}
+
+// sourceAt is source in the file at path.
+func sourceAt(t *testing.T, path string) (*bolt.DB, *storagetest.Population) {
+	t.Helper()
+	db, err := bolt.Open(path, bolt.Options{})
 	ok(t, err)
 	t.Cleanup(func() { db.Close() })
 	p := storagetest.Populate(t, db)
@@ -244,12 +250,18 @@ func (f *failingSink) Object(o *storage.Object, tl storage.Timeline) error {
 }
 
 // A run that fails half-way leaves nothing behind, so running it again
-// is the whole remedy.
+// is the whole remedy. The source is open read-only, as almanac migrate
+// opens it.
 func TestCopyAfterFailure(t *testing.T) {
 	ctx := t.Context()
-	src, _ := source(t)
+	path := filepath.Join(t.TempDir(), "almanac.db")
+	rw, _ := sourceAt(t, path)
+	ok(t, rw.Close())
+	src, err := bolt.Open(path, bolt.Options{ReadOnly: true})
+	ok(t, err)
+	t.Cleanup(func() { src.Close() })
 	dst := target(t)
-	_, err := dst.Load(ctx, "test.db", func(sink storage.Sink) error { return src.Export(ctx, &failingSink{Sink: sink, n: 5}) })
+	_, err = dst.Load(ctx, "test.db", func(sink storage.Sink) error { return src.Export(ctx, &failingSink{Sink: sink, n: 5}) })
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Load: %v", err)
 	}
