@@ -194,10 +194,10 @@
 // fast, and refuses a target database that holds anything. -to takes
 // postgres:// (or postgresql://) URLs only, so that a mistyped argument
 // is a usage error rather than a connection attempt. With -to-data it
-// copies the key files
-// (link.key, import.key, import-master.secret) first, refusing to
-// replace one that differs, so that a failure there leaves the database
-// untouched; without it, it names those to copy. A difference found by
+// copies the key files (link.key, import.key, import-master.secret) once
+// the source is open and before the database, refusing to replace one
+// that differs, so that a failure there leaves the database untouched;
+// without it, it names those to copy. A difference found by
 // the verification exits 1 with the copy committed: the operator
 // inspects it, and empties the database before running migrate again.
 //

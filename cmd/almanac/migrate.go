@@ -46,14 +46,6 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	ctx := context.Background()
 	path := filepath.Join(*from, "almanac.db")
-	// The key files go first: a copy that fails then leaves the database
-	// empty for the next run, and copying again is harmless.
-	if *toData != "" {
-		if err := copyKeyFiles(*from, *toData, stdout); err != nil {
-			return err
-		}
-	}
-
 	// A damaged page can crash bbolt where nothing recovers: CheckFile
 	// walks the pages first, and a file with problems is not moved.
 	fmt.Fprintf(stdout, "checking %s\n", path)
@@ -67,6 +59,14 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer src.Close()
+	// The key files go before the database: a copy that fails then
+	// leaves the database empty for the next run, and copying them again
+	// is harmless.
+	if *toData != "" {
+		if err := copyKeyFiles(*from, *toData, stdout); err != nil {
+			return err
+		}
+	}
 	dst, err := postgres.Open(ctx, *to, postgres.Options{MaxConns: 4})
 	if err != nil {
 		return fmt.Errorf("migrate: open %s: %w", redact(*to), err)
@@ -110,6 +110,9 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		}
 		if !l.Equal() {
 			verdict = "DIFFERENT"
+			if l.TargetSum != "" {
+				verdict += fmt.Sprintf(" (target %.12s)", l.TargetSum)
+			}
 		}
 		fmt.Fprintf(stdout, "  %-20s %8d %8d  %-12.12s  %s\n", l.Kind, l.Source, l.Target, sum, verdict)
 	}

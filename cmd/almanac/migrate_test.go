@@ -114,3 +114,19 @@ func TestMigrateUnreachableTarget(t *testing.T) {
 		t.Errorf("a password in the query: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// A -from without a database fails before anything is written: no key
+// file is copied, no -to-data directory made.
+func TestMigrateNoSource(t *testing.T) {
+	dir, keys := t.TempDir(), filepath.Join(t.TempDir(), "new-data")
+	if err := os.WriteFile(filepath.Join(dir, "link.key"), []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "", "migrate", "-from", dir, "-to", "postgres://nobody@127.0.0.1:1/none", "-to-data", keys)
+	if code != 1 || !strings.Contains(errs, "no database in "+dir) {
+		t.Errorf("exit %d, %q", code, errs)
+	}
+	if _, err := os.Stat(keys); !os.IsNotExist(err) {
+		t.Errorf("-to-data made: %v", err)
+	}
+}
