@@ -93,6 +93,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Mailer sends the confirmation mails.
 	Mailer notify.Mailer
+	// Guard, when set, decides where failed source logins are counted
+	// (auth.Guard.Limiter: the store every server shares, or this
+	// process); nil counts them in this process.
+	Guard *auth.Guard
 }
 
 // Service runs import jobs in the background: a pool of workers bounded
@@ -132,11 +136,14 @@ func New(store Store, cfg Config, opts Options) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, cfg: cfg, seal: seal, log: log, mailer: opts.Mailer,
+	logins := auth.NewLimiter(loginFailLimit, loginFailWindow, 10000)
+	if opts.Guard != nil {
+		logins = opts.Guard.Limiter("import source logins", loginFailLimit, loginFailWindow)
+	}
+	return &Service{store: store, logins: logins, cfg: cfg, seal: seal, log: log, mailer: opts.Mailer,
 		dial: &dialer{allowPrivate: cfg.AllowPrivate, connectTimeout: cfg.ConnectTimeout,
 			idleTimeout: cfg.IdleTimeout, tlsConfig: cfg.TLSConfig},
-		logins: auth.NewLimiter(loginFailLimit, loginFailWindow, 10000),
-		wake:   make(chan struct{}, 1), unfinished: map[string]bool{}, active: map[string]context.CancelCauseFunc{}}, nil
+		wake: make(chan struct{}, 1), unfinished: map[string]bool{}, active: map[string]context.CancelCauseFunc{}}, nil
 }
 
 // Enabled reports whether imports can run: a destination is set.

@@ -167,7 +167,10 @@ func New(cfg Config) *Server {
 	m.observeStore(cfg.Store, logger)
 	authn := cfg.Auth
 	if authn == nil {
-		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
+		// A store several servers share counts failed secrets for all
+		// of them (doc.go # Several servers).
+		shared, _ := cfg.Store.(storage.Throttle)
+		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth, Throttle: shared})
 	}
 	mailer, texter := cfg.Mailer, cfg.Texter
 	if mailer == nil || texter == nil {
@@ -209,7 +212,7 @@ func New(cfg Config) *Server {
 		rand.Read(key)
 		keys, _ = sharing.NewKeyring(key)
 	}
-	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
+	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds, Guard: authn.Guard()})
 
 	bodies := cfg.BodyLimits.withDefaults()
 	var mailFiles *mailbox.Exporter
@@ -217,7 +220,7 @@ func New(cfg Config) *Server {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
 			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
 	}
-	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer})
+	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer, Guard: authn.Guard()})
 	if err != nil {
 		panic(err) // a key of the wrong size: the caller's mistake
 	}

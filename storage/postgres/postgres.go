@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,9 @@ type Options struct {
 // Store implements storage.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// throttlePruned is when this server last swept expired throttle
+	// rows (unix ns, throttle.go).
+	throttlePruned atomic.Int64
 }
 
 var _ storage.Store = (*Store)(nil)
