@@ -297,12 +297,13 @@ func (g *Guard) SecondFactor(ctx context.Context, st Store, acc *storage.Account
 // everyone (hard) and under the spread rules (spread); 0 means not
 // blocked. An error is the shared store's: nothing is known then.
 func (g *Guard) blocked(ctx context.Context, at Attempt) (hard, spread time.Duration, err error) {
-	now := g.now()
-	for _, t := range g.kinds[at.Kind] {
-		d, err := t.w.waiting(ctx, t.key(at), now)
-		if err != nil {
-			return 0, 0, fmt.Errorf("auth: read failure counts: %w", err)
-		}
+	ts := g.kinds[at.Kind]
+	ds, err := waits(ctx, g.shared, ts, at, g.now())
+	if err != nil {
+		return 0, 0, fmt.Errorf("auth: read failure counts: %w", err)
+	}
+	for i, t := range ts {
+		d := ds[i]
 		if t.spread {
 			spread = max(spread, d)
 		} else {

@@ -49,7 +49,11 @@ type sharedCounter struct {
 }
 
 func (c sharedCounter) waiting(ctx context.Context, key string, now time.Time) (time.Duration, error) {
-	return c.st.ThrottleWait(ctx, c.rule, []byte(key), now)
+	d, err := c.st.ThrottleWait(ctx, now, storage.ThrottleKey{Rule: c.rule, Key: []byte(key)})
+	if err != nil {
+		return 0, err
+	}
+	return d[0], nil
 }
 
 func (c sharedCounter) hold(ctx context.Context, key string, now time.Time) (int64, time.Duration, bool, error) {
@@ -63,6 +67,37 @@ func (c sharedCounter) end(ctx context.Context, key string, id int64, now time.T
 
 func (c sharedCounter) failure(ctx context.Context, key string, now time.Time) (bool, error) {
 	return c.st.RecordFailure(ctx, c.rule, []byte(key), now)
+}
+
+// waits is counter.waiting of each table's key for at: the tables in
+// the shared store are asked in one call (one round trip), since every
+// request with a password asks.
+func waits(ctx context.Context, shared storage.Throttle, ts []*table, at Attempt, now time.Time) ([]time.Duration, error) {
+	out := make([]time.Duration, len(ts))
+	var keys []storage.ThrottleKey
+	var of []int
+	for i, t := range ts {
+		if c, ok := t.w.(sharedCounter); ok {
+			keys = append(keys, storage.ThrottleKey{Rule: c.rule, Key: []byte(t.key(at))})
+			of = append(of, i)
+			continue
+		}
+		d, err := t.w.waiting(ctx, t.key(at), now)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = d
+	}
+	if len(keys) > 0 {
+		ds, err := shared.ThrottleWait(ctx, now, keys...)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range of {
+			out[i] = ds[j]
+		}
+	}
+	return out, nil
 }
 
 // newCounter is the counter of a rule of limit failures per window:

@@ -15,6 +15,12 @@ type ThrottleRule struct {
 	Window time.Duration
 }
 
+// ThrottleKey is one key of one rule.
+type ThrottleKey struct {
+	Rule ThrottleRule
+	Key  []byte
+}
+
 // ThrottleHold is how long a reserved attempt counts against its key
 // when it is never released (its server died during the check).
 const ThrottleHold = 2 * time.Minute
@@ -44,7 +50,9 @@ type Throttle interface {
 	// RecordFailure records a failure that held nothing; reached as for
 	// ReleaseAttempt.
 	RecordFailure(ctx context.Context, r ThrottleRule, key []byte, now time.Time) (reached bool, err error)
-	// ThrottleWait is the time until one more failure of key fits in
-	// r.Window (held attempts not counted); 0 when it fits now.
-	ThrottleWait(ctx context.Context, r ThrottleRule, key []byte, now time.Time) (time.Duration, error)
+	// ThrottleWait returns, for each of keys, the time until one more
+	// failure fits in its rule's window (held attempts not counted); 0
+	// when it fits now. Several keys are read at once because every
+	// request with a password asks about each rule of its kind.
+	ThrottleWait(ctx context.Context, now time.Time, keys ...ThrottleKey) ([]time.Duration, error)
 }

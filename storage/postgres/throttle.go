@@ -153,21 +153,34 @@ func (s *Store) queueFailure(b *pgx.Batch, r storage.ThrottleRule, key []byte, n
 	})
 }
 
-// ThrottleWait implements storage.Throttle.
-func (s *Store) ThrottleWait(ctx context.Context, r storage.ThrottleRule, key []byte, now time.Time) (time.Duration, error) {
-	if err := checkRule(r); err != nil {
-		return 0, wrap("throttle wait", err)
-	}
+// ThrottleWait implements storage.Throttle: one round trip for all
+// keys, read without a lock (a count that moves meanwhile is the next
+// reservation's to settle).
+func (s *Store) ThrottleWait(ctx context.Context, now time.Time, keys ...storage.ThrottleKey) ([]time.Duration, error) {
 	n := now.UnixNano()
-	var oldest int64
-	err := s.pool.QueryRow(ctx, waitSQL, r.Name, key, n, r.Limit).Scan(&oldest)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
+	out := make([]time.Duration, len(keys))
+	b := &pgx.Batch{}
+	for i, k := range keys {
+		if err := checkRule(k.Rule); err != nil {
+			return nil, wrap("throttle wait", err)
+		}
+		b.Queue(waitSQL, k.Rule.Name, k.Key, n, k.Rule.Limit).QueryRow(func(row pgx.Row) error {
+			var oldest int64
+			err := row.Scan(&oldest)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			out[i] = time.Duration(oldest - n)
+			return err
+		})
 	}
-	if err != nil {
-		return 0, wrap("throttle wait", err)
+	if len(keys) == 0 {
+		return out, nil
 	}
-	return time.Duration(oldest - n), nil
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, wrap("throttle wait", err)
+	}
+	return out, nil
 }
 
 // pruneThrottle drops expired rows of every key, at most once per

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -120,8 +121,9 @@ func TestThrottle_ReserveAcrossServers(t *testing.T) {
 		if want := r.Window - 10*time.Second; id != 0 || retry != want {
 			t.Errorf("after %d failures: hold %d, retry %v; want refused for %v", r.Limit, id, retry, want)
 		}
-		if d, err := st.ThrottleWait(ctx, r, key, later); err != nil || d != r.Window-10*time.Second {
-			t.Errorf("ThrottleWait = %v, %v; want %v", d, err, r.Window-10*time.Second)
+		d, err := st.ThrottleWait(ctx, later, storage.ThrottleKey{Rule: r, Key: key})
+		if err != nil || len(d) != 1 || d[0] != r.Window-10*time.Second {
+			t.Errorf("ThrottleWait = %v, %v; want [%v]", d, err, r.Window-10*time.Second)
 		}
 	}
 	// The oldest failure leaves the window: one more attempt fits.
@@ -129,14 +131,14 @@ func TestThrottle_ReserveAcrossServers(t *testing.T) {
 	if id, _, err := b.ReserveAttempt(ctx, r, key, free); err != nil || id == 0 {
 		t.Errorf("once the oldest failure left the window: hold %d, %v", id, err)
 	}
-	// Another rule, or another key, never meets these counts.
-	for _, other := range []struct {
-		r   storage.ThrottleRule
-		key []byte
-	}{{storage.ThrottleRule{Name: "address", Limit: 5, Window: time.Hour}, key}, {r, []byte("jane@example.org\x00192.0.2.2")}} {
-		if d, err := a.ThrottleWait(ctx, other.r, other.key, later); err != nil || d != 0 {
-			t.Errorf("%s %q: wait %v, %v; want 0", other.r.Name, other.key, d, err)
-		}
+	// Another rule, or another key, never meets these counts; several
+	// keys are answered in the order asked.
+	d, err := a.ThrottleWait(ctx, later,
+		storage.ThrottleKey{Rule: storage.ThrottleRule{Name: "address", Limit: 5, Window: time.Hour}, Key: key},
+		storage.ThrottleKey{Rule: r, Key: key},
+		storage.ThrottleKey{Rule: r, Key: []byte("jane@example.org\x00192.0.2.2")})
+	if want := []time.Duration{0, r.Window - 10*time.Second, 0}; err != nil || !slices.Equal(d, want) {
+		t.Errorf("ThrottleWait of three keys = %v, %v; want %v", d, err, want)
 	}
 }
 
