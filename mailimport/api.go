@@ -391,7 +391,7 @@ func (s *Service) start(ctx context.Context, j *storage.ImportJob, passwords []s
 		return err
 	}
 	s.log.InfoContext(ctx, "mailimport: import started", "job", j.ID, "destination", j.Destination, "sources", len(j.Sources))
-	s.submit(j.ID)
+	s.submit(ctx, j.ID)
 	return nil
 }
 

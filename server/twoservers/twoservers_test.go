@@ -31,7 +31,9 @@ type pair struct {
 	jane   *storage.Account
 }
 
-func newPair(t *testing.T) *pair {
+// newPair builds the two servers; configure may change server i's
+// configuration before it is built.
+func newPair(t *testing.T, configure ...func(i int, c *server.Config)) *pair {
 	t.Helper()
 	url := pgtest.SchemaURL(t)
 	key := make([]byte, sharing.KeySize)
@@ -49,8 +51,12 @@ func newPair(t *testing.T) *pair {
 		}
 		t.Cleanup(func() { st.Close() })
 		p.stores[i], p.logs[i] = st, &servertest.Logs{}
-		p.srv[i] = server.New(server.Config{Store: st, LinkKeys: keys, Mailer: post, Texter: post,
-			Logger: slog.New(slog.NewTextHandler(p.logs[i], &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		cfg := server.Config{Store: st, LinkKeys: keys, Mailer: post, Texter: post,
+			Logger: slog.New(slog.NewTextHandler(p.logs[i], &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		for _, c := range configure {
+			c(i, &cfg)
+		}
+		p.srv[i] = server.New(cfg)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -76,6 +82,20 @@ func (p *pair) do(i int, method, path, body string, hdr ...string) *httptest.Res
 	rec := httptest.NewRecorder()
 	p.srv[i].ServeHTTP(rec, r)
 	return rec
+}
+
+// run runs server i's background work until the test ends.
+func (p *pair) run(i int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.srv[i].Run(ctx)
+	}()
+	p.t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 }
 
 func basic(login, pw string) []string {
