@@ -11,8 +11,9 @@
 // what was applied. A database whose schema is newer than the binary is
 // refused. Migration 1 is the schema of the whole Store, every role
 // included, so later work adds code rather than tables; migration 2 adds
-// the failure counts of storage.Throttle, which no snapshot or move
-// copies (they expire within a day).
+// the failure counts of storage.Throttle and the values of
+// storage.Stash, which no snapshot or move copies (they expire within a
+// day).
 //
 // # Sync semantics across servers
 //
@@ -129,6 +130,10 @@
 //     every expired row runs at most once a minute per server.
 //     Measured: about 1.2 ms per attempt and rule (reserve and record a
 //     failure, local socket, fsync on commit).
+//   - storage.Stash (stash.go, migration 2): one row per key in stash;
+//     PutStash makes room (the values expiring first go, by a running
+//     sum over the rest) and inserts under one transaction advisory lock,
+//     so that servers storing at once keep the bound together.
 //   - storage.Exclusive (servers.go): a session advisory lock on a
 //     connection outside the pool, pinged every serverRetry (5 s); the
 //     task stops when the ping fails, and a new holder waits two ping
