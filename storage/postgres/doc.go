@@ -135,11 +135,11 @@
 //     sum over the rest) and inserts under one transaction advisory lock,
 //     so that servers storing at once keep the bound together.
 //   - storage.Exclusive (servers.go): a session advisory lock on a
-//     connection outside the pool, pinged every serverRetry (5 s); the
+//     connection outside the pool, pinged every Options.ServerRetry (5 s); the
 //     task stops when the ping fails, and a new holder waits two ping
 //     periods before starting, so that the old one has stopped.
 //   - storage.Signals (servers.go): NOTIFY almanac_<topic>, and LISTEN on
-//     a connection outside the pool, reconnecting every serverRetry and
+//     a connection outside the pool, reconnecting every ServerRetry and
 //     looking once after each connection. Channels are per database:
 //     two installations in one database (schemas) would hear each other,
 //     which costs a needless look, no more.

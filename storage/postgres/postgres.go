@@ -38,6 +38,11 @@ type Options struct {
 	// MaxConnLifetime recycles connections (default 1 h), so a server
 	// follows a fail-over or a changed DNS name.
 	MaxConnLifetime time.Duration
+	// ServerRetry is how often a server waiting for work another does
+	// (Exclusively) asks for it again, the holder checks its lock, and a
+	// broken listener (Listen) reconnects (default 5 s): how long work
+	// may stand still after the server doing it died.
+	ServerRetry time.Duration
 }
 
 // Store implements storage.Store on PostgreSQL.
@@ -46,6 +51,7 @@ type Store struct {
 	// throttlePruned is when this server last swept expired throttle
 	// rows (unix ns, throttle.go).
 	throttlePruned atomic.Int64
+	serverRetry    time.Duration // Options.ServerRetry
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -83,7 +89,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("storage/postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	retry := 5 * time.Second
+	if opts.ServerRetry > 0 {
+		retry = opts.ServerRetry
+	}
+	return &Store{pool: pool, serverRetry: retry}, nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned.

@@ -18,12 +18,6 @@ var (
 // Exclusively, apart from throttleLockSpace's.
 const exclusiveLockSpace int32 = 0x6c656164 // "lead"
 
-// serverRetry is how often a server that does not hold a lock asks for
-// it again, reconnects a broken listener, and checks that the
-// connection holding its lock is alive: how long work may stand still
-// after the server doing it died.
-var serverRetry = 5 * time.Second
-
 // dedicated opens a connection outside the pool: a session lock or a
 // LISTEN lives as long as its connection, which must therefore neither
 // go back to the pool nor take one of its places.
@@ -46,12 +40,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // Exclusively implements storage.Exclusive with a session advisory lock
 // (pg_try_advisory_lock) on a connection of its own: the lock is gone
 // the moment that connection is, so a server that dies hands the work
-// on within serverRetry.
+// on within Options.ServerRetry.
 func (s *Store) Exclusively(ctx context.Context, name string, fn func(context.Context)) {
 	key := lockKey(name, nil)
 	for ctx.Err() == nil {
 		s.lead(ctx, key, fn)
-		if !sleep(ctx, serverRetry) {
+		if !sleep(ctx, s.serverRetry) {
 			return
 		}
 	}
@@ -74,14 +68,14 @@ func (s *Store) lead(ctx context.Context, key int32, fn func(context.Context)) {
 		if held {
 			break
 		}
-		if !sleep(ctx, serverRetry) {
+		if !sleep(ctx, s.serverRetry) {
 			return
 		}
 	}
 	// A holder whose connection broke learns it at its next ping, up to
 	// serverRetry later, and then stops its task: give it that time and
 	// as much again before starting the same work here.
-	if !sleep(ctx, 2*serverRetry) {
+	if !sleep(ctx, 2*s.serverRetry) {
 		return
 	}
 	fctx, cancel := context.WithCancel(ctx)
@@ -91,14 +85,14 @@ func (s *Store) lead(ctx context.Context, key int32, fn func(context.Context)) {
 		defer close(done)
 		fn(fctx)
 	}()
-	tick := time.NewTicker(serverRetry)
+	tick := time.NewTicker(s.serverRetry)
 	defer tick.Stop()
 	for {
 		select {
 		case <-done:
 			return
 		case <-tick.C:
-			pctx, pcancel := context.WithTimeout(ctx, serverRetry)
+			pctx, pcancel := context.WithTimeout(ctx, s.serverRetry)
 			err := conn.Ping(pctx)
 			pcancel()
 			if err != nil {
@@ -128,7 +122,7 @@ func (s *Store) Signal(ctx context.Context, topic string) error {
 func (s *Store) Listen(ctx context.Context, topic string, fn func()) {
 	for ctx.Err() == nil {
 		s.listen(ctx, topic, fn)
-		if !sleep(ctx, serverRetry) {
+		if !sleep(ctx, s.serverRetry) {
 			return
 		}
 	}

@@ -8,14 +8,6 @@ import (
 	"time"
 )
 
-// fastRetry makes servers ask for locks and reconnect every 20 ms for
-// the test.
-func fastRetry(t *testing.T) {
-	old := serverRetry
-	serverRetry = 20 * time.Millisecond
-	t.Cleanup(func() { serverRetry = old })
-}
-
 // waitFor fails the test unless ch delivers within a generous bound.
 func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -33,7 +25,6 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 // its connection to the database breaks, the other takes over, and the
 // two never run it at once.
 func TestExclusively(t *testing.T) {
-	fastRetry(t)
 	a, b := twoStores(t)
 	var running, overlaps atomic.Int32
 	started := make(chan int, 16)
@@ -82,7 +73,6 @@ func TestExclusively(t *testing.T) {
 // A signal through one server reaches the listeners of both, and a
 // listener looks once when it connects.
 func TestSignals(t *testing.T) {
-	fastRetry(t)
 	a, b := twoStores(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
