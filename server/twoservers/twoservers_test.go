@@ -46,8 +46,8 @@ func newPair(t *testing.T, configure ...func(i int, c *server.Config)) *pair {
 	p := &pair{t: t}
 	post := &servertest.Postbox{}
 	for i := range p.srv {
-		// A server waiting for work another does asks every 20 ms.
-		st, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8, ServerRetry: 20 * time.Millisecond})
+		// A server waiting for work another does asks every 50 ms.
+		st, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8, ServerRetry: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
