@@ -139,11 +139,16 @@
 //     connection outside the pool, pinged every Options.ServerRetry (5 s); the
 //     task stops when the ping fails, and a new holder waits two ping
 //     periods before starting, so that the old one has stopped.
-//   - storage.Signals (servers.go): NOTIFY almanac_<topic>, and LISTEN on
-//     a connection outside the pool, reconnecting every ServerRetry and
-//     looking once after each connection. Channels are per database:
-//     two installations in one database (schemas) would hear each other,
-//     which costs a needless look, no more.
+//   - storage.Signals (servers.go): NOTIFY almanac_<schema hash>_<topic>,
+//     and LISTEN on a connection outside the pool, reconnecting every
+//     ServerRetry and looking once after each connection.
+//
+// Advisory locks and channels are per database, not per schema, so
+// Exclusively's lock and the channels carry the store's schema
+// (current_schema() at Open): installations in two schemas of one
+// database each run their own exclusive work. The throttle's and the
+// stash's locks do not: sharing one only makes two installations wait
+// for each other a moment.
 //
 // # Where the work stands (issue 20)
 //

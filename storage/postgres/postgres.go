@@ -52,6 +52,10 @@ type Store struct {
 	// rows (unix ns, throttle.go).
 	throttlePruned atomic.Int64
 	serverRetry    time.Duration // Options.ServerRetry
+	// schema is the store's schema: advisory locks and NOTIFY channels
+	// are per database, so Exclusively and Signals tell installations
+	// in other schemas of the database apart by it.
+	schema string
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -93,7 +97,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.ServerRetry > 0 {
 		retry = opts.ServerRetry
 	}
-	return &Store{pool: pool, serverRetry: retry}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("storage/postgres: open: %w", err)
+	}
+	return &Store{pool: pool, serverRetry: retry, schema: schema}, nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned.

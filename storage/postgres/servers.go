@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,7 +43,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // the moment that connection is, so a server that dies hands the work
 // on within Options.ServerRetry.
 func (s *Store) Exclusively(ctx context.Context, name string, fn func(context.Context)) {
-	key := lockKey(name, nil)
+	key := lockKey(name, []byte(s.schema))
 	for ctx.Err() == nil {
 		s.lead(ctx, key, fn)
 		if !sleep(ctx, s.serverRetry) {
@@ -106,12 +107,16 @@ func (s *Store) lead(ctx context.Context, key int32, fn func(context.Context)) {
 	}
 }
 
-// channel is the NOTIFY channel of a topic.
-func channel(topic string) string { return "almanac_" + topic }
+// channel is the NOTIFY channel of a topic in this store's schema
+// (channels are per database); the schema is hashed to keep the name
+// within PostgreSQL's 63 bytes.
+func (s *Store) channel(topic string) string {
+	return fmt.Sprintf("almanac_%08x_%s", uint32(lockKey(s.schema, nil)), topic)
+}
 
 // Signal implements storage.Signals with NOTIFY.
 func (s *Store) Signal(ctx context.Context, topic string) error {
-	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, channel(topic)); err != nil {
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel(topic)); err != nil {
 		return wrap("signal", err)
 	}
 	return nil
@@ -134,7 +139,7 @@ func (s *Store) listen(ctx context.Context, topic string, fn func()) {
 		return
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel(topic)}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel(topic)}.Sanitize()); err != nil {
 		return
 	}
 	fn() // what was signalled while nobody listened
