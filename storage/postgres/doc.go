@@ -136,9 +136,10 @@
 //     sum over the rest) and inserts under one transaction advisory lock,
 //     so that servers storing at once keep the bound together.
 //   - storage.Exclusive (servers.go): a session advisory lock on a
-//     connection outside the pool, pinged every Options.ServerRetry (5 s); the
-//     task stops when the ping fails, and a new holder waits two ping
-//     periods before starting, so that the old one has stopped.
+//     connection outside the pool, pinged every Options.ServerRetry
+//     (5 s); the task stops when the ping fails, and a new holder waits
+//     two ping periods before starting, so that the old one has
+//     stopped.
 //   - storage.Signals (servers.go): NOTIFY almanac_<schema hash>_<topic>,
 //     and LISTEN on a connection outside the pool, reconnecting every
 //     ServerRetry and looking once after each connection.
@@ -158,7 +159,8 @@
 // TestStore runs storagetest.Run unchanged and every subtest passes, as
 // do storagetest.RunMaintenance (TestMaintenance), a test of two stores
 // (two servers) writing one collection at once, and Check on damaged
-// rows.
+// rows. Stateless servers (issue part 2): # Several servers here, the
+// list in package server's doc.go, and package twoservers' tests.
 //
 // Not done, in the order to take it up:
 //   - storage.Observable (Stats, ObserveCommits) for /metrics.
@@ -167,10 +169,8 @@
 //     failing fast with 503 while the database is away. The commands
 //     that open bbolt files directly (backup, check, the offline user and
 //     mail commands) need a store-agnostic path or a clear refusal.
-//   - Stateless servers (issue part 2) are done (# Several servers and
-//     server's doc.go), save what serve must do: refuse to create a
-//     missing link or import key file when the store is PostgreSQL,
-//     since every server must read the same one.
+//   - serve on PostgreSQL must refuse to create a missing link or
+//     import key file, since every server must read the same one.
 //   - `almanac migrate -from DIR -to postgres://…`: copy through the
 //     Store methods would re-stamp times, sequences and incarnations;
 //     it must write rows directly (a bolt reader beside Restore's
