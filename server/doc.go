@@ -202,7 +202,9 @@
 //     only while the member's ETag is unchanged), so a second server
 //     costs work, not correctness.
 //   - Metrics, /readyz checks, the mail export status and the request
-//     log: each describes its server.
+//     log: each describes its server; so does the admin socket of
+//     cmd/almanac, whose commands act on the shared store from any
+//     server's host.
 //   - Caches of pure functions (time zones, recurrence counts in
 //     internal/ical).
 //
