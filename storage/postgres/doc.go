@@ -108,7 +108,11 @@
 // Options bounds the pool and the time to connect, so that with the
 // database gone a request fails within ConnectTimeout rather than
 // hanging; pgxpool replaces broken connections by itself when the
-// database returns. Ping is there for /healthz.
+// database returns. Ping is there for /healthz. Exclusively and Listen
+// each hold a connection of their own, outside the pool, while they
+// run: a server uses up to four more than MaxConns (the backups and the
+// imports it runs or waits for, and two topics it listens to), which
+// max_connections must allow for every server.
 //
 // # Several servers
 //
