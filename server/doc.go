@@ -195,7 +195,8 @@
 //     bytes (the same strong ETag) for one state, and Last-Modified
 //     comes from those stored times, not from the rendering: polls
 //     alternating between servers get 304s, and a revoked link is 404
-//     everywhere at once.
+//     everywhere at once (its renderings on the other servers are never
+//     served again and leave their caches as the least recently used).
 //   - Change-log pruning and the renewal of the time index: every server
 //     runs them; both are idempotent (PruneChanges moves each horizon
 //     under the collection's row lock, SetTimelines replaces a timeline
