@@ -201,7 +201,8 @@
 //     runs them; both are idempotent (PruneChanges moves each horizon
 //     under the collection's row lock, SetTimelines replaces a timeline
 //     only while the member's ETag is unchanged), so a second server
-//     costs work, not correctness.
+//     costs work, not correctness, and each server's job metrics (last
+//     success) stay meaningful for alerting on it.
 //   - Metrics, /readyz checks, the mail export status and the request
 //     log: each describes its server; so does the admin socket of
 //     cmd/almanac, whose commands act on the shared store from any
