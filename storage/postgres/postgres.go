@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,11 +38,24 @@ type Options struct {
 	// MaxConnLifetime recycles connections (default 1 h), so a server
 	// follows a fail-over or a changed DNS name.
 	MaxConnLifetime time.Duration
+	// ServerRetry is how often a server waiting for work another does
+	// (Exclusively) asks for it again, the holder checks its lock, and a
+	// broken listener (Listen) reconnects (default 5 s): how long work
+	// may stand still after the server doing it died.
+	ServerRetry time.Duration
 }
 
 // Store implements storage.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// throttlePruned is when this server last swept expired throttle
+	// rows (unix ns, throttle.go).
+	throttlePruned atomic.Int64
+	serverRetry    time.Duration // Options.ServerRetry
+	// schema is the store's schema: advisory locks and NOTIFY channels
+	// are per database, so Exclusively and Signals tell installations
+	// in other schemas of the database apart by it.
+	schema string
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -79,7 +93,16 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("storage/postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	retry := 5 * time.Second
+	if opts.ServerRetry > 0 {
+		retry = opts.ServerRetry
+	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("storage/postgres: open: %w", err)
+	}
+	return &Store{pool: pool, serverRetry: retry, schema: schema}, nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned.
