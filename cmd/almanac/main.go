@@ -38,7 +38,9 @@ var commands = []command{
 
 // dbNote is said of every command that works on the database.
 const dbNote = `While a server runs on the data directory, the command runs inside it,
-through the admin socket DIR/admin.sock, with the same output.`
+through the admin socket DIR/admin.sock, with the same output. With -db URL
+(env ALMANAC_DB) it works on that PostgreSQL database itself, beside the
+servers running on it.`
 
 func findCommand(name string) *command {
 	for i := range commands {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"almanac/caldav"
+	"almanac/internal/pgtest"
 	"almanac/storage"
 )
 
@@ -22,7 +23,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("ALMANAC_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// pgtest.Main stops the PostgreSQL cluster tests on -db started.
+	os.Exit(pgtest.Main(m))
 }
 
 func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {

@@ -20,6 +20,7 @@ import (
 	"almanac/carddav"
 	"almanac/internal/backup"
 	"almanac/internal/buildinfo"
+	"almanac/internal/fault"
 	"almanac/internal/remote"
 	"almanac/mailimport"
 	"almanac/notify"
@@ -31,6 +32,7 @@ import (
 func serve(args []string, stdout, stderr io.Writer) error {
 	c := newCmdline("serve", stdout)
 	data := c.dataDir()
+	dbSet := c.dbFlags()
 	listen := c.str("listen", "ALMANAC_LISTEN", "127.0.0.1:8080", "address to listen on, `ADDR` = host:port", parseListen)
 	level := value(c, "log-level", "ALMANAC_LOG_LEVEL", "info", "log `LEVEL`: debug, info, warn, error", parseLogLevel)
 	logFormat := c.str("log-format", "ALMANAC_LOG_FORMAT", "text", "log `FORMAT`: text (key=value) or json (one object a line)", parseLogFormat)
@@ -86,6 +88,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := mailClients.check(); err != nil {
 		return err
 	}
+	if err := dbSet.check(c); err != nil {
+		return err
+	}
+	if *dbSet.url != "" && *backupDir != "" {
+		return &usageError{cmd: "serve", msg: "-backup-dir (env ALMANAC_BACKUP_DIR) backs up the bbolt database; with -db, " + backupPostgres}
+	}
 	if *backupDir == "" {
 		for _, f := range []string{"backup-every", "backup-keep"} {
 			if c.given(f) {
@@ -136,11 +144,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		defer metricsLn.Close()
 	}
 
-	db, err := openStore(*data)
+	db, err := openDatabase(*data, dbSet, openCreate)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	dbName := filepath.Join(*data, "almanac.db")
+	if *dbSet.url != "" {
+		dbName = redactDBURL(*dbSet.url)
+		if err := markPostgres(*data, *dbSet.url); err != nil {
+			return err
+		}
+	}
 
 	if *linkKey == "" {
 		*linkKey = filepath.Join(*data, "link.key")
@@ -217,7 +232,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		certs.log(logger, time.Now())
 	}
 	bi := buildinfo.Read()
-	logger.Info("almanac listening", "addr", ln.Addr().String(), "scheme", scheme, "data", *data, "version", bi.Version, "revision", bi.Revision)
+	logger.Info("almanac listening", "addr", ln.Addr().String(), "scheme", scheme, "data", *data, "database", dbName, "version", bi.Version, "revision", bi.Revision)
+	if _, err := os.Stat(filepath.Join(*data, "almanac.db")); err == nil && *dbSet.url != "" {
+		logger.Warn("the bbolt database in the data directory is not used: this server runs on PostgreSQL", "file", filepath.Join(*data, "almanac.db"))
+	}
 	if certs == nil && !isLoopback(ln.Addr()) {
 		logger.Warn("serving plain HTTP on an address other machines can reach: passwords cross the network readable unless a TLS proxy in front is the only way in; give -tls-cert and -tls-key, or listen on 127.0.0.1 behind a proxy (docs/deploy.md)", "addr", ln.Addr().String())
 	}
@@ -356,6 +374,12 @@ func firstAccount(ctx context.Context, store storage.Store, stdout io.Writer) er
 	pw := auth.GeneratePassword()
 	acc, err := newAdmin(store, nil).CreateAccount(ctx,
 		admin.NewAccount{Login: firstLogin, Password: pw, Admin: true})
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Code == "exists" {
+		// Another server on the same database made it meanwhile and
+		// printed its password.
+		return nil
+	}
 	if err != nil {
 		return err
 	}

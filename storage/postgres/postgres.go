@@ -44,7 +44,16 @@ type Options struct {
 	// the migrations lift it for their own transactions: their time
 	// grows with the database.
 	StatementTimeout time.Duration
+	// Existing refuses a database without almanac's schema (ErrNoSchema)
+	// instead of creating it: for commands that work on a database
+	// made before, which must not lay a schema into one named by
+	// mistake. Missing migrations are applied all the same.
+	Existing bool
 }
+
+// ErrNoSchema is Open's error with Options.Existing for a database that
+// has no almanac schema.
+var ErrNoSchema = errors.New("storage/postgres: no almanac schema in the database")
 
 // defaultStatementTimeout is far above any request's work (a REPORT of
 // a large calendar reads for well under a second), so it only ends the
@@ -97,7 +106,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, wrap("open", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := migrate(ctx, pool, opts.Existing); err != nil {
 		pool.Close()
 		return nil, wrap("open", err)
 	}
@@ -161,7 +170,7 @@ func SchemaVersion() int {
 // holding a session advisory lock so that servers starting together do
 // not race; a database newer than this build is refused rather than
 // used with a schema the code does not know.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, existing bool) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -191,6 +200,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			conn.Conn().Close(context.Background())
 		}
 	}()
+	if existing {
+		var found bool
+		if err := conn.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&found); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if !found {
+			return ErrNoSchema
+		}
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY,
 		name    text NOT NULL,

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"almanac/internal/pgtest"
+)
+
+// withPassword adds a password to a pgtest URL: the throw-away cluster
+// trusts local connections and ignores it, so the tests can check that
+// no message or file shows it.
+func withPassword(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+	return u.String()
+}
+
+// TestServeOnPostgres: serve -db runs on PostgreSQL, logs the database
+// without its password and leaves the marker; the database commands
+// work with -db beside it, or through the server without it; backup and
+// restore refuse -db naming pg_dump and pg_restore; once the server is
+// stopped, a command given its data directory without -db refuses
+// instead of using a bbolt database there, and creates none.
+func TestServeOnPostgres(t *testing.T) {
+	db := withPassword(t, pgtest.URL(t))
+	dir := t.TempDir()
+	const pw = "a-long-password"
+	if code, out, errs := runCmd(t, pw+"\n", "user", "add", "-db", db, "-handle", "bob", "bob@example.com"); code != 0 {
+		t.Fatalf("user add -db: %d %q %q", code, out, errs)
+	}
+	addr, log := startServe(t, dir, "-db", db, "-db-max-conns", "4", "-db-connect-timeout", "2s")
+	if got := propfind(t, "http://"+addr+"/dav/calendars/bob/default/", "bob@example.com", pw); got != http.StatusMultiStatus {
+		t.Errorf("PROPFIND of the account user add -db made: %d", got)
+	}
+	if !strings.Contains(log.String(), `database="postgres://almanac:xxxxx@`) {
+		t.Errorf("the start-up line does not name the database redacted:\n%s", log)
+	}
+	marker, err := os.ReadFile(filepath.Join(dir, pgMarker))
+	if err != nil || !strings.Contains(string(marker), "postgres://almanac:xxxxx@") {
+		t.Errorf("marker %q, %v", marker, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"user", "list", "-db", db}, 0, "bob@example.com"},
+		{[]string{"user", "list", "-data", dir}, 0, "bob@example.com"}, // through the server
+		{[]string{"check", "-db", db}, 0, "ok: 1 account"},
+		{[]string{"backup", "-db", db, "-o", filepath.Join(dir, "b.tar")}, 2, "pg_dump"},
+		{[]string{"backup", "-data", dir, "-o", filepath.Join(dir, "b.tar")}, 2, "pg_dump"}, // the server refuses
+		{[]string{"restore", "-db", db, "-i", filepath.Join(dir, "b.tar")}, 2, "pg_restore"},
+	} {
+		code, out, errs := runCmd(t, "", tc.args...)
+		if code != tc.code || !strings.Contains(out+errs, tc.out) {
+			t.Errorf("%s: %d %q %q; want %d with %q", strings.Join(tc.args[:2], " "), code, out, errs, tc.code, tc.out)
+		}
+		if strings.Contains(out+errs, "s3cret-pw") {
+			t.Errorf("%s shows the password: %q %q", strings.Join(tc.args[:2], " "), out, errs)
+		}
+	}
+	if strings.Contains(log.String(), "s3cret-pw") {
+		t.Errorf("the server's log shows the password:\n%s", log)
+	}
+}
+
+// TestNoBboltBesideAPostgresServer: with the marker a server on
+// PostgreSQL left, the commands that open the data directory's bbolt
+// database refuse, name -db, and create nothing.
+func TestNoBboltBesideAPostgresServer(t *testing.T) {
+	dir := t.TempDir()
+	if err := markPostgres(dir, "postgres://almanac:s3cret-pw@db.example.com/almanac"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"user", "add", "-data", dir, "bob@example.com"},
+		{"user", "list", "-data", dir},
+		{"check", "-data", dir},
+		{"backup", "-data", dir, "-o", filepath.Join(t.TempDir(), "b.tar")},
+		{"restore", "-data", dir, "-i", filepath.Join(t.TempDir(), "b.tar")},
+		{"mail", "export", "-data", dir, "-postfix-virtual", filepath.Join(t.TempDir(), "virtual")},
+		{"serve", "-data", dir, "-listen", "127.0.0.1:0"},
+	} {
+		a := args
+		code, out, errs := runCmd(t, "a-long-password\n", a...)
+		if code != 1 || !strings.Contains(errs, "runs on postgres://almanac:xxxxx@db.example.com/almanac: give -db") || strings.Contains(out+errs, "s3cret") {
+			t.Errorf("%v: %d %q %q", args, code, out, errs)
+		}
+		assertAbsent(t, filepath.Join(dir, "almanac.db"))
+	}
+}
+
+// TestDBFlagErrors: -db and its pool flags are checked before anything
+// is opened, and messages never show the password.
+func TestDBFlagErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		msg  string
+	}{
+		{[]string{"serve", "-db", "mysql://u:s3cret@h/db"}, nil, `-db="mysql://u:xxxxx@h/db" (env ALMANAC_DB): must start with postgres://`},
+		{[]string{"serve"}, []string{"ALMANAC_DB", "postgres://u:s3cret@h:x/db"}, `ALMANAC_DB="(a URL that does not parse, not shown: it may hold a password)" (flag -db): not a URL`},
+		{[]string{"serve", "-db-max-conns", "8"}, nil, "-db-max-conns needs -db"},
+		{[]string{"serve", "-db", "postgres://h/db", "-db-max-conns", "0"}, nil, "-db-max-conns"},
+		{[]string{"serve", "-db", "postgres://h/db", "-db-connect-timeout", "1ms"}, nil, "-db-connect-timeout"},
+		{[]string{"serve", "-db", "postgres://h/db", "-db-statement-timeout", "soon"}, nil, "-db-statement-timeout"},
+		{[]string{"serve", "-db", "postgres://h/db", "-backup-dir", dir}, nil, "pg_dump"},
+		{[]string{"user", "list", "-db", "postgres://u:s3cret@h/db?sslmode=maybe"}, nil, "not a usable PostgreSQL URL"},
+	} {
+		for i := 0; i+1 < len(tc.env); i += 2 {
+			t.Setenv(tc.env[i], tc.env[i+1])
+		}
+		code, out, errs := runCmd(t, "", append(tc.args, "-data", dir)...)
+		if code != 2 || !strings.Contains(errs, tc.msg) || strings.Contains(out+errs, "s3cret") {
+			t.Errorf("%v %v: %d %q; want 2 with %q", tc.args, tc.env, code, errs, tc.msg)
+		}
+		for i := 0; i+1 < len(tc.env); i += 2 {
+			os.Unsetenv(tc.env[i])
+		}
+	}
+	assertAbsent(t, filepath.Join(dir, "almanac.db"))
+}
+
+// TestReadCommandsNeedAnAlmanacDatabase: a command that reads, pointed
+// at an empty PostgreSQL database, fails and lays no schema into it.
+func TestReadCommandsNeedAnAlmanacDatabase(t *testing.T) {
+	db := pgtest.URL(t)
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"user", "list", "-db", db, "-data", data},
+		{"check", "-db", db, "-data", data},
+		{"user", "passwd", "-db", db, "-data", data, "bob@example.com"},
+	} {
+		code, out, errs := runCmd(t, "a-long-password\n", args...)
+		if code != 1 || !strings.Contains(errs, "no almanac database at") {
+			t.Errorf("%v: %d %q %q", args, code, out, errs)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d tables in the database (%v), want none", n, err)
+	}
+}
