@@ -83,3 +83,28 @@ func TestDatabaseAway(t *testing.T) {
 		proxy.Up()
 	}
 }
+
+// TestMetricsOnPostgres: /metrics reports a PostgreSQL store's counts
+// and commits as it does bbolt's.
+func TestMetricsOnPostgres(t *testing.T) {
+	store, err := postgres.Open(context.Background(), pgtest.SchemaURL(t), postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	env := servertest.New(t, func(c *server.Config) { c.Store = store })
+	jane := servertest.Account(t, store, "jane@example.org")
+	before := env.Scrape().Value("almanac_db_commit_writes")
+	event := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:m1\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250101T100000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if rec := env.Do("PUT", "/dav/calendars/"+jane.ID+"/default/m1.ics", jane.Login, event, "Content-Type", "text/calendar"); rec.Code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", rec.Code, rec.Body)
+	}
+	m := env.Scrape()
+	if m.Value("almanac_accounts") != 1 || m.Value("almanac_objects") != 1 || m.Value("almanac_db_size_bytes") <= 0 {
+		t.Errorf("accounts %v, objects %v, bytes %v; want 1, 1 and a size",
+			m.Value("almanac_accounts"), m.Value("almanac_objects"), m.Value("almanac_db_size_bytes"))
+	}
+	if got := m.Value("almanac_db_commit_writes") - before; got < 1 {
+		t.Errorf("%v commits reported for a PUT", got)
+	}
+}

@@ -70,8 +70,8 @@ func (d *database) options() postgres.Options {
 	return o
 }
 
-// postgresOnly names the pool flags given without -db, which would
-// otherwise be ignored without a word.
+// check refuses the pool flags without -db, which would otherwise be
+// ignored without a word.
 func (d *database) check(c *cmdline) error {
 	if *d.url != "" {
 		return nil
