@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"almanac/internal/pgtest"
+	"almanac/server/servertest"
+	"almanac/storage"
 )
 
 // withPassword adds a password to a pgtest URL: the throw-away cluster
@@ -157,5 +159,39 @@ func TestReadCommandsNeedAnAlmanacDatabase(t *testing.T) {
 	var n int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d tables in the database (%v), want none", n, err)
+	}
+}
+
+// TestServeDatabaseUnreachable: serve fails with exit status 1 when the
+// database cannot be reached, naming it without its password.
+func TestServeDatabaseUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir,
+		"-db", "postgres://almanac:s3cret-pw@/almanac?host="+url.QueryEscape(t.TempDir()), "-db-connect-timeout", "1s")
+	if code != 1 || !strings.Contains(errs, "open database postgres://almanac:xxxxx@") || strings.Contains(out+errs, "s3cret") {
+		t.Errorf("code %d stdout %q stderr %q", code, out, errs)
+	}
+	assertAbsent(t, filepath.Join(dir, pgMarker))
+}
+
+// listsNone hides the accounts from firstAccount, as a second server
+// starting at the same moment as the first sees the database.
+type listsNone struct{ storage.Store }
+
+func (listsNone) ListAccounts(context.Context) ([]storage.Account, error) { return nil, nil }
+
+// TestFirstAccountOnce: when another server created the first account
+// between this one's look and its write, the start goes on and prints
+// no password.
+func TestFirstAccountOnce(t *testing.T) {
+	store := servertest.Store(t)
+	ctx := context.Background()
+	var first strings.Builder
+	if err := firstAccount(ctx, store, &first); err != nil || !strings.Contains(first.String(), "password:") {
+		t.Fatalf("first start: %v %q", err, first.String())
+	}
+	var second strings.Builder
+	if err := firstAccount(ctx, listsNone{store}, &second); err != nil || second.Len() != 0 {
+		t.Errorf("second server: %v %q", err, second.String())
 	}
 }
