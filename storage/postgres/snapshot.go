@@ -147,7 +147,9 @@ func Restore(ctx context.Context, url string, r io.Reader, opts Options) (*Store
 	}
 	if err := s.restore(ctx, bufio.NewReader(r)); err != nil {
 		s.Close()
-		return nil, wrap(op, err)
+		// Not wrap: a snapshot cut short ends in io.EOF, which is no
+		// sign of the database being away.
+		return nil, fmt.Errorf("storage/postgres: %s: %w", op, err)
 	}
 	return s, nil
 }

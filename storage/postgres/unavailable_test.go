@@ -131,3 +131,23 @@ func TestUnavailable_Recovers(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot cut short is a damaged file, not a database that went away.
+func TestRestore_TruncatedIsNotUnavailable(t *testing.T) {
+	s := openTest(t)
+	defer s.Close()
+	snap, err := s.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	var b strings.Builder
+	if _, err := snap.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	cut := b.String()[:b.Len()/2]
+	_, err = Restore(context.Background(), pgtest.SchemaURL(t), strings.NewReader(cut), Options{MaxConns: 2})
+	if err == nil || errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("restore of half a snapshot: %v; want an error that is not storage.ErrUnavailable", err)
+	}
+}
