@@ -2,18 +2,21 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"almanac/internal/pgtest"
 	"almanac/server/servertest"
 	"almanac/storage"
+	"almanac/storage/postgres"
 )
 
 // withPassword adds a password to a pgtest URL: the throw-away cluster
@@ -193,5 +196,58 @@ func TestFirstAccountOnce(t *testing.T) {
 	var second strings.Builder
 	if err := firstAccount(ctx, listsNone{store}, &second); err != nil || second.Len() != 0 {
 		t.Errorf("second server: %v %q", err, second.String())
+	}
+}
+
+// TestServeRidesOutADatabaseOutage: the real server process answers 503
+// with Retry-After while its database is away, at once, and serves
+// again when it is back, without a restart.
+func TestServeRidesOutADatabaseOutage(t *testing.T) {
+	proxy, db := pgtest.NewProxy(t, pgtest.URL(t))
+	const pw = "a-long-password"
+	if code, out, errs := runCmd(t, pw+"\n", "user", "add", "-db", db, "-handle", "bob", "bob@example.com"); code != 0 {
+		t.Fatalf("user add -db: %d %q %q", code, out, errs)
+	}
+	addr, _ := startServe(t, t.TempDir(), "-db", db, "-db-connect-timeout", "2s")
+	url := "http://" + addr + "/dav/calendars/bob/default/"
+	for round := range 2 {
+		if got := propfind(t, url, "bob@example.com", pw); got != http.StatusMultiStatus {
+			t.Fatalf("round %d, database up: PROPFIND %d", round, got)
+		}
+		proxy.Down()
+		req, _ := http.NewRequest("PROPFIND", url, nil)
+		req.SetBasicAuth("bob@example.com", pw)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" {
+			t.Errorf("round %d, database away: %d, Retry-After %q", round, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		proxy.Up()
+	}
+}
+
+// TestDBPoolFlags: the pool flags reach postgres.Options, 0 lifting the
+// statement timeout.
+func TestDBPoolFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want postgres.Options
+	}{
+		{nil, postgres.Options{MaxConns: 16, ConnectTimeout: 5 * time.Second, StatementTimeout: 30 * time.Second, MaxConnLifetime: time.Hour}},
+		{[]string{"-db-max-conns", "4", "-db-connect-timeout", "2s", "-db-statement-timeout", "0", "-db-conn-lifetime", "10m"},
+			postgres.Options{MaxConns: 4, ConnectTimeout: 2 * time.Second, StatementTimeout: -1, MaxConnLifetime: 10 * time.Minute}},
+		{[]string{"-db-statement-timeout", "1500ms"}, postgres.Options{MaxConns: 16, ConnectTimeout: 5 * time.Second, StatementTimeout: 1500 * time.Millisecond, MaxConnLifetime: time.Hour}},
+	} {
+		c := newCmdline("serve", io.Discard)
+		d := c.dbFlags()
+		if err := c.parse(append([]string{"-db", "postgres://h/db"}, tc.args...), 0, 0); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got := d.options(); got != tc.want {
+			t.Errorf("%v: %+v, want %+v", tc.args, got, tc.want)
+		}
 	}
 }

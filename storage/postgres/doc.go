@@ -107,7 +107,10 @@
 // the migrations, whose time grows with the database), so that with the
 // database gone or stuck a request fails within ConnectTimeout or the
 // statement timeout rather than hanging; pgxpool replaces broken
-// connections by itself when the database returns. Every error passes
+// connections by itself when the database returns, and a connection
+// that breaks (the network, the server shutting down) resets the pool,
+// so that the idle connections that died with it do not each fail a
+// request once the database is back. Every error passes
 // through wrap, which adds storage.ErrUnavailable to the ones that say
 // the database cannot be reached (unavailable.go: a failed connect, a
 // broken or timed-out connection, the server shutting down or out of

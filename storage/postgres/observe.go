@@ -50,8 +50,14 @@ func (s *Store) ObserveCommits(o storage.CommitObserver) {
 // hand: some reads run in read-write transactions (row locks), and a
 // write that changes nothing (an UPDATE of no row) is not a commit worth
 // counting.
+//
+// It also sees a connection break (brokenConnection) and then calls
+// broken, which resets the pool: the idle connections died with it, and
+// without the reset each would fail one request after the database is
+// back (pgxpool pings only those idle for a second or more).
 type commitTracer struct {
 	observer atomic.Pointer[storage.CommitObserver]
+	broken   atomic.Pointer[func()]
 	mu       sync.Mutex
 	open     map[*pgx.Conn]*openTx // connections inside a transaction
 }
@@ -76,6 +82,11 @@ type traceStart struct {
 }
 
 func (c *commitTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	if data.Err != nil && brokenConnection(data.Err) {
+		if f := c.broken.Load(); f != nil {
+			(*f)()
+		}
+	}
 	start, ok := ctx.Value(traceKey{}).(traceStart)
 	if !ok {
 		return

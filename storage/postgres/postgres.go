@@ -110,6 +110,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, wrap("open", err)
 	}
+	reset := pool.Reset
+	commits.broken.Store(&reset)
 	return &Store{pool: pool, commits: commits}, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"almanac/internal/pgtest"
 	"almanac/storage"
 )
@@ -114,6 +116,19 @@ func TestUnavailable_Recovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
+		// Several idle connections, as a busy server has: all of them
+		// die with the database.
+		var conns []*pgxpool.Conn
+		for range 3 {
+			c, err := s.pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Release()
+		}
 		proxy.Down()
 		_, err := s.Account(ctx, acc.ID)
 		if !errors.Is(err, storage.ErrUnavailable) {
