@@ -153,7 +153,11 @@
 // Not done, in the order to take it up:
 //   - Performance: davbench at N=1000 (bench/davbench/almanac-pg.sh) has
 //     REPORT calendar-query and multiget 10 to 60 times slower than
-//     bbolt, PUT 3 to 5 times; to be profiled (one query per member?).
+//     bbolt, PUT 3 to 5 times. The reports call Get once per member
+//     (caldav/report.go after Between, and per href of a multiget), and
+//     each Get is a transaction of four round trips (BEGIN, the
+//     collection, the object, COMMIT), cheap on bbolt and not here: a
+//     batched read (many names in one snapshot) is the likely cure.
 //   - The backup archive has no PostgreSQL form (Snapshot and Restore
 //     exist; internal/backup knows only "bolt").
 //   - Stateless servers (issue part 2): login and token-guess
