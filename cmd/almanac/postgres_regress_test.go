@@ -64,6 +64,8 @@ func TestServeOnPostgres(t *testing.T) {
 		{[]string{"user", "list", "-db", db}, 0, "bob@example.com"},
 		{[]string{"user", "list", "-data", dir}, 0, "bob@example.com"}, // through the server
 		{[]string{"check", "-db", db}, 0, "ok: 1 account"},
+		{[]string{"mail", "org", "-db", db, "-owner", "bob@example.com", "Bob & Co"}, 0, "Bob & Co"},
+		{[]string{"mail", "export", "-db", db, "-postfix-virtual", filepath.Join(dir, "virtual")}, 0, ""},
 		{[]string{"backup", "-db", db, "-o", filepath.Join(dir, "b.tar")}, 2, "pg_dump"},
 		{[]string{"backup", "-data", dir, "-o", filepath.Join(dir, "b.tar")}, 2, "pg_dump"}, // the server refuses
 		{[]string{"restore", "-db", db, "-i", filepath.Join(dir, "b.tar")}, 2, "pg_restore"},
