@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"almanac/internal/pgtest"
@@ -164,5 +165,51 @@ func TestRestore_TruncatedIsNotUnavailable(t *testing.T) {
 	_, err = Restore(context.Background(), pgtest.SchemaURL(t), strings.NewReader(cut), Options{MaxConns: 2})
 	if err == nil || errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("restore of half a snapshot: %v; want an error that is not storage.ErrUnavailable", err)
+	}
+}
+
+// Connections the server ends (pg_terminate_backend, as a restart or a
+// fail-over does) fail at most the one request that finds them, as
+// storage.ErrUnavailable; the next one gets a new connection.
+func TestUnavailable_TerminatedBackends(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	s, err := Open(ctx, url, Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	acc := &storage.Account{Login: "jane@example.org"}
+	if err := s.CreateAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	var conns []*pgxpool.Conn
+	for range 3 {
+		c, err := s.pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var n int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n < 3 {
+		t.Fatalf("terminated %d backends: %v", n, err)
+	}
+	// pgxpool pings a connection idle for a second before handing it
+	// out, so the first request may already succeed.
+	if _, err := s.Account(ctx, acc.ID); err != nil && !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("first request after the termination: %v, want success or storage.ErrUnavailable", err)
+	}
+	if _, err := s.Account(ctx, acc.ID); err != nil {
+		t.Fatalf("second request: %v", err)
 	}
 }
