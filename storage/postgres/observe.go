@@ -81,12 +81,33 @@ type traceStart struct {
 	at  time.Time
 }
 
-func (c *commitTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
-	if data.Err != nil && brokenConnection(data.Err) {
+// failed resets the pool after an error that broke a connection.
+func (c *commitTracer) failed(err error) {
+	if err != nil && brokenConnection(err) {
 		if f := c.broken.Load(); f != nil {
 			(*f)()
 		}
 	}
+}
+
+// The batches (the shared throttle's, the stash's) are watched for
+// broken connections only: their rows are bookkeeping of requests, not
+// the data the commit metrics are about, which bbolt keeps apart from
+// them too (its throttle is in memory).
+func (c *commitTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *commitTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	c.failed(data.Err)
+}
+
+func (c *commitTracer) TraceBatchEnd(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchEndData) {
+	c.failed(data.Err)
+}
+
+func (c *commitTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	c.failed(data.Err)
 	start, ok := ctx.Value(traceKey{}).(traceStart)
 	if !ok {
 		return

@@ -28,7 +28,8 @@ func openProxied(t *testing.T) (*Store, *pgtest.Proxy) {
 	return s, proxy
 }
 
-// Every method of storage.Store and storage.Observable reports a
+// Every method of storage.Store and of the optional roles the store
+// implements (Observable, Throttle, Stash, Signals) reports a
 // database that went away as storage.ErrUnavailable, which the servers
 // answer with 503 and Retry-After: each is called through reflection
 // with zero arguments (non-nil pointers, callbacks that do nothing), so
@@ -39,7 +40,8 @@ func TestUnavailable_EveryMethod(t *testing.T) {
 	ctx := context.Background()
 	ctxType := reflect.TypeFor[context.Context]()
 	var checked int
-	for _, iface := range []reflect.Type{reflect.TypeFor[storage.Store](), reflect.TypeFor[storage.Observable]()} {
+	for _, iface := range []reflect.Type{reflect.TypeFor[storage.Store](), reflect.TypeFor[storage.Observable](),
+		reflect.TypeFor[storage.Throttle](), reflect.TypeFor[storage.Stash](), reflect.TypeFor[storage.Signals]()} {
 		for i := range iface.NumMethod() {
 			m := iface.Method(i)
 			if m.Name == "Close" {
@@ -58,7 +60,11 @@ func TestUnavailable_EveryMethod(t *testing.T) {
 			for j := range args {
 				args[j] = zeroArg(ft.In(j), ctx, ctxType)
 			}
-			out := fn.Call(args)
+			call := fn.Call
+			if ft.IsVariadic() {
+				call = fn.CallSlice
+			}
+			out := call(args)
 			err, _ := out[len(out)-1].Interface().(error)
 			checked++
 			if _, ok := checksFirst[m.Name]; ok {
@@ -87,12 +93,18 @@ var checksFirst = map[string]struct{}{
 }
 
 // zeroArg is an argument of type typ that a method accepts far enough
-// to reach the database: the context, a new value behind a pointer, a
-// callback returning zero values, else the zero value.
+// to reach the database: the context, a valid throttle rule, a new value
+// behind a pointer, a callback returning zero values, else the zero
+// value.
 func zeroArg(typ reflect.Type, ctx context.Context, ctxType reflect.Type) reflect.Value {
+	rule := storage.ThrottleRule{Name: "r", Limit: 1, Window: time.Minute}
 	switch {
 	case typ == ctxType:
 		return reflect.ValueOf(ctx)
+	case typ == reflect.TypeFor[storage.ThrottleRule]():
+		return reflect.ValueOf(rule)
+	case typ == reflect.TypeFor[[]storage.ThrottleKey]():
+		return reflect.ValueOf([]storage.ThrottleKey{{Rule: rule, Key: []byte("k")}})
 	case typ.Kind() == reflect.Pointer:
 		return reflect.New(typ.Elem())
 	case typ.Kind() == reflect.Func:
