@@ -226,7 +226,13 @@
 // database and the file to remove to go back, so that an operator who
 // forgot ALMANAC_DB gets an error instead of a new, empty database.
 // -data keeps the server's own files either way (link key, import keys,
-// admin socket, outbox). Two servers starting at once on an empty
+// admin socket, outbox). On PostgreSQL serve makes none of the key files
+// every server must read alike (the link key, and with imports the
+// import key and master secret; checkShared): it names the missing one
+// and how to make it, before it binds or opens anything, since a server
+// making its own would mint feed URLs or seal passwords the others
+// cannot read, and two servers starting on a new database would each
+// make one. Two servers starting at once on an empty
 // database race for the first account: the loser finds it made
 // (fault "exists") and goes on without printing a password.
 //

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -45,6 +46,7 @@ func TestServeOnPostgres(t *testing.T) {
 	if code, out, errs := runCmd(t, pw+"\n", "user", "add", "-db", db, "-handle", "bob", "bob@example.com"); code != 0 {
 		t.Fatalf("user add -db: %d %q %q", code, out, errs)
 	}
+	linkKey(t, dir)
 	addr, log := startServe(t, dir, "-db", db, "-db-max-conns", "4", "-db-connect-timeout", "2s")
 	if got := propfind(t, "http://"+addr+"/dav/calendars/bob/default/", "bob@example.com", pw); got != http.StatusMultiStatus {
 		t.Errorf("PROPFIND of the account user add -db made: %d", got)
@@ -171,6 +173,7 @@ func TestReadCommandsNeedAnAlmanacDatabase(t *testing.T) {
 // database cannot be reached, naming it without its password.
 func TestServeDatabaseUnreachable(t *testing.T) {
 	dir := t.TempDir()
+	linkKey(t, dir)
 	code, out, errs := runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir,
 		"-db", "postgres://almanac:s3cret-pw@/almanac?host="+url.QueryEscape(t.TempDir()), "-db-connect-timeout", "1s")
 	if code != 1 || !strings.Contains(errs, "open database postgres://almanac:xxxxx@") || strings.Contains(out+errs, "s3cret") {
@@ -210,7 +213,9 @@ func TestServeRidesOutADatabaseOutage(t *testing.T) {
 	if code, out, errs := runCmd(t, pw+"\n", "user", "add", "-db", db, "-handle", "bob", "bob@example.com"); code != 0 {
 		t.Fatalf("user add -db: %d %q %q", code, out, errs)
 	}
-	addr, _ := startServe(t, t.TempDir(), "-db", db, "-db-connect-timeout", "2s")
+	dir := t.TempDir()
+	linkKey(t, dir)
+	addr, _ := startServe(t, dir, "-db", db, "-db-connect-timeout", "2s")
 	url := "http://" + addr + "/dav/calendars/bob/default/"
 	for round := range 2 {
 		if got := propfind(t, url, "bob@example.com", pw); got != http.StatusMultiStatus {
@@ -252,4 +257,38 @@ func TestDBPoolFlags(t *testing.T) {
 			t.Errorf("%v: %+v, want %+v", tc.args, got, tc.want)
 		}
 	}
+}
+
+// linkKey makes DATA/link.key, which serve on PostgreSQL does not make.
+func linkKey(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "link.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeOnPostgresNeedsSharedKeys: serve -db makes no key file every
+// server must share; it names the missing one and how to make it, before
+// it opens the database or writes anything.
+func TestServeOnPostgresNeedsSharedKeys(t *testing.T) {
+	dir := t.TempDir()
+	db := "postgres://almanac:s3cret@/almanac?host=" + url.QueryEscape(t.TempDir())
+	code, out, errs := runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir, "-db", db)
+	if code != 1 || !strings.Contains(errs, "-link-key "+filepath.Join(dir, "link.key")+" does not exist") || !strings.Contains(errs, "head -c 32 /dev/urandom") {
+		t.Errorf("no link key: %d %q %q", code, out, errs)
+	}
+	linkKey(t, dir)
+	code, out, errs = runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir, "-db", db, "-import-imap-host", "imap.example.com")
+	if code != 1 || !strings.Contains(errs, "-import-key "+filepath.Join(dir, "import.key")+" does not exist") {
+		t.Errorf("no import key: %d %q %q", code, out, errs)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "import.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir, "-db", db, "-import-imap-host", "imap.example.com")
+	if code != 1 || !strings.Contains(errs, "-import-master-secret "+filepath.Join(dir, "import-master.secret")+" does not exist") {
+		t.Errorf("no master secret: %d %q %q", code, out, errs)
+	}
+	assertAbsent(t, filepath.Join(dir, pgMarker))
+	assertAbsent(t, filepath.Join(dir, "import-master.secret"))
 }

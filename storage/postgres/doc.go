@@ -197,7 +197,9 @@
 // directory served from PostgreSQL makes the bbolt paths refuse);
 // /readyz through Ping; 503 with Retry-After while the database is away
 // and recovery without a restart (server's TestDatabaseAway, through
-// pgtest.Proxy); the bench/davbench target almanac-pg.
+// pgtest.Proxy); serve refusing to make a key file every server must
+// share (link key, import key and master secret); the bench/davbench
+// target almanac-pg.
 //
 // Not done, in the order to take it up:
 //   - Performance: davbench at N=1000 (bench/davbench/almanac-pg.sh) has
@@ -209,8 +211,6 @@
 //     batched read (many names in one snapshot) is the likely cure.
 //   - The backup archive has no PostgreSQL form (Snapshot and Restore
 //     exist; internal/backup knows only "bolt").
-//   - serve on PostgreSQL must refuse to create a missing link or
-//     import key file, since every server must read the same one.
 //   - `almanac migrate -from DIR -to postgres://…`: copy through the
 //     Store methods would re-stamp times, sequences and incarnations;
 //     it must write rows directly (a bolt reader beside Restore's
