@@ -228,6 +228,13 @@ func (a *Authenticator) basic(w http.ResponseWriter, r *http.Request, next http.
 		w.Header().Set("Retry-After", strconv.FormatInt(retrySeconds(res.retry), 10))
 		writePlain(w, http.StatusTooManyRequests)
 	case resError:
+		if errors.Is(res.err, storage.ErrUnavailable) {
+			// The database is away: a client retries instead of asking
+			// its user for the password again.
+			w.Header().Set("Retry-After", strconv.FormatInt(retrySeconds(storage.RetryUnavailable), 10))
+			writePlain(w, http.StatusServiceUnavailable)
+			return
+		}
 		writePlain(w, http.StatusInternalServerError)
 	case resGone:
 		writePlain(w, http.StatusServiceUnavailable)

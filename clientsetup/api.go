@@ -242,6 +242,11 @@ func requestDomain(host string) string {
 func (a *API) notFound(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		a.opts.Logger.ErrorContext(r.Context(), "clientsetup: lookup failed", "err", err)
+		if errors.Is(err, storage.ErrUnavailable) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryUnavailable/time.Second)))
+			plain(w, http.StatusServiceUnavailable, "service unavailable")
+			return
+		}
 		plain(w, http.StatusInternalServerError, "internal server error")
 		return
 	}
@@ -292,6 +297,11 @@ func (a *API) Autodiscover(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			a.opts.Logger.ErrorContext(ctx, "clientsetup: lookup failed", "err", err)
+			if errors.Is(err, storage.ErrUnavailable) {
+				w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryUnavailable/time.Second)))
+				fail(http.StatusServiceUnavailable, ADInternal)
+				return
+			}
 			fail(http.StatusInternalServerError, ADInternal)
 			return
 		}

@@ -209,6 +209,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.observer.Fetched(Failed)
 		h.logger.ErrorContext(r.Context(), "feed failed", "link", id, "err", err)
+		if errors.Is(err, storage.ErrUnavailable) {
+			hd.Set("Retry-After", strconv.Itoa(int(storage.RetryUnavailable/time.Second)))
+			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		http.Error(w, "internal server error", http.StatusInternalServerError)
 	}
 }

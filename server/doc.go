@@ -34,12 +34,23 @@
 // /healthz is liveness: 200 {"status":"ok"} whenever the process answers,
 // whatever the database, since a restart does not mend a database. /readyz
 // is readiness: it runs every check registered with AddReadyCheck (the
-// database's, a read transaction, always; "mail-export" when mail server
+// database's always: a database server's Ping, bounded to 1 s, else a
+// read transaction; "mail-export" when mail server
 // files are configured, failing while their writes fail: the
 // mailbox.Exporter retries them in the background, run by Run) under one
 // 2 s deadline, and answers 200, or 503 with
 // {"status":"unavailable","checks":{"database":"failing"}}. A failing
 // check's error is logged, never sent: both paths need no login.
+//
+// A database that cannot be reached (storage.ErrUnavailable, from a
+// database server that went away or a statement past its timeout) is 503
+// with Retry-After (storage.RetryUnavailable) in every protocol's one
+// error renderer: davtree.MapError for DAV, api.WriteError for the API
+// and, through api.Classify, the web pages; auth's Basic check, the feeds
+// and the client set-up documents, which answer in plain text or XML of
+// their own, map it alike. It is not 500: nothing is wrong with the
+// request or the server, and clients retry. The store reconnects by
+// itself, so the server needs no restart.
 //
 // # Metrics
 //

@@ -40,10 +40,20 @@ func (s *Server) AddReadyCheck(name string, check func(context.Context) error) {
 	s.ready.checks = append(s.ready.checks, readyCheck{name, check})
 }
 
-// storeReadable is the database check: a lookup that cannot find
-// anything still runs a read transaction.
+// pingTimeout bounds a database server's Ping, within readyTimeout: an
+// unreachable one fails the probe with time left for the other checks.
+const pingTimeout = time.Second
+
+// storeReadable is the database check: a database server's Ping
+// (storage/postgres), else a lookup that cannot find anything, which
+// still runs a read transaction.
 func storeReadable(store storage.Store) func(context.Context) error {
 	return func(ctx context.Context) error {
+		if p, ok := store.(interface{ Ping(context.Context) error }); ok {
+			ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+			defer cancel()
+			return p.Ping(ctx)
+		}
 		if _, err := store.Account(ctx, "readyz-probe"); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}

@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors. Backends wrap them with %w so callers can use errors.Is.
@@ -29,7 +30,18 @@ var (
 	ErrLimit = errors.New("storage: limit reached")
 	// ErrLocked: the database is held by another process.
 	ErrLocked = errors.New("storage: database is locked by another process")
+	// ErrUnavailable: the database cannot be reached now (a connection
+	// refused, broken or timed out, the server shutting down or out of
+	// connections, a statement past its time limit). Nothing is known
+	// about the state: the operation may be retried once the database is
+	// back, which a backend notices by itself.
+	ErrUnavailable = errors.New("storage: database unavailable")
 )
+
+// RetryUnavailable is the Retry-After every protocol answers with
+// ErrUnavailable: long enough for a database restart or fail-over,
+// short enough that clients come back soon after it.
+const RetryUnavailable = 5 * time.Second
 
 // UIDConflictError reports a write that the no-uid-conflict precondition
 // of RFC 4791 5.3.2.1 and RFC 6352 6.3.2.1 forbids: another member of the

@@ -440,6 +440,7 @@ var fr = catalogue{
 	"err.too_many_attempts": "Trop de tentatives ; réessayez plus tard.",
 	"err.not_found":         "Introuvable.",
 	"err.internal":          "Erreur interne.",
+	"err.unavailable":       "Le service est indisponible un instant ; réessayez plus tard.",
 	"err.required":          "Ce champ est requis.",
 	"err.invalid_color":     "Une couleur s'écrit #RRVVBB.",
 	"err.exists":            "Cela existe déjà.",

@@ -373,7 +373,7 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request, p *page, a action,
 		e = &c
 	}
 	p.fail(e)
-	if e.Status == http.StatusTooManyRequests {
+	if e.Status == http.StatusTooManyRequests || e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1)))
 	}
 	h.finish(w, r, p, v(w, r, p))
@@ -440,7 +440,7 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, p *page, err er
 	p.Title = p.T("error.title")
 	p.Error = p.cat.errorText(e)
 	p.Status = e.Status
-	if e.Status == http.StatusTooManyRequests {
+	if e.Status == http.StatusTooManyRequests || e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(max(int((e.RetryAfter+time.Second-1)/time.Second), 1)))
 	}
 	h.render(w, p, "error")

@@ -13,6 +13,7 @@ import (
 	"almanac/internal/adminsock"
 	"almanac/server"
 	"almanac/storage"
+	"almanac/storage/postgres"
 )
 
 // A dbCommand works on the database: `user add`, `mail export`, ... It
@@ -36,6 +37,10 @@ type dbCommand struct {
 	// offline, when set, runs the command without a server instead of
 	// opening the database for run (check reads the file itself).
 	offline func(data string, stdout io.Writer) error
+	// notPostgres, when set, is why the command has no PostgreSQL form
+	// and what to use instead: it refuses -db, and a server on
+	// PostgreSQL refuses it.
+	notPostgres string
 }
 
 // openMode is how the CLI opens the database itself.
@@ -100,9 +105,13 @@ const socketName = "admin.sock"
 func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	c := newCmdline(cmd.name, stdout)
 	data := c.dataDir()
+	db := c.dbFlag()
 	job := cmd.define(c)
 	if err := c.parse(args, cmd.minArgs, cmd.maxArgs); err != nil {
 		return err
+	}
+	if *db.url != "" && cmd.notPostgres != "" {
+		return &usageError{cmd: cmd.name, msg: cmd.notPostgres}
 	}
 	var in []byte
 	if job.prepare != nil {
@@ -112,11 +121,22 @@ func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Wri
 		}
 	}
 	ctx := context.Background()
+	if *db.url != "" {
+		// PostgreSQL takes this process beside the servers: no need to
+		// ask one of them.
+		store, err := openDatabase(*data, db, cmd.open)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return job.run(ctx, newDBEnv(store, filepath.Join(*data, "link.key"), bytes.NewReader(in), stdout, stderr, nil))
+	}
 	// A running server answers first: asking costs nothing, while the
 	// database it holds would make an open wait for its lock.
 	sock := filepath.Join(*data, socketName)
-	// -data only says where the server is; the server runs on its own.
-	req := adminsock.Request{Command: cmd.name, Args: c.canonical("data")}
+	// -data only says where the server is; the server runs on its own
+	// database (-db is never given here).
+	req := adminsock.Request{Command: cmd.name, Args: c.canonical("data", "db")}
 	call := func() error {
 		status, err := adminsock.Call(ctx, sock, req, bytes.NewReader(in), stdout, stderr)
 		if err != nil {
@@ -126,6 +146,9 @@ func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Wri
 		return exitStatus(status)
 	}
 	if err := call(); !errors.Is(err, adminsock.ErrNoServer) {
+		return err
+	}
+	if err := notOnPostgres(*data); err != nil {
 		return err
 	}
 	if cmd.offline != nil {
@@ -138,14 +161,7 @@ func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Wri
 		}
 		return err
 	}
-	var db storage.Store
-	var err error
-	switch cmd.open {
-	case openCreate:
-		db, err = openStore(*data)
-	default:
-		db, err = openExisting(*data, cmd.open == openRead)
-	}
+	store, err := openDatabase(*data, db, cmd.open)
 	if errors.Is(err, storage.ErrLocked) {
 		// A server that started meanwhile has its socket up by now.
 		if err := call(); !errors.Is(err, adminsock.ErrNoServer) {
@@ -157,8 +173,8 @@ func runDB(cmd *dbCommand, args []string, stdin io.Reader, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return job.run(ctx, newDBEnv(db, filepath.Join(*data, "link.key"), bytes.NewReader(in), stdout, stderr, nil))
+	defer store.Close()
+	return job.run(ctx, newDBEnv(store, filepath.Join(*data, "link.key"), bytes.NewReader(in), stdout, stderr, nil))
 }
 
 // exitStatus is a status whose message, if any, is printed already.
@@ -185,6 +201,9 @@ func runRemote(ctx context.Context, store storage.Store, linkKey string, logger 
 	job := cmd.define(c)
 	if err := c.parse(req.Args, cmd.minArgs, cmd.maxArgs); err != nil {
 		return err
+	}
+	if _, ok := store.(*postgres.Store); ok && cmd.notPostgres != "" {
+		return &usageError{cmd: cmd.name, msg: "the server runs on PostgreSQL: " + cmd.notPostgres}
 	}
 	return job.run(ctx, newDBEnv(store, linkKey, stdin, stdout, stderr, logger))
 }

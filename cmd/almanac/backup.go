@@ -20,9 +20,14 @@ import (
 // the check on its own database when the CLI asks it over the admin
 // socket.
 var maintenanceCommands = []*dbCommand{
-	{name: "backup", open: openRead, define: backupJob},
+	{name: "backup", open: openRead, define: backupJob, notPostgres: backupPostgres},
 	{name: "check", open: openRead, define: checkJob, offline: checkOffline},
 }
+
+// backupPostgres is why backup refuses PostgreSQL: its archives hold a
+// bbolt database file, and PostgreSQL has its own tools for consistent
+// copies (point-in-time recovery included).
+const backupPostgres = "backup archives hold the bbolt database; back up a PostgreSQL database with pg_dump (e.g. pg_dump -Fc -f almanac.dump NAME) and keep the link key file (DATA/link.key) with it"
 
 // backupJob is `almanac backup -o FILE`: an archive of a snapshot of the
 // database and the link key (internal/backup).
@@ -107,9 +112,16 @@ func plural(n int, one, many string) string {
 func restoreCmd(args []string, stdout io.Writer) error {
 	c := newCmdline("restore", stdout)
 	data := c.dataDir()
+	db := c.dbFlag()
 	in := c.str("i", "", "", "archive `FILE` to restore", nil)
 	linkKey := c.str("link-key", "ALMANAC_LINK_KEY", "", "where to put the link key, a `FILE` that must not exist (default DATA/link.key)", checkFile)
 	if err := c.parse(args, 0, 0); err != nil {
+		return err
+	}
+	if *db.url != "" {
+		return &usageError{cmd: "restore", msg: "restore writes a bbolt database into the data directory; restore a PostgreSQL database with pg_restore (e.g. pg_restore -d NAME almanac.dump) from what pg_dump wrote"}
+	}
+	if err := notOnPostgres(*data); err != nil {
 		return err
 	}
 	if *in == "" {

@@ -63,6 +63,17 @@ type setting struct {
 	// again: the parsed string for string settings (an absolute path),
 	// the text otherwise.
 	canon string
+	// redact, when set, is how messages show the text (a URL without
+	// its password).
+	redact func(string) string
+}
+
+// shown is text as a message may show it.
+func (s *setting) shown(text string) string {
+	if s.redact != nil {
+		return s.redact(text)
+	}
+	return text
 }
 
 func (s *setting) Set(v string) error { s.raw, s.given = v, true; return nil }
@@ -192,9 +203,9 @@ func (c *cmdline) parse(args []string, minArgs, maxArgs int) error {
 		var text, source string
 		switch v := c.getenv(s.env); {
 		case s.given:
-			text, source = s.raw, fmt.Sprintf("-%s=%q", s.flag, s.raw)
+			text, source = s.raw, fmt.Sprintf("-%s=%q", s.flag, s.shown(s.raw))
 		case s.env != "" && v != "":
-			text, source = v, fmt.Sprintf("%s=%q (flag -%s)", s.env, v, s.flag)
+			text, source = v, fmt.Sprintf("%s=%q (flag -%s)", s.env, s.shown(v), s.flag)
 		default:
 			text, source = s.def, fmt.Sprintf("-%s default %q", s.flag, s.def)
 		}

@@ -18,28 +18,30 @@ type command struct {
 
 var commands = []command{
 	{"serve", "[flags]", "Runs the server. On the first start with no accounts it creates one and prints its password once."},
-	{"user add", "[-data DIR] [-handle H] [-admin] LOGIN", "Creates an account. The password is read from standard input, or prompted for twice on a terminal."},
-	{"user passwd", "[-data DIR] LOGIN", "Sets an account's password, read like user add's."},
-	{"user list", "[-data DIR]", "Lists the accounts. It only reads: without a database it fails and creates none."},
-	{"user delete", "[-data DIR] LOGIN", "Deletes an account with its calendars and address books."},
-	{"user admin", "[-data DIR] LOGIN on|off", "Makes an account a server admin (on), who manages accounts over /api/v1/admin, or takes that away (off)."},
-	{"user disable", "[-data DIR] LOGIN", "Disables an account: it cannot log in by any means, and its data stays."},
-	{"user enable", "[-data DIR] LOGIN", "Lets a disabled account log in again."},
-	{"mail export", "[-data DIR] [-dovecot-passwd FILE] [-postfix-virtual FILE] [-sieve-dir DIR]", "Writes the Dovecot passwd-file, the Postfix virtual table and the Sieve scripts of the responders now. It only reads the database."},
-	{"mail org", "[-data DIR] -owner LOGIN NAME", "Creates an organization owned by an account."},
-	{"imip deliver", "[-data DIR] [-sender ADDRESS] < MESSAGE", "Applies a meeting reply that arrived by mail (iMIP) to the organizer's event. The mail server pipes inbound mail for the organizers' addresses to it; a message that is no reply from an invited attendee is refused."},
+	{"user add", "[-data DIR | -db URL] [-handle H] [-admin] LOGIN", "Creates an account. The password is read from standard input, or prompted for twice on a terminal."},
+	{"user passwd", "[-data DIR | -db URL] LOGIN", "Sets an account's password, read like user add's."},
+	{"user list", "[-data DIR | -db URL]", "Lists the accounts. It only reads: without a database it fails and creates none."},
+	{"user delete", "[-data DIR | -db URL] LOGIN", "Deletes an account with its calendars and address books."},
+	{"user admin", "[-data DIR | -db URL] LOGIN on|off", "Makes an account a server admin (on), who manages accounts over /api/v1/admin, or takes that away (off)."},
+	{"user disable", "[-data DIR | -db URL] LOGIN", "Disables an account: it cannot log in by any means, and its data stays."},
+	{"user enable", "[-data DIR | -db URL] LOGIN", "Lets a disabled account log in again."},
+	{"mail export", "[-data DIR | -db URL] [-dovecot-passwd FILE] [-postfix-virtual FILE] [-sieve-dir DIR]", "Writes the Dovecot passwd-file, the Postfix virtual table and the Sieve scripts of the responders now. It only reads the database."},
+	{"mail org", "[-data DIR | -db URL] -owner LOGIN NAME", "Creates an organization owned by an account."},
+	{"imip deliver", "[-data DIR | -db URL] [-sender ADDRESS] < MESSAGE", "Applies a meeting reply that arrived by mail (iMIP) to the organizer's event. The mail server pipes inbound mail for the organizers' addresses to it; a message that is no reply from an invited attendee is refused."},
 	{"version", "", "Prints the version and VCS revision the binary was built from, and its Go toolchain. Also: almanac -version."},
 	{"backup", "[-data DIR] [-link-key FILE] -o FILE", "Writes a backup archive: a snapshot of the database, consistent to one moment, with the link key and a manifest of checksums. FILE must not exist; it is gzipped when it ends in .gz or .tgz. It only reads the database."},
 	{"restore", "-i FILE [-data DIR] [-link-key FILE]", "Restores a backup archive into DIR, which must be missing or empty. Every checksum is verified before anything is written; the database appears last."},
 	{"migrate", "-from DIR -to URL [-to-data DIR]", "Moves the bbolt database of DIR (its server stopped) into an empty PostgreSQL database, keeping every ETag, sync token and feed URL, then compares both stores record by record, checks the target and exits 1 on any difference. It copies in one transaction: after a failure the target is still empty, run it again. The key files (link.key, import.key, import-master.secret) are not in the database: -to-data copies them to a new server's data directory, else it names the ones to copy."},
-	{"check", "[-data DIR]", "Checks the database: the file's pages and that every record agrees with its indexes and references. Prints each problem found and exits 1 when there is any. It only reads the database."},
-	{"dns", "[-data DIR] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]", "Prints, ready for a zone file, the DNS records that let mail, calendar and contacts apps find this server from an email address (RFC 6186 and RFC 8314 SRV, RFC 6764 SRV and TXT, the autoconfig and autodiscover names), for each DOMAIN or else every Mail Service domain and alias domain. It only reads the database."},
-	{"doctor", "[-data DIR] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [-timeout D] [-ca-file FILE]", "Checks, as a client would, that the IMAP and submission servers clients are given answer and offer TLS with a certificate clients accept, and that /.well-known/caldav and /.well-known/carddav lead to the DAV tree through the public URL; says in words what is wrong and exits 1 when something is. It only reads the database."},
+	{"check", "[-data DIR | -db URL]", "Checks the database: the file's pages and that every record agrees with its indexes and references. Prints each problem found and exits 1 when there is any. It only reads the database."},
+	{"dns", "[-data DIR | -db URL] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]", "Prints, ready for a zone file, the DNS records that let mail, calendar and contacts apps find this server from an email address (RFC 6186 and RFC 8314 SRV, RFC 6764 SRV and TXT, the autoconfig and autodiscover names), for each DOMAIN or else every Mail Service domain and alias domain. It only reads the database."},
+	{"doctor", "[-data DIR | -db URL] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [-timeout D] [-ca-file FILE]", "Checks, as a client would, that the IMAP and submission servers clients are given answer and offer TLS with a certificate clients accept, and that /.well-known/caldav and /.well-known/carddav lead to the DAV tree through the public URL; says in words what is wrong and exits 1 when something is. It only reads the database."},
 }
 
 // dbNote is said of every command that works on the database.
 const dbNote = `While a server runs on the data directory, the command runs inside it,
-through the admin socket DIR/admin.sock, with the same output.`
+through the admin socket DIR/admin.sock, with the same output. With -db URL
+(env ALMANAC_DB) it works on that PostgreSQL database itself, beside the
+servers running on it.`
 
 func findCommand(name string) *command {
 	for i := range commands {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,7 +30,7 @@ var keyFiles = []struct{ name, what string }{
 func migrateCmd(args []string, stdout io.Writer) error {
 	c := newCmdline("migrate", stdout)
 	from := c.str("from", "", "", "data `DIR` of the bbolt database to move (DIR/almanac.db); its server must be stopped", unlessEmpty(checkDir))
-	to := c.str("to", "", "", "PostgreSQL `URL` of an empty database, e.g. postgres://almanac@db.example.com/almanac", nil)
+	to := c.str("to", "", "", "PostgreSQL `URL` of an empty database, e.g. postgres://almanac@db.example.com/almanac", parseDBURL)
 	toData := c.str("to-data", "", "", "copy the key files to the data `DIR` of a server on the new database (created if missing)", unlessEmpty(checkDir))
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
@@ -41,8 +40,6 @@ func migrateCmd(args []string, stdout io.Writer) error {
 		return &usageError{cmd: "migrate", msg: "missing -from DIR"}
 	case *to == "":
 		return &usageError{cmd: "migrate", msg: "missing -to URL"}
-	case !strings.HasPrefix(*to, "postgres://") && !strings.HasPrefix(*to, "postgresql://"):
-		return &usageError{cmd: "migrate", msg: "-to: not a postgres:// URL"}
 	}
 	ctx := context.Background()
 	path := filepath.Join(*from, "almanac.db")
@@ -69,7 +66,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	dst, err := postgres.Open(ctx, *to, postgres.Options{MaxConns: 4})
 	if err != nil {
-		return fmt.Errorf("migrate: open %s: %w", redact(*to), err)
+		return fmt.Errorf("migrate: open %s: %w", redactDBURL(*to), err)
 	}
 	defer dst.Close()
 
@@ -82,7 +79,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "copied %s into %s in %s:\n", path, redact(*to), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "copied %s into %s in %s:\n", path, redactDBURL(*to), time.Since(start).Round(time.Millisecond))
 	var parts []string
 	for _, t := range migrateTables {
 		if stats[t] > 0 {
@@ -122,7 +119,7 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	if bad := report.Mismatches(); len(bad) > 0 {
 		return fmt.Errorf("migrate: verification failed: %s differ; the target keeps the copy, empty it (or drop and create the database) before running migrate again", strings.Join(bad, ", "))
 	}
-	fmt.Fprintf(stdout, "checking %s\n", redact(*to))
+	fmt.Fprintf(stdout, "checking %s\n", redactDBURL(*to))
 	if err := checkStore(ctx, dst.Check, stdout); err != nil {
 		return fmt.Errorf("migrate: the target: %w", err)
 	}
@@ -225,18 +222,4 @@ func unlessEmpty(check func(string) (string, error)) func(string) (string, error
 		}
 		return check(p)
 	}
-}
-
-// redact hides the password of a database URL in what is printed, in
-// the user part or in the query.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "the database"
-	}
-	if q := u.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
 }

@@ -18,7 +18,7 @@ func TestMigrateUsage(t *testing.T) {
 	}{
 		{[]string{"migrate", "-to", "postgres://db.example.com/almanac"}, "missing -from DIR"},
 		{[]string{"migrate", "-from", dir}, "missing -to URL"},
-		{[]string{"migrate", "-from", dir, "-to", "host=db.example.com"}, "-to: not a postgres:// URL"},
+		{[]string{"migrate", "-from", dir, "-to", "host=db.example.com"}, "must start with postgres:// or postgresql://"},
 		{[]string{"migrate", "-from", dir, "-to", "postgres://db.example.com/almanac", "extra"}, `unexpected argument "extra"`},
 	} {
 		code, _, errs := runCmd(t, "", tc.args...)

@@ -44,7 +44,7 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
-	// RetryAfter is sent as the Retry-After header (429).
+	// RetryAfter is sent as the Retry-After header (429, 503).
 	RetryAfter time.Duration `json:"-"`
 }
 
@@ -85,7 +85,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	if e.Status >= 500 && logger != nil {
 		logger.ErrorContext(r.Context(), "api request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}
-	if e.Status == http.StatusTooManyRequests {
+	if e.Status == http.StatusTooManyRequests || e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterValue(e.RetryAfter))
 	}
 	WriteJSON(w, e.Status, map[string]*Error{"error": e})
@@ -114,6 +114,9 @@ func classify(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: "limit_reached", Message: "a limit is reached"}
 	case errors.Is(err, context.Canceled):
 		return nil
+	case errors.Is(err, storage.ErrUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the service is unavailable for a moment; retry later",
+			RetryAfter: storage.RetryUnavailable}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 }

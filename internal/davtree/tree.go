@@ -545,6 +545,9 @@ func MapError(err error) error {
 		return &dav.Error{Status: http.StatusForbidden, Condition: dav.CondValidSyncToken, Message: "unknown or expired sync token; start over with an empty token", Err: err}
 	case errors.Is(err, storage.ErrExists):
 		return &dav.Error{Status: http.StatusMethodNotAllowed, Message: "resource already exists", Err: err}
+	case errors.Is(err, storage.ErrUnavailable):
+		return &dav.Error{Status: http.StatusServiceUnavailable, Message: "the database is unavailable; retry later", Err: err,
+			Headers: map[string]string{"Retry-After": strconv.FormatInt(int64(storage.RetryUnavailable/time.Second), 10)}}
 	}
 	var fe *fault.Error
 	if errors.As(err, &fe) {

@@ -56,7 +56,9 @@ import (
 //     that fails), `read -rsp`, `almanac user add/passwd`. A command has
 //     at most one prompt: curl takes all its standard input holds.
 //   - Substitutions: https://cal.example.com (and cal.example.com alone)
-//     becomes the test server's address, in commands and in shown output.
+//     becomes the test server's address, in commands and in shown output;
+//     postgres://almanac:secret@db.example.com/almanac a fresh PostgreSQL
+//     database (internal/pgtest), with its password shown as xxxxx.
 //     123456, as a number of its own in a command, stands for "the code
 //     the authenticator app shows now" and becomes a fresh TOTP code of
 //     the account the command's -u names; a code works once, so each
@@ -128,7 +130,14 @@ func TestREADME(t *testing.T) {
 		// README's admin examples log in as it.
 		srv.Account(login, func(a *storage.Account) { a.Admin = login == readmeFirstLogin })
 	}
+	// The PostgreSQL examples get a database of their own.
+	var db, dbShown string
+	if strings.Contains(string(text), readmeDB) {
+		db, dbShown = readmeDatabase(t)
+	}
 	sub := strings.NewReplacer(
+		readmeDB, db,
+		readmeDBShown, dbShown,
 		"https://"+readmeHost, base,
 		url.QueryEscape("https://"+readmeHost), url.QueryEscape(base),
 		readmeHost, strings.TrimPrefix(base, "http://"))
@@ -193,6 +202,28 @@ const readmeFirstLogin = "admin@almanac.local"
 
 // readmeHost is the server address the README shows.
 const readmeHost = "cal.example.com"
+
+// readmeDB is the PostgreSQL database the README shows, and
+// readmeDBShown how messages show it (its password hidden). Both become
+// a fresh database's.
+const (
+	readmeDB      = "postgres://almanac:secret@db.example.com/almanac"
+	readmeDBShown = "postgres://almanac:xxxxx@db.example.com/almanac"
+)
+
+// readmeDatabase is a fresh database with the password "secret" in its
+// URL (the throw-away cluster trusts local connections and ignores it),
+// and that URL as messages show it.
+func readmeDatabase(t *testing.T) (string, string) {
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "secret")
+	db := u.String()
+	u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	return db, u.String()
+}
 
 // readmeOTP stands for the code an authenticator app shows, as a number
 // of its own: 1234567890 is not one.

@@ -25,6 +25,9 @@ func (s *Store) Check(ctx context.Context, report func(storage.Problem)) (storag
 		return st, wrap(op, err)
 	}
 	err := s.read(ctx, func(tx pgx.Tx) error {
+		if err := untimed(ctx, tx); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM collections),
 			(SELECT count(*) FROM objects), (SELECT count(*) FROM links), (SELECT count(*) FROM grants),
 			(SELECT count(*) FROM organizations), (SELECT count(*) FROM mail_services), (SELECT count(*) FROM mailboxes)`).

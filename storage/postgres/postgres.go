@@ -38,6 +38,18 @@ type Options struct {
 	// MaxConnLifetime recycles connections (default 1 h), so a server
 	// follows a fail-over or a changed DNS name.
 	MaxConnLifetime time.Duration
+	// StatementTimeout is the server-side statement_timeout of every
+	// connection (default 30 s; negative: none), so that a request stuck
+	// behind a lock or a slow plan ends with storage.ErrUnavailable
+	// instead of holding its connection. Snapshot, Restore, Check and
+	// the migrations lift it for their own transactions: their time
+	// grows with the database.
+	StatementTimeout time.Duration
+	// Existing refuses a database without almanac's schema (ErrNoSchema)
+	// instead of creating it: for commands that work on a database
+	// made before, which must not lay a schema into one named by
+	// mistake. Missing migrations are applied all the same.
+	Existing bool
 	// ServerRetry is how often a server waiting for work another does
 	// (Exclusively) asks for it again, the holder checks its lock, and a
 	// broken listener (Listen) reconnects (default 5 s): how long work
@@ -45,9 +57,19 @@ type Options struct {
 	ServerRetry time.Duration
 }
 
+// ErrNoSchema is Open's error with Options.Existing for a database that
+// has no almanac schema.
+var ErrNoSchema = errors.New("storage/postgres: no almanac schema in the database")
+
+// defaultStatementTimeout is far above any request's work (a REPORT of
+// a large calendar reads for well under a second), so it only ends the
+// stuck ones.
+const defaultStatementTimeout = 30 * time.Second
+
 // Store implements storage.Store on PostgreSQL.
 type Store struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	commits *commitTracer
 	// throttlePruned is when this server last swept expired throttle
 	// rows (unix ns, throttle.go).
 	throttlePruned atomic.Int64
@@ -85,13 +107,22 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxConnLifetime > 0 {
 		cfg.MaxConnLifetime = opts.MaxConnLifetime
 	}
+	timeout := defaultStatementTimeout
+	if opts.StatementTimeout != 0 {
+		timeout = max(opts.StatementTimeout, 0)
+	}
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	commits := &commitTracer{open: map[*pgx.Conn]*openTx{}}
+	cfg.ConnConfig.Tracer = commits
+	cfg.AfterRelease = func(c *pgx.Conn) bool { commits.forget(c); return true }
+	cfg.BeforeClose = commits.forget
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("storage/postgres: open: %w", err)
+		return nil, wrap("open", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := migrate(ctx, pool, opts.Existing); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("storage/postgres: open: %w", err)
+		return nil, wrap("open", err)
 	}
 	retry := 5 * time.Second
 	if opts.ServerRetry > 0 {
@@ -100,9 +131,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	var schema string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("storage/postgres: open: %w", err)
+		return nil, wrap("open", err)
 	}
-	return &Store{pool: pool, serverRetry: retry, schema: schema}, nil
+	reset := pool.Reset
+	commits.broken.Store(&reset)
+	return &Store{pool: pool, commits: commits, serverRetry: retry, schema: schema}, nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned.
@@ -113,10 +146,7 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers (for /healthz).
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("storage/postgres: ping: %w", err)
-	}
-	return nil
+	return wrap("ping", s.pool.Ping(ctx))
 }
 
 type migration struct {
@@ -165,7 +195,7 @@ func SchemaVersion() int {
 // holding a session advisory lock so that servers starting together do
 // not race; a database newer than this build is refused rather than
 // used with a schema the code does not know.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, existing bool) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -175,6 +205,16 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Release()
+	// Waiting for another server's migrations, and a migration itself,
+	// may take longer than a request: no statement timeout meanwhile.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer func() {
+		if _, err := conn.Exec(context.Background(), "RESET statement_timeout"); err != nil {
+			conn.Conn().Close(context.Background())
+		}
+	}()
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
@@ -185,6 +225,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 			conn.Conn().Close(context.Background())
 		}
 	}()
+	if existing {
+		var found bool
+		if err := conn.QueryRow(ctx, "SELECT to_regclass('schema_migrations') IS NOT NULL").Scan(&found); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if !found {
+			return ErrNoSchema
+		}
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version integer PRIMARY KEY,
 		name    text NOT NULL,
@@ -213,13 +262,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-func wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("storage/postgres: %s: %w", op, err)
-}
-
 // isUnique reports a unique_violation, optionally of one constraint or
 // index.
 func isUnique(err error, constraint string) bool {
@@ -237,6 +279,14 @@ func randomID(n int) string {
 // (a counter, a name free in a home) take row locks inside fn.
 func (s *Store) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// untimed lifts the statement timeout for the rest of tx: for the
+// operator's whole-database work (Snapshot, Restore, Check), whose time
+// grows with the database.
+func untimed(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0")
+	return err
 }
 
 // now is the time a write stamps, at the microsecond precision

@@ -69,6 +69,9 @@ func (s *Store) Snapshot(ctx context.Context) (storage.Snapshot, error) {
 	}
 	defer conn.Release()
 	err = pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := untimed(ctx, tx); err != nil {
+			return err
+		}
 		err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM collections), (SELECT count(*) FROM objects)`).
 			Scan(&snap.info.Accounts, &snap.info.Collections, &snap.info.Objects)
 		if err != nil {
@@ -144,7 +147,9 @@ func Restore(ctx context.Context, url string, r io.Reader, opts Options) (*Store
 	}
 	if err := s.restore(ctx, bufio.NewReader(r)); err != nil {
 		s.Close()
-		return nil, wrap(op, err)
+		// Not wrap: a snapshot cut short ends in io.EOF, which is no
+		// sign of the database being away.
+		return nil, fmt.Errorf("storage/postgres: %s: %w", op, err)
 	}
 	return s, nil
 }
@@ -190,6 +195,9 @@ func (s *Store) restore(ctx context.Context, br *bufio.Reader) error {
 	}
 	defer conn.Release()
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := untimed(ctx, tx); err != nil {
+			return err
+		}
 		if used, err := exists(ctx, tx, `SELECT 1 FROM accounts UNION ALL SELECT 1 FROM organizations`); err != nil || used {
 			if err == nil {
 				err = errors.New("the target database is not empty")
