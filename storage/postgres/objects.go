@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -513,51 +514,54 @@ func (s *Store) read(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
+// memberColumns are metaColumns read from objects joined to collections.
+var memberColumns = "o." + strings.ReplaceAll(metaColumns, ", ", ", o.")
+
+// member reads one member in one statement, its own snapshot, rather
+// than a transaction of four round trips (begin, the collection, the
+// object, commit): a REPORT reads every member it answers with data
+// this way, one after the other. Only a miss asks again whether the
+// collection exists, to tell the two not-found errors apart.
+func (s *Store) member(ctx context.Context, owner, collName, name string, data *[]byte) (*storage.ObjectMeta, error) {
+	cols := memberColumns
+	var extra []any
+	if data != nil {
+		cols += ", o.data"
+		extra = append(extra, data)
+	}
+	m, err := scanMeta(s.pool.QueryRow(ctx, `SELECT `+cols+` FROM objects o JOIN collections c ON o.collection = c.id
+		WHERE c.owner = $1 AND c.name = $2 AND o.name = $3`, owner, collName, name), extra...)
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return m, err
+	}
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE owner = $1 AND name = $2)`, owner, collName).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, notFoundColl(owner, collName)
+	}
+	return nil, notFoundObject(owner, collName, name)
+}
+
 func (s *Store) Get(ctx context.Context, owner, collName, name string) (*storage.Object, error) {
-	var out *storage.Object
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		c, err := readColl(ctx, tx, owner, collName, false)
-		if err != nil {
-			return err
-		}
-		var data []byte
-		m, err := scanMeta(tx.QueryRow(ctx, `SELECT `+metaColumns+`, data FROM objects WHERE collection = $1 AND name = $2`, c.id, name), &data)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFoundObject(owner, collName, name)
-		}
-		if err != nil {
-			return err
-		}
-		if data == nil {
-			data = []byte{}
-		}
-		out = &storage.Object{ObjectMeta: *m, Data: data}
-		return nil
-	})
+	var data []byte
+	m, err := s.member(ctx, owner, collName, name, &data)
 	if err != nil {
 		return nil, wrap("get object", err)
 	}
-	return out, nil
+	if data == nil {
+		data = []byte{}
+	}
+	return &storage.Object{ObjectMeta: *m, Data: data}, nil
 }
 
 func (s *Store) Stat(ctx context.Context, owner, collName, name string) (*storage.ObjectMeta, error) {
-	var out *storage.ObjectMeta
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		c, err := readColl(ctx, tx, owner, collName, false)
-		if err != nil {
-			return err
-		}
-		m, err := scanMeta(tx.QueryRow(ctx, `SELECT `+metaColumns+` FROM objects WHERE collection = $1 AND name = $2`, c.id, name))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFoundObject(owner, collName, name)
-		}
-		out = m
-		return err
-	})
+	m, err := s.member(ctx, owner, collName, name, nil)
 	if err != nil {
 		return nil, wrap("stat object", err)
 	}
-	return out, nil
+	return m, nil
 }
 
 // Chunks of List and Walk: each chunk is one snapshot, read into memory,
