@@ -9,6 +9,10 @@
 # 127.0.0.1:$PORT. The cluster keeps PostgreSQL's durable defaults (fsync,
 # synchronous_commit), as bbolt fsyncs each commit. PRELOAD_DIR/PRELOAD_PATH
 # work as in almanac.sh. stop stops almanac, then the cluster.
+# With SERVERS=2 (almanac-pg2.sh) two almanac servers run on the database,
+# on PORT+1000 and PORT+1001, sharing one link key, behind rrproxy on PORT,
+# which sends each request to the other server than the one before; PID
+# is then the first server's (davbench's CPU and RSS figures are its).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -18,8 +22,16 @@ shared=${DAVBENCH_DIR:-$(cd "$repo/../shared/bench/davbench" 2>/dev/null && pwd 
 PORT=${PORT:-8102}
 DATA=${DATA:-/tmp/perf-almanac-pg-$PORT}
 BIN=${ALMANAC_BIN:-/tmp/perf-almanac-bin/almanac}
+SERVERS=${SERVERS:-1}
 pidfile="$DATA.pid"
 pgpidfile="$DATA.pg.pid"
+proxypidfile="$DATA.proxy.pid"
+# stop_servers stops the almanac servers and the proxy.
+stop_servers() {
+  stop_pidfile "$proxypidfile" rrproxy
+  for f in "$DATA".s*.pid; do [ -f "$f" ] && stop_pidfile "$f" almanac; done
+  stop_pidfile "$pidfile" almanac
+}
 
 # pgbin: initdb and postgres, from Debian's versioned directory (newest
 # major first) or PATH.
@@ -44,7 +56,7 @@ as_pg() {
 
 case "${1:-}" in
 start)
-  stop_pidfile "$pidfile" almanac
+  stop_servers
   stop_pidfile "$pgpidfile" postgres
   wipe_data "$DATA"
   mkdir -p "$DATA/pg" "$(dirname "$BIN")"
@@ -67,13 +79,31 @@ start)
   # On PostgreSQL serve makes no key file (every server must share it).
   head -c 32 /dev/urandom > "$DATA/link.key"
   chmod 600 "$DATA/link.key"
-  ALMANAC_LOG_LEVEL=warn ALMANAC_DB="$db" nohup "$BIN" serve -listen "127.0.0.1:$PORT" -data "$DATA" \
-    > "$DATA/server.log" 2>&1 < /dev/null &
-  pid=$!
-  echo "$pid" > "$pidfile"
+  if [ "$SERVERS" = 1 ]; then
+    ALMANAC_LOG_LEVEL=warn ALMANAC_DB="$db" nohup "$BIN" serve -listen "127.0.0.1:$PORT" -data "$DATA" \
+      > "$DATA/server.log" 2>&1 < /dev/null &
+    pid=$!
+    echo "$pid" > "$pidfile"
+  else
+    backends=()
+    for i in $(seq 0 $((SERVERS - 1))); do
+      sport=$((PORT + 1000 + i))
+      mkdir -p "$DATA/s$i"
+      cp "$DATA/link.key" "$DATA/s$i/link.key"
+      ALMANAC_LOG_LEVEL=warn ALMANAC_DB="$db" nohup "$BIN" serve -listen "127.0.0.1:$sport" -data "$DATA/s$i" \
+        > "$DATA/server$i.log" 2>&1 < /dev/null &
+      echo $! > "$DATA.s$i.pid"
+      [ "$i" = 0 ] && pid=$! && echo "$pid" > "$pidfile"
+      wait_http "http://127.0.0.1:$sport/healthz" || { tail -20 "$DATA/server$i.log" >&2; stop_servers; stop_pidfile "$pgpidfile" postgres; exit 1; }
+      backends+=("http://127.0.0.1:$sport")
+    done
+    (cd "$repo" && go build -o "$(dirname "$BIN")/rrproxy" ./bench/davbench/rrproxy)
+    nohup "$(dirname "$BIN")/rrproxy" -listen "127.0.0.1:$PORT" "${backends[@]}" > "$DATA/proxy.log" 2>&1 < /dev/null &
+    echo $! > "$proxypidfile"
+  fi
   if ! wait_http "http://127.0.0.1:$PORT/healthz"; then
-    tail -20 "$DATA/server.log" "$DATA/postgres.log" >&2
-    stop_pidfile "$pidfile" almanac
+    tail -20 "$DATA"/server*.log "$DATA/postgres.log" >&2
+    stop_servers
     stop_pidfile "$pgpidfile" postgres
     exit 1
   fi
@@ -91,7 +121,7 @@ start)
   echo "DATA=$DATA"
   ;;
 stop)
-  stop_pidfile "$pidfile" almanac
+  stop_servers
   # SIGTERM is PostgreSQL's smart shutdown; almanac is gone, so it ends.
   stop_pidfile "$pgpidfile" postgres
   ;;
