@@ -95,15 +95,13 @@ func New(store Store, hrefs Hrefs, opts Options) *API {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &API{store: store, hrefs: hrefs, opts: opts,
-		byTarget: auth.NewLimiter(5, time.Hour, 100_000),
-		byAddr:   auth.NewLimiter(20, time.Hour, 100_000),
-		auth:     opts.Auth,
-	}
+	a := &API{store: store, hrefs: hrefs, opts: opts, auth: opts.Auth}
 	if a.auth == nil {
 		panic("account: Options.Auth is required")
 	}
 	a.guard = a.auth.Guard()
+	a.byTarget = a.guard.Limiter("recovery requests per target", 5, time.Hour)
+	a.byAddr = a.guard.Limiter("recovery requests per address", 20, time.Hour)
 	a.clientAddr = opts.ClientAddr
 	if a.clientAddr == nil {
 		a.clientAddr = a.auth.ClientAddr

@@ -17,14 +17,23 @@ import (
 // address; over either budget the answer is 429.
 func (a *API) limit(r *http.Request, target string) error {
 	now := a.opts.Now()
+	ctx := r.Context()
 	addr := auth.AddrKey(a.clientAddr(r))
-	wait := max(a.byTarget.RetryAfter(target, now), a.byAddr.RetryAfter(addr, now))
-	if wait > 0 {
+	byTarget, err := a.byTarget.RetryAfter(ctx, target, now)
+	if err != nil {
+		return err
+	}
+	byAddr, err := a.byAddr.RetryAfter(ctx, addr, now)
+	if err != nil {
+		return err
+	}
+	if wait := max(byTarget, byAddr); wait > 0 {
 		return &fault.Error{Kind: fault.Throttled, Code: "too_many_requests", Message: "too many recovery requests; try again later", RetryAfter: wait}
 	}
-	a.byTarget.Fail(target, now)
-	a.byAddr.Fail(addr, now)
-	return nil
+	if err := a.byTarget.Fail(ctx, target, now); err != nil {
+		return err
+	}
+	return a.byAddr.Fail(ctx, addr, now)
 }
 
 // sameAnswer is what recovery requests answer whatever happened, so that

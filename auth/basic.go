@@ -64,6 +64,10 @@ type Options struct {
 	// Observer, when set, is told of every wrong secret and every
 	// throttled attempt, of every kind the Guard checks.
 	Observer Observer
+	// Throttle, when set, holds the failure counts of every rule and of
+	// the Guard's limiters, so that several servers on one store count
+	// together (doc.go # Several servers); nil counts in this process.
+	Throttle storage.Throttle
 }
 
 // Authenticator is HTTP Basic authentication middleware backed by a
@@ -135,7 +139,7 @@ func New(store Store, opts Options) *Authenticator {
 	if verify == nil {
 		verify = VerifyPassword
 	}
-	a.guard = newGuard(opts.Limits, n, verify, a.now, a.log, opts.Observer)
+	a.guard = newGuard(opts.Limits, opts.Throttle, n, verify, a.now, a.log, opts.Observer)
 	return a
 }
 
@@ -289,6 +293,7 @@ type verifyResult struct {
 	err   error         // the stored hash is unusable
 	retry time.Duration // > 0: refused by the throttle, nothing verified
 	gone  error         // the request's context ended while waiting
+	fault error         // the shared throttle failed: nothing verified
 }
 
 // flight is one argon2 run that concurrent requests with identical
@@ -412,7 +417,11 @@ func (a *Authenticator) checkPassword(ctx context.Context, c passwordCheck) (out
 func (a *Authenticator) checkSecret(ctx context.Context, c passwordCheck) authResult {
 	unauthorized := authResult{kind: resUnauthorized}
 	at := Attempt{Kind: kindPassword, Subject: loginKey(c.login), Addr: c.remote}
-	hard, spread := a.guard.blocked(at)
+	hard, spread, err := a.guard.blocked(ctx, at)
+	if err != nil {
+		a.log.LogAttrs(ctx, slog.LevelError, "auth: throttle unavailable", slog.String("err", err.Error()))
+		return authResult{kind: resError, err: err}
+	}
 	// App passwords are 120 random bits: no number of guesses finds one,
 	// so no lock stands in their way, and trying one while locked reveals
 	// nothing. Anything else waits out a lock on the login from this
@@ -464,6 +473,9 @@ func (a *Authenticator) checkSecret(ctx context.Context, c passwordCheck) authRe
 	switch {
 	case vr.retry > 0:
 		return authResult{kind: resThrottled, retry: vr.retry}
+	case vr.fault != nil:
+		a.log.LogAttrs(ctx, slog.LevelError, "auth: throttle unavailable", slog.String("err", vr.fault.Error()))
+		return authResult{kind: resError, err: vr.fault}
 	case vr.gone != nil:
 		return authResult{kind: resGone, err: fmt.Errorf("auth: verify password: %w", vr.gone)}
 	}
@@ -507,9 +519,14 @@ func (a *Authenticator) checkSecret(ctx context.Context, c passwordCheck) authRe
 // miss counts as a failure under every rule, so guessing from an address
 // stays as limited as ever, and no argon2 runs.
 func (a *Authenticator) knownDevice(ctx context.Context, at Attempt, pw string, acc *storage.Account, t target, spread time.Duration) authResult {
-	res, terr := a.guard.reserve(ctx, at)
-	if terr != nil {
-		return authResult{kind: resThrottled, retry: terr.RetryAfter}
+	res, err := a.guard.reserve(ctx, at)
+	var te *ThrottledError
+	switch {
+	case errors.As(err, &te):
+		return authResult{kind: resThrottled, retry: te.RetryAfter}
+	case err != nil:
+		a.log.LogAttrs(ctx, slog.LevelError, "auth: throttle unavailable", slog.String("err", err.Error()))
+		return authResult{kind: resError, err: err}
 	}
 	dk := a.deviceKey(at, pw)
 	if t.id == "" || !a.devices.hit(dk, t.id, t.hash, a.now()) {
@@ -577,9 +594,13 @@ func (a *Authenticator) verifyShared(ctx context.Context, key credKey, t target,
 }
 
 func (a *Authenticator) verifyAlone(ctx context.Context, t target, pw string, at Attempt) (verifyResult, *reservation) {
-	res, terr := a.guard.reserve(ctx, at)
-	if terr != nil {
-		return verifyResult{retry: terr.RetryAfter}, nil
+	res, err := a.guard.reserve(ctx, at)
+	var te *ThrottledError
+	switch {
+	case errors.As(err, &te):
+		return verifyResult{retry: te.RetryAfter}, nil
+	case err != nil:
+		return verifyResult{fault: err}, nil
 	}
 	if res.spread > 0 {
 		// The global limit was reached since blocked looked. Refused

@@ -165,12 +165,34 @@
 // Authorization header, or with one that does not parse, is not a
 // failure: clients send one first to get the challenge.
 //
-// Each table holds at most 100,000 keys. Entries whose failures have all
-// left the window are swept at least once per window; when a table is
-// still full, the entry with the fewest failures (then the oldest) among
-// a random sample is evicted, so spraying fresh keys displaces other
-// single failures, not a locked-out key. The counters live in the
-// process: several servers behind one store each count on their own.
+// # Where failures are counted
+//
+// One process (the bbolt store): in memory. Each table holds at most
+// 100,000 keys. Entries whose failures have all left the window are
+// swept at least once per window; when a table is still full, the entry
+// with the fewest failures (then the oldest) among a random sample is
+// evicted, so spraying fresh keys displaces other single failures, not a
+// locked-out key.
+//
+// Several servers on one store (Options.Throttle, a storage.Throttle:
+// PostgreSQL): in the store, so that a guesser meets the same limits
+// whichever server it reaches, under the same rules. A reservation is a
+// held attempt stored under the key's lock, refused while failures and
+// holds reach the limit; a hold whose server died stops counting after
+// storage.ThrottleHold. Each rule is stored under its kind and name
+// ("password/login from address"), so every server must run the same
+// build's rules. A key keeps only its newest limit failures and expired
+// rows are swept, so the table grows with the keys guessed within a
+// window, not with time. A request with a password reads the counts of
+// its kind's rules in one round trip before anything else; an attempt
+// that is checked reserves and records in each rule (about 1 ms per
+// rule on a local database, against argon2's 30 ms). When the counts
+// cannot be read or a hold cannot be taken, the check is not made: the
+// request fails (500), since checking unthrottled would hand a guesser
+// a database outage. A failure that cannot be recorded after its check
+// is logged and lost. The Guard's limiters (Guard.Limiter: feed-token
+// guesses, recovery requests, import source logins) count where the
+// Guard does.
 //
 // The client address is the one internal/remote settles for the
 // request: behind a reverse proxy the server trusts (-trusted-proxies),

@@ -99,7 +99,7 @@ type rule struct {
 
 type table struct {
 	rule
-	w *failWindow // nil: switched off
+	w counter
 }
 
 // Keys. NUL separates parts: logins with control characters are refused
@@ -148,21 +148,35 @@ type Guard struct {
 	now       func() time.Time
 	log       *slog.Logger
 	obs       Observer // nil: none
+	// shared holds the counts when several servers share a store; nil:
+	// each table counts in memory, at most maxEntries keys.
+	shared     storage.Throttle
+	maxEntries int
 }
 
-func newGuard(l Limits, maxArgon2 int, verify func(string, string) (bool, error), now func() time.Time, log *slog.Logger, obs Observer) *Guard {
+func newGuard(l Limits, shared storage.Throttle, maxArgon2 int, verify func(string, string) (bool, error), now func() time.Time, log *slog.Logger, obs Observer) *Guard {
 	l = l.withDefaults()
-	g := &Guard{sem: make(chan struct{}, maxArgon2), verify: verify, dummyHash: dummyHash(), now: now, log: log, obs: obs}
+	g := &Guard{sem: make(chan struct{}, maxArgon2), verify: verify, dummyHash: dummyHash(), now: now, log: log, obs: obs,
+		shared: shared, maxEntries: l.MaxEntries}
 	for k, rules := range kindRules(l) {
 		for _, r := range rules {
-			t := &table{rule: r}
-			if r.limit > 0 {
-				t.w = newFailWindow(r.limit, r.window, l.MaxEntries)
-			}
+			// The kind and the rule's name are the stored rule's name:
+			// every server must use the same, and changing it resets the
+			// rule's counts.
+			t := &table{rule: r, w: newCounter(shared, Kind(k).String()+"/"+r.name, r.limit, r.window, l.MaxEntries)}
 			g.kinds[k] = append(g.kinds[k], t)
 		}
 	}
 	return g
+}
+
+// Limiter returns a Limiter of limit failures per window that counts
+// where the Guard does: in the store every server shares when the
+// server has one (Options.Throttle), else in this process. name tells
+// its counts from every other limiter's and must be the same on every
+// server.
+func (g *Guard) Limiter(name string, limit int, window time.Duration) *Limiter {
+	return &Limiter{c: newCounter(g.shared, "limiter/"+name, limit, window, g.maxEntries)}
 }
 
 // Check runs verify, the check of one secret, unless at is throttled, and
@@ -182,9 +196,9 @@ func (g *Guard) Check(ctx context.Context, at Attempt, verify func() (bool, erro
 		var te *ThrottledError
 		g.report(at.Kind, err == nil && !ok, errors.As(err, &te))
 	}()
-	res, terr := g.reserve(ctx, at)
-	if terr != nil {
-		return false, terr
+	res, err := g.reserve(ctx, at)
+	if err != nil {
+		return false, err
 	}
 	if res.spread > 0 {
 		res.end(false) // no spread rules outside passwords; refuse like the others
@@ -281,18 +295,22 @@ func (g *Guard) SecondFactor(ctx context.Context, st Store, acc *storage.Account
 
 // blocked reports how long at must wait under the rules that refuse
 // everyone (hard) and under the spread rules (spread); 0 means not
-// blocked.
-func (g *Guard) blocked(at Attempt) (hard, spread time.Duration) {
-	now := g.now()
-	for _, t := range g.kinds[at.Kind] {
-		d := t.w.retryAfter(t.key(at), now)
+// blocked. An error is the shared store's: nothing is known then.
+func (g *Guard) blocked(ctx context.Context, at Attempt) (hard, spread time.Duration, err error) {
+	ts := g.kinds[at.Kind]
+	ds, err := waits(ctx, g.shared, ts, at, g.now())
+	if err != nil {
+		return 0, 0, fmt.Errorf("auth: read failure counts: %w", err)
+	}
+	for i, t := range ts {
+		d := ds[i]
 		if t.spread {
 			spread = max(spread, d)
 		} else {
 			hard = max(hard, d)
 		}
 	}
-	return hard, spread
+	return hard, spread, nil
 }
 
 // reservation is an attempt in progress: a slot held in each of its
@@ -303,6 +321,7 @@ type reservation struct {
 	at   Attempt
 	keys []string
 	held []bool
+	ids  []int64 // the holds' ids in a shared store
 	// spread > 0: a spread rule is reached and holds no slot; the attempt
 	// may succeed only by showing an earlier success.
 	spread time.Duration
@@ -310,17 +329,23 @@ type reservation struct {
 
 // reserve claims a slot in every table of at's kind, or returns a
 // *ThrottledError, holding nothing, when a rule other than a spread rule
-// is reached. When it returns a reservation, the caller must end it
-// exactly once.
-func (g *Guard) reserve(ctx context.Context, at Attempt) (*reservation, *ThrottledError) {
+// is reached, or the shared store's error (holding nothing either: a
+// check that cannot be counted is not made). When it returns a
+// reservation, the caller must end it exactly once.
+func (g *Guard) reserve(ctx context.Context, at Attempt) (*reservation, error) {
 	now := g.now()
 	ts := g.kinds[at.Kind]
-	r := &reservation{g: g, ctx: ctx, at: at, keys: make([]string, len(ts)), held: make([]bool, len(ts))}
+	r := &reservation{g: g, ctx: ctx, at: at, keys: make([]string, len(ts)), held: make([]bool, len(ts)), ids: make([]int64, len(ts))}
 	for i, t := range ts {
 		r.keys[i] = t.key(at)
-		retry, ok := t.w.reserve(r.keys[i], now)
+		id, retry, ok, err := t.w.hold(ctx, r.keys[i], now)
 		switch {
+		case err != nil:
+			r.spread = 0
+			r.end(false)
+			return nil, fmt.Errorf("auth: reserve attempt: %w", err)
 		case ok:
+			r.ids[i] = id
 			r.held[i] = true
 		case t.spread:
 			r.spread = max(r.spread, retry)
@@ -336,21 +361,24 @@ func (g *Guard) reserve(ctx context.Context, at Attempt) (*reservation, *Throttl
 
 // end releases the slots, recording a failure when failed. A failure is
 // recorded in the spread tables that refused too, so that guessing keeps
-// them locked while it goes on.
+// them locked while it goes on. The answer is given by then, so a shared
+// store's error is logged: the failure goes uncounted, and a hold left
+// behind expires by itself (storage.ThrottleHold).
 func (r *reservation) end(failed bool) {
 	now := r.g.now()
+	// The request may be over; the record must still be written.
+	ctx := context.WithoutCancel(r.ctx)
 	for i, t := range r.g.kinds[r.at.Kind] {
 		var locked bool
+		var err error
 		switch {
 		case r.held[i]:
 			r.held[i] = false
-			locked = t.w.release(r.keys[i], now, failed)
+			locked, err = t.w.end(ctx, r.keys[i], r.ids[i], now, failed)
 		case failed && r.spread > 0 && t.spread:
-			locked = t.w.fail(r.keys[i], now)
+			locked, err = t.w.failure(ctx, r.keys[i], now)
 		}
-		if locked {
-			r.g.logLocked(r.ctx, r.at, t)
-		}
+		r.g.recorded(ctx, r.at, t, locked, err)
 	}
 }
 
@@ -358,10 +386,19 @@ func (r *reservation) end(failed bool) {
 // the verification of an identical concurrent request.
 func (g *Guard) fail(ctx context.Context, at Attempt) {
 	now := g.now()
+	ctx = context.WithoutCancel(ctx)
 	for _, t := range g.kinds[at.Kind] {
-		if t.w.fail(t.key(at), now) {
-			g.logLocked(ctx, at, t)
-		}
+		locked, err := t.w.failure(ctx, t.key(at), now)
+		g.recorded(ctx, at, t, locked, err)
+	}
+}
+
+func (g *Guard) recorded(ctx context.Context, at Attempt, t *table, locked bool, err error) {
+	switch {
+	case err != nil:
+		g.log.LogAttrs(ctx, slog.LevelError, "auth: cannot record an attempt", append(attemptAttrs(at, t.name), slog.String("err", err.Error()))...)
+	case locked:
+		g.logLocked(ctx, at, t)
 	}
 }
 
@@ -392,11 +429,13 @@ func attemptAttrs(at Attempt, rule string) []slog.Attr {
 	return attrs
 }
 
-// len is the number of keys the tables of kind hold (tests).
+// len is the number of keys the in-memory tables of kind hold (tests).
 func (g *Guard) len(kind Kind) int {
 	n := 0
 	for _, t := range g.kinds[kind] {
-		n += t.w.len()
+		if w, ok := t.w.(*failWindow); ok {
+			n += w.len()
+		}
 	}
 	return n
 }

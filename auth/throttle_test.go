@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -251,7 +252,7 @@ func TestThrottle_ParallelGuessesCapped(t *testing.T) {
 func passwordTable(a *Authenticator, name string) *failWindow {
 	for _, t := range a.guard.kinds[kindPassword] {
 		if t.name == name {
-			return t.w
+			return t.w.(*failWindow)
 		}
 	}
 	panic("no password rule " + name)
@@ -378,24 +379,35 @@ func TestMiddleware_Concurrent(t *testing.T) {
 
 func TestLimiter(t *testing.T) {
 	l := NewLimiter(3, time.Minute, 100)
+	ctx := context.Background()
+	retryAfter := func(key string, now time.Time) time.Duration {
+		t.Helper()
+		d, err := l.RetryAfter(ctx, key, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
 	now := time.Unix(1_800_000_000, 0)
 	key := AddrKey("2001:db8::1:2:3:4%eth0")
 	if key != AddrKey("[2001:db8::ffff:1:2:3]:443") {
 		t.Errorf("one /64 gives two keys: %s", key)
 	}
 	for i := range 3 {
-		if d := l.RetryAfter(key, now); d != 0 {
+		if d := retryAfter(key, now); d != 0 {
 			t.Fatalf("attempt %d refused for %v", i, d)
 		}
-		l.Fail(key, now.Add(time.Duration(i)*time.Second))
+		if err := l.Fail(ctx, key, now.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if d := l.RetryAfter(key, now.Add(3*time.Second)); d != 57*time.Second {
+	if d := retryAfter(key, now.Add(3*time.Second)); d != 57*time.Second {
 		t.Errorf("after 3 failures RetryAfter = %v, want 57s", d)
 	}
-	if d := l.RetryAfter("192.0.2.9", now); d != 0 {
+	if d := retryAfter("192.0.2.9", now); d != 0 {
 		t.Errorf("another address is slowed: %v", d)
 	}
-	if d := l.RetryAfter(key, now.Add(time.Minute)); d != 0 {
+	if d := retryAfter(key, now.Add(time.Minute)); d != 0 {
 		t.Errorf("a minute later still refused: %v", d)
 	}
 }

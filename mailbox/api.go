@@ -47,6 +47,10 @@ type Options struct {
 	// Exports keeps the Dovecot passwd-file and the Postfix virtual
 	// table up to date; nil: no files.
 	Exports *Exporter
+	// Signals, when set, tells the other servers on the store of every
+	// change their files show (ExportTopic), so that their Exporters
+	// write them too.
+	Signals storage.Signals
 	// Calendars, if set, lets an active responder with dates put an
 	// "Out of office" block into its owner's default calendar
 	// (responders_busy.go); the server passes the CalDAV layer.

@@ -113,7 +113,7 @@ func (a *API) createService(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	api.WriteJSON(w, http.StatusCreated, serviceView(s))
 	return nil
 }
@@ -157,7 +157,7 @@ func (a *API) updateService(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	api.WriteJSON(w, http.StatusOK, serviceView(s))
 	return nil
 }
@@ -254,7 +254,7 @@ func (a *API) createMailbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.defaultTemplate(ctx, acc, s, m)
-	a.exportLater()
+	a.exportLater(r.Context())
 	api.WriteJSON(w, http.StatusCreated, mailboxView(s, m))
 	return nil
 }
@@ -307,7 +307,7 @@ func (a *API) setPassword(w http.ResponseWriter, r *http.Request, s *storage.Mai
 	if err := a.store.SetMailboxPassword(r.Context(), s.ID, m.LocalPart, hash, time.Now().UTC()); err != nil {
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	api.WriteJSON(w, http.StatusOK, map[string]string{"status": "password_changed", "address": address, "note": mailClientNote})
 	return nil
 }
@@ -338,7 +338,7 @@ func (a *API) deleteMailbox(w http.ResponseWriter, r *http.Request) error {
 			a.opts.Logger.ErrorContext(ctx, "mailbox: fallback username failed", "account", owner.ID, "err", err)
 		}
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -663,7 +663,7 @@ func (a *API) addAlias(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	api.WriteJSON(w, http.StatusCreated, map[string]string{"alias": alias + "@" + s.Domain, "delivers_to": m.LocalPart + "@" + s.Domain})
 	return nil
 }
@@ -681,7 +681,7 @@ func (a *API) removeAlias(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.RemoveAlias(ctx, s.ID, m.LocalPart, alias); err != nil {
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -711,10 +711,18 @@ func (a *API) resolve(w http.ResponseWriter, r *http.Request) error {
 // exportLater marks the Dovecot and Postfix files stale after a change
 // the store holds; the server's Exporter writes them in the background,
 // retrying until it can, so the request's answer is about what is
-// stored, and true.
-func (a *API) exportLater() {
+// stored, and true. With several servers on one store it tells the
+// others too, whose Exporters may write files of their own (a
+// signal's failure is logged: the change is stored, and the files
+// catch up at the next change or start).
+func (a *API) exportLater(ctx context.Context) {
 	if a.opts.Exports != nil {
 		a.opts.Exports.Changed()
+	}
+	if a.opts.Signals != nil {
+		if err := a.opts.Signals.Signal(context.WithoutCancel(ctx), ExportTopic); err != nil {
+			a.opts.Logger.ErrorContext(ctx, "mailbox: cannot tell the other servers to write the mail server files", "err", err)
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"almanac/storage"
 )
 
 // ExporterOptions configures an Exporter. Zero durations take defaults.
@@ -48,7 +50,15 @@ type ExporterOptions struct {
 	Observer Observer
 	// After is the timer (tests); default time.After.
 	After func(time.Duration) <-chan time.Time
+	// Signals, when set, marks the files stale whenever a server on the
+	// store signals ExportTopic (API Options.Signals): a change made
+	// through another server.
+	Signals storage.Signals
 }
+
+// ExportTopic is the storage.Signals topic of changes to what the mail
+// server files show.
+const ExportTopic = "mail-files"
 
 // Default timings of an Exporter.
 const (
@@ -137,6 +147,14 @@ func (e *Exporter) Run(ctx context.Context) {
 	e.mu.Lock()
 	e.pending = true
 	e.mu.Unlock()
+	if e.opts.Signals != nil {
+		listening := make(chan struct{})
+		defer func() { <-listening }()
+		go func() {
+			defer close(listening)
+			e.opts.Signals.Listen(ctx, ExportTopic, e.Changed)
+		}()
+	}
 	for e.flushRetrying(ctx) {
 		select {
 		case <-ctx.Done():

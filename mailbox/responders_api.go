@@ -217,7 +217,7 @@ func (a *API) createResponder(w http.ResponseWriter, r *http.Request, s *storage
 	if err := a.store.CreateResponders(ctx, rs, MaxResponders); err != nil {
 		return responderLimit(err)
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	a.syncBusy(ctx, s, m)
 	api.WriteJSON(w, http.StatusCreated, responderView(s, m, &rs[0], time.Now()))
 	return nil
@@ -264,7 +264,7 @@ func (a *API) updateResponder(w http.ResponseWriter, r *http.Request, s *storage
 	if err := a.store.UpdateResponder(ctx, resp); err != nil {
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	a.syncBusy(ctx, s, m)
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
@@ -275,7 +275,7 @@ func (a *API) deleteResponder(w http.ResponseWriter, r *http.Request, s *storage
 	if err := a.store.DeleteResponder(ctx, s.ID, m.LocalPart, r.PathValue("id")); err != nil {
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	a.syncBusy(ctx, s, m, r.PathValue("id"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -295,7 +295,7 @@ func (a *API) setActive(w http.ResponseWriter, r *http.Request, s *storage.MailS
 	if err != nil {
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	a.syncBusy(ctx, s, m)
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
@@ -309,7 +309,7 @@ func (a *API) resetResponder(w http.ResponseWriter, r *http.Request, s *storage.
 	if err != nil {
 		return err
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	api.WriteJSON(w, http.StatusOK, responderView(s, m, resp, time.Now()))
 	return nil
 }
@@ -531,7 +531,7 @@ func (a *API) applyTemplate(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.CreateResponders(ctx, rs, MaxResponders); err != nil {
 		return responderLimit(err)
 	}
-	a.exportLater()
+	a.exportLater(r.Context())
 	if req.Activate {
 		for i := range targets {
 			a.syncBusy(ctx, s, &targets[i])

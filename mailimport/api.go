@@ -327,16 +327,24 @@ type loginError struct {
 	code, field, msg string
 	kind             fault.Kind
 	retry            time.Duration
+	err              error // nothing was checked: the server failed
 }
 
 func (e *loginError) on(prefix string) error {
+	if e.err != nil {
+		return e.err
+	}
 	return &fault.Error{Kind: e.kind, Code: e.code, Field: prefix + e.field, Message: e.msg, RetryAfter: e.retry}
 }
 
 // checkLogin logs in to a source, within the connect timeout, and logs
 // out: the user learns of a wrong password now, not from a failed job.
 func (s *Service) checkLogin(ctx context.Context, acc *storage.Account, src storage.ImportSource, password string) *loginError {
-	if wait := s.logins.RetryAfter(acc.ID, time.Now()); wait > 0 {
+	wait, err := s.logins.RetryAfter(ctx, acc.ID, time.Now())
+	if err != nil {
+		return &loginError{err: fmt.Errorf("mailimport: check source login: %w", err)}
+	}
+	if wait > 0 {
 		return &loginError{kind: fault.Throttled, code: "too_many_attempts", field: "password", retry: wait,
 			msg: "too many failed logins to other mail servers; try again later"}
 	}
@@ -353,7 +361,9 @@ func (s *Service) checkLogin(ctx context.Context, acc *storage.Account, src stor
 		return &loginError{kind: fault.Invalid, code: "source_unreachable", field: "imap_host",
 			msg: fmt.Sprintf("%s could not be checked", ep)}
 	}
-	s.logins.Fail(acc.ID, time.Now())
+	if err := s.logins.Fail(ctx, acc.ID, time.Now()); err != nil {
+		s.log.ErrorContext(ctx, "mailimport: count a failed source login", "err", err)
+	}
 	le := &loginError{kind: fault.Invalid, msg: ce.words()}
 	switch ce.kind {
 	case failAuth:
@@ -381,7 +391,7 @@ func (s *Service) start(ctx context.Context, j *storage.ImportJob, passwords []s
 		return err
 	}
 	s.log.InfoContext(ctx, "mailimport: import started", "job", j.ID, "destination", j.Destination, "sources", len(j.Sources))
-	s.submit(j.ID)
+	s.submit(ctx, j.ID)
 	return nil
 }
 
@@ -460,7 +470,7 @@ func (s *Service) createBatch(w http.ResponseWriter, r *http.Request) error {
 		if le == nil {
 			continue
 		}
-		if le.kind == fault.Throttled {
+		if le.kind == fault.Throttled || le.err != nil {
 			return le.on("")
 		}
 		column := colHost

@@ -131,7 +131,7 @@ func TestResumeAdopts(t *testing.T) {
 	if err := w.db.CreateImportJob(t.Context(), j); err != nil {
 		t.Fatal(err)
 	}
-	w.svc.submit(j.ID)
+	w.svc.submit(t.Context(), j.ID)
 	j = w.wait(j.ID, ended)
 	f := j.Sources[0].Folders[0]
 	if j.State != storage.ImportDone || f.Found != 5 || f.Copied != 5 || f.Skipped != 0 || f.Failed != 0 {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"almanac/auth"
@@ -93,6 +94,14 @@ type Options struct {
 	Logger *slog.Logger
 	// Mailer sends the confirmation mails.
 	Mailer notify.Mailer
+	// Guard, when set, decides where failed source logins are counted
+	// (auth.Guard.Limiter: the store every server shares, or this
+	// process); nil counts them in this process.
+	Guard *auth.Guard
+	// Signals, when set, carries new jobs and cancellations between the
+	// servers sharing the store: one of them runs the jobs (the server
+	// runs Run under storage.Exclusive), any may take the request.
+	Signals storage.Signals
 }
 
 // Service runs import jobs in the background: a pool of workers bounded
@@ -108,6 +117,11 @@ type Service struct {
 	mailer notify.Mailer
 
 	wake chan struct{}
+	// signals tells the server running the jobs of a new job or a
+	// cancellation asked for through another; stale is set when it was
+	// told, so that schedule reads the unfinished jobs again.
+	signals storage.Signals
+	stale   atomic.Bool
 	// logins counts failed source logins per account (api.go).
 	logins *auth.Limiter
 
@@ -132,11 +146,14 @@ func New(store Store, cfg Config, opts Options) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, cfg: cfg, seal: seal, log: log, mailer: opts.Mailer,
+	logins := auth.NewLimiter(loginFailLimit, loginFailWindow, 10000)
+	if opts.Guard != nil {
+		logins = opts.Guard.Limiter("import source logins", loginFailLimit, loginFailWindow)
+	}
+	return &Service{store: store, logins: logins, signals: opts.Signals, cfg: cfg, seal: seal, log: log, mailer: opts.Mailer,
 		dial: &dialer{allowPrivate: cfg.AllowPrivate, connectTimeout: cfg.ConnectTimeout,
 			idleTimeout: cfg.IdleTimeout, tlsConfig: cfg.TLSConfig},
-		logins: auth.NewLimiter(loginFailLimit, loginFailWindow, 10000),
-		wake:   make(chan struct{}, 1), unfinished: map[string]bool{}, active: map[string]context.CancelCauseFunc{}}, nil
+		wake: make(chan struct{}, 1), unfinished: map[string]bool{}, active: map[string]context.CancelCauseFunc{}}, nil
 }
 
 // Enabled reports whether imports can run: a destination is set.
@@ -159,6 +176,14 @@ func (r *Service) Run(ctx context.Context) {
 		r.log.ErrorContext(ctx, "mailimport: cannot read the unfinished imports", "err", err)
 	}
 	var wg sync.WaitGroup
+	if r.signals != nil {
+		wg.Go(func() {
+			r.signals.Listen(ctx, signalTopic, func() {
+				r.stale.Store(true)
+				r.poke()
+			})
+		})
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -227,11 +252,45 @@ func hostKey(s storage.ImportSource) string { return strings.ToLower(s.Host) }
 
 func destKey(j *storage.ImportJob) string { return j.Service + "/" + strings.ToLower(j.LocalPart) }
 
+// signalTopic is the storage.Signals topic of new jobs and
+// cancellations.
+const signalTopic = "imports"
+
+// signal tells the server running the jobs, wherever it is, to look at
+// them again. A failure leaves the job to the next look: at the latest
+// when that server starts again.
+func (r *Service) signal(ctx context.Context) {
+	if r.signals == nil {
+		return
+	}
+	if err := r.signals.Signal(context.WithoutCancel(ctx), signalTopic); err != nil {
+		r.log.ErrorContext(ctx, "mailimport: cannot tell the other servers of an import", "err", err)
+	}
+}
+
+// reload adds the unfinished jobs of the store, those asked for
+// through other servers included, to what schedule looks at. A job
+// running here stays as it is; r.mu is held.
+func (r *Service) reload(ctx context.Context) {
+	jobs, err := r.store.UnfinishedImportJobs(ctx)
+	if err != nil {
+		r.stale.Store(true)
+		r.log.ErrorContext(ctx, "mailimport: cannot read the unfinished imports", "err", err)
+		return
+	}
+	for _, j := range jobs {
+		r.unfinished[j.ID] = true
+	}
+}
+
 // schedule starts the jobs that may start now, oldest first, and
 // returns when the next waiting one may (zero: none waits).
 func (r *Service) schedule(ctx context.Context, wg *sync.WaitGroup) time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.stale.Swap(false) {
+		r.reload(ctx)
+	}
 	var jobs []*storage.ImportJob
 	for id := range r.unfinished {
 		j, err := r.store.ImportJob(ctx, id)
@@ -555,12 +614,14 @@ func jobOutcome(j *storage.ImportJob) string {
 	return storage.ImportPartial
 }
 
-// submit hands a new job to the workers.
-func (r *Service) submit(id string) {
+// submit hands a new job to the workers, here or on the server that
+// runs them.
+func (r *Service) submit(ctx context.Context, id string) {
 	r.mu.Lock()
 	r.unfinished[id] = true
 	r.mu.Unlock()
 	r.poke()
+	r.signal(ctx)
 }
 
 // errEnded refuses to cancel a job that has ended.
@@ -586,6 +647,10 @@ func (r *Service) cancel(ctx context.Context, id string) (*storage.ImportJob, er
 		stop(errCancelled)
 	} else {
 		r.poke()
+		// A worker on another server sees the cancellation when it
+		// next saves its progress; a job waiting there ends when that
+		// server looks.
+		r.signal(ctx)
 	}
 	return j, nil
 }

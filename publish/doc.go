@@ -75,7 +75,9 @@
 //     browser), Content-Disposition: inline, gzip when accepted.
 //   - A token that was never issued (its MAC fails) counts against the
 //     client address (internal/remote: the one a trusted proxy names, else
-//     the connection's): 20 per 10 minutes, then 429 with Retry-After. Real
+//     the connection's): 20 per 10 minutes, then 429 with Retry-After,
+//     counted where the server's Guard counts (Options.Guard: in the
+//     store every server shares, when there are several). Real
 //     tokens, including revoked ones that subscribers keep polling, never
 //     count and are never slowed. Revoked, expired and deleted-collection
 //     links are 404.

@@ -50,6 +50,10 @@ type Options struct {
 	// Observer, when set, is told the outcome of every fetch and whether
 	// the cache answered it.
 	Observer Observer
+	// Guard, when set, decides where guesses are counted (the store
+	// every server shares, or this process: auth.Guard.Limiter); nil
+	// counts them in this process.
+	Guard *auth.Guard
 }
 
 // Store is what feeds read: links and their statistics, and the
@@ -96,7 +100,11 @@ func NewHandler(store Store, keys *sharing.Keyring, opts Options) *Handler {
 	if opts.GuessWindow <= 0 {
 		opts.GuessWindow = 10 * time.Minute
 	}
-	h.guesses = auth.NewLimiter(opts.GuessLimit, opts.GuessWindow, 100_000)
+	if opts.Guard != nil {
+		h.guesses = opts.Guard.Limiter("feed token guesses", opts.GuessLimit, opts.GuessWindow)
+	} else {
+		h.guesses = auth.NewLimiter(opts.GuessLimit, opts.GuessWindow, 100_000)
+	}
 	if h.clientAddr == nil {
 		h.clientAddr = func(r *http.Request) string { return remote.Of(r).Addr }
 	}
@@ -175,7 +183,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not found", http.StatusNotFound)
 		return
 	}
-	id, wait, ok := h.linkID(r, token)
+	id, wait, ok, err := h.linkID(r, token)
+	if err != nil {
+		h.observer.Fetched(Failed)
+		h.logger.ErrorContext(r.Context(), "feed failed", "err", err)
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
 	if !ok {
 		if wait > 0 {
 			h.observer.Fetched(Throttled)
@@ -206,18 +220,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // linkID reads a token. One that was never issued is a guess or a
 // typo: guessing is slowed per address (wait > 0 once an address is
-// over its limit); holders of real tokens never reach the limiter.
-func (h *Handler) linkID(r *http.Request, token string) (id string, wait time.Duration, ok bool) {
+// over its limit); holders of real tokens never reach the limiter. An
+// error is the limiter's store's.
+func (h *Handler) linkID(r *http.Request, token string) (id string, wait time.Duration, ok bool, err error) {
 	if id, ok := h.keys.LinkID(token); ok {
-		return id, 0, true
+		return id, 0, true, nil
 	}
 	key := auth.AddrKey(h.clientAddr(r))
 	now := h.now()
-	if wait := h.guesses.RetryAfter(key, now); wait > 0 {
-		return "", wait, false
+	if wait, err = h.guesses.RetryAfter(r.Context(), key, now); err != nil || wait > 0 {
+		return "", wait, false, err
 	}
-	h.guesses.Fail(key, now)
-	return "", 0, false
+	return "", 0, false, h.guesses.Fail(r.Context(), key, now)
 }
 
 // parsePath reads the token and format of a feed URL.
@@ -312,7 +326,11 @@ func (e *ErrThrottled) Error() string { return "publish: too many unknown tokens
 // guesses per address of r (*ErrThrottled) and counts a fetch of the
 // link. ErrNotFound where the feed answers 404.
 func (h *Handler) Window(r *http.Request, token string, from, to time.Time) ([]byte, error) {
-	id, wait, ok := h.linkID(r, token)
+	id, wait, ok, err := h.linkID(r, token)
+	if err != nil {
+		h.observer.Fetched(Failed)
+		return nil, fmt.Errorf("publish: window: %w", err)
+	}
 	if !ok {
 		if wait > 0 {
 			h.observer.Fetched(Throttled)

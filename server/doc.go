@@ -133,4 +133,92 @@
 // Nothing secret is logged: not the Authorization header, not query
 // strings, and public feed tokens in paths only by their first
 // characters.
+//
+// # Several servers
+//
+// Several servers may share one PostgreSQL store behind a load balancer
+// (storage/postgres). Every piece of state a server keeps outside the
+// store is listed here, shared through the store or kept per server on
+// purpose; package twoservers tests the shared ones with two servers on
+// one database.
+//
+// Shared through the store (New finds the optional roles on the store;
+// a bbolt store has none of them and serves one process):
+//
+//   - Failure counts of every secret check and of the Guard's limiters
+//     (storage.Throttle, auth doc.go # Throttling): passwords, TOTP and
+//     recovery codes, mailed codes, reset tokens, mailbox passwords,
+//     unknown feed tokens, recovery requests, failed import source
+//     logins. A reservation is a row, inserted under a per-key advisory
+//     lock only while failures and holds stay under the limit, so
+//     parallel guesses through different servers cannot all slip past.
+//     A check whose counts cannot be read is refused (500), not made
+//     unthrottled.
+//   - Sessions, app passwords, accounts (with their password hash, the
+//     TOTP step and recovery codes) and links are read from the store
+//     by every request, so a password change, a revoked app password, an
+//     ended session or a revoked link takes effect on every server at
+//     once; no notification is needed.
+//   - Feed fetch counts: each server counts in memory and adds its
+//     counts to the stored ones every 30 s (AddFetches adds).
+//   - Work one server must do alone (storage.Exclusive, a session
+//     advisory lock): the scheduled backups and the mail import runner.
+//     Two runners would resume the same jobs and copy them twice, and
+//     backups of one database by every server are the same backup many
+//     times. Only servers configured for the work seek the lock; when
+//     the holder dies its connection and the lock go with it, and
+//     another takes over within seconds. A job asked for, or cancelled,
+//     through any server is signalled to the runner
+//     (storage.Signals, NOTIFY), which reads the unfinished jobs again;
+//     a running job sees a cancellation at its next checkpoint.
+//   - The mail server files (Dovecot passwd-file, Postfix virtual table,
+//     Sieve scripts): every server configured with them writes them
+//     (each host its own files), and a change made through any server is
+//     signalled to all (mailbox.ExportTopic), so each writes it soon
+//     after. Writes are atomic renames of a rendering of the store, so
+//     servers writing files on one shared directory are safe too.
+//
+// Per server on purpose:
+//
+//   - The verified-credential cache (auth): a hit needs the account read
+//     for this request to carry the hash the entry was verified against
+//     (app passwords and sessions are never cached), so it cannot outlive
+//     a change made elsewhere; sharing it would only move argon2 runs.
+//   - Known devices (auth): remembered by HMAC of login, password and
+//     address under a key of the process. A shared table needs a key
+//     every server holds, and with it a stolen table could be tested
+//     against passwords at HMAC speed rather than argon2's. During a
+//     lockout of a login from every address, its owner's device is
+//     therefore let in only by servers it logged in through; a load
+//     balancer that keeps a client address on one server avoids that.
+//   - Coalescing of identical concurrent verifications, the argon2
+//     slots and the pool of expensive REPORTs: they bound this
+//     process's memory and CPU.
+//   - The app-password last-use write, at most once a minute per
+//     password per server (TouchAppPassword keeps the latest).
+//   - The feed render cache (publish): keyed by the link's version and
+//     the collection's incarnation, sequence and modification time, read
+//     from the store by every request, so every server renders the same
+//     bytes (the same strong ETag) for one state, and Last-Modified
+//     comes from those stored times, not from the rendering: polls
+//     alternating between servers get 304s, and a revoked link is 404
+//     everywhere at once.
+//   - Change-log pruning and the renewal of the time index: every server
+//     runs them; both are idempotent (PruneChanges moves each horizon
+//     under the collection's row lock, SetTimelines replaces a timeline
+//     only while the member's ETag is unchanged), so a second server
+//     costs work, not correctness.
+//   - The web import preview (web): an uploaded file waits in the memory
+//     of the server that previewed it; confirming through another server
+//     answers 409 preview_gone, so the import pages need a load balancer
+//     that keeps a session on one server.
+//   - Metrics, /readyz checks, the mail export status and the request
+//     log: each describes its server.
+//   - Caches of pure functions (time zones, recurrence counts in
+//     internal/ical).
+//
+// What the serve command must give every server alike: the same store
+// URL, the same link key file (-link-key; a server creating its own
+// would mint feed URLs the others refuse) and import key file
+// (-import-key), and the same limits.
 package server

@@ -118,6 +118,9 @@ type Server struct {
 	mail    *mailbox.Exporter
 	imports *mailimport.Service
 	tl      timelines
+	// exclusive runs the background work one server of several must do
+	// alone; nil when the store is this process's.
+	exclusive storage.Exclusive
 }
 
 // MetricsHandler serves the server's metrics in the Prometheus text
@@ -138,22 +141,41 @@ func (s *Server) APIRoutes() []string { return s.api.Routes() }
 // server files up to date (mailbox.Exporter), writing what is still
 // pending once more then, runs the mail imports (package mailimport),
 // which it stops with their progress saved, and renews the calendars'
-// time index (timelines.go).
+// time index (timelines.go). On a store several servers share, the
+// backups and the imports run on one of them at a time (exclusively).
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if s.prune.retention > 0 {
 		wg.Go(func() { s.prune.run(ctx) })
 	}
 	if s.backups != nil {
-		wg.Go(func() { s.backups.run(ctx) })
+		wg.Go(func() { s.exclusively(ctx, "backups", s.backups.run) })
 	}
 	if s.mail != nil {
 		wg.Go(func() { s.mail.Run(ctx) })
 	}
-	wg.Go(func() { s.imports.Run(ctx) })
+	if s.imports.Enabled() {
+		wg.Go(func() { s.exclusively(ctx, "mail-imports", s.imports.Run) })
+	}
 	wg.Go(func() { s.tl.run(ctx) })
 	s.feeds.Run(ctx, 30*time.Second)
 	wg.Wait()
+}
+
+// exclusively runs task until ctx is done, on this server alone among
+// those sharing a store that offers storage.Exclusive: task runs here
+// once no other server runs it, and stops when this server loses the
+// lock. Without the role the store is this process's, and task runs.
+func (s *Server) exclusively(ctx context.Context, name string, task func(context.Context)) {
+	if s.exclusive == nil {
+		task(ctx)
+		return
+	}
+	s.exclusive.Exclusively(ctx, name, func(ctx context.Context) {
+		s.logger.InfoContext(ctx, "running "+name+" for every server on the store")
+		task(ctx)
+		s.logger.InfoContext(ctx, "stopped running "+name)
+	})
 }
 
 // New returns the root handler.
@@ -167,7 +189,10 @@ func New(cfg Config) *Server {
 	m.observeStore(cfg.Store, logger)
 	authn := cfg.Auth
 	if authn == nil {
-		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth})
+		// A store several servers share counts failed secrets for all
+		// of them (doc.go # Several servers).
+		shared, _ := cfg.Store.(storage.Throttle)
+		authn = auth.New(cfg.Store, auth.Options{Logger: logger, Observer: m.auth, Throttle: shared})
 	}
 	mailer, texter := cfg.Mailer, cfg.Texter
 	if mailer == nil || texter == nil {
@@ -209,15 +234,19 @@ func New(cfg Config) *Server {
 		rand.Read(key)
 		keys, _ = sharing.NewKeyring(key)
 	}
-	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds})
+	feeds := publish.NewHandler(cfg.Store, keys, publish.Options{Logger: logger, TTL: cfg.FeedTTL, Observer: m.feeds, Guard: authn.Guard()})
 
 	bodies := cfg.BodyLimits.withDefaults()
+	// Several servers on one store tell each other of changes to what
+	// they keep outside it (doc.go # Several servers).
+	signals, _ := cfg.Store.(storage.Signals)
 	var mailFiles *mailbox.Exporter
 	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" || cfg.SieveDir != "" {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
-			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail})
+			VirtualMap: cfg.PostfixVirtual, SieveDir: cfg.SieveDir, ReloadCmd: cfg.MailReloadCmd, Logger: logger, Observer: m.mail,
+			Signals: signals})
 	}
-	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer})
+	imports, err := mailimport.New(cfg.Store, cfg.Imports, mailimport.Options{Logger: logger, Mailer: mailer, Guard: authn.Guard(), Signals: signals})
 	if err != nil {
 		panic(err) // a key of the wrong size: the caller's mistake
 	}
@@ -242,7 +271,7 @@ func New(cfg Config) *Server {
 		sharing.NewLinksAPI(cfg.Store, keys, feeds, sharing.APIOptions{Logger: logger, PublicURL: cfg.PublicURL}),
 		sharing.NewSharesAPI(cfg.Store, tree, logger),
 		mailbox.New(cfg.Store, mailbox.Options{Logger: logger, Mailer: mailer, Texter: texter,
-			Exports: mailFiles, Calendars: calendars, Guard: authn.Guard()}),
+			Exports: mailFiles, Signals: signals, Calendars: calendars, Guard: authn.Guard()}),
 		imports,
 		admin.New(cfg.Store, admin.Options{Logger: logger, HashPassword: authn.Guard().HashPassword,
 			Provision: func(ctx context.Context, acc *storage.Account) error { return Provision(ctx, cfg.Store, acc) }}),
@@ -319,6 +348,7 @@ func New(cfg Config) *Server {
 		metrics: m, ready: ready, logger: logger, mail: mailFiles,
 		tl:      timelines{cal: calendars, log: logger, metrics: m},
 		backups: newBackupper(withBackupMetrics(cfg.Backup, m), cfg.Store, logger), imports: imports}
+	s.exclusive, _ = cfg.Store.(storage.Exclusive)
 	s.AddReadyCheck("database", storeReadable(cfg.Store))
 	if mailFiles != nil {
 		// Failing while a write of the files fails; the exporter's error

@@ -6,6 +6,14 @@
 // selectable by serve) and must pass the conformance suite in
 // storage/storagetest.
 //
+// Beyond Store a backend may offer optional roles, which the server
+// finds by type assertion: Observable (monitoring), and for several
+// servers on one store Throttle (failure counts of secret checks),
+// Exclusive (work one server does at a time) and Signals (telling the
+// others of a change). bolt serves one process and offers Observable
+// only; storagetest covers Store alone, and each backend tests the roles
+// it offers.
+//
 // Rules every backend keeps (DESIGN.md §4):
 //
 //   - Object bytes are stored exactly as the client sent them and served back

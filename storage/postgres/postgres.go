@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,6 +65,9 @@ const defaultStatementTimeout = 30 * time.Second
 type Store struct {
 	pool    *pgxpool.Pool
 	commits *commitTracer
+	// throttlePruned is when this server last swept expired throttle
+	// rows (unix ns, throttle.go).
+	throttlePruned atomic.Int64
 }
 
 var _ storage.Store = (*Store)(nil)
