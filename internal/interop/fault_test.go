@@ -246,8 +246,7 @@ func TestDatabaseFault(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d PUTs acknowledged and found with their ETags; %d refused with 503, %d of them sent and answered while the database was down",
-		nAcked, nRefused, nOutage)
+	t.Logf("%d PUTs acknowledged, %d refused, %d of them sent and answered while the database was down", nAcked, nRefused, nOutage)
 	for i, s := range servers {
 		if n := strings.Count(s.proc.Logs(), `msg="almanac listening"`); n != 1 {
 			t.Errorf("server %d started %d times", i, n)
