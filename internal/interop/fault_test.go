@@ -69,14 +69,14 @@ func (l *putLoad) run(workers int) {
 				r := faultPut{worker: w, server: w % len(l.e), href: fmt.Sprintf("%sw%d-%d.ics", e.Calendar, w, n)}
 				req, err := http.NewRequest(http.MethodPut, e.URL+r.href,
 					strings.NewReader(icsEvent(fmt.Sprintf("w%d-%d@fault", w, n), "under load", "20260401T100000Z")))
-				if err != nil {
-					panic(err)
+				var resp *http.Response
+				if err == nil {
+					req.SetBasicAuth(e.Login, e.Password)
+					req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
+					req.Header.Set("If-None-Match", "*")
+					r.sent = l.phase.Load()
+					resp, err = client.Do(req)
 				}
-				req.SetBasicAuth(e.Login, e.Password)
-				req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
-				req.Header.Set("If-None-Match", "*")
-				r.sent = l.phase.Load()
-				resp, err := client.Do(req)
 				if err == nil {
 					b, _ := io.ReadAll(resp.Body)
 					resp.Body.Close()
@@ -89,6 +89,9 @@ func (l *putLoad) run(workers int) {
 				l.mu.Lock()
 				l.results = append(l.results, r)
 				l.mu.Unlock()
+				if err != nil {
+					return
+				}
 				if r.status/100 != 2 {
 					// As a client that was told to retry later; the
 					// outage still sees several attempts of each.
@@ -119,10 +122,20 @@ func (l *putLoad) each(workers, n int, match func(faultPut) bool) bool {
 }
 
 // waitUntil polls cond until it holds; the bound only keeps a broken
-// server from hanging the test, nothing is asserted about time.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+// server from hanging the test, nothing is asserted about time. A
+// request that got no answer ends the wait at once: its client has
+// stopped.
+func (l *putLoad) waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for range 3000 {
+		l.mu.Lock()
+		for _, r := range l.results {
+			if r.err != nil {
+				l.mu.Unlock()
+				t.Fatalf("waiting until %s: PUT %s through server %d got no answer: %v", what, r.href, r.server, r.err)
+			}
+		}
+		l.mu.Unlock()
 		if cond() {
 			return
 		}
@@ -173,7 +186,7 @@ func TestDatabaseFault(t *testing.T) {
 	defer stopLoad()
 
 	acked := func(r faultPut) bool { return r.status/100 == 2 }
-	waitUntil(t, "every client has written", func() bool { return load.each(workers, 3, acked) })
+	load.waitUntil(t, "every client has written", func() bool { return load.each(workers, 3, acked) })
 
 	load.phase.Store(phaseStopping)
 	cl.Stop(t)
@@ -192,7 +205,7 @@ func TestDatabaseFault(t *testing.T) {
 		}
 	}
 	inOutage := func(r faultPut) bool { return r.sent == phaseDown && r.answered == phaseDown }
-	waitUntil(t, "every client has been refused during the outage", func() bool { return load.each(workers, 10, inOutage) })
+	load.waitUntil(t, "every client has been refused during the outage", func() bool { return load.each(workers, 10, inOutage) })
 
 	load.phase.Store(phaseStarting)
 	cl.Start(t)
@@ -214,7 +227,7 @@ func TestDatabaseFault(t *testing.T) {
 			t.Errorf("/readyz of server %d after the database came back: %d\n%s", i, resp.StatusCode, body)
 		}
 	}
-	waitUntil(t, "every client has written after the database came back", func() bool {
+	load.waitUntil(t, "every client has written after the database came back", func() bool {
 		return load.each(workers, 2, func(r faultPut) bool { return acked(r) && r.sent == phaseBack })
 	})
 	stopLoad()
