@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"almanac/internal/pgtest"
+	"almanac/sharing"
 )
 
 // Phases of the database in TestDatabaseFault, in order. A request is
@@ -173,6 +175,34 @@ func TestDatabaseFault(t *testing.T) {
 	for _, s := range servers {
 		load.e = append(load.e, accountEnv(s.URL, "alice", testLogin, testPassword))
 	}
+	// A feed, and a token never issued, which a server counts as a guess
+	// in the database before answering 404.
+	resp, body := load.e[0].do(t, http.MethodPost, sharing.LinksPath, map[string]string{"Content-Type": "application/json"},
+		`{"collection":"default","tier":"full"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create link: %d %s", resp.StatusCode, body)
+	}
+	var link sharing.LinkJSON
+	if err := json.Unmarshal(body, &link); err != nil {
+		t.Fatal(err)
+	}
+	// The token with its first character changed (the last one holds
+	// padding bits) fails its MAC.
+	i := strings.LastIndex(link.URL, "/") + 1
+	swap := "A"
+	if link.URL[i] == 'A' {
+		swap = "B"
+	}
+	feeds := map[string]string{"feed": link.URL, "unknown token": link.URL[:i] + swap + link.URL[i+1:]}
+	for what, u := range feeds {
+		want := map[string]int{"feed": http.StatusOK, "unknown token": http.StatusNotFound}[what]
+		for i, e := range load.e {
+			if r := feedGet(t, onServer(t, u, e.URL)); r.status != want {
+				t.Fatalf("%s through server %d: %d, want %d", what, i, r.status, want)
+			}
+		}
+	}
+
 	const workers = 4 // two clients on each server
 	load.run(workers)
 	stopped := false
@@ -196,6 +226,11 @@ func TestDatabaseFault(t *testing.T) {
 			map[string]string{"Content-Type": "text/calendar; charset=utf-8"}, icsEvent(fmt.Sprintf("down-%d@fault", i), "while down", "20260402T100000Z"))
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || leaks(string(body)) {
 			t.Errorf("PUT through server %d while the database is down: %d, Retry-After %q\n%s", i, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		for what, u := range feeds {
+			if r := feedGet(t, onServer(t, u, e.URL)); r.status != http.StatusServiceUnavailable || r.retryAfter == "" || leaks(r.body) {
+				t.Errorf("%s through server %d while the database is down: %d, Retry-After %q\n%s", what, i, r.status, r.retryAfter, r.body)
+			}
 		}
 		if resp, body := e.do(t, http.MethodGet, "/readyz", nil, ""); resp.StatusCode != http.StatusServiceUnavailable || leaks(string(body)) {
 			t.Errorf("/readyz of server %d while the database is down: %d\n%s", i, resp.StatusCode, body)
@@ -222,6 +257,9 @@ func TestDatabaseFault(t *testing.T) {
 		}
 		if !ok {
 			t.Errorf("server %d did not accept a PUT in 100 attempts after the database came back", i)
+		}
+		if r := feedGet(t, onServer(t, feeds["feed"], e.URL)); r.status != http.StatusOK {
+			t.Errorf("feed through server %d after the database came back: %d", i, r.status)
 		}
 		if resp, body := e.do(t, http.MethodGet, "/readyz", nil, ""); resp.StatusCode != http.StatusOK {
 			t.Errorf("/readyz of server %d after the database came back: %d\n%s", i, resp.StatusCode, body)

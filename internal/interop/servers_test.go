@@ -280,9 +280,9 @@ func TestTwoServers(t *testing.T) {
 
 // feedResponse is what a GET of a feed answered.
 type feedResponse struct {
-	status             int
-	etag, lastModified string
-	body               string
+	status                         int
+	etag, lastModified, retryAfter string
+	body                           string
 }
 
 // feedGet GETs a public feed without credentials; hdr are header
@@ -305,5 +305,5 @@ func feedGet(t *testing.T, u string, hdr ...string) feedResponse {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return feedResponse{resp.StatusCode, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), string(b)}
+	return feedResponse{resp.StatusCode, resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"), resp.Header.Get("Retry-After"), string(b)}
 }
