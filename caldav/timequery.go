@@ -80,9 +80,15 @@ func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadat
 	return pl
 }
 
-// query is what Between is asked.
-func (pl *timePlan) query() storage.TimeQuery {
-	return storage.TimeQuery{From: pl.from, To: pl.to, Want: pl.want}
+// query is what Between is asked. etagOnly: the answer shows no
+// property of a member but its ETag, so a member answered from its
+// periods needs nothing else (storage.TimeQuery.NameAndETag).
+func (pl *timePlan) query(etagOnly bool) storage.TimeQuery {
+	q := storage.TimeQuery{From: pl.from, To: pl.to, Want: pl.want}
+	if etagOnly {
+		q.NameAndETag = func(name string) bool { return pl.seen[name] == verdictMatch }
+	}
+	return q
 }
 
 // want is storage.TimeQuery.Want: each member is reported once, with

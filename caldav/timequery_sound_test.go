@@ -71,6 +71,7 @@ func TestTimeIndexSound(t *testing.T) {
 	type stored struct {
 		cal  *ical.Calendar
 		span storage.Span
+		etag string
 	}
 	byName := map[string]stored{}
 	for name, data := range objects {
@@ -89,10 +90,11 @@ func TestTimeIndexSound(t *testing.T) {
 		}
 		p := storage.PutObject{Owner: acc.ID, Collection: "c", Name: name, UID: name, Component: info.Component,
 			ContentType: "text/calendar", Span: objectSpan(info.Span), Timeline: objectTimeline(info, b, now), Data: data}
-		if _, _, err := db.Put(ctx, p); err != nil {
+		m, _, err := db.Put(ctx, p)
+		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		byName[name] = stored{cal: info.Calendar, span: p.Span}
+		byName[name] = stored{cal: info.Calendar, span: p.Span, etag: m.ETag}
 	}
 	if len(byName) < len(spanObjects)+30 {
 		t.Fatalf("only %d objects stored; the generator makes too many invalid ones", len(byName))
@@ -151,9 +153,15 @@ func TestTimeIndexSound(t *testing.T) {
 					}
 					pl := newTimePlan(f, ws, we, loc, metadata)
 					reported := map[string]verdict{}
-					err := db.Between(ctx, acc.ID, "c", pl.query(), func(m *storage.ObjectMeta) error {
+					// A metadata query asks for ETags alone, as clients
+					// do: the ETag each member is answered with is the
+					// stored one.
+					err := db.Between(ctx, acc.ID, "c", pl.query(metadata), func(m *storage.ObjectMeta) error {
 						if _, dup := reported[m.Name]; dup {
 							return fmt.Errorf("%s reported twice", m.Name)
+						}
+						if o, ok := byName[m.Name]; ok && m.ETag != o.etag {
+							return fmt.Errorf("%s reported with ETag %q, stored %q", m.Name, m.ETag, o.etag)
 						}
 						reported[m.Name] = pl.verdict(m.Name)
 						return nil

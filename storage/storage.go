@@ -186,6 +186,12 @@ type TimeQuery struct {
 	// with a zero period and incomplete true. A member is reported each
 	// time Want returns true for it; callers remember what they took.
 	Want func(name string, p Period, tag uint8, incomplete bool) bool
+	// NameAndETag, when set, tells Between that of a member Want chose
+	// for a stored period (incomplete false) the caller needs only the
+	// Name and ETag; Between may then report an ObjectMeta with only
+	// those two set, without reading the member's metadata. It is called
+	// inside the read transaction after Want, so it must be quick too.
+	NameAndETag func(name string) bool
 }
 
 // TimelineDue is a member whose timeline should be computed again

@@ -336,6 +336,43 @@ func writeStatus(bw byteWriter, code int) {
 }
 
 func writeProp(bw byteWriter, p *Prop) {
+	// The usual names have a known prefix: written in pieces, without
+	// building the two tags per property per response (tagParts), which
+	// showed in profiles of answers naming thousands of members.
+	prefix := Prefix(p.Name.Space)
+	if prefix == "" {
+		writePropTags(bw, p)
+		return
+	}
+	bw.WriteByte('<')
+	bw.WriteString(prefix)
+	bw.WriteByte(':')
+	bw.WriteString(p.Name.Local)
+	if p.Lang != "" {
+		bw.WriteString(` xml:lang="`)
+		escapeAttr(bw, p.Lang)
+		bw.WriteByte('"')
+	}
+	switch {
+	case p.XML != "":
+		bw.WriteByte('>')
+		bw.WriteString(p.XML)
+	case p.Text != "":
+		bw.WriteByte('>')
+		escapeText(bw, p.Text)
+	default:
+		bw.WriteString("/>")
+		return
+	}
+	bw.WriteString("</")
+	bw.WriteString(prefix)
+	bw.WriteByte(':')
+	bw.WriteString(p.Name.Local)
+	bw.WriteByte('>')
+}
+
+// writePropTags is writeProp for a name without a known prefix.
+func writePropTags(bw byteWriter, p *Prop) {
 	open, close := tagParts(p.Name)
 	bw.WriteString(open)
 	if p.Lang != "" {

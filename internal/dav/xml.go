@@ -473,14 +473,19 @@ type byteWriter interface {
 // invalid UTF-8, U+FFFE, U+FFFF) with U+FFFD, as encoding/xml does:
 // stored values such as calendar-data are arbitrary bytes, and one bad
 // byte must not make a whole multistatus unparseable.
-func escapeText(w byteWriter, s string) { escape(w, s, &textEscapes) }
+func escapeText(w byteWriter, s string) { escape(w, s, &textEscapes, &textPlain) }
 
-func escapeAttr(w byteWriter, s string) { escape(w, s, &attrEscapes) }
+func escapeAttr(w byteWriter, s string) { escape(w, s, &attrEscapes, &attrPlain) }
 
 // Replacements for ASCII bytes; "" leaves the byte as it is. Carriage
 // returns are escaped in text too, or XML parsers fold CRLF to LF and
 // calendar data loses its line ends.
 var textEscapes, attrEscapes [utf8.RuneSelf]string
+
+// textPlain and attrPlain mark the bytes written as they are, so that a
+// value without anything to escape (an href, an ETag: most of a large
+// multistatus) is passed over in one tight loop and written whole.
+var textPlain, attrPlain [256]bool
 
 func init() {
 	for _, e := range []*[utf8.RuneSelf]string{&textEscapes, &attrEscapes} {
@@ -488,11 +493,22 @@ func init() {
 	}
 	textEscapes['>'] = "&gt;"
 	attrEscapes['"'], attrEscapes['\n'], attrEscapes['\t'] = "&quot;", "&#10;", "&#9;"
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		textPlain[c], attrPlain[c] = textEscapes[c] == "", attrEscapes[c] == ""
+	}
 }
 
-func escape(w byteWriter, s string, table *[utf8.RuneSelf]string) {
+func escape(w byteWriter, s string, table *[utf8.RuneSelf]string, plain *[256]bool) {
+	i := 0
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		w.WriteString(s)
+		return
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		var esc string
 		width := 1

@@ -122,7 +122,7 @@ func (db *DB) PutBatch(ctx context.Context, puts []storage.PutObject) ([]storage
 			}
 			// The time index is kept in the write's transaction, as Put
 			// keeps it (timeline.go).
-			if err := c.putTimeline(p.Name, p.Timeline); err != nil {
+			if err := c.putTimeline(p.Name, m.ETag, p.Timeline); err != nil {
 				return err
 			}
 			out[i] = storage.PutResult{Meta: m, Created: olds[i] == nil}

@@ -23,14 +23,18 @@ import (
 // of corrupting them. 2: change records carry their write time, which a
 // version 1 binary would take for part of the member name. 3: calendar
 // collections keep a time index (timeline.go), which a version 2 binary
-// would leave stale on every write.
-const schemaVersion = "3"
+// would leave stale on every write. 4: time index entries may carry the
+// member's ETag (whenETag), which a version 3 binary would read as pieces.
+const schemaVersion = "4"
 
-// schemaUpgradable lists the older versions Open upgrades in place: 1 and
-// 2 read as 3 does (untimed change records are read; a calendar without
-// a time index is answered by reading its members), and the read-write
-// Open adds every calendar's time index (upgradeTimelines).
-var schemaUpgradable = []string{"1", "2"}
+// schemaUpgradable lists the older versions Open upgrades in place: 1, 2
+// and 3 read as 4 does (untimed change records are read; a calendar
+// without a time index is answered by reading its members; a time index
+// entry without an ETag makes Between read the member's metadata), and
+// the read-write Open adds every calendar's time index where it is
+// missing (upgradeTimelines). Entries of schema 3 gain their ETag at the
+// member's next write or timeline renewal; nothing is rewritten at once.
+var schemaUpgradable = []string{"1", "2", "3"}
 
 var (
 	bucketSchema      = []byte("schema")
@@ -147,8 +151,12 @@ func Open(path string, opts Options) (*DB, error) {
 			if err != nil {
 				return fmt.Errorf("upgrade from schema %s: %w", v, err)
 			}
-			log.Info("storage upgraded: calendars indexed by time, members to be read once", "from", string(v), "to", schemaVersion,
-				"calendars", colls, "objects", members)
+			if colls > 0 {
+				log.Info("storage upgraded: calendars indexed by time, members to be read once", "from", string(v), "to", schemaVersion,
+					"calendars", colls, "objects", members)
+			} else {
+				log.Info("storage upgraded", "from", string(v), "to", schemaVersion)
+			}
 			fallthrough
 		case v == nil:
 			if err := sb.Put(keyVersion, []byte(schemaVersion)); err != nil {

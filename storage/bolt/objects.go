@@ -127,7 +127,7 @@ func putTx(tx *bbolt.Tx, p *storage.PutObject, data []byte, etag string, now tim
 	if err := c.put(m, data, old, now); err != nil {
 		return nil, false, nil, err
 	}
-	if err := c.putTimeline(p.Name, p.Timeline); err != nil {
+	if err := c.putTimeline(p.Name, m.ETag, p.Timeline); err != nil {
 		return nil, false, nil, err
 	}
 	if err := c.save(); err != nil {
@@ -520,7 +520,7 @@ func (db *DB) Transfer(ctx context.Context, t storage.Transfer) (bool, error) {
 		if err := dst.put(m, data, to, now); err != nil {
 			return err
 		}
-		if err := dst.putTimeline(t.ToName, tl); err != nil {
+		if err := dst.putTimeline(t.ToName, m.ETag, tl); err != nil {
 			return err
 		}
 		if !t.Copy && !sameColl {

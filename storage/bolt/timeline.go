@@ -61,6 +61,41 @@ const (
 
 const timelineFormat = 1
 
+// whenETag marks, in the first byte of a when value, that the member's
+// ETag follows the tag (schema 4): a metadata-only query answers from
+// the entry alone. Entries written before carry none, and Between reads
+// those members' metadata instead.
+const whenETag = 0x80
+
+// whenValue is a when entry: the tag with whenETag, the ETag (one length
+// byte, so at most 255 bytes; a longer one is left out), then the pieces.
+func whenValue(tag uint8, etag string, pieces []byte) []byte {
+	if len(etag) > 255 {
+		return append([]byte{tag}, pieces...)
+	}
+	b := make([]byte, 0, 2+len(etag)+len(pieces))
+	b = append(b, tag|whenETag, byte(len(etag)))
+	b = append(b, etag...)
+	return append(b, pieces...)
+}
+
+// splitWhen splits a when value into its tag, its ETag (nil when the
+// entry has none) and its pieces.
+func splitWhen(v []byte) (tag uint8, etag, pieces []byte, ok bool) {
+	if len(v) < 1 {
+		return 0, nil, nil, false
+	}
+	tag, v = v[0], v[1:]
+	if tag&whenETag == 0 {
+		return tag, nil, v, true
+	}
+	if len(v) < 1 || int(v[0]) > len(v)-1 {
+		return 0, nil, nil, false
+	}
+	n := int(v[0])
+	return tag &^ whenETag, v[1 : 1+n], v[1+n:], true
+}
+
 // normTimeline is tl as the store keeps it: whole seconds (a start and
 // From rounded so that nothing is claimed that was not given: starts
 // down, ends up, From up, Until down), periods in order of start, and
@@ -277,9 +312,9 @@ func slotPieces(ps []storage.Period, fn func(slot int64, pieces []byte) error) e
 // indexed reports whether the collection keeps timelines.
 func (c *collTx) indexed() bool { return c.when != nil }
 
-// putTimeline indexes tl for member name, which has none indexed (put
-// and remove drop the old one).
-func (c *collTx) putTimeline(name string, tl storage.Timeline) error {
+// putTimeline indexes tl for member name, whose ETag is etag and which
+// has none indexed (put and remove drop the old one).
+func (c *collTx) putTimeline(name, etag string, tl storage.Timeline) error {
 	if !c.indexed() {
 		return nil
 	}
@@ -294,7 +329,7 @@ func (c *collTx) putTimeline(name string, tl storage.Timeline) error {
 		}
 	}
 	return slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
-		return c.when.Put(whenKey(slot, name), append([]byte{tl.Tag}, pieces...))
+		return c.when.Put(whenKey(slot, name), whenValue(tl.Tag, etag, pieces))
 	})
 }
 
@@ -424,6 +459,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 		after []byte
 		buf   []*storage.ObjectMeta
 		names [][]byte // the chunk's members, valid in its transaction
+		etags [][]byte // and the ETags their when entries carry, or nil
 	)
 	var first, last []byte // the when keys of the range's slots
 	if !q.From.IsZero() {
@@ -436,7 +472,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 		if err := ctxErr(ctx, op); err != nil {
 			return err
 		}
-		buf, names = buf[:0], names[:0]
+		buf, names, etags = buf[:0], names[:0], etags[:0]
 		err := db.bdb.View(func(tx *bbolt.Tx) (err error) {
 			c, err := loadColl(tx, owner, coll)
 			if err != nil {
@@ -448,14 +484,18 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 			inc = c.st.incarnation
 			// The metadata of the chosen members is read once the
 			// chunk is known, in key order (statAll), not one tree
-			// search per member as they come in slot order.
+			// search per member as they come in slot order; members
+			// the caller wants only the ETag of are answered from
+			// their when entries and not looked up at all.
 			defer func() {
 				if err == nil {
+					buf, names = lightMetas(q, names, etags, buf)
 					buf, err = c.statAll(names, buf)
 				}
 			}()
-			report := func(name []byte) error {
+			report := func(name, etag []byte) error {
 				names = append(names, name)
+				etags = append(etags, etag)
 				return nil
 			}
 			keys := 0
@@ -471,7 +511,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 					keys++
 					after = k
 					if q.Want(string(k), storage.Period{}, 0, true) {
-						if err := report(k); err != nil {
+						if err := report(k, nil); err != nil {
 							return err
 						}
 					}
@@ -492,12 +532,12 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 					}
 					keys++
 					after = k
-					if len(k) < 8 || len(v) < 1 {
+					tag, etag, pieces, ok := splitWhen(v)
+					if len(k) < 8 || !ok {
 						return fmt.Errorf("time index entry %q: %w", k, errCorrupt)
 					}
 					name, base := k[8:], keySlot(k)*slotSeconds
-					tag := v[0]
-					d := decoder{b: v[1:]}
+					d := decoder{b: pieces}
 					for len(d.b) > 0 && !d.err {
 						s := base + int64(d.uvarint())
 						p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+int64(d.uvarint()), 0).UTC()}
@@ -505,7 +545,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 							break
 						}
 						if p.Overlaps(q.From, q.To) && q.Want(string(name), p, tag, false) {
-							if err := report(name); err != nil {
+							if err := report(name, etag); err != nil {
 								return err
 							}
 						}
@@ -531,7 +571,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 					return fmt.Errorf("loose timeline %q: %w", k, errCorrupt)
 				}
 				if incompleteFor(&tl, q.From, q.To) && q.Want(string(k), storage.Period{}, 0, true) {
-					if err := report(k); err != nil {
+					if err := report(k, nil); err != nil {
 						return err
 					}
 				}
@@ -549,6 +589,36 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 		}
 	}
 	return nil
+}
+
+// lightMetas appends to out a metadata of Name and ETag alone for each
+// chosen member whose when entry carried its ETag and of which q needs
+// no more (TimeQuery.NameAndETag), and returns the names left to look up.
+func lightMetas(q storage.TimeQuery, names, etags [][]byte, out []*storage.ObjectMeta) ([]*storage.ObjectMeta, [][]byte) {
+	if q.NameAndETag == nil {
+		return out, names
+	}
+	rest := names[:0]
+	var block []storage.ObjectMeta // one allocation for the chunk's answers
+	for i, name := range names {
+		if etags[i] == nil {
+			rest = append(rest, name)
+			continue
+		}
+		s := string(name)
+		if !q.NameAndETag(s) {
+			rest = append(rest, name)
+			continue
+		}
+		if len(block) == 0 {
+			block = make([]storage.ObjectMeta, len(names)-i)
+		}
+		m := &block[0]
+		block = block[1:]
+		m.Name, m.ETag = s, string(etags[i])
+		out = append(out, m)
+	}
+	return out, rest
 }
 
 // Timeline returns the timeline stored for a member (storage.Store).
@@ -699,7 +769,7 @@ func (db *DB) SetTimelines(ctx context.Context, owner, coll string, sets []stora
 			if err := c.dropTimeline(s.Name); err != nil {
 				return err
 			}
-			if err := c.putTimeline(s.Name, s.Timeline); err != nil {
+			if err := c.putTimeline(s.Name, m.ETag, s.Timeline); err != nil {
 				return err
 			}
 			n++

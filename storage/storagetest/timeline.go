@@ -54,23 +54,42 @@ type offer struct {
 
 // between runs Between over [from, to) with a Want that takes every
 // member the first time it is offered, and returns what was offered and
-// reported.
+// reported. It runs it twice, the second time asking for Names and ETags
+// alone (TimeQuery.NameAndETag), and requires the same answer, each
+// member with the ETag Stat gives it.
 func (f *fixture) between(t *testing.T, coll string, from, to time.Time) (map[string][]offer, map[string]int) {
 	t.Helper()
-	offers := map[string][]offer{}
-	reported := map[string]int{}
-	q := storage.TimeQuery{From: from, To: to, Want: func(name string, p storage.Period, tag uint8, incomplete bool) bool {
-		offers[name] = append(offers[name], offer{p, tag, incomplete})
-		return len(offers[name]) == 1
-	}}
-	ok(t, f.s.Between(t.Context(), f.owner, coll, q, func(m *storage.ObjectMeta) error {
-		reported[m.Name]++
-		if m.ETag == "" || m.Name == "" {
-			t.Errorf("Between reported %s with meta %+v", m.Name, m)
+	var offers []map[string][]offer
+	var reported []map[string]int
+	for _, light := range []bool{false, true} {
+		offered := map[string][]offer{}
+		rep := map[string]int{}
+		q := storage.TimeQuery{From: from, To: to, Want: func(name string, p storage.Period, tag uint8, incomplete bool) bool {
+			offered[name] = append(offered[name], offer{p, tag, incomplete})
+			return len(offered[name]) == 1
+		}}
+		if light {
+			q.NameAndETag = func(string) bool { return true }
 		}
-		return nil
-	}))
-	return offers, reported
+		var metas []*storage.ObjectMeta
+		ok(t, f.s.Between(t.Context(), f.owner, coll, q, func(m *storage.ObjectMeta) error {
+			rep[m.Name]++
+			metas = append(metas, m)
+			return nil
+		}))
+		for _, m := range metas {
+			st, err := f.s.Stat(t.Context(), f.owner, coll, m.Name)
+			ok(t, err)
+			if m.Name == "" || m.ETag != st.ETag {
+				t.Fatalf("Between (names and ETags only: %v) reported %s with ETag %q, Stat gives %q", light, m.Name, m.ETag, st.ETag)
+			}
+		}
+		offers, reported = append(offers, offered), append(reported, rep)
+	}
+	if fmt.Sprint(reported[0]) != fmt.Sprint(reported[1]) {
+		t.Fatalf("Between reported %v, with names and ETags only %v", reported[0], reported[1])
+	}
+	return offers[0], reported[0]
 }
 
 func testTimelineRoundTrip(t *testing.T, s storage.Store) {

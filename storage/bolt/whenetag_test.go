@@ -1,0 +1,157 @@
+package bolt
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"almanac/storage"
+
+	"go.etcd.io/bbolt"
+)
+
+// schema3When rewrites every when entry of owner's collection coll as a
+// schema 3 binary wrote it: the tag and the pieces, no ETag.
+func schema3When(t *testing.T, db *DB, owner, coll string) int {
+	t.Helper()
+	n := 0
+	must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
+		w := collBucket(tx, owner, coll).Bucket(bucketWhen)
+		type kv struct{ k, v []byte }
+		var old []kv
+		err := w.ForEach(func(k, v []byte) error {
+			tag, _, pieces, ok := splitWhen(v)
+			if !ok {
+				t.Fatalf("when entry %q does not split", k)
+			}
+			old = append(old, kv{append([]byte(nil), k...), append([]byte{tag}, pieces...)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range old {
+			if err := w.Put(e.k, e.v); err != nil {
+				return err
+			}
+			n++
+		}
+		return tx.Bucket(bucketSchema).Put(keyVersion, []byte("3"))
+	}))
+	return n
+}
+
+// TestWhenEntriesOfSchema3: a file of schema 3 has when entries without
+// ETags. It opens (read-only as it is, read-write stamped 4), checks
+// clean, and Between answers those members with their full metadata even
+// to a caller that wants ETags alone; a write gives its member's entries
+// their ETag, and then the answer is the entry's.
+func TestWhenEntriesOfSchema3(t *testing.T) {
+	ctx := t.Context()
+	db, path := openTemp(t)
+	a := &storage.Account{Login: "u@example.org"}
+	must(t, db.CreateAccount(ctx, a))
+	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	put := func(name, data string) *storage.ObjectMeta {
+		m, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: name, UID: name, Data: []byte(data),
+			ContentType: "text/calendar", Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
+		must(t, err)
+		return m
+	}
+	put("a.ics", "a")
+	put("b.ics", "b")
+	if n := schema3When(t, db, a.ID, "cal"); n != 2 {
+		t.Fatalf("rewrote %d entries", n)
+	}
+	must(t, db.Close())
+
+	// light reports, per member, whether Between gave only Name and ETag.
+	between := func(db *DB) map[string]bool {
+		t.Helper()
+		light := map[string]bool{}
+		q := storage.TimeQuery{From: day, To: day.Add(time.Hour),
+			Want:        func(string, storage.Period, uint8, bool) bool { return true },
+			NameAndETag: func(string) bool { return true }}
+		must(t, db.Between(ctx, a.ID, "cal", q, func(m *storage.ObjectMeta) error {
+			st, err := db.Stat(ctx, a.ID, "cal", m.Name)
+			must(t, err)
+			if m.ETag != st.ETag {
+				t.Errorf("%s: ETag %q, stored %q", m.Name, m.ETag, st.ETag)
+			}
+			light[m.Name] = m.ContentType == ""
+			return nil
+		}))
+		return light
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	must(t, err)
+	if got := between(ro); len(got) != 2 || got["a.ics"] || got["b.ics"] {
+		t.Errorf("schema 3 file read-only: %v, want both with full metadata", got)
+	}
+	must(t, ro.Close())
+
+	db, err = Open(path, Options{})
+	must(t, err)
+	defer db.Close()
+	var version string
+	db.bdb.View(func(tx *bbolt.Tx) error { version = string(tx.Bucket(bucketSchema).Get(keyVersion)); return nil })
+	if version != schemaVersion {
+		t.Fatalf("schema after open: %q, want %q", version, schemaVersion)
+	}
+	var problems []string
+	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
+	must(t, err)
+	if len(problems) > 0 {
+		t.Errorf("schema 3 entries: %v", problems)
+	}
+	put("a.ics", "a2")
+	if got := between(db); !got["a.ics"] || got["b.ics"] {
+		t.Errorf("after rewriting a.ics: %v, want a.ics from its entry, b.ics read", got)
+	}
+}
+
+// TestCheckWhenETag: a when entry whose ETag is not its member's is a
+// problem Check names (a metadata-only query would answer with it).
+func TestCheckWhenETag(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t)
+	defer db.Close()
+	a := &storage.Account{Login: "u@example.org"}
+	must(t, db.CreateAccount(ctx, a))
+	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	_, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: "a.ics", UID: "a", Data: []byte("a"),
+		Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
+	must(t, err)
+	must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
+		w := collBucket(tx, a.ID, "cal").Bucket(bucketWhen)
+		k, v := w.Cursor().First()
+		tag, _, pieces, _ := splitWhen(v)
+		return w.Put(append([]byte(nil), k...), whenValue(tag, `"stale"`, pieces))
+	}))
+	var problems []string
+	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
+	must(t, err)
+	if len(problems) != 1 || !strings.Contains(problems[0], "differs from its timeline") {
+		t.Errorf("problems %v, want the when entry named", problems)
+	}
+}
+
+// FuzzSplitWhen: any value splits or is refused without panicking, and
+// what whenValue writes splits back.
+func FuzzSplitWhen(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, "\"etag\"", uint8(1))
+	f.Add([]byte{}, "", uint8(0))
+	f.Fuzz(func(t *testing.T, pieces []byte, etag string, tag uint8) {
+		tag &^= whenETag
+		splitWhen(append([]byte{tag | whenETag}, pieces...))
+		g, e, p, ok := splitWhen(whenValue(tag, etag, pieces))
+		if !ok || g != tag || string(p) != string(pieces) {
+			t.Fatalf("split %v %q %v %v", g, e, p, ok)
+		}
+		if len(etag) <= 255 && string(e) != etag {
+			t.Fatalf("etag %q, want %q", e, etag)
+		}
+	})
+}
