@@ -188,17 +188,22 @@ func TestDatabaseFault(t *testing.T) {
 	}
 	// The token with its first character changed (the last one holds
 	// padding bits) fails its MAC.
-	i := strings.LastIndex(link.URL, "/") + 1
+	tok := strings.LastIndex(link.URL, "/") + 1
 	swap := "A"
-	if link.URL[i] == 'A' {
+	if link.URL[tok] == 'A' {
 		swap = "B"
 	}
-	feeds := map[string]string{"feed": link.URL, "unknown token": link.URL[:i] + swap + link.URL[i+1:]}
-	for what, u := range feeds {
-		want := map[string]int{"feed": http.StatusOK, "unknown token": http.StatusNotFound}[what]
+	feeds := []struct {
+		what, url string
+		up        int // the answer while the database is up
+	}{
+		{"feed", link.URL, http.StatusOK},
+		{"unknown token", link.URL[:tok] + swap + link.URL[tok+1:], http.StatusNotFound},
+	}
+	for _, f := range feeds {
 		for i, e := range load.e {
-			if r := feedGet(t, onServer(t, u, e.URL)); r.status != want {
-				t.Fatalf("%s through server %d: %d, want %d", what, i, r.status, want)
+			if r := feedGet(t, onServer(t, f.url, e.URL)); r.status != f.up {
+				t.Fatalf("%s through server %d: %d, want %d", f.what, i, r.status, f.up)
 			}
 		}
 	}
@@ -227,9 +232,9 @@ func TestDatabaseFault(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || leaks(string(body)) {
 			t.Errorf("PUT through server %d while the database is down: %d, Retry-After %q\n%s", i, resp.StatusCode, resp.Header.Get("Retry-After"), body)
 		}
-		for what, u := range feeds {
-			if r := feedGet(t, onServer(t, u, e.URL)); r.status != http.StatusServiceUnavailable || r.retryAfter == "" || leaks(r.body) {
-				t.Errorf("%s through server %d while the database is down: %d, Retry-After %q\n%s", what, i, r.status, r.retryAfter, r.body)
+		for _, f := range feeds {
+			if r := feedGet(t, onServer(t, f.url, e.URL)); r.status != http.StatusServiceUnavailable || r.retryAfter == "" || leaks(r.body) {
+				t.Errorf("%s through server %d while the database is down: %d, Retry-After %q\n%s", f.what, i, r.status, r.retryAfter, r.body)
 			}
 		}
 		if resp, body := e.do(t, http.MethodGet, "/readyz", nil, ""); resp.StatusCode != http.StatusServiceUnavailable || leaks(string(body)) {
@@ -258,8 +263,10 @@ func TestDatabaseFault(t *testing.T) {
 		if !ok {
 			t.Errorf("server %d did not accept a PUT in 100 attempts after the database came back", i)
 		}
-		if r := feedGet(t, onServer(t, feeds["feed"], e.URL)); r.status != http.StatusOK {
-			t.Errorf("feed through server %d after the database came back: %d", i, r.status)
+		for _, f := range feeds {
+			if r := feedGet(t, onServer(t, f.url, e.URL)); r.status != f.up {
+				t.Errorf("%s through server %d after the database came back: %d, want %d", f.what, i, r.status, f.up)
+			}
 		}
 		if resp, body := e.do(t, http.MethodGet, "/readyz", nil, ""); resp.StatusCode != http.StatusOK {
 			t.Errorf("/readyz of server %d after the database came back: %d\n%s", i, resp.StatusCode, body)
