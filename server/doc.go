@@ -171,6 +171,10 @@
 //     through any server is signalled to the runner
 //     (storage.Signals, NOTIFY), which reads the unfinished jobs again;
 //     a running job sees a cancellation at its next checkpoint.
+//   - An upload previewed on the import page (web) waits for its
+//     confirmation in the store (storage.Stash), the one file of its
+//     session, 15 minutes, within four times the largest file for all
+//     sessions together, so the confirmation may reach any server.
 //   - The mail server files (Dovecot passwd-file, Postfix virtual table,
 //     Sieve scripts): every server configured with them writes them
 //     (each host its own files), and a change made through any server is
@@ -202,18 +206,18 @@
 //     bytes (the same strong ETag) for one state, and Last-Modified
 //     comes from those stored times, not from the rendering: polls
 //     alternating between servers get 304s, and a revoked link is 404
-//     everywhere at once.
+//     everywhere at once (its renderings on the other servers are never
+//     served again and leave their caches as the least recently used).
 //   - Change-log pruning and the renewal of the time index: every server
 //     runs them; both are idempotent (PruneChanges moves each horizon
 //     under the collection's row lock, SetTimelines replaces a timeline
 //     only while the member's ETag is unchanged), so a second server
-//     costs work, not correctness.
-//   - The web import preview (web): an uploaded file waits in the memory
-//     of the server that previewed it; confirming through another server
-//     answers 409 preview_gone, so the import pages need a load balancer
-//     that keeps a session on one server.
+//     costs work, not correctness, and each server's job metrics (last
+//     success) stay meaningful for alerting on it.
 //   - Metrics, /readyz checks, the mail export status and the request
-//     log: each describes its server.
+//     log: each describes its server; so does the admin socket of
+//     cmd/almanac, whose commands act on the shared store from any
+//     server's host.
 //   - Caches of pure functions (time zones, recurrence counts in
 //     internal/ical).
 //

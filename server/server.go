@@ -240,6 +240,7 @@ func New(cfg Config) *Server {
 	// Several servers on one store tell each other of changes to what
 	// they keep outside it (doc.go # Several servers).
 	signals, _ := cfg.Store.(storage.Signals)
+	stash, _ := cfg.Store.(storage.Stash)
 	var mailFiles *mailbox.Exporter
 	if cfg.DovecotPasswd != "" || cfg.PostfixVirtual != "" || cfg.SieveDir != "" {
 		mailFiles = mailbox.NewExporter(cfg.Store, mailbox.ExporterOptions{PasswdFile: cfg.DovecotPasswd,
@@ -285,7 +286,7 @@ func New(cfg Config) *Server {
 	// tree, in process; the request keeps the page's route in metrics.
 	pages := web.New(web.Options{Logger: logger, Auth: authn, Store: cfg.Store, Hrefs: tree, Feeds: feeds,
 		API: keepRoute(apiRouter), DAV: keepRoute(bodies.allow(max(tree.MaxResourceSize(), dav.MaxXMLBody))(withPrincipal(tree))),
-		ImportMaxFile: cfg.ImportMaxFile, AllowBody: bodies.raise,
+		ImportMaxFile: cfg.ImportMaxFile, AllowBody: bodies.raise, Stash: stash,
 		Signed: func(r *http.Request, acc *storage.Account) {
 			if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
 				info.principal = acc.Login

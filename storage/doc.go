@@ -9,8 +9,9 @@
 // Beyond Store a backend may offer optional roles, which the server
 // finds by type assertion: Observable (monitoring), and for several
 // servers on one store Throttle (failure counts of secret checks),
-// Exclusive (work one server does at a time) and Signals (telling the
-// others of a change). bolt serves one process and offers Observable
+// Exclusive (work one server does at a time), Signals (telling the
+// others of a change) and Stash (short-lived values any server may
+// take). bolt serves one process and offers Observable
 // only; storagetest covers Store alone, and each backend tests the roles
 // it offers.
 //

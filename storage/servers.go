@@ -1,6 +1,9 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Exclusive lets one of the servers sharing a store run a task at a
 // time: background work that two servers must not do at once (copying
@@ -31,4 +34,20 @@ type Signals interface {
 	// change, only look. fn runs on Listen's goroutine and should not
 	// block.
 	Listen(ctx context.Context, topic string, fn func())
+}
+
+// Stash holds short-lived values for every server sharing a store: a
+// file uploaded for a preview through one server and confirmed through
+// another. It is an optional role, like Exclusive; without it a server
+// keeps such values in its memory.
+type Stash interface {
+	// PutStash stores value under key with tag until expires, replacing
+	// what key held. The values stored together stay within maxBytes:
+	// those that expire first are dropped to make room (a value larger
+	// than maxBytes alone is kept alone).
+	PutStash(ctx context.Context, key string, tag, value []byte, now, expires time.Time, maxBytes int64) error
+	// TakeStash removes and returns the value under key when its tag is
+	// tag and it has not expired at now; ErrNotFound, changing nothing,
+	// when there is none or its tag differs.
+	TakeStash(ctx context.Context, key string, tag []byte, now time.Time) ([]byte, error)
 }

@@ -46,9 +46,11 @@
 // what would be created, updated, left unchanged and refused, with the
 // reasons, and nothing is written until the import is confirmed. So
 // that what is imported is the file previewed without choosing it
-// again, the upload is held in memory for its session under a random
-// token, for 15 minutes, one file a session (a new preview replaces
-// it), 4 times the file cap in all, the oldest dropped first; a
+// again, the upload is held for its session under a random token, for
+// 15 minutes, one file a session (a new preview replaces it), 4 times
+// the file cap in all, the oldest dropped first: in memory, or in the
+// store when several servers share one (Options.Stash), so that the
+// confirmation may reach another server than the preview; a
 // confirmation that finds it gone is 409 and asks for the file again. A
 // URL is fetched again by the API on confirmation. A file with refused
 // objects imports nothing unless "import the others" is ticked (the

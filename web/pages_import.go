@@ -234,7 +234,10 @@ func (h *Handler) previewImport(w http.ResponseWriter, r *http.Request, p *page)
 	}
 	d := importData{Report: rep, URL: link}
 	if data != nil {
-		d.Token, d.URL = h.pending.put(p.session.ID, path, data, h.now()), ""
+		if d.Token, err = h.pending.put(r.Context(), p.session.ID, path, data, h.now()); err != nil {
+			return "", err
+		}
+		d.URL = ""
 	}
 	return "", h.renderImport(w, p, c, d)
 }
@@ -251,7 +254,9 @@ func (h *Handler) confirmImport(w http.ResponseWriter, r *http.Request, p *page)
 	var data []byte
 	if tok := f.Get("token"); tok != "" {
 		var ok bool
-		if data, ok = h.pending.take(p.session.ID, tok, path, h.now()); !ok {
+		if data, ok, err = h.pending.take(r.Context(), p.session.ID, tok, path, h.now()); err != nil {
+			return "", err
+		} else if !ok {
 			return "", errPreviewGone
 		}
 	} else if link == "" {
@@ -263,7 +268,11 @@ func (h *Handler) confirmImport(w http.ResponseWriter, r *http.Request, p *page)
 			// Refused objects, nothing written: the preview again, the
 			// file still held.
 			rep.DryRun = true
-			d := importData{Report: rep, Token: h.pending.put(p.session.ID, path, data, h.now())}
+			tok, perr := h.pending.put(r.Context(), p.session.ID, path, data, h.now())
+			if perr != nil {
+				return "", perr
+			}
+			d := importData{Report: rep, Token: tok}
 			p.fail(api.Classify(err))
 			return "", h.renderImport(w, p, c, d)
 		}

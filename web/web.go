@@ -76,6 +76,9 @@ type Options struct {
 	// AllowBody, when set, lifts the server's cap on the body of a
 	// signed-in request to a page that takes a file of up to max bytes.
 	AllowBody func(r *http.Request, max int64)
+	// Stash, when set, holds previewed uploads until their confirmation
+	// in the store every server shares; nil holds them in memory.
+	Stash storage.Stash
 }
 
 // Handler serves the web pages.
@@ -87,7 +90,7 @@ type Handler struct {
 	static http.Handler
 	now    func() time.Time
 	// pending holds the uploads previewed and not yet imported.
-	pending *pendingFiles
+	pending held
 }
 
 // Paths are the path prefixes the pages own on the server's root; "/"
@@ -106,7 +109,10 @@ func New(opts Options) *Handler {
 		opts.ImportMaxFile = 32 << 20
 	}
 	h := &Handler{opts: opts, log: opts.Logger, mux: http.NewServeMux(), now: opts.Now,
-		pending: &pendingFiles{maxBytes: 4 * opts.ImportMaxFile, files: map[string]*pendingFile{}}}
+		pending: heldInMemory{&pendingFiles{maxBytes: 4 * opts.ImportMaxFile, files: map[string]*pendingFile{}}}}
+	if opts.Stash != nil {
+		h.pending = heldInStore{st: opts.Stash, maxBytes: 4 * opts.ImportMaxFile}
+	}
 	h.pages = parseTemplates()
 	sub, _ := fs.Sub(staticFS, "static")
 	h.static = http.StripPrefix("/static/", http.FileServerFS(sub))

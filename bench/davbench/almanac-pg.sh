@@ -64,6 +64,9 @@ start)
   head -1 "$DATA/pg/data/postmaster.pid" > "$pgpidfile"
   echo bench-password | "$BIN" user add -db "$db" -data "$DATA" -handle bench bench@example.com >/dev/null
   printf 'benchbench\n' | "$BIN" user passwd -db "$db" -data "$DATA" bench@example.com >/dev/null
+  # On PostgreSQL serve makes no key file (every server must share it).
+  head -c 32 /dev/urandom > "$DATA/link.key"
+  chmod 600 "$DATA/link.key"
   ALMANAC_LOG_LEVEL=warn ALMANAC_DB="$db" nohup "$BIN" serve -listen "127.0.0.1:$PORT" -data "$DATA" \
     > "$DATA/server.log" 2>&1 < /dev/null &
   pid=$!

@@ -193,3 +193,23 @@ func markPostgres(dataDir, dbURL string) error {
 	}
 	return nil
 }
+
+// sharedFile is a key file every server of one database must read alike.
+type sharedFile struct {
+	flag, path string
+	how        string // how to make it, FILE standing for the path
+}
+
+// checkShared refuses, on PostgreSQL, a shared key file that does not
+// exist: a server that made its own (as serve does on bbolt) would mint
+// feed URLs, or seal import passwords, the other servers cannot read,
+// and two servers starting on a new database would each make one.
+func checkShared(files []sharedFile) error {
+	for _, f := range files {
+		if _, err := os.Stat(f.path); errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s %s does not exist: every server on one database must read the same file, so serve with -db makes none; create it once (%s), chmod 600, and give every server a copy",
+				f.flag, f.path, strings.ReplaceAll(f.how, "FILE", f.path))
+		}
+	}
+	return nil
+}

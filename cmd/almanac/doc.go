@@ -1,15 +1,15 @@
 // Command almanac is a CalDAV/CardDAV server with an embedded database.
 //
-//	almanac serve [flags]
-//	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR] [LOGIN] ...
-//	almanac mail export|org [-data DIR] ...
-//	almanac imip deliver [-data DIR] [-sender ADDRESS] < MESSAGE
+//	almanac serve [-db URL] [flags]
+//	almanac user add|passwd|list|delete|admin|disable|enable [-data DIR | -db URL] [LOGIN] ...
+//	almanac mail export|org [-data DIR | -db URL] ...
+//	almanac imip deliver [-data DIR | -db URL] [-sender ADDRESS] < MESSAGE
 //	almanac version (or -version)
 //	almanac backup [-data DIR] [-link-key FILE] -o FILE
 //	almanac restore -i FILE [-data DIR] [-link-key FILE]
-//	almanac check [-data DIR]
-//	almanac dns [-data DIR] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]
-//	almanac doctor [-data DIR] [-public-url URL] [-imap-host HOST] ... [-timeout D] [-ca-file FILE]
+//	almanac check [-data DIR | -db URL]
+//	almanac dns [-data DIR | -db URL] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]
+//	almanac doctor [-data DIR | -db URL] [-public-url URL] [-imap-host HOST] ... [-timeout D] [-ca-file FILE]
 //
 // # Configuration
 //
@@ -197,6 +197,44 @@
 // at start, like the link key: neither is in the database.
 // -import-allow-private lets both kinds of import, file URLs and IMAP
 // sources, reach loopback and private networks.
+//
+// # PostgreSQL
+//
+// -db URL (env ALMANAC_DB; postgres:// or postgresql://) puts the store
+// in PostgreSQL (storage/postgres) for serve and every database command;
+// without it the store is DATA/almanac.db. The URL's password never
+// appears: the setting carries a redact function that parse uses for
+// its messages, the start-up line and the marker file show it as
+// xxxxx, and parse errors are built without the URL (pgconn's cause
+// only). serve's pool flags (-db-max-conns, -db-connect-timeout,
+// -db-statement-timeout, -db-conn-lifetime) are postgres.Options and are
+// usage errors without -db; -backup-dir is one with it.
+//
+// A database command with -db opens the database itself, beside any
+// running server, and never asks the admin socket: PostgreSQL has no
+// lock to wait for, and the servers share the database anyway. A
+// command that reads or changes what exists opens it with
+// postgres.Options.Existing, so an empty database named by mistake gets
+// no schema; user add and serve lay it in. backup and restore have no
+// PostgreSQL form (dbCommand.notPostgres; the archive holds a bbolt
+// file) and refuse -db, or a server on PostgreSQL refuses them through
+// the socket, naming pg_dump and pg_restore.
+//
+// serve on PostgreSQL writes DATA/postgres.url (the redacted URL) and
+// keeps it: from then on every command that would open the bbolt
+// database of DATA (serve included) refuses without -db, naming the
+// database and the file to remove to go back, so that an operator who
+// forgot ALMANAC_DB gets an error instead of a new, empty database.
+// -data keeps the server's own files either way (link key, import keys,
+// admin socket, outbox). On PostgreSQL serve makes none of the key files
+// every server must read alike (the link key, and with imports the
+// import key and master secret; checkShared): it names the missing one
+// and how to make it, before it binds or opens anything, since a server
+// making its own would mint feed URLs or seal passwords the others
+// cannot read, and two servers starting on a new database would each
+// make one. Two servers starting at once on an empty
+// database race for the first account: the loser finds it made
+// (fault "exists") and goes on without printing a password.
 //
 // # Passwords
 //

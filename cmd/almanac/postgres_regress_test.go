@@ -1,19 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"almanac/internal/pgtest"
 	"almanac/server/servertest"
 	"almanac/storage"
+	"almanac/storage/postgres"
 )
 
 // withPassword adds a password to a pgtest URL: the throw-away cluster
@@ -42,6 +46,7 @@ func TestServeOnPostgres(t *testing.T) {
 	if code, out, errs := runCmd(t, pw+"\n", "user", "add", "-db", db, "-handle", "bob", "bob@example.com"); code != 0 {
 		t.Fatalf("user add -db: %d %q %q", code, out, errs)
 	}
+	linkKey(t, dir)
 	addr, log := startServe(t, dir, "-db", db, "-db-max-conns", "4", "-db-connect-timeout", "2s")
 	if got := propfind(t, "http://"+addr+"/dav/calendars/bob/default/", "bob@example.com", pw); got != http.StatusMultiStatus {
 		t.Errorf("PROPFIND of the account user add -db made: %d", got)
@@ -61,6 +66,8 @@ func TestServeOnPostgres(t *testing.T) {
 		{[]string{"user", "list", "-db", db}, 0, "bob@example.com"},
 		{[]string{"user", "list", "-data", dir}, 0, "bob@example.com"}, // through the server
 		{[]string{"check", "-db", db}, 0, "ok: 1 account"},
+		{[]string{"mail", "org", "-db", db, "-owner", "bob@example.com", "Bob & Co"}, 0, "Bob & Co"},
+		{[]string{"mail", "export", "-db", db, "-postfix-virtual", filepath.Join(dir, "virtual")}, 0, ""},
 		{[]string{"backup", "-db", db, "-o", filepath.Join(dir, "b.tar")}, 2, "pg_dump"},
 		{[]string{"backup", "-data", dir, "-o", filepath.Join(dir, "b.tar")}, 2, "pg_dump"}, // the server refuses
 		{[]string{"restore", "-db", db, "-i", filepath.Join(dir, "b.tar")}, 2, "pg_restore"},
@@ -166,6 +173,7 @@ func TestReadCommandsNeedAnAlmanacDatabase(t *testing.T) {
 // database cannot be reached, naming it without its password.
 func TestServeDatabaseUnreachable(t *testing.T) {
 	dir := t.TempDir()
+	linkKey(t, dir)
 	code, out, errs := runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir,
 		"-db", "postgres://almanac:s3cret-pw@/almanac?host="+url.QueryEscape(t.TempDir()), "-db-connect-timeout", "1s")
 	if code != 1 || !strings.Contains(errs, "open database postgres://almanac:xxxxx@") || strings.Contains(out+errs, "s3cret") {
@@ -194,4 +202,93 @@ func TestFirstAccountOnce(t *testing.T) {
 	if err := firstAccount(ctx, listsNone{store}, &second); err != nil || second.Len() != 0 {
 		t.Errorf("second server: %v %q", err, second.String())
 	}
+}
+
+// TestServeRidesOutADatabaseOutage: the real server process answers 503
+// with Retry-After while its database is away, at once, and serves
+// again when it is back, without a restart.
+func TestServeRidesOutADatabaseOutage(t *testing.T) {
+	proxy, db := pgtest.NewProxy(t, pgtest.URL(t))
+	const pw = "a-long-password"
+	if code, out, errs := runCmd(t, pw+"\n", "user", "add", "-db", db, "-handle", "bob", "bob@example.com"); code != 0 {
+		t.Fatalf("user add -db: %d %q %q", code, out, errs)
+	}
+	dir := t.TempDir()
+	linkKey(t, dir)
+	addr, _ := startServe(t, dir, "-db", db, "-db-connect-timeout", "2s")
+	url := "http://" + addr + "/dav/calendars/bob/default/"
+	for round := range 2 {
+		if got := propfind(t, url, "bob@example.com", pw); got != http.StatusMultiStatus {
+			t.Fatalf("round %d, database up: PROPFIND %d", round, got)
+		}
+		proxy.Down()
+		req, _ := http.NewRequest("PROPFIND", url, nil)
+		req.SetBasicAuth("bob@example.com", pw)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "5" {
+			t.Errorf("round %d, database away: %d, Retry-After %q", round, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		proxy.Up()
+	}
+}
+
+// TestDBPoolFlags: the pool flags reach postgres.Options, 0 lifting the
+// statement timeout.
+func TestDBPoolFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want postgres.Options
+	}{
+		{nil, postgres.Options{MaxConns: 16, ConnectTimeout: 5 * time.Second, StatementTimeout: 30 * time.Second, MaxConnLifetime: time.Hour}},
+		{[]string{"-db-max-conns", "4", "-db-connect-timeout", "2s", "-db-statement-timeout", "0", "-db-conn-lifetime", "10m"},
+			postgres.Options{MaxConns: 4, ConnectTimeout: 2 * time.Second, StatementTimeout: -1, MaxConnLifetime: 10 * time.Minute}},
+		{[]string{"-db-statement-timeout", "1500ms"}, postgres.Options{MaxConns: 16, ConnectTimeout: 5 * time.Second, StatementTimeout: 1500 * time.Millisecond, MaxConnLifetime: time.Hour}},
+	} {
+		c := newCmdline("serve", io.Discard)
+		d := c.dbFlags()
+		if err := c.parse(append([]string{"-db", "postgres://h/db"}, tc.args...), 0, 0); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got := d.options(); got != tc.want {
+			t.Errorf("%v: %+v, want %+v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// linkKey makes DATA/link.key, which serve on PostgreSQL does not make.
+func linkKey(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "link.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServeOnPostgresNeedsSharedKeys: serve -db makes no key file every
+// server must share; it names the missing one and how to make it, before
+// it opens the database or writes anything.
+func TestServeOnPostgresNeedsSharedKeys(t *testing.T) {
+	dir := t.TempDir()
+	db := "postgres://almanac:s3cret@/almanac?host=" + url.QueryEscape(t.TempDir())
+	code, out, errs := runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir, "-db", db)
+	if code != 1 || !strings.Contains(errs, "-link-key "+filepath.Join(dir, "link.key")+" does not exist") || !strings.Contains(errs, "head -c 32 /dev/urandom") {
+		t.Errorf("no link key: %d %q %q", code, out, errs)
+	}
+	linkKey(t, dir)
+	code, out, errs = runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir, "-db", db, "-import-imap-host", "imap.example.com")
+	if code != 1 || !strings.Contains(errs, "-import-key "+filepath.Join(dir, "import.key")+" does not exist") {
+		t.Errorf("no import key: %d %q %q", code, out, errs)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "import.key"), bytes.Repeat([]byte{7}, 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCmd(t, "", "serve", "-listen", "127.0.0.1:0", "-data", dir, "-db", db, "-import-imap-host", "imap.example.com")
+	if code != 1 || !strings.Contains(errs, "-import-master-secret "+filepath.Join(dir, "import-master.secret")+" does not exist") {
+		t.Errorf("no master secret: %d %q %q", code, out, errs)
+	}
+	assertAbsent(t, filepath.Join(dir, pgMarker))
+	assertAbsent(t, filepath.Join(dir, "import-master.secret"))
 }

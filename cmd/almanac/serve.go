@@ -38,7 +38,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	logFormat := c.str("log-format", "ALMANAC_LOG_FORMAT", "text", "log `FORMAT`: text (key=value) or json (one object a line)", parseLogFormat)
 	metricsListen := c.str("metrics-listen", "ALMANAC_METRICS_LISTEN", "", "serve /metrics on this `ADDR` (host:port) of its own instead of on -listen; without it and without a metrics token there is no /metrics", parseOptionalListen)
 	metricsTokenFile := c.str("metrics-token-file", "ALMANAC_METRICS_TOKEN_FILE", "", "`FILE` holding the bearer token /metrics requires (or the token itself in env ALMANAC_METRICS_TOKEN); without -metrics-listen, /metrics is then served on -listen", readTokenFile)
-	linkKey := c.str("link-key", "ALMANAC_LINK_KEY", "", "`FILE` holding the key public-link tokens derive from, created when missing; keep it apart from the database (default DATA/link.key)", checkFile)
+	linkKey := c.str("link-key", "ALMANAC_LINK_KEY", "", "`FILE` holding the key public-link tokens derive from, created when missing (with -db it must exist: every server reads the same); keep it apart from the database (default DATA/link.key)", checkFile)
 	publicURL := c.str("public-url", "ALMANAC_PUBLIC_URL", "", "external base `URL` public links are shown with, e.g. https://cal.example.com (default: the request's)", parsePublicURL)
 	feedTTL := c.duration("feed-ttl", "ALMANAC_FEED_TTL", time.Hour, time.Minute, 7*24*time.Hour, "refresh interval public feeds suggest to subscribers, a `DURATION` from 1m to 168h")
 	smtpHost := c.str("smtp-host", "ALMANAC_SMTP_HOST", "", "SMTP submission server `HOST` for account mail; empty writes mail to DATA/outbox", parseSMTPHost)
@@ -73,8 +73,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	importPort := c.integer("import-imap-port", "ALMANAC_IMPORT_IMAP_PORT", 0, 0, 65535, "its IMAP `PORT` (0: 993 with tls, else 143)")
 	importSecurity := c.str("import-imap-security", "ALMANAC_IMPORT_IMAP_SECURITY", "starttls", "its IMAP security `MODE`: starttls, tls or none", parseSMTPSecurity)
 	importMaster := c.str("import-master-user", "ALMANAC_IMPORT_MASTER_USER", "almanac", "`NAME` of Dovecot's master user the imports log in as (mailbox*NAME)", parseMasterUser)
-	importSecret := c.str("import-master-secret", "ALMANAC_IMPORT_MASTER_SECRET", "", "`FILE` holding the master user's password, created (random) when missing; keep it apart from the database (default DATA/import-master.secret)", checkFile)
-	importKey := c.str("import-key", "ALMANAC_IMPORT_KEY", "", "`FILE` holding the key source passwords are sealed with while their import runs, created when missing (default DATA/import.key)", checkFile)
+	importSecret := c.str("import-master-secret", "ALMANAC_IMPORT_MASTER_SECRET", "", "`FILE` holding the master user's password, created (random) when missing (with -db it must exist); keep it apart from the database (default DATA/import-master.secret)", checkFile)
+	importKey := c.str("import-key", "ALMANAC_IMPORT_KEY", "", "`FILE` holding the key source passwords are sealed with while their import runs, created when missing (with -db it must exist) (default DATA/import.key)", checkFile)
 	importWorkers := c.integer("import-workers", "ALMANAC_IMPORT_WORKERS", 4, 1, 64, "at most `N` imports copying at once, 1 to 64")
 	importPerHost := c.integer("import-per-host", "ALMANAC_IMPORT_PER_HOST", 2, 1, 64, "at most `N` imports reading from one source IMAP server at once, 1 to 64")
 	importAllowPrivate := c.boolean("import-allow-private", "ALMANAC_IMPORT_ALLOW_PRIVATE", false, "let imports fetch URLs and read IMAP mailboxes on private and local networks (loopback, LAN, link-local), which are refused by default: users must not probe the server's network")
@@ -93,6 +93,20 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	if *dbSet.url != "" && *backupDir != "" {
 		return &usageError{cmd: "serve", msg: "-backup-dir (env ALMANAC_BACKUP_DIR) backs up the bbolt database; with -db, " + backupPostgres}
+	}
+	if *linkKey == "" {
+		*linkKey = filepath.Join(*data, "link.key")
+	}
+	if *dbSet.url != "" {
+		files := []sharedFile{{"-link-key", *linkKey, "head -c 32 /dev/urandom > FILE"}}
+		if *importHost != "" {
+			secret, key := importFiles(*data, *importSecret, *importKey)
+			files = append(files, sharedFile{"-import-key", key, "head -c 32 /dev/urandom > FILE"},
+				sharedFile{"-import-master-secret", secret, "the password of Dovecot's master user, one line"})
+		}
+		if err := checkShared(files); err != nil {
+			return err
+		}
 	}
 	if *backupDir == "" {
 		for _, f := range []string{"backup-every", "backup-keep"} {
@@ -157,9 +171,6 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	if *linkKey == "" {
-		*linkKey = filepath.Join(*data, "link.key")
-	}
 	keys, err := sharing.LoadKey(*linkKey)
 	if err != nil {
 		return err
@@ -403,6 +414,18 @@ func provisionAll(ctx context.Context, store storage.Store) error {
 	return nil
 }
 
+// importFiles are the import master secret and key files, DATA's by
+// default.
+func importFiles(data, secretFile, keyFile string) (string, string) {
+	if secretFile == "" {
+		secretFile = filepath.Join(data, "import-master.secret")
+	}
+	if keyFile == "" {
+		keyFile = filepath.Join(data, "import.key")
+	}
+	return secretFile, keyFile
+}
+
 // importConfig reads the keys of the mail imports: none without a
 // destination host, as imports are then off.
 func importConfig(data, host string, port int, security, master, secretFile, keyFile string) (mailimport.Config, error) {
@@ -415,12 +438,7 @@ func importConfig(data, host string, port int, security, master, secretFile, key
 			port = 993
 		}
 	}
-	if secretFile == "" {
-		secretFile = filepath.Join(data, "import-master.secret")
-	}
-	if keyFile == "" {
-		keyFile = filepath.Join(data, "import.key")
-	}
+	secretFile, keyFile = importFiles(data, secretFile, keyFile)
 	secret, err := mailimport.LoadMasterSecret(secretFile)
 	if err != nil {
 		return mailimport.Config{}, err

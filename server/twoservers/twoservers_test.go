@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"almanac/account"
 	"almanac/internal/pgtest"
@@ -45,7 +46,8 @@ func newPair(t *testing.T, configure ...func(i int, c *server.Config)) *pair {
 	p := &pair{t: t}
 	post := &servertest.Postbox{}
 	for i := range p.srv {
-		st, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8})
+		// A server waiting for work another does asks every 50 ms.
+		st, err := postgres.Open(context.Background(), url, postgres.Options{MaxConns: 8, ServerRetry: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,18 +86,21 @@ func (p *pair) do(i int, method, path, body string, hdr ...string) *httptest.Res
 	return rec
 }
 
-// run runs server i's background work until the test ends.
-func (p *pair) run(i int) {
+// run runs server i's background work until the test ends or stop is
+// called, which returns once it has stopped.
+func (p *pair) run(i int) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		p.srv[i].Run(ctx)
 	}()
-	p.t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		<-done
-	})
+	}
+	p.t.Cleanup(stop)
+	return stop
 }
 
 func basic(login, pw string) []string {

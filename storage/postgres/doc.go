@@ -11,8 +11,9 @@
 // what was applied. A database whose schema is newer than the binary is
 // refused. Migration 1 is the schema of the whole Store, every role
 // included, so later work adds code rather than tables; migration 2 adds
-// the failure counts of storage.Throttle, which no snapshot or move
-// copies (they expire within a day).
+// the failure counts of storage.Throttle and the values of
+// storage.Stash, which no snapshot or move copies (they expire within a
+// day).
 //
 // # Sync semantics across servers
 //
@@ -109,7 +110,10 @@
 // the migrations, whose time grows with the database), so that with the
 // database gone or stuck a request fails within ConnectTimeout or the
 // statement timeout rather than hanging; pgxpool replaces broken
-// connections by itself when the database returns. Every error passes
+// connections by itself when the database returns, and a connection
+// that breaks (the network, the server shutting down) resets the pool,
+// so that the idle connections that died with it do not each fail a
+// request once the database is back. Every error passes
 // through wrap, which adds storage.ErrUnavailable to the ones that say
 // the database cannot be reached (unavailable.go: a failed connect, a
 // broken or timed-out connection, the server shutting down or out of
@@ -117,7 +121,11 @@
 // and Retry-After; a cancelled caller is not one. Ping is there for
 // /readyz. A database host that vanishes without closing its sockets
 // (no RST) still holds a query on an open connection until TCP gives up:
-// only the caller's context bounds that.
+// only the caller's context bounds that. Exclusively and Listen
+// each hold a connection of their own, outside the pool, while they
+// run: a server uses up to four more than MaxConns (the backups and the
+// imports it runs or waits for, and two topics it listens to), which
+// max_connections must allow for every server.
 //
 // # Monitoring
 //
@@ -149,17 +157,28 @@
 //     fails without the lock). Recording a failure drops the key's
 //     expired rows and all but its newest limit failures; a sweep of
 //     every expired row runs at most once a minute per server.
-//     Measured: about 1.2 ms per attempt and rule (reserve and record a
-//     failure, local socket, fsync on commit).
+//     BenchmarkThrottle_Attempt (reserve, then record a failure; local
+//     socket, fsync on commit): 0.5 to 1.2 ms per attempt and rule on a
+//     loaded two-core machine.
+//   - storage.Stash (stash.go, migration 2): one row per key in stash;
+//     PutStash makes room (the values expiring first go, by a running
+//     sum over the rest) and inserts under one transaction advisory lock,
+//     so that servers storing at once keep the bound together.
 //   - storage.Exclusive (servers.go): a session advisory lock on a
-//     connection outside the pool, pinged every serverRetry (5 s); the
-//     task stops when the ping fails, and a new holder waits two ping
-//     periods before starting, so that the old one has stopped.
-//   - storage.Signals (servers.go): NOTIFY almanac_<topic>, and LISTEN on
-//     a connection outside the pool, reconnecting every serverRetry and
-//     looking once after each connection. Channels are per database:
-//     two installations in one database (schemas) would hear each other,
-//     which costs a needless look, no more.
+//     connection outside the pool, pinged every Options.ServerRetry
+//     (5 s); the task stops when the ping fails, and a new holder waits
+//     two ping periods before starting, so that the old one has
+//     stopped.
+//   - storage.Signals (servers.go): NOTIFY almanac_<schema hash>_<topic>,
+//     and LISTEN on a connection outside the pool, reconnecting every
+//     ServerRetry and looking once after each connection.
+//
+// Advisory locks and channels are per database, not per schema, so
+// Exclusively's lock and the channels carry the store's schema
+// (current_schema() at Open): installations in two schemas of one
+// database each run their own exclusive work. The throttle's and the
+// stash's locks do not: sharing one only makes two installations wait
+// for each other a moment.
 //
 // # Where the work stands (issue 20)
 //
@@ -169,7 +188,8 @@
 // TestStore runs storagetest.Run unchanged and every subtest passes, as
 // do storagetest.RunMaintenance (TestMaintenance), a test of two stores
 // (two servers) writing one collection at once, and Check on damaged
-// rows.
+// rows. Stateless servers (issue part 2): # Several servers here, the
+// list in package server's doc.go, and package twoservers' tests.
 //
 // Also done: storage.Observable (/metrics); `almanac serve -db URL`
 // (ALMANAC_DB) with the pool flags, and every database command with -db
@@ -177,18 +197,20 @@
 // directory served from PostgreSQL makes the bbolt paths refuse);
 // /readyz through Ping; 503 with Retry-After while the database is away
 // and recovery without a restart (server's TestDatabaseAway, through
-// pgtest.Proxy); the bench/davbench target almanac-pg.
+// pgtest.Proxy); serve refusing to make a key file every server must
+// share (link key, import key and master secret); the bench/davbench
+// target almanac-pg.
 //
 // Not done, in the order to take it up:
 //   - Performance: davbench at N=1000 (bench/davbench/almanac-pg.sh) has
 //     REPORT calendar-query and multiget 10 to 60 times slower than
-//     bbolt, PUT 3 to 5 times; to be profiled (one query per member?).
+//     bbolt, PUT 3 to 5 times. The reports call Get once per member
+//     (caldav/report.go after Between, and per href of a multiget), and
+//     each Get is a transaction of four round trips (BEGIN, the
+//     collection, the object, COMMIT), cheap on bbolt and not here: a
+//     batched read (many names in one snapshot) is the likely cure.
 //   - The backup archive has no PostgreSQL form (Snapshot and Restore
 //     exist; internal/backup knows only "bolt").
-//   - Stateless servers (issue part 2) are done (# Several servers and
-//     server's doc.go), save what serve must do: refuse to create a
-//     missing link or import key file when the store is PostgreSQL,
-//     since every server must read the same one.
 //   - `almanac migrate -from DIR -to postgres://…`: copy through the
 //     Store methods would re-stamp times, sequences and incarnations;
 //     it must write rows directly (a bolt reader beside Restore's

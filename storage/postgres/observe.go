@@ -50,8 +50,14 @@ func (s *Store) ObserveCommits(o storage.CommitObserver) {
 // hand: some reads run in read-write transactions (row locks), and a
 // write that changes nothing (an UPDATE of no row) is not a commit worth
 // counting.
+//
+// It also sees a connection break (brokenConnection) and then calls
+// broken, which resets the pool: the idle connections died with it, and
+// without the reset each would fail one request after the database is
+// back (pgxpool pings only those idle for a second or more).
 type commitTracer struct {
 	observer atomic.Pointer[storage.CommitObserver]
+	broken   atomic.Pointer[func()]
 	mu       sync.Mutex
 	open     map[*pgx.Conn]*openTx // connections inside a transaction
 }
@@ -75,7 +81,33 @@ type traceStart struct {
 	at  time.Time
 }
 
+// failed resets the pool after an error that broke a connection.
+func (c *commitTracer) failed(err error) {
+	if err != nil && brokenConnection(err) {
+		if f := c.broken.Load(); f != nil {
+			(*f)()
+		}
+	}
+}
+
+// The batches (the shared throttle's, the stash's) are watched for
+// broken connections only: their rows are bookkeeping of requests, not
+// the data the commit metrics are about, which bbolt keeps apart from
+// them too (its throttle is in memory).
+func (c *commitTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *commitTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	c.failed(data.Err)
+}
+
+func (c *commitTracer) TraceBatchEnd(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchEndData) {
+	c.failed(data.Err)
+}
+
 func (c *commitTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	c.failed(data.Err)
 	start, ok := ctx.Value(traceKey{}).(traceStart)
 	if !ok {
 		return

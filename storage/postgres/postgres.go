@@ -50,6 +50,11 @@ type Options struct {
 	// made before, which must not lay a schema into one named by
 	// mistake. Missing migrations are applied all the same.
 	Existing bool
+	// ServerRetry is how often a server waiting for work another does
+	// (Exclusively) asks for it again, the holder checks its lock, and a
+	// broken listener (Listen) reconnects (default 5 s): how long work
+	// may stand still after the server doing it died.
+	ServerRetry time.Duration
 }
 
 // ErrNoSchema is Open's error with Options.Existing for a database that
@@ -68,6 +73,11 @@ type Store struct {
 	// throttlePruned is when this server last swept expired throttle
 	// rows (unix ns, throttle.go).
 	throttlePruned atomic.Int64
+	serverRetry    time.Duration // Options.ServerRetry
+	// schema is the store's schema: advisory locks and NOTIFY channels
+	// are per database, so Exclusively and Signals tell installations
+	// in other schemas of the database apart by it.
+	schema string
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -114,7 +124,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, wrap("open", err)
 	}
-	return &Store{pool: pool, commits: commits}, nil
+	retry := 5 * time.Second
+	if opts.ServerRetry > 0 {
+		retry = opts.ServerRetry
+	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, wrap("open", err)
+	}
+	reset := pool.Reset
+	commits.broken.Store(&reset)
+	return &Store{pool: pool, commits: commits, serverRetry: retry, schema: schema}, nil
 }
 
 // Close closes the pool, waiting for connections in use to be returned.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,12 +18,6 @@ var (
 // exclusiveLockSpace is the first key of the session advisory locks of
 // Exclusively, apart from throttleLockSpace's.
 const exclusiveLockSpace int32 = 0x6c656164 // "lead"
-
-// serverRetry is how often a server that does not hold a lock asks for
-// it again, reconnects a broken listener, and checks that the
-// connection holding its lock is alive: how long work may stand still
-// after the server doing it died.
-var serverRetry = 5 * time.Second
 
 // dedicated opens a connection outside the pool: a session lock or a
 // LISTEN lives as long as its connection, which must therefore neither
@@ -46,12 +41,12 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // Exclusively implements storage.Exclusive with a session advisory lock
 // (pg_try_advisory_lock) on a connection of its own: the lock is gone
 // the moment that connection is, so a server that dies hands the work
-// on within serverRetry.
+// on within Options.ServerRetry.
 func (s *Store) Exclusively(ctx context.Context, name string, fn func(context.Context)) {
-	key := lockKey(name, nil)
+	key := lockKey(name, []byte(s.schema))
 	for ctx.Err() == nil {
 		s.lead(ctx, key, fn)
-		if !sleep(ctx, serverRetry) {
+		if !sleep(ctx, s.serverRetry) {
 			return
 		}
 	}
@@ -74,14 +69,14 @@ func (s *Store) lead(ctx context.Context, key int32, fn func(context.Context)) {
 		if held {
 			break
 		}
-		if !sleep(ctx, serverRetry) {
+		if !sleep(ctx, s.serverRetry) {
 			return
 		}
 	}
 	// A holder whose connection broke learns it at its next ping, up to
 	// serverRetry later, and then stops its task: give it that time and
 	// as much again before starting the same work here.
-	if !sleep(ctx, 2*serverRetry) {
+	if !sleep(ctx, 2*s.serverRetry) {
 		return
 	}
 	fctx, cancel := context.WithCancel(ctx)
@@ -91,14 +86,14 @@ func (s *Store) lead(ctx context.Context, key int32, fn func(context.Context)) {
 		defer close(done)
 		fn(fctx)
 	}()
-	tick := time.NewTicker(serverRetry)
+	tick := time.NewTicker(s.serverRetry)
 	defer tick.Stop()
 	for {
 		select {
 		case <-done:
 			return
 		case <-tick.C:
-			pctx, pcancel := context.WithTimeout(ctx, serverRetry)
+			pctx, pcancel := context.WithTimeout(ctx, s.serverRetry)
 			err := conn.Ping(pctx)
 			pcancel()
 			if err != nil {
@@ -112,12 +107,16 @@ func (s *Store) lead(ctx context.Context, key int32, fn func(context.Context)) {
 	}
 }
 
-// channel is the NOTIFY channel of a topic.
-func channel(topic string) string { return "almanac_" + topic }
+// channel is the NOTIFY channel of a topic in this store's schema
+// (channels are per database); the schema is hashed to keep the name
+// within PostgreSQL's 63 bytes.
+func (s *Store) channel(topic string) string {
+	return fmt.Sprintf("almanac_%08x_%s", uint32(lockKey(s.schema, nil)), topic)
+}
 
 // Signal implements storage.Signals with NOTIFY.
 func (s *Store) Signal(ctx context.Context, topic string) error {
-	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, channel(topic)); err != nil {
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel(topic)); err != nil {
 		return wrap("signal", err)
 	}
 	return nil
@@ -128,7 +127,7 @@ func (s *Store) Signal(ctx context.Context, topic string) error {
 func (s *Store) Listen(ctx context.Context, topic string, fn func()) {
 	for ctx.Err() == nil {
 		s.listen(ctx, topic, fn)
-		if !sleep(ctx, serverRetry) {
+		if !sleep(ctx, s.serverRetry) {
 			return
 		}
 	}
@@ -140,7 +139,7 @@ func (s *Store) listen(ctx context.Context, topic string, fn func()) {
 		return
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel(topic)}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel(topic)}.Sanitize()); err != nil {
 		return
 	}
 	fn() // what was signalled while nobody listened

@@ -8,14 +8,6 @@ import (
 	"time"
 )
 
-// fastRetry makes servers ask for locks and reconnect every 20 ms for
-// the test.
-func fastRetry(t *testing.T) {
-	old := serverRetry
-	serverRetry = 20 * time.Millisecond
-	t.Cleanup(func() { serverRetry = old })
-}
-
 // waitFor fails the test unless ch delivers within a generous bound.
 func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
@@ -23,7 +15,7 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	case v := <-ch:
 		return v
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no %s", what)
+		t.Fatalf("waited in vain for %s", what)
 	}
 	var zero T
 	return zero
@@ -33,7 +25,6 @@ func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 // its connection to the database breaks, the other takes over, and the
 // two never run it at once.
 func TestExclusively(t *testing.T) {
-	fastRetry(t)
 	a, b := twoStores(t)
 	var running, overlaps atomic.Int32
 	started := make(chan int, 16)
@@ -61,7 +52,7 @@ func TestExclusively(t *testing.T) {
 	// over.
 	if _, err := b.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks
 		WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted`,
-		uint32(exclusiveLockSpace), uint32(lockKey("backups", nil))); err != nil {
+		uint32(exclusiveLockSpace), uint32(lockKey("backups", []byte(a.schema)))); err != nil {
 		t.Fatal(err)
 	}
 	if got := waitFor(t, started, "take-over after a broken connection"); got != 1 {
@@ -82,7 +73,6 @@ func TestExclusively(t *testing.T) {
 // A signal through one server reaches the listeners of both, and a
 // listener looks once when it connects.
 func TestSignals(t *testing.T) {
-	fastRetry(t)
 	a, b := twoStores(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -102,4 +92,29 @@ func TestSignals(t *testing.T) {
 	for i := range heard {
 		waitFor(t, heard[i], "signal")
 	}
+}
+
+// Two installations in two schemas of one database do not share their
+// exclusive work: each runs its own.
+func TestExclusively_PerSchema(t *testing.T) {
+	a, _ := twoStores(t)
+	c, _ := twoStores(t) // another schema
+	if a.schema == c.schema || a.channel("mail") == c.channel("mail") {
+		t.Fatalf("schemas %q and %q share channel %s", a.schema, c.schema, a.channel("mail"))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for _, st := range []*Store{a, c} {
+		wg.Go(func() {
+			st.Exclusively(ctx, "backups", func(ctx context.Context) {
+				started <- struct{}{}
+				<-ctx.Done()
+			})
+		})
+	}
+	waitFor(t, started, "the first installation's task")
+	waitFor(t, started, "the second installation's task")
+	cancel()
+	wg.Wait()
 }

@@ -18,7 +18,8 @@ func twoStores(t *testing.T) (*Store, *Store) {
 	url := pgtest.SchemaURL(t)
 	var s [2]*Store
 	for i := range s {
-		st, err := Open(context.Background(), url, Options{MaxConns: 8})
+		// Servers ask for locks and reconnect every 50 ms for the tests.
+		st, err := Open(context.Background(), url, Options{MaxConns: 8, ServerRetry: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

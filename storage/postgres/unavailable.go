@@ -48,6 +48,21 @@ func unavailable(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
+// brokenConnection reports an error that ended a connection because of
+// the network or the server going away (not a statement timeout or a
+// caller's deadline, which leave the others alone): the pool's other
+// connections are then most likely dead as well.
+func brokenConnection(err error) bool {
+	if !unavailable(err) || pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return len(pe.Code) == 5 && pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02"
+	}
+	return true
+}
+
 // wrap names the operation and, for a database that cannot be reached,
 // adds storage.ErrUnavailable: every method's error passes through it.
 func wrap(op string, err error) error {

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"almanac/internal/pgtest"
 	"almanac/storage"
 )
@@ -25,7 +28,8 @@ func openProxied(t *testing.T) (*Store, *pgtest.Proxy) {
 	return s, proxy
 }
 
-// Every method of storage.Store and storage.Observable reports a
+// Every method of storage.Store and of the optional roles the store
+// implements (Observable, Throttle, Stash, Signals) reports a
 // database that went away as storage.ErrUnavailable, which the servers
 // answer with 503 and Retry-After: each is called through reflection
 // with zero arguments (non-nil pointers, callbacks that do nothing), so
@@ -36,7 +40,8 @@ func TestUnavailable_EveryMethod(t *testing.T) {
 	ctx := context.Background()
 	ctxType := reflect.TypeFor[context.Context]()
 	var checked int
-	for _, iface := range []reflect.Type{reflect.TypeFor[storage.Store](), reflect.TypeFor[storage.Observable]()} {
+	for _, iface := range []reflect.Type{reflect.TypeFor[storage.Store](), reflect.TypeFor[storage.Observable](),
+		reflect.TypeFor[storage.Throttle](), reflect.TypeFor[storage.Stash](), reflect.TypeFor[storage.Signals]()} {
 		for i := range iface.NumMethod() {
 			m := iface.Method(i)
 			if m.Name == "Close" {
@@ -55,7 +60,11 @@ func TestUnavailable_EveryMethod(t *testing.T) {
 			for j := range args {
 				args[j] = zeroArg(ft.In(j), ctx, ctxType)
 			}
-			out := fn.Call(args)
+			call := fn.Call
+			if ft.IsVariadic() {
+				call = fn.CallSlice
+			}
+			out := call(args)
 			err, _ := out[len(out)-1].Interface().(error)
 			checked++
 			if _, ok := checksFirst[m.Name]; ok {
@@ -84,12 +93,18 @@ var checksFirst = map[string]struct{}{
 }
 
 // zeroArg is an argument of type typ that a method accepts far enough
-// to reach the database: the context, a new value behind a pointer, a
-// callback returning zero values, else the zero value.
+// to reach the database: the context, a valid throttle rule, a new value
+// behind a pointer, a callback returning zero values, else the zero
+// value.
 func zeroArg(typ reflect.Type, ctx context.Context, ctxType reflect.Type) reflect.Value {
+	rule := storage.ThrottleRule{Name: "r", Limit: 1, Window: time.Minute}
 	switch {
 	case typ == ctxType:
 		return reflect.ValueOf(ctx)
+	case typ == reflect.TypeFor[storage.ThrottleRule]():
+		return reflect.ValueOf(rule)
+	case typ == reflect.TypeFor[[]storage.ThrottleKey]():
+		return reflect.ValueOf([]storage.ThrottleKey{{Rule: rule, Key: []byte("k")}})
 	case typ.Kind() == reflect.Pointer:
 		return reflect.New(typ.Elem())
 	case typ.Kind() == reflect.Func:
@@ -114,6 +129,19 @@ func TestUnavailable_Recovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
+		// Several idle connections, as a busy server has: all of them
+		// die with the database.
+		var conns []*pgxpool.Conn
+		for range 3 {
+			c, err := s.pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Release()
+		}
 		proxy.Down()
 		_, err := s.Account(ctx, acc.ID)
 		if !errors.Is(err, storage.ErrUnavailable) {
@@ -149,5 +177,51 @@ func TestRestore_TruncatedIsNotUnavailable(t *testing.T) {
 	_, err = Restore(context.Background(), pgtest.SchemaURL(t), strings.NewReader(cut), Options{MaxConns: 2})
 	if err == nil || errors.Is(err, storage.ErrUnavailable) {
 		t.Errorf("restore of half a snapshot: %v; want an error that is not storage.ErrUnavailable", err)
+	}
+}
+
+// Connections the server ends (pg_terminate_backend, as a restart or a
+// fail-over does) fail at most the one request that finds them, as
+// storage.ErrUnavailable; the next one gets a new connection.
+func TestUnavailable_TerminatedBackends(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	s, err := Open(ctx, url, Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	acc := &storage.Account{Login: "jane@example.org"}
+	if err := s.CreateAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	var conns []*pgxpool.Conn
+	for range 3 {
+		c, err := s.pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var n int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n < 3 {
+		t.Fatalf("terminated %d backends: %v", n, err)
+	}
+	// pgxpool pings a connection idle for a second before handing it
+	// out, so the first request may already succeed.
+	if _, err := s.Account(ctx, acc.ID); err != nil && !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("first request after the termination: %v, want success or storage.ErrUnavailable", err)
+	}
+	if _, err := s.Account(ctx, acc.ID); err != nil {
+		t.Fatalf("second request: %v", err)
 	}
 }

@@ -1,5 +1,7 @@
--- Schema version 2: failed checks of secrets, counted for every server
--- on the database (storage.Throttle, throttle.go). A row is a failure
+-- Schema version 2: what several servers on the database share beyond
+-- the Store.
+--
+-- Failed checks of secrets (storage.Throttle, throttle.go). A row is a failure
 -- (failed) or an attempt being checked (a hold); either counts against
 -- its key until expires (unix nanoseconds of the caller's clock: a
 -- failure's time plus its rule's window, a hold's reservation plus
@@ -15,3 +17,14 @@ CREATE TABLE throttle_attempts (
 );
 CREATE INDEX throttle_attempts_key ON throttle_attempts (rule, key, expires);
 CREATE INDEX throttle_attempts_expires ON throttle_attempts (expires);
+
+-- Short-lived values (storage.Stash, stash.go): an upload previewed
+-- through one server and confirmed through another. One per key; tag
+-- must match to take it; expires as above. Not in snapshots either.
+CREATE TABLE stash (
+	key     text COLLATE "C" PRIMARY KEY,
+	tag     bytea NOT NULL,
+	value   bytea NOT NULL,
+	expires bigint NOT NULL
+);
+CREATE INDEX stash_expires ON stash (expires);
