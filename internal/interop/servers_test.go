@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,8 +45,19 @@ func newAlmanacs(t *testing.T, db string) *almanacs {
 	dir := t.TempDir()
 	a := &almanacs{t: t, bin: filepath.Join(dir, "almanac"), db: db, dir: dir}
 	buildAlmanac(t, a.bin)
+	// On PostgreSQL serve makes no link key: every server must read the
+	// same one, made once as README shows (head -c 32 /dev/urandom).
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(a.linkKey(), key, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return a
 }
+
+func (a *almanacs) linkKey() string { return filepath.Join(a.dir, "link.key") }
 
 func (a *almanacs) env() []string { return cleanEnv(a.dir) }
 
@@ -61,13 +73,11 @@ func (a *almanacs) addUser(handle, login, password string) {
 	}
 }
 
-// start runs `almanac serve -db` and returns once it listens. The first
-// server creates the link key the others then read.
+// start runs `almanac serve -db` and returns once it listens.
 func (a *almanacs) start(name string) *almanacServer {
 	a.t.Helper()
 	data := filepath.Join(a.dir, name)
-	cmd := exec.Command(a.bin, "serve", "-listen", "127.0.0.1:0", "-data", data, "-db", a.db,
-		"-link-key", filepath.Join(a.dir, "link.key"))
+	cmd := exec.Command(a.bin, "serve", "-listen", "127.0.0.1:0", "-data", data, "-db", a.db, "-link-key", a.linkKey())
 	cmd.Env = a.env()
 	cmd.Dir = a.dir
 	s := &almanacServer{proc: tooltest.Start(a.t, "almanac serve ("+name+")", cmd)}
