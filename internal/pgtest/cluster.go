@@ -14,7 +14,8 @@ import (
 )
 
 // Cluster is a throw-away cluster of one test's own, which the test may
-// stop and start again: fault tests take the database away under load.
+// stop (or crash) and start again: fault tests take the database away
+// under load.
 // The cluster URL and SchemaURL use is shared by the test binary, and
 // a server named by ALMANAC_TEST_POSTGRES_URL is not ours to stop, so
 // a Cluster is always one pgtest initialised itself; it needs Debian's
@@ -37,6 +38,7 @@ func NewCluster(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
+	c.durable = true
 	if err := c.run(); err != nil {
 		os.RemoveAll(c.dir)
 		t.Fatalf("pgtest: %v", err)
@@ -77,20 +79,35 @@ func (cl *Cluster) URL(t testing.TB) string {
 // then on (the socket is gone) until Start.
 func (cl *Cluster) Stop(t testing.TB) {
 	t.Helper()
+	cl.stop(t, "fast")
+}
+
+// Crash ends the cluster as a crash does, with pg_ctl stop -m
+// immediate: every process quits at once, nothing is flushed or
+// checkpointed, and Start recovers from the WAL. A Cluster acknowledges
+// a commit only once its WAL is written (synchronous_commit on, unlike
+// the shared cluster), so a crash loses no acknowledged commit.
+func (cl *Cluster) Crash(t testing.TB) {
+	t.Helper()
+	cl.stop(t, "immediate")
+}
+
+func (cl *Cluster) stop(t testing.TB, mode string) {
+	t.Helper()
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if !cl.up {
-		t.Fatal("pgtest: Stop of a stopped cluster")
+		t.Fatal("pgtest: stop of a stopped cluster")
 	}
 	c := cl.c
-	ctl := exec.Command(filepath.Join(c.bin, "pg_ctl"), "stop", "-D", c.data(), "-m", "fast", "-w", "-t", "60")
+	ctl := exec.Command(filepath.Join(c.bin, "pg_ctl"), "stop", "-D", c.data(), "-m", mode, "-w", "-t", "60")
 	// pg_ctl refuses to run as root, like postgres.
 	ctl.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
 	ctl.Dir = c.dir
 	if out, err := ctl.CombinedOutput(); err != nil {
 		cl.halt()
 		cl.up = false
-		t.Fatalf("pgtest: pg_ctl stop: %v\n%s", err, out)
+		t.Fatalf("pgtest: pg_ctl stop -m %s: %v\n%s", mode, err, out)
 	}
 	select {
 	case <-c.done:
