@@ -97,7 +97,7 @@
 //   - The database stopped and started under load (fault_test.go): four
 //     clients PUT new objects through two such servers while a cluster
 //     of the test's own (pgtest.Cluster) is stopped with pg_ctl stop -m
-//     fast and started again. Each request is tagged with the phase of
+//     fast, or crashes (-m immediate), and is started again. Each request is tagged with the phase of
 //     the database when it was sent and answered, so what must have
 //     failed is known from the order of events, not from timing: every
 //     PUT answered 2xx is there afterwards with its ETag, through the

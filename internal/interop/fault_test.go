@@ -160,13 +160,19 @@ func leaks(body string) bool {
 // TestDatabaseFault is issue 20's fault test: PostgreSQL stopped and
 // started under load. Clients PUT through two almanac servers on one
 // database of a cluster of the test's own; the cluster is stopped (pg_ctl
-// stop -m fast) and started again. Every PUT answered 2xx is there
-// afterwards with its ETag, through the other server; every answer that
-// is not 2xx is 503 with Retry-After and no internals; every request
-// made while the database was down failed; /readyz says so while
-// /healthz does not; and both servers, not restarted, accept writes
-// again once the database is back.
+// stop -m fast), or crashes (-m immediate: no backend says goodbye, the
+// restart recovers from the WAL), and is started again. Every PUT
+// answered 2xx is there afterwards with its ETag, through the other
+// server; every answer that is not 2xx is 503 with Retry-After and no
+// internals; every request made while the database was down failed;
+// /readyz says so while /healthz does not; and both servers, not
+// restarted, accept writes again once the database is back.
 func TestDatabaseFault(t *testing.T) {
+	t.Run("stop", func(t *testing.T) { databaseFault(t, (*pgtest.Cluster).Stop) })
+	t.Run("crash", func(t *testing.T) { databaseFault(t, (*pgtest.Cluster).Crash) })
+}
+
+func databaseFault(t *testing.T, halt func(*pgtest.Cluster, testing.TB)) {
 	cl := pgtest.NewCluster(t)
 	srv := newAlmanacs(t, cl.URL(t))
 	srv.addUser("alice", testLogin, testPassword)
@@ -224,7 +230,7 @@ func TestDatabaseFault(t *testing.T) {
 	load.waitUntil(t, "every client has written", func() bool { return load.each(workers, 3, acked) })
 
 	load.phase.Store(phaseStopping)
-	cl.Stop(t)
+	halt(cl, t)
 	load.phase.Store(phaseDown)
 	for i, e := range load.e {
 		resp, body := e.do(t, http.MethodPut, e.Calendar+fmt.Sprintf("down-%d.ics", i),
