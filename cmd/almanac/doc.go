@@ -7,6 +7,7 @@
 //	almanac version (or -version)
 //	almanac backup [-data DIR] [-link-key FILE] -o FILE
 //	almanac restore -i FILE [-data DIR] [-link-key FILE]
+//	almanac migrate -from DIR -to URL [-to-data DIR]
 //	almanac check [-data DIR | -db URL]
 //	almanac dns [-data DIR | -db URL] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]
 //	almanac doctor [-data DIR | -db URL] [-public-url URL] [-imap-host HOST] ... [-timeout D] [-ca-file FILE]
@@ -187,6 +188,18 @@
 // is made and removed), since a backup failing hours later in the
 // background is easy to miss; -backup-every (1m to 8784h, default 24h)
 // and -backup-keep (1 to 100000, default 7) without it are usage errors.
+//
+// migrate (storage/migrate) opens DIR's database read-only after
+// checking it like check, so a server still holding it makes it fail
+// fast, and refuses a target database that holds anything. -to takes
+// postgres:// (or postgresql://) URLs only, so that a mistyped argument
+// is a usage error rather than a connection attempt. With -to-data it
+// copies the key files (link.key, import.key, import-master.secret) once
+// the source is open and before the database, refusing to replace one
+// that differs, so that a failure there leaves the database untouched;
+// without it, it names those to copy. A difference found by
+// the verification exits 1 with the copy committed: the operator
+// inspects it, and empties the database before running migrate again.
 //
 // -import-imap-host turns mail imports on: the Dovecot that serves the
 // mailboxes, which imports write into as the master user

@@ -31,6 +31,7 @@ var commands = []command{
 	{"version", "", "Prints the version and VCS revision the binary was built from, and its Go toolchain. Also: almanac -version."},
 	{"backup", "[-data DIR] [-link-key FILE] -o FILE", "Writes a backup archive: a snapshot of the database, consistent to one moment, with the link key and a manifest of checksums. FILE must not exist; it is gzipped when it ends in .gz or .tgz. It only reads the database."},
 	{"restore", "-i FILE [-data DIR] [-link-key FILE]", "Restores a backup archive into DIR, which must be missing or empty. Every checksum is verified before anything is written; the database appears last."},
+	{"migrate", "-from DIR -to URL [-to-data DIR]", "Moves the bbolt database of DIR (its server stopped) into an empty PostgreSQL database, keeping every ETag, sync token and feed URL, then compares both stores record by record, checks the target and exits 1 on any difference. It copies in one transaction: after a failure the target is still empty, run it again. The key files (link.key, import.key, import-master.secret) are not in the database: -to-data copies them to a new server's data directory, else it names the ones to copy."},
 	{"check", "[-data DIR | -db URL]", "Checks the database: the file's pages and that every record agrees with its indexes and references. Prints each problem found and exits 1 when there is any. It only reads the database."},
 	{"dns", "[-data DIR | -db URL] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [DOMAIN...]", "Prints, ready for a zone file, the DNS records that let mail, calendar and contacts apps find this server from an email address (RFC 6186 and RFC 8314 SRV, RFC 6764 SRV and TXT, the autoconfig and autodiscover names), for each DOMAIN or else every Mail Service domain and alias domain. It only reads the database."},
 	{"doctor", "[-data DIR | -db URL] [-public-url URL] [-imap-host HOST] [-submission-host HOST] ... [-timeout D] [-ca-file FILE]", "Checks, as a client would, that the IMAP and submission servers clients are given answer and offer TLS with a certificate clients accept, and that /.well-known/caldav and /.well-known/carddav lead to the DAV tree through the public URL; says in words what is wrong and exits 1 when something is. It only reads the database."},
@@ -134,6 +135,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runDB(dbCommands[args[0]], args[1:], stdin, stdout, stderr)
 	case "restore":
 		return restoreCmd(args[1:], stdout)
+	case "migrate":
+		return migrateCmd(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, synopsis(""))
 		return nil

@@ -72,6 +72,9 @@ import (
 //     working directory, a temporary directory that also holds its
 //     default data directory (./almanac-data) and the files the examples
 //     write.
+//   - postgres://almanac@db.example.com/almanac, the target of the
+//     migrate example, becomes an empty database of its own
+//     (internal/pgtest), made when a command first names it.
 //
 // It needs bash, curl and jq (Debian packages bash, curl, jq) and skips
 // without them unless ALMANAC_INTEROP=1. With -v it logs what every
@@ -139,6 +142,7 @@ func TestREADME(t *testing.T) {
 		url.QueryEscape("https://"+readmeHost), url.QueryEscape(base),
 		readmeHost, strings.TrimPrefix(base, "http://"))
 
+	var pgURL string
 	sh := startShell(t, bash, work)
 	otp := &otpSource{t: t, env: srv}
 	for _, st := range steps {
@@ -148,6 +152,15 @@ func TestREADME(t *testing.T) {
 		}
 		if otpPlaceholder.MatchString(cmd) {
 			cmd = otpPlaceholder.ReplaceAllLiteralString(cmd, otp.next(cmd))
+		}
+		if strings.Contains(cmd, readmePostgres) {
+			// A database of its own, made at the first command that
+			// names one (pgtest skips, or fails under ALMANAC_INTEROP=1,
+			// without PostgreSQL).
+			if pgURL == "" {
+				pgURL = pgtest.URL(t)
+			}
+			cmd = strings.ReplaceAll(cmd, readmePostgres, pgURL)
 		}
 		want := make([]string, len(st.Want))
 		for i, w := range st.Want {
@@ -553,3 +566,7 @@ func cleanEnv(home string) []string {
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// readmePostgres is the empty PostgreSQL database the README's migrate
+// example shows; each run gets a new one.
+const readmePostgres = "postgres://almanac@db.example.com/almanac"

@@ -247,6 +247,13 @@
 // (address space, not memory; 64-bit builds only), so that below that
 // size no commit ever needs one while a backup is being copied.
 //
+// Export (export.go) hands every record, decoded, to a storage.Sink from
+// one read transaction, for almanac migrate: the records only, since a
+// target keeps its own indexes. Change records from before they carried
+// their time are dated as PruneChanges dates them, and the members of a
+// calendar without timelines (a schema 1 or 2 file opened read-only) go
+// out as to be renewed, as the first read-write Open would mark them.
+//
 // Check runs bbolt's page check (Tx.Check) and then walks every part of
 // the layout above for the invariants the methods keep: every object in
 // meta, data and the UID index, and every index entry pointing back;

@@ -103,6 +103,24 @@
 // empty database of the same schema version (it refuses one holding
 // accounts or organizations).
 //
+// # Moving from bbolt
+//
+// Load (load.go) writes what another backend's Export hands it
+// (storage.Sink, package storage/migrate) as rows, values as stored, so
+// that sync tokens, ETags and feed URLs survive the move: collection ids
+// and mail_names positions are numbered by the load and the identity
+// sequences moved past them, as Restore does. It runs in one
+// transaction: it locks store_meta, accounts and organizations (a server
+// started meanwhile waits, then finds the data), refuses a database
+// holding any row (naming the table, or the migration that filled it,
+// recorded in store_meta), drops the foreign keys and the indexes that
+// back no constraint, copies each table by COPY in parents-first order
+// (at most 8 MiB held in memory), builds the indexes and adds the keys
+// back, which validates each with one join, and commits. A failure
+// anywhere rolls it all back, DDL included, so running it again is the
+// whole recovery. It needs the role that owns the schema, the one that
+// applies the migrations.
+//
 // # Connections
 //
 // Options bounds the pool, the time to connect and every statement
@@ -199,7 +217,8 @@
 // and recovery without a restart (server's TestDatabaseAway, through
 // pgtest.Proxy); serve refusing to make a key file every server must
 // share (link key, import key and master secret); the bench/davbench
-// target almanac-pg.
+// target almanac-pg; `almanac migrate` (package storage/migrate: the
+// bbolt Export, Load here, Verify through the Store methods).
 //
 // Not done, in the order to take it up:
 //   - Performance: davbench at N=1000 (bench/davbench/almanac-pg.sh) has
@@ -211,13 +230,9 @@
 //     batched read (many names in one snapshot) is the likely cure.
 //   - The backup archive has no PostgreSQL form (Snapshot and Restore
 //     exist; internal/backup knows only "bolt").
-//   - `almanac migrate -from DIR -to postgres://…`: copy through the
-//     Store methods would re-stamp times, sequences and incarnations;
-//     it must write rows directly (a bolt reader beside Restore's
-//     loader), refuse a non-empty target, verify counts and checksums,
-//     and be re-runnable (store_meta records progress).
-//   - The interop (two servers, vdirsyncer), migration, fault and
-//     benchmark tests of the issue's "Done when", and the README table.
+//   - The two-server interop and fault tests are in internal/interop;
+//     the davbench table of both backends with two servers needs a load
+//     balancer in front of them.
 //   - The storagetest run takes 30 to 60 s on a loaded two-core
 //     machine, most of it applying migration 1 for each of about 200
 //     stores; a schema template cloned per test would cut it.
