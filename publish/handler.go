@@ -185,9 +185,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	id, wait, ok, err := h.linkID(r, token)
 	if err != nil {
-		h.observer.Fetched(Failed)
-		h.logger.ErrorContext(r.Context(), "feed failed", "err", err)
-		http.Error(w, "internal server error", http.StatusInternalServerError)
+		h.failed(w, r, err)
 		return
 	}
 	if !ok {
@@ -207,15 +205,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "not found", http.StatusNotFound)
 			return
 		}
-		h.observer.Fetched(Failed)
-		h.logger.ErrorContext(r.Context(), "feed failed", "link", id, "err", err)
-		if errors.Is(err, storage.ErrUnavailable) {
-			hd.Set("Retry-After", strconv.Itoa(int(storage.RetryUnavailable/time.Second)))
-			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		http.Error(w, "internal server error", http.StatusInternalServerError)
+		h.failed(w, r, err, "link", id)
 	}
+}
+
+// failed answers a fetch that could not be served, and logs why: 503
+// with Retry-After while the database cannot be reached
+// (storage.ErrUnavailable), whether reading the link or counting an
+// unknown token's guess in the store every server shares, else 500.
+// args add to the log line.
+func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error, args ...any) {
+	h.observer.Fetched(Failed)
+	h.logger.ErrorContext(r.Context(), "feed failed", append(args, "err", err)...)
+	if errors.Is(err, storage.ErrUnavailable) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(storage.RetryUnavailable/time.Second)))
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	http.Error(w, "internal server error", http.StatusInternalServerError)
 }
 
 // linkID reads a token. One that was never issued is a guess or a

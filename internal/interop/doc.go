@@ -84,6 +84,31 @@
 //     ALMANAC_* variables almanac serve reads; the nginx server blocks
 //     pass nginx -t; the Caddyfile passes caddy validate and is as caddy
 //     fmt writes it (Debian packages systemd, nginx, caddy).
+//   - Two servers on one PostgreSQL database (servers_test.go): two
+//     `almanac serve -db` processes built from ./cmd/almanac, with data
+//     directories of their own and one link key, on a database of
+//     internal/pgtest. vdirsyncer syncing through one gets a PUT made
+//     through the other, and what it uploads is read through the first
+//     with the same ETag; a feed has one ETag and Last-Modified on both
+//     and a conditional GET with either's validator answers 304 on the
+//     other; a link revoked or a password changed through one is refused
+//     by the other at once; ten failed passwords split over both reach
+//     the login's limit, and the next attempt on either is 429.
+//   - The database stopped and started under load (fault_test.go): four
+//     clients PUT new objects through two such servers while a cluster
+//     of the test's own (pgtest.Cluster) is stopped with pg_ctl stop -m
+//     fast, or crashes (-m immediate), and is started again. Each request is tagged with the phase of
+//     the database when it was sent and answered, so what must have
+//     failed is known from the order of events, not from timing: every
+//     PUT answered 2xx is there afterwards with its ETag, through the
+//     other server; every other answer is 503 with Retry-After and no
+//     internals; a request made entirely while the database was down
+//     never succeeds; /readyz is 503 meanwhile and /healthz 200; and both
+//     servers, not restarted, take writes again once it is back (within
+//     a bounded number of attempts). Each PUT creates a new object, since
+//     a PUT refused because its answer was lost may still have been
+//     stored, and must not make a later state of the same object look
+//     like a lost write.
 //
 // Tests that need an external tool skip when it is missing, unless
 // ALMANAC_INTEROP=1 is set (CI, see .ci/run), in which case they fail.

@@ -24,6 +24,12 @@
 // that uses the cluster calls Main from its TestMain, which stops the
 // cluster and removes its directory after the tests; the postgres
 // process also gets SIGTERM if the test binary dies first.
+//
+// A test that takes the database away (fault tests) gets a Cluster of
+// its own instead, initialised the same way, which it stops with
+// pg_ctl stop -m fast and starts again: stopping the shared cluster
+// would fail the other tests of the binary, and a server from
+// ALMANAC_TEST_POSTGRES_URL is not the tests' to stop.
 package pgtest
 
 import (
@@ -63,7 +69,14 @@ var (
 )
 
 type cluster struct {
-	dir  string
+	bin  string // where initdb, postgres and pg_ctl are
+	dir  string // the cluster's data directory (data) and socket
+	cred *syscall.Credential
+	// durable acknowledges a commit only once its WAL is written, so
+	// that a crash of postgres (not of the machine) loses none: fault
+	// tests count on it, the shared cluster does without.
+	durable bool
+	// cmd is the running postgres, done closed when it has exited.
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -256,87 +269,119 @@ func binDir() (string, bool) {
 }
 
 func start() (string, error) {
+	c, err := initCluster()
+	if err != nil {
+		return "", err
+	}
+	if err := c.run(); err != nil {
+		os.RemoveAll(c.dir)
+		return "", err
+	}
+	started = c
+	return c.base(), nil
+}
+
+// initCluster runs initdb in a new temporary directory.
+func initCluster() (*cluster, error) {
 	bin, ok := binDir()
 	if !ok {
 		missing = true
-		return "", errors.New("initdb not found")
+		return nil, errors.New("initdb not found")
 	}
 	// A short directory: the socket path must fit in sun_path (108 bytes).
 	dir, err := os.MkdirTemp("", "almanac-pg-")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	cred, err := credential()
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", err
+		return nil, err
 	}
 	if cred != nil {
 		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			os.RemoveAll(dir)
-			return "", err
+			return nil, err
 		}
 	}
-	data := filepath.Join(dir, "data")
-	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "almanac",
+	c := &cluster{bin: bin, dir: dir, cred: cred}
+	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", c.data(), "-U", "almanac",
 		"--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	initdb.Dir = dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return "", fmt.Errorf("initdb: %w: %s", err, out)
+		return nil, fmt.Errorf("initdb: %w: %s", err, out)
 	}
+	return c, nil
+}
+
+func (c *cluster) data() string { return filepath.Join(c.dir, "data") }
+
+// base is the URL of the cluster's maintenance database.
+func (c *cluster) base() string {
+	return (&url.URL{Scheme: "postgres", User: url.User("almanac"), Path: "/postgres",
+		RawQuery: url.Values{"host": {c.dir}, "sslmode": {"disable"}}.Encode()}).String()
+}
+
+// run starts postgres on the initialised cluster and waits until it
+// accepts connections. The log is appended to, so that a cluster started
+// again keeps the story of its first run.
+func (c *cluster) run() error {
 	// Durability is not under test here; the server's settings are
-	// what production uses (the store never relies on these).
-	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data,
-		"-c", "listen_addresses=", "-c", "unix_socket_directories="+dir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+	// what production uses (the store never relies on these). fsync
+	// stays off even for a durable cluster: a crashed postgres leaves
+	// what it wrote in the kernel's cache.
+	syncCommit := "off"
+	if c.durable {
+		syncCommit = "on"
+	}
+	cmd := exec.Command(filepath.Join(c.bin, "postgres"), "-D", c.data(),
+		"-c", "listen_addresses=", "-c", "unix_socket_directories="+c.dir,
+		"-c", "fsync=off", "-c", "synchronous_commit="+syncCommit, "-c", "full_page_writes=off",
 		"-c", "max_connections=200", "-c", "shared_buffers=32MB")
-	cmd.Dir = dir
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	cmd.Dir = c.dir
+	logf, err := os.OpenFile(filepath.Join(c.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err == nil {
 		cmd.Stdout, cmd.Stderr = logf, logf
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGTERM, Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return "", fmt.Errorf("postgres: %w", err)
+		if logf != nil {
+			logf.Close()
+		}
+		return fmt.Errorf("postgres: %w", err)
 	}
-	c := &cluster{dir: dir, cmd: cmd, done: make(chan struct{})}
+	done := make(chan struct{})
+	c.cmd, c.done = cmd, done
 	go func() {
 		_ = cmd.Wait()
 		if logf != nil {
 			logf.Close()
 		}
-		close(c.done)
+		close(done)
 	}()
-	base := (&url.URL{Scheme: "postgres", User: url.User("almanac"), Path: "/postgres",
-		RawQuery: url.Values{"host": {dir}, "sslmode": {"disable"}}.Encode()}).String()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := admin(ctx, base, "SELECT 1")
+		err := admin(ctx, c.base(), "SELECT 1")
 		cancel()
 		if err == nil {
-			break
+			return nil
 		}
 		select {
-		case <-c.done:
-			log, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-			os.RemoveAll(dir)
-			return "", fmt.Errorf("postgres exited: %s", log)
+		case <-done:
+			log, _ := os.ReadFile(filepath.Join(c.dir, "postgres.log"))
+			return fmt.Errorf("postgres exited: %s", log)
 		default:
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			<-c.done
-			os.RemoveAll(dir)
-			return "", fmt.Errorf("postgres did not accept connections: %w", err)
+			<-done
+			return fmt.Errorf("postgres did not accept connections: %w", err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	started = c
-	return base, nil
 }
 
 // credential returns whom to run initdb and postgres as: nil (the

@@ -43,6 +43,11 @@ func unavailable(err error) bool {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.As(err, &ne):
 		// The server closed the connection or the network broke it.
 		return true
+	case errors.Is(err, pgconn.ErrConnClosed):
+		// It broke earlier in the same operation (a crashed server
+		// under load): a statement may have been sent, so the outcome
+		// of a write is unknown, as with a cut connection.
+		return true
 	}
 	// "conn closed" and the like: the statement never left.
 	return pgconn.SafeToRetry(err)
