@@ -228,10 +228,22 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, `SELECT `+metaColumns+` FROM objects WHERE collection = $1 AND (NOT $2 OR NOT tl_known
-			OR (tl_from IS NOT NULL AND ($3::timestamptz IS NULL OR $3 < tl_from))
-			OR (tl_until IS NOT NULL AND ($4::timestamptz IS NULL OR $4 > tl_until)))
-			ORDER BY name`, c.id, c.Kind == storage.KindCalendar, zeroNull(q.From), zeroNull(q.To))
+		// Every member of another collection is incomplete. Of a
+		// calendar, only those whose timeline is unknown or bounded
+		// can be: the first condition is the predicate of the partial
+		// index objects_loose (migration 3), so they are found without
+		// reading every member.
+		var rows pgx.Rows
+		if c.Kind == storage.KindCalendar {
+			rows, err = tx.Query(ctx, `SELECT `+metaColumns+` FROM objects WHERE collection = $1
+				AND (NOT tl_known OR tl_from IS NOT NULL OR tl_until IS NOT NULL)
+				AND (NOT tl_known
+				OR (tl_from IS NOT NULL AND ($2::timestamptz IS NULL OR $2 < tl_from))
+				OR (tl_until IS NOT NULL AND ($3::timestamptz IS NULL OR $3 > tl_until)))
+				ORDER BY name`, c.id, zeroNull(q.From), zeroNull(q.To))
+		} else {
+			rows, err = tx.Query(ctx, `SELECT `+metaColumns+` FROM objects WHERE collection = $1 ORDER BY name`, c.id)
+		}
 		if err != nil {
 			return err
 		}
