@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared=${DAVBENCH_DIR:-$(cd "$repo/../shared/bench/davbench" 2>/dev/null && pwd || true)}
 . "$shared/servers/common.sh"
+. "$here/preload.sh"
 
 PORT=${PORT:-8101}
 DATA=${DATA:-/tmp/perf-almanac-$PORT}
@@ -35,20 +36,7 @@ start)
     stop_pidfile "$pidfile" almanac
     exit 1
   fi
-  if [ -n "${PRELOAD_DIR:-}" ]; then
-    path=${PRELOAD_PATH:?PRELOAD_PATH must be set with PRELOAD_DIR}
-    cfg="$DATA/preload.curl"
-    # No process per file: a subshell per event made writing this list
-    # take longer than the PUTs.
-    for f in "$PRELOAD_DIR"/*; do
-      printf 'url = "http://127.0.0.1:%s%s%s"\nupload-file = "%s"\n' "$PORT" "$path" "${f##*/}" "$f"
-    done > "$cfg"
-    # Eight at a time: the store commits concurrent PUTs together, so a
-    # 100,000-event preload takes minutes rather than the better part of
-    # an hour of one fsync per event.
-    curl -sS -Z --parallel-max 8 -o /dev/null -u bench@example.com:benchbench -H 'Content-Type: text/calendar' -K "$cfg"
-    echo "preloaded $(ls "$PRELOAD_DIR" | wc -l) files into $path"
-  fi
+  preload
   echo "almanac on http://127.0.0.1:$PORT/ (data $DATA)"
   echo "PID=$pid"
   echo "DATA=$DATA"

@@ -3,7 +3,6 @@ package interop
 import (
 	"context"
 	"encoding/xml"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -69,23 +68,8 @@ func (e *env) syncToken(t *testing.T, token string) ([]string, string) {
 // fetch GETs a public URL and returns the status, ETag and body.
 func fetch(t *testing.T, url string, hdr ...string) (int, string, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("ETag"), string(b)
+	r := feedGet(t, url, hdr...)
+	return r.status, r.etag, r.body
 }
 
 // TestMigrateVdirsyncer is the move issue 20 asks for: vdirsyncer syncs
