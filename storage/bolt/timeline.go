@@ -96,33 +96,13 @@ func splitWhen(v []byte) (tag uint8, etag, pieces []byte, ok bool) {
 	return tag &^ whenETag, v[1 : 1+n], v[1+n:], true
 }
 
-// normTimeline is tl as the store keeps it: whole seconds (a start and
-// From rounded so that nothing is claimed that was not given: starts
-// down, ends up, From up, Until down), periods in order of start, and
-// within MaxTimelinePeriods and maxTimelineSlots, Until cut back to the
-// first period left out.
+// normTimeline is tl as the store keeps it: in whole seconds
+// (Timeline.InSeconds), within MaxTimelinePeriods and maxTimelineSlots,
+// Until cut back to the first period left out (Timeline.CutAt).
 func normTimeline(tl storage.Timeline) storage.Timeline {
-	if !tl.Known {
-		return storage.Timeline{Renew: tl.Renew}
-	}
-	out := storage.Timeline{Known: true, Tag: tl.Tag, Renew: tl.Renew}
-	if !tl.From.IsZero() {
-		out.From = ceilSecond(tl.From)
-	}
-	if !tl.Until.IsZero() {
-		out.Until = time.Unix(tl.Until.Unix(), 0).UTC()
-	}
-	ps := make([]storage.Period, len(tl.Periods))
-	for i, p := range tl.Periods {
-		s, e := time.Unix(p.Start.Unix(), 0).UTC(), ceilSecond(p.End)
-		if e.Before(s) {
-			e = s
-		}
-		ps[i] = storage.Period{Start: s, End: e}
-	}
-	slices.SortStableFunc(ps, func(a, b storage.Period) int { return a.Start.Compare(b.Start) })
+	out := tl.InSeconds()
 	slots, reach := 0, int64(0) // distinct slots so far; the highest one
-	for i, p := range ps {
+	for i, p := range out.Periods {
 		lo, hi := slotRange(p)
 		if i == 0 || lo > reach {
 			slots += int(hi - lo + 1)
@@ -133,24 +113,11 @@ func normTimeline(tl storage.Timeline) storage.Timeline {
 			reach = hi
 		}
 		if i == storage.MaxTimelinePeriods || slots > maxTimelineSlots {
-			if out.Until.IsZero() || p.Start.Before(out.Until) {
-				out.Until = p.Start
-			}
-			out.Renew = false
-			ps = ps[:i]
+			out.CutAt(i)
 			break
 		}
 	}
-	out.Periods = ps
 	return out
-}
-
-func ceilSecond(t time.Time) time.Time {
-	s := t.Unix()
-	if t.Nanosecond() != 0 {
-		s++
-	}
-	return time.Unix(s, 0).UTC()
 }
 
 // slotOf is the slot holding second s.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,53 +17,16 @@ import (
 // overlap the range through the (collection, period_start) index, then
 // the members whose timelines do not answer for the whole range.
 
-// normTimeline is tl as the store keeps it: whole seconds (starts and
-// Until rounded down, ends and From up, so nothing is claimed that was
-// not given), periods in order of start, at most
-// storage.MaxTimelinePeriods of them with Until cut back to the first
-// period left out. Unlike bbolt, which also bounds the weeks a timeline
+// normTimeline is tl as the store keeps it: in whole seconds
+// (Timeline.InSeconds), at most storage.MaxTimelinePeriods periods with
+// Until cut back to the first period left out (Timeline.CutAt). Unlike
+// bbolt, which also bounds the weeks a timeline
 // touches (its index has a key per week), a period here is one row
 // whatever its length.
 func normTimeline(tl storage.Timeline) storage.Timeline {
-	if !tl.Known {
-		return storage.Timeline{Renew: tl.Renew}
-	}
-	out := storage.Timeline{Known: true, Tag: tl.Tag, Renew: tl.Renew}
-	if !tl.From.IsZero() {
-		out.From = ceilSecond(tl.From)
-	}
-	if !tl.Until.IsZero() {
-		out.Until = time.Unix(tl.Until.Unix(), 0).UTC()
-	}
-	ps := make([]storage.Period, len(tl.Periods))
-	for i, p := range tl.Periods {
-		s, e := time.Unix(p.Start.Unix(), 0).UTC(), ceilSecond(p.End)
-		if e.Before(s) {
-			e = s
-		}
-		ps[i] = storage.Period{Start: s, End: e}
-	}
-	slices.SortStableFunc(ps, func(a, b storage.Period) int { return a.Start.Compare(b.Start) })
-	if len(ps) > storage.MaxTimelinePeriods {
-		cut := ps[storage.MaxTimelinePeriods].Start
-		if out.Until.IsZero() || cut.Before(out.Until) {
-			out.Until = cut
-		}
-		out.Renew = false
-		ps = ps[:storage.MaxTimelinePeriods]
-	}
-	if len(ps) > 0 {
-		out.Periods = ps
-	}
+	out := tl.InSeconds()
+	out.CutAt(storage.MaxTimelinePeriods)
 	return out
-}
-
-func ceilSecond(t time.Time) time.Time {
-	s := t.Unix()
-	if t.Nanosecond() != 0 {
-		s++
-	}
-	return time.Unix(s, 0).UTC()
 }
 
 func zeroNull(t time.Time) *time.Time {

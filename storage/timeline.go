@@ -1,0 +1,59 @@
+package storage
+
+import (
+	"slices"
+	"time"
+)
+
+// InSeconds is tl as every backend keeps it, before its own bounds:
+// whole seconds, rounded so that nothing is claimed that was not given
+// (starts and Until down, ends and From up; an end never before its
+// start), periods in order of start. An unknown timeline keeps only
+// Renew.
+func (tl Timeline) InSeconds() Timeline {
+	if !tl.Known {
+		return Timeline{Renew: tl.Renew}
+	}
+	out := Timeline{Known: true, Tag: tl.Tag, Renew: tl.Renew}
+	if !tl.From.IsZero() {
+		out.From = ceilSecond(tl.From)
+	}
+	if !tl.Until.IsZero() {
+		out.Until = time.Unix(tl.Until.Unix(), 0).UTC()
+	}
+	if len(tl.Periods) == 0 {
+		return out
+	}
+	out.Periods = make([]Period, len(tl.Periods))
+	for i, p := range tl.Periods {
+		s, e := time.Unix(p.Start.Unix(), 0).UTC(), ceilSecond(p.End)
+		if e.Before(s) {
+			e = s
+		}
+		out.Periods[i] = Period{Start: s, End: e}
+	}
+	slices.SortStableFunc(out.Periods, func(a, b Period) int { return a.Start.Compare(b.Start) })
+	return out
+}
+
+// CutAt keeps the periods before i and makes tl end where the first one
+// left out begins, as a walk stopped there would (Until); such a
+// timeline is not renewed, since renewing would cut it again.
+func (tl *Timeline) CutAt(i int) {
+	if i >= len(tl.Periods) {
+		return
+	}
+	if cut := tl.Periods[i].Start; tl.Until.IsZero() || cut.Before(tl.Until) {
+		tl.Until = cut
+	}
+	tl.Renew = false
+	tl.Periods = tl.Periods[:i]
+}
+
+func ceilSecond(t time.Time) time.Time {
+	s := t.Unix()
+	if t.Nanosecond() != 0 {
+		s++
+	}
+	return time.Unix(s, 0).UTC()
+}
