@@ -81,7 +81,7 @@ func BenchmarkPages(b *testing.B) {
 
 	// A linked mailbox with the most replies it may keep, each with the
 	// most exclusions.
-	mailAddr := mailSetup(b, env, "bench@example.com")
+	mailAddr := servertest.LinkedMailbox(b, env.Store, "bench@example.com")
 	var rs []storage.Responder
 	var excl []string
 	for i := range mailbox.MaxExclusions {

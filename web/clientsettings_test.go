@@ -16,7 +16,7 @@ func TestClientSettingsPage(t *testing.T) {
 	env.Account("ann@example.com")
 	bob := env.Account("bob@example.com")
 	env.Account("eve@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	must(t, env.Store.PutMember(t.Context(), storage.Member{Org: "org1", Account: bob.ID, Role: storage.RoleManager}))
 	page := "/manage/services/svc1/client-settings"
 	a := newClient(t, env).login("ann@example.com")

@@ -205,7 +205,7 @@ func TestOtherAccountsAnswerLikeMissing(t *testing.T) {
 	a.get("/calendars/default")
 	a.post("/calendars/default/links", "label", "site")
 	linkPath := a.url
-	mailAddr := mailSetup(t, env, "ann@example.com")
+	mailAddr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 
 	b := newClient(t, env).login("bob@example.com")
 	b.get("/calendars/team").want(http.StatusNotFound)
@@ -243,7 +243,7 @@ func TestOtherAccountsAnswerLikeMissing(t *testing.T) {
 func TestMailboxForms(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail").want(http.StatusOK, addr)
 	c.get("/mail/"+addr).want(http.StatusOK, "0 of 50 aliases used")
@@ -254,7 +254,7 @@ func TestMailboxForms(t *testing.T) {
 	c.post("/mail/"+addr+"/aliases", "alias", "sales").want(http.StatusConflict, `id="e-alias"`)
 	c.get("/mail/"+addr+"/aliases/sales@example.net/remove").want(http.StatusOK, "bounce")
 	c.post("/mail/"+addr+"/aliases/sales@example.net/remove").want(http.StatusOK, "0 of 50")
-	addAliasesInStore(t, env, addr, mailbox.MaxAliases)
+	servertest.AddAliases(t, env.Store, addr, mailbox.MaxAliases)
 	c.get("/mail/"+addr).want(http.StatusOK, "50 of 50", "remove one to add another").lacks(`id="f-alias"`)
 	c.post("/mail/"+addr+"/aliases", "alias", "onemore").want(http.StatusConflict, "at most 50")
 	// Linking a mailbox takes its password, throttled by the API.
@@ -432,7 +432,7 @@ func TestManagerPages(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
 	bob := env.Account("bob@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/manage").want(http.StatusOK, "Example Ltd", "example.net")
 	c.post("/manage/orgs/org1/members", "login", "nobody@example.com", "role", "member").want(http.StatusBadRequest, `id="e-login"`)
@@ -530,7 +530,7 @@ func TestLoginFromAnotherSite(t *testing.T) {
 func TestErrorOfAnotherForm(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
-	mailSetup(t, env, "ann@example.com")
+	servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/manage/services/svc1")
 	c.post("/manage/services/svc1/mailboxes/ann/password", "mb_password", "a long mailbox passphrase", "mb_password_confirm", "another one entirely").

@@ -33,7 +33,7 @@ func TestMailImportPages(t *testing.T) {
 	env := servertest.New(t)
 	ann := env.Account("ann@example.com")
 	env.Account("bob@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	base := "/mail/" + addr + "/imports"
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail/"+addr).want(http.StatusOK, `href="`+base+`"`)
@@ -77,7 +77,7 @@ func TestServiceImportPages(t *testing.T) {
 	env := servertest.New(t)
 	ann := env.Account("ann@example.com")
 	env.Account("bob@example.com")
-	mailSetup(t, env, "ann@example.com")
+	servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	base := "/manage/services/svc1/imports"
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/manage/services/svc1").want(http.StatusOK, `href="`+base+`"`)

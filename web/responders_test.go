@@ -28,7 +28,7 @@ var responderLinkRe = regexp.MustCompile(`href="(/mail/ann@example.net/responder
 func TestResponderEditor(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	base := "/mail/" + addr + "/responders"
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail/"+addr).want(http.StatusOK, `href="`+base+`"`)
@@ -129,7 +129,7 @@ var codeRe = regexp.MustCompile(`(?m)^    (\S+)$`)
 func TestSendingAddresses(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	base := "/mail/" + addr + "/responders"
 	c := newClient(t, env).login("ann@example.com")
 	c.get(base)
@@ -164,7 +164,7 @@ func TestRespondersOfOthers(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
 	env.Account("bob@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	base := "/mail/" + addr + "/responders"
 	a := newClient(t, env).login("ann@example.com")
 	a.get(base + "/new")
@@ -204,7 +204,7 @@ func TestRespondersOfOthers(t *testing.T) {
 	a.post(mgr+"/"+id+"/activate").want(http.StatusOK, "The reply is active.", "Active: answering now.")
 
 	// The right taken away: the page says so, naming who took it.
-	must(t, env.Store.PutMailboxLink(t.Context(), &storage.MailboxLink{Service: "svc1", LocalPart: "ann", Account: accountID(t, env, "ann@example.com"), Rights: []string{storage.RightPassword}}))
+	must(t, env.Store.PutMailboxLink(t.Context(), &storage.MailboxLink{Service: "svc1", LocalPart: "ann", Account: servertest.AccountID(t, env.Store, "ann@example.com"), Rights: []string{storage.RightPassword}}))
 	a.get(base).want(http.StatusForbidden, "manager")
 	a.get("/mail/" + addr).want(http.StatusOK).lacks(`href="` + base + `"`)
 }

@@ -22,7 +22,7 @@ func TestSetupPages(t *testing.T) {
 	})
 	ann := env.Account("ann@example.com")
 	env.Account("bob@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail/"+addr).want(http.StatusOK, `href="/mail/`+addr+`/setup"`)
 	c.get("/mail/"+addr+"/setup").want(http.StatusOK, "imap.example.net", "993", "SSL/TLS", "smtp.example.net", "STARTTLS",
@@ -66,7 +66,7 @@ func TestSetupPages(t *testing.T) {
 func TestSetupWithoutMailServers(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com")
-	addr := mailSetup(t, env, "ann@example.com")
+	addr := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	c := newClient(t, env).login("ann@example.com")
 	c.get("/mail/"+addr+"/setup").want(http.StatusOK, "not configured yet", "CalDAV").lacks("profile.mobileconfig")
 	c.get("/mail/" + addr + "/setup/profile.mobileconfig").want(http.StatusConflict)

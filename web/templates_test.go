@@ -20,7 +20,7 @@ func TestResponderTemplates(t *testing.T) {
 	env := servertest.New(t)
 	env.Account("ann@example.com", func(a *storage.Account) { a.DisplayName = "Ann Example" })
 	env.Account("bob@example.com")
-	mailSetup(t, env, "ann@example.com")
+	servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	must(t, env.Store.CreateMailbox(t.Context(), &storage.Mailbox{Service: "svc1", LocalPart: "info", PasswordHash: servertest.PasswordHash(t), Created: time.Now()}))
 	ctx := t.Context()
 	tp := "/manage/services/svc1/templates"

@@ -190,7 +190,7 @@ func TestBrowserStories(t *testing.T) {
 		t.Fatalf("after creating a calendar at %s", u)
 	}
 	ann.page("calendar")
-	if _, err := env.Store.Collection(t.Context(), accountID(t, env, "ann@example.com"), "team"); err != nil {
+	if _, err := env.Store.Collection(t.Context(), servertest.AccountID(t, env.Store, "ann@example.com"), "team"); err != nil {
 		t.Fatalf("the calendar is not stored: %v", err)
 	}
 
@@ -289,7 +289,7 @@ func TestBrowserStories(t *testing.T) {
 	}
 
 	// A mailbox: change its password twice over, as Dovecot reads it.
-	address := mailSetup(t, env, "ann@example.com")
+	address := servertest.LinkedMailbox(t, env.Store, "ann@example.com")
 	ann.run(chromedp.Navigate(base + "/mail"))
 	ann.page("mail")
 	ann.run(chromedp.Navigate(base + "/mail/" + address))
@@ -302,7 +302,7 @@ func TestBrowserStories(t *testing.T) {
 
 	// Aliases up to the limit: the last one through the page, then the
 	// form is gone and the page says why.
-	addAliasesInStore(t, env, address, mailbox.MaxAliases-1)
+	servertest.AddAliases(t, env.Store, address, mailbox.MaxAliases-1)
 	ann.run(chromedp.Navigate(base+"/mail/"+address), chromedp.SendKeys(chromedp.CSS("#f-alias"), "last"),
 		chromedp.Click(chromedp.CSS(`form[action$="/aliases"] button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	count := value(ann, chromedp.Text(chromedp.CSS("#alias-count")))
@@ -357,7 +357,7 @@ func TestBrowserStories(t *testing.T) {
 
 	// An import of another provider's mailbox, as the import service
 	// records its progress.
-	job := &storage.ImportJob{Owner: accountID(t, env, "ann@example.com"), Service: "svc1", LocalPart: "ann", Destination: address, State: storage.ImportRunning,
+	job := &storage.ImportJob{Owner: servertest.AccountID(t, env.Store, "ann@example.com"), Service: "svc1", LocalPart: "ann", Destination: address, State: storage.ImportRunning,
 		Sources: []storage.ImportSource{{Address: "ann@old.example", Host: "imap.old.example", Port: 993, Security: "tls", State: storage.ImportRunning,
 			Folders: []storage.ImportFolder{{Name: "INBOX", Destination: "INBOX", Found: 1200, Copied: 800, Skipped: 12},
 				{Name: "Sent Items", Destination: "Sent", Found: 300, Copied: 300, Done: true}}}}}
@@ -458,7 +458,7 @@ func TestBrowserStories(t *testing.T) {
 	if text := value(ann, chromedp.Text(chromedp.CSS("main"))); !strings.Contains(text, "Log in") && !strings.Contains(text, "another site") {
 		t.Fatalf("the forged form was answered with %q", text)
 	}
-	if _, err := env.Store.Collection(t.Context(), accountID(t, env, "ann@example.com"), "evil"); err == nil {
+	if _, err := env.Store.Collection(t.Context(), servertest.AccountID(t, env.Store, "ann@example.com"), "evil"); err == nil {
 		t.Fatal("a form from another site created a calendar")
 	}
 	ann.run(chromedp.Navigate(base + "/calendars"))
@@ -471,7 +471,7 @@ func TestBrowserStories(t *testing.T) {
 func countObjects(t *testing.T, env *servertest.Env, login, coll string) int {
 	t.Helper()
 	n := 0
-	must(t, env.Store.List(t.Context(), accountID(t, env, login), coll, func(*storage.ObjectMeta) error { n++; return nil }))
+	must(t, env.Store.List(t.Context(), servertest.AccountID(t, env.Store, login), coll, func(*storage.ObjectMeta) error { n++; return nil }))
 	return n
 }
 
@@ -484,44 +484,6 @@ func fetch(t *testing.T, url string) (int, string) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, resp.Header.Get("Content-Type")
-}
-
-func accountID(t *testing.T, env *servertest.Env, login string) string {
-	t.Helper()
-	a, err := env.Store.AccountByLogin(t.Context(), login)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a.ID
-}
-
-// mailSetup gives login an organization with a standard mail service
-// and a mailbox linked to the account, made through the store as an
-// operator would; the pages are tested on what they show and change.
-func mailSetup(t *testing.T, env *servertest.Env, login string) string {
-	t.Helper()
-	ctx := t.Context()
-	id := accountID(t, env, login)
-	org := &storage.Organization{ID: "org1", Name: "Example Ltd"}
-	must(t, env.Store.CreateOrganization(ctx, org))
-	must(t, env.Store.PutMember(ctx, storage.Member{Org: org.ID, Account: id, Role: storage.RoleOwner}))
-	svc := &storage.MailService{ID: "svc1", Org: org.ID, Domain: "example.net", Plan: mailbox.PlanStandard}
-	must(t, env.Store.CreateMailService(ctx, svc))
-	must(t, env.Store.CreateMailbox(ctx, &storage.Mailbox{Service: svc.ID, LocalPart: "ann", PasswordHash: servertest.PasswordHash(t), Created: time.Now()}))
-	must(t, env.Store.PutMailboxLink(ctx, &storage.MailboxLink{Service: svc.ID, LocalPart: "ann", Account: id,
-		Rights: []string{storage.RightPassword, storage.RightAliases, storage.RightResponder}}))
-	return "ann@example.net"
-}
-
-func addAliasesInStore(t *testing.T, env *servertest.Env, address string, n int) {
-	t.Helper()
-	local, _, _ := strings.Cut(address, "@")
-	for i := range n {
-		err := env.Store.AddAlias(t.Context(), "svc1", local, fmt.Sprintf("alias%d", i), mailbox.MaxAliases)
-		if err != nil && err != storage.ErrExists {
-			t.Fatal(err)
-		}
-	}
 }
 
 // checkDovecot writes the mail files and asks Dovecot whether the
@@ -570,7 +532,7 @@ func putEvent(t *testing.T, env *servertest.Env, login, coll, uid, summary, wher
 	cal, err := aical.Parse([]byte(data))
 	must(t, err)
 	s, e, open, _ := aical.Span(cal)
-	_, _, err = env.Store.Put(t.Context(), storage.PutObject{Owner: accountID(t, env, login), Collection: coll, Name: uid + ".ics", UID: uid,
+	_, _, err = env.Store.Put(t.Context(), storage.PutObject{Owner: servertest.AccountID(t, env.Store, login), Collection: coll, Name: uid + ".ics", UID: uid,
 		Component: "VEVENT", ContentType: "text/calendar", Span: storage.Span{Known: true, Start: s, End: e, Open: open}, Data: []byte(data)})
 	must(t, err)
 }
