@@ -153,7 +153,11 @@
 // table is not one overlap test; a filter with prop-filters or nested
 // comp-filters; calendar-data asked for; a floating period in another
 // zone; a timeline unknown or not covering the range) is read, parsed and
-// matched if its span overlaps the window, as below. TestTimeIndexSound
+// matched if its span overlaps the window, as below. When the request
+// asks for DAV:getetag alone, as clients ask for a time range, a member
+// answered from its periods is written from the name and ETag its index
+// entry carries (storage.TimeQuery.ETags, dav's ETagResponse): no
+// metadata lookup, no allocation per member. TestTimeIndexSound
 // proves the answers equal the matcher's over random objects in zones
 // with DST, floating and all-day, with overrides and EXDATEs (run it
 // with a large -count: each run checks other objects).

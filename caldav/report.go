@@ -133,8 +133,12 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 			// Between runs its callback outside any read transaction,
 			// so a candidate can be read right there.
 			pl := newTimePlan(&f, rs, re, loc, !data)
-			err = ct.Between(ctx, pl.query(!data && etagOnly(pf)), func(m *storage.ObjectMeta) error {
-				if pl.verdict(m.Name) == verdictMatch {
+			var etags func(name, etag []byte) error
+			if !data && dav.ETagOnly(pf) {
+				etags = func(name, etag []byte) error { return ms.ETagResponse(collHref, name, etag, pf) }
+			}
+			err = ct.Between(ctx, pl.query(etags), func(m *storage.ObjectMeta, take storage.Take) error {
+				if take == storage.TakeMatch {
 					src.Meta, src.Data = m, nil
 					return ms.Propfind(href(m.Name), pf, src)
 				}
@@ -170,21 +174,6 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 		return davtree.Abort(h.logger, ms, err)
 	}
 	return ms.Close("")
-}
-
-// etagOnly reports whether pf asks for no property but getetag: the
-// form of nearly every client's time-range query (an ETag per href, the
-// data fetched by multiget afterwards).
-func etagOnly(pf *dav.Propfind) bool {
-	if pf.Kind != dav.FindProp {
-		return false
-	}
-	for _, n := range pf.Props {
-		if n != dav.Name(dav.NSDAV, "getetag") {
-			return false
-		}
-	}
-	return true
 }
 
 // appendCut adds to hrefs the members of ct that matched only because an

@@ -14,21 +14,12 @@ import (
 // DST gap moves one hour more. 15 hours covers both.
 const floatSlack = 15 * time.Hour
 
-// verdict is what a time plan decided for one member.
-type verdict uint8
-
-const (
-	verdictNone  verdict = iota
-	verdictMatch         // matches: answered from metadata alone
-	verdictRead          // may match: read, parse and match it
-)
-
 // timePlan answers a windowed calendar-query (queryWindow) on one
 // calendar from the stored timelines (doc.go, "Time-range queries
-// without reading"). Between reports the members it wants; verdict tells
-// how each is answered.
+// without reading"). Between reports the members it takes, each with
+// how it is answered.
 //
-// A member is answered from its metadata (verdictMatch) only when the
+// A member is answered from its metadata (storage.TakeMatch) only when the
 // whole filter is one comp-filter on VEVENT or VJOURNAL with nothing but
 // a time-range, no calendar-data is asked for, and one of its stored
 // periods overlaps the range exactly as RFC 4791 9.9 tests an instance
@@ -41,24 +32,29 @@ const (
 // test; a filter with more in it; a timeline unknown or not covering the
 // range) is read as before.
 type timePlan struct {
-	// comps are the object types the filter's comp-filters name: an
-	// object of another type (its timeline's tag) cannot match.
-	comps map[string]bool
+	// tagOK tells, by timeline tag, whether the object type it names is
+	// one the filter's comp-filters name: an object of another type
+	// cannot match.
+	tagOK [256]bool
 	// from, to: the window widened by floatSlack, what Between searches.
 	from, to time.Time
 	// definitive: members may be answered from their periods, tested
 	// against [exactFrom, exactTo); floatExact: floating ones too.
 	definitive, floatExact bool
 	exactFrom, exactTo     time.Time
-	seen                   map[string]verdict
 }
 
 // newTimePlan plans f's query over window [ws, we) (queryWindow) read
 // in loc; metadata tells whether only metadata is asked for.
 func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadata bool) *timePlan {
-	pl := &timePlan{comps: map[string]bool{}, seen: map[string]verdict{}}
+	pl := &timePlan{}
+	comps := map[string]bool{}
 	for _, cf := range f.Comp.Comps {
-		pl.comps[strings.ToUpper(cf.Name)] = true
+		comps[strings.ToUpper(cf.Name)] = true
+	}
+	for tag := range pl.tagOK {
+		comp, _ := timelineTag(uint8(tag))
+		pl.tagOK[tag] = comps[comp]
 	}
 	if !ws.IsZero() {
 		pl.from = ws.Add(-floatSlack)
@@ -80,41 +76,27 @@ func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadat
 	return pl
 }
 
-// query is what Between is asked. etagOnly: the answer shows no
-// property of a member but its ETag, so a member answered from its
-// periods needs nothing else (storage.TimeQuery.NameAndETag).
-func (pl *timePlan) query(etagOnly bool) storage.TimeQuery {
-	q := storage.TimeQuery{From: pl.from, To: pl.to, Want: pl.want}
-	if etagOnly {
-		q.NameAndETag = func(name string) bool { return pl.seen[name] == verdictMatch }
-	}
-	return q
+// query is what Between is asked. etags, when not nil, answers a member
+// answered from its periods from its name and ETag alone (the answer
+// shows no other property: storage.TimeQuery.ETags).
+func (pl *timePlan) query(etags func(name, etag []byte) error) storage.TimeQuery {
+	return storage.TimeQuery{From: pl.from, To: pl.to, Want: pl.want, ETags: etags}
 }
 
-// want is storage.TimeQuery.Want: each member is reported once, with
-// the first verdict that is not "cannot match".
-func (pl *timePlan) want(name string, p storage.Period, tag uint8, incomplete bool) bool {
-	if pl.seen[name] != verdictNone {
-		return false
-	}
+// want is storage.TimeQuery.Want.
+func (pl *timePlan) want(_ []byte, p storage.Period, tag uint8, incomplete bool) storage.Take {
 	if incomplete {
-		pl.seen[name] = verdictRead
-		return true
+		return storage.TakeRead
 	}
-	comp, floating := timelineTag(tag)
-	if !pl.comps[comp] {
-		return false
+	if !pl.tagOK[tag] {
+		return storage.TakeNo
 	}
+	_, floating := timelineTag(tag)
 	if pl.definitive && (!floating || pl.floatExact) {
 		if !p.Overlaps(pl.exactFrom, pl.exactTo) {
-			return false
+			return storage.TakeNo
 		}
-		pl.seen[name] = verdictMatch
-		return true
+		return storage.TakeMatch
 	}
-	pl.seen[name] = verdictRead
-	return true
+	return storage.TakeRead
 }
-
-// verdict is what was decided for a member Between reported.
-func (pl *timePlan) verdict(name string) verdict { return pl.seen[name] }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Prop is a property value ready to be written. At most one of Text and
@@ -62,6 +63,10 @@ type Multistatus struct {
 
 	found   []Prop // reused between responses
 	missing []xml.Name
+
+	// etagColl is the collection href of the last ETagResponse and
+	// etagHead its response's start, up to the member name.
+	etagColl, etagHead string
 }
 
 // NewMultistatus starts a multistatus for r. Prefer: return=minimal drops
@@ -90,7 +95,8 @@ func (m *Multistatus) start() {
 		h.Set("Preference-Applied", "return=minimal")
 	}
 	m.w.WriteHeader(http.StatusMultiStatus)
-	m.bw = bufio.NewWriterSize(m.w, 32<<10)
+	m.bw = writerPool.Get().(*bufio.Writer)
+	m.bw.Reset(m.w)
 	m.bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<D:multistatus")
 	writeNSDecls(m.bw)
 	m.bw.WriteByte('>')
@@ -158,6 +164,71 @@ func (m *Multistatus) Response(href string, found []Prop, missing []xml.Name) er
 		return nil
 	}
 	writeResponse(m.bw, href, found, missing, m.minimal, "")
+	return m.err()
+}
+
+// ETagOnly reports whether pf asks for no property but DAV:getetag: the
+// form of nearly every client's time-range query (an ETag per href, the
+// data fetched by multiget afterwards), which ETagResponse answers.
+func ETagOnly(pf *Propfind) bool {
+	if pf.Kind != FindProp || len(pf.Props) == 0 {
+		return false
+	}
+	for _, n := range pf.Props {
+		if n != Name(NSDAV, "getetag") {
+			return false
+		}
+	}
+	return true
+}
+
+// ETagResponse writes what Propfind writes for the resource
+// collHref+EscapePath(name) when pf asks for DAV:getetag alone (ETagOnly)
+// and the resource's ETag is etag, without building the href or
+// resolving each property, from bytes the caller keeps: a week's answer
+// at 100,000 events names thousands of members, and that was a third of
+// its cost.
+func (m *Multistatus) ETagResponse(collHref string, name, etag []byte, pf *Propfind) error {
+	m.start()
+	if m.head {
+		return nil
+	}
+	if m.etagHead == "" || m.etagColl != collHref {
+		var sb strings.Builder
+		sb.WriteString("<D:response><D:href>")
+		escapeText(&sb, collHref)
+		m.etagColl, m.etagHead = collHref, sb.String()
+	}
+	bw := m.bw
+	bw.WriteString(m.etagHead)
+	if plainPath(name) {
+		bw.Write(name) // nothing in it to escape for XML either
+	} else {
+		escapeText(bw, EscapePath(string(name)))
+	}
+	plainETag := plainText(etag)
+	if len(pf.Props) == 1 && len(etag) > 0 && plainETag {
+		bw.WriteString("</D:href><D:propstat><D:prop><D:getetag>")
+		bw.Write(etag)
+		bw.WriteString("</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>")
+		return m.err()
+	}
+	bw.WriteString("</D:href><D:propstat><D:prop>")
+	for range pf.Props {
+		switch {
+		case len(etag) == 0:
+			bw.WriteString("<D:getetag/>")
+			continue
+		case plainETag:
+			bw.WriteString("<D:getetag>")
+			bw.Write(etag)
+		default:
+			bw.WriteString("<D:getetag>")
+			escapeText(bw, string(etag))
+		}
+		bw.WriteString("</D:getetag>")
+	}
+	bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>")
 	return m.err()
 }
 
@@ -299,8 +370,19 @@ func (m *Multistatus) Close(syncToken string) error {
 		m.bw.WriteString("</D:sync-token>")
 	}
 	m.bw.WriteString("</D:multistatus>\n")
-	return m.bw.Flush()
+	err := m.bw.Flush()
+	// The buffer goes back for the next multistatus; anything written
+	// after Close is dropped, as for HEAD.
+	m.bw.Reset(nil)
+	writerPool.Put(m.bw)
+	m.bw, m.head = nil, true
+	return err
 }
+
+// writerPool holds the 32 KiB buffers multistatus responses stream
+// through: one per response was most of what a time-range query
+// allocated, once its members cost none.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
 
 // Started reports whether the 207 header has been sent; after that an
 // error can no longer change the status.
@@ -383,7 +465,7 @@ func writeQName(bw byteWriter, prefix, local string) {
 
 // plainPath reports whether url.PathEscape leaves every segment of p as
 // it is: only letters, digits, "-", "_", ".", "~" and the slashes.
-func plainPath(p string) bool {
+func plainPath[S string | []byte](p S) bool {
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {

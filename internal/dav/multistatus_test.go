@@ -574,3 +574,38 @@ func TestEscapePathPlain(t *testing.T) {
 		}
 	}
 }
+
+// TestMultistatusAfterClose: Close hands the buffer on to the next
+// response; what a handler would write after Close goes nowhere, and the
+// next multistatus starts clean.
+func TestMultistatusAfterClose(t *testing.T) {
+	first := httptest.NewRecorder()
+	m := NewMultistatus(first, newReq("PROPFIND"))
+	if err := m.StatusResponse("/first-href", 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(""); err != nil {
+		t.Fatal(err)
+	}
+	body := first.Body.String()
+	if err := m.StatusResponse("/late-href", 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(""); err != nil {
+		t.Fatal(err)
+	}
+	if first.Body.String() != body || strings.Contains(body, "/late-href") {
+		t.Fatalf("written after Close: %s", first.Body.String())
+	}
+	second := httptest.NewRecorder()
+	m2 := NewMultistatus(second, newReq("PROPFIND"))
+	if err := m2.StatusResponse("/second-href", 404); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.Close(""); err != nil {
+		t.Fatal(err)
+	}
+	if got := second.Body.String(); strings.Contains(got, "/first-href") || strings.Contains(got, "/late-href") || !strings.Contains(got, "/second-href") {
+		t.Fatalf("second multistatus: %s", got)
+	}
+}

@@ -498,6 +498,16 @@ func init() {
 	}
 }
 
+// plainText reports whether escapeText writes s as it is.
+func plainText(s []byte) bool {
+	for _, c := range s {
+		if !textPlain[c] {
+			return false
+		}
+	}
+	return true
+}
+
 func escape(w byteWriter, s string, table *[utf8.RuneSelf]string, plain *[256]bool) {
 	i := 0
 	for i < len(s) && plain[s[i]] {

@@ -116,15 +116,16 @@ func (t *Target) List(ctx context.Context, fn func(*storage.ObjectMeta) error) e
 // DAV.Between). A view that redacts has no index of its own: what it
 // shows of a member depends on the member's bytes, so every member it
 // shows is offered to q.Want as incomplete, and the caller reads it.
-func (t *Target) Between(ctx context.Context, q storage.TimeQuery, fn func(*storage.ObjectMeta) error) error {
+func (t *Target) Between(ctx context.Context, q storage.TimeQuery, fn func(*storage.ObjectMeta, storage.Take) error) error {
 	if !t.redacts() {
 		return t.tree.store.Between(ctx, t.Owner, t.CollName, q, fn)
 	}
 	return t.List(ctx, func(m *storage.ObjectMeta) error {
-		if !q.Want(m.Name, storage.Period{}, 0, true) {
+		take := q.Want([]byte(m.Name), storage.Period{}, 0, true)
+		if take == storage.TakeNo {
 			return nil
 		}
-		return fn(m)
+		return fn(m, take)
 	})
 }
 

@@ -117,18 +117,20 @@ func (c *collTx) stat(name string) (*storage.ObjectMeta, error) {
 // less than a search from the root (one binary search per tree level).
 const statScan = 64
 
-// statAll appends to out the metadata of the named members that exist,
-// in the order of names. A time-range answer names thousands of members
-// of one collection: read in key order with one cursor, most are a few
-// steps from the previous one, where looking each up alone would search
-// the tree from its root every time.
-func (c *collTx) statAll(names [][]byte, out []*storage.ObjectMeta) ([]*storage.ObjectMeta, error) {
+// statAll returns the metadata of the named members, found[i] for
+// names[i], nil for a name that has none. A time-range answer names
+// thousands of members of one collection: read in key order with one
+// cursor, most are a few steps from the previous one, where looking each
+// up alone would search the tree from its root every time.
+func (c *collTx) statAll(names [][]byte) (found []*storage.ObjectMeta, err error) {
 	order := make([]int, len(names))
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(names[a], names[b]) })
-	found := make([]*storage.ObjectMeta, len(names))
+	if !slices.IsSortedFunc(names, bytes.Compare) {
+		slices.SortFunc(order, func(a, b int) int { return bytes.Compare(names[a], names[b]) })
+	}
+	found = make([]*storage.ObjectMeta, len(names))
 	cur := c.meta.Cursor()
 	var k, v []byte
 	for _, i := range order {
@@ -142,18 +144,11 @@ func (c *collTx) statAll(names [][]byte, out []*storage.ObjectMeta) ([]*storage.
 		if !bytes.Equal(k, name) {
 			continue
 		}
-		m, err := decodeMeta(k, v)
-		if err != nil {
-			return out, err
-		}
-		found[i] = m
-	}
-	for _, m := range found {
-		if m != nil {
-			out = append(out, m)
+		if found[i], err = decodeMeta(k, v); err != nil {
+			return nil, err
 		}
 	}
-	return out, nil
+	return found, nil
 }
 
 // uidHolder names the member carrying uid, "" when none does.

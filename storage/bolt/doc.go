@@ -137,11 +137,16 @@
 // unknown or bounded (From, Until).
 //
 // Between reads the slots from the one holding From to the one holding
-// the last second before To, offering each piece that overlaps the range
-// to the caller's Want, then every loose entry whose timeline does not
-// cover the range. It never reads meta for a member Want passes over, nor
-// any object bytes: a query over one month of 100,000 events reads the
-// month's five or six slots and the loose members. Put, PutBatch, Transfer,
+// the last second before To together with the loose bucket, as one walk
+// in member name order (a cursor per slot and one on loose, merged), so
+// that a member's entries in every slot and its loose entry come
+// together: it offers the member's pieces that overlap the range to the
+// caller's Want until Want takes it, then, if its timeline does not cover
+// the range, the member itself, and reports it once without keeping a
+// set of the members seen. It never reads meta for a member Want passes
+// over, nor for one the caller wants the ETag of alone (the entry has
+// it), nor any object bytes: a query over one month of 100,000 events
+// reads the month's five or six slots and the loose members. Put, PutBatch, Transfer,
 // Delete and SetTimelines keep the three buckets in the transaction that
 // changes the member; Check verifies that they hold exactly what the
 // timelines call for.

@@ -36,6 +36,9 @@ func TestStatAllEqualsStat(t *testing.T) {
 		{"", "a", "e001.ics", "zzz", stored[5], stored[5]}, // absent, repeated
 		stored, // every one: each a step from the last
 	}
+	sorted := append([]string(nil), stored[10:200]...) // sorted, with absent names among them
+	sorted = append(sorted[:41], append([]string{"e151.ics", "e152.ics"}, sorted[41:]...)...)
+	lists = append(lists, sorted)
 	for range 50 {
 		var l []string
 		for range rng.IntN(300) {
@@ -54,24 +57,20 @@ func TestStatAllEqualsStat(t *testing.T) {
 			return err
 		}
 		for i, l := range lists {
-			var want []*storage.ObjectMeta
+			want := make([]*storage.ObjectMeta, len(l))
 			names := make([][]byte, len(l))
 			for j, n := range l {
 				names[j] = []byte(n)
-				m, err := c.stat(n)
-				if err != nil {
+				if want[j], err = c.stat(n); err != nil {
 					return err
 				}
-				if m != nil {
-					want = append(want, m)
-				}
 			}
-			got, err := c.statAll(names, nil)
+			got, err := c.statAll(names)
 			if err != nil {
 				return err
 			}
 			if !reflect.DeepEqual(got, want) {
-				t.Errorf("list %d (%d names): statAll gave %d members, stat %d, or another order", i, len(l), len(got), len(want))
+				t.Errorf("list %d (%d names): statAll gave %v, stat %v", i, len(l), got, want)
 			}
 		}
 		return nil

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -50,12 +51,12 @@ func TestUpgradeIndexesCalendars(t *testing.T) {
 		t.Fatalf("read-only open of a schema 2 file: %v", err)
 	}
 	var incomplete []string
-	must(t, ro.Between(ctx, a.ID, "cal", storage.TimeQuery{From: day, To: day.Add(time.Hour), Want: func(name string, _ storage.Period, _ uint8, inc bool) bool {
+	must(t, ro.Between(ctx, a.ID, "cal", storage.TimeQuery{From: day, To: day.Add(time.Hour), Want: func(name []byte, _ storage.Period, _ uint8, inc bool) storage.Take {
 		if inc {
-			incomplete = append(incomplete, name)
+			incomplete = append(incomplete, string(name))
 		}
-		return true
-	}}, func(*storage.ObjectMeta) error { return nil }))
+		return storage.TakeRead
+	}}, func(*storage.ObjectMeta, storage.Take) error { return nil }))
 	if strings.Join(incomplete, " ") != "a.ics b.ics c.ics" {
 		t.Errorf("not yet indexed: incomplete %v, want every member", incomplete)
 	}
@@ -130,16 +131,15 @@ func TestBetweenChunks(t *testing.T) {
 		}
 	}
 	run := func() (between, due []string) {
-		seen := map[string]bool{}
-		want := func(name string, _ storage.Period, _ uint8, _ bool) bool {
-			if seen[name] {
-				return false
+		// Passing over some periods: the member is offered on.
+		want := func(_ []byte, p storage.Period, _ uint8, incomplete bool) storage.Take {
+			if incomplete || p.Start.Day()%3 == 0 {
+				return storage.TakeRead
 			}
-			seen[name] = true
-			return true
+			return storage.TakeNo
 		}
 		must(t, db.Between(ctx, a.ID, "b", storage.TimeQuery{From: day.AddDate(0, 0, 3), To: day.AddDate(0, 0, 30), Want: want},
-			func(m *storage.ObjectMeta) error { between = append(between, m.Name); return nil }))
+			func(m *storage.ObjectMeta, _ storage.Take) error { between = append(between, m.Name); return nil }))
 		must(t, db.DueTimelines(ctx, day.AddDate(0, 1, 0), func(d storage.TimelineDue) error {
 			due = append(due, d.Collection+"/"+d.Name)
 			return nil
@@ -148,16 +148,45 @@ func TestBetweenChunks(t *testing.T) {
 		return between, due
 	}
 	wantBetween, wantDue := run()
-	if len(wantBetween) < 20 || len(wantDue) != 3*15 {
+	if len(wantBetween) < 15 || len(wantDue) != 3*15 {
 		t.Fatalf("one pass: %d members between, %d due; the test needs more", len(wantBetween), len(wantDue))
 	}
-	oldChunk, oldKeys := betweenChunk, betweenKeys
-	t.Cleanup(func() { betweenChunk, betweenKeys = oldChunk, oldKeys })
-	for _, c := range [][2]int{{1, 1}, {2, 3}, {3, 1000}, {1000, 2}} {
-		betweenChunk, betweenKeys = c[0], c[1]
+	oldChunk, oldKeys, oldScan := betweenChunk, betweenKeys, mergeScan
+	t.Cleanup(func() { betweenChunk, betweenKeys, mergeScan = oldChunk, oldKeys, oldScan })
+	for _, c := range [][3]int{{1, 1, 8}, {2, 3, 8}, {3, 1000, 8}, {1000, 2, 8}, {1, 1, 0}, {2, 3, 0}, {1000, 1000, 0}} {
+		// mergeScan 0: the runs go through the heap.
+		betweenChunk, betweenKeys, mergeScan = c[0], c[1], c[2]
 		gotBetween, gotDue := run()
 		if !slices.Equal(gotBetween, wantBetween) || !slices.Equal(gotDue, wantDue) {
 			t.Errorf("chunks %v: between %v, due %v; want %v, %v", c, gotBetween, gotDue, wantBetween, wantDue)
+		}
+	}
+}
+
+// TestSecondRangeIsOverlaps: the walk's test of a period in whole seconds
+// against a range is Period.Overlaps, at and around every boundary, with
+// and without nanoseconds, bounded or open on either side.
+func TestSecondRangeIsOverlaps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Unix()
+	at := func() time.Time {
+		if rng.IntN(6) == 0 {
+			return time.Time{}
+		}
+		ns := 0
+		if rng.IntN(2) == 0 {
+			ns = rng.IntN(1e9)
+		}
+		return time.Unix(base+int64(rng.IntN(20))-10, int64(ns))
+	}
+	for range 200000 {
+		from, to := at(), at()
+		s := base + int64(rng.IntN(20)) - 10
+		e := s + int64(rng.IntN(3))
+		p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(e, 0).UTC()}
+		r := newSecondRange(from, to)
+		if got, want := r.overlaps(s, e), p.Overlaps(from, to); got != want {
+			t.Fatalf("[%v, %v) against %v: %v, Overlaps %v", from, to, p, got, want)
 		}
 	}
 }

@@ -66,20 +66,27 @@ func TestWhenEntriesOfSchema3(t *testing.T) {
 	}
 	must(t, db.Close())
 
-	// light reports, per member, whether Between gave only Name and ETag.
+	// light reports, per member, whether Between gave only its name and
+	// ETag (TimeQuery.ETags).
 	between := func(db *DB) map[string]bool {
 		t.Helper()
 		light := map[string]bool{}
-		q := storage.TimeQuery{From: day, To: day.Add(time.Hour),
-			Want:        func(string, storage.Period, uint8, bool) bool { return true },
-			NameAndETag: func(string) bool { return true }}
-		must(t, db.Between(ctx, a.ID, "cal", q, func(m *storage.ObjectMeta) error {
-			st, err := db.Stat(ctx, a.ID, "cal", m.Name)
+		report := func(name, etag string, only bool) {
+			st, err := db.Stat(ctx, a.ID, "cal", name)
 			must(t, err)
-			if m.ETag != st.ETag {
-				t.Errorf("%s: ETag %q, stored %q", m.Name, m.ETag, st.ETag)
+			if etag != st.ETag {
+				t.Errorf("%s: ETag %q, stored %q", name, etag, st.ETag)
 			}
-			light[m.Name] = m.ContentType == ""
+			light[name] = only
+		}
+		q := storage.TimeQuery{From: day, To: day.Add(time.Hour),
+			Want: func([]byte, storage.Period, uint8, bool) storage.Take { return storage.TakeMatch },
+			ETags: func(name, etag []byte) error {
+				report(string(name), string(etag), true)
+				return nil
+			}}
+		must(t, db.Between(ctx, a.ID, "cal", q, func(m *storage.ObjectMeta, _ storage.Take) error {
+			report(m.Name, m.ETag, false)
 			return nil
 		}))
 		return light

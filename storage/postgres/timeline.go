@@ -128,9 +128,13 @@ func (s *Store) Timeline(ctx context.Context, owner, collName, name string) (sto
 // then the members whose timelines leave part of it unanswered, asking
 // q.Want about each; fn runs after the transaction with the chosen
 // members' metadata.
-func (s *Store) Between(ctx context.Context, owner, collName string, q storage.TimeQuery, fn func(*storage.ObjectMeta) error) error {
+func (s *Store) Between(ctx context.Context, owner, collName string, q storage.TimeQuery, fn func(*storage.ObjectMeta, storage.Take) error) error {
 	const op = "between"
-	var chosen []*storage.ObjectMeta
+	type choice struct {
+		m    *storage.ObjectMeta
+		take storage.Take
+	}
+	var chosen []choice
 	err := s.read(ctx, func(tx pgx.Tx) error {
 		c, err := readColl(ctx, tx, owner, collName, false)
 		if err != nil {
@@ -224,9 +228,17 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		// A member is offered until Want takes it: its periods in
+		// order, then itself as incomplete (the offers come in that
+		// order, periods first).
+		taken := make(map[string]bool, len(metas))
 		for _, o := range offers {
-			if q.Want(o.name, o.p, o.tag, o.inc) {
-				chosen = append(chosen, metas[o.name])
+			if taken[o.name] {
+				continue
+			}
+			if t := q.Want([]byte(o.name), o.p, o.tag, o.inc); t != storage.TakeNo {
+				taken[o.name] = true
+				chosen = append(chosen, choice{metas[o.name], t})
 			}
 		}
 		return nil
@@ -234,8 +246,8 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 	if err != nil {
 		return wrap(op, err)
 	}
-	for _, m := range chosen {
-		if err := fn(m); err != nil {
+	for _, c := range chosen {
+		if err := fn(c.m, c.take); err != nil {
 			return err
 		}
 	}

@@ -52,44 +52,76 @@ type offer struct {
 	incomplete bool
 }
 
-// between runs Between over [from, to) with a Want that takes every
-// member the first time it is offered, and returns what was offered and
-// reported. It runs it twice, the second time asking for Names and ETags
-// alone (TimeQuery.NameAndETag), and requires the same answer, each
-// member with the ETag Stat gives it.
+// between runs Between over [from, to) and returns what it offered of
+// each member and which members it reported how often. It runs it four
+// times: with a Want that takes nothing, to see every offer (and
+// requires that nothing is reported); then taking each member at its
+// first offer with TakeRead, with TakeMatch, and with TakeMatch asking
+// for ETags alone (TimeQuery.ETags), and requires each time that every member offered is reported
+// once, with that answer and the ETag Stat gives it, and offered no more
+// than once.
 func (f *fixture) between(t *testing.T, coll string, from, to time.Time) (map[string][]offer, map[string]int) {
 	t.Helper()
-	var offers []map[string][]offer
-	var reported []map[string]int
-	for _, light := range []bool{false, true} {
-		offered := map[string][]offer{}
-		rep := map[string]int{}
-		q := storage.TimeQuery{From: from, To: to, Want: func(name string, p storage.Period, tag uint8, incomplete bool) bool {
-			offered[name] = append(offered[name], offer{p, tag, incomplete})
-			return len(offered[name]) == 1
+	offered := map[string][]offer{}
+	q := storage.TimeQuery{From: from, To: to, Want: func(name []byte, p storage.Period, tag uint8, incomplete bool) storage.Take {
+		offered[string(name)] = append(offered[string(name)], offer{p, tag, incomplete})
+		return storage.TakeNo
+	}}
+	ok(t, f.s.Between(t.Context(), f.owner, coll, q, func(m *storage.ObjectMeta, _ storage.Take) error {
+		t.Fatalf("Between reported %s, which Want did not take", m.Name)
+		return nil
+	}))
+	var reported map[string]int
+	for _, c := range []struct {
+		take     storage.Take
+		etagOnly bool
+	}{{storage.TakeRead, false}, {storage.TakeMatch, false}, {storage.TakeMatch, true}} {
+		again := map[string]int{}
+		q := storage.TimeQuery{From: from, To: to, Want: func(name []byte, _ storage.Period, _ uint8, _ bool) storage.Take {
+			again[string(name)]++
+			return c.take
 		}}
-		if light {
-			q.NameAndETag = func(string) bool { return true }
+		rep := map[string]int{}
+		type got struct {
+			name, etag string
+			take       storage.Take
 		}
-		var metas []*storage.ObjectMeta
-		ok(t, f.s.Between(t.Context(), f.owner, coll, q, func(m *storage.ObjectMeta) error {
-			rep[m.Name]++
-			metas = append(metas, m)
-			return nil
-		}))
-		for _, m := range metas {
-			st, err := f.s.Stat(t.Context(), f.owner, coll, m.Name)
-			ok(t, err)
-			if m.Name == "" || m.ETag != st.ETag {
-				t.Fatalf("Between (names and ETags only: %v) reported %s with ETag %q, Stat gives %q", light, m.Name, m.ETag, st.ETag)
+		var gots []got
+		if c.etagOnly {
+			q.ETags = func(name, etag []byte) error {
+				rep[string(name)]++
+				gots = append(gots, got{string(name), string(etag), storage.TakeMatch})
+				return nil
 			}
 		}
-		offers, reported = append(offers, offered), append(reported, rep)
+		ok(t, f.s.Between(t.Context(), f.owner, coll, q, func(m *storage.ObjectMeta, take storage.Take) error {
+			rep[m.Name]++
+			gots = append(gots, got{m.Name, m.ETag, take})
+			return nil
+		}))
+		for _, g := range gots {
+			st, err := f.s.Stat(t.Context(), f.owner, coll, g.name)
+			ok(t, err)
+			if g.name == "" || g.etag != st.ETag || g.take != c.take {
+				t.Fatalf("Between (taking with %d, ETags only: %v) reported %s, %d, with ETag %q; Stat gives %q", c.take, c.etagOnly, g.name, g.take, g.etag, st.ETag)
+			}
+		}
+		for name, n := range rep {
+			if n != 1 {
+				t.Fatalf("Between reported %s %d times", name, n)
+			}
+		}
+		for name, n := range again {
+			if n != 1 || len(offered[name]) == 0 {
+				t.Fatalf("taking at the first offer (%d, ETags only: %v): %s offered %d times, first offered %d times", c.take, c.etagOnly, name, n, len(offered[name]))
+			}
+		}
+		if len(again) != len(offered) || len(rep) != len(offered) {
+			t.Fatalf("taking at the first offer (%d, ETags only: %v): %d offered, %d reported; with no member taken %d offered", c.take, c.etagOnly, len(again), len(rep), len(offered))
+		}
+		reported = rep
 	}
-	if fmt.Sprint(reported[0]) != fmt.Sprint(reported[1]) {
-		t.Fatalf("Between reported %v, with names and ETags only %v", reported[0], reported[1])
-	}
-	return offers[0], reported[0]
+	return offered, reported
 }
 
 func testTimelineRoundTrip(t *testing.T, s storage.Store) {

@@ -1,0 +1,125 @@
+package dav
+
+import (
+	"encoding/xml"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestETagOnly(t *testing.T) {
+	for _, tt := range []struct {
+		pf   Propfind
+		want bool
+	}{
+		{Propfind{Kind: FindProp, Props: []xml.Name{dGetETag}}, true},
+		{Propfind{Kind: FindProp, Props: []xml.Name{dGetETag, dGetETag}}, true},
+		{Propfind{Kind: FindProp}, false},
+		{Propfind{Kind: FindProp, Props: []xml.Name{dGetETag, dGetCT}}, false},
+		{Propfind{Kind: FindProp, Props: []xml.Name{{Space: "urn:x", Local: "getetag"}}}, false},
+		{Propfind{Kind: FindAllProp}, false},
+		{Propfind{Kind: FindPropName}, false},
+	} {
+		if got := ETagOnly(&tt.pf); got != tt.want {
+			t.Errorf("ETagOnly(%+v) = %v, want %v", tt.pf, got, tt.want)
+		}
+	}
+}
+
+// etagResponses writes one response for name with ETag etag into a
+// multistatus, through Propfind (fast false) or ETagResponse, and returns
+// the body.
+func etagResponses(collHref, name, etag string, props int, fast bool, hdr ...string) string {
+	rec := httptest.NewRecorder()
+	method := "REPORT"
+	if len(hdr) > 0 && hdr[0] == "HEAD" {
+		method, hdr = "HEAD", hdr[1:]
+	}
+	m := NewMultistatus(rec, newReq(method, hdr...))
+	pf := &Propfind{Kind: FindProp}
+	for range props {
+		pf.Props = append(pf.Props, dGetETag)
+	}
+	var err error
+	if fast {
+		err = m.ETagResponse(collHref, []byte(name), []byte(etag), pf)
+	} else {
+		err = m.Propfind(collHref+EscapePath(name), pf, &fakeSource{props: []Prop{TextProp(dGetETag, etag)}})
+	}
+	if err == nil {
+		err = m.Close("")
+	}
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return rec.Body.String()
+}
+
+// TestETagResponseIsPropfind: ETagResponse writes byte for byte what
+// Propfind writes for a getetag-only request, whatever the names and
+// ETags hold, with Prefer: return=minimal and for HEAD.
+func TestETagResponseIsPropfind(t *testing.T) {
+	colls := []string{"/dav/calendars/u/cal/", "/dav/calendars/u%20x/c&l<>/"}
+	names := []string{"a.ics", "a b.ics", "ü/ö.ics", "x&y<z>\".ics", "", "%41.ics"}
+	etags := []string{`"abc"`, `"a<b&c>"`, "", "\"\x01\xff\""}
+	headers := [][]string{nil, {"Prefer", "return=minimal"}, {"HEAD"}}
+	n := 0
+	for _, c := range colls {
+		for _, name := range names {
+			for _, etag := range etags {
+				for _, props := range []int{1, 2} {
+					for _, h := range headers {
+						want := etagResponses(c, name, etag, props, false, h...)
+						if got := etagResponses(c, name, etag, props, true, h...); got != want {
+							t.Fatalf("%q %q %q ×%d %v:\nETagResponse %s\nPropfind     %s", c, name, etag, props, h, got, want)
+						}
+						n++
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("nothing compared")
+	}
+}
+
+func FuzzETagResponse(f *testing.F) {
+	f.Add("/dav/calendars/u/cal/", "a.ics", `"abc"`, uint8(1))
+	f.Add("/c&l/", "x y<z>.ics", "\"\x00\"", uint8(2))
+	f.Fuzz(func(t *testing.T, coll, name, etag string, props uint8) {
+		n := int(props%3) + 1
+		if got, want := etagResponses(coll, name, etag, n, true), etagResponses(coll, name, etag, n, false); got != want {
+			t.Fatalf("ETagResponse %s\nPropfind     %s", got, want)
+		}
+	})
+}
+
+// TestETagResponseCollections: one multistatus answering members of
+// several collections (a calendar-query on a home) writes each under its
+// own collection.
+func TestETagResponseCollections(t *testing.T) {
+	pf := &Propfind{Kind: FindProp, Props: []xml.Name{dGetETag}}
+	seq := [][2]string{{"/a/", "x.ics"}, {"/b/", "x.ics"}, {"/a/", "y z.ics"}, {"/b&c/", "z.ics"}}
+	body := func(fast bool) string {
+		rec := httptest.NewRecorder()
+		m := NewMultistatus(rec, newReq("REPORT"))
+		for _, s := range seq {
+			var err error
+			if fast {
+				err = m.ETagResponse(s[0], []byte(s[1]), []byte(`"e"`), pf)
+			} else {
+				err = m.Propfind(s[0]+EscapePath(s[1]), pf, &fakeSource{props: []Prop{TextProp(dGetETag, `"e"`)}})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Close(""); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Body.String()
+	}
+	if got, want := body(true), body(false); got != want {
+		t.Fatalf("ETagResponse %s\nPropfind     %s", got, want)
+	}
+}

@@ -1,0 +1,469 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"almanac/storage"
+
+	"go.etcd.io/bbolt"
+)
+
+// Between reports the members q.Want takes among those whose periods
+// reach into [q.From, q.To) and those whose periods cannot tell
+// (storage.Store).
+//
+// It reads the when entries of the slots the range covers and the loose
+// bucket as one walk in member name order: a cursor per slot and one on
+// the loose bucket, merged (betweenMerge). A member's entries in every
+// slot and its loose entry therefore come together, so each member is
+// offered and reported once without a set of the members seen so far;
+// at 100,000 events a week's answer names thousands of members, and that
+// set was a third of the query's cost. The walk goes in chunks of
+// betweenChunk reported members or betweenKeys entries, each in one read
+// transaction, and calls fn with no transaction open.
+func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQuery, fn func(*storage.ObjectMeta, storage.Take) error) error {
+	const op = "between"
+	w := walkPool.Get().(*betweenWalk)
+	defer w.release()
+	w.q, w.secs, w.lo, w.hi = q, newSecondRange(q.From, q.To), math.MinInt64, math.MaxInt64
+	if !q.From.IsZero() {
+		w.lo = slotOf(q.From.Unix())
+	}
+	if !q.To.IsZero() {
+		w.hi = slotOf(q.To.Add(-time.Nanosecond).Unix())
+	}
+	var inc string
+	for !w.done {
+		if err := ctxErr(ctx, op); err != nil {
+			return err
+		}
+		err := db.bdb.View(func(tx *bbolt.Tx) error {
+			c, err := loadColl(tx, owner, coll)
+			if err != nil {
+				return err
+			}
+			if c == nil || (inc != "" && c.st.incarnation != inc) {
+				return notFoundColl(owner, coll)
+			}
+			inc = c.st.incarnation
+			return w.chunk(c)
+		})
+		if err != nil {
+			return wrap(op, err)
+		}
+		for _, r := range w.out {
+			if err := fn(r.meta, r.take); err != nil {
+				return err
+			}
+		}
+		for _, l := range w.light {
+			name := w.arena[l.at : l.at+l.nameLen : l.at+l.nameLen]
+			etag := w.arena[l.at+l.nameLen : l.at+l.nameLen+l.etagLen : l.at+l.nameLen+l.etagLen]
+			if err := q.ETags(name, etag); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// secondRange is a range [From, To) read for periods in whole seconds:
+// overlaps(s, e) is Period{Start: s, End: e}.Overlaps(From, To) without
+// building either time.
+type secondRange struct {
+	from, to   bool // the sides that are bounded
+	fromS, toS int64
+	fromN, toN int // nanoseconds past fromS, toS
+}
+
+func newSecondRange(from, to time.Time) secondRange {
+	return secondRange{from: !from.IsZero(), to: !to.IsZero(),
+		fromS: from.Unix(), fromN: from.Nanosecond(), toS: to.Unix(), toN: to.Nanosecond()}
+}
+
+func (r *secondRange) overlaps(s, e int64) bool {
+	if r.to && r.toS < s || r.to && r.toS == s && r.toN == 0 {
+		return false // To is not after the start
+	}
+	if !r.from {
+		return true
+	}
+	if e > s {
+		return r.fromS < e // From is before the end
+	}
+	return r.fromS < s || r.fromS == s && r.fromN == 0 // From is not after the instant
+}
+
+// betweenWalk is one Between: where it stopped, and the chunk it read
+// last. Its buffers go back to walkPool afterwards, so that a query
+// answered from the index allocates next to nothing per member.
+type betweenWalk struct {
+	q      storage.TimeQuery
+	secs   secondRange // q's range
+	lo, hi int64       // the slots the range covers
+	after  []byte      // the last member the walk passed, nil at the start
+	done   bool
+
+	runs  []mergeRun
+	merge betweenMerge
+	full  [][]byte       // members reported with their metadata, valid in the chunk's transaction
+	fullT []storage.Take // and how each was taken
+	light []lightRef     // members reported to q.ETags
+	arena []byte         // their names and ETags
+	out   []reported     // what fn is called with, once the transaction is over
+}
+
+// mergeScan is the most runs betweenMerge scans rather than heaps (a
+// variable so that tests can make every walk use the heap).
+var mergeScan = 8
+
+var walkPool = sync.Pool{New: func() any { return new(betweenWalk) }}
+
+// release returns w to walkPool without what it points into: the
+// query, a transaction's pages, the strings handed out.
+func (w *betweenWalk) release() {
+	for i := range w.runs {
+		w.runs[i] = mergeRun{}
+	}
+	w.merge.reset(nil)
+	clear(w.full)
+	clear(w.out)
+	*w = betweenWalk{runs: w.runs[:0], merge: w.merge, full: w.full[:0], fullT: w.fullT[:0],
+		light: w.light[:0], arena: w.arena[:0], out: w.out[:0]}
+	walkPool.Put(w)
+}
+
+// lightRef locates one member's name and ETag in a chunk's arena.
+type lightRef struct{ at, nameLen, etagLen int }
+
+// reported is one call of Between's fn.
+type reported struct {
+	meta *storage.ObjectMeta
+	take storage.Take
+}
+
+// mergeRun is one sorted run of the walk: the when entries of one slot
+// (their keys are the slot and the member name) or the loose bucket
+// (keyed by member name).
+type mergeRun struct {
+	cur    *bbolt.Cursor
+	prefix []byte // a slot's 8 key bytes; nil for the loose bucket
+	order  int    // slots in time order, the loose bucket last
+	k, v   []byte
+	name   []byte // the member the current entry is of; nil when the run is over
+}
+
+// next moves the run to its next entry.
+func (r *mergeRun) next() { r.set(r.cur.Next()) }
+
+func (r *mergeRun) set(k, v []byte) {
+	r.k, r.v, r.name = k, v, nil
+	if k == nil {
+		return
+	}
+	if r.prefix == nil {
+		r.name = k
+		return
+	}
+	if len(k) >= 8 && bytes.Equal(k[:8], r.prefix) {
+		r.name = k[8:]
+	}
+}
+
+// seek puts the run on its first entry after the member after (nil:
+// its first entry).
+func (r *mergeRun) seek(after []byte) {
+	if r.prefix == nil {
+		r.set(seekAfter(r.cur, after))
+		return
+	}
+	key := append(append(make([]byte, 0, 8+len(after)), r.prefix...), after...)
+	r.set(r.cur.Seek(key))
+	if after != nil && r.name != nil && bytes.Equal(r.name, after) {
+		r.next()
+	}
+}
+
+// betweenMerge hands out the runs member by member: next returns the
+// runs whose current entry is of the smallest member name, in run order,
+// and advance moves them on. A week's or a month's query has two to seven
+// runs, which a scan compares fastest (one comparison per run per
+// member); past mergeScan runs (open ranges reach every slot to the end
+// of the index) they are kept in a binary heap.
+type betweenMerge struct {
+	live  []*mergeRun // the runs not over; a heap by (name, order) when heap is set
+	heap  bool
+	group []*mergeRun
+}
+
+func (m *betweenMerge) reset(runs []mergeRun) {
+	clear(m.live)
+	clear(m.group)
+	m.live, m.group = m.live[:0], m.group[:0]
+	for i := range runs {
+		if runs[i].name != nil {
+			m.live = append(m.live, &runs[i])
+		}
+	}
+	m.heap = len(m.live) > mergeScan
+	if m.heap {
+		for i := len(m.live)/2 - 1; i >= 0; i-- {
+			m.down(i)
+		}
+	}
+}
+
+// next returns the runs at the smallest member name, nil when every run
+// is over.
+func (m *betweenMerge) next() []*mergeRun {
+	m.group = m.group[:0]
+	if len(m.live) == 0 {
+		return nil
+	}
+	if !m.heap {
+		m.group = append(m.group, m.live[0])
+		for _, r := range m.live[1:] {
+			switch c := bytes.Compare(r.name, m.group[0].name); {
+			case c < 0:
+				m.group = append(m.group[:0], r)
+			case c == 0:
+				m.group = append(m.group, r)
+			}
+		}
+		return m.group
+	}
+	name := m.live[0].name
+	for len(m.live) > 0 && bytes.Equal(m.live[0].name, name) {
+		m.group = append(m.group, m.live[0])
+		last := len(m.live) - 1
+		m.live[0] = m.live[last]
+		m.live = m.live[:last]
+		m.down(0)
+	}
+	return m.group
+}
+
+// advance moves the runs next returned to their next entries.
+func (m *betweenMerge) advance() {
+	over := false
+	for _, r := range m.group {
+		r.next()
+		if r.name == nil {
+			over = true
+		} else if m.heap {
+			m.live = append(m.live, r)
+			m.up(len(m.live) - 1)
+		}
+	}
+	if over && !m.heap {
+		m.live = slices.DeleteFunc(m.live, func(r *mergeRun) bool { return r.name == nil })
+	}
+}
+
+func (m *betweenMerge) less(i, j int) bool {
+	a, b := m.live[i], m.live[j]
+	if c := bytes.Compare(a.name, b.name); c != 0 {
+		return c < 0
+	}
+	return a.order < b.order
+}
+
+func (m *betweenMerge) down(i int) {
+	h := m.live
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		c := l
+		if r := l + 1; r < len(h) && m.less(r, l) {
+			c = r
+		}
+		if !m.less(c, i) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
+func (m *betweenMerge) up(i int) {
+	h := m.live
+	for i > 0 {
+		p := (i - 1) / 2
+		if !m.less(i, p) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+// chunk reads one chunk of the walk in c's transaction into w.out.
+func (w *betweenWalk) chunk(c *collTx) error {
+	clear(w.full)
+	clear(w.out)
+	w.full, w.fullT, w.light, w.arena, w.out = w.full[:0], w.fullT[:0], w.light[:0], w.arena[:0], w.out[:0]
+	if !c.indexed() {
+		// No timelines: every member is offered as incomplete.
+		cur := c.meta.Cursor()
+		keys := 0
+		for k, _ := seekAfter(cur, w.after); k != nil; k, _ = cur.Next() {
+			if len(w.full) >= betweenChunk || keys >= betweenKeys {
+				w.after = bytes.Clone(w.after)
+				return w.finish(c)
+			}
+			keys++
+			w.after = k
+			if t := w.q.Want(k, storage.Period{}, 0, true); t != storage.TakeNo {
+				w.full, w.fullT = append(w.full, k), append(w.fullT, t)
+			}
+		}
+		w.done = true
+		return w.finish(c)
+	}
+	if err := w.openRuns(c); err != nil {
+		return err
+	}
+	keys := 0
+	var last []byte
+	for {
+		if len(w.full)+len(w.light) >= betweenChunk || keys >= betweenKeys {
+			w.after = bytes.Clone(last)
+			return w.finish(c)
+		}
+		group := w.merge.next()
+		if group == nil {
+			break
+		}
+		name := group[0].name
+		take := storage.TakeNo
+		var etag, loose []byte
+		entries := false
+		for _, r := range group {
+			keys++
+			if r.prefix == nil {
+				loose = r.v
+				continue
+			}
+			tag, et, pieces, ok := splitWhen(r.v)
+			if !ok {
+				return fmt.Errorf("time index entry %q: %w", r.k, errCorrupt)
+			}
+			if !entries {
+				etag, entries = et, true
+			}
+			if take == storage.TakeNo {
+				var err error
+				if take, err = w.offer(r.k, name, keySlot(r.prefix)*slotSeconds, tag, pieces); err != nil {
+					return err
+				}
+			}
+		}
+		last = name
+		if take == storage.TakeNo && loose != nil {
+			var tl storage.Timeline
+			d := decoder{b: loose}
+			decodeBounds(&d, &tl)
+			if d.err || len(d.b) != 0 {
+				return fmt.Errorf("loose timeline %q: %w", name, errCorrupt)
+			}
+			if incompleteFor(&tl, w.q.From, w.q.To) {
+				take = w.q.Want(name, storage.Period{}, 0, true)
+			}
+		}
+		switch {
+		case take == storage.TakeNo:
+		case take == storage.TakeMatch && w.q.ETags != nil && etag != nil:
+			w.light = append(w.light, lightRef{len(w.arena), len(name), len(etag)})
+			w.arena = append(append(w.arena, name...), etag...)
+		default:
+			w.full, w.fullT = append(w.full, name), append(w.fullT, take)
+		}
+		w.merge.advance()
+	}
+	w.done = true
+	return w.finish(c)
+}
+
+// openRuns opens a run on each slot of [w.lo, w.hi] that holds entries
+// and one on the loose bucket, each after w.after.
+func (w *betweenWalk) openRuns(c *collTx) error {
+	w.runs = w.runs[:0]
+	add := func(prefix []byte, cur *bbolt.Cursor) {
+		w.runs = append(w.runs, mergeRun{cur: cur, prefix: prefix, order: len(w.runs)})
+	}
+	find := c.when.Cursor()
+	var k []byte
+	if w.lo == math.MinInt64 {
+		k, _ = find.First()
+	} else {
+		k, _ = find.Seek(whenKey(w.lo, ""))
+	}
+	for k != nil {
+		if len(k) < 8 {
+			return fmt.Errorf("time index key %q: %w", k, errCorrupt)
+		}
+		slot := keySlot(k)
+		if slot > w.hi {
+			break
+		}
+		add(bytes.Clone(k[:8]), c.when.Cursor())
+		if slot == math.MaxInt64 {
+			break
+		}
+		k, _ = find.Seek(whenKey(slot+1, ""))
+	}
+	add(nil, c.loose.Cursor())
+	for i := range w.runs {
+		w.runs[i].seek(w.after)
+	}
+	w.merge.reset(w.runs)
+	return nil
+}
+
+// offer offers q.Want the pieces of one when entry (of the slot starting
+// at base) that overlap the range, until it takes the member.
+func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte) (storage.Take, error) {
+	d := decoder{b: pieces}
+	for len(d.b) > 0 && !d.err {
+		s := base + int64(d.uvarint())
+		n := int64(d.uvarint())
+		if d.err {
+			break
+		}
+		if !w.secs.overlaps(s, s+n) {
+			continue
+		}
+		p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+n, 0).UTC()}
+		if t := w.q.Want(name, p, tag, false); t != storage.TakeNo {
+			return t, nil
+		}
+	}
+	if d.err {
+		return storage.TakeNo, fmt.Errorf("time index entry %q: %w", k, errCorrupt)
+	}
+	return storage.TakeNo, nil
+}
+
+// finish reads, still in the transaction, the metadata of the chunk's
+// members that need it, in key order (statAll). The others' names and
+// ETags are in the arena already.
+func (w *betweenWalk) finish(c *collTx) error {
+	metas, err := c.statAll(w.full)
+	if err != nil {
+		return err
+	}
+	for i, m := range metas {
+		if m != nil {
+			w.out = append(w.out, reported{meta: m, take: w.fullT[i]})
+		}
+	}
+	return nil
+}
