@@ -467,13 +467,20 @@ func writeQName(bw byteWriter, prefix, local string) {
 // it is: only letters, digits, "-", "_", ".", "~" and the slashes.
 func plainPath[S string | []byte](p S) bool {
 	for i := 0; i < len(p); i++ {
-		c := p[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+		if !pathPlain[p[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// pathPlain marks the bytes plainPath lets through.
+var pathPlain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '/'
+	}
+	return t
+}()
 
 // EscapePath percent-encodes each segment of a slash-separated path, for
 // building hrefs from member names.

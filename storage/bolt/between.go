@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -152,40 +153,40 @@ type reported struct {
 // (their keys are the slot and the member name) or the loose bucket
 // (keyed by member name).
 type mergeRun struct {
-	cur    *bbolt.Cursor
-	prefix []byte // a slot's 8 key bytes; nil for the loose bucket
-	order  int    // slots in time order, the loose bucket last
-	k, v   []byte
-	name   []byte // the member the current entry is of; nil when the run is over
+	cur  *bbolt.Cursor
+	slot uint64 // a slot's 8 key bytes as a number
+	skip int    // bytes before the name in a key: 8 in a slot, 0 in loose
+	over bool
+	k, v []byte
 }
+
+// name is the member the current entry is of.
+func (r *mergeRun) name() []byte { return r.k[r.skip:] }
 
 // next moves the run to its next entry.
 func (r *mergeRun) next() { r.set(r.cur.Next()) }
 
+// set makes k, v the run's entry, or ends the run when k is past it.
+// It writes as few pointers as it can: the walk runs while the collector
+// may be marking, when each costs a write barrier.
 func (r *mergeRun) set(k, v []byte) {
-	r.k, r.v, r.name = k, v, nil
-	if k == nil {
+	if k == nil || r.skip == 8 && (len(k) < 8 || binary.BigEndian.Uint64(k) != r.slot) {
+		r.over = true
 		return
 	}
-	if r.prefix == nil {
-		r.name = k
-		return
-	}
-	if len(k) >= 8 && bytes.Equal(k[:8], r.prefix) {
-		r.name = k[8:]
-	}
+	r.k, r.v = k, v
 }
 
 // seek puts the run on its first entry after the member after (nil:
 // its first entry).
 func (r *mergeRun) seek(after []byte) {
-	if r.prefix == nil {
+	if r.skip == 0 {
 		r.set(seekAfter(r.cur, after))
 		return
 	}
-	key := append(append(make([]byte, 0, 8+len(after)), r.prefix...), after...)
-	r.set(r.cur.Seek(key))
-	if after != nil && r.name != nil && bytes.Equal(r.name, after) {
+	key := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(after)), r.slot)
+	r.set(r.cur.Seek(append(key, after...)))
+	if after != nil && !r.over && bytes.Equal(r.name(), after) {
 		r.next()
 	}
 }
@@ -195,20 +196,20 @@ func (r *mergeRun) seek(after []byte) {
 // and advance moves them on. A week's or a month's query has two to seven
 // runs, which a scan compares fastest (one comparison per run per
 // member); past mergeScan runs (open ranges reach every slot to the end
-// of the index) they are kept in a binary heap.
+// of the index) they are kept in a binary heap. Runs are named by their
+// index in runs, in time order with the loose bucket last.
 type betweenMerge struct {
-	live  []*mergeRun // the runs not over; a heap by (name, order) when heap is set
+	runs  []mergeRun
+	live  []int32 // the runs not over; a heap by (name, index) when heap is set
 	heap  bool
-	group []*mergeRun
+	group []int32
 }
 
 func (m *betweenMerge) reset(runs []mergeRun) {
-	clear(m.live)
-	clear(m.group)
-	m.live, m.group = m.live[:0], m.group[:0]
+	m.runs, m.live, m.group = runs, m.live[:0], m.group[:0]
 	for i := range runs {
-		if runs[i].name != nil {
-			m.live = append(m.live, &runs[i])
+		if !runs[i].over {
+			m.live = append(m.live, int32(i))
 		}
 	}
 	m.heap = len(m.live) > mergeScan
@@ -221,25 +222,27 @@ func (m *betweenMerge) reset(runs []mergeRun) {
 
 // next returns the runs at the smallest member name, nil when every run
 // is over.
-func (m *betweenMerge) next() []*mergeRun {
+func (m *betweenMerge) next() []int32 {
 	m.group = m.group[:0]
 	if len(m.live) == 0 {
 		return nil
 	}
 	if !m.heap {
 		m.group = append(m.group, m.live[0])
-		for _, r := range m.live[1:] {
-			switch c := bytes.Compare(r.name, m.group[0].name); {
+		least := m.runs[m.live[0]].name()
+		for _, i := range m.live[1:] {
+			name := m.runs[i].name()
+			switch c := bytes.Compare(name, least); {
 			case c < 0:
-				m.group = append(m.group[:0], r)
+				m.group, least = append(m.group[:0], i), name
 			case c == 0:
-				m.group = append(m.group, r)
+				m.group = append(m.group, i)
 			}
 		}
 		return m.group
 	}
-	name := m.live[0].name
-	for len(m.live) > 0 && bytes.Equal(m.live[0].name, name) {
+	least := m.runs[m.live[0]].name()
+	for len(m.live) > 0 && bytes.Equal(m.runs[m.live[0]].name(), least) {
 		m.group = append(m.group, m.live[0])
 		last := len(m.live) - 1
 		m.live[0] = m.live[last]
@@ -252,26 +255,27 @@ func (m *betweenMerge) next() []*mergeRun {
 // advance moves the runs next returned to their next entries.
 func (m *betweenMerge) advance() {
 	over := false
-	for _, r := range m.group {
+	for _, i := range m.group {
+		r := &m.runs[i]
 		r.next()
-		if r.name == nil {
+		if r.over {
 			over = true
 		} else if m.heap {
-			m.live = append(m.live, r)
+			m.live = append(m.live, i)
 			m.up(len(m.live) - 1)
 		}
 	}
 	if over && !m.heap {
-		m.live = slices.DeleteFunc(m.live, func(r *mergeRun) bool { return r.name == nil })
+		m.live = slices.DeleteFunc(m.live, func(i int32) bool { return m.runs[i].over })
 	}
 }
 
 func (m *betweenMerge) less(i, j int) bool {
 	a, b := m.live[i], m.live[j]
-	if c := bytes.Compare(a.name, b.name); c != 0 {
+	if c := bytes.Compare(m.runs[a].name(), m.runs[b].name()); c != 0 {
 		return c < 0
 	}
-	return a.order < b.order
+	return a < b
 }
 
 func (m *betweenMerge) down(i int) {
@@ -342,13 +346,14 @@ func (w *betweenWalk) chunk(c *collTx) error {
 		if group == nil {
 			break
 		}
-		name := group[0].name
+		name := w.runs[group[0]].name()
 		take := storage.TakeNo
 		var etag, loose []byte
 		entries := false
-		for _, r := range group {
+		for _, i := range group {
+			r := &w.runs[i]
 			keys++
-			if r.prefix == nil {
+			if r.skip == 0 {
 				loose = r.v
 				continue
 			}
@@ -361,7 +366,7 @@ func (w *betweenWalk) chunk(c *collTx) error {
 			}
 			if take == storage.TakeNo {
 				var err error
-				if take, err = w.offer(r.k, name, keySlot(r.prefix)*slotSeconds, tag, pieces); err != nil {
+				if take, err = w.offer(r.k, name, keySlot(r.k)*slotSeconds, tag, pieces); err != nil {
 					return err
 				}
 			}
@@ -396,9 +401,6 @@ func (w *betweenWalk) chunk(c *collTx) error {
 // and one on the loose bucket, each after w.after.
 func (w *betweenWalk) openRuns(c *collTx) error {
 	w.runs = w.runs[:0]
-	add := func(prefix []byte, cur *bbolt.Cursor) {
-		w.runs = append(w.runs, mergeRun{cur: cur, prefix: prefix, order: len(w.runs)})
-	}
 	find := c.when.Cursor()
 	var k []byte
 	if w.lo == math.MinInt64 {
@@ -414,13 +416,13 @@ func (w *betweenWalk) openRuns(c *collTx) error {
 		if slot > w.hi {
 			break
 		}
-		add(bytes.Clone(k[:8]), c.when.Cursor())
+		w.runs = append(w.runs, mergeRun{cur: c.when.Cursor(), slot: binary.BigEndian.Uint64(k), skip: 8})
 		if slot == math.MaxInt64 {
 			break
 		}
 		k, _ = find.Seek(whenKey(slot+1, ""))
 	}
-	add(nil, c.loose.Cursor())
+	w.runs = append(w.runs, mergeRun{cur: c.loose.Cursor()})
 	for i := range w.runs {
 		w.runs[i].seek(w.after)
 	}
