@@ -115,6 +115,7 @@ type betweenWalk struct {
 	merge betweenMerge
 	full  [][]byte       // members reported with their metadata, valid in the chunk's transaction
 	fullT []storage.Take // and how each was taken
+	loose [][]byte       // the chunk's incomplete members (incompleteMembers)
 	light []lightRef     // members reported to q.ETags
 	arena []byte         // their names and ETags
 	out   []reported     // what fn is called with, once the transaction is over
@@ -134,9 +135,10 @@ func (w *betweenWalk) release() {
 	}
 	w.merge.reset(nil)
 	clear(w.full)
+	clear(w.loose)
 	clear(w.out)
 	*w = betweenWalk{runs: w.runs[:0], merge: w.merge, full: w.full[:0], fullT: w.fullT[:0],
-		light: w.light[:0], arena: w.arena[:0], out: w.out[:0]}
+		loose: w.loose[:0], light: w.light[:0], arena: w.arena[:0], out: w.out[:0]}
 	walkPool.Put(w)
 }
 
@@ -153,9 +155,10 @@ type reported struct {
 // (their keys are the slot and the member name) or the loose bucket
 // (keyed by member name).
 type mergeRun struct {
-	cur  *bbolt.Cursor
-	slot uint64 // a slot's 8 key bytes as a number
-	skip int    // bytes before the name in a key: 8 in a slot, 0 in loose
+	cur  *bbolt.Cursor // nil for the list of incomplete members
+	list [][]byte      // that list's members still to come
+	slot uint64        // a slot's 8 key bytes as a number
+	skip int           // bytes before the name in a key: 8 in a slot, 0 in loose
 	over bool
 	k, v []byte
 }
@@ -164,7 +167,23 @@ type mergeRun struct {
 func (r *mergeRun) name() []byte { return r.k[r.skip:] }
 
 // next moves the run to its next entry.
-func (r *mergeRun) next() { r.set(r.cur.Next()) }
+func (r *mergeRun) next() {
+	if r.cur == nil {
+		r.list = r.list[1:]
+		r.first()
+		return
+	}
+	r.set(r.cur.Next())
+}
+
+// first puts a list run on its first member.
+func (r *mergeRun) first() {
+	if len(r.list) == 0 {
+		r.over = true
+		return
+	}
+	r.k = r.list[0]
+}
 
 // set makes k, v the run's entry, or ends the run when k is past it.
 // It writes as few pointers as it can: the walk runs while the collector
@@ -180,6 +199,10 @@ func (r *mergeRun) set(k, v []byte) {
 // seek puts the run on its first entry after the member after (nil:
 // its first entry).
 func (r *mergeRun) seek(after []byte) {
+	if r.cur == nil {
+		r.first() // the list holds only members after it
+		return
+	}
 	if r.skip == 0 {
 		r.set(seekAfter(r.cur, after))
 		return
@@ -349,10 +372,14 @@ func (w *betweenWalk) chunk(c *collTx) error {
 		name := w.runs[group[0]].name()
 		take := storage.TakeNo
 		var etag, loose []byte
-		entries := false
+		entries, incomplete := false, false
 		for _, i := range group {
 			r := &w.runs[i]
 			keys++
+			if r.cur == nil {
+				incomplete = true
+				continue
+			}
 			if r.skip == 0 {
 				loose = r.v
 				continue
@@ -379,9 +406,10 @@ func (w *betweenWalk) chunk(c *collTx) error {
 			if d.err || len(d.b) != 0 {
 				return fmt.Errorf("loose timeline %q: %w", name, errCorrupt)
 			}
-			if incompleteFor(&tl, w.q.From, w.q.To) {
-				take = w.q.Want(name, storage.Period{}, 0, true)
-			}
+			incomplete = incompleteFor(&tl, w.q.From, w.q.To)
+		}
+		if take == storage.TakeNo && incomplete {
+			take = w.q.Want(name, storage.Period{}, 0, true)
 		}
 		switch {
 		case take == storage.TakeNo:
@@ -422,12 +450,56 @@ func (w *betweenWalk) openRuns(c *collTx) error {
 		}
 		k, _ = find.Seek(whenKey(slot+1, ""))
 	}
-	w.runs = append(w.runs, mergeRun{cur: c.loose.Cursor()})
+	if c.bounds != nil {
+		w.loose = w.incompleteMembers(c, w.loose[:0])
+		w.runs = append(w.runs, mergeRun{list: w.loose})
+	} else {
+		w.runs = append(w.runs, mergeRun{cur: c.loose.Cursor()}) // before schema 5
+	}
 	for i := range w.runs {
 		w.runs[i].seek(w.after)
 	}
 	w.merge.reset(w.runs)
 	return nil
+}
+
+// incompleteMembers appends to names the members after w.after whose
+// timelines leave part of the range unanswered (incompleteFor), read from
+// the bounds bucket, and returns them sorted, each once. The names point
+// into the transaction's pages.
+func (w *betweenWalk) incompleteMembers(c *collTx, names [][]byte) [][]byte {
+	add := func(name []byte) {
+		if w.after == nil || bytes.Compare(name, w.after) > 0 {
+			names = append(names, name)
+		}
+	}
+	secs := func(k []byte) int64 { return int64(binary.BigEndian.Uint64(k[1:9]) ^ 1<<63) }
+	cur := c.bounds.Cursor()
+	for k, _ := cur.Seek([]byte{boundUnknown}); len(k) > 0 && k[0] == boundUnknown; k, _ = cur.Next() {
+		add(k[1:])
+	}
+	// Until before To (To.After(Until), Until in whole seconds): the e
+	// keys from the first, in time order.
+	r := &w.secs
+	for k, _ := cur.Seek([]byte{boundUntil}); len(k) >= 9 && k[0] == boundUntil; k, _ = cur.Next() {
+		if r.to && !(r.toS > secs(k) || r.toS == secs(k) && r.toN > 0) {
+			break
+		}
+		add(k[9:])
+	}
+	// From after the range's From (From.Before(tl.From)): the s keys
+	// from the second after it.
+	if !r.from || r.fromS < math.MaxInt64 {
+		start := []byte{boundFrom}
+		if r.from {
+			start = binary.BigEndian.AppendUint64(start, uint64(r.fromS+1)^1<<63)
+		}
+		for k, _ := cur.Seek(start); len(k) >= 9 && k[0] == boundFrom; k, _ = cur.Next() {
+			add(k[9:])
+		}
+	}
+	slices.SortFunc(names, bytes.Compare)
+	return slices.CompactFunc(names, bytes.Equal)
 }
 
 // offer offers q.Want the pieces of one when entry (of the slot starting

@@ -25,16 +25,19 @@ import (
 // collections keep a time index (timeline.go), which a version 2 binary
 // would leave stale on every write. 4: time index entries may carry the
 // member's ETag (whenETag), which a version 3 binary would read as pieces.
-const schemaVersion = "4"
+// 5: calendars keep their loose members by bounds too (bucketBounds),
+// which a version 4 binary would leave stale.
+const schemaVersion = "5"
 
-// schemaUpgradable lists the older versions Open upgrades in place: 1, 2
-// and 3 read as 4 does (untimed change records are read; a calendar
-// without a time index is answered by reading its members; a time index
-// entry without an ETag makes Between read the member's metadata), and
-// the read-write Open adds every calendar's time index where it is
-// missing (upgradeTimelines). Entries of schema 3 gain their ETag at the
-// member's next write or timeline renewal; nothing is rewritten at once.
-var schemaUpgradable = []string{"1", "2", "3"}
+// schemaUpgradable lists the older versions Open upgrades in place: 1 to
+// 4 read as 5 does (untimed change records are read; a calendar without a
+// time index is answered by reading its members; a time index entry
+// without an ETag makes Between read the member's metadata; without a
+// bounds bucket Between reads every loose entry), and the read-write Open
+// adds every calendar's time index where it is missing
+// (upgradeTimelines) and its bounds (upgradeBounds). Entries of schema 3
+// gain their ETag at the member's next write or timeline renewal.
+var schemaUpgradable = []string{"1", "2", "3", "4"}
 
 var (
 	bucketSchema      = []byte("schema")
@@ -149,6 +152,9 @@ func Open(path string, opts Options) (*DB, error) {
 		case v != nil && slices.Contains(schemaUpgradable, string(v)):
 			colls, members, err := upgradeTimelines(tx)
 			if err != nil {
+				return fmt.Errorf("upgrade from schema %s: %w", v, err)
+			}
+			if _, err := upgradeBounds(tx); err != nil {
 				return fmt.Errorf("upgrade from schema %s: %w", v, err)
 			}
 			if colls > 0 {

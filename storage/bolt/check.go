@@ -349,7 +349,7 @@ func (c *checker) collection(where string, b *bbolt.Bucket) {
 		return
 	}
 	coll := &collTx{b: b, meta: sub["meta"], data: sub["data"], uids: sub["uids"], changes: sub["changes"], tombs: sub["tombs"], st: st,
-		when: b.Bucket(bucketWhen), tls: b.Bucket(bucketTimelines), loose: b.Bucket(bucketLoose)}
+		when: b.Bucket(bucketWhen), tls: b.Bucket(bucketTimelines), loose: b.Bucket(bucketLoose), bounds: b.Bucket(bucketBounds)}
 	c.members(where, coll)
 	c.changeLog(where, coll)
 	c.timelines(where, coll)
@@ -368,6 +368,7 @@ func (c *checker) timelines(where string, coll *collTx) {
 	}
 	when := map[string][]byte{}
 	loose := map[string][]byte{}
+	bounds := map[string][]byte{}
 	// A when entry written before schema 4 carries no ETag (whenETag):
 	// it is kept, and the member's metadata read, until the member's
 	// next write. Such an entry is accepted as it was then written.
@@ -390,6 +391,9 @@ func (c *checker) timelines(where string, coll *collTx) {
 		}
 		if !complete(&tl) {
 			loose[string(k)] = appendBounds(nil, 0, &tl)
+			for _, bk := range boundsKeys(k, &tl) {
+				bounds[string(bk)] = []byte{}
+			}
 		}
 		slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
 			key := string(whenKey(slot, string(k)))
@@ -405,11 +409,21 @@ func (c *checker) timelines(where string, coll *collTx) {
 		}
 		return nil
 	})
-	for _, part := range []struct {
+	parts := []struct {
 		b    *bbolt.Bucket
 		want map[string][]byte
 		what string
-	}{{coll.when, when, "time index entry"}, {coll.loose, loose, "loose timeline"}} {
+	}{{coll.when, when, "time index entry"}, {coll.loose, loose, "loose timeline"}}
+	// A calendar of a file before schema 5 has no bounds bucket: Between
+	// reads its loose entries instead.
+	if coll.bounds != nil {
+		parts = append(parts, struct {
+			b    *bbolt.Bucket
+			want map[string][]byte
+			what string
+		}{coll.bounds, bounds, "bounds entry"})
+	}
+	for _, part := range parts {
 		part.b.ForEach(func(k, v []byte) error {
 			w, ok := part.want[string(k)]
 			switch {

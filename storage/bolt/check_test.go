@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -107,6 +108,17 @@ func TestCheckFindsBreakage(t *testing.T) {
 			`collection jane/default: loose timeline "e.ics": missing`},
 		{"loose timeline for a complete one", func(tx *bbolt.Tx) error { return cal(tx, bucketLoose).Put([]byte("zz.ics"), []byte{0}) },
 			`collection jane/default: loose timeline "zz.ics": no timeline calls for it`},
+		{"bounds entry missing", func(tx *bbolt.Tx) error {
+			c := cal(tx, bucketBounds).Cursor()
+			for k, _ := c.First(); k != nil; k, _ = c.Next() {
+				if bytes.HasSuffix(k, []byte("e.ics")) {
+					return c.Delete()
+				}
+			}
+			return fmt.Errorf("e.ics has no bounds entry")
+		}, `collection jane/default: bounds entry "`},
+		{"bounds entry of nothing", func(tx *bbolt.Tx) error { return cal(tx, bucketBounds).Put([]byte("uzz.ics"), []byte{}) },
+			`collection jane/default: bounds entry "uzz.ics": no timeline calls for it`},
 		{"timeline without its object", func(tx *bbolt.Tx) error {
 			return cal(tx, bucketTimelines).Put([]byte("ghost.ics"), encodeTimeline(&storage.Timeline{}))
 		}, `collection jane/default: timeline "ghost.ics": belongs to no object`},

@@ -45,9 +45,10 @@ type collTx struct {
 	b                                *bbolt.Bucket
 	meta, data, uids, changes, tombs *bbolt.Bucket
 	// The time index (timeline.go); nil in address books, and in
-	// calendars of a file opened read-only before its upgrade.
-	when, tls, loose *bbolt.Bucket
-	st               state
+	// calendars of a file opened read-only before its upgrade (bounds:
+	// before schema 5).
+	when, tls, loose, bounds *bbolt.Bucket
+	st                       state
 }
 
 func collBucket(tx *bbolt.Tx, owner, name string) *bbolt.Bucket {
@@ -89,6 +90,7 @@ func loadColl(tx *bbolt.Tx, owner, name string) (*collTx, error) {
 		when:    b.Bucket(bucketWhen),
 		tls:     b.Bucket(bucketTimelines),
 		loose:   b.Bucket(bucketLoose),
+		bounds:  b.Bucket(bucketBounds),
 	}
 	if c.meta == nil || c.data == nil || c.uids == nil || c.changes == nil || c.tombs == nil ||
 		(c.when == nil) != (c.tls == nil) || (c.when == nil) != (c.loose == nil) {
@@ -494,7 +496,7 @@ func (db *DB) MoveCollection(ctx context.Context, owner, from, to string, replac
 		}
 		// The sub-buckets are untouched in this transaction before they
 		// move, as MoveBucket requires: it drops src's cached handles.
-		for i, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs, bucketWhen, bucketTimelines, bucketLoose} {
+		for i, name := range [][]byte{bucketMeta, bucketData, bucketUIDs, bucketChanges, bucketTombs, bucketWhen, bucketTimelines, bucketLoose, bucketBounds} {
 			if k, _ := src.Cursor().Seek(name); i >= 5 && !bytes.Equal(k, name) {
 				continue // no time index: an address book (a cursor opens no handle)
 			}

@@ -2,9 +2,9 @@
 //
 // # File layout
 //
-//	schema/version                    "4"; Open upgrades "1", "2" and "3"
-//	                                  in place (upgradeTimelines) and
-//	                                  refuses others
+//	schema/version                    "5"; Open upgrades "1" to "4" in
+//	                                  place (upgradeTimelines,
+//	                                  upgradeBounds) and refuses others
 //	accounts/<id>                     JSON account record (security fields included)
 //	logins/<lowercased login>         account id (case-insensitive uniqueness)
 //	collections/<owner>/<name>/       one nested bucket per collection:
@@ -20,6 +20,9 @@
 //	    when/<8-byte slot><member>    tag, ETag, the timeline's pieces in that week
 //	    loose/<member>                bounds of a timeline that does not
 //	                                  answer for every range
+//	    bounds/<kind>[<secs>]<member> empty: the loose members by what
+//	                                  bounds them (u: unknown; e, s: Until,
+//	                                  From as 8-byte seconds)
 //	links/<id>                        JSON public link record (links.go)
 //	linkowners/<owner>/<id>           collection name: index of owner's links
 //	grants/<owner>/<coll>/<sharee>    JSON grant record (grants.go)
@@ -134,22 +137,29 @@
 // A piece of an instant is the instant; the pieces of a period partition
 // it, so a range overlaps the period exactly when it overlaps a piece.
 // loose/<member> holds the flags and bounds of every timeline that is
-// unknown or bounded (From, Until).
+// unknown or bounded (From, Until); bounds/ holds the same members keyed
+// by what bounds them: u<member> for an unknown timeline, e<Until><member>
+// and s<From><member> (seconds as 8 bytes, big-endian, sign bit flipped,
+// so that they sort in time), so that the members a range goes past are
+// a prefix (u), a run from the start (e, Until before To) and a run to the
+// end (s, From after the range's From).
 //
 // Between reads the slots from the one holding From to the one holding
-// the last second before To together with the loose bucket, as one walk
-// in member name order (a cursor per slot and one on loose, merged), so
-// that a member's entries in every slot and its loose entry come
+// the last second before To as one walk in member name order (a cursor
+// per slot, merged) together with the members whose timelines leave part
+// of the range unanswered (read from bounds and sorted; in a file not yet
+// upgraded to schema 5, every loose entry is read and tested instead), so
+// that a member's entries in every slot and its being incomplete come
 // together: it offers the member's pieces that overlap the range to the
-// caller's Want until Want takes it, then, if its timeline does not cover
-// the range, the member itself, and reports it once without keeping a
-// set of the members seen. It never reads meta for a member Want passes
-// over, nor for one the caller wants the ETag of alone (the entry has
-// it), nor any object bytes: a query over one month of 100,000 events
-// reads the month's five or six slots and the loose members. Put, PutBatch, Transfer,
-// Delete and SetTimelines keep the three buckets in the transaction that
-// changes the member; Check verifies that they hold exactly what the
-// timelines call for.
+// caller's Want until Want takes it, then, if it is incomplete, the member
+// itself, and reports it once without keeping a set of the members seen.
+// It never reads meta for a member Want passes over, nor for one the
+// caller wants the ETag of alone (the entry has it), nor any object
+// bytes: a query over one month of 100,000 events reads the month's five
+// or six slots and the few loose members the month goes past. Put,
+// PutBatch, Transfer, Delete and SetTimelines keep the four buckets in
+// the transaction that changes the member; Check verifies that they hold
+// exactly what the timelines call for.
 //
 // Bounded per object: at most storage.MaxTimelinePeriods (1024) periods
 // touching at most 256 slots (five years of a weekly series); past

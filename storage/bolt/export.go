@@ -17,7 +17,7 @@ import (
 // sink in the order storage.Sink describes, from one read transaction:
 // the copy is the database of one moment. Index buckets (logins, the
 // owner indexes, mounts, maildomains, mailaliases, uids, tombs, when,
-// loose) are not exported: each is derived from the records and a
+// loose, bounds) are not exported: each is derived from the records and a
 // target keeps its own. It is meant for a database no server writes
 // (almanac migrate opens it read-only), as its transaction lasts as
 // long as sink takes.

@@ -195,7 +195,7 @@ var derivedBuckets = [][]byte{bucketSchema, bucketLogins, bucketLinkOwners, buck
 // or leaves out (false): the UID index, the deletions (the change log
 // holds them) and the time index (the timelines hold it).
 var collectionBuckets = map[string]bool{"meta": true, "data": true, "changes": true, "timelines": true,
-	"uids": false, "tombs": false, "when": false, "loose": false}
+	"uids": false, "tombs": false, "when": false, "loose": false, "bounds": false}
 
 // Every bucket of the file is either read by Export or derived from what
 // it reads: a bucket added later fails here until Export says which.

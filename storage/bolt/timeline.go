@@ -25,9 +25,87 @@ var (
 	bucketTimelines = []byte("timelines")
 	// loose/<member> names the members whose periods do not answer for
 	// every range (unknown timelines, and those bounded by From or
-	// Until), with those bounds: every query reads this bucket.
+	// Until), with those bounds.
 	bucketLoose = []byte("loose")
+	// bounds/<kind>[<8-byte seconds>]<member> holds the loose members
+	// again, by what makes them incomplete (boundsKeys), so that a query
+	// reads only those its range goes past (schema 5): at 100,000 events
+	// five thousand open series are loose, and for every range but a
+	// far-future one none of them is incomplete.
+	bucketBounds = []byte("bounds")
 )
+
+// Kinds of bounds keys: a timeline not known, one that ends (Until), one
+// that starts late (From).
+const (
+	boundUnknown = 'u'
+	boundUntil   = 'e'
+	boundFrom    = 's'
+)
+
+// boundsKeys are the bounds keys of member name with timeline tl (none
+// when tl is complete).
+func boundsKeys(name []byte, tl *storage.Timeline) [][]byte {
+	if complete(tl) {
+		return nil
+	}
+	if !tl.Known {
+		return [][]byte{append([]byte{boundUnknown}, name...)}
+	}
+	var keys [][]byte
+	at := func(kind byte, t time.Time) []byte {
+		k := make([]byte, 9, 9+len(name))
+		k[0] = kind
+		binary.BigEndian.PutUint64(k[1:], uint64(t.Unix())^1<<63)
+		return append(k, name...)
+	}
+	if !tl.Until.IsZero() {
+		keys = append(keys, at(boundUntil, tl.Until))
+	}
+	if !tl.From.IsZero() {
+		keys = append(keys, at(boundFrom, tl.From))
+	}
+	return keys
+}
+
+// putLoose records member k's bounds (tl not complete) in loose and, in a
+// collection that has it, bounds.
+func (c *collTx) putLoose(k []byte, tl *storage.Timeline) error {
+	if err := c.loose.Put(k, appendBounds(nil, 0, tl)); err != nil {
+		return err
+	}
+	if c.bounds == nil {
+		return nil
+	}
+	for _, bk := range boundsKeys(k, tl) {
+		if err := c.bounds.Put(bk, []byte{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropLoose removes member k's loose entry and its bounds keys.
+func (c *collTx) dropLoose(k []byte) error {
+	v := c.loose.Get(k)
+	if v == nil {
+		return nil
+	}
+	var tl storage.Timeline
+	d := decoder{b: v}
+	decodeBounds(&d, &tl)
+	if d.err || len(d.b) != 0 {
+		return fmt.Errorf("loose timeline %q: %w", k, errCorrupt)
+	}
+	if c.bounds != nil {
+		for _, bk := range boundsKeys(k, &tl) {
+			if err := c.bounds.Delete(bk); err != nil {
+				return err
+			}
+		}
+	}
+	return c.loose.Delete(k)
+}
 
 // slotSeconds is the width of a when slot, a week: a week's or a month's
 // query reads one to six slots, and an event of one to three days,
@@ -291,7 +369,7 @@ func (c *collTx) putTimeline(name, etag string, tl storage.Timeline) error {
 		return err
 	}
 	if !complete(&tl) {
-		if err := c.loose.Put(k, appendBounds(nil, 0, &tl)); err != nil {
+		if err := c.putLoose(k, &tl); err != nil {
 			return err
 		}
 	}
@@ -322,7 +400,7 @@ func (c *collTx) dropTimeline(name string) error {
 	k := []byte(name)
 	v := c.tls.Get(k)
 	if v == nil {
-		return c.loose.Delete(k)
+		return c.dropLoose(k)
 	}
 	tl, err := decodeTimeline(k, v)
 	if err != nil {
@@ -337,7 +415,7 @@ func (c *collTx) dropTimeline(name string) error {
 	if err := c.tls.Delete(k); err != nil {
 		return err
 	}
-	return c.loose.Delete(k)
+	return c.dropLoose(k)
 }
 
 // createTimeBuckets adds the time index to a calendar collection's
@@ -353,13 +431,17 @@ func createTimeBuckets(b *bbolt.Bucket) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	bounds, err := b.CreateBucket(bucketBounds)
+	if err != nil {
+		return 0, err
+	}
 	meta := b.Bucket(bucketMeta)
 	if meta == nil {
 		return 0, nil
 	}
 	tls := b.Bucket(bucketTimelines)
 	unknown := storage.Timeline{Renew: true}
-	rec, bounds := encodeTimeline(&unknown), appendBounds(nil, 0, &unknown)
+	rec, looseRec := encodeTimeline(&unknown), appendBounds(nil, 0, &unknown)
 	n := 0
 	err = meta.ForEach(func(k, _ []byte) error {
 		n++
@@ -367,9 +449,52 @@ func createTimeBuckets(b *bbolt.Bucket) (int, error) {
 		if err := tls.Put(k, rec); err != nil {
 			return err
 		}
-		return loose.Put(k, bounds)
+		if err := bounds.Put(boundsKeys(k, &unknown)[0], []byte{}); err != nil {
+			return err
+		}
+		return loose.Put(k, looseRec)
 	})
 	return n, err
+}
+
+// upgradeBounds gives every calendar collection that has a time index
+// but no bounds bucket (a file written before schema 5) its bounds, from
+// its loose entries.
+func upgradeBounds(tx *bbolt.Tx) (colls int, err error) {
+	root := tx.Bucket(bucketCollections)
+	if root == nil {
+		return 0, nil
+	}
+	err = root.ForEachBucket(func(owner []byte) error {
+		ob := root.Bucket(owner)
+		return ob.ForEachBucket(func(name []byte) error {
+			b := ob.Bucket(name)
+			loose := b.Bucket(bucketLoose)
+			if loose == nil || b.Bucket(bucketBounds) != nil {
+				return nil
+			}
+			bounds, err := b.CreateBucket(bucketBounds)
+			if err != nil {
+				return err
+			}
+			colls++
+			return loose.ForEach(func(k, v []byte) error {
+				var tl storage.Timeline
+				d := decoder{b: v}
+				decodeBounds(&d, &tl)
+				if d.err || len(d.b) != 0 {
+					return fmt.Errorf("collection %s/%s: loose timeline %q: %w", owner, name, k, errCorrupt)
+				}
+				for _, bk := range boundsKeys(k, &tl) {
+					if err := bounds.Put(bk, []byte{}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+	})
+	return colls, err
 }
 
 // upgradeTimelines gives every calendar collection of a file written

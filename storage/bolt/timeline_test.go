@@ -37,7 +37,7 @@ func TestUpgradeIndexesCalendars(t *testing.T) {
 	// What a schema 2 binary wrote: the same, without the index.
 	must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
 		b := collBucket(tx, a.ID, "cal")
-		for _, n := range [][]byte{bucketWhen, bucketTimelines, bucketLoose} {
+		for _, n := range [][]byte{bucketWhen, bucketTimelines, bucketLoose, bucketBounds} {
 			if err := b.DeleteBucket(n); err != nil {
 				return err
 			}
