@@ -19,11 +19,13 @@ import (
 // reach into [q.From, q.To) and those whose periods cannot tell
 // (storage.Store).
 //
-// It reads the when entries of the slots the range covers and the loose
-// bucket as one walk in member name order: a cursor per slot and one on
-// the loose bucket, merged (betweenMerge). A member's entries in every
-// slot and its loose entry therefore come together, so each member is
-// offered and reported once without a set of the members seen so far;
+// It reads the when entries of the slots the range covers and the
+// members the range goes past the bounds of (incompleteMembers; in a file
+// before schema 5, every loose entry) as one walk in member name order: a
+// cursor per slot and the sorted incomplete ones (or a cursor on loose),
+// merged (betweenMerge). A member's entries in every slot and its being
+// incomplete therefore come together, so each member is offered and
+// reported once without a set of the members seen so far;
 // at 100,000 events a week's answer names thousands of members, and that
 // set was a third of the query's cost. The walk goes in chunks of
 // betweenChunk reported members or betweenKeys entries, each in one read
