@@ -28,6 +28,15 @@ func openTemp(t *testing.T) (*DB, string) {
 	return db, path
 }
 
+// problemsOf runs Check on db and returns what it reports.
+func problemsOf(t *testing.T, db *DB) []string {
+	t.Helper()
+	var problems []string
+	_, err := db.Check(t.Context(), func(p storage.Problem) { problems = append(problems, p.String()) })
+	must(t, err)
+	return problems
+}
+
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store {
 		db, _ := openTemp(t)

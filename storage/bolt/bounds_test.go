@@ -161,10 +161,7 @@ func TestBoundsAnswerAsTimelines(t *testing.T) {
 	must(t, err)
 	defer db.Close()
 	check(db, "upgraded from schema 4")
-	var problems []string
-	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
-	must(t, err)
-	if len(problems) > 0 {
+	if problems := problemsOf(t, db); len(problems) > 0 {
 		t.Errorf("upgraded file: %v", problems)
 	}
 	// Writes keep the bounds: every member rewritten as its opposite.
@@ -181,10 +178,7 @@ func TestBoundsAnswerAsTimelines(t *testing.T) {
 		stored[name] = got
 	}
 	check(db, "rewritten")
-	problems = nil
-	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
-	must(t, err)
-	if len(problems) > 0 {
+	if problems := problemsOf(t, db); len(problems) > 0 {
 		t.Errorf("after the writes: %v", problems)
 	}
 }

@@ -84,10 +84,7 @@ func TestUpgradeIndexesCalendars(t *testing.T) {
 	if strings.Join(due, " ") != "cal/a.ics cal/b.ics cal/c.ics" {
 		t.Errorf("due after the upgrade: %v", due)
 	}
-	var problems []string
-	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
-	must(t, err)
-	if len(problems) > 0 {
+	if problems := problemsOf(t, db); len(problems) > 0 {
 		t.Errorf("upgraded file: %v", problems)
 	}
 	// Opening again changes nothing.

@@ -106,10 +106,7 @@ func TestWhenEntriesOfSchema3(t *testing.T) {
 	if version != schemaVersion {
 		t.Fatalf("schema after open: %q, want %q", version, schemaVersion)
 	}
-	var problems []string
-	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
-	must(t, err)
-	if len(problems) > 0 {
+	if problems := problemsOf(t, db); len(problems) > 0 {
 		t.Errorf("schema 3 entries: %v", problems)
 	}
 	put("a.ics", "a2")
@@ -137,10 +134,7 @@ func TestCheckWhenETag(t *testing.T) {
 		tag, _, pieces, _ := splitWhen(v)
 		return w.Put(append([]byte(nil), k...), whenValue(tag, `"stale"`, pieces))
 	}))
-	var problems []string
-	_, err = db.Check(ctx, func(p storage.Problem) { problems = append(problems, p.String()) })
-	must(t, err)
-	if len(problems) != 1 || !strings.Contains(problems[0], "differs from its timeline") {
+	if problems := problemsOf(t, db); len(problems) != 1 || !strings.Contains(problems[0], "differs from its timeline") {
 		t.Errorf("problems %v, want the when entry named", problems)
 	}
 }
