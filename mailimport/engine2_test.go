@@ -11,6 +11,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"almanac/internal/tooltest"
 	"almanac/storage"
 )
 
@@ -173,10 +174,10 @@ func TestSourceDisconnects(t *testing.T) {
 			src.user(t, srcUser, srcPassword)
 			msgs := bigMessages(20, 20000, "INBOX")
 			put(t, imapClient(t, src.addr, srcUser, srcPassword), msgs)
-			p := newProxy(t, src.addr)
-			p.cutAfter.Store(200000) // in the middle of the tenth message or so
+			p := tooltest.NewProxy(t, "tcp", src.addr)
+			p.CutAfter(200000) // in the middle of the tenth message or so
 			w := newWorld(t, Config{MaxAttempts: tc.attempts, RetryBase: time.Millisecond})
-			j := w.wait(w.start(sourceSpec{srcUser, srcPassword, Endpoint{Host: "127.0.0.1", Port: p.port(), Security: SecurityNone}}).ID, ended)
+			j := w.wait(w.start(sourceSpec{srcUser, srcPassword, Endpoint{Host: "127.0.0.1", Port: p.Port(), Security: SecurityNone}}).ID, ended)
 			f := j.Sources[0].Folders[0]
 			stored := contents(t, imapClient(t, w.dst.addr, destAddress+"*"+master, masterPW))["INBOX"]
 			all := map[string]bool{}
@@ -230,12 +231,12 @@ func TestStalledSourceDoesNotBlockOthers(t *testing.T) {
 	src.user(t, "bob@example.org", "bob-pw")
 	put(t, imapClient(t, src.addr, srcUser, srcPassword), bigMessages(10, 20000, "INBOX"))
 	put(t, imapClient(t, src.addr, "bob@example.org", "bob-pw"), bigMessages(3, 1000, "INBOX"))
-	p := newProxy(t, src.addr)
-	p.stallAfter.Store(100000)
+	p := tooltest.NewProxy(t, "tcp", src.addr)
+	p.StallAfter(100000)
 	w := newWorld(t, Config{Workers: 2, PerHost: 1, IdleTimeout: time.Hour})
 	w.dst.user(t, "other@domain.xyz*"+master, masterPW)
-	stalled := w.start(sourceSpec{srcUser, srcPassword, Endpoint{Host: "127.0.0.1", Port: p.port(), Security: SecurityNone}})
-	w.wait(stalled.ID, func(j *storage.ImportJob) bool { return p.stalled.Load() })
+	stalled := w.start(sourceSpec{srcUser, srcPassword, Endpoint{Host: "127.0.0.1", Port: p.Port(), Security: SecurityNone}})
+	w.wait(stalled.ID, func(j *storage.ImportJob) bool { return p.Stalled() })
 
 	// Another host name for the same server: another host to the limits.
 	other := &storage.ImportJob{Owner: w.acc.ID, Service: "svc", LocalPart: "other", Destination: "other@domain.xyz",
@@ -275,7 +276,7 @@ func TestStalledSourceDoesNotBlockOthers(t *testing.T) {
 	if _, err := w.svc.cancel(t.Context(), stalled.ID); !errors.Is(err, errEnded) {
 		t.Errorf("cancelling an ended job: %v, want errEnded", err)
 	}
-	p.stalled.Store(false)
+	p.Release()
 }
 
 // TestGmailFolders copies a mailbox laid out as Gmail's: labels are

@@ -7,10 +7,7 @@ import (
 	"log"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,113 +207,6 @@ func contents(t testing.TB, c *imapclient.Client) map[string][]stored {
 		}
 	}
 	return out
-}
-
-// proxy forwards connections to target, and can stall them or cut
-// them after a number of bytes from the server.
-type proxy struct {
-	addr   string
-	target string
-	// cutAfter, when > 0, closes a connection after that many bytes
-	// from the server, once.
-	cutAfter atomic.Int64
-	// stallAfter, when > 0, holds what the server sends after that many
-	// bytes until stalled is cleared, once.
-	stallAfter atomic.Int64
-	stalled    atomic.Bool
-	conns      atomic.Int64 // connections now open
-	peak       atomic.Int64 // most at once
-	total      atomic.Int64 // connections accepted
-	mu         sync.Mutex
-	open       []net.Conn
-}
-
-func newProxy(t testing.TB, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{addr: ln.Addr().String(), target: target}
-	t.Cleanup(func() {
-		ln.Close()
-		p.mu.Lock()
-		for _, c := range p.open {
-			c.Close()
-		}
-		p.mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-	return p
-}
-
-func (p *proxy) port() int {
-	_, port, _ := net.SplitHostPort(p.addr)
-	n, _ := strconv.Atoi(port)
-	return n
-}
-
-func (p *proxy) serve(c net.Conn) {
-	p.total.Add(1)
-	n := p.conns.Add(1)
-	for {
-		peak := p.peak.Load()
-		if n <= peak || p.peak.CompareAndSwap(peak, n) {
-			break
-		}
-	}
-	defer p.conns.Add(-1)
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.open = append(p.open, c, up)
-	p.mu.Unlock()
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, c); up.Close(); done <- struct{}{} }()
-	go func() {
-		buf := make([]byte, 4096)
-		var sent int64
-		for {
-			n, err := up.Read(buf)
-			chunk := buf[:n]
-			if stall := p.stallAfter.Load(); stall > 0 && sent+int64(len(chunk)) >= stall {
-				c.Write(chunk[:stall-sent])
-				sent, chunk = stall, chunk[stall-sent:]
-				p.stallAfter.Store(0)
-				p.stalled.Store(true)
-			}
-			for p.stalled.Load() {
-				time.Sleep(5 * time.Millisecond)
-			}
-			if cut := p.cutAfter.Load(); cut > 0 && sent+int64(len(chunk)) >= cut {
-				c.Write(chunk[:cut-sent])
-				p.cutAfter.Store(0)
-				break
-			}
-			sent += int64(len(chunk))
-			if _, werr := c.Write(chunk); werr != nil {
-				break
-			}
-			if err != nil {
-				break
-			}
-		}
-		c.Close()
-		done <- struct{}{}
-	}()
-	<-done
-	<-done
 }
 
 // keysOf lists the bodies of msgs, sorted, for comparing folders as

@@ -3,8 +3,6 @@ package interop
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -12,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -35,7 +32,7 @@ type dovecotSpec struct {
 // fixed port); addr is a TCP proxy to it on a free loopback port.
 type dovecot struct {
 	dir   string
-	proxy *imapProxy
+	proxy *tooltest.Proxy
 	srv   *tooltest.Process
 }
 
@@ -185,14 +182,14 @@ userdb {
 	d.srv = tooltest.Start(t, "dovecot ("+dir+")", exec.Command(bin, "-F", "-c", conf))
 	socket := filepath.Join(dir, "run", "imap-test")
 	d.srv.WaitListening(t, "unix", socket)
-	d.proxy = newIMAPProxy(t, socket)
+	d.proxy = tooltest.NewProxy(t, "unix", socket)
 	return d
 }
 
 // port is the TCP port the instance is reached on.
-func (d *dovecot) port() int { return d.proxy.ln.Addr().(*net.TCPAddr).Port }
+func (d *dovecot) port() int { return d.proxy.Port() }
 
-func (d *dovecot) addr() string { return d.proxy.ln.Addr().String() }
+func (d *dovecot) addr() string { return d.proxy.Addr() }
 
 // client logs in as user for the test's own reads and writes.
 func (d *dovecot) client(t testing.TB, user, password string) *imapclient.Client {
@@ -206,79 +203,4 @@ func (d *dovecot) client(t testing.TB, user, password string) *imapclient.Client
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-// imapProxy forwards TCP connections to a Unix socket. It can hold
-// what the server sends once a connection has received stallAfter bytes,
-// once, until released.
-type imapProxy struct {
-	ln         net.Listener
-	target     string
-	stallAfter atomic.Int64
-	stalled    atomic.Bool
-	release    chan struct{}
-	mu         sync.Mutex
-	open       []net.Conn
-}
-
-func newIMAPProxy(t testing.TB, target string) *imapProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &imapProxy{ln: ln, target: target, release: make(chan struct{})}
-	t.Cleanup(func() {
-		ln.Close()
-		p.mu.Lock()
-		for _, c := range p.open {
-			c.Close()
-		}
-		p.mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-	return p
-}
-
-func (p *imapProxy) serve(c net.Conn) {
-	up, err := net.Dial("unix", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.open = append(p.open, c, up)
-	p.mu.Unlock()
-	go func() { io.Copy(up, c); up.Close() }()
-	defer c.Close()
-	defer up.Close()
-	buf := make([]byte, 32<<10)
-	var sent int64
-	for {
-		n, err := up.Read(buf)
-		chunk := buf[:n]
-		if stall := p.stallAfter.Load(); stall > 0 && sent+int64(n) >= stall && p.stallAfter.CompareAndSwap(stall, 0) {
-			if _, werr := c.Write(chunk[:stall-sent]); werr != nil {
-				return
-			}
-			sent, chunk = stall, chunk[stall-sent:]
-			p.stalled.Store(true)
-			<-p.release
-		}
-		if _, werr := c.Write(chunk); werr != nil {
-			return
-		}
-		sent += int64(len(chunk))
-		if err != nil {
-			return
-		}
-	}
 }

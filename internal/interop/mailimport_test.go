@@ -543,13 +543,13 @@ func TestMailImportDovecot(t *testing.T) {
 	// A third into me2, killed in the middle: the source stalls after
 	// 200 kB, once messages were appended almanac is killed, and a new
 	// almanac on the same data finishes the job.
-	src.proxy.stallAfter.Store(200 << 10)
+	src.proxy.StallAfter(200 << 10)
 	_, third, body := app.start(t, "me2@domain.xyz", importSourcePW)
 	if third.ID == "" {
 		t.Fatalf("third import: %s", body)
 	}
 	me2 := dst.client(t, "me2@domain.xyz*"+importMaster, importSecret)
-	for !src.proxy.stalled.Load() {
+	for !src.proxy.Stalled() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	for countMessages(t, me2) == 0 {
@@ -561,7 +561,7 @@ func TestMailImportDovecot(t *testing.T) {
 	} else {
 		t.Logf("almanac killed with %d of %d messages copied", n, len(msgs))
 	}
-	close(src.proxy.release)
+	src.proxy.Release()
 	app = startAlmanac(t, bin, data, dst)
 	third = app.wait(t, third.ID)
 	if third.State != "done" || third.Totals.Copied != len(msgs) || third.Totals.Found != len(msgs) || third.Totals.Skipped != 0 {

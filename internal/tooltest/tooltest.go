@@ -1,7 +1,9 @@
 // Package tooltest decides what tests that drive external programs
 // (vdirsyncer, python3-caldav, doveadm, postmap) do when a program is
 // missing: skip with a message that names the Debian package, or fail
-// when ALMANAC_INTEROP=1 (CI, .ci/run) makes them mandatory.
+// when ALMANAC_INTEROP=1 (CI, .ci/run) makes them mandatory. It also runs
+// such servers for a test (Process) and puts a proxy before them that
+// can stall or cut a connection (Proxy).
 package tooltest
 
 import (
