@@ -154,13 +154,18 @@ func Open(path string, opts Options) (*DB, error) {
 			if err != nil {
 				return fmt.Errorf("upgrade from schema %s: %w", v, err)
 			}
-			if _, err := upgradeBounds(tx); err != nil {
+			bounded, err := upgradeBounds(tx)
+			if err != nil {
 				return fmt.Errorf("upgrade from schema %s: %w", v, err)
 			}
-			if colls > 0 {
+			switch {
+			case colls > 0:
 				log.Info("storage upgraded: calendars indexed by time, members to be read once", "from", string(v), "to", schemaVersion,
 					"calendars", colls, "objects", members)
-			} else {
+			case bounded > 0:
+				log.Info("storage upgraded: calendars' loose members indexed by their bounds", "from", string(v), "to", schemaVersion,
+					"calendars", bounded)
+			default:
 				log.Info("storage upgraded", "from", string(v), "to", schemaVersion)
 			}
 			fallthrough
