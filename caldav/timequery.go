@@ -36,6 +36,9 @@ type timePlan struct {
 	// one the filter's comp-filters name: an object of another type
 	// cannot match.
 	tagOK [256]bool
+	// rules are want for a stored period of each tag, decided ahead
+	// (storage.TimeQuery.Rules).
+	rules [256]storage.Rule
 	// from, to: the window widened by floatSlack, what Between searches.
 	from, to time.Time
 	// definitive: members may be answered from their periods, tested
@@ -73,6 +76,17 @@ func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadat
 			pl.floatExact = loc == nil || loc == time.UTC
 		}
 	}
+	for tag := range pl.rules {
+		_, floating := timelineTag(uint8(tag))
+		switch {
+		case !pl.tagOK[tag]:
+			pl.rules[tag] = storage.RuleNo
+		case pl.definitive && (!floating || pl.floatExact):
+			pl.rules[tag] = storage.RuleExact
+		default:
+			pl.rules[tag] = storage.RuleRead
+		}
+	}
 	return pl
 }
 
@@ -80,19 +94,19 @@ func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadat
 // answered from its periods from its name and ETag alone (the answer
 // shows no other property: storage.TimeQuery.ETags).
 func (pl *timePlan) query(etags func(name, etag []byte) error) storage.TimeQuery {
-	return storage.TimeQuery{From: pl.from, To: pl.to, Want: pl.want, ETags: etags}
+	return storage.TimeQuery{From: pl.from, To: pl.to, Want: pl.want, ETags: etags,
+		Rules: &pl.rules, Exact: storage.Period{Start: pl.exactFrom, End: pl.exactTo}}
 }
 
-// want is storage.TimeQuery.Want.
+// want is storage.TimeQuery.Want, by the rules.
 func (pl *timePlan) want(_ []byte, p storage.Period, tag uint8, incomplete bool) storage.Take {
 	if incomplete {
 		return storage.TakeRead
 	}
-	if !pl.tagOK[tag] {
+	switch pl.rules[tag] {
+	case storage.RuleNo:
 		return storage.TakeNo
-	}
-	_, floating := timelineTag(tag)
-	if pl.definitive && (!floating || pl.floatExact) {
+	case storage.RuleExact:
 		if !p.Overlaps(pl.exactFrom, pl.exactTo) {
 			return storage.TakeNo
 		}

@@ -35,6 +35,7 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 	w := walkPool.Get().(*betweenWalk)
 	defer w.release()
 	w.q, w.secs, w.lo, w.hi = q, newSecondRange(q.From, q.To), math.MinInt64, math.MaxInt64
+	w.exact = newSecondRange(q.Exact.Start, q.Exact.End)
 	if !q.From.IsZero() {
 		w.lo = slotOf(q.From.Unix())
 	}
@@ -109,6 +110,7 @@ func (r *secondRange) overlaps(s, e int64) bool {
 type betweenWalk struct {
 	q      storage.TimeQuery
 	secs   secondRange // q's range
+	exact  secondRange // q.Exact, for RuleExact
 	lo, hi int64       // the slots the range covers
 	after  []byte      // the last member the walk passed, nil at the start
 	done   bool
@@ -516,6 +518,19 @@ func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte
 		}
 		if !w.secs.overlaps(s, s+n) {
 			continue
+		}
+		if w.q.Rules != nil {
+			switch w.q.Rules[tag] {
+			case storage.RuleNo:
+				continue
+			case storage.RuleRead:
+				return storage.TakeRead, nil
+			case storage.RuleExact:
+				if w.exact.overlaps(s, s+n) {
+					return storage.TakeMatch, nil
+				}
+				continue
+			}
 		}
 		p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+n, 0).UTC()}
 		if t := w.q.Want(name, p, tag, false); t != storage.TakeNo {

@@ -110,23 +110,40 @@ func TestBoundsAnswerAsTimelines(t *testing.T) {
 		slices.Sort(out)
 		return strings.Join(out, " ")
 	}
+	// rules: the same answers decided ahead (TimeQuery.Rules), tag 1
+	// matching what overlaps the range, any other passed over.
+	var rules [256]storage.Rule
+	for tag := range rules {
+		rules[tag] = storage.RuleNo
+	}
+	rules[1] = storage.RuleExact
 	answer := func(db *DB, q query) string {
-		var out []string
-		tq := storage.TimeQuery{From: q.from, To: q.to, Want: func(_ []byte, _ storage.Period, tag uint8, incomplete bool) storage.Take {
-			switch {
-			case incomplete:
-				return storage.TakeRead
-			case tag == 1:
-				return storage.TakeMatch
+		var out [2]string
+		for i := range out {
+			var got []string
+			tq := storage.TimeQuery{From: q.from, To: q.to, Want: func(_ []byte, _ storage.Period, tag uint8, incomplete bool) storage.Take {
+				switch {
+				case incomplete:
+					return storage.TakeRead
+				case tag == 1:
+					return storage.TakeMatch
+				}
+				return storage.TakeNo
+			}}
+			if i == 1 {
+				tq.Rules, tq.Exact = &rules, storage.Period{Start: q.from, End: q.to}
 			}
-			return storage.TakeNo
-		}}
-		must(t, db.Between(ctx, a.ID, "cal", tq, func(m *storage.ObjectMeta, take storage.Take) error {
-			out = append(out, m.Name+map[storage.Take]string{storage.TakeMatch: "=match", storage.TakeRead: "=read"}[take])
-			return nil
-		}))
-		slices.Sort(out)
-		return strings.Join(out, " ")
+			must(t, db.Between(ctx, a.ID, "cal", tq, func(m *storage.ObjectMeta, take storage.Take) error {
+				got = append(got, m.Name+map[storage.Take]string{storage.TakeMatch: "=match", storage.TakeRead: "=read"}[take])
+				return nil
+			}))
+			slices.Sort(got)
+			out[i] = strings.Join(got, " ")
+		}
+		if out[0] != out[1] {
+			t.Fatalf("[%v, %v): with Want\n%s\nwith Rules\n%s", q.from, q.to, out[0], out[1])
+		}
+		return out[0]
 	}
 	check := func(db *DB, what string) {
 		t.Helper()
