@@ -162,7 +162,9 @@ type mergeRun struct {
 	cur  *bbolt.Cursor // nil for the list of incomplete members
 	list [][]byte      // that list's members still to come
 	slot uint64        // a slot's 8 key bytes as a number
-	skip int           // bytes before the name in a key: 8 in a slot, 0 in loose
+	// skip is the bytes before the name in a key: 8 in a slot, 1 in the
+	// bounds bucket's unknown members (boundUnknown), 0 in loose.
+	skip int
 	over bool
 	k, v []byte
 }
@@ -193,7 +195,8 @@ func (r *mergeRun) first() {
 // It writes as few pointers as it can: the walk runs while the collector
 // may be marking, when each costs a write barrier.
 func (r *mergeRun) set(k, v []byte) {
-	if k == nil || r.skip == 8 && (len(k) < 8 || binary.BigEndian.Uint64(k) != r.slot) {
+	if k == nil || r.skip == 8 && (len(k) < 8 || binary.BigEndian.Uint64(k) != r.slot) ||
+		r.skip == 1 && (len(k) < 1 || k[0] != boundUnknown) {
 		r.over = true
 		return
 	}
@@ -211,7 +214,10 @@ func (r *mergeRun) seek(after []byte) {
 		r.set(seekAfter(r.cur, after))
 		return
 	}
-	key := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(after)), r.slot)
+	key := []byte{boundUnknown}
+	if r.skip == 8 {
+		key = binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(after)), r.slot)
+	}
 	r.set(r.cur.Seek(append(key, after...)))
 	if after != nil && !r.over && bytes.Equal(r.name(), after) {
 		r.next()
@@ -380,8 +386,8 @@ func (w *betweenWalk) chunk(c *collTx) error {
 		for _, i := range group {
 			r := &w.runs[i]
 			keys++
-			if r.cur == nil {
-				incomplete = true
+			if r.cur == nil || r.skip == 1 {
+				incomplete = true // the list, or an unknown timeline
 				continue
 			}
 			if r.skip == 0 {
@@ -456,7 +462,7 @@ func (w *betweenWalk) openRuns(c *collTx) error {
 	}
 	if c.bounds != nil {
 		w.loose = w.incompleteMembers(c, w.loose[:0])
-		w.runs = append(w.runs, mergeRun{list: w.loose})
+		w.runs = append(w.runs, mergeRun{cur: c.bounds.Cursor(), skip: 1}, mergeRun{list: w.loose})
 	} else {
 		w.runs = append(w.runs, mergeRun{cur: c.loose.Cursor()}) // before schema 5
 	}
@@ -468,9 +474,12 @@ func (w *betweenWalk) openRuns(c *collTx) error {
 }
 
 // incompleteMembers appends to names the members after w.after whose
-// timelines leave part of the range unanswered (incompleteFor), read from
-// the bounds bucket, and returns them sorted, each once. The names point
-// into the transaction's pages.
+// known timelines leave part of the range unanswered (incompleteFor),
+// read from the bounds bucket, and returns them sorted, each once. The
+// names point into the transaction's pages. Members whose timelines are
+// unknown, incomplete for every range, are a run of their own: they are
+// in name order already, and after an upgrade from schema 2 they are
+// every member until the renewal has seen them.
 func (w *betweenWalk) incompleteMembers(c *collTx, names [][]byte) [][]byte {
 	add := func(name []byte) {
 		if w.after == nil || bytes.Compare(name, w.after) > 0 {
@@ -479,9 +488,6 @@ func (w *betweenWalk) incompleteMembers(c *collTx, names [][]byte) [][]byte {
 	}
 	secs := func(k []byte) int64 { return int64(binary.BigEndian.Uint64(k[1:9]) ^ 1<<63) }
 	cur := c.bounds.Cursor()
-	for k, _ := cur.Seek([]byte{boundUnknown}); len(k) > 0 && k[0] == boundUnknown; k, _ = cur.Next() {
-		add(k[1:])
-	}
 	// Until before To (To.After(Until), Until in whole seconds): the e
 	// keys from the first, in time order.
 	r := &w.secs

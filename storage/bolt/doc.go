@@ -147,7 +147,8 @@
 // Between reads the slots from the one holding From to the one holding
 // the last second before To as one walk in member name order (a cursor
 // per slot, merged) together with the members whose timelines leave part
-// of the range unanswered (read from bounds and sorted; in a file not yet
+// of the range unanswered (the u keys of bounds as a run of their own, the
+// e and s keys the range goes past read and sorted; in a file not yet
 // upgraded to schema 5, every loose entry is read and tested instead), so
 // that a member's entries in every slot and its being incomplete come
 // together: it offers the member's pieces that overlap the range to the
