@@ -32,12 +32,9 @@ const floatSlack = 15 * time.Hour
 // test; a filter with more in it; a timeline unknown or not covering the
 // range) is read as before.
 type timePlan struct {
-	// tagOK tells, by timeline tag, whether the object type it names is
-	// one the filter's comp-filters name: an object of another type
-	// cannot match.
-	tagOK [256]bool
 	// rules are want for a stored period of each tag, decided ahead
-	// (storage.TimeQuery.Rules).
+	// (storage.TimeQuery.Rules): an object of a type the filter's
+	// comp-filters do not name cannot match.
 	rules [256]storage.Rule
 	// from, to: the window widened by floatSlack, what Between searches.
 	from, to time.Time
@@ -54,10 +51,6 @@ func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadat
 	comps := map[string]bool{}
 	for _, cf := range f.Comp.Comps {
 		comps[strings.ToUpper(cf.Name)] = true
-	}
-	for tag := range pl.tagOK {
-		comp, _ := timelineTag(uint8(tag))
-		pl.tagOK[tag] = comps[comp]
 	}
 	if !ws.IsZero() {
 		pl.from = ws.Add(-floatSlack)
@@ -77,9 +70,9 @@ func newTimePlan(f *filter.Filter, ws, we time.Time, loc *time.Location, metadat
 		}
 	}
 	for tag := range pl.rules {
-		_, floating := timelineTag(uint8(tag))
+		comp, floating := timelineTag(uint8(tag))
 		switch {
-		case !pl.tagOK[tag]:
+		case !comps[comp]:
 			pl.rules[tag] = storage.RuleNo
 		case pl.definitive && (!floating || pl.floatExact):
 			pl.rules[tag] = storage.RuleExact

@@ -53,12 +53,7 @@ func TestExportDatesOldChangeRecords(t *testing.T) {
 	db, _ := openTemp(t)
 	defer db.Close()
 	ctx := t.Context()
-	if err := db.CreateAccount(ctx, &storage.Account{ID: "jane", Login: "jane@example.org"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateCollection(ctx, &storage.Collection{Owner: "jane", Name: "cal", Kind: storage.KindCalendar}); err != nil {
-		t.Fatal(err)
-	}
+	janeCalendar(t, db)
 	put := func(name string) {
 		t.Helper()
 		if _, _, err := db.Put(ctx, storage.PutObject{Owner: "jane", Collection: "cal", Name: name, Data: []byte(name),
@@ -202,13 +197,7 @@ var collectionBuckets = map[string]bool{"meta": true, "data": true, "changes": t
 func TestExportReadsEveryBucket(t *testing.T) {
 	db, _ := openTemp(t)
 	defer db.Close()
-	ctx := t.Context()
-	if err := db.CreateAccount(ctx, &storage.Account{ID: "jane", Login: "jane@example.org"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateCollection(ctx, &storage.Collection{Owner: "jane", Name: "cal", Kind: storage.KindCalendar}); err != nil {
-		t.Fatal(err)
-	}
+	janeCalendar(t, db)
 	known := map[string]bool{}
 	for _, s := range exportSteps {
 		known[string(s.bucket)] = true
@@ -277,12 +266,7 @@ func TestExportDamage(t *testing.T) {
 			db, _ := openTemp(t)
 			defer db.Close()
 			ctx := t.Context()
-			if err := db.CreateAccount(ctx, &storage.Account{ID: "jane", Login: "jane@example.org"}); err != nil {
-				t.Fatal(err)
-			}
-			if err := db.CreateCollection(ctx, &storage.Collection{Owner: "jane", Name: "cal", Kind: storage.KindCalendar}); err != nil {
-				t.Fatal(err)
-			}
+			janeCalendar(t, db)
 			if _, _, err := db.Put(ctx, storage.PutObject{Owner: "jane", Collection: "cal", Name: "a.ics", Data: []byte("x")}); err != nil {
 				t.Fatal(err)
 			}
@@ -350,4 +334,16 @@ func FuzzExport(f *testing.F) {
 			t.Fatalf("Export succeeded with %d collections, %d objects, %d changes", len(s.colls), len(s.objects), len(s.changes))
 		}
 	})
+}
+
+// janeCalendar gives db the account jane with the calendar cal.
+func janeCalendar(t *testing.T, db *DB) {
+	t.Helper()
+	ctx := t.Context()
+	if err := db.CreateAccount(ctx, &storage.Account{ID: "jane", Login: "jane@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCollection(ctx, &storage.Collection{Owner: "jane", Name: "cal", Kind: storage.KindCalendar}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -131,17 +131,7 @@ func TestUnavailable_Recovers(t *testing.T) {
 	for range 2 {
 		// Several idle connections, as a busy server has: all of them
 		// die with the database.
-		var conns []*pgxpool.Conn
-		for range 3 {
-			c, err := s.pool.Acquire(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conns = append(conns, c)
-		}
-		for _, c := range conns {
-			c.Release()
-		}
+		idleConns(t, s, 3)
 		proxy.Down()
 		_, err := s.Account(ctx, acc.ID)
 		if !errors.Is(err, storage.ErrUnavailable) {
@@ -195,17 +185,7 @@ func TestUnavailable_TerminatedBackends(t *testing.T) {
 	if err := s.CreateAccount(ctx, acc); err != nil {
 		t.Fatal(err)
 	}
-	var conns []*pgxpool.Conn
-	for range 3 {
-		c, err := s.pool.Acquire(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-	}
-	for _, c := range conns {
-		c.Release()
-	}
+	idleConns(t, s, 3)
 	admin, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -223,5 +203,21 @@ func TestUnavailable_TerminatedBackends(t *testing.T) {
 	}
 	if _, err := s.Account(ctx, acc.ID); err != nil {
 		t.Fatalf("second request: %v", err)
+	}
+}
+
+// idleConns leaves n connections open and idle in s's pool.
+func idleConns(t *testing.T, s *Store, n int) {
+	t.Helper()
+	var conns []*pgxpool.Conn
+	for range n {
+		c, err := s.pool.Acquire(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		c.Release()
 	}
 }
