@@ -223,7 +223,7 @@ func TestSharerPrincipal(t *testing.T) {
 	body := `<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:displayname/><C:calendar-user-address-set/><C:calendar-home-set/><D:current-user-privilege-set/></D:prop></D:propfind>`
 	rec := w.do(w.bob, "PROPFIND", alice, body, "Depth", "0")
 	got := rec.Body.String()
-	if rec.Code != 207 || !strings.Contains(got, "<D:displayname>alice@example.com</D:displayname>") ||
+	if rec.Code != 207 || !strings.Contains(got, "<displayname>alice@example.com</displayname>") ||
 		!strings.Contains(got, "mailto:alice@example.com") || strings.Contains(got, "/dav/calendars/"+w.alice.ID+"/") ||
 		strings.Contains(got, "<D:write") {
 		t.Fatalf("sharer's principal: %d %s", rec.Code, got)
@@ -266,13 +266,13 @@ func TestShareeViewProps(t *testing.T) {
 	if rec := w.do(w.bob, "PROPPATCH", mine, set); rec.Code != 207 || !strings.Contains(rec.Body.String(), "200 OK") {
 		t.Fatalf("PROPPATCH: %d %s", rec.Code, rec.Body)
 	}
-	if got := prop(w.bob, mine, "D:displayname"); got != "Bob's view" {
+	if got := prop(w.bob, mine, "displayname"); got != "Bob's view" {
 		t.Errorf("bob's displayname %q", got)
 	}
 	if got := prop(w.bob, mine, "ICAL:calendar-color"); got != "#FF0000FF" {
 		t.Errorf("bob's color %q", got)
 	}
-	if got := prop(w.alice, owners, "D:displayname"); got == "Bob's view" {
+	if got := prop(w.alice, owners, "displayname"); got == "Bob's view" {
 		t.Error("bob's displayname changed alice's calendar")
 	}
 	if got := prop(w.alice, owners, "ICAL:calendar-color"); got != "" {

@@ -128,5 +128,16 @@
 // The multistatus writer writes XML by hand with fixed prefixes for the
 // namespaces CalDAV clients use (D, C, CR, CS, ICAL): encoding/xml's
 // reflection encoder was the bottleneck of a 10,000-member PROPFIND, and
-// fixed prefixes keep responses small and readable.
+// fixed prefixes keep responses small and readable. A multistatus also
+// declares DAV: as its default namespace, as Radicale's do, and writes
+// its own elements and DAV: property names without a prefix
+// (<response><href>...): a week's getetag answer at 100,000 events is a
+// tenth smaller, and the client reading it spends a tenth less. Values
+// rendered ahead (resourcetype, privileges, hrefs in properties) keep
+// the D prefix, which stays declared. A captured (dead) property value
+// was read with no default namespace, so its element resets the default
+// (xmlns="") and names itself with a prefix, and expand-property's
+// responses inside values declare DAV: again: every name means in the
+// answer what it meant when stored (TestMultistatus_StoredValuesKeepNoNamespace).
+// Error bodies (RFC 4918 16) keep the D prefix throughout.
 package dav

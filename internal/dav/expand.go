@@ -257,6 +257,12 @@ func (e *Expander) props(src PropSource, props []*ExpandProp) (found []Prop, mis
 	return found, missing, nil
 }
 
+// nestedResponse opens a response that replaces an href in a value. It
+// declares DAV: as its default namespace again: a captured value resets
+// the default (writeProp), and the response is rendered once for every
+// value that names its href.
+const nestedResponse = `<response xmlns="DAV:">`
+
 // valueHead opens the element a value is parsed in, declaring the
 // prefixes that pre-rendered values may use without declaring them.
 var valueHead = func() string {
@@ -403,16 +409,16 @@ func (e *Expander) response(href string, ep *ExpandProp) (string, bool, error) {
 		return "", false, err
 	}
 	if src == nil {
-		b.WriteString("<D:response>")
+		b.WriteString(nestedResponse)
 		writeHref(&b, href)
 		writeStatus(&b, http.StatusNotFound)
-		b.WriteString("</D:response>")
+		b.WriteString("</response>")
 	} else {
 		found, missing, err := e.props(src, ep.Expand)
 		if err != nil {
 			return "", false, err
 		}
-		writeResponse(&b, href, found, missing, e.Minimal, "")
+		writeResponse(&b, nestedResponse, href, found, missing, e.Minimal, "")
 	}
 	x := expanded{xml: b.String(), responses: 1 + e.added - before}
 	if e.done == nil {

@@ -22,6 +22,9 @@ type Prop struct {
 	// Lang is written as the element's xml:lang (a dead property's
 	// language, RFC 4918 14.26); "" writes none.
 	Lang string
+	// stored marks a value captured from a client (StoredProp): its
+	// unprefixed elements are in no namespace.
+	stored bool
 }
 
 // TextProp and XMLProp are shorthands.
@@ -97,7 +100,7 @@ func (m *Multistatus) start() {
 	m.w.WriteHeader(http.StatusMultiStatus)
 	m.bw = writerPool.Get().(*bufio.Writer)
 	m.bw.Reset(m.w)
-	m.bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<D:multistatus")
+	m.bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<multistatus xmlns=\"DAV:\"")
 	writeNSDecls(m.bw)
 	m.bw.WriteByte('>')
 }
@@ -163,7 +166,7 @@ func (m *Multistatus) Response(href string, found []Prop, missing []xml.Name) er
 	if m.head {
 		return nil
 	}
-	writeResponse(m.bw, href, found, missing, m.minimal, "")
+	writeResponse(m.bw, "<response>", href, found, missing, m.minimal, "")
 	return m.err()
 }
 
@@ -195,7 +198,7 @@ func (m *Multistatus) ETagResponse(collHref string, name, etag []byte, pf *Propf
 	}
 	if m.etagHead == "" || m.etagColl != collHref {
 		var sb strings.Builder
-		sb.WriteString("<D:response><D:href>")
+		sb.WriteString("<response><href>")
 		escapeText(&sb, collHref)
 		m.etagColl, m.etagHead = collHref, sb.String()
 	}
@@ -208,27 +211,27 @@ func (m *Multistatus) ETagResponse(collHref string, name, etag []byte, pf *Propf
 	}
 	plainETag := plainText(etag)
 	if len(pf.Props) == 1 && len(etag) > 0 && plainETag {
-		bw.WriteString("</D:href><D:propstat><D:prop><D:getetag>")
+		bw.WriteString("</href><propstat><prop><getetag>")
 		bw.Write(etag)
-		bw.WriteString("</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>")
+		bw.WriteString("</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>")
 		return m.err()
 	}
-	bw.WriteString("</D:href><D:propstat><D:prop>")
+	bw.WriteString("</href><propstat><prop>")
 	for range pf.Props {
 		switch {
 		case len(etag) == 0:
-			bw.WriteString("<D:getetag/>")
+			bw.WriteString("<getetag/>")
 			continue
 		case plainETag:
-			bw.WriteString("<D:getetag>")
+			bw.WriteString("<getetag>")
 			bw.Write(etag)
 		default:
-			bw.WriteString("<D:getetag>")
+			bw.WriteString("<getetag>")
 			escapeText(bw, string(etag))
 		}
-		bw.WriteString("</D:getetag>")
+		bw.WriteString("</getetag>")
 	}
-	bw.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>")
+	bw.WriteString("</prop><status>HTTP/1.1 200 OK</status></propstat></response>")
 	return m.err()
 }
 
@@ -243,41 +246,41 @@ func (m *Multistatus) CutResponse(href string, found []Prop, missing []xml.Name,
 		return nil
 	}
 	var tail strings.Builder
-	tail.WriteString("<D:error>")
-	open, _ := tagParts(cond)
+	tail.WriteString("<error>")
+	open, _ := msTag(cond)
 	tail.WriteString(open + "/>")
-	tail.WriteString("</D:error><D:responsedescription>")
+	tail.WriteString("</error><responsedescription>")
 	escapeText(&tail, description)
-	tail.WriteString("</D:responsedescription>")
-	writeResponse(m.bw, href, found, missing, m.minimal, tail.String())
+	tail.WriteString("</responsedescription>")
+	writeResponse(m.bw, "<response>", href, found, missing, m.minimal, tail.String())
 	return m.err()
 }
 
-// writeResponse writes one DAV:response: found in a 200 propstat,
-// missing in a 404 one unless minimal, then tail (pre-rendered XML).
-// The multistatus writes its responses with it, and expand-property
-// those nested in values.
-func writeResponse(w byteWriter, href string, found []Prop, missing []xml.Name, minimal bool, tail string) {
-	w.WriteString("<D:response>")
+// writeResponse writes one DAV:response opened by open: found in a 200
+// propstat, missing in a 404 one unless minimal, then tail
+// (pre-rendered XML). The multistatus writes its responses with it, and
+// expand-property those nested in values (nestedResponse).
+func writeResponse(w byteWriter, open, href string, found []Prop, missing []xml.Name, minimal bool, tail string) {
+	w.WriteString(open)
 	writeHref(w, href)
 	if len(found) > 0 || (len(missing) == 0 || minimal) {
-		w.WriteString("<D:propstat><D:prop>")
+		w.WriteString("<propstat><prop>")
 		for i := range found {
 			writeProp(w, &found[i])
 		}
-		w.WriteString("</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>")
+		w.WriteString("</prop><status>HTTP/1.1 200 OK</status></propstat>")
 	}
 	if len(missing) > 0 && !minimal {
-		w.WriteString("<D:propstat><D:prop>")
+		w.WriteString("<propstat><prop>")
 		for _, n := range missing {
-			open, _ := tagParts(n)
+			open, _ := msTag(n)
 			w.WriteString(open)
 			w.WriteString("/>")
 		}
-		w.WriteString("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>")
+		w.WriteString("</prop><status>HTTP/1.1 404 Not Found</status></propstat>")
 	}
 	w.WriteString(tail)
-	w.WriteString("</D:response>")
+	w.WriteString("</response>")
 }
 
 // PropStat is one group of properties sharing a status (PROPPATCH).
@@ -295,25 +298,24 @@ func (m *Multistatus) PropStatResponse(href string, stats []PropStat) error {
 		return nil
 	}
 	bw := m.bw
-	bw.WriteString("<D:response>")
+	bw.WriteString("<response>")
 	writeHref(bw, href)
 	for _, ps := range stats {
-		bw.WriteString("<D:propstat><D:prop>")
+		bw.WriteString("<propstat><prop>")
 		for _, n := range ps.Names {
-			open, _ := tagParts(n)
+			open, _ := msTag(n)
 			bw.WriteString(open)
 			bw.WriteString("/>")
 		}
-		bw.WriteString("</D:prop>")
+		bw.WriteString("</prop>")
 		writeStatus(bw, ps.Status)
 		if ps.Error.Local != "" {
-			bw.WriteString("<D:error>")
-			writeEmptyOrContent(bw, ps.Error, "")
-			bw.WriteString("</D:error>")
+			open, _ := msTag(ps.Error)
+			bw.WriteString("<error>" + open + "/></error>")
 		}
-		bw.WriteString("</D:propstat>")
+		bw.WriteString("</propstat>")
 	}
-	bw.WriteString("</D:response>")
+	bw.WriteString("</response>")
 	return m.err()
 }
 
@@ -325,10 +327,10 @@ func (m *Multistatus) StatusResponse(href string, status int) error {
 	if m.head {
 		return nil
 	}
-	m.bw.WriteString("<D:response>")
+	m.bw.WriteString("<response>")
 	writeHref(m.bw, href)
 	writeStatus(m.bw, status)
-	m.bw.WriteString("</D:response>")
+	m.bw.WriteString("</response>")
 	return m.err()
 }
 
@@ -342,18 +344,17 @@ func (m *Multistatus) ErrorResponse(href string, status int, cond xml.Name, desc
 		return nil
 	}
 	bw := m.bw
-	bw.WriteString("<D:response>")
+	bw.WriteString("<response>")
 	writeHref(bw, href)
 	writeStatus(bw, status)
-	bw.WriteString("<D:error>")
-	writeEmptyOrContent(bw, cond, "")
-	bw.WriteString("</D:error>")
+	open, _ := msTag(cond)
+	bw.WriteString("<error>" + open + "/></error>")
 	if description != "" {
-		bw.WriteString("<D:responsedescription>")
+		bw.WriteString("<responsedescription>")
 		escapeText(bw, description)
-		bw.WriteString("</D:responsedescription>")
+		bw.WriteString("</responsedescription>")
 	}
-	bw.WriteString("</D:response>")
+	bw.WriteString("</response>")
 	return m.err()
 }
 
@@ -365,11 +366,11 @@ func (m *Multistatus) Close(syncToken string) error {
 		return nil
 	}
 	if syncToken != "" {
-		m.bw.WriteString("<D:sync-token>")
+		m.bw.WriteString("<sync-token>")
 		escapeText(m.bw, syncToken)
-		m.bw.WriteString("</D:sync-token>")
+		m.bw.WriteString("</sync-token>")
 	}
-	m.bw.WriteString("</D:multistatus>\n")
+	m.bw.WriteString("</multistatus>\n")
 	err := m.bw.Flush()
 	// The buffer goes back for the next multistatus; anything written
 	// after Close is dropped, as for HEAD.
@@ -396,16 +397,16 @@ func (m *Multistatus) err() error {
 }
 
 func writeHref(bw byteWriter, href string) {
-	bw.WriteString("<D:href>")
+	bw.WriteString("<href>")
 	escapeText(bw, href)
-	bw.WriteString("</D:href>")
+	bw.WriteString("</href>")
 }
 
 var statusLines = map[int]string{}
 
 func init() {
 	for _, c := range []int{200, 201, 204, 403, 404, 409, 412, 424, 507} {
-		statusLines[c] = "<D:status>HTTP/1.1 " + strconv.Itoa(c) + " " + http.StatusText(c) + "</D:status>"
+		statusLines[c] = "<status>HTTP/1.1 " + strconv.Itoa(c) + " " + http.StatusText(c) + "</status>"
 	}
 }
 
@@ -414,23 +415,36 @@ func writeStatus(bw byteWriter, code int) {
 		bw.WriteString(s)
 		return
 	}
-	bw.WriteString("<D:status>HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "</D:status>")
+	bw.WriteString("<status>HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "</status>")
 }
 
 func writeProp(bw byteWriter, p *Prop) {
+	// A captured (dead) property value was read without a default
+	// namespace: its unprefixed elements are in no namespace, so its
+	// element resets the default and names itself with a prefix.
+	reset := p.stored && strings.IndexByte(p.XML, '<') >= 0
 	// The usual names have a known prefix: their tags are written in
 	// pieces, without building two strings per property per response
 	// (tagParts), which showed in profiles of answers naming thousands
 	// of members.
 	prefix := Prefix(p.Name.Space)
 	var close string
-	if prefix == "" {
+	switch {
+	case p.Name.Space == NSDAV && !reset:
+		prefix = ""
+		bw.WriteByte('<')
+		bw.WriteString(p.Name.Local)
+		close = "</" + p.Name.Local + ">"
+	case prefix == "":
 		var open string
 		open, close = tagParts(p.Name)
 		bw.WriteString(open)
-	} else {
+	default:
 		bw.WriteByte('<')
 		writeQName(bw, prefix, p.Name.Local)
+	}
+	if reset && p.Name.Space != "" { // tagParts resets it for no namespace
+		bw.WriteString(` xmlns=""`)
 	}
 	if p.Lang != "" {
 		bw.WriteString(` xml:lang="`)
@@ -455,6 +469,14 @@ func writeProp(bw byteWriter, p *Prop) {
 	bw.WriteString("</")
 	writeQName(bw, prefix, p.Name.Local)
 	bw.WriteByte('>')
+}
+
+// msTag is tagParts in a multistatus, whose default namespace is DAV:.
+func msTag(n xml.Name) (open, close string) {
+	if n.Space == NSDAV {
+		return "<" + n.Local, "</" + n.Local + ">"
+	}
+	return tagParts(n)
 }
 
 func writeQName(bw byteWriter, prefix, local string) {

@@ -609,3 +609,68 @@ func TestMultistatusAfterClose(t *testing.T) {
 		t.Fatalf("second multistatus: %s", got)
 	}
 }
+
+// The multistatus declares DAV: as its default namespace. A captured
+// (dead) property value was read without one: its unprefixed elements
+// are in no namespace and must stay there, whatever the property's own
+// namespace, with a language or without, and when expand-property puts
+// DAV:response elements into it.
+func TestMultistatus_StoredValuesKeepNoNamespace(t *testing.T) {
+	stored := []struct {
+		name  xml.Name
+		value string // as the store keeps it (RawXML.Stored)
+		kids  []xml.Name
+	}{
+		{Name(NSDAV, "dead"), `<c/><x:a xmlns:x="urn:a"><b/></x:a>`, []xml.Name{Name("", "c"), Name("urn:a", "a")}},
+		{Name("urn:x", "p"), `<b>t</b>`, []xml.Name{Name("", "b")}},
+		{Name(NSCalDAV, "q"), `<d/>`, []xml.Name{Name("", "d")}},
+		{Name("", "nons"), `<e/>`, []xml.Name{Name("", "e")}},
+		{Name(NSDAV, "texty"), `plain text`, nil},
+	}
+	tagged := RawXML{Name: Name(NSDAV, "tagged"), Inner: `<f/>`, Lang: "de"}
+	stored = append(stored, struct {
+		name  xml.Name
+		value string
+		kids  []xml.Name
+	}{tagged.Name, tagged.Stored(), []xml.Name{Name("", "f")}})
+	var props []Prop
+	for _, s := range stored {
+		props = append(props, StoredProp(s.name, s.value))
+	}
+	// A value we render ourselves uses the D prefix and means DAV:.
+	props = append(props, XMLProp(Name(NSDAV, "resourcetype"), "<D:collection/>"))
+	rec := newRecorderMultistatus(t, "PROPFIND", func(m *Multistatus) {
+		m.Response("/n", props, nil)
+	})
+	resps, _ := parseMultistatus(t, rec.Body.Bytes())
+	ok := resps[0].propstat(t, "200")
+	for _, s := range stored {
+		p := ok.prop(t, s.name)
+		if !namesEqual(p.kidNames(), s.kids) {
+			t.Errorf("%v holds %v, want %v:\n%s", s.name, p.kidNames(), s.kids, rec.Body)
+		}
+	}
+	if got := ok.prop(t, Name(NSDAV, "texty")).Text; got != "plain text" {
+		t.Errorf("text value %q", got)
+	}
+	if lang, _ := ok.prop(t, Name(NSDAV, "tagged")).attr(xmlNamespace, "lang"); lang != "de" {
+		t.Errorf("xml:lang %q", lang)
+	}
+	if kids := ok.prop(t, Name(NSDAV, "resourcetype")).kidNames(); !namesEqual(kids, []xml.Name{Name(NSDAV, "collection")}) {
+		t.Errorf("resourcetype holds %v", kids)
+	}
+
+	// expand-property replaces an href in a captured value by a response
+	// in DAV:, beside the value's elements in no namespace.
+	w := newExpandWorld()
+	src := mapSource{xLinks: StoredProp(xLinks, `<g/><D:href xmlns:D="DAV:">/p/alice/</D:href>`)}
+	resps, body, _ := expandAnswer(t, &Expander{Resolve: w.resolve}, src,
+		mustParseExpand(t, `<D:property name="links" namespace="urn:x"><D:property name="displayname"/></D:property>`))
+	links := resps[0].propstat(t, "200").prop(t, xLinks)
+	if !namesEqual(links.kidNames(), []xml.Name{Name("", "g"), dResponse}) {
+		t.Fatalf("expanded value holds %v:\n%s", links.kidNames(), body)
+	}
+	if n := nested(t, links); n[0].propstat(t, "200").prop(t, dDisplayName).Text != "Alice & Co" {
+		t.Errorf("nested response %+v", n[0])
+	}
+}

@@ -389,7 +389,7 @@ func ParseStored(n xml.Name, s string) RawXML {
 // StoredProp renders a stored property value for a multistatus.
 func StoredProp(n xml.Name, s string) Prop {
 	r := ParseStored(n, s)
-	return Prop{Name: n, XML: r.Inner, Lang: r.Lang}
+	return Prop{Name: n, XML: r.Inner, Lang: r.Lang, stored: true}
 }
 
 // Text returns the character data of the captured element, for properties

@@ -52,10 +52,10 @@ func TestReportCut(t *testing.T) {
 			t.Fatalf("%s: %d %s", name, rec.Code, rec.Body)
 		}
 		b := rec.Body.String()
-		resp := b[strings.Index(b, "<D:response><D:href>"+w+"</D:href>"):]
-		resp = resp[:strings.Index(resp, "</D:response>")]
-		for _, want := range []string{"HTTP/1.1 507 Insufficient Storage", "<D:error><D:number-of-matches-within-limits/></D:error>",
-			"<D:responsedescription>incomplete: the server's limits cut short the answer for " + long + "</D:responsedescription>"} {
+		resp := b[strings.Index(b, "<response><href>"+w+"</href>"):]
+		resp = resp[:strings.Index(resp, "</response>")]
+		for _, want := range []string{"HTTP/1.1 507 Insufficient Storage", "<error><number-of-matches-within-limits/></error>",
+			"<responsedescription>incomplete: the server's limits cut short the answer for " + long + "</responsedescription>"} {
 			if !strings.Contains(resp, want) {
 				t.Errorf("%s: the response for %s lacks %s:\n%s", name, w, want, b)
 			}
