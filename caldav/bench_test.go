@@ -134,8 +134,8 @@ func BenchmarkSyncIncremental10_10k(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				rec := serve(e, "REPORT", e.cal("default"), body, map[string]string{"Depth": "0"})
-				if rec.Code != 207 || strings.Count(rec.Body.String(), "<D:response>") != 10 {
-					b.Fatalf("%d %d responses", rec.Code, strings.Count(rec.Body.String(), "<D:response>"))
+				if rec.Code != 207 || strings.Count(rec.Body.String(), "<response>") != 10 {
+					b.Fatalf("%d %d responses", rec.Code, strings.Count(rec.Body.String(), "<response>"))
 				}
 			}
 		})
@@ -155,11 +155,11 @@ func benchQueryMonth(b *testing.B, body string) {
 	if rec.Code != 207 {
 		b.Fatalf("REPORT %d: %s", rec.Code, rec.Body)
 	}
-	matches := strings.Count(rec.Body.String(), "<D:response>")
+	matches := strings.Count(rec.Body.String(), "<response>")
 	candidates := len(parsed.take())
 	for b.Loop() {
 		rec := serve(e, "REPORT", e.cal("default"), body, map[string]string{"Depth": "1"})
-		if rec.Code != 207 || strings.Count(rec.Body.String(), "<D:response>") != matches {
+		if rec.Code != 207 || strings.Count(rec.Body.String(), "<response>") != matches {
 			b.Fatalf("REPORT %d", rec.Code)
 		}
 	}

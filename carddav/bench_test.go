@@ -325,12 +325,12 @@ func (e *cbEnv) check(b *testing.B, rec *httptest.ResponseRecorder, status, resp
 		b.Fatalf("status %d, want %d: %s", rec.Code, status, body)
 	}
 	if responses >= 0 {
-		if n := strings.Count(rec.Body.String(), "<D:response>"); n != responses {
+		if n := strings.Count(rec.Body.String(), "<response>"); n != responses {
 			b.Fatalf("%d responses, want %d", n, responses)
 		}
 	}
 	if want200 >= 0 {
-		if n := strings.Count(rec.Body.String(), "<D:status>HTTP/1.1 200 OK</D:status>"); n != want200 {
+		if n := strings.Count(rec.Body.String(), "<status>HTTP/1.1 200 OK</status>"); n != want200 {
 			b.Fatalf("%d 200 propstats, want %d", n, want200)
 		}
 	}
@@ -348,7 +348,7 @@ func BenchmarkPropfindDepth1_10k(b *testing.B) {
 	rec := e.serve("PROPFIND", e.book(), body, "Depth", "1")
 	// The collection has no getcontenttype (404 propstat); every card has both.
 	e.check(b, rec, http.StatusMultiStatus, cbN+1, -1)
-	if n := strings.Count(rec.Body.String(), "<D:getcontenttype>text/vcard"); n != cbN {
+	if n := strings.Count(rec.Body.String(), "<getcontenttype>text/vcard"); n != cbN {
 		b.Logf("%.1500s", rec.Body)
 		b.Fatalf("%d cards with getcontenttype text/vcard, want %d", n, cbN)
 	}

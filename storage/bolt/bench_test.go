@@ -86,6 +86,11 @@ func (e *benchEnv) fill(b *testing.B, n int) {
 			if err := c.put(m, data, nil, now); err != nil {
 				return err
 			}
+			// As a PUT whose writer could not list the instances: every
+			// calendar member has a timeline, known or not (Check).
+			if err := c.putTimeline(m.Name, m.ETag, storage.Timeline{}); err != nil {
+				return err
+			}
 		}
 		return c.save()
 	})
