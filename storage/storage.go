@@ -666,6 +666,18 @@ type DAV interface {
 	// is written. An empty batch writes nothing.
 	PutBatch(ctx context.Context, puts []PutObject) ([]PutResult, error)
 	Get(ctx context.Context, owner, coll, name string) (*Object, error)
+	// GetMany reads members of one collection in one read, in the order
+	// asked, each as Get would, until maxBytes of their data are held:
+	// out[i], for i < n, is names[i]'s object with a copy of its bytes,
+	// nil when there is no such member (a name may repeat); names[n:]
+	// were not read, for the caller to ask again. A member is read
+	// whenever less than maxBytes came before it, so n is at least 1 for
+	// any names, and what is held stays under maxBytes (at least 1) plus
+	// one member.
+	// A missing collection is ErrNotFound. A multiget or a query with
+	// data reads its members this way: one read per batch instead of
+	// one per member (each a round trip on PostgreSQL).
+	GetMany(ctx context.Context, owner, coll string, names []string, maxBytes int64) (out []*Object, n int, err error)
 	Stat(ctx context.Context, owner, coll, name string) (*ObjectMeta, error)
 	// List calls fn for every object's metadata in name order, without
 	// reading object bytes. Returning an error from fn stops the walk.

@@ -73,6 +73,21 @@ func (t *Target) Get(ctx context.Context, name string) (*storage.Object, error) 
 	return obj, nil
 }
 
+// GetMany reads members in one read, each as Get would: one missing or
+// hidden from the user is nil (storage.Store.GetMany).
+func (t *Target) GetMany(ctx context.Context, names []string, maxBytes int64) ([]*storage.Object, int, error) {
+	objs, n, err := t.tree.store.GetMany(ctx, t.Owner, t.CollName, names, maxBytes)
+	if err != nil || !t.redacts() {
+		return objs, n, err
+	}
+	for i := range n {
+		if objs[i] != nil && !t.redact(objs[i]) {
+			objs[i] = nil
+		}
+	}
+	return objs, n, nil
+}
+
 // Stat reads member name's metadata.
 func (t *Target) Stat(ctx context.Context, name string) (*storage.ObjectMeta, error) {
 	if !t.redacts() {

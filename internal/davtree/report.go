@@ -122,50 +122,64 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 	// and its data are in the answer once.
 	type member struct{ coll, name string }
 	answered := make(map[member]struct{}, len(hrefs))
-	var cut []string
+	// First what each href names; then the answers, with the members'
+	// data read a batch at a time (readBatch).
+	items := make([]multigetItem, 0, len(hrefs))
 	for _, href := range hrefs {
-		ct, rc, name := t, render, ""
+		it := multigetItem{href: href, t: t, render: render}
 		ok := false
 		if t.Type == Home {
 			var coll string
-			if coll, name, ok = homeMember(href, t.Href()); ok {
+			if coll, it.name, ok = homeMember(href, t.Href()); ok {
 				c, err := colls.get(ctx, coll)
 				if err != nil {
 					return Abort(tr.logger, ms, err)
 				}
 				if c == nil {
-					if err := ms.StatusResponse(href, http.StatusNotFound); err != nil {
-						return Abort(tr.logger, ms, err)
-					}
+					it.status = http.StatusNotFound
+					items = append(items, it)
 					continue
 				}
-				ct, rc = c.t, c.render
+				it.t, it.render = c.t, c.render
 			}
 		} else {
-			name, ok = memberName(href, t.CollectionHref())
-			ok = ok && (t.Type != Member || name == t.ObjName)
+			it.name, ok = memberName(href, t.CollectionHref())
+			ok = ok && (t.Type != Member || it.name == t.ObjName)
 		}
 		if !ok {
-			if err := ms.StatusResponse(href, http.StatusForbidden); err != nil {
-				return Abort(tr.logger, ms, err)
-			}
+			it.status = http.StatusForbidden
+			items = append(items, it)
 			continue
 		}
-		key := member{ct.URLName, name}
+		key := member{it.t.URLName, it.name}
 		if _, dup := answered[key]; dup {
 			continue
 		}
 		answered[key] = struct{}{}
-		src := NewMemberSource(ct, rc)
-		if data {
-			obj, err := ct.Get(ctx, name)
-			if err == nil {
-				src.Meta, src.Data = &obj.ObjectMeta, obj.Data
-			} else if !errors.Is(err, storage.ErrNotFound) {
+		items = append(items, it)
+	}
+	var cut []string
+	for i := range items {
+		it := &items[i]
+		if it.status != 0 {
+			if err := ms.StatusResponse(it.href, it.status); err != nil {
 				return Abort(tr.logger, ms, err)
 			}
+			continue
+		}
+		src := NewMemberSource(it.t, it.render)
+		if data {
+			if !it.read {
+				if err := readBatch(ctx, items[i:]); err != nil {
+					return Abort(tr.logger, ms, err)
+				}
+			}
+			if it.obj != nil {
+				src.Meta, src.Data = &it.obj.ObjectMeta, it.obj.Data
+			}
+			it.obj = nil // written below: let the collector have it
 		} else {
-			meta, err := ct.Stat(ctx, name)
+			meta, err := it.t.Stat(ctx, it.name)
 			if err == nil {
 				src.Meta = meta
 			} else if !errors.Is(err, storage.ErrNotFound) {
@@ -173,22 +187,72 @@ func (tr *Tree) multiget(w http.ResponseWriter, r *http.Request, t *Target, body
 			}
 		}
 		if src.Meta == nil {
-			if err := ms.StatusResponse(href, http.StatusNotFound); err != nil {
+			if err := ms.StatusResponse(it.href, http.StatusNotFound); err != nil {
 				return Abort(tr.logger, ms, err)
 			}
 			continue
 		}
-		if err := ms.Propfind(ct.MemberHref(name), pf, src); err != nil {
+		if err := ms.Propfind(it.t.MemberHref(it.name), pf, src); err != nil {
 			return Abort(tr.logger, ms, err)
 		}
 		for _, n := range src.Cut {
-			cut = append(cut, ct.MemberHref(n))
+			cut = append(cut, it.t.MemberHref(n))
 		}
 	}
 	if err := ReportCutHrefs(ms, t.Href(), cut); err != nil {
 		return Abort(tr.logger, ms, err)
 	}
 	return ms.Close("")
+}
+
+// multigetItem is one href of a multiget: the member it names, or the
+// status that answers it, and the member once read.
+type multigetItem struct {
+	href   string
+	t      *Target
+	render Renderer
+	name   string
+	status int // not 0: the answer is this status alone
+	read   bool
+	obj    *storage.Object // nil once read: no such member
+}
+
+// The members a report reads at once with their data, and the bytes of
+// data it holds at once (storage.Store.GetMany): a multiget of a hundred
+// was a hundred reads, each a round trip on PostgreSQL, and one read of
+// all of them could hold a hundred members of up to 10 MB.
+const (
+	ReadBatch = 64
+	ReadBytes = 4 << 20
+)
+
+// readBatch reads the data of items[0] and of the members after it in
+// the same collection, up to ReadBatch of them and ReadBytes of data, in
+// one read.
+func readBatch(ctx context.Context, items []multigetItem) error {
+	t := items[0].t
+	var at []int
+	var names []string
+	for i := range items {
+		if len(names) == ReadBatch {
+			break
+		}
+		if it := &items[i]; it.status == 0 && !it.read && it.t == t {
+			at, names = append(at, i), append(names, it.name)
+		}
+	}
+	objs, n, err := t.GetMany(ctx, names, ReadBytes)
+	if errors.Is(err, storage.ErrNotFound) {
+		// The collection went away meanwhile: its members are missing.
+		objs, n, err = make([]*storage.Object, len(names)), len(names), nil
+	}
+	if err != nil {
+		return err
+	}
+	for k := range n {
+		items[at[k]].read, items[at[k]].obj = true, objs[k]
+	}
+	return nil
 }
 
 // multigetColls resolves the collections a home multiget's hrefs name,

@@ -160,25 +160,71 @@ func (db *DB) Get(ctx context.Context, owner, coll, name string) (*storage.Objec
 	}
 	var out *storage.Object
 	err := db.viewColl(owner, coll, func(c *collTx) error {
-		m, err := c.stat(name)
-		if err != nil {
-			return err
+		var err error
+		if out, err = c.object(name); err == nil && out == nil {
+			err = notFoundObject(owner, coll, name)
 		}
-		if m == nil {
-			return notFoundObject(owner, coll, name)
-		}
-		d := c.data.Get([]byte(name))
-		if d == nil && m.Size != 0 {
-			return fmt.Errorf("object %s/%s/%s: data missing: %w", owner, coll, name, errCorrupt)
-		}
-		out = &storage.Object{ObjectMeta: *m, Data: bytes.Clone(d)}
-		if out.Data == nil {
-			out.Data = []byte{}
+		return err
+	})
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	return out, nil
+}
+
+// GetMany reads the members in one transaction (storage.Store).
+func (db *DB) GetMany(ctx context.Context, owner, coll string, names []string, maxBytes int64) ([]*storage.Object, int, error) {
+	const op = "get objects"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, 0, err
+	}
+	out := make([]*storage.Object, len(names))
+	n := 0
+	err := db.viewColl(owner, coll, func(c *collTx) error {
+		var held int64
+		for n = 0; n < len(names); n++ {
+			m, err := c.stat(names[n])
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				continue
+			}
+			if held >= max(maxBytes, 1) {
+				break // the budget is spent: names[n:] are the caller's to ask
+			}
+			if out[n], err = c.objectOf(m); err != nil {
+				return err
+			}
+			held += m.Size
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, 0, wrap(op, err)
+	}
+	return out, n, nil
+}
+
+// object returns member name with a copy of its bytes, nil when there
+// is none.
+func (c *collTx) object(name string) (*storage.Object, error) {
+	m, err := c.stat(name)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	return c.objectOf(m)
+}
+
+// objectOf is the member m describes, with a copy of its bytes.
+func (c *collTx) objectOf(m *storage.ObjectMeta) (*storage.Object, error) {
+	d := c.data.Get([]byte(m.Name))
+	if d == nil && m.Size != 0 {
+		return nil, fmt.Errorf("object %s: data missing: %w", m.Name, errCorrupt)
+	}
+	out := &storage.Object{ObjectMeta: *m, Data: bytes.Clone(d)}
+	if out.Data == nil {
+		out.Data = []byte{}
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ var objectTests = []test{
 	{"EmptyUIDNotIndexed", testEmptyUID},
 	{"MissingCollection", testPutMissingCollection},
 	{"NotFound", testObjectNotFound},
+	{"GetMany", testGetMany},
 	{"Delete", testDelete},
 	{"ListAndWalkOrder", testListWalkOrder},
 	{"ListWalkStopOnError", testListWalkStop},
@@ -386,6 +387,96 @@ func testObjectNotFound(t *testing.T, s storage.Store) {
 	wantErr(t, err, storage.ErrNotFound)
 	if got := f.seq(t, f.cal); got != 0 {
 		t.Fatalf("failed operations moved Seq to %d", got)
+	}
+}
+
+// GetMany answers each name as Get does, in the order asked, with nil
+// for a member that is not there, until its byte budget is spent; a
+// missing collection is ErrNotFound however many names are asked.
+func testGetMany(t *testing.T, s storage.Store) {
+	f := newFixture(t, s)
+	ctx := t.Context()
+	newCollection(t, s, f.owner, "other", storage.KindCalendar)
+	f.put(t, f.cal, "a.ics", "uid-a", ics("uid-a", "A"))
+	f.put(t, f.cal, "b.ics", "uid-b", []byte{})
+	f.put(t, f.cal, "d.ics", "uid-d", ics("uid-d", "D"))
+	f.put(t, "other", "c.ics", "uid-c", ics("uid-c", "C"))
+	names := []string{"b.ics", "missing.ics", "a.ics", "c.ics", "a.ics", "d.ics"}
+	got, n, err := s.GetMany(ctx, f.owner, f.cal, names, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(names) || n != len(names) {
+		t.Fatalf("%d answers, %d read, for %d names", len(got), n, len(names))
+	}
+	for i, name := range names {
+		want, err := s.Get(ctx, f.owner, f.cal, name)
+		if errors.Is(err, storage.ErrNotFound) {
+			if got[i] != nil {
+				t.Errorf("%s (in another collection or nowhere): %+v", name, got[i].ObjectMeta)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i] == nil || got[i].ObjectMeta != want.ObjectMeta || !bytes.Equal(got[i].Data, want.Data) || got[i].Data == nil {
+			t.Errorf("%s: GetMany %+v, Get %+v", name, got[i], want)
+		}
+	}
+	// Each answer is the caller's own: changing one changes neither the
+	// store nor the other answer for a repeated name.
+	got[2].Data[0] = 'X'
+	if got[4].Data[0] == 'X' {
+		t.Error("a repeated name's answers share their bytes")
+	}
+	if again, _ := s.Get(ctx, f.owner, f.cal, "a.ics"); again.Data[0] == 'X' {
+		t.Error("the store kept the caller's change")
+	}
+
+	// The budget: a member is read while less than maxBytes came
+	// before it, so the first one always is; an empty or missing member
+	// costs nothing, and a missing one before the first member left
+	// unread is answered.
+	size := int64(len(ics("uid-a", "A")))
+	for _, tc := range []struct {
+		names    []string
+		maxBytes int64
+		n        int
+	}{
+		{[]string{"a.ics", "d.ics"}, 1, 1},
+		{[]string{"a.ics", "d.ics"}, size, 1},
+		{[]string{"a.ics", "d.ics"}, size + 1, 2},
+		{[]string{"missing.ics", "b.ics", "a.ics", "d.ics"}, 1, 3},
+		{[]string{"a.ics", "missing.ics", "d.ics"}, size, 2},
+		{[]string{"d.ics", "a.ics", "a.ics"}, 2 * size, 2},
+	} {
+		got, n, err := s.GetMany(ctx, f.owner, f.cal, tc.names, tc.maxBytes)
+		if err != nil || n != tc.n {
+			t.Errorf("%v within %d bytes: %d read (%v), want %d", tc.names, tc.maxBytes, n, err, tc.n)
+			continue
+		}
+		for i := range n {
+			if want := tc.names[i] != "missing.ics"; (got[i] != nil) != want {
+				t.Errorf("%v within %d bytes: %s answered %v", tc.names, tc.maxBytes, tc.names[i], got[i] != nil)
+			}
+		}
+		for i := n; i < len(tc.names); i++ {
+			if got[i] != nil {
+				t.Errorf("%v within %d bytes: %s read past the budget", tc.names, tc.maxBytes, tc.names[i])
+			}
+		}
+	}
+
+	if got, n, err := s.GetMany(ctx, f.owner, f.cal, []string{"missing.ics"}, 1<<20); err != nil || n != 1 || got[0] != nil {
+		t.Errorf("only a missing member: %v %d %v", got, n, err)
+	}
+	if got, n, err := s.GetMany(ctx, f.owner, f.cal, nil, 1<<20); err != nil || n != 0 || len(got) != 0 {
+		t.Errorf("no names: %v %d %v", got, n, err)
+	}
+	for _, names := range [][]string{nil, {"a.ics"}} {
+		_, _, err := s.GetMany(ctx, f.owner, "nope", names, 1<<20)
+		wantErr(t, err, storage.ErrNotFound)
 	}
 }
 

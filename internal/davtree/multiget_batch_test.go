@@ -1,0 +1,100 @@
+package davtree_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"almanac/auth"
+	"almanac/internal/davtest"
+	"almanac/internal/davtree"
+	"almanac/storage"
+)
+
+// countingStore counts the member reads a request makes and can spend
+// GetMany's byte budget at the first member, as if every one were large.
+type countingStore struct {
+	storage.Store
+	gets, getManys int
+	oneAtATime     bool
+}
+
+func (s *countingStore) Get(ctx context.Context, owner, coll, name string) (*storage.Object, error) {
+	s.gets++
+	return s.Store.Get(ctx, owner, coll, name)
+}
+
+func (s *countingStore) GetMany(ctx context.Context, owner, coll string, names []string, maxBytes int64) ([]*storage.Object, int, error) {
+	s.getManys++
+	if s.oneAtATime {
+		maxBytes = 1
+	}
+	return s.Store.GetMany(ctx, owner, coll, names, maxBytes)
+}
+
+// A multiget reads its members' data a batch at a time, one read per
+// batch rather than one per member, and answers every href in the order
+// asked whatever the batches: missing members, hrefs it refuses and
+// repeated members where they were named, and members a read left for
+// the next one.
+func TestMultigetReadsInBatches(t *testing.T) {
+	e := newEnv(t)
+	a := e.alice
+	e.mkbook(a, "work")
+	w := book(a, "work")
+	var hrefs []string
+	for i := range 150 {
+		name := fmt.Sprintf("n%03d.txt", i)
+		e.mustPut(a, note(a, "work", name), fmt.Sprintf("uid-%d\n", i))
+		hrefs = append(hrefs, note(a, "work", name))
+	}
+	missing, refused := note(a, "work", "missing.txt"), note(e.bob, "work", "x.txt")
+	hrefs = append(hrefs[:70], append([]string{missing, refused, hrefs[3]}, hrefs[70:]...)...)
+
+	cs := &countingStore{Store: e.store}
+	e.tree = davtree.New(cs, davtree.Options{MaxResourceSize: testMaxSize, Principal: auth.AccountFrom}, e.notes, e.lists)
+	m := davtest.ParseMS(t, e.do(a, "REPORT", w, multigetBody("<D:getetag/><N:note-data/>", hrefs...)))
+	var order []string
+	for _, r := range m.Responses {
+		order = append(order, r.Href)
+	}
+	want := append(append([]string{}, hrefs[:72]...), hrefs[73:]...) // the repeat answered once
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Fatalf("answers in the order\n%v\nwant\n%v", order, want)
+	}
+	got := statuses(m)
+	for _, h := range want {
+		st := 200
+		switch h {
+		case missing:
+			st = 404
+		case refused:
+			st = 403
+		}
+		if got[h] != st {
+			t.Errorf("%s: %d, want %d", h, got[h], st)
+		}
+	}
+	for _, i := range []int{0, 63, 64, 127, 128, 149} {
+		h := note(a, "work", fmt.Sprintf("n%03d.txt", i))
+		if data, _, _ := m.Prop(h, "note-data"); data != fmt.Sprintf("uid-%d\n", i) {
+			t.Errorf("%s: note-data %q", h, data)
+		}
+	}
+	// 151 members to read (the missing one too): batches of 64, 64, 23.
+	if cs.gets != 0 || cs.getManys != 3 {
+		t.Errorf("%d reads of one member and %d of many, want 0 and 3", cs.gets, cs.getManys)
+	}
+
+	// When a read stops at its byte budget the rest is read next.
+	cs.gets, cs.getManys, cs.oneAtATime = 0, 0, true
+	m = davtest.ParseMS(t, e.do(a, "REPORT", w, multigetBody("<N:note-data/>", hrefs[:5]...)))
+	for i, h := range hrefs[:5] {
+		if data, _, _ := m.Prop(h, "note-data"); data != fmt.Sprintf("uid-%d\n", i) || len(m.Responses) != 5 {
+			t.Errorf("%s: note-data %q of %d answers", h, data, len(m.Responses))
+		}
+	}
+	if cs.getManys != 5 {
+		t.Errorf("%d reads of five members one at a time", cs.getManys)
+	}
+}
