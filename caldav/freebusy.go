@@ -73,26 +73,35 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 	var periods []busyPeriod
 	cut := 0
 	budget := h.requestBudget()
-	for _, name := range names {
-		obj, err := t.Get(ctx, name)
-		if errors.Is(err, storage.ErrNotFound) {
-			continue // deleted since the listing
-		}
-		if err != nil {
-			return err
-		}
+	// The candidates are read a batch at a time (davtree.ReadBatch).
+	visit := func(obj *storage.Object) {
 		cal, err := aical.Parse(obj.Data)
 		if err != nil {
-			h.logger.WarnContext(ctx, "stored object does not parse", "collection", t.CollName, "object", name, "err", err)
-			continue
+			h.logger.WarnContext(ctx, "stored object does not parse", "collection", t.CollName, "object", obj.Name, "err", err)
+			return
 		}
 		var truncated bool
 		if periods, truncated, err = busyTimes(periods, cal, tr, floating, h.maxInstances, budget); err != nil {
-			h.logger.WarnContext(ctx, "free-busy: object cannot be expanded", "collection", t.CollName, "object", name, "err", err)
+			h.logger.WarnContext(ctx, "free-busy: object cannot be expanded", "collection", t.CollName, "object", obj.Name, "err", err)
 		}
 		if truncated {
 			cut++
 		}
+	}
+	for len(names) > 0 {
+		objs, n, err := t.GetMany(ctx, names[:min(len(names), davtree.ReadBatch)], davtree.ReadBytes)
+		if errors.Is(err, storage.ErrNotFound) {
+			break // the collection went away since the listing
+		}
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs[:n] {
+			if obj != nil { // nil: deleted since the listing
+				visit(obj)
+			}
+		}
+		names = names[n:]
 	}
 	note := ""
 	if cut > 0 {

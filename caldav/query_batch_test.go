@@ -53,3 +53,34 @@ func TestQueryWithDataReadsInBatches(t *testing.T) {
 		t.Errorf("%d answers, want %d", len(m.Responses), want)
 	}
 }
+
+// A free-busy-query reads its candidates a batch at a time too: every
+// event of a range longer than a batch is in the answer.
+func TestFreeBusyReadsInBatches(t *testing.T) {
+	e := newEnv(t, caldav.Options{})
+	n := 2*davtree.ReadBatch + 3
+	for i := range n {
+		// Each on its own hour, none touching another.
+		start := fmt.Sprintf("202603%02dT%02d0000Z", 1+i/12, 2*(i%12))
+		end := fmt.Sprintf("202603%02dT%02d3000Z", 1+i/12, 2*(i%12))
+		ev := strings.Replace(strings.Replace(event(fmt.Sprintf("uid-%d", i), "busy"), "DTSTART:20260310T100000Z", "DTSTART:"+start, 1),
+			"DTEND:20260310T110000Z", "DTEND:"+end, 1)
+		if rec := e.do(put(e.obj("default", fmt.Sprintf("e%03d.ics", i)), ev)); rec.Code != 201 {
+			t.Fatalf("PUT %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	rec := e.report(e.cal("default"), `<C:free-busy-query `+nsDecl+`><C:time-range start="20260301T000000Z" end="20260401T000000Z"/></C:free-busy-query>`, "1")
+	if rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	periods := 0
+	for _, line := range strings.Split(strings.ReplaceAll(rec.Body.String(), "\r\n ", ""), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "FREEBUSY"); ok {
+			_, v, _ = strings.Cut(v, ":")
+			periods += len(strings.Split(v, ","))
+		}
+	}
+	if periods != n {
+		t.Errorf("%d busy periods, want %d:\n%s", periods, n, rec.Body)
+	}
+}

@@ -98,3 +98,39 @@ func TestMultigetReadsInBatches(t *testing.T) {
 		t.Errorf("%d reads of five members one at a time", cs.getManys)
 	}
 }
+
+// sync-collection with data reads the changed members a batch at a time,
+// and answers each change once with its data, a deleted one with 404.
+func TestSyncWithDataReadsInBatches(t *testing.T) {
+	e := newEnv(t)
+	a := e.alice
+	e.mkbook(a, "work")
+	w := book(a, "work")
+	n := 150
+	for i := range n {
+		e.mustPut(a, note(a, "work", fmt.Sprintf("n%03d.txt", i)), fmt.Sprintf("uid-%d\n", i))
+	}
+	gone := note(a, "work", "n007.txt")
+	if rec := e.do(a, "DELETE", gone, ""); rec.Code != 204 {
+		t.Fatalf("DELETE %d", rec.Code)
+	}
+	cs := &countingStore{Store: e.store}
+	e.tree = davtree.New(cs, davtree.Options{MaxResourceSize: testMaxSize, Principal: auth.AccountFrom}, e.notes, e.lists)
+	m := davtest.ParseMS(t, e.do(a, "REPORT", w, syncBody("", "<N:note-data/>")))
+	got := statuses(m)
+	for i := range n {
+		h := note(a, "work", fmt.Sprintf("n%03d.txt", i))
+		data, _, _ := m.Prop(h, "note-data")
+		switch {
+		case h == gone:
+			if st, ok := got[h]; ok && st != 404 {
+				t.Errorf("deleted %s: %d", h, st)
+			}
+		case got[h] != 200 || data != fmt.Sprintf("uid-%d\n", i):
+			t.Errorf("%s: %d %q", h, got[h], data)
+		}
+	}
+	if cs.gets != 0 || cs.getManys != 3 {
+		t.Errorf("%d reads of one member and %d of many, want 0 and 3", cs.gets, cs.getManys)
+	}
+}

@@ -255,6 +255,37 @@ func readBatch(ctx context.Context, items []multigetItem) error {
 	return nil
 }
 
+// memberReader hands out, in order, the members a loop answers with
+// their data, read a batch at a time (readBatch's limits): one read per
+// batch instead of one per member.
+type memberReader struct {
+	t     *Target
+	names []string          // still to hand out, in order
+	objs  []*storage.Object // read for the first of names
+}
+
+// next returns names[0]'s member and moves on; nil when there is none
+// (or its collection went away since the names were listed).
+func (m *memberReader) next(ctx context.Context) (*storage.Object, error) {
+	if len(m.objs) == 0 {
+		batch := m.names[:min(len(m.names), ReadBatch)]
+		objs, n, err := m.t.GetMany(ctx, batch, ReadBytes)
+		if errors.Is(err, storage.ErrNotFound) {
+			objs, n, err = make([]*storage.Object, len(batch)), len(batch), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, errors.New("davtree: a batch read returned no member")
+		}
+		m.objs = objs[:n]
+	}
+	obj := m.objs[0]
+	m.objs, m.names = m.objs[1:], m.names[1:]
+	return obj, nil
+}
+
 // multigetColls resolves the collections a home multiget's hrefs name,
 // each once, with the request's Renderer for each (ScopedRenderer).
 type multigetColls struct {
@@ -388,6 +419,15 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 	}
 	ms := dav.NewMultistatus(w, r)
 	src := NewMemberSource(t, render)
+	var members *memberReader
+	if data {
+		members = &memberReader{t: t}
+		for _, c := range changes {
+			if !c.Deleted {
+				members.names = append(members.names, c.Name)
+			}
+		}
+	}
 	for _, c := range changes {
 		href := t.MemberHref(c.Name)
 		if c.Deleted {
@@ -399,7 +439,10 @@ func (tr *Tree) syncCollection(w http.ResponseWriter, r *http.Request, t *Target
 		src.Data = nil
 		switch {
 		case data:
-			obj, err := t.Get(ctx, c.Name)
+			obj, err := members.next(ctx)
+			if err == nil && obj == nil {
+				err = storage.ErrNotFound
+			}
 			if errors.Is(err, storage.ErrNotFound) {
 				if t.redacts() && sc.Token != "" {
 					// Hidden from this user (made private): gone for them.
