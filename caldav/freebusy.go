@@ -2,7 +2,6 @@ package caldav
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -73,12 +72,13 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 	var periods []busyPeriod
 	cut := 0
 	budget := h.requestBudget()
-	// The candidates are read a batch at a time (davtree.ReadBatch).
-	visit := func(obj *storage.Object) {
+	// The candidates are read a batch at a time; one deleted since the
+	// listing is skipped.
+	err = t.EachMember(ctx, names, func(obj *storage.Object) error {
 		cal, err := aical.Parse(obj.Data)
 		if err != nil {
 			h.logger.WarnContext(ctx, "stored object does not parse", "collection", t.CollName, "object", obj.Name, "err", err)
-			return
+			return nil
 		}
 		var truncated bool
 		if periods, truncated, err = busyTimes(periods, cal, tr, floating, h.maxInstances, budget); err != nil {
@@ -87,21 +87,10 @@ func (h *Calendars) freeBusy(w http.ResponseWriter, r *http.Request, t *davtree.
 		if truncated {
 			cut++
 		}
-	}
-	for len(names) > 0 {
-		objs, n, err := t.GetMany(ctx, names[:min(len(names), davtree.ReadBatch)], davtree.ReadBytes)
-		if errors.Is(err, storage.ErrNotFound) {
-			break // the collection went away since the listing
-		}
-		if err != nil {
-			return err
-		}
-		for _, obj := range objs[:n] {
-			if obj != nil { // nil: deleted since the listing
-				visit(obj)
-			}
-		}
-		names = names[n:]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	note := ""
 	if cut > 0 {

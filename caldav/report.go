@@ -143,25 +143,9 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 			// out meanwhile, so the answer's order is not the walk's.
 			var pending []string
 			readPending := func() error {
-				for len(pending) > 0 {
-					objs, n, err := ct.GetMany(ctx, pending, davtree.ReadBytes)
-					if errors.Is(err, storage.ErrNotFound) {
-						n = len(pending) // the collection went away since the listing
-					} else if err != nil {
-						return err
-					}
-					for _, obj := range objs[:min(n, len(objs))] {
-						if obj == nil {
-							continue // deleted since the listing
-						}
-						if err := visit(obj); err != nil {
-							return err
-						}
-					}
-					pending = pending[n:]
-				}
+				err := ct.EachMember(ctx, pending, visit)
 				pending = pending[:0]
-				return nil
+				return err
 			}
 			err = ct.Between(ctx, pl.query(etags), func(m *storage.ObjectMeta, take storage.Take) error {
 				if take == storage.TakeMatch {

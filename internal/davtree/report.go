@@ -255,6 +255,26 @@ func readBatch(ctx context.Context, items []multigetItem) error {
 	return nil
 }
 
+// EachMember calls fn with the member each of names is, in order, read
+// a batch at a time as memberReader reads them; a member gone since the
+// names were listed, or hidden from the user, is skipped.
+func (t *Target) EachMember(ctx context.Context, names []string, fn func(*storage.Object) error) error {
+	members := &memberReader{t: t, names: names}
+	for range names {
+		obj, err := members.next(ctx)
+		if err != nil {
+			return err
+		}
+		if obj == nil {
+			continue
+		}
+		if err := fn(obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // memberReader hands out, in order, the members a loop answers with
 // their data, read a batch at a time (readBatch's limits): one read per
 // batch instead of one per member.
