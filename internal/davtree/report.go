@@ -241,11 +241,7 @@ func readBatch(ctx context.Context, items []multigetItem) error {
 			at, names = append(at, i), append(names, it.name)
 		}
 	}
-	objs, n, err := t.GetMany(ctx, names, ReadBytes)
-	if errors.Is(err, storage.ErrNotFound) {
-		// The collection went away meanwhile: its members are missing.
-		objs, n, err = make([]*storage.Object, len(names)), len(names), nil
-	}
+	objs, n, err := readMembers(ctx, t, names)
 	if err != nil {
 		return err
 	}
@@ -253,6 +249,19 @@ func readBatch(ctx context.Context, items []multigetItem) error {
 		items[at[k]].read, items[at[k]].obj = true, objs[k]
 	}
 	return nil
+}
+
+// readMembers reads names (at most ReadBatch) within ReadBytes: a
+// collection gone since the names were listed answers each missing.
+func readMembers(ctx context.Context, t *Target, names []string) ([]*storage.Object, int, error) {
+	objs, n, err := t.GetMany(ctx, names, ReadBytes)
+	if errors.Is(err, storage.ErrNotFound) {
+		return make([]*storage.Object, len(names)), len(names), nil
+	}
+	if err == nil && n == 0 && len(names) > 0 {
+		err = errors.New("davtree: a batch read returned no member")
+	}
+	return objs, n, err
 }
 
 // EachMember calls fn with the member each of names is, in order, read
@@ -288,16 +297,9 @@ type memberReader struct {
 // (or its collection went away since the names were listed).
 func (m *memberReader) next(ctx context.Context) (*storage.Object, error) {
 	if len(m.objs) == 0 {
-		batch := m.names[:min(len(m.names), ReadBatch)]
-		objs, n, err := m.t.GetMany(ctx, batch, ReadBytes)
-		if errors.Is(err, storage.ErrNotFound) {
-			objs, n, err = make([]*storage.Object, len(batch)), len(batch), nil
-		}
+		objs, n, err := readMembers(ctx, m.t, m.names[:min(len(m.names), ReadBatch)])
 		if err != nil {
 			return nil, err
-		}
-		if n == 0 {
-			return nil, errors.New("davtree: a batch read returned no member")
 		}
 		m.objs = objs[:n]
 	}
