@@ -56,6 +56,19 @@ func readColl(ctx context.Context, q pgx.Tx, owner, name string, lock bool) (*co
 	return c, err
 }
 
+// needCollection is ErrNotFound unless owner has a collection name.
+func needCollection(ctx context.Context, q querier, owner, name string) error {
+	ok, err := collectionExists(ctx, q, owner, name)
+	if err == nil && !ok {
+		err = notFoundColl(owner, name)
+	}
+	return err
+}
+
+func collectionExists(ctx context.Context, q querier, owner, name string) (bool, error) {
+	return exists(ctx, q, `SELECT 1 FROM collections WHERE owner = $1 AND name = $2`, owner, name)
+}
+
 func knownKind(k storage.Kind) bool {
 	switch k {
 	case storage.KindCalendar, storage.KindAddressBook, storage.KindScheduleInbox:

@@ -75,20 +75,17 @@ func (s *Store) PutGrant(ctx context.Context, g *storage.Grant) error {
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE owner = $1 AND name = $2)`, g.Owner, g.Collection).Scan(&exists); err != nil {
+		if err := needCollection(ctx, tx, g.Owner, g.Collection); err != nil {
 			return err
-		}
-		if !exists {
-			return notFoundColl(g.Owner, g.Collection)
 		}
 		if g.Mount == "" {
 			return errors.New("empty mount")
 		}
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE owner = $1 AND name = $2)`, g.Sharee, g.Mount).Scan(&exists); err != nil {
+		taken, err := collectionExists(ctx, tx, g.Sharee, g.Mount)
+		if err != nil {
 			return err
 		}
-		if exists {
+		if taken {
 			return fmt.Errorf("mount %s/%s: a collection of that name: %w", g.Sharee, g.Mount, storage.ErrExists)
 		}
 		props := g.Props

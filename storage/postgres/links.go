@@ -48,12 +48,8 @@ func insertLink(ctx context.Context, tx pgx.Tx, l *storage.Link) (*storage.Link,
 	if l.ID == "" || l.Owner == "" || l.Collection == "" {
 		return nil, errors.New("empty link id, owner or collection")
 	}
-	var exists bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE owner = $1 AND name = $2)`, l.Owner, l.Collection).Scan(&exists); err != nil {
+	if err := needCollection(ctx, tx, l.Owner, l.Collection); err != nil {
 		return nil, err
-	}
-	if !exists {
-		return nil, notFoundColl(l.Owner, l.Collection)
 	}
 	et, ens := split(l.Expires)
 	t := now()

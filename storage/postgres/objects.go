@@ -534,12 +534,8 @@ func (s *Store) member(ctx context.Context, owner, collName, name string, data *
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return m, err
 	}
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE owner = $1 AND name = $2)`, owner, collName).Scan(&exists); err != nil {
+	if err := needCollection(ctx, s.pool, owner, collName); err != nil {
 		return nil, err
-	}
-	if !exists {
-		return nil, notFoundColl(owner, collName)
 	}
 	return nil, notFoundObject(owner, collName, name)
 }
@@ -597,12 +593,8 @@ func (s *Store) GetMany(ctx context.Context, owner, collName string, names []str
 		return nil, 0, wrap(op, err)
 	}
 	if !found {
-		var exists bool
-		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM collections WHERE owner = $1 AND name = $2)`, owner, collName).Scan(&exists); err != nil {
+		if err := needCollection(ctx, s.pool, owner, collName); err != nil {
 			return nil, 0, wrap(op, err)
-		}
-		if !exists {
-			return nil, 0, wrap(op, notFoundColl(owner, collName))
 		}
 	}
 	return out, n, nil
