@@ -561,7 +561,7 @@ func (s *Store) GetMany(ctx context.Context, owner, collName string, names []str
 	const op = "get objects"
 	out := make([]*storage.Object, len(names))
 	rows, err := s.pool.Query(ctx, `SELECT `+metaColumns+`, CASE WHEN before < greatest($4, 1) THEN data END, ord FROM (
-			SELECT o.*, w.ord, coalesce(sum(o.size) OVER (ORDER BY w.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+			SELECT `+memberColumns+`, o.data, w.ord, coalesce(sum(o.size) OVER (ORDER BY w.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
 			FROM unnest($3::text[]) WITH ORDINALITY AS w(name, ord)
 			JOIN objects o ON o.collection = (SELECT id FROM collections WHERE owner = $1 AND name = $2) AND o.name = w.name) x
 		ORDER BY ord`, owner, collName, names, maxBytes)
