@@ -416,6 +416,9 @@ func (w *betweenWalk) chunk(c *collTx) error {
 				loose = r.v
 				continue
 			}
+			if entries && take != storage.TakeNo {
+				continue // taken, with its ETag: a member's later slots add nothing
+			}
 			tag, et, pieces, ok := splitWhen(r.v)
 			if !ok {
 				return fmt.Errorf("time index entry %q: %w", r.k, errCorrupt)
@@ -536,14 +539,23 @@ func (w *betweenWalk) incompleteMembers(c *collTx, names [][]byte) [][]byte {
 
 // offer offers q.Want the pieces of one when entry (of the slot starting
 // at base) that overlap the range, until it takes the member.
+//
+// It decodes the pieces with an index rather than a decoder: a decoder's
+// pointer writes cost a write barrier each while the collector marks,
+// which under load it mostly is, and a week's walk decodes thousands.
 func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte) (storage.Take, error) {
-	d := decoder{b: pieces}
-	for len(d.b) > 0 && !d.err {
-		s := base + int64(d.uvarint())
-		n := int64(d.uvarint())
-		if d.err {
-			break
+	for i := 0; i < len(pieces); {
+		off, n1 := binary.Uvarint(pieces[i:])
+		if n1 <= 0 {
+			return storage.TakeNo, fmt.Errorf("time index entry %q: %w", k, errCorrupt)
 		}
+		i += n1
+		dur, n2 := binary.Uvarint(pieces[i:])
+		if n2 <= 0 {
+			return storage.TakeNo, fmt.Errorf("time index entry %q: %w", k, errCorrupt)
+		}
+		i += n2
+		s, n := base+int64(off), int64(dur)
 		if !w.secs.overlaps(s, s+n) {
 			continue
 		}
@@ -564,9 +576,6 @@ func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte
 		if t := w.q.Want(name, p, tag, false); t != storage.TakeNo {
 			return t, nil
 		}
-	}
-	if d.err {
-		return storage.TakeNo, fmt.Errorf("time index entry %q: %w", k, errCorrupt)
 	}
 	return storage.TakeNo, nil
 }

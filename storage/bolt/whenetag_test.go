@@ -1,6 +1,8 @@
 package bolt
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -155,4 +157,52 @@ func FuzzSplitWhen(f *testing.F) {
 			t.Fatalf("etag %q, want %q", e, etag)
 		}
 	})
+}
+
+// TestBetweenRefusesDamagedPieces: a when entry whose pieces end inside
+// a number makes Between fail as corrupt, whether the damage is in a
+// piece's start or its length, and answers no member from it.
+func TestBetweenRefusesDamagedPieces(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t)
+	a := &storage.Account{Login: "u@example.org"}
+	must(t, db.CreateAccount(ctx, a))
+	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	_, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: "a.ics", UID: "a", Data: []byte("a"),
+		ContentType: "text/calendar", Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
+	must(t, err)
+	for _, damage := range []struct {
+		name   string
+		pieces []byte
+	}{
+		{"start cut", []byte{0x80}},
+		{"length cut", []byte{0x01, 0x80}},
+		{"length missing", []byte{0x01}},
+	} {
+		must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
+			w := collBucket(tx, a.ID, "cal").Bucket(bucketWhen)
+			k, v := w.Cursor().First()
+			tag, etag, _, ok := splitWhen(v)
+			if !ok {
+				t.Fatalf("when entry %q does not split", k)
+			}
+			return w.Put(bytes.Clone(k), whenValue(tag, string(etag), damage.pieces))
+		}))
+		var got []string
+		err := db.Between(ctx, a.ID, "cal", storage.TimeQuery{From: day.Add(-time.Hour), To: day.Add(2 * time.Hour),
+			Want: func(name []byte, _ storage.Period, _ uint8, _ bool) storage.Take {
+				got = append(got, string(name))
+				return storage.TakeMatch
+			}}, func(m *storage.ObjectMeta, _ storage.Take) error {
+			got = append(got, m.Name)
+			return nil
+		})
+		if !errors.Is(err, errCorrupt) || !strings.Contains(err.Error(), "time index entry") {
+			t.Errorf("%s: Between = %v, want a corrupt time index entry", damage.name, err)
+		}
+		if len(got) != 0 {
+			t.Errorf("%s: answered %q from a damaged entry", damage.name, got)
+		}
+	}
 }
