@@ -2,7 +2,9 @@ package dav
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -121,5 +123,53 @@ func TestETagResponseCollections(t *testing.T) {
 	}
 	if got, want := body(true), body(false); got != want {
 		t.Fatalf("ETagResponse %s\nPropfind     %s", got, want)
+	}
+}
+
+// TestETagResponseAcrossFlushes: thousands of responses, some with names
+// longer than the write buffer, come out as Propfind writes them, whether
+// a response fits in what is left of the buffer, straddles a flush or
+// cannot fit in any buffer.
+func TestETagResponseAcrossFlushes(t *testing.T) {
+	pf := &Propfind{Kind: FindProp, Props: []xml.Name{dGetETag}}
+	name := func(i int) string {
+		switch {
+		case i%997 == 0:
+			return strings.Repeat("n", 40<<10) + ".ics" // past the buffer
+		case i%89 == 0:
+			return strings.Repeat("m", i%4000) + ".ics"
+		}
+		return fmt.Sprintf("ev%06d.ics", i)
+	}
+	body := func(fast bool) string {
+		rec := httptest.NewRecorder()
+		m := NewMultistatus(rec, newReq("REPORT"))
+		for i := range 5000 {
+			etag := fmt.Sprintf(`"%024d"`, i)
+			var err error
+			if fast {
+				err = m.ETagResponse("/dav/calendars/u/cal/", []byte(name(i)), []byte(etag), pf)
+			} else {
+				err = m.Propfind("/dav/calendars/u/cal/"+EscapePath(name(i)), pf, &fakeSource{props: []Prop{TextProp(dGetETag, etag)}})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Close(""); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Body.String()
+	}
+	got, want := body(true), body(false)
+	if n := strings.Count(got, "<response>"); n != 5000 {
+		t.Fatalf("%d responses, want 5000", n)
+	}
+	if got != want {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("bodies differ at byte %d of %d: ETagResponse …%.80s, Propfind …%.80s", i, len(want), got[i:], want[i:])
 	}
 }
