@@ -127,7 +127,11 @@ func (s *Store) Timeline(ctx context.Context, owner, collName, name string) (sto
 // Between reads, in one snapshot, the periods overlapping the range and
 // then the members whose timelines leave part of it unanswered, asking
 // q.Want about each; fn runs after the transaction with the chosen
-// members' metadata.
+// members' metadata. When the caller needs only the names and ETags of
+// matching members (q.ETags), the periods come with those two columns
+// alone, and the metadata of the members taken otherwise is read in one
+// more statement: a week at 100,000 events offers ten thousand periods,
+// and their rows were most of the bytes the query read.
 func (s *Store) Between(ctx context.Context, owner, collName string, q storage.TimeQuery, fn func(*storage.ObjectMeta, storage.Take) error) error {
 	const op = "between"
 	type choice struct {
@@ -135,6 +139,9 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		take storage.Take
 	}
 	var chosen []choice
+	// named are the members taken with TakeMatch that q.ETags answers.
+	type lightChoice struct{ name, etag string }
+	var named []lightChoice
 	err := s.read(ctx, func(tx pgx.Tx) error {
 		c, err := readColl(ctx, tx, owner, collName, false)
 		if err != nil {
@@ -157,6 +164,8 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 			inc  bool
 		}
 		var offers []offer
+		light := q.ETags != nil
+		etags := map[string]string{} // of the members offered by light rows
 		if c.Kind == storage.KindCalendar {
 			// Period.Overlaps: from < end, or an instant at or after
 			// from; start < to.
@@ -169,7 +178,11 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 			if !q.From.IsZero() {
 				recent = ` AND (p.period_start >= $2::timestamptz - interval '7 days' OR p.period_end - p.period_start > interval '7 days')`
 			}
-			rows, err := tx.Query(ctx, `SELECT `+memberColumns+`, p.period_start, p.period_end, o.tl_tag FROM timeline_periods p
+			cols := memberColumns
+			if light {
+				cols = `o.name, o.etag`
+			}
+			rows, err := tx.Query(ctx, `SELECT `+cols+`, p.period_start, p.period_end, o.tl_tag FROM timeline_periods p
 				JOIN objects o ON o.collection = p.collection AND o.name = p.name
 				WHERE p.collection = $1 AND ($3::timestamptz IS NULL OR p.period_start < $3)
 				AND ($2::timestamptz IS NULL OR p.period_end > $2 OR (p.period_end = p.period_start AND p.period_start >= $2))`+recent+`
@@ -180,12 +193,21 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 			for rows.Next() {
 				var o offer
 				var tag int16
-				m, err := scanMeta(rows, &o.p.Start, &o.p.End, &tag)
-				if err != nil {
-					rows.Close()
-					return err
+				if light {
+					var etag string
+					if err := rows.Scan(&o.name, &etag, &o.p.Start, &o.p.End, &tag); err != nil {
+						rows.Close()
+						return err
+					}
+					etags[o.name] = etag
+				} else {
+					m, err := scanMeta(rows, &o.p.Start, &o.p.End, &tag)
+					if err != nil {
+						rows.Close()
+						return err
+					}
+					o.name = keep(m)
 				}
-				o.name = keep(m)
 				o.p.Start, o.p.End, o.tag = o.p.Start.UTC(), o.p.End.UTC(), uint8(tag)
 				offers = append(offers, o)
 			}
@@ -231,14 +253,53 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		// A member is offered until Want takes it: its periods in
 		// order, then itself as incomplete (the offers come in that
 		// order, periods first).
-		taken := make(map[string]bool, len(metas))
+		taken := make(map[string]bool, len(metas)+len(etags))
+		var unread []string // taken from light rows, needing their metadata
 		for _, o := range offers {
 			if taken[o.name] {
 				continue
 			}
-			if t := q.Want([]byte(o.name), o.p, o.tag, o.inc); t != storage.TakeNo {
-				taken[o.name] = true
+			t := q.Want([]byte(o.name), o.p, o.tag, o.inc)
+			if t == storage.TakeNo {
+				continue
+			}
+			taken[o.name] = true
+			etag, fromLight := etags[o.name]
+			switch {
+			case metas[o.name] != nil:
 				chosen = append(chosen, choice{metas[o.name], t})
+			case t == storage.TakeMatch && fromLight:
+				named = append(named, lightChoice{o.name, etag})
+			default:
+				unread = append(unread, o.name)
+				chosen = append(chosen, choice{&storage.ObjectMeta{Name: o.name}, t})
+			}
+		}
+		if len(unread) == 0 {
+			return nil
+		}
+		rows, err = tx.Query(ctx, `SELECT `+metaColumns+` FROM objects WHERE collection = $1 AND name = ANY($2)`, c.id, unread)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			m, err := scanMeta(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			metas[m.Name] = m
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range chosen {
+			if m := metas[chosen[i].m.Name]; m != nil {
+				chosen[i].m = m
+			} else {
+				// The same snapshot offered it: a missing row is damage.
+				return fmt.Errorf("member %q offered by its periods has no row", chosen[i].m.Name)
 			}
 		}
 		return nil
@@ -248,6 +309,11 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 	}
 	for _, c := range chosen {
 		if err := fn(c.m, c.take); err != nil {
+			return err
+		}
+	}
+	for _, l := range named {
+		if err := q.ETags([]byte(l.name), []byte(l.etag)); err != nil {
 			return err
 		}
 	}

@@ -53,13 +53,15 @@ type offer struct {
 }
 
 // between runs Between over [from, to) and returns what it offered of
-// each member and which members it reported how often. It runs it four
+// each member and which members it reported how often. It runs it six
 // times: with a Want that takes nothing, to see every offer (and
 // requires that nothing is reported); then taking each member at its
-// first offer with TakeRead, with TakeMatch, and with TakeMatch asking
-// for ETags alone (TimeQuery.ETags), and requires each time that every member offered is reported
-// once, with that answer and the ETag Stat gives it, and offered no more
-// than once.
+// first offer with TakeRead, with TakeMatch, and, asking for ETags alone
+// of matches (TimeQuery.ETags), with TakeMatch, TakeRead, and one or the
+// other by name, and requires each time that every member offered is
+// reported once, with that answer and the ETag Stat gives it (a member
+// reported to fn with the metadata Stat gives), and offered no more than
+// once.
 func (f *fixture) between(t *testing.T, coll string, from, to time.Time) (map[string][]offer, map[string]int) {
 	t.Helper()
 	offered := map[string][]offer{}
@@ -72,14 +74,24 @@ func (f *fixture) between(t *testing.T, coll string, from, to time.Time) (map[st
 		return nil
 	}))
 	var reported map[string]int
+	const byName storage.Take = 100 // TakeRead for names of even length, else TakeMatch
+	takeOf := func(take storage.Take, name string) storage.Take {
+		if take != byName {
+			return take
+		}
+		if len(name)%2 == 0 {
+			return storage.TakeRead
+		}
+		return storage.TakeMatch
+	}
 	for _, c := range []struct {
 		take     storage.Take
 		etagOnly bool
-	}{{storage.TakeRead, false}, {storage.TakeMatch, false}, {storage.TakeMatch, true}} {
+	}{{storage.TakeRead, false}, {storage.TakeMatch, false}, {storage.TakeMatch, true}, {storage.TakeRead, true}, {byName, true}} {
 		again := map[string]int{}
 		q := storage.TimeQuery{From: from, To: to, Want: func(name []byte, _ storage.Period, _ uint8, _ bool) storage.Take {
 			again[string(name)]++
-			return c.take
+			return takeOf(c.take, string(name))
 		}}
 		rep := map[string]int{}
 		type got struct {
@@ -94,15 +106,24 @@ func (f *fixture) between(t *testing.T, coll string, from, to time.Time) (map[st
 				return nil
 			}
 		}
+		var metas []*storage.ObjectMeta
 		ok(t, f.s.Between(t.Context(), f.owner, coll, q, func(m *storage.ObjectMeta, take storage.Take) error {
 			rep[m.Name]++
 			gots = append(gots, got{m.Name, m.ETag, take})
+			metas = append(metas, m)
 			return nil
 		}))
+		for _, m := range metas {
+			st, err := f.s.Stat(t.Context(), f.owner, coll, m.Name)
+			ok(t, err)
+			if m.UID != st.UID || m.Size != st.Size || m.ContentType != st.ContentType || m.Seq != st.Seq || m.Component != st.Component || !m.Modified.Equal(st.Modified) {
+				t.Fatalf("Between (taking with %d, ETags only: %v) reported %s with %+v; Stat gives %+v", c.take, c.etagOnly, m.Name, *m, *st)
+			}
+		}
 		for _, g := range gots {
 			st, err := f.s.Stat(t.Context(), f.owner, coll, g.name)
 			ok(t, err)
-			if g.name == "" || g.etag != st.ETag || g.take != c.take {
+			if g.name == "" || g.etag != st.ETag || g.take != takeOf(c.take, g.name) {
 				t.Fatalf("Between (taking with %d, ETags only: %v) reported %s, %d, with ETag %q; Stat gives %q", c.take, c.etagOnly, g.name, g.take, g.etag, st.ETag)
 			}
 		}
