@@ -181,10 +181,8 @@ type reported struct {
 // (their keys are the slot and the member name) or the loose bucket
 // (keyed by member name).
 type mergeRun struct {
-	cur  *bbolt.Cursor // nil for the list of incomplete members and a cached slot
-	cp   *slotCopy     // a slot's entries from the slot cache (slotcache.go)
-	at   int           // the entry of cp the run is on
-	list [][]byte      // the list's members still to come
+	cur  *bbolt.Cursor // nil for the list of incomplete members
+	list [][]byte      // that list's members still to come
 	slot uint64        // a slot's 8 key bytes as a number
 	// skip is the bytes before the name in a key: 8 in a slot, 1 in the
 	// bounds bucket's unknown members (boundUnknown), 0 in loose.
@@ -196,30 +194,14 @@ type mergeRun struct {
 // name is the member the current entry is of.
 func (r *mergeRun) name() []byte { return r.k[r.skip:] }
 
-// isList reports whether the run is the list of incomplete members.
-func (r *mergeRun) isList() bool { return r.cur == nil && r.cp == nil }
-
 // next moves the run to its next entry.
 func (r *mergeRun) next() {
-	switch {
-	case r.cp != nil:
-		r.at++
-		r.fromCopy()
-	case r.cur == nil:
+	if r.cur == nil {
 		r.list = r.list[1:]
 		r.first()
-	default:
-		r.set(r.cur.Next())
-	}
-}
-
-// fromCopy puts the run on entry at of its cached slot.
-func (r *mergeRun) fromCopy() {
-	if r.at >= r.cp.len() {
-		r.over = true
 		return
 	}
-	r.k, r.v = r.cp.entry(r.at)
+	r.set(r.cur.Next())
 }
 
 // first puts a list run on its first member.
@@ -246,11 +228,6 @@ func (r *mergeRun) set(k, v []byte) {
 // seek puts the run on its first entry after the member after (nil:
 // its first entry).
 func (r *mergeRun) seek(after []byte) {
-	if r.cp != nil {
-		r.at = r.cp.seekAfter(after)
-		r.fromCopy()
-		return
-	}
 	if r.cur == nil {
 		r.first() // the list holds only members after it
 		return
@@ -431,7 +408,7 @@ func (w *betweenWalk) chunk(c *collTx) error {
 		for _, i := range group {
 			r := &w.runs[i]
 			keys++
-			if r.isList() || r.skip == 1 {
+			if r.cur == nil || r.skip == 1 {
 				incomplete = true // the list, or an unknown timeline
 				continue
 			}
@@ -449,11 +426,7 @@ func (w *betweenWalk) chunk(c *collTx) error {
 			if !entries {
 				etag, entries = et, true
 			}
-			switch {
-			case take != storage.TakeNo:
-			case r.cp != nil:
-				take = w.offerSpans(name, tag, r.cp.spansOf(r.at))
-			default:
+			if take == storage.TakeNo {
 				var err error
 				if take, err = w.offer(r.k, name, keySlot(r.k)*slotSeconds, tag, pieces); err != nil {
 					return err
@@ -506,11 +479,7 @@ func (w *betweenWalk) openRuns(c *collTx) error {
 		if slot > w.hi {
 			break
 		}
-		run := mergeRun{slot: binary.BigEndian.Uint64(k), skip: 8}
-		if run.cp = c.slotCopyFor(slot); run.cp == nil {
-			run.cur = c.when.Cursor()
-		}
-		w.runs = append(w.runs, run)
+		w.runs = append(w.runs, mergeRun{cur: c.when.Cursor(), slot: binary.BigEndian.Uint64(k), skip: 8})
 		if slot == math.MaxInt64 {
 			break
 		}
@@ -586,44 +555,29 @@ func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte
 			return storage.TakeNo, fmt.Errorf("time index entry %q: %w", k, errCorrupt)
 		}
 		i += n2
-		if t := w.offerPiece(name, tag, base+int64(off), int64(dur)); t != storage.TakeNo {
+		s, n := base+int64(off), int64(dur)
+		if !w.secs.overlaps(s, s+n) {
+			continue
+		}
+		if w.q.Rules != nil {
+			switch w.q.Rules[tag] {
+			case storage.RuleNo:
+				continue
+			case storage.RuleRead:
+				return storage.TakeRead, nil
+			case storage.RuleExact:
+				if w.exact.overlaps(s, s+n) {
+					return storage.TakeMatch, nil
+				}
+				continue
+			}
+		}
+		p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+n, 0).UTC()}
+		if t := w.q.Want(name, p, tag, false); t != storage.TakeNo {
 			return t, nil
 		}
 	}
 	return storage.TakeNo, nil
-}
-
-// offerSpans is offer for pieces decoded ahead (a cached slot's).
-func (w *betweenWalk) offerSpans(name []byte, tag uint8, spans []int64) storage.Take {
-	for i := 0; i+1 < len(spans); i += 2 {
-		if t := w.offerPiece(name, tag, spans[i], spans[i+1]); t != storage.TakeNo {
-			return t
-		}
-	}
-	return storage.TakeNo
-}
-
-// offerPiece offers q.Want one piece, [s, s+n) in seconds, when it
-// overlaps the range.
-func (w *betweenWalk) offerPiece(name []byte, tag uint8, s, n int64) storage.Take {
-	if !w.secs.overlaps(s, s+n) {
-		return storage.TakeNo
-	}
-	if w.q.Rules != nil {
-		switch w.q.Rules[tag] {
-		case storage.RuleNo:
-			return storage.TakeNo
-		case storage.RuleRead:
-			return storage.TakeRead
-		case storage.RuleExact:
-			if w.exact.overlaps(s, s+n) {
-				return storage.TakeMatch
-			}
-			return storage.TakeNo
-		}
-	}
-	p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+n, 0).UTC()}
-	return w.q.Want(name, p, tag, false)
 }
 
 // finish reads, still in the transaction, the metadata of the chunk's

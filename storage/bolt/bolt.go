@@ -136,7 +136,6 @@ func Open(path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 		}
 		log.Debug("storage opened read-only", "path", path)
-		registerSlotCache(bdb)
 		return &DB{bdb: bdb, log: log, commit: newCommitter(bdb)}, nil
 	}
 	err = bdb.Update(func(tx *bbolt.Tx) error {
@@ -184,7 +183,6 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
 	log.Debug("storage opened", "path", path)
-	registerSlotCache(bdb)
 	return &DB{bdb: bdb, log: log, commit: newCommitter(bdb)}, nil
 }
 
@@ -219,7 +217,6 @@ func checkSchema(tx *bbolt.Tx) error {
 
 // Close waits for running transactions and releases the file lock.
 func (db *DB) Close() error {
-	defer dropSlotCache(db.bdb)
 	if err := db.bdb.Close(); err != nil {
 		return fmt.Errorf("storage/bolt: close: %w", err)
 	}

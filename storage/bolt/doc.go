@@ -162,15 +162,6 @@
 // the transaction that changes the member; Check verifies that they hold
 // exactly what the timelines call for.
 //
-// The slots a walk reads come from an in-memory copy when one is valid
-// for its transaction (slotcache.go): each slot's entries in one block,
-// pieces decoded, read through a cursor once and kept until a write of
-// that slot (at most 24 MB per database, least recently used first).
-// Writes mark the slots they touch with their transaction id before they
-// commit, so a copy serves only readers whose snapshot holds the same
-// entries: never stale. Under davbench's mixed load at 100,000 events a
-// week's two slots are read again only after a write touches them.
-//
 // Bounded per object: at most storage.MaxTimelinePeriods (1024) periods
 // touching at most 256 slots (five years of a weekly series); past
 // either, the timeline is cut like a walk stopped at the first period

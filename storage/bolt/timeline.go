@@ -374,7 +374,6 @@ func (c *collTx) putTimeline(name, etag string, tl storage.Timeline) error {
 		}
 	}
 	return slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
-		c.markSlot(slot)
 		return c.when.Put(whenKey(slot, name), whenValue(tl.Tag, etag, pieces))
 	})
 }
@@ -408,7 +407,6 @@ func (c *collTx) dropTimeline(name string) error {
 		return err
 	}
 	err = slotPieces(tl.Periods, func(slot int64, _ []byte) error {
-		c.markSlot(slot)
 		return c.when.Delete(whenKey(slot, name))
 	})
 	if err != nil {
