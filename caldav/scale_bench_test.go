@@ -46,6 +46,9 @@ func scaleCases(coll string) []struct{ name, method, body string } {
 		{"propfind-depth1", "PROPFIND", `<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:propfind>`},
 		{"multiget-100", "REPORT", multiget},
 		{"sync-initial", "REPORT", `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>`},
+		// Apple's clients ask for the content type too, so their first
+		// sync needs each member's metadata, not the change log's ETag.
+		{"sync-initial-ctype", "REPORT", `<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/><D:getcontenttype/></D:prop></D:sync-collection>`},
 	}
 }
 

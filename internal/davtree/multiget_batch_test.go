@@ -16,7 +16,18 @@ import (
 type countingStore struct {
 	storage.Store
 	gets, getManys int
+	stats, lists   int
 	oneAtATime     bool
+}
+
+func (s *countingStore) Stat(ctx context.Context, owner, coll, name string) (*storage.ObjectMeta, error) {
+	s.stats++
+	return s.Store.Stat(ctx, owner, coll, name)
+}
+
+func (s *countingStore) List(ctx context.Context, owner, coll string, fn func(*storage.ObjectMeta) error) error {
+	s.lists++
+	return s.Store.List(ctx, owner, coll, fn)
 }
 
 func (s *countingStore) Get(ctx context.Context, owner, coll, name string) (*storage.Object, error) {
@@ -132,5 +143,67 @@ func TestSyncWithDataReadsInBatches(t *testing.T) {
 	}
 	if cs.gets != 0 || cs.getManys != 3 {
 		t.Errorf("%d reads of one member and %d of many, want 0 and 3", cs.gets, cs.getManys)
+	}
+}
+
+// An initial sync asking for more than ETags answers every member from
+// one listing of the collection, with each member's own properties and
+// none deleted; a later sync reads its few changes one by one.
+func TestInitialSyncWithPropertiesListsOnce(t *testing.T) {
+	e := newEnv(t)
+	a := e.alice
+	e.mkbook(a, "work")
+	w := book(a, "work")
+	n := 150
+	for i := range n {
+		e.mustPut(a, note(a, "work", fmt.Sprintf("n%03d.txt", i)), fmt.Sprintf("uid-%d\n", i))
+	}
+	gone := note(a, "work", "n007.txt")
+	if rec := e.do(a, "DELETE", gone, ""); rec.Code != 204 {
+		t.Fatalf("DELETE %d", rec.Code)
+	}
+	cs := &countingStore{Store: e.store}
+	e.tree = davtree.New(cs, davtree.Options{MaxResourceSize: testMaxSize, Principal: auth.AccountFrom}, e.notes, e.lists)
+	m := davtest.ParseMS(t, e.do(a, "REPORT", w, syncBody("", "<D:getetag/><D:getcontenttype/>")))
+	if len(m.Responses) != n-1 {
+		t.Fatalf("%d answers, want %d", len(m.Responses), n-1)
+	}
+	for i := range n {
+		h := note(a, "work", fmt.Sprintf("n%03d.txt", i))
+		etag, _, _ := m.Prop(h, "getetag")
+		ctype, _, _ := m.Prop(h, "getcontenttype")
+		if h == gone {
+			if etag != "" {
+				t.Errorf("deleted %s answered", h)
+			}
+			continue
+		}
+		st, err := e.store.Stat(t.Context(), a.ID, "work", fmt.Sprintf("n%03d.txt", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if etag != st.ETag || ctype == "" {
+			t.Errorf("%s: getetag %q (stored %q), getcontenttype %q", h, etag, st.ETag, ctype)
+		}
+	}
+	if cs.stats != 0 || cs.lists != 1 {
+		t.Errorf("%d reads of one member's metadata and %d listings, want 0 and 1", cs.stats, cs.lists)
+	}
+
+	token := m.SyncToken
+	e.mustPut(a, note(a, "work", "n001.txt"), "uid-1\nchanged\n")
+	e.mustPut(a, note(a, "work", "new.txt"), "uid-new\n")
+	if rec := e.do(a, "DELETE", note(a, "work", "n002.txt"), ""); rec.Code != 204 {
+		t.Fatalf("DELETE %d", rec.Code)
+	}
+	cs.stats, cs.lists = 0, 0
+	m = davtest.ParseMS(t, e.do(a, "REPORT", w, syncBody(token, "<D:getetag/><D:getcontenttype/>")))
+	got := statuses(m)
+	if len(m.Responses) != 3 || got[note(a, "work", "n001.txt")] != 200 || got[note(a, "work", "new.txt")] != 200 ||
+		got[note(a, "work", "n002.txt")] != 404 {
+		t.Errorf("incremental answers %v", got)
+	}
+	if cs.stats != 2 || cs.lists != 0 {
+		t.Errorf("%d reads of one member's metadata and %d listings, want 2 and 0", cs.stats, cs.lists)
 	}
 }
