@@ -110,23 +110,33 @@ func TestMultigetReadsInBatches(t *testing.T) {
 	}
 }
 
-// sync-collection with data reads the changed members a batch at a time,
-// and answers each change once with its data, a deleted one with 404.
-func TestSyncWithDataReadsInBatches(t *testing.T) {
+// syncMembers is how many members syncFixture writes.
+const syncMembers = 150
+
+// syncFixture is alice's notebook "work" with syncMembers members
+// n000.txt… holding "uid-i", n007.txt then deleted, served through a
+// countingStore.
+func syncFixture(t *testing.T) (*env, *countingStore) {
+	t.Helper()
 	e := newEnv(t)
 	a := e.alice
 	e.mkbook(a, "work")
-	w := book(a, "work")
-	n := 150
-	for i := range n {
+	for i := range syncMembers {
 		e.mustPut(a, note(a, "work", fmt.Sprintf("n%03d.txt", i)), fmt.Sprintf("uid-%d\n", i))
 	}
-	gone := note(a, "work", "n007.txt")
-	if rec := e.do(a, "DELETE", gone, ""); rec.Code != 204 {
+	if rec := e.do(a, "DELETE", note(a, "work", "n007.txt"), ""); rec.Code != 204 {
 		t.Fatalf("DELETE %d", rec.Code)
 	}
 	cs := &countingStore{Store: e.store}
 	e.tree = davtree.New(cs, davtree.Options{MaxResourceSize: testMaxSize, Principal: auth.AccountFrom}, e.notes, e.lists)
+	return e, cs
+}
+
+// sync-collection with data reads the changed members a batch at a time,
+// and answers each change once with its data, a deleted one with 404.
+func TestSyncWithDataReadsInBatches(t *testing.T) {
+	e, cs := syncFixture(t)
+	a, w, n, gone := e.alice, book(e.alice, "work"), syncMembers, note(e.alice, "work", "n007.txt")
 	m := davtest.ParseMS(t, e.do(a, "REPORT", w, syncBody("", "<N:note-data/>")))
 	got := statuses(m)
 	for i := range n {
@@ -150,20 +160,8 @@ func TestSyncWithDataReadsInBatches(t *testing.T) {
 // one listing of the collection, with each member's own properties and
 // none deleted; a later sync reads its few changes one by one.
 func TestInitialSyncWithPropertiesListsOnce(t *testing.T) {
-	e := newEnv(t)
-	a := e.alice
-	e.mkbook(a, "work")
-	w := book(a, "work")
-	n := 150
-	for i := range n {
-		e.mustPut(a, note(a, "work", fmt.Sprintf("n%03d.txt", i)), fmt.Sprintf("uid-%d\n", i))
-	}
-	gone := note(a, "work", "n007.txt")
-	if rec := e.do(a, "DELETE", gone, ""); rec.Code != 204 {
-		t.Fatalf("DELETE %d", rec.Code)
-	}
-	cs := &countingStore{Store: e.store}
-	e.tree = davtree.New(cs, davtree.Options{MaxResourceSize: testMaxSize, Principal: auth.AccountFrom}, e.notes, e.lists)
+	e, cs := syncFixture(t)
+	a, w, n, gone := e.alice, book(e.alice, "work"), syncMembers, note(e.alice, "work", "n007.txt")
 	m := davtest.ParseMS(t, e.do(a, "REPORT", w, syncBody("", "<D:getetag/><D:getcontenttype/>")))
 	if len(m.Responses) != n-1 {
 		t.Fatalf("%d answers, want %d", len(m.Responses), n-1)
