@@ -135,10 +135,11 @@ func (s *Store) Timeline(ctx context.Context, owner, collName, name string) (sto
 func (s *Store) Between(ctx context.Context, owner, collName string, q storage.TimeQuery, fn func(*storage.ObjectMeta, storage.Take) error) error {
 	const op = "between"
 	type choice struct {
-		m    *storage.ObjectMeta
+		name string
 		take storage.Take
 	}
 	var chosen []choice
+	var metas map[string]*storage.ObjectMeta // of the chosen members, and more
 	// named are the members taken with TakeMatch that q.ETags answers.
 	type lightChoice struct{ name, etag string }
 	var named []lightChoice
@@ -150,7 +151,7 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		// The members' metadata come with the rows that offer them, not
 		// from a statement per chosen member: a month of 10,000 events
 		// chooses 700, and round trips were most of the query's time.
-		metas := map[string]*storage.ObjectMeta{}
+		metas = map[string]*storage.ObjectMeta{}
 		keep := func(m *storage.ObjectMeta) string {
 			if _, ok := metas[m.Name]; !ok {
 				metas[m.Name] = m
@@ -266,13 +267,13 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 			taken[o.name] = true
 			etag, fromLight := etags[o.name]
 			switch {
-			case metas[o.name] != nil:
-				chosen = append(chosen, choice{metas[o.name], t})
-			case t == storage.TakeMatch && fromLight:
+			case metas[o.name] == nil && t == storage.TakeMatch && fromLight:
 				named = append(named, lightChoice{o.name, etag})
-			default:
+			case metas[o.name] == nil:
 				unread = append(unread, o.name)
-				chosen = append(chosen, choice{&storage.ObjectMeta{Name: o.name}, t})
+				fallthrough
+			default:
+				chosen = append(chosen, choice{o.name, t})
 			}
 		}
 		if len(unread) == 0 {
@@ -294,12 +295,10 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for i := range chosen {
-			if m := metas[chosen[i].m.Name]; m != nil {
-				chosen[i].m = m
-			} else {
+		for _, name := range unread {
+			if metas[name] == nil {
 				// The same snapshot offered it: a missing row is damage.
-				return fmt.Errorf("member %q offered by its periods has no row", chosen[i].m.Name)
+				return fmt.Errorf("member %q offered by its periods has no row", name)
 			}
 		}
 		return nil
@@ -308,7 +307,7 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		return wrap(op, err)
 	}
 	for _, c := range chosen {
-		if err := fn(c.m, c.take); err != nil {
+		if err := fn(metas[c.name], c.take); err != nil {
 			return err
 		}
 	}
