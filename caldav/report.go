@@ -135,7 +135,7 @@ func (h *Calendars) query(w http.ResponseWriter, r *http.Request, t *davtree.Tar
 			pl := newTimePlan(&f, rs, re, loc, !data)
 			var etags func(name, etag []byte) error
 			if !data && dav.ETagOnly(pf) {
-				etags = func(name, etag []byte) error { return ms.ETagResponse(collHref, name, etag, pf) }
+				etags = func(name, etag []byte) error { return ms.ETagResponse(collHref, name, etag, true, pf) }
 			}
 			// The candidates to parse are read a batch at a time, one
 			// read each instead of one per candidate (a round trip

@@ -230,7 +230,9 @@ type TimeQuery struct {
 	// member's metadata, outside any transaction. name and etag are
 	// valid only during the call. A week's answer at 100,000 events
 	// names thousands of members; this way it costs no metadata lookup
-	// and no allocation per member.
+	// and no allocation per member. Only members whose name and ETag are
+	// PlainMember come this way, so that the caller may write them into
+	// its answer without escaping; others go to fn with their metadata.
 	ETags func(name, etag []byte) error
 }
 

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,4 +56,53 @@ func sameTL(a, b Timeline) bool {
 		}
 	}
 	return true
+}
+
+func TestPlainMember(t *testing.T) {
+	for _, tt := range []struct {
+		name, etag string
+		want       bool
+	}{
+		{"a.ics", `"abc"`, true},
+		{"0f3a-9B_x.~ics", ETagOf([]byte("x")), true},
+		{"a.ics", `W/"a b'c"`, true},
+		{"a.ics", "", true},
+		{"", `"abc"`, false}, // no name, no href
+		{"a b.ics", `"abc"`, false},
+		{"a/b.ics", `"abc"`, false},
+		{"a%41.ics", `"abc"`, false},
+		{"a&b.ics", `"abc"`, false},
+		{"a+b.ics", `"abc"`, false},
+		{"ü.ics", `"abc"`, false},
+		{"a.ics", `"a<b"`, false},
+		{"a.ics", `"a&b"`, false},
+		{"a.ics", `"a>b"`, false},
+		{"a.ics", "\"a\rb\"", false},
+		{"a.ics", "\"a\x7fb\"", false},
+		{"a.ics", "\"\xc3\xbc\"", false},
+	} {
+		if got := PlainMember(tt.name, tt.etag); got != tt.want {
+			t.Errorf("PlainMember(%q, %q) = %v, want %v", tt.name, tt.etag, got, tt.want)
+		}
+		if got := PlainMember([]byte(tt.name), []byte(tt.etag)); got != tt.want {
+			t.Errorf("PlainMember of bytes (%q, %q) = %v, want %v", tt.name, tt.etag, got, tt.want)
+		}
+	}
+}
+
+// FuzzPlainMember: PlainMember agrees with the rule written another way:
+// a name of RFC 3986 unreserved characters, an ETag of printable ASCII
+// without XML markup.
+func FuzzPlainMember(f *testing.F) {
+	f.Add("a.ics", `"abc"`)
+	f.Add("a b&c.ics", "\"<\x00>\"")
+	unreserved := regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+	f.Fuzz(func(t *testing.T, name, etag string) {
+		want := unreserved.MatchString(name) && !strings.ContainsFunc(etag, func(r rune) bool {
+			return r < 0x20 || r > 0x7e || strings.ContainsRune("<>&", r)
+		})
+		if got := PlainMember(name, etag); got != want {
+			t.Fatalf("PlainMember(%q, %q) = %v, want %v", name, etag, got, want)
+		}
+	})
 }

@@ -101,7 +101,7 @@ func TestWriteAndRestore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := backup.Store{Backend: "bolt", Schema: "5", Accounts: w.pop.Accounts, Collections: w.pop.Collections, Objects: w.pop.Objects}
+			want := backup.Store{Backend: "bolt", Schema: "6", Accounts: w.pop.Accounts, Collections: w.pop.Collections, Objects: w.pop.Objects}
 			if m.Format != backup.Format || m.Version != backup.Version || m.Almanac != "test" || m.Store != want ||
 				!m.Created.Equal(time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)) {
 				t.Errorf("manifest %+v", m)

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"almanac/storage"
 )
 
 func TestETagOnly(t *testing.T) {
@@ -27,10 +29,17 @@ func TestETagOnly(t *testing.T) {
 	}
 }
 
+// How etagResponses writes its response.
+const (
+	viaPropfind = iota
+	viaChecked  // ETagResponse, checking name and ETag
+	viaPlain    // ETagResponse, vouching for them (the caller has checked storage.PlainMember)
+)
+
 // etagResponses writes one response for name with ETag etag into a
-// multistatus, through Propfind (fast false) or ETagResponse, and returns
-// the body.
-func etagResponses(collHref, name, etag string, props int, fast bool, hdr ...string) string {
+// multistatus, through Propfind or ETagResponse (via), and returns the
+// body.
+func etagResponses(collHref, name, etag string, props int, via int, hdr ...string) string {
 	rec := httptest.NewRecorder()
 	method := "REPORT"
 	if len(hdr) > 0 && hdr[0] == "HEAD" {
@@ -42,8 +51,8 @@ func etagResponses(collHref, name, etag string, props int, fast bool, hdr ...str
 		pf.Props = append(pf.Props, dGetETag)
 	}
 	var err error
-	if fast {
-		err = m.ETagResponse(collHref, []byte(name), []byte(etag), pf)
+	if via != viaPropfind {
+		err = m.ETagResponse(collHref, []byte(name), []byte(etag), via == viaPlain, pf)
 	} else {
 		err = m.Propfind(collHref+EscapePath(name), pf, &fakeSource{props: []Prop{TextProp(dGetETag, etag)}})
 	}
@@ -58,40 +67,56 @@ func etagResponses(collHref, name, etag string, props int, fast bool, hdr ...str
 
 // TestETagResponseIsPropfind: ETagResponse writes byte for byte what
 // Propfind writes for a getetag-only request, whatever the names and
-// ETags hold, with Prefer: return=minimal and for HEAD.
+// ETags hold, with Prefer: return=minimal and for HEAD; and so it does
+// unchecked for every name and ETag storage.PlainMember lets through.
 func TestETagResponseIsPropfind(t *testing.T) {
 	colls := []string{"/dav/calendars/u/cal/", "/dav/calendars/u%20x/c&l<>/"}
-	names := []string{"a.ics", "a b.ics", "ü/ö.ics", "x&y<z>\".ics", "", "%41.ics"}
-	etags := []string{`"abc"`, `"a<b&c>"`, "", "\"\x01\xff\""}
+	names := []string{"a.ics", "a b.ics", "ü/ö.ics", "x&y<z>\".ics", "", "%41.ics", "A-z_0.9~.ics", "a/b.ics", "a+b.ics"}
+	etags := []string{`"abc"`, `"a<b&c>"`, "", "\"\x01\xff\"", storage.ETagOf([]byte("x")), `W/"a b'c"`}
 	headers := [][]string{nil, {"Prefer", "return=minimal"}, {"HEAD"}}
-	n := 0
+	n, plain := 0, 0
 	for _, c := range colls {
 		for _, name := range names {
 			for _, etag := range etags {
 				for _, props := range []int{1, 2} {
 					for _, h := range headers {
-						want := etagResponses(c, name, etag, props, false, h...)
-						if got := etagResponses(c, name, etag, props, true, h...); got != want {
+						want := etagResponses(c, name, etag, props, viaPropfind, h...)
+						if got := etagResponses(c, name, etag, props, viaChecked, h...); got != want {
 							t.Fatalf("%q %q %q ×%d %v:\nETagResponse %s\nPropfind     %s", c, name, etag, props, h, got, want)
 						}
 						n++
+						if !storage.PlainMember(name, etag) {
+							continue
+						}
+						if got := etagResponses(c, name, etag, props, viaPlain, h...); got != want {
+							t.Fatalf("%q %q %q ×%d %v, unchecked:\nETagResponse %s\nPropfind     %s", c, name, etag, props, h, got, want)
+						}
+						plain++
 					}
 				}
 			}
 		}
 	}
-	if n == 0 {
-		t.Fatal("nothing compared")
+	if n == 0 || plain == 0 {
+		t.Fatalf("%d compared, %d of them unchecked", n, plain)
 	}
 }
 
 func FuzzETagResponse(f *testing.F) {
 	f.Add("/dav/calendars/u/cal/", "a.ics", `"abc"`, uint8(1))
 	f.Add("/c&l/", "x y<z>.ics", "\"\x00\"", uint8(2))
+	f.Add("/dav/calendars/u/cal/", "A-z_0.9~.ics", `W/"a b'c"`, uint8(3))
 	f.Fuzz(func(t *testing.T, coll, name, etag string, props uint8) {
 		n := int(props%3) + 1
-		if got, want := etagResponses(coll, name, etag, n, true), etagResponses(coll, name, etag, n, false); got != want {
+		want := etagResponses(coll, name, etag, n, viaPropfind)
+		if got := etagResponses(coll, name, etag, n, viaChecked); got != want {
 			t.Fatalf("ETagResponse %s\nPropfind     %s", got, want)
+		}
+		if !storage.PlainMember(name, etag) {
+			return
+		}
+		if got := etagResponses(coll, name, etag, n, viaPlain); got != want {
+			t.Fatalf("ETagResponse unchecked %s\nPropfind               %s", got, want)
 		}
 	})
 }
@@ -108,7 +133,7 @@ func TestETagResponseCollections(t *testing.T) {
 		for _, s := range seq {
 			var err error
 			if fast {
-				err = m.ETagResponse(s[0], []byte(s[1]), []byte(`"e"`), pf)
+				err = m.ETagResponse(s[0], []byte(s[1]), []byte(`"e"`), false, pf)
 			} else {
 				err = m.Propfind(s[0]+EscapePath(s[1]), pf, &fakeSource{props: []Prop{TextProp(dGetETag, `"e"`)}})
 			}
@@ -148,7 +173,7 @@ func TestETagResponseAcrossFlushes(t *testing.T) {
 			etag := fmt.Sprintf(`"%024d"`, i)
 			var err error
 			if fast {
-				err = m.ETagResponse("/dav/calendars/u/cal/", []byte(name(i)), []byte(etag), pf)
+				err = m.ETagResponse("/dav/calendars/u/cal/", []byte(name(i)), []byte(etag), storage.PlainMember(name(i), etag), pf)
 			} else {
 				err = m.Propfind("/dav/calendars/u/cal/"+EscapePath(name(i)), pf, &fakeSource{props: []Prop{TextProp(dGetETag, etag)}})
 			}

@@ -34,7 +34,9 @@ func (db *DB) Between(ctx context.Context, owner, coll string, q storage.TimeQue
 	w := newWalk()
 	defer w.release()
 	w.q, w.secs, w.lo, w.hi = q, newSecondRange(q.From, q.To), math.MinInt64, math.MaxInt64
+	w.plain = db.plainETags
 	w.exact = newSecondRange(q.Exact.Start, q.Exact.End)
+	w.exactIsRange = w.exact == w.secs
 	if !q.From.IsZero() {
 		w.lo = slotOf(q.From.Unix())
 	}
@@ -107,12 +109,17 @@ func (r *secondRange) overlaps(s, e int64) bool {
 // last. Its buffers go back to walks afterwards, so that a query
 // answered from the index allocates next to nothing per member.
 type betweenWalk struct {
-	q      storage.TimeQuery
-	secs   secondRange // q's range
-	exact  secondRange // q.Exact, for RuleExact
-	lo, hi int64       // the slots the range covers
-	after  []byte      // the last member the walk passed, nil at the start
-	done   bool
+	q     storage.TimeQuery
+	secs  secondRange // q's range
+	exact secondRange // q.Exact, for RuleExact
+	// exactIsRange: exact is secs, so a piece in the range is in exact
+	exactIsRange bool
+	lo, hi       int64  // the slots the range covers
+	after        []byte // the last member the walk passed, nil at the start
+	done         bool
+	// plain: the entries' ETags are of plain members (DB.plainETags),
+	// else the walk checks each before handing it to q.ETags.
+	plain bool
 
 	runs  []mergeRun
 	merge betweenMerge
@@ -448,7 +455,7 @@ func (w *betweenWalk) chunk(c *collTx) error {
 		}
 		switch {
 		case take == storage.TakeNo:
-		case take == storage.TakeMatch && w.q.ETags != nil && etag != nil:
+		case take == storage.TakeMatch && w.q.ETags != nil && etag != nil && (w.plain || storage.PlainMember(name, etag)):
 			w.light = append(w.light, lightRef{len(w.arena), len(name), len(etag)})
 			w.arena = append(append(w.arena, name...), etag...)
 		default:
@@ -543,7 +550,17 @@ func (w *betweenWalk) incompleteMembers(c *collTx, names [][]byte) [][]byte {
 // It decodes the pieces with an index rather than a decoder: a decoder's
 // pointer writes cost a write barrier each while the collector marks,
 // which under load it mostly is, and a week's walk decodes thousands.
+// The tag's rule is looked up once per entry: most queries have one
+// (RuleExact, with Exact the range itself, for a time-range filter on
+// events), and an entry whose tag the query passes over is not decoded.
 func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte) (storage.Take, error) {
+	rule := storage.RuleAsk
+	if w.q.Rules != nil {
+		rule = w.q.Rules[tag]
+	}
+	if rule == storage.RuleNo {
+		return storage.TakeNo, nil
+	}
 	for i := 0; i < len(pieces); {
 		off, n1 := binary.Uvarint(pieces[i:])
 		if n1 <= 0 {
@@ -559,18 +576,14 @@ func (w *betweenWalk) offer(k, name []byte, base int64, tag uint8, pieces []byte
 		if !w.secs.overlaps(s, s+n) {
 			continue
 		}
-		if w.q.Rules != nil {
-			switch w.q.Rules[tag] {
-			case storage.RuleNo:
-				continue
-			case storage.RuleRead:
-				return storage.TakeRead, nil
-			case storage.RuleExact:
-				if w.exact.overlaps(s, s+n) {
-					return storage.TakeMatch, nil
-				}
-				continue
+		switch rule {
+		case storage.RuleRead:
+			return storage.TakeRead, nil
+		case storage.RuleExact:
+			if w.exactIsRange || w.exact.overlaps(s, s+n) {
+				return storage.TakeMatch, nil
 			}
+			continue
 		}
 		p := storage.Period{Start: time.Unix(s, 0).UTC(), End: time.Unix(s+n, 0).UTC()}
 		if t := w.q.Want(name, p, tag, false); t != storage.TakeNo {

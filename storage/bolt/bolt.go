@@ -26,8 +26,12 @@ import (
 // would leave stale on every write. 4: time index entries may carry the
 // member's ETag (whenETag), which a version 3 binary would read as pieces.
 // 5: calendars keep their loose members by bounds too (bucketBounds),
-// which a version 4 binary would leave stale.
-const schemaVersion = "5"
+// which a version 4 binary would leave stale. 6: a time index entry
+// carries an ETag only for a member whose name and ETag need no escaping
+// (storage.PlainMember), which Between then hands to TimeQuery.ETags
+// without checking; a version 5 binary would write entries for the
+// others that this one trusts.
+const schemaVersion = "6"
 
 // schemaUpgradable lists the older versions Open upgrades in place: 1 to
 // 4 read as 5 does (untimed change records are read; a calendar without a
@@ -35,9 +39,12 @@ const schemaVersion = "5"
 // without an ETag makes Between read the member's metadata; without a
 // bounds bucket Between reads every loose entry), and the read-write Open
 // adds every calendar's time index where it is missing
-// (upgradeTimelines) and its bounds (upgradeBounds). Entries of schema 3
-// gain their ETag at the member's next write or timeline renewal.
-var schemaUpgradable = []string{"1", "2", "3", "4"}
+// (upgradeTimelines) and its bounds (upgradeBounds), and drops the ETag
+// from the entries of members whose name or ETag is not plain
+// (upgradePlain). Entries of schema 3 gain their ETag at the member's
+// next write or timeline renewal. A file of schema 4 or 5 opened
+// read-only is read as it is, checking each ETag's member in Between.
+var schemaUpgradable = []string{"1", "2", "3", "4", "5"}
 
 var (
 	bucketSchema      = []byte("schema")
@@ -84,6 +91,10 @@ type DB struct {
 	bdb    *bbolt.DB
 	log    *slog.Logger
 	commit *committer
+	// plainETags: every time index entry's ETag is of a plain member
+	// (schema 6), so Between need not check (a file of an older schema
+	// opened read-only may hold others).
+	plainETags bool
 }
 
 var _ storage.Store = (*DB)(nil)
@@ -131,12 +142,18 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 
 	if opts.ReadOnly {
-		if err := bdb.View(checkSchema); err != nil {
+		current := false
+		err := bdb.View(func(tx *bbolt.Tx) error {
+			var err error
+			current, err = checkSchema(tx)
+			return err
+		})
+		if err != nil {
 			bdb.Close()
 			return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 		}
 		log.Debug("storage opened read-only", "path", path)
-		return &DB{bdb: bdb, log: log, commit: newCommitter(bdb)}, nil
+		return &DB{bdb: bdb, log: log, commit: newCommitter(bdb), plainETags: current}, nil
 	}
 	err = bdb.Update(func(tx *bbolt.Tx) error {
 		sb, err := tx.CreateBucketIfNotExists(bucketSchema)
@@ -157,6 +174,14 @@ func Open(path string, opts Options) (*DB, error) {
 			bounded, err := upgradeBounds(tx)
 			if err != nil {
 				return fmt.Errorf("upgrade from schema %s: %w", v, err)
+			}
+			unplain, err := upgradePlain(tx)
+			if err != nil {
+				return fmt.Errorf("upgrade from schema %s: %w", v, err)
+			}
+			if unplain > 0 {
+				log.Info("storage upgrade: time index entries of members whose name needs escaping answer from metadata",
+					"entries", unplain)
 			}
 			switch {
 			case colls > 0:
@@ -183,7 +208,7 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
 	log.Debug("storage opened", "path", path)
-	return &DB{bdb: bdb, log: log, commit: newCommitter(bdb)}, nil
+	return &DB{bdb: bdb, log: log, commit: newCommitter(bdb), plainETags: true}, nil
 }
 
 // buckets are the top-level buckets every method assumes exist.
@@ -197,22 +222,25 @@ func buckets() [][]byte {
 // checkSchema is Open's schema step for a read-only file: what the
 // read-write open would stamp or create is an error here, since a
 // read-only transaction cannot make the buckets the methods assume.
-func checkSchema(tx *bbolt.Tx) error {
+// current reports whether the file is of this binary's schema.
+func checkSchema(tx *bbolt.Tx) (current bool, err error) {
 	sb := tx.Bucket(bucketSchema)
 	if sb == nil {
-		return errors.New("not an almanac database (no schema version)")
+		return false, errors.New("not an almanac database (no schema version)")
 	}
 	// The versions Open upgrades read as they are: the upgrade only adds
-	// an index that a read-only reader does without.
-	if v := sb.Get(keyVersion); string(v) != schemaVersion && !slices.Contains(schemaUpgradable, string(v)) {
-		return fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
+	// an index that a read-only reader does without, or drops ETags it
+	// checks.
+	v := sb.Get(keyVersion)
+	if string(v) != schemaVersion && !slices.Contains(schemaUpgradable, string(v)) {
+		return false, fmt.Errorf("unsupported schema version %q (this binary knows %q)", v, schemaVersion)
 	}
 	for _, name := range buckets() {
 		if tx.Bucket(name) == nil {
-			return fmt.Errorf("bucket %s missing: the file was written by an older version; open it read-write once", name)
+			return false, fmt.Errorf("bucket %s missing: the file was written by an older version; open it read-write once", name)
 		}
 	}
-	return nil
+	return string(v) == schemaVersion, nil
 }
 
 // Close waits for running transactions and releases the file lock.

@@ -397,7 +397,7 @@ func (c *checker) timelines(where string, coll *collTx) {
 		}
 		slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
 			key := string(whenKey(slot, string(k)))
-			when[key] = whenValue(tl.Tag, m.ETag, pieces)
+			when[key] = whenValue(tl.Tag, string(k), m.ETag, pieces)
 			older[key] = append([]byte{tl.Tag}, pieces...)
 			return nil
 		})

@@ -145,10 +145,13 @@ const timelineFormat = 1
 // those members' metadata instead.
 const whenETag = 0x80
 
-// whenValue is a when entry: the tag with whenETag, the ETag (one length
-// byte, so at most 255 bytes; a longer one is left out), then the pieces.
-func whenValue(tag uint8, etag string, pieces []byte) []byte {
-	if len(etag) > 255 {
+// whenValue is member name's when entry: the tag with whenETag, the ETag
+// (one length byte, so at most 255 bytes), then the pieces. The ETag is
+// left out when longer or when name and ETag are not plain
+// (storage.PlainMember, schema 6): Between hands the ETags it finds to
+// TimeQuery.ETags without checking them.
+func whenValue(tag uint8, name, etag string, pieces []byte) []byte {
+	if len(etag) > 255 || !storage.PlainMember(name, etag) {
 		return append([]byte{tag}, pieces...)
 	}
 	b := make([]byte, 0, 2+len(etag)+len(pieces))
@@ -374,7 +377,7 @@ func (c *collTx) putTimeline(name, etag string, tl storage.Timeline) error {
 		}
 	}
 	return slotPieces(tl.Periods, func(slot int64, pieces []byte) error {
-		return c.when.Put(whenKey(slot, name), whenValue(tl.Tag, etag, pieces))
+		return c.when.Put(whenKey(slot, name), whenValue(tl.Tag, name, etag, pieces))
 	})
 }
 
@@ -495,6 +498,49 @@ func upgradeBounds(tx *bbolt.Tx) (colls int, err error) {
 		})
 	})
 	return colls, err
+}
+
+// upgradePlain drops the ETag from every time index entry of a member
+// whose name or ETag is not plain (storage.PlainMember): schema 4 and 5
+// wrote one into every entry, and from schema 6 on Between trusts those
+// it finds. Such a member is then answered from its metadata, escaped.
+// It returns how many entries it rewrote.
+func upgradePlain(tx *bbolt.Tx) (entries int, err error) {
+	root := tx.Bucket(bucketCollections)
+	if root == nil {
+		return 0, nil
+	}
+	err = root.ForEachBucket(func(owner []byte) error {
+		ob := root.Bucket(owner)
+		return ob.ForEachBucket(func(name []byte) error {
+			when := ob.Bucket(name).Bucket(bucketWhen)
+			if when == nil {
+				return nil
+			}
+			var fix [][2][]byte // key and new value; written after the walk, which a Put would upset
+			err := when.ForEach(func(k, v []byte) error {
+				tag, etag, pieces, ok := splitWhen(v)
+				if len(k) < 8 || !ok {
+					return fmt.Errorf("collection %s/%s: time index entry %q: %w", owner, name, k, errCorrupt)
+				}
+				if etag != nil && !storage.PlainMember(k[8:], etag) {
+					fix = append(fix, [2][]byte{bytes.Clone(k), append([]byte{tag}, pieces...)})
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, f := range fix {
+				if err := when.Put(f[0], f[1]); err != nil {
+					return err
+				}
+			}
+			entries += len(fix)
+			return nil
+		})
+	})
+	return entries, err
 }
 
 // upgradeTimelines gives every calendar collection of a file written

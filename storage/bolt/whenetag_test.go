@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,7 @@ func TestCheckWhenETag(t *testing.T) {
 		w := collBucket(tx, a.ID, "cal").Bucket(bucketWhen)
 		k, v := w.Cursor().First()
 		tag, _, pieces, _ := splitWhen(v)
-		return w.Put(append([]byte(nil), k...), whenValue(tag, `"stale"`, pieces))
+		return w.Put(append([]byte(nil), k...), whenValue(tag, "a.ics", `"stale"`, pieces))
 	}))
 	if problems := problemsOf(t, db); len(problems) != 1 || !strings.Contains(problems[0], "differs from its timeline") {
 		t.Errorf("problems %v, want the when entry named", problems)
@@ -149,12 +150,12 @@ func FuzzSplitWhen(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pieces []byte, etag string, tag uint8) {
 		tag &^= whenETag
 		splitWhen(append([]byte{tag | whenETag}, pieces...))
-		g, e, p, ok := splitWhen(whenValue(tag, etag, pieces))
+		g, e, p, ok := splitWhen(whenValue(tag, "a.ics", etag, pieces))
 		if !ok || g != tag || string(p) != string(pieces) {
 			t.Fatalf("split %v %q %v %v", g, e, p, ok)
 		}
-		if len(etag) <= 255 && string(e) != etag {
-			t.Fatalf("etag %q, want %q", e, etag)
+		if keep := len(etag) <= 255 && storage.PlainMember("a.ics", etag); keep && string(e) != etag || !keep && e != nil {
+			t.Fatalf("etag %q, want %q (kept: %v)", e, etag, keep)
 		}
 	})
 }
@@ -187,7 +188,7 @@ func TestBetweenRefusesDamagedPieces(t *testing.T) {
 			if !ok {
 				t.Fatalf("when entry %q does not split", k)
 			}
-			return w.Put(bytes.Clone(k), whenValue(tag, string(etag), damage.pieces))
+			return w.Put(bytes.Clone(k), whenValue(tag, "a.ics", string(etag), damage.pieces))
 		}))
 		var got []string
 		err := db.Between(ctx, a.ID, "cal", storage.TimeQuery{From: day.Add(-time.Hour), To: day.Add(2 * time.Hour),
@@ -204,5 +205,123 @@ func TestBetweenRefusesDamagedPieces(t *testing.T) {
 		if len(got) != 0 {
 			t.Errorf("%s: answered %q from a damaged entry", damage.name, got)
 		}
+	}
+}
+
+// TestPlainETagsUpgrade: a schema 5 binary wrote an ETag into the when
+// entries of every member; a file of schema 5 opened read-only hands
+// those of members whose name needs escaping to fn, not ETags, and the
+// read-write open drops their ETags (upgradePlain), keeps the others',
+// and leaves a file Check finds sound, whose answers are the same.
+func TestPlainETagsUpgrade(t *testing.T) {
+	ctx := t.Context()
+	db, path := openTemp(t)
+	a := &storage.Account{Login: "u@example.org"}
+	must(t, db.CreateAccount(ctx, a))
+	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	weekly := storage.Timeline{Known: true, Tag: 1}
+	for i := range 3 {
+		weekly.Periods = append(weekly.Periods, storage.Period{Start: day.AddDate(0, 0, 7*i), End: day.AddDate(0, 0, 7*i).Add(time.Hour)})
+	}
+	names := []string{"a.ics", "b c.ics", "d&e.ics", "f<g>.ics", "ü.ics", "h~i_j-k.ics"}
+	for _, n := range names {
+		_, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: n, UID: n, Data: []byte(n),
+			ContentType: "text/calendar", Timeline: weekly})
+		must(t, err)
+	}
+	// What a schema 5 binary wrote: an ETag in every entry.
+	must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
+		w := collBucket(tx, a.ID, "cal").Bucket(bucketWhen)
+		var keys, vals [][]byte
+		err := w.ForEach(func(k, v []byte) error {
+			tag, _, pieces, ok := splitWhen(v)
+			if !ok {
+				t.Fatalf("entry %q does not split", k)
+			}
+			name := string(k[8:])
+			keys = append(keys, bytes.Clone(k))
+			vals = append(vals, slices.Concat([]byte{tag | whenETag, byte(len(storage.ETagOf([]byte(name))))}, []byte(storage.ETagOf([]byte(name))), pieces))
+			return nil
+		})
+		for i := range keys {
+			must(t, w.Put(keys[i], vals[i]))
+		}
+		if len(keys) != 3*len(names) {
+			t.Fatalf("%d when entries, want %d", len(keys), 3*len(names))
+		}
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSchema).Put(keyVersion, []byte("5"))
+	}))
+	must(t, db.Close())
+
+	// answer is who comes to fn and who to ETags, over the whole series.
+	answer := func(db *DB, what string) (viaFn, viaETags []string) {
+		t.Helper()
+		q := storage.TimeQuery{From: day.Add(-time.Hour), To: day.AddDate(0, 0, 21),
+			Want:  func([]byte, storage.Period, uint8, bool) storage.Take { return storage.TakeMatch },
+			ETags: func(name, etag []byte) error { viaETags = append(viaETags, string(name)); return nil }}
+		must(t, db.Between(ctx, a.ID, "cal", q, func(m *storage.ObjectMeta, _ storage.Take) error {
+			viaFn = append(viaFn, m.Name)
+			return nil
+		}))
+		if got, want := strings.Join(viaFn, " "), "b c.ics d&e.ics f<g>.ics ü.ics"; got != want {
+			t.Errorf("%s: fn got %q, want %q", what, got, want)
+		}
+		if got, want := strings.Join(viaETags, " "), "a.ics h~i_j-k.ics"; got != want {
+			t.Errorf("%s: ETags got %q, want %q", what, got, want)
+		}
+		return viaFn, viaETags
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	must(t, err)
+	answer(ro, "schema 5, read-only")
+	must(t, ro.Close())
+
+	db, err = Open(path, Options{})
+	must(t, err)
+	defer db.Close()
+	answer(db, "upgraded")
+	if problems := problemsOf(t, db); len(problems) > 0 {
+		t.Errorf("upgraded file: %v", problems)
+	}
+	must(t, db.bdb.View(func(tx *bbolt.Tx) error {
+		return collBucket(tx, a.ID, "cal").Bucket(bucketWhen).ForEach(func(k, v []byte) error {
+			_, etag, _, _ := splitWhen(v)
+			if plain := storage.PlainMember(k[8:], etag); etag != nil && !plain || etag == nil && storage.PlainMember(k[8:], []byte(nil)) {
+				t.Errorf("upgraded entry of %q has ETag %q", k[8:], etag)
+			}
+			return nil
+		})
+	}))
+}
+
+// TestCheckUnplainETag: a when entry carrying the ETag of a member whose
+// name needs escaping (which Between would hand to TimeQuery.ETags
+// unchecked) is a problem Check names.
+func TestCheckUnplainETag(t *testing.T) {
+	ctx := t.Context()
+	db, _ := openTemp(t)
+	defer db.Close()
+	a := &storage.Account{Login: "u@example.org"}
+	must(t, db.CreateAccount(ctx, a))
+	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	m, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: "a&b.ics", UID: "a", Data: []byte("a"),
+		Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
+	must(t, err)
+	if problems := problemsOf(t, db); len(problems) != 0 {
+		t.Fatalf("problems %v before the damage", problems)
+	}
+	must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
+		w := collBucket(tx, a.ID, "cal").Bucket(bucketWhen)
+		k, v := w.Cursor().First()
+		tag, _, pieces, _ := splitWhen(v)
+		return w.Put(bytes.Clone(k), slices.Concat([]byte{tag | whenETag, byte(len(m.ETag))}, []byte(m.ETag), pieces))
+	}))
+	if problems := problemsOf(t, db); len(problems) != 1 || !strings.Contains(problems[0], "differs from its timeline") {
+		t.Errorf("problems %v, want the when entry named", problems)
 	}
 }

@@ -267,7 +267,7 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 			taken[o.name] = true
 			etag, fromLight := etags[o.name]
 			switch {
-			case metas[o.name] == nil && t == storage.TakeMatch && fromLight:
+			case metas[o.name] == nil && t == storage.TakeMatch && fromLight && storage.PlainMember(o.name, etag):
 				named = append(named, lightChoice{o.name, etag})
 			case metas[o.name] == nil:
 				unread = append(unread, o.name)
