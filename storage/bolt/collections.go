@@ -59,7 +59,21 @@ func collBucket(tx *bbolt.Tx, owner, name string) *bbolt.Bucket {
 	return ob.Bucket([]byte(name))
 }
 
-// loadColl returns nil, nil when the collection does not exist.
+// eachCollection calls fn with every collection's bucket, by owner and
+// name, as upgrades, exports and counts walk them.
+func eachCollection(tx *bbolt.Tx, fn func(owner, name []byte, b *bbolt.Bucket) error) error {
+	root := tx.Bucket(bucketCollections)
+	if root == nil {
+		return nil
+	}
+	return root.ForEachBucket(func(owner []byte) error {
+		ob := root.Bucket(owner)
+		return ob.ForEachBucket(func(name []byte) error {
+			return fn(owner, name, ob.Bucket(name))
+		})
+	})
+}
+
 // viewColl runs fn in a read transaction on the collection owner/coll,
 // failing with storage.ErrNotFound when it does not exist.
 func (db *DB) viewColl(owner, coll string, fn func(c *collTx) error) error {
@@ -75,6 +89,7 @@ func (db *DB) viewColl(owner, coll string, fn func(c *collTx) error) error {
 	})
 }
 
+// loadColl returns nil, nil when the collection does not exist.
 func loadColl(tx *bbolt.Tx, owner, name string) (*collTx, error) {
 	b := collBucket(tx, owner, name)
 	if b == nil {

@@ -144,15 +144,8 @@ func exportJSON[T any](e *exporter, name []byte, levels int, fn func(keys []stri
 }
 
 func (e *exporter) collections() error {
-	root := e.tx.Bucket(bucketCollections)
-	if root == nil {
-		return nil
-	}
-	return root.ForEachBucket(func(owner []byte) error {
-		ob := root.Bucket(owner)
-		return ob.ForEachBucket(func(name []byte) error {
-			return e.collection(ob.Bucket(name), string(owner), string(name))
-		})
+	return eachCollection(e.tx, func(owner, name []byte, b *bbolt.Bucket) error {
+		return e.collection(b, string(owner), string(name))
 	})
 }
 

@@ -74,19 +74,12 @@ func snapshotInfo(tx *bbolt.Tx) (storage.SnapshotInfo, error) {
 	if b := tx.Bucket(bucketAccounts); b != nil {
 		info.Accounts = b.Stats().KeyN
 	}
-	root := tx.Bucket(bucketCollections)
-	if root == nil {
-		return info, nil
-	}
-	err := root.ForEachBucket(func(owner []byte) error {
-		ob := root.Bucket(owner)
-		return ob.ForEachBucket(func(name []byte) error {
-			info.Collections++
-			if m := ob.Bucket(name).Bucket(bucketMeta); m != nil {
-				info.Objects += m.Stats().KeyN
-			}
-			return nil
-		})
+	err := eachCollection(tx, func(_, _ []byte, b *bbolt.Bucket) error {
+		info.Collections++
+		if m := b.Bucket(bucketMeta); m != nil {
+			info.Objects += m.Stats().KeyN
+		}
+		return nil
 	})
 	if err != nil {
 		return info, fmt.Errorf("count objects: %w", err)

@@ -464,37 +464,29 @@ func createTimeBuckets(b *bbolt.Bucket) (int, error) {
 // but no bounds bucket (a file written before schema 5) its bounds, from
 // its loose entries.
 func upgradeBounds(tx *bbolt.Tx) (colls int, err error) {
-	root := tx.Bucket(bucketCollections)
-	if root == nil {
-		return 0, nil
-	}
-	err = root.ForEachBucket(func(owner []byte) error {
-		ob := root.Bucket(owner)
-		return ob.ForEachBucket(func(name []byte) error {
-			b := ob.Bucket(name)
-			loose := b.Bucket(bucketLoose)
-			if loose == nil || b.Bucket(bucketBounds) != nil {
-				return nil
+	err = eachCollection(tx, func(owner, name []byte, b *bbolt.Bucket) error {
+		loose := b.Bucket(bucketLoose)
+		if loose == nil || b.Bucket(bucketBounds) != nil {
+			return nil
+		}
+		bounds, err := b.CreateBucket(bucketBounds)
+		if err != nil {
+			return err
+		}
+		colls++
+		return loose.ForEach(func(k, v []byte) error {
+			var tl storage.Timeline
+			d := decoder{b: v}
+			decodeBounds(&d, &tl)
+			if d.err || len(d.b) != 0 {
+				return fmt.Errorf("collection %s/%s: loose timeline %q: %w", owner, name, k, errCorrupt)
 			}
-			bounds, err := b.CreateBucket(bucketBounds)
-			if err != nil {
-				return err
+			for _, bk := range boundsKeys(k, &tl) {
+				if err := bounds.Put(bk, []byte{}); err != nil {
+					return err
+				}
 			}
-			colls++
-			return loose.ForEach(func(k, v []byte) error {
-				var tl storage.Timeline
-				d := decoder{b: v}
-				decodeBounds(&d, &tl)
-				if d.err || len(d.b) != 0 {
-					return fmt.Errorf("collection %s/%s: loose timeline %q: %w", owner, name, k, errCorrupt)
-				}
-				for _, bk := range boundsKeys(k, &tl) {
-					if err := bounds.Put(bk, []byte{}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			return nil
 		})
 	})
 	return colls, err
@@ -506,39 +498,32 @@ func upgradeBounds(tx *bbolt.Tx) (colls int, err error) {
 // it finds. Such a member is then answered from its metadata, escaped.
 // It returns how many entries it rewrote.
 func upgradePlain(tx *bbolt.Tx) (entries int, err error) {
-	root := tx.Bucket(bucketCollections)
-	if root == nil {
-		return 0, nil
-	}
-	err = root.ForEachBucket(func(owner []byte) error {
-		ob := root.Bucket(owner)
-		return ob.ForEachBucket(func(name []byte) error {
-			when := ob.Bucket(name).Bucket(bucketWhen)
-			if when == nil {
-				return nil
+	err = eachCollection(tx, func(owner, name []byte, b *bbolt.Bucket) error {
+		when := b.Bucket(bucketWhen)
+		if when == nil {
+			return nil
+		}
+		var fix [][2][]byte // key and new value; written after the walk, which a Put would upset
+		err := when.ForEach(func(k, v []byte) error {
+			tag, etag, pieces, ok := splitWhen(v)
+			if len(k) < 8 || !ok {
+				return fmt.Errorf("collection %s/%s: time index entry %q: %w", owner, name, k, errCorrupt)
 			}
-			var fix [][2][]byte // key and new value; written after the walk, which a Put would upset
-			err := when.ForEach(func(k, v []byte) error {
-				tag, etag, pieces, ok := splitWhen(v)
-				if len(k) < 8 || !ok {
-					return fmt.Errorf("collection %s/%s: time index entry %q: %w", owner, name, k, errCorrupt)
-				}
-				if etag != nil && !storage.PlainMember(k[8:], etag) {
-					fix = append(fix, [2][]byte{bytes.Clone(k), append([]byte{tag}, pieces...)})
-				}
-				return nil
-			})
-			if err != nil {
-				return err
+			if etag != nil && !storage.PlainMember(k[8:], etag) {
+				fix = append(fix, [2][]byte{bytes.Clone(k), append([]byte{tag}, pieces...)})
 			}
-			for _, f := range fix {
-				if err := when.Put(f[0], f[1]); err != nil {
-					return err
-				}
-			}
-			entries += len(fix)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		for _, f := range fix {
+			if err := when.Put(f[0], f[1]); err != nil {
+				return err
+			}
+		}
+		entries += len(fix)
+		return nil
 	})
 	return entries, err
 }
@@ -547,26 +532,18 @@ func upgradePlain(tx *bbolt.Tx) (entries int, err error) {
 // before schema 3 its time index, with every member unknown and due for
 // renewal (DueTimelines); queries read those until then, as before.
 func upgradeTimelines(tx *bbolt.Tx) (colls, members int, err error) {
-	root := tx.Bucket(bucketCollections)
-	if root == nil {
-		return 0, 0, nil
-	}
-	err = root.ForEachBucket(func(owner []byte) error {
-		ob := root.Bucket(owner)
-		return ob.ForEachBucket(func(name []byte) error {
-			b := ob.Bucket(name)
-			info, err := readInfo(b)
-			if err != nil {
-				return fmt.Errorf("collection %s/%s: %w", owner, name, err)
-			}
-			if info.Kind != storage.KindCalendar || b.Bucket(bucketWhen) != nil {
-				return nil
-			}
-			n, err := createTimeBuckets(b)
-			colls++
-			members += n
-			return err
-		})
+	err = eachCollection(tx, func(owner, name []byte, b *bbolt.Bucket) error {
+		info, err := readInfo(b)
+		if err != nil {
+			return fmt.Errorf("collection %s/%s: %w", owner, name, err)
+		}
+		if info.Kind != storage.KindCalendar || b.Bucket(bucketWhen) != nil {
+			return nil
+		}
+		n, err := createTimeBuckets(b)
+		colls++
+		members += n
+		return err
 	})
 	return colls, members, err
 }

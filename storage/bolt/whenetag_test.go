@@ -13,6 +13,27 @@ import (
 	"go.etcd.io/bbolt"
 )
 
+// newCalendar opens a fresh database with one account and its calendar
+// "cal".
+func newCalendar(t *testing.T) (*DB, string, *storage.Account) {
+	t.Helper()
+	db, path := openTemp(t)
+	a := &storage.Account{Login: "u@example.org"}
+	must(t, db.CreateAccount(t.Context(), a))
+	must(t, db.CreateCollection(t.Context(), &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	return db, path, a
+}
+
+// putHour puts member name of a's calendar, with data as its bytes and
+// its UID, taking the hour from at.
+func putHour(t *testing.T, db *DB, a *storage.Account, name, data string, at time.Time) *storage.ObjectMeta {
+	t.Helper()
+	m, _, err := db.Put(t.Context(), storage.PutObject{Owner: a.ID, Collection: "cal", Name: name, UID: name, Data: []byte(data),
+		ContentType: "text/calendar", Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: at, End: at.Add(time.Hour)}}}})
+	must(t, err)
+	return m
+}
+
 // schema3When rewrites every when entry of owner's collection coll as a
 // schema 3 binary wrote it: the tag and the pieces, no ETag.
 func schema3When(t *testing.T, db *DB, owner, coll string) int {
@@ -51,17 +72,9 @@ func schema3When(t *testing.T, db *DB, owner, coll string) int {
 // their ETag, and then the answer is the entry's.
 func TestWhenEntriesOfSchema3(t *testing.T) {
 	ctx := t.Context()
-	db, path := openTemp(t)
-	a := &storage.Account{Login: "u@example.org"}
-	must(t, db.CreateAccount(ctx, a))
-	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	db, path, a := newCalendar(t)
 	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	put := func(name, data string) *storage.ObjectMeta {
-		m, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: name, UID: name, Data: []byte(data),
-			ContentType: "text/calendar", Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
-		must(t, err)
-		return m
-	}
+	put := func(name, data string) *storage.ObjectMeta { return putHour(t, db, a, name, data, day) }
 	put("a.ics", "a")
 	put("b.ics", "b")
 	if n := schema3When(t, db, a.ID, "cal"); n != 2 {
@@ -121,16 +134,10 @@ func TestWhenEntriesOfSchema3(t *testing.T) {
 // TestCheckWhenETag: a when entry whose ETag is not its member's is a
 // problem Check names (a metadata-only query would answer with it).
 func TestCheckWhenETag(t *testing.T) {
-	ctx := t.Context()
-	db, _ := openTemp(t)
+	db, _, a := newCalendar(t)
 	defer db.Close()
-	a := &storage.Account{Login: "u@example.org"}
-	must(t, db.CreateAccount(ctx, a))
-	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
 	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	_, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: "a.ics", UID: "a", Data: []byte("a"),
-		Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
-	must(t, err)
+	putHour(t, db, a, "a.ics", "a", day)
 	must(t, db.bdb.Update(func(tx *bbolt.Tx) error {
 		w := collBucket(tx, a.ID, "cal").Bucket(bucketWhen)
 		k, v := w.Cursor().First()
@@ -165,14 +172,9 @@ func FuzzSplitWhen(f *testing.F) {
 // piece's start or its length, and answers no member from it.
 func TestBetweenRefusesDamagedPieces(t *testing.T) {
 	ctx := t.Context()
-	db, _ := openTemp(t)
-	a := &storage.Account{Login: "u@example.org"}
-	must(t, db.CreateAccount(ctx, a))
-	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	db, _, a := newCalendar(t)
 	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	_, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: "a.ics", UID: "a", Data: []byte("a"),
-		ContentType: "text/calendar", Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
-	must(t, err)
+	putHour(t, db, a, "a.ics", "a", day)
 	for _, damage := range []struct {
 		name   string
 		pieces []byte
@@ -215,10 +217,7 @@ func TestBetweenRefusesDamagedPieces(t *testing.T) {
 // and leaves a file Check finds sound, whose answers are the same.
 func TestPlainETagsUpgrade(t *testing.T) {
 	ctx := t.Context()
-	db, path := openTemp(t)
-	a := &storage.Account{Login: "u@example.org"}
-	must(t, db.CreateAccount(ctx, a))
-	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
+	db, path, a := newCalendar(t)
 	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	weekly := storage.Timeline{Known: true, Tag: 1}
 	for i := range 3 {
@@ -302,16 +301,10 @@ func TestPlainETagsUpgrade(t *testing.T) {
 // name needs escaping (which Between would hand to TimeQuery.ETags
 // unchecked) is a problem Check names.
 func TestCheckUnplainETag(t *testing.T) {
-	ctx := t.Context()
-	db, _ := openTemp(t)
+	db, _, a := newCalendar(t)
 	defer db.Close()
-	a := &storage.Account{Login: "u@example.org"}
-	must(t, db.CreateAccount(ctx, a))
-	must(t, db.CreateCollection(ctx, &storage.Collection{Owner: a.ID, Name: "cal", Kind: storage.KindCalendar}))
 	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
-	m, _, err := db.Put(ctx, storage.PutObject{Owner: a.ID, Collection: "cal", Name: "a&b.ics", UID: "a", Data: []byte("a"),
-		Timeline: storage.Timeline{Known: true, Tag: 1, Periods: []storage.Period{{Start: day, End: day.Add(time.Hour)}}}})
-	must(t, err)
+	m := putHour(t, db, a, "a&b.ics", "a", day)
 	if problems := problemsOf(t, db); len(problems) != 0 {
 		t.Fatalf("problems %v before the damage", problems)
 	}
