@@ -63,8 +63,10 @@ func ceilSecond(t time.Time) time.Time {
 // section 2.3: letters, digits, "-", ".", "_", "~"), so that an href
 // built from it needs no percent-encoding, and the ETag of printable
 // ASCII without "<", ">" and "&", so that it needs no XML escaping.
-// Every ETag a store makes (ETagOf) is plain, and so is every name
-// clients commonly pick (a UID and ".ics"). TimeQuery.ETags is called
+// Every ETag a store makes (ETagOf) is plain, and so are the names most
+// clients pick (a UUID and ".ics"); a name with "@", a space or
+// non-ASCII letters is not, and answers through the slower path that
+// escapes it, as every name did before. TimeQuery.ETags is called
 // only for such members: checking each byte of a week's thousands of
 // hrefs and ETags while answering was a fifth of the query's cost, and
 // a store can check once, when it writes the member.

@@ -133,12 +133,13 @@
 // without looking up each member's metadata: at 100,000 events a week's
 // answer names thousands of members, and those lookups were most of its
 // cost. From schema 6 an entry carries the ETag only when the member's
-// name and ETag need no escaping (storage.PlainMember, true of every
-// name clients pick in practice), so that Between hands them to
-// TimeQuery.ETags without checking each byte, which was a fifth of that
-// answer's cost; the others are answered from their metadata. Entries written by schema 3 have no ETag (high bit clear); they
-// stay valid, Between reads those members' metadata, and the member's
-// next write or timeline renewal rewrites them.
+// name and ETag need no escaping (storage.PlainMember: the UUID-based
+// names most clients pick), so that Between hands them to TimeQuery.ETags
+// without checking each byte, which was a fifth of that answer's cost;
+// the others are answered from their metadata. Entries written by schema
+// 3 have no ETag (high bit clear); they stay valid, Between reads those
+// members' metadata, and the member's next write or timeline renewal
+// rewrites them.
 // A piece of an instant is the instant; the pieces of a period partition
 // it, so a range overlaps the period exactly when it overlaps a piece.
 // loose/<member> holds the flags and bounds of every timeline that is
