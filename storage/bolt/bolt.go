@@ -34,7 +34,7 @@ import (
 const schemaVersion = "6"
 
 // schemaUpgradable lists the older versions Open upgrades in place: 1 to
-// 4 read as 5 does (untimed change records are read; a calendar without a
+// 5 read as 6 does (untimed change records are read; a calendar without a
 // time index is answered by reading its members; a time index entry
 // without an ETag makes Between read the member's metadata; without a
 // bounds bucket Between reads every loose entry), and the read-write Open
