@@ -158,6 +158,19 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 			}
 			return m.Name
 		}
+		// keepRows keeps the metadata of every row of a metaColumns
+		// query and calls fn with each member's name.
+		keepRows := func(rows pgx.Rows, fn func(name string)) error {
+			defer rows.Close()
+			for rows.Next() {
+				m, err := scanMeta(rows)
+				if err != nil {
+					return err
+				}
+				fn(keep(m))
+			}
+			return rows.Err()
+		}
 		type offer struct {
 			name string
 			p    storage.Period
@@ -236,19 +249,8 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var o offer
-			m, err := scanMeta(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			o.name = keep(m)
-			o.inc = true
-			offers = append(offers, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		err = keepRows(rows, func(name string) { offers = append(offers, offer{name: name, inc: true}) })
+		if err != nil {
 			return err
 		}
 		// A member is offered until Want takes it: its periods in
@@ -283,16 +285,7 @@ func (s *Store) Between(ctx context.Context, owner, collName string, q storage.T
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			m, err := scanMeta(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			metas[m.Name] = m
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := keepRows(rows, func(string) {}); err != nil {
 			return err
 		}
 		for _, name := range unread {
